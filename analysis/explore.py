@@ -1,0 +1,132 @@
+"""Exploration as pandas DataFrames: codings joined with everything a researcher filters by, the
+theme x participant matrix and code co-occurrence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+
+CODING_COLUMNS = ["coding_id", "code", "code_id", "code_path", "theme", "participant", "transcript", "turn",
+                  "speaker", "timestamp", "start", "end", "text", "coder", "memo", "origin"]
+
+
+def format_timestamp(seconds: float | None) -> str:
+    if seconds is None or (isinstance(seconds, float) and np.isnan(seconds)):
+        return ""
+    s = int(seconds)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+class ExploreMixin:
+    """Project methods returning DataFrames."""
+
+    def _turn_table(self: Any, conn: Any) -> pd.DataFrame:
+        t = self.t
+        q = (sa.select(t.turns.c.transcript_id, t.turns.c.idx, t.turns.c.start, t.turns.c.end, t.turns.c.t_start,
+                       t.speakers.c.label, t.speakers.c.interviewer, t.participants.c.pseudonym)
+             .join(t.speakers, t.speakers.c.id == t.turns.c.speaker_id)
+             .outerjoin(t.participants, t.participants.c.id == t.speakers.c.participant_id)
+             .order_by(t.turns.c.transcript_id, t.turns.c.start))
+        return pd.DataFrame(conn.execute(q).all(), columns=["transcript_id", "turn", "tstart", "tend", "t_start",
+                                                            "speaker", "interviewer", "participant"])
+
+    def codings_frame(
+        self: Any, *, code: str | int | None = None, participant: str | list[str] | None = None,
+        attributes: dict[str, str | list[str]] | None = None, include_orphans: bool = False,
+    ) -> pd.DataFrame:
+        """One row per coding, joined with code path, theme, participant (+ attributes), transcript, turn,
+        timestamp and text. ``code`` includes its descendants."""
+        t = self.t
+        with self.store.read() as conn:
+            rows = conn.execute(sa.select(t.codings, t.transcripts.c.name.label("transcript"), t.transcripts.c.text)
+                                .join(t.transcripts, t.transcripts.c.id == t.codings.c.transcript_id)).all()
+            turns = self._turn_table(conn)
+            wanted = None
+            if code is not None:
+                root = self._code_row(conn, code).id
+                wanted = {root} | self._descendants(conn, root)
+        codes = {c.id: c for c in self.codes()}
+        paths = self.code_paths()
+        people = {p.pseudonym: p.attributes for p in self.participants()}
+        attr_names = sorted({k for a in people.values() for k in a})
+        by_tr = {tid: g for tid, g in turns.groupby("transcript_id")}
+        records = []
+        for r in rows:
+            if (r.orphaned and not include_orphans) or (wanted is not None and r.code_id not in wanted):
+                continue
+            g = by_tr.get(r.transcript_id)
+            turn = None
+            if g is not None:
+                pos = int(np.searchsorted(g["tend"].to_numpy(), r.start, side="right"))
+                turn = g.iloc[min(pos, len(g) - 1)]
+            top = r.code_id
+            while codes[top].parent_id is not None:
+                top = codes[top].parent_id
+            who = None
+            if turn is not None:
+                who = turn["participant"] or ("(interviewer)" if turn["interviewer"] else turn["speaker"])
+            records.append({
+                "coding_id": r.id, "code": codes[r.code_id].name, "code_id": r.code_id, "code_path": paths[r.code_id],
+                "theme": codes[top].name, "participant": who,
+                "transcript": r.transcript, "turn": None if turn is None else int(turn["turn"]),
+                "speaker": None if turn is None else turn["speaker"],
+                "timestamp": format_timestamp(None if turn is None else turn["t_start"]),
+                "start": r.start, "end": r.end, "text": r.quote if r.orphaned else r.text[r.start:r.end],
+                "coder": r.coder, "memo": r.memo, "origin": r.origin,
+                **{a: people.get(who or "", {}).get(a, "") for a in attr_names},
+            })
+        df = pd.DataFrame(records, columns=CODING_COLUMNS + attr_names)
+        if participant is not None:
+            df = df[df["participant"].isin([participant] if isinstance(participant, str) else participant)]
+        for key, value in (attributes or {}).items():
+            if key not in df.columns:
+                continue
+            df = df[df[key].isin([value] if isinstance(value, str) else value)]
+        return df.sort_values(["transcript", "start", "code_path"]).reset_index(drop=True)
+
+    def theme_matrix(
+        self: Any, *, level: str = "theme", presence: bool = False, participant: str | list[str] | None = None,
+        attributes: dict[str, str | list[str]] | None = None,
+    ) -> pd.DataFrame:
+        """Themes (``level="theme"``) or code paths (``level="code"``) x participants: counts of codings,
+        or 1/0 for "has at least one" (``presence=True``). Every participant gets a column."""
+        df = self.codings_frame(participant=participant, attributes=attributes)
+        rows_key = "theme" if level == "theme" else "code_path"
+        participants = [p.pseudonym for p in self.participants()]
+        if participant is not None:
+            participants = [p for p in participants if p in ([participant] if isinstance(participant, str) else participant)]
+        if attributes:
+            keep = {p.pseudonym for p in self.participants()
+                    if all(p.attributes.get(k) in ([v] if isinstance(v, str) else v) for k, v in attributes.items())}
+            participants = [p for p in participants if p in keep]
+        index = [c.name for c in self.codes() if c.parent_id is None] if level == "theme" else list(self.code_paths().values())
+        m = pd.crosstab(df[rows_key], df["participant"]) if len(df) else pd.DataFrame()
+        m = m.reindex(index=index, columns=participants, fill_value=0).fillna(0).astype(int)
+        m.index.name, m.columns.name = rows_key, "participant"
+        return (m > 0).astype(int) if presence else m
+
+    def cooccurrence(self: Any, *, kind: str = "overlap", level: str = "code") -> pd.DataFrame:
+        """Code x code counts of co-occurrence: spans that overlap (``kind="overlap"``) or codings in the
+        same turn (``kind="turn"``). The diagonal holds each code's own count of codings."""
+        df = self.codings_frame()
+        key = "code_path" if level == "code" else "theme"
+        labels = sorted(df[key].unique()) if len(df) else []
+        m = pd.DataFrame(0, index=labels, columns=labels, dtype=int)
+        for _, g in df.groupby("transcript"):
+            arr = g[[key, "start", "end", "turn"]].to_numpy()
+            for i in range(len(arr)):
+                m.loc[arr[i][0], arr[i][0]] += 1
+                for j in range(i + 1, len(arr)):
+                    a, b = arr[i], arr[j]
+                    if a[0] == b[0]:
+                        continue
+                    hit = (a[1] < b[2] and b[1] < a[2]) if kind == "overlap" else (a[3] == b[3])
+                    if hit:
+                        m.loc[a[0], b[0]] += 1
+                        m.loc[b[0], a[0]] += 1
+        m.index.name = m.columns.name = key
+        return m

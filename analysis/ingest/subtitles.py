@@ -1,0 +1,206 @@
+"""Readers for WebVTT (``.vtt``) and SubRip (``.srt``) transcripts.
+
+Cues are parsed by hand (not webvtt-py) so that every error names its line. A cue's speaker comes
+from a ``<v Name>`` voice tag, else from a label at the start of its text judged by the text rules
+(:func:`analysis.ingest.text.find_labels`): ``Name:``, ``Name (role):``, ``[SPEAKER_00]:``,
+``SPEAKER_00:``. A cue without a label continues the previous speaker; consecutive cues of one
+speaker merge into one turn (``t_start`` of the first cue, ``t_end`` of the last).
+
+Canonical text: one paragraph per merged turn, ``[hh:mm:ss] Speaker: content``, where content is
+the cue texts (tags stripped, entities unescaped, line breaks as spaces) joined by single spaces;
+paragraphs are joined by ``"\\n\\n"`` and the text ends with ``"\\n"``. A turn's ``[start, end)``
+covers the content only; ``line`` is the source line of its first cue's text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from analysis.errors import ImportFormatError
+from analysis.ingest.decode import decode
+from analysis.ingest.text import DEFAULT_SPEAKER, NO_LABELS_WARNING, find_labels
+from analysis.model import ParsedTranscript, ParsedTurn
+
+_TIMING = re.compile(r"^\s*(?P<a>\S+)\s+-->\s+(?P<b>\S+)(?:\s+.*)?$")
+_TIME = re.compile(r"^(?:(\d+):)?(\d{2}):(\d{2})[.,](\d{1,3})$")
+_VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]*)>")
+_TAG = re.compile(r"</?(?:[A-Za-z][^<>]*|\d[\d:.]*)>")
+_ASS_TAG = re.compile(r"\{\\[^{}]*\}")
+_TIMEISH = re.compile(r"^\s*\d+:\d{2}")
+_VTT_HEADER = re.compile(r"^WEBVTT(?:[ \t].*)?$")
+_VTT_SKIPPED_BLOCKS = ("NOTE", "STYLE", "REGION")
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One subtitle cue: times in seconds, cleaned text, voice-tag speaker, source line of text."""
+
+    start: float
+    end: float
+    text: str
+    voice: str | None
+    line: int
+
+
+def _seconds(stamp: str) -> float | None:
+    """Seconds of ``[hh:]mm:ss.mmm`` (``,`` also accepted), or None when malformed."""
+    m = _TIME.match(stamp)
+    if m is None:
+        return None
+    hours, minutes, seconds, millis = m.groups()
+    if int(minutes) >= 60 or int(seconds) >= 60:
+        return None
+    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + float(f"0.{millis}")
+
+
+def _looks_timed(line: str) -> bool:
+    """True for a line meant as a cue timing (it has an arrow or starts like a time)."""
+    return "-->" in line or bool(_TIMEISH.match(line))
+
+
+def _blocks(lines: list[str], first: int) -> Iterator[list[tuple[int, str]]]:
+    """Runs of non-blank lines from index ``first`` on, as (1-based line, text) pairs."""
+    block: list[tuple[int, str]] = []
+    for index in range(first, len(lines)):
+        if lines[index].strip():
+            block.append((index + 1, lines[index]))
+        elif block:
+            yield block
+            block = []
+    if block:
+        yield block
+
+
+def _clean(raw_lines: list[str]) -> tuple[str, str | None]:
+    """Cue text without tags, entities unescaped, lines joined by spaces; and the voice tag."""
+    joined = " ".join(line.strip() for line in raw_lines)
+    voice_match = _VOICE.search(joined)
+    voice = " ".join(voice_match.group(1).split()) if voice_match else None
+    text = html.unescape(_TAG.sub("", _ASS_TAG.sub("", joined)))
+    return " ".join(text.split()), voice or None
+
+
+def _timing_error(name: str, line_no: int, line: str) -> ImportFormatError:
+    return ImportFormatError(
+        name,
+        f"malformed cue timing '{line.strip()}'",
+        line=line_no,
+        hint="A cue timing reads like 00:01:02.500 --> 00:01:04.000 (SRT uses a comma: 00:01:02,500).",
+    )
+
+
+def parse_cues(name: str, text: str, fmt: str) -> list[Cue]:
+    """The cues of a decoded ``.vtt`` or ``.srt`` text, in file order."""
+    lines = text.split("\n")
+    first = 0
+    if fmt == "vtt":
+        if not _VTT_HEADER.match(lines[0].rstrip()):
+            raise ImportFormatError(
+                name,
+                "is not a WebVTT file: the first line must be 'WEBVTT'.",
+                line=1,
+                hint="Check the file was exported as WebVTT, or rename an SRT file to .srt.",
+            )
+        first = next((i for i, line in enumerate(lines) if not line.strip()), len(lines))
+    cues: list[Cue] = []
+    for block in _blocks(lines, first):
+        head = block[0][1].strip()
+        if fmt == "vtt" and head.split(" ", 1)[0].split("\t", 1)[0] in _VTT_SKIPPED_BLOCKS:
+            continue
+        if "-->" in head or _TIMEISH.match(head):
+            at = 0
+        elif len(block) > 1 and (head.isdigit() or _looks_timed(block[1][1])):
+            at = 1  # a cue identifier (SRT: the cue number) comes first
+        elif head.isdigit() or not cues:
+            raise ImportFormatError(
+                name,
+                f"expected a cue timing line after '{head}', found none"
+                if head.isdigit()
+                else f"expected a cue timing line, found '{head}'",
+                line=block[0][0],
+                hint="Each cue needs a timing line such as 00:01:02.500 --> 00:01:04.000.",
+            )
+        else:  # a text-only block: a blank line inside the previous cue's text
+            prev = cues[-1]
+            extra, _ = _clean([line for _, line in block])
+            cues[-1] = Cue(prev.start, prev.end, f"{prev.text} {extra}".strip(), prev.voice, prev.line)
+            continue
+        line_no, timing = block[at]
+        m = _TIMING.match(timing)
+        start = _seconds(m["a"]) if m else None
+        end = _seconds(m["b"]) if m else None
+        if start is None or end is None:
+            raise _timing_error(name, line_no, timing)
+        body = block[at + 1 :]
+        cue_text, voice = _clean([line for _, line in body])
+        if cue_text:
+            cues.append(Cue(start, end, cue_text, voice, body[0][0]))
+    if not cues:
+        raise ImportFormatError(
+            name, "no cues found.", hint="The subtitle file holds no timed text to import."
+        )
+    return cues
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+@dataclass
+class _Group:
+    speaker: str
+    t_start: float
+    t_end: float
+    line: int
+    parts: list[str]
+
+
+def _group(cues: list[Cue]) -> tuple[list[_Group], list[str]]:
+    """Speakers for cues, consecutive cues of one speaker merged; and warnings."""
+    labels = find_labels([cue.text for cue in cues])
+    labelled = [i for i, cue in enumerate(cues) if cue.voice is not None or i in labels]
+    groups: list[_Group] = []
+    current = DEFAULT_SPEAKER
+    for index, cue in enumerate(cues):
+        speaker, content = cue.voice, cue.text
+        if speaker is None and index in labels:
+            speaker, content = labels[index].speaker, cue.text[labels[index].content :]
+        current = speaker = speaker or current
+        if not content.strip():
+            continue
+        if groups and groups[-1].speaker == speaker:
+            groups[-1].parts.append(content)
+            groups[-1].t_end = max(groups[-1].t_end, cue.end)
+        else:
+            groups.append(_Group(speaker, cue.start, cue.end, cue.line, [content]))
+    warnings: list[str] = []
+    if not labelled:
+        warnings.append(NO_LABELS_WARNING)
+    elif labelled[0] > 0:
+        warnings.append(
+            f"the first {labelled[0]} cue(s) have no speaker label; "
+            f"they are attributed to '{DEFAULT_SPEAKER}'"
+        )
+    return groups, warnings
+
+
+def read_subtitles(name: str, data: bytes, fmt: str) -> ParsedTranscript:
+    """Read a ``.vtt`` (``fmt="vtt"``) or ``.srt`` (``fmt="srt"``) transcript from its bytes."""
+    text, warnings = decode(name, data)
+    groups, group_warnings = _group(parse_cues(name, text, fmt))
+    paragraphs: list[str] = []
+    turns: list[ParsedTurn] = []
+    offset = 0
+    for g in groups:
+        prefix = f"[{_clock(g.t_start)}] {g.speaker}: "
+        content = " ".join(g.parts)
+        start = offset + len(prefix)
+        turns.append(ParsedTurn(g.speaker, start, start + len(content), g.t_start, g.t_end, g.line))
+        paragraphs.append(prefix + content)
+        offset = start + len(content) + 2
+    canonical = "\n\n".join(paragraphs) + "\n"
+    return ParsedTranscript(canonical, tuple(turns), fmt, tuple([*warnings, *group_warnings]))

@@ -1,0 +1,243 @@
+"""Reader for plain-text and Markdown transcripts, and the one home of the speaker-label rules.
+
+The canonical text is the decoded file itself; labels and timestamps stay in it. A turn's
+``[start, end)`` covers only the spoken content (after the label and any timestamp), stripped of
+surrounding whitespace, and runs on over unlabelled continuation lines. Consecutive turns of the
+same speaker merge into one turn spanning both. The docx and subtitle readers reuse
+:func:`match_label` / :func:`find_labels` so that every format agrees on what a label is.
+
+Label rule. A line (after optional indentation and an optional ``[hh:mm:ss]`` / ``(hh:mm:ss)`` /
+``hh:mm:ss`` timestamp) starts with one of ``Name: text``, ``Name : text``, ``Name (role): text``,
+``Name (00:01:02): text``, ``[Name] text``, ``[Name]: text``, ``**Name:** text``, ``**Name**: text``.
+A name starts with a letter, holds letters, digits, spaces, ``. ' - _ &``, is at most 40 characters
+and 5 words, and a plain colon must be followed by whitespace or the line end. Rejected: names with
+note/metadata words (``Note``, ``Date``, ``Transcript``...), single filler words (``So:``, ``Yes:``),
+bracketed transcriber notes (``[laughs]``, ``[inaudible 00:12:03]``, lowercase ``[pause]``). A
+multi-word name must look like a name (every word capitalised, a number or a particle such as
+``van``) unless the same label starts at least two lines of the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from analysis.ingest.decode import decode
+from analysis.model import ParsedTranscript, ParsedTurn
+
+DEFAULT_SPEAKER = "Speaker"
+NO_LABELS_WARNING = "no speaker labels found; the whole file is one speaker's turn"
+
+_TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+_TS_TOKEN = rf"(?:\[{_TS}\]|\({_TS}\)|{_TS})"
+_NAME = r"[^\W\d_][\w.'’&\- ]{0,39}?"
+_ROLE = r"\s*\([^()\n:]{1,40}\)"
+_COLON = r"(?::(?=[ \t]|$)|：)"
+_LABEL_RE = re.compile(
+    rf"""^[ \t]*
+    (?:(?P<ts1>{_TS_TOKEN})[ \t]+)?
+    (?:
+        \*\*(?P<bold>{_NAME}(?:{_ROLE})?)[ \t]*(?::\*\*|\*\*[ \t]*:)(?=[ \t]|$)
+      | \[(?P<bracket>{_NAME})\](?:[ \t]*{_COLON}|(?=[ \t]|$))
+      | (?P<plain>{_NAME}(?:{_ROLE})?)(?:[ \t]*(?P<ts2>\[{_TS}\]|\({_TS}\)))?[ \t]*{_COLON}
+    )
+    [ \t]*
+    (?:(?P<ts3>{_TS_TOKEN})(?=[ \t]|$)[ \t]*)?
+    """,
+    re.VERBOSE,
+)
+_TS_PARTS = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,](\d{1,3}))?")
+_ROLE_SPLIT = re.compile(r"^(?P<name>.*?)\s*(?P<role>\([^()]*\))?$")
+_HEADING_RE = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
+_INTERVIEWER_RE = re.compile(
+    r"^(?:interviewer(?:\s*[-_#]?\s*\d+)*(?:\s+[a-z])?|i|q|(?:moderator|facilitator)(?:\s*\d+)?)$"
+)
+
+_NOISE_WORDS = frozenset(
+    "inaudible unintelligible indistinct laughs laugh laughing laughter crosstalk cross-talk "
+    "pause pauses paused silence music applause cough coughs sigh sighs noise background "
+    "overlapping overlap unclear redacted interruption interrupted".split()
+)
+_NOT_SPEAKER_WORDS = frozenset(
+    "note notes nb ps example examples e.g eg i.e ie update edit warning caution important tip "
+    "source sources date time duration location place venue title subject topic transcript "
+    "transcribed transcriber transcription recording recorded file length language keywords tags "
+    "summary comment comments page agenda attendees http https www".split()
+)
+_FILLER_WORDS = frozenset(
+    "yes no so well ok okay and but because also then now like basically anyway yeah um uh".split()
+)
+_PARTICLES = frozenset("de da del della der den van von la le di du bin al el of the and y".split())
+_ROLE_WORDS = ("interviewer", "interviewee", "participant", "respondent", "moderator", "facilitator")
+
+
+@dataclass(frozen=True)
+class Label:
+    """A speaker label at the start of a line: who, where the content begins, and when."""
+
+    speaker: str
+    content: int  # offset in the line where the spoken content begins
+    t_start: float | None = None
+    name_like: bool = True  # False: accepted only if the label recurs in the file
+
+
+def parse_timestamp(token: str | None) -> float | None:
+    """Seconds of a ``hh:mm:ss[.mmm]`` or ``mm:ss`` token (brackets allowed), else None."""
+    m = _TS_PARTS.search(token or "")
+    if m is None:
+        return None
+    a, b, c, frac = m.groups()
+    hours, minutes, seconds = (int(a), int(b), int(c)) if c is not None else (0, int(a), int(b))
+    if minutes >= 60 or seconds >= 60:
+        return None
+    return hours * 3600 + minutes * 60 + seconds + (float(f"0.{frac}") if frac else 0.0)
+
+
+def _bare_name(label: str) -> str:
+    """The label without a trailing ``(role)``."""
+    m = _ROLE_SPLIT.match(label)
+    return m["name"] if m else label
+
+
+def is_interviewer_label(label: str) -> bool:
+    """True for labels such as Interviewer, Interviewer 1, Interviewer2, I, Q, Moderator,
+    Facilitator, Interviewer (Research team); case-insensitive."""
+    name = " ".join(_bare_name(label.strip()).replace("*", "").strip("[]: ").split()).casefold()
+    return bool(_INTERVIEWER_RE.match(name))
+
+
+def match_label(line: str) -> Label | None:
+    """The speaker label that starts ``line``, judged on the line alone, or None."""
+    m = _LABEL_RE.match(line)
+    if m is None:
+        return None
+    raw = m["bold"] or m["bracket"] or m["plain"] or ""
+    speaker = " ".join(raw.split())
+    words = _bare_name(speaker).split()
+    if not words or len(_bare_name(speaker)) > 40 or len(words) > 5:
+        return None
+    folded = [w.casefold().strip(".'’-") for w in words]
+    if any(w in _NOT_SPEAKER_WORDS or w in _NOISE_WORDS for w in folded):
+        return None
+    if len(words) == 1 and folded[0] in _FILLER_WORDS:
+        return None
+    if m["bracket"] and not (words[0][0].isupper() or folded[0].startswith(_ROLE_WORDS)):
+        return None
+    name_like = len(words) == 1 or all(
+        w[0].isupper() or w[0].isdigit() or f in _PARTICLES for w, f in zip(words, folded)
+    )
+    t_start = next(
+        (t for t in (parse_timestamp(m[g]) for g in ("ts1", "ts2", "ts3")) if t is not None), None
+    )
+    return Label(speaker, m.end(), t_start, name_like)
+
+
+def find_labels(lines: Sequence[str], skip: Collection[int] = ()) -> dict[int, Label]:
+    """Labels by 0-based line index; lines in ``skip`` are never labels.
+
+    A label that does not look like a name (e.g. ``project lead:``) counts only when the same
+    label starts at least two lines.
+    """
+    found = {i: lab for i, line in enumerate(lines) if i not in skip and (lab := match_label(line))}
+    counts = Counter(lab.speaker for lab in found.values())
+    return {i: lab for i, lab in found.items() if lab.name_like or counts[lab.speaker] >= 2}
+
+
+def _front_matter(lines: Sequence[str]) -> range:
+    """Line indices of a YAML front-matter block at the top (``---`` ... ``---``), if any."""
+    if lines and lines[0].strip() == "---":
+        for j in range(1, min(len(lines), 100)):
+            if lines[j].strip() in ("---", "..."):
+                return range(j + 1)
+    return range(0)
+
+
+def link_times(turns: list[ParsedTurn]) -> tuple[ParsedTurn, ...]:
+    """Set each turn's missing ``t_end`` to the next turn's ``t_start`` when that is known."""
+    out = list(turns)
+    for k in range(len(out) - 1):
+        if out[k].t_end is None and out[k + 1].t_start is not None:
+            out[k] = replace(out[k], t_end=out[k + 1].t_start)
+    return tuple(out)
+
+
+@dataclass
+class _Draft:
+    speaker: str
+    line: int
+    t_start: float | None
+    start: int | None = None
+    end: int = 0
+
+
+def _whole_text_turn(text: str, fmt: str, warnings: list[str], line_of: Sequence[int] | None) -> ParsedTranscript:
+    start = len(text) - len(text.lstrip())
+    index = text.count("\n", 0, start)
+    line = line_of[index] if line_of is not None else index + 1
+    turn = ParsedTurn(DEFAULT_SPEAKER, start, len(text.rstrip()), line=line)
+    return ParsedTranscript(text, (turn,), fmt, tuple([*warnings, NO_LABELS_WARNING]))
+
+
+def parse_text(
+    text: str,
+    *,
+    fmt: str,
+    warnings: Sequence[str] = (),
+    known_labels: Mapping[int, Label] | None = None,
+    headings: Collection[int] = (),
+    line_of: Sequence[int] | None = None,
+) -> ParsedTranscript:
+    """Split canonical ``text`` into speaker turns.
+
+    ``known_labels`` adds labels found by other means (docx bold runs) by 0-based line index;
+    ``headings`` are line indices that end a turn and are never labels; ``line_of`` maps a 0-based
+    line index to the line (or paragraph) number reported in turns and warnings.
+    """
+    lines = text.split("\n")
+    skip = set(_front_matter(lines)) | set(headings)
+    skip.update(i for i, line in enumerate(lines) if _HEADING_RE.match(line))
+    labels = find_labels(lines, skip)
+    labels.update(known_labels or {})
+    out_warnings = list(warnings)
+    if not labels:
+        return _whole_text_turn(text, fmt, out_warnings, line_of)
+    drafts: list[_Draft] = []
+    current: _Draft | None = None
+    offset = 0
+    for i, line in enumerate(lines):
+        line_start, offset = offset, offset + len(line) + 1
+        body_from = 0
+        if i in labels:
+            lab = labels[i]
+            current = _Draft(lab.speaker, line_of[i] if line_of is not None else i + 1, lab.t_start)
+            drafts.append(current)
+            body_from = lab.content
+        elif i in skip:
+            current = None
+        body = line[body_from:]
+        if current is None or not body.strip():
+            continue
+        if current.start is None:
+            current.start = line_start + body_from + len(body) - len(body.lstrip())
+        current.end = line_start + len(line.rstrip())
+    turns: list[ParsedTurn] = []
+    for d in drafts:
+        if d.start is None:
+            out_warnings.append(f"line {d.line}: the label '{d.speaker}' has no text; skipped")
+        elif turns and turns[-1].speaker == d.speaker:
+            prev = turns[-1]
+            t_start = prev.t_start if prev.t_start is not None else d.t_start
+            turns[-1] = replace(prev, end=d.end, t_start=t_start)
+        else:
+            turns.append(ParsedTurn(d.speaker, d.start, d.end, d.t_start, None, d.line))
+    if not turns:
+        return _whole_text_turn(text, fmt, out_warnings, line_of)
+    return ParsedTranscript(text, link_times(turns), fmt, tuple(out_warnings))
+
+
+def read_text(name: str, data: bytes, fmt: str = "txt") -> ParsedTranscript:
+    """Read a ``.txt`` or ``.md`` transcript from its bytes."""
+    text, warnings = decode(name, data)
+    return parse_text(text, fmt=fmt, warnings=warnings)
