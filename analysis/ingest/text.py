@@ -155,11 +155,12 @@ def _front_matter(lines: Sequence[str]) -> range:
 
 
 def link_times(turns: list[ParsedTurn]) -> tuple[ParsedTurn, ...]:
-    """Set each turn's missing ``t_end`` to the next turn's ``t_start`` when that is known."""
+    """Set each missing ``t_end`` to the next turn's ``t_start`` when known (and not earlier)."""
     out = list(turns)
     for k in range(len(out) - 1):
-        if out[k].t_end is None and out[k + 1].t_start is not None:
-            out[k] = replace(out[k], t_end=out[k + 1].t_start)
+        nxt, own = out[k + 1].t_start, out[k].t_start
+        if out[k].t_end is None and nxt is not None and (own is None or nxt >= own):
+            out[k] = replace(out[k], t_end=nxt)
     return tuple(out)
 
 

@@ -1,0 +1,107 @@
+"""Project commands: init, import, sync, status, transcripts, participants, undo, redo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, progress_bar, table
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Folder to make a project of (default: here).")] = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Create (or open) a project: PATH/project.db beside transcripts/ and codebooks/."""
+    with handled():
+        project = open_(path)
+        (project.path / "transcripts").mkdir(exist_ok=True)
+        (project.path / "codebooks").mkdir(exist_ok=True)
+        emit({"project": str(project.path), **project.status()}, as_json=as_json,
+             render=lambda r: typer.echo(f"Project ready at {r['project']}"))
+
+
+@app.command("import")
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="Transcript files, or folders of them.")],
+    participant: Annotated[str | None, typer.Option(help="Map the (non-interviewer) speakers to this participant.")] = None,
+    project: ProjectOpt = Path("."), as_json: JsonOpt = False,
+) -> None:
+    """Import transcripts (.txt .md .docx .vtt .srt): segment, embed, store. All or nothing."""
+    with handled():
+        report = open_(project).import_files(files, participant=participant, progress=progress_bar(not as_json))
+        emit(report, as_json=as_json, render=_render_import)
+
+
+def _render_import(r: dict[str, Any]) -> None:
+    for key in ("added", "updated", "unchanged", "missing"):
+        if r.get(key):
+            typer.echo(f"{key.capitalize()}: {', '.join(r[key])}")
+    typer.echo(f"Segments embedded: {r['segments_embedded']}")
+    if r.get("reanchored") or r.get("orphaned"):
+        typer.echo(f"Codings re-anchored: {r['reanchored']}; orphaned (kept, to review): {r['orphaned']}")
+    for label in r.get("unmapped", []):
+        typer.echo(f"Unmapped speaker: {label} (add it to transcripts/participants.csv or map it in the app)")
+    if r.get("codebook_imported") or r.get("codings_imported"):
+        typer.echo(f"Codebook codes imported: {r['codebook_imported']}; codings imported: {r['codings_imported']}")
+
+
+@app.command()
+def sync(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """Rescan transcripts/: import new files, re-import changed ones, report missing ones."""
+    with handled():
+        emit(open_(project).sync(progress=progress_bar(not as_json)), as_json=as_json, render=_render_import)
+
+
+@app.command()
+def status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """Counts of transcripts, participants, turns, segments (embedded), codes and codings."""
+    with handled():
+        emit(open_(project).status(), as_json=as_json,
+             render=lambda r: [typer.echo(f"{k:>13}: {v}") for k, v in r.items()])
+
+
+@app.command()
+def transcripts(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """One row per transcript: format, participants, speakers (turns, interviewer), segments, warnings."""
+    with handled():
+        rows = open_(project).transcripts()
+
+        def render(rows: list[dict[str, Any]]) -> None:
+            for r in rows:
+                typer.echo(f"{r['name']}  [{r['format']}]  {', '.join(r['participants']) or '(no participant)'}"
+                           f"  {r['segments']} segments")
+                for s in r["speakers"]:
+                    typer.echo(f"    {s['label']}: {s['turns']} turns{' (interviewer)' if s['interviewer'] else ''}")
+                for w in r["warnings"]:
+                    typer.echo(f"    warning: {w}")
+
+        emit({"transcripts": rows}, as_json=as_json, render=lambda r: render(r["transcripts"]))
+
+
+@app.command()
+def participants(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """The participants (pseudonyms) and their attributes."""
+    with handled():
+        people = [{"pseudonym": p.pseudonym, **p.attributes} for p in open_(project).participants()]
+        cols = list(dict.fromkeys(k for p in people for k in p))
+        emit({"participants": people}, as_json=as_json, render=lambda r: table(r["participants"], cols))
+
+
+@app.command()
+def undo(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """Undo the last researcher action (across restarts)."""
+    with handled():
+        ev = open_(project).undo()
+        emit({"undone": ev.summary, "event": ev.id}, as_json=as_json, render=lambda r: typer.echo(f"Undid: {r['undone']}"))
+
+
+@app.command()
+def redo(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """Redo the action undone last."""
+    with handled():
+        ev = open_(project).redo()
+        emit({"redone": ev.summary, "event": ev.id}, as_json=as_json, render=lambda r: typer.echo(f"Redid: {r['redone']}"))

@@ -1,0 +1,3 @@
+"""Vignette and export commands (see issue 5)."""
+
+from __future__ import annotations
