@@ -42,7 +42,7 @@ def check_offsets(parsed: ParsedTranscript) -> None:
             assert turn.t_end >= turn.t_start
     for a, b in zip(parsed.turns, parsed.turns[1:]):
         assert a.end <= b.start
-        assert a.speaker != b.speaker  # consecutive turns of one speaker are merged
+
 
 
 def txt(source: str, name: str = "t.txt") -> ParsedTranscript:
@@ -73,8 +73,11 @@ def test_extension_is_case_insensitive_and_suffixes_exported() -> None:
 
 @pytest.mark.parametrize(
     "label",
-    ["Interviewer", "interviewer", "Interviewer 1", "Interviewer2", "INTERVIEWER 3", "I", "Q", "q",
-     "Interviewer (Research team)", "Moderator", "Facilitator", "**Interviewer:**", "Interviewer2 2"],
+    [
+        "Interviewer", "interviewer", "Interviewer 1", "Interviewer2", "INTERVIEWER 3", "I", "Q",
+        "q", "Interviewer (Research team)", "Moderator", "Facilitator", "**Interviewer:**",
+        "Interviewer2 2",
+    ],
 )
 def test_is_interviewer_label_true(label: str) -> None:
     assert is_interviewer_label(label)
@@ -139,7 +142,8 @@ def test_timestamps(template: str, seconds: float) -> None:
     source = template.format("Hello there.") + "\n[00:02:00] Bob: Hi.\nAna: Bye.\n"
     parsed = txt(source)
     assert spans(parsed) == [("Ana", "Hello there."), ("Bob", "Hi."), ("Ana", "Bye.")]
-    assert [(t.t_start, t.t_end) for t in parsed.turns] == [(seconds, 120.0), (120.0, None), (None, None)]
+    times = [(t.t_start, t.t_end) for t in parsed.turns]
+    assert times == [(seconds, 120.0), (120.0, None), (None, None)]
 
 
 @pytest.mark.parametrize(
@@ -173,17 +177,18 @@ def test_multi_word_lowercase_label_counts_only_when_it_recurs() -> None:
     assert spans(once)[0] == ("Ana", "One.\nthe thing is: it broke.")
 
 
-def test_continuation_paragraphs_and_same_speaker_merge() -> None:
+def test_continuation_paragraphs_and_repeated_label_starts_a_new_turn() -> None:
     source = (
         "Ana: First paragraph.\n\n  Second paragraph, indented.  \n\n"
         "Ana: Third, same speaker.\n\nBob: Reply.\nmore reply\n\n\n"
     )
     parsed = txt(source)
     assert spans(parsed) == [
-        ("Ana", "First paragraph.\n\n  Second paragraph, indented.  \n\nAna: Third, same speaker."),
+        ("Ana", "First paragraph.\n\n  Second paragraph, indented."),
+        ("Ana", "Third, same speaker."),
         ("Bob", "Reply.\nmore reply"),
     ]
-    assert [t.line for t in parsed.turns] == [1, 7]
+    assert [t.line for t in parsed.turns] == [1, 5, 7]
 
 
 def test_label_alone_on_its_line_takes_the_next_lines() -> None:
@@ -199,12 +204,12 @@ def test_markdown_front_matter_and_headings_fixture() -> None:
     assert parsed.format == "md"
     assert spans(parsed) == [
         ("Interviewer", "Kia ora. Can you tell me how you started?"),
-        ("Aroha", "I started as a Pūkenga in 2015.\nThen I moved to Wellington.\n\n"
-                  "**Aroha:** That was hard, to be honest."),
+        ("Aroha", "I started as a Pūkenga in 2015.\nThen I moved to Wellington."),
+        ("Aroha", "That was hard, to be honest."),
         ("Interviewer", "And now?"),
         ("Aroha", "Now I teach."),
     ]
-    assert [t.line for t in parsed.turns] == [8, 10, 17, 19]
+    assert [t.line for t in parsed.turns] == [8, 10, 13, 17, 19]
 
 
 def test_no_speaker_labels_is_one_turn_with_a_warning() -> None:
@@ -316,18 +321,21 @@ def test_docx_bold_labels_and_canonical_text() -> None:
     )
     assert spans(parsed) == [
         ("Interviewer", "How did you start?"),
-        ("Aroha", "As a Pūkenga.\n\nIt took years.\n\nAroha Then I taught ākonga."),
+        ("Aroha", "As a Pūkenga.\n\nIt took years."),
+        ("Aroha", "Then I taught ākonga."),
         ("Interviewer", "Thanks.\n\nBoldface words in a sentence."),
     ]
-    assert [t.line for t in parsed.turns] == [2, 4, 7]  # paragraph numbers
-    assert parsed.turns[2].t_start == 62.0
+    assert [t.line for t in parsed.turns] == [2, 4, 6, 7]  # paragraph numbers
+    assert parsed.turns[3].t_start == 62.0
 
 
 def test_docx_plain_text_labels_and_tables() -> None:
     data = make_docx(["Ana: Hello.", "Bob: Hi."], table=[["Ana", "From the table."], ["Note", "x"]])
     parsed = read_transcript("t.docx", data)
     check_offsets(parsed)
-    assert spans(parsed) == [("Ana", "Hello."), ("Bob", "Hi."), ("Ana", "From the table.\n\nNote\tx")]
+    assert spans(parsed) == [
+        ("Ana", "Hello."), ("Bob", "Hi."), ("Ana", "From the table.\n\nNote\tx")
+    ]
 
 
 def test_docx_without_labels_warns() -> None:
@@ -375,7 +383,8 @@ def test_vtt_fixture_zoom_prefix_voice_tags_notes_and_settings() -> None:
 def test_vtt_voice_tags_merge_and_strip_tags() -> None:
     source = (
         "WEBVTT - a title\n\n00:00.000 --> 00:02.000\n<v.loud Esme>Hi <c.yellow>there</c></v>\n\n"
-        "00:02.000 --> 00:03.000\n<v Esme>&amp; more</v>\n\n00:03.000 --> 00:04.000\n<v Fred>Yo &lt;3\n"
+        "00:02.000 --> 00:03.000\n<v Esme>&amp; more</v>\n\n"
+        "00:03.000 --> 00:04.000\n<v Fred>Yo &lt;3\n"
     )
     parsed = read_transcript("v.vtt", source.encode())
     check_offsets(parsed)
@@ -386,7 +395,9 @@ def test_srt_fixture_diarisation_labels() -> None:
     parsed = read_transcript("diarised.srt", (FIXTURES / "diarised.srt").read_bytes())
     check_offsets(parsed)
     assert parsed.format == "srt"
-    assert spans(parsed) == [("SPEAKER_00", "Hello there. How are you?"), ("SPEAKER_01", "Fine, thanks.")]
+    assert spans(parsed) == [
+        ("SPEAKER_00", "Hello there. How are you?"), ("SPEAKER_01", "Fine, thanks.")
+    ]
     assert [(t.t_start, t.t_end, t.line) for t in parsed.turns] == [(0.5, 4.0, 3), (4.5, 5.0, 11)]
     assert parsed.text.startswith("[00:00:00] SPEAKER_00: Hello there.")
 
@@ -412,15 +423,26 @@ def test_subtitle_canonical_text_reparses_as_text() -> None:
 @pytest.mark.parametrize(
     ("name", "source", "line", "bad"),
     [
-        ("a.vtt", "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\nOk\n\n2\n00:00:02.000 --> 00:0x:03.000\nNo\n",
-         8, "00:00:02.000 --> 00:0x:03.000"),
-        ("b.vtt", "WEBVTT\n\n00:00:01.000 -> 00:00:02.000\nNo\n", 3, "00:00:01.000 -> 00:00:02.000"),
+        (
+            "a.vtt",
+            "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\nOk\n\n2\n00:00:02.000 --> 00:0x:03.000\nNo\n",
+            8,
+            "00:00:02.000 --> 00:0x:03.000",
+        ),
+        (
+            "b.vtt",
+            "WEBVTT\n\n00:00:01.000 -> 00:00:02.000\nNo\n",
+            3,
+            "00:00:01.000 -> 00:00:02.000",
+        ),
         ("c.srt", "1\n00:00:01,000 --> 00:00:02,000\nOk\n\n2\n00:00:02,000 --> 00:00:61,000\nNo\n",
          6, "00:00:02,000 --> 00:00:61,000"),
         ("d.srt", "1\r\n00:00:01 --> 00:00:02\r\nNo\r\n", 2, "00:00:01 --> 00:00:02"),
     ],
 )
-def test_malformed_cue_timing_names_file_and_line(name: str, source: str, line: int, bad: str) -> None:
+def test_malformed_cue_timing_names_file_and_line(
+    name: str, source: str, line: int, bad: str
+) -> None:
     with pytest.raises(ImportFormatError) as err:
         read_transcript(name, source.encode())
     assert err.value.file == name and err.value.line == line
@@ -439,16 +461,21 @@ def test_vtt_without_header_and_without_cues() -> None:
     assert err.value.line == 2 and "x.srt" in str(err.value)
 
 
-# --------------------------------------------------------------------------- invariant 1, property-tested
+# --------------------------------------------------------------------------- invariant 1 (hypothesis)
 
-SPECIAL_WORDS = ["e\u0301", "ākonga", "Pūkenga", "Ma\u0304ori", "😀", "👩🏽‍🔬", "cafe\u0301", "A\u030a",
-                 "naïve", "日本語", "x\u0323\u0307", "Ω", "ﬁne"]
-WORD = st.one_of(st.sampled_from(SPECIAL_WORDS),
-                 st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCXYZ0123456789.,?!'", min_size=1, max_size=8))
+SPECIAL_WORDS = [
+    "e\u0301", "ākonga", "Pūkenga", "Ma\u0304ori", "😀", "👩🏽‍🔬", "cafe\u0301", "A\u030a", "naïve",
+    "日本語", "x\u0323\u0307", "Ω", "ﬁne",
+]
+ASCII_WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCXYZ0123456789.,?!'", min_size=1, max_size=8)
+WORD = st.one_of(st.sampled_from(SPECIAL_WORDS), ASCII_WORD)
 LINE = st.lists(WORD, min_size=1, max_size=8).map(" ".join)
 SPEECH = st.lists(LINE, min_size=1, max_size=3)
 SPEAKERS = ["Ana", "Interviewer 1", "Pūkenga", "E\u0301lise Ngata", "Q", "SPEAKER_01"]
-TEMPLATES = ["{s}: {t}", "[{s}] {t}", "**{s}:** {t}", "  {s} : {t}", "[00:0{i}:00] {s}: {t}", "{s} (0{i}:30): {t}"]
+TEMPLATES = [
+    "{s}: {t}", "[{s}] {t}", "**{s}:** {t}", "  {s} : {t}", "[00:0{i}:00] {s}: {t}",
+    "{s} (0{i}:30): {t}",
+]
 
 
 def nfc(text: str) -> str:
@@ -478,24 +505,33 @@ def test_text_offsets_property(first: int, steps: list[int], data: st.DataObject
     speeches = [data.draw(SPEECH) for _ in speakers]
     templates = [data.draw(st.sampled_from(TEMPLATES)) for _ in speakers]
     body = separator.join(
-        tpl.format(s=s, t="\r\n".join(sp), i=i % 10) for i, (tpl, s, sp) in enumerate(zip(templates, speakers, speeches))
+        tpl.format(s=s, t="\r\n".join(sp), i=i % 10)
+        for i, (tpl, s, sp) in enumerate(zip(templates, speakers, speeches))
     )
     parsed = read_transcript("p" + suffix, body.encode(encoding))
     check_offsets(parsed)
     assert spans(parsed) == [(nfc(s), nfc("\n".join(sp))) for s, sp in zip(speakers, speeches)]
 
 
-CUE_SPEAKER = st.one_of(st.none(), st.sampled_from(["Ana", "Pūkenga Rua", "[SPEAKER_00]", "<v E\u0301lise>"]))
+CUE_SPEAKER = st.one_of(
+    st.none(), st.sampled_from(["Ana", "Pūkenga Rua", "[SPEAKER_00]", "<v E\u0301lise>"])
+)
+CUES = st.lists(st.tuples(CUE_SPEAKER, st.lists(LINE, min_size=1, max_size=2)), min_size=1, max_size=8)
 
 
 @settings(max_examples=100, deadline=None)
-@given(cues=st.lists(st.tuples(CUE_SPEAKER, st.lists(LINE, min_size=1, max_size=2)), min_size=1, max_size=8),
-       fmt=st.sampled_from(["vtt", "srt"]), newline=st.sampled_from(["\n", "\r\n"]))
-def test_subtitle_offsets_property(cues: list[tuple[str | None, list[str]]], fmt: str, newline: str) -> None:
+@given(cues=CUES, fmt=st.sampled_from(["vtt", "srt"]), newline=st.sampled_from(["\n", "\r\n"]))
+def test_subtitle_offsets_property(
+    cues: list[tuple[str | None, list[str]]], fmt: str, newline: str
+) -> None:
     blocks, expected = [], []  # expected: [speaker, [contents]]
     for k, (who, lines) in enumerate(cues):
-        t = f"00:00:{k:02d}{',' if fmt == 'srt' else '.'}000 --> 00:00:{k:02d}{',' if fmt == 'srt' else '.'}900"
-        first = lines[0] if who is None else (f"{who}{lines[0]}" if who.startswith("<v") else f"{who}: {lines[0]}")
+        sep = "," if fmt == "srt" else "."
+        t = f"00:00:{k:02d}{sep}000 --> 00:00:{k:02d}{sep}900"
+        if who is None:
+            first = lines[0]
+        else:
+            first = f"{who}{lines[0]}" if who.startswith("<v") else f"{who}: {lines[0]}"
         blocks.append(newline.join([str(k + 1), t, first, *lines[1:]]))
         speaker = None if who is None else nfc(who.strip("[]<>").removeprefix("v "))
         content = nfc(" ".join(" ".join(lines).split()))
@@ -504,15 +540,19 @@ def test_subtitle_offsets_property(cues: list[tuple[str | None, list[str]]], fmt
             expected[-1][1].append(content)
         else:
             expected.append([speaker, [content]])
-    source = (f"WEBVTT{newline}{newline}" if fmt == "vtt" else "") + (newline * 2).join(blocks) + newline
+    header = f"WEBVTT{newline}{newline}" if fmt == "vtt" else ""
+    source = header + (newline * 2).join(blocks) + newline
     parsed = read_transcript("p." + fmt, source.encode())
     check_offsets(parsed)
     assert spans(parsed) == [(s, " ".join(c)) for s, c in expected]
 
 
 @settings(max_examples=15, deadline=None)
-@given(first=st.integers(0, len(SPEAKERS) - 1), steps=st.lists(st.integers(1, len(SPEAKERS) - 1), max_size=3),
-       data=st.data())
+@given(
+    first=st.integers(0, len(SPEAKERS) - 1),
+    steps=st.lists(st.integers(1, len(SPEAKERS) - 1), max_size=3),
+    data=st.data(),
+)
 def test_docx_offsets_property(first: int, steps: list[int], data: st.DataObject) -> None:
     speakers = speaker_sequence(first, steps)
     speeches = [data.draw(SPEECH) for _ in speakers]
@@ -527,7 +567,7 @@ def test_docx_offsets_property(first: int, steps: list[int], data: st.DataObject
 
 # --------------------------------------------------------------------------- real transcripts
 
-real = pytest.mark.skipif(not TRANSCRIPTS.is_dir(), reason=f"real transcripts folder {TRANSCRIPTS} is absent")
+real = pytest.mark.skipif(not EXTDATA.is_dir(), reason=f"the folder {EXTDATA} is absent")
 
 
 def read_real(relative: str) -> ParsedTranscript:
@@ -539,7 +579,8 @@ def read_real(relative: str) -> ParsedTranscript:
         for turn in parsed.turns:
             assert parsed.text.count("\n", 0, turn.start) + 1 == turn.line
             line = parsed.text.split("\n")[turn.line - 1]
-            assert match_label(line) is not None and match_label(line).speaker == turn.speaker  # type: ignore[union-attr]
+            label = match_label(line)
+            assert label is not None and label.speaker == turn.speaker
     return parsed
 
 
@@ -547,10 +588,12 @@ def read_real(relative: str) -> ParsedTranscript:
 def test_real_mlss_10_lowercase_labels_and_merging() -> None:
     parsed = read_real("text/mlss_interview_10.txt")
     assert {t.speaker for t in parsed.turns} == {"interviewer", "interviewee"}
-    assert len(parsed.turns) == 110  # 239 labelled paragraphs, consecutive ones merged
+    assert len(parsed.turns) == 239  # one turn per labelled paragraph: a repeated label starts a new turn
     assert spans(parsed)[0] == ("interviewee", "Thanks. This meeting is being recorded.")
     third = parsed.text[parsed.turns[2].start : parsed.turns[2].end]
-    assert third.startswith("Uh, yeah, so I have") and "\n\ninterviewee: I guess I have to give" in third
+    assert third.startswith("Uh, yeah, so I have")
+    assert all(":" not in parsed.text[t.start : t.start + 15] or t.speaker for t in parsed.turns)
+    assert not any("\ninterviewee:" in parsed.text[t.start : t.end] for t in parsed.turns)
     assert is_interviewer_label("interviewer") and not is_interviewer_label("interviewee")
     assert parsed.warnings == ()
 
@@ -560,8 +603,9 @@ def test_real_mlss_2_space_before_colon() -> None:
     parsed = read_real("text/mlss_interview_2.txt")
     speakers = {t.speaker for t in parsed.turns}
     assert {"Interviewer1", "Interviewee1"} <= speakers
-    assert speakers - {"Interviewer1", "Interviewee1"} == {"Interviewer2", "Interviewer2 2"}  # as written
-    assert spans(parsed)[1] == ("Interviewee1", "Oui, vous avez mon consentement.")
+    # one "Interviewer2 :" and one stray "Interviewer2 2:", both kept as written
+    assert speakers - {"Interviewer1", "Interviewee1"} == {"Interviewer2", "Interviewer2 2"}
+    assert next(s for s in spans(parsed) if s[0] == "Interviewee1") == ("Interviewee1", "Oui, vous avez mon consentement.")
     assert all(is_interviewer_label(s) for s in speakers if s.startswith("Interviewer"))
 
 
@@ -592,10 +636,12 @@ def test_real_mlss_7_mixed_labels_and_indented_lines() -> None:
 def test_real_mlss_12_numbered_interviewers() -> None:
     parsed = read_real("text/mlss_interview_12.txt")
     assert {t.speaker for t in parsed.turns} == {"Interviewer 1", "Interviewer 2", "Interviewee"}
-    assert spans(parsed)[1] == ("Interviewee", "know? Okay. I'll tell you we can, because I was, Yeah, I was "
-                                "wondering, I told you before, uh, because I'm a project manager, right. So I "
-                                "don't go in really in the technical details, but Yeah. So I'll just say, uh, I "
-                                "don't know if, I don't know.")
+    assert next(s for s in spans(parsed) if s[0] == "Interviewee") == (
+        "Interviewee",
+        "know? Okay. I'll tell you we can, because I was, Yeah, I was wondering, I told you before, "
+        "uh, because I'm a project manager, right. So I don't go in really in the technical "
+        "details, but Yeah. So I'll just say, uh, I don't know if, I don't know.",
+    )
 
 
 @real
@@ -606,7 +652,8 @@ def test_real_zoom_vtt() -> None:
     assert {t.speaker for t in parsed.turns} == {"Dora Demszky", "Ashlee Kupor (SL)"}
     assert parsed.warnings == ()
     first, second = parsed.turns[:2]
-    assert (first.speaker, first.t_start, first.t_end, first.line) == ("Ashlee Kupor (SL)", 0.51, 1.55, 5)
+    assert (first.speaker, first.t_start, first.t_end) == ("Ashlee Kupor (SL)", 0.51, 1.55)
+    assert first.line == 5
     assert second.speaker == "Dora Demszky" and (second.t_start, second.t_end) == (1.79, 24.09)
     # cue 3 has no prefix: it continues Dora's turn; cues 2-6 are merged
     assert parsed.text[second.start : second.end] == (
@@ -633,12 +680,15 @@ def test_real_diarised_srt() -> None:
     assert len(parsed.turns) == 23 < len(cues)
     first = parsed.turns[0]
     assert first.speaker == "SPEAKER_00" and first.t_start is not None and first.t_start < 1
-    assert parsed.text[first.start : first.end].endswith("Everybody was fine. And then happy you were.")
+    content = parsed.text[first.start : first.end]
+    assert content.endswith("Everybody was fine. And then happy you were.")
     assert "[SPEAKER_00]" not in parsed.text
 
 
 @real
-@pytest.mark.parametrize("relative", ["text/mlss_interview_4.txt", "vtt/cip_zoom_small_transcript.vtt"])
+@pytest.mark.parametrize(
+    "relative", ["text/mlss_interview_4.txt", "vtt/cip_zoom_small_transcript.vtt"]
+)
 def test_real_other_files_parse_cleanly(relative: str) -> None:
     parsed = read_real(relative)
     assert len({t.speaker for t in parsed.turns}) >= 2 and parsed.warnings == ()

@@ -50,7 +50,9 @@ def _binary_error(name: str, why: str) -> ImportFormatError:
 
 def _check_not_binary(name: str, text: str) -> None:
     """Reject decoded text that is mostly control characters."""
-    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS)
+    controls = sum(
+        1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS
+    )
     if text and controls / len(text) > _MAX_CONTROL_SHARE:
         raise _binary_error(name, "it is mostly non-text bytes")
 
@@ -86,7 +88,8 @@ def _decode_bytes(name: str, data: bytes) -> tuple[str, list[str]]:
     except UnicodeDecodeError as err:
         raise ImportFormatError(
             name,
-            f"is neither UTF-8 nor Windows-1252 text: byte 0x{data[err.start]:02X} cannot be decoded.",
+            f"is neither UTF-8 nor Windows-1252 text: "
+            f"byte 0x{data[err.start]:02X} cannot be decoded.",
             line=_line_of(data, err.start, "cp1252"),
             hint="Re-save the file as UTF-8 and import it again.",
         ) from err
@@ -109,7 +112,9 @@ def decode(name: str, data: bytes) -> tuple[str, list[str]]:
     file (no bytes, or only whitespace), a binary file, or bytes no supported encoding explains.
     """
     if not data:
-        raise ImportFormatError(name, "is empty (0 bytes).", hint="Choose the file that holds the transcript.")
+        raise ImportFormatError(
+            name, "is empty (0 bytes).", hint="Choose the file that holds the transcript."
+        )
     text, warnings = _decode_bytes(name, data)
     _check_not_binary(name, text)
     text = normalise(text)

@@ -88,7 +88,8 @@ def _timing_error(name: str, line_no: int, line: str) -> ImportFormatError:
         name,
         f"malformed cue timing '{line.strip()}'",
         line=line_no,
-        hint="A cue timing reads like 00:01:02.500 --> 00:01:04.000 (SRT uses a comma: 00:01:02,500).",
+        hint="A cue timing reads like 00:01:02.500 --> 00:01:04.000 "
+        "(SRT uses a comma: 00:01:02,500).",
     )
 
 
@@ -126,7 +127,8 @@ def parse_cues(name: str, text: str, fmt: str) -> list[Cue]:
         else:  # a text-only block: a blank line inside the previous cue's text
             prev = cues[-1]
             extra, _ = _clean([line for _, line in block])
-            cues[-1] = Cue(prev.start, prev.end, f"{prev.text} {extra}".strip(), prev.voice, prev.line)
+            joined = f"{prev.text} {extra}".strip()
+            cues[-1] = Cue(prev.start, prev.end, joined, prev.voice, prev.line)
             continue
         line_no, timing = block[at]
         m = _TIMING.match(timing)
@@ -192,6 +194,10 @@ def read_subtitles(name: str, data: bytes, fmt: str) -> ParsedTranscript:
     """Read a ``.vtt`` (``fmt="vtt"``) or ``.srt`` (``fmt="srt"``) transcript from its bytes."""
     text, warnings = decode(name, data)
     groups, group_warnings = _group(parse_cues(name, text, fmt))
+    if not groups:
+        raise ImportFormatError(
+            name, "no cue holds any spoken text.", hint="Every cue is a bare speaker label."
+        )
     paragraphs: list[str] = []
     turns: list[ParsedTurn] = []
     offset = 0

@@ -2,19 +2,21 @@
 
 The canonical text is the decoded file itself; labels and timestamps stay in it. A turn's
 ``[start, end)`` covers only the spoken content (after the label and any timestamp), stripped of
-surrounding whitespace, and runs on over unlabelled continuation lines. Consecutive turns of the
-same speaker merge into one turn spanning both. The docx and subtitle readers reuse
+surrounding whitespace, and runs on over unlabelled continuation lines. A repeated label starts a new turn (merging would put
+the label text inside the turn). The docx and subtitle readers reuse
 :func:`match_label` / :func:`find_labels` so that every format agrees on what a label is.
 
-Label rule. A line (after optional indentation and an optional ``[hh:mm:ss]`` / ``(hh:mm:ss)`` /
+Label rule. A line (after optional indentation and an optional ``[hh:mm:ss]``, ``(hh:mm:ss)`` or
 ``hh:mm:ss`` timestamp) starts with one of ``Name: text``, ``Name : text``, ``Name (role): text``,
-``Name (00:01:02): text``, ``[Name] text``, ``[Name]: text``, ``**Name:** text``, ``**Name**: text``.
-A name starts with a letter, holds letters, digits, spaces, ``. ' - _ &``, is at most 40 characters
-and 5 words, and a plain colon must be followed by whitespace or the line end. Rejected: names with
-note/metadata words (``Note``, ``Date``, ``Transcript``...), single filler words (``So:``, ``Yes:``),
-bracketed transcriber notes (``[laughs]``, ``[inaudible 00:12:03]``, lowercase ``[pause]``). A
-multi-word name must look like a name (every word capitalised, a number or a particle such as
-``van``) unless the same label starts at least two lines of the file.
+``Name (00:01:02): text``, ``[Name] text``, ``[Name]: text``, ``**Name:** text`` or
+``**Name**: text``; a timestamp may also follow the label. A name starts with a letter, holds
+letters, digits, spaces and ``. ' - _ &``, has at most 40 characters and 5 words, and a plain colon
+must be followed by whitespace or the line end. Rejected: names holding note or metadata words
+(``Note``, ``Date``, ``Transcript``...), single filler words (``So:``, ``Yes:``), bracketed
+transcriber notes (``[laughs]``, ``[inaudible 00:12:03]``, lowercase ``[pause]``). A multi-word
+name must look like a name (each word capitalised, a number or a particle such as ``van``) unless
+the same label starts at least two lines of the file. Markdown headings and YAML front matter are
+never labels; a heading ends the turn before it.
 """
 
 from __future__ import annotations
@@ -69,8 +71,12 @@ _NOT_SPEAKER_WORDS = frozenset(
 _FILLER_WORDS = frozenset(
     "yes no so well ok okay and but because also then now like basically anyway yeah um uh".split()
 )
-_PARTICLES = frozenset("de da del della der den van von la le di du bin al el of the and y".split())
-_ROLE_WORDS = ("interviewer", "interviewee", "participant", "respondent", "moderator", "facilitator")
+_PARTICLES = frozenset(
+    "de da del della der den van von la le di du bin al el of the and y &".split()
+)
+_ROLE_WORDS = (
+    "interviewer", "interviewee", "participant", "respondent", "moderator", "facilitator"
+)
 
 
 @dataclass(frozen=True)
@@ -173,7 +179,10 @@ class _Draft:
     end: int = 0
 
 
-def _whole_text_turn(text: str, fmt: str, warnings: list[str], line_of: Sequence[int] | None) -> ParsedTranscript:
+def _whole_text_turn(
+    text: str, fmt: str, warnings: list[str], line_of: Sequence[int] | None
+) -> ParsedTranscript:
+    """The whole text (stripped) as one turn of the default speaker, with a warning."""
     start = len(text) - len(text.lstrip())
     index = text.count("\n", 0, start)
     line = line_of[index] if line_of is not None else index + 1
@@ -227,10 +236,6 @@ def parse_text(
     for d in drafts:
         if d.start is None:
             out_warnings.append(f"line {d.line}: the label '{d.speaker}' has no text; skipped")
-        elif turns and turns[-1].speaker == d.speaker:
-            prev = turns[-1]
-            t_start = prev.t_start if prev.t_start is not None else d.t_start
-            turns[-1] = replace(prev, end=d.end, t_start=t_start)
         else:
             turns.append(ParsedTurn(d.speaker, d.start, d.end, d.t_start, None, d.line))
     if not turns:

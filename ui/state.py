@@ -1,0 +1,73 @@
+"""What every page shares: the open project (cached once per process), cached reads keyed on the
+project's change counter, and one way to show errors."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from analysis import Project, StoryloomError, open_project  # noqa: E402
+
+
+def project_path() -> Path:
+    """``--project PATH`` after ``--`` on the streamlit command line, else $STORYLOOM_PROJECT, else '.'."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--project", default=None)
+    args, _ = parser.parse_known_args(sys.argv[1:])
+    return Path(args.project or os.environ.get("STORYLOOM_PROJECT") or ".").resolve()
+
+
+@st.cache_resource(show_spinner="Opening the project...")
+def _open(path: str) -> Project:
+    return open_project(path)
+
+
+def get_project() -> Project:
+    return _open(str(project_path()))
+
+
+def project_or_stop() -> Project:
+    try:
+        return get_project()
+    except StoryloomError as err:
+        st.error(str(err))
+        st.stop()
+        raise
+
+
+def cached(name: str, fn: Callable[[Project], Any]) -> Any:
+    """``fn(project)``, computed once per project version (every change bumps the version)."""
+    project = get_project()
+    return _cached_call(str(project.path), project.version(), name, fn)
+
+
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs={type(lambda: 0): lambda f: f.__qualname__})
+def _cached_call(path: str, version: int, name: str, fn: Callable[[Project], Any]) -> Any:
+    return fn(get_project())
+
+
+@contextmanager
+def action(success: str | None = None) -> Iterator[None]:
+    """Run a researcher action: a domain error becomes a visible message, never a traceback."""
+    try:
+        yield
+    except StoryloomError as err:
+        st.error(str(err))
+    else:
+        if success:
+            st.toast(success)
+
+
+def researcher() -> str:
+    """The name recorded as coder/author (sidebar setting, default: the project's user)."""
+    return st.session_state.get("researcher") or get_project().user
