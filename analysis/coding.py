@@ -31,6 +31,19 @@ def _context(text: str, start: int, end: int) -> tuple[str, str]:
     return text[max(0, start - CONTEXT):start], text[end:end + CONTEXT]
 
 
+def _refine(quote: str, text: str, start: int, end: int, *, slack: int = 4) -> tuple[int, int]:
+    """Nudge fuzzy match edges (a few characters each way) to the best full-string similarity."""
+    best = (fuzz.ratio(quote, text[start:end]), start, end)
+    for ds in range(-slack, slack + 1):
+        for de in range(-slack, slack + 1):
+            s, e = start + ds, end + de
+            if 0 <= s < e <= len(text):
+                score = fuzz.ratio(quote, text[s:e])
+                if score > best[0]:
+                    best = (score, s, e)
+    return best[1], best[2]
+
+
 def locate(quote: str, before: str, after: str, text: str, hint: int) -> tuple[int, int] | None:
     """Find where ``quote`` now sits in ``text``: exact (best context match), else fuzzy, else None."""
     if not quote:
@@ -50,7 +63,7 @@ def locate(quote: str, before: str, after: str, text: str, hint: int) -> tuple[i
             continue
         al = fuzz.partial_ratio_alignment(quote, window, score_cutoff=FUZZY_CUTOFF)
         if al is not None and al.dest_end > al.dest_start:
-            start, end = lo + al.dest_start, lo + al.dest_end
+            start, end = _refine(quote, text, lo + al.dest_start, lo + al.dest_end)
             # Do not let a fuzzy match swallow much more or much less than the quote.
             if 0.7 * len(quote) <= end - start <= 1.3 * len(quote):
                 return start, end
