@@ -86,12 +86,13 @@ class CodebookMixin:
                     raise NotFoundError(f"No code at path '{ref}' (stopped at '{part}').")
                 parent = row.id
             return row
-        rows = conn.execute(sa.select(c).where(sa.func.lower(c.c.name) == ref.lower())).all()
+        # casefold in Python: SQLite's lower() leaves non-ASCII letters (Ā, ū) alone
+        rows = [r for r in conn.execute(sa.select(c)).all() if r.name.casefold() == ref.casefold()]
         if len(rows) == 1:
             return rows[0]
         if not rows:
             names = [r[0] for r in conn.execute(sa.select(c.c.name).order_by(c.c.name))]
-            close = [n for n in names if ref.lower()[:4] in n.lower()][:5]
+            close = [n for n in names if ref.casefold()[:4] in n.casefold()][:5]
             hint = f" Did you mean: {', '.join(close)}?" if close else " Create it first, or check the codebook."
             raise NotFoundError(f"No code named '{ref}'.{hint}")
         raise NotFoundError(f"'{ref}' names {len(rows)} codes; give its path, e.g. 'Theme{PATH_SEP}{ref}'.")
@@ -115,11 +116,10 @@ class CodebookMixin:
 
     def _check_sibling_name(self: Any, conn: Any, name: str, parent_id: int | None, *, exclude: int | None = None) -> None:
         c = self.t.codes
-        q = sa.select(c.c.id).where(sa.func.lower(c.c.name) == name.lower(),
-                                    c.c.parent_id.is_(None) if parent_id is None else c.c.parent_id == parent_id)
+        q = sa.select(c.c.id, c.c.name).where(c.c.parent_id.is_(None) if parent_id is None else c.c.parent_id == parent_id)
         if exclude is not None:
             q = q.where(c.c.id != exclude)
-        if conn.execute(q).first():
+        if any(r.name.casefold() == name.casefold() for r in conn.execute(q)):
             where = "at the top of the codebook" if parent_id is None else "under the same parent"
             raise ConflictError(f"A code named '{name}' already exists {where}. Choose another name, or merge them.")
 

@@ -175,3 +175,10 @@ def test_coded_spans_are_conserved_across_merge_move_split(make_project, intervi
     assert project.status()["codings"] == total_before
     df = project.codings_frame()
     assert not df.duplicated(["code_id", "transcript", "start", "end"]).any()
+
+
+def test_names_with_macrons_match_case_insensitively(project):
+    project.add_code("Ākonga fear")
+    assert project.get_code("ākonga FEAR").name == "Ākonga fear"
+    with pytest.raises(ConflictError):
+        project.add_code("ĀKONGA FEAR")

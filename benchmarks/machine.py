@@ -1,0 +1,45 @@
+"""Describe the machine a benchmark ran on, and write one section of benchmarks/BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+from importlib import metadata
+from pathlib import Path
+
+REPORT = Path(__file__).resolve().parent / "BENCHMARKS.md"
+
+
+def describe(packages: tuple[str, ...] = ("torch", "sentence-transformers", "spacy", "streamlit")) -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = []
+    for p in packages:
+        try:
+            versions.append(f"{p} {metadata.version(p)}")
+        except metadata.PackageNotFoundError:
+            pass
+    mem = ""
+    try:
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        mem = f", {kb / 2**20:.0f} GiB RAM"
+    except (OSError, AttributeError):
+        pass
+    return (f"{cpu}, {len(os.sched_getaffinity(0))} cores{mem}; {platform.system()} {platform.release()}; "
+            f"Python {platform.python_version()}; {', '.join(versions)}")
+
+
+def write_section(heading: str, body: str) -> None:
+    """Replace (or append) the ``## heading`` section of BENCHMARKS.md, leaving the others alone."""
+    text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else "# Benchmarks\n\nMeasured, not asserted. Each section says how to rerun it.\n"
+    block = f"## {heading}\n\n{body.strip()}\n"
+    pattern = re.compile(rf"^## {re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(lambda _m: block + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + block
+    REPORT.write_text(text, encoding="utf-8")
