@@ -281,9 +281,6 @@ class ImportMixin:
         report.update(self._sync_codebook())
         return report
 
-    def _sync_codebook(self: Any) -> dict[str, Any]:
-        return {}
-
     # -- reads ----------------------------------------------------------------------------------
     def _transcript_rows(self: Any) -> list[Any]:
         t = self.t.transcripts
