@@ -4,23 +4,23 @@ import streamlit as st
 
 from ui.state import project_or_stop
 
-st.set_page_config(page_title="Storyloom", page_icon="🧶", layout="wide")
+st.set_page_config(page_title="Storyloom", page_icon=":material/auto_stories:", layout="wide")
 project_or_stop()
 
 pages = {
     "Analyse": [
-        st.Page("ui/read_code.py", title="Read & code", icon="🖍️", default=True),
-        st.Page("ui/codebook.py", title="Codebook", icon="📚"),
-        st.Page("ui/themes.py", title="Themes", icon="🧭"),
-        st.Page("ui/participant.py", title="Participants", icon="🧑"),
-        st.Page("ui/assist.py", title="Assist (suggestions)", icon="🔎"),
+        st.Page("ui/read_code.py", title="Read & code", icon=":material/ink_highlighter:", default=True),
+        st.Page("ui/codebook.py", title="Codebook", icon=":material/account_tree:"),
+        st.Page("ui/themes.py", title="Themes", icon=":material/grid_on:"),
+        st.Page("ui/participant.py", title="Participants", icon=":material/person:"),
+        st.Page("ui/assist.py", title="Assist (suggestions)", icon=":material/manage_search:"),
     ],
     "Write": [
-        st.Page("ui/journal.py", title="Journal & memos", icon="📓"),
-        st.Page("ui/vignettes.py", title="Vignettes", icon="📝"),
+        st.Page("ui/journal.py", title="Journal & memos", icon=":material/book:"),
+        st.Page("ui/vignettes.py", title="Vignettes", icon=":material/edit_note:"),
     ],
     "Project": [
-        st.Page("ui/project.py", title="Project", icon="🗂️"),
+        st.Page("ui/project.py", title="Project", icon=":material/folder_open:"),
     ],
 }
 st.navigation(pages).run()
