@@ -157,16 +157,23 @@ class CodebookMixin:
                       example=example, colour=colour, status=status, central_concept=central_concept)
         self._validate(fields)
         with self._action("code.create", note=note) as act:
-            parent_id = self._code_row(act.conn, parent).id if parent is not None and parent != "" else None
-            self._check_sibling_name(act.conn, fields["name"], parent_id)
-            count = act.conn.execute(sa.select(sa.func.count()).select_from(self.t.codes)).scalar_one()
-            fields["colour"] = fields["colour"] or PALETTE[count % len(PALETTE)]
-            guid = str(uuid4())
-            cid = act.rec.insert("codes", guid=guid, parent_id=parent_id, position=self._next_position(act.conn, parent_id),
-                                 created_at=self._now(), **fields)
-            act.target, act.after = f"code:{guid}", fields | {"parent_id": parent_id}
-            act.summary = f"Created {fields['kind']} '{fields['name']}'"
+            cid = self._insert_code(act, fields, parent)
         return self.get_code(cid)
+
+    def _insert_code(self: Any, act: Any, fields: dict[str, Any], parent: str | int | None) -> int:
+        """The code-creating step of an action (fields already validated)."""
+        parent_id = self._code_row(act.conn, parent).id if parent is not None and parent != "" else None
+        self._check_sibling_name(act.conn, fields["name"], parent_id)
+        if not fields.get("colour"):
+            inherited = act.conn.execute(sa.select(self.t.codes.c.colour).where(self.t.codes.c.id == parent_id)).scalar()
+            count = act.conn.execute(sa.select(sa.func.count()).select_from(self.t.codes)).scalar_one()
+            fields["colour"] = inherited or PALETTE[count % len(PALETTE)]
+        guid = str(uuid4())
+        cid = act.rec.insert("codes", guid=guid, parent_id=parent_id, position=self._next_position(act.conn, parent_id),
+                             created_at=self._now(), **fields)
+        act.target, act.after = f"code:{guid}", fields | {"parent_id": parent_id}
+        act.summary = f"Created {fields.get('kind', 'code')} '{fields['name']}'"
+        return int(cid)
 
     def edit_code(self: Any, code: str | int, *, note: str = "", **changes: Any) -> Code:
         """Edit fields: name (a rename), definition, inclusion, exclusion, example, colour, status, kind,

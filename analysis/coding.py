@@ -78,34 +78,58 @@ class CodingMixin:
         memo: str = "", origin: str = "direct", note: str = "",
     ) -> Coding:
         """Apply ``code`` to ``[start, end)`` of ``transcript`` (code points into its text)."""
-        cd = self.t.codings
         with self._action("coding.add", note=note, who=coder) as act:
-            tid = self._transcript_id(act.conn, transcript)
-            text = act.conn.execute(sa.select(self.t.transcripts.c.text).where(self.t.transcripts.c.id == tid)).scalar_one()
-            if not (0 <= start < end <= len(text)):
-                raise InvalidSpanError(
-                    f"Span [{start}, {end}) is not inside {transcript} (0 to {len(text)}) or is empty/inverted; "
-                    f"select some text and try again.")
-            if not text[start:end].strip():
-                raise InvalidSpanError(f"Span [{start}, {end}) of {transcript} is only whitespace; select some words.")
-            crow = self._code_row(act.conn, code)
-            if act.conn.execute(sa.select(cd.c.id).where(cd.c.code_id == crow.id, cd.c.transcript_id == tid,
-                                                          cd.c.start == start, cd.c.end == end)).first():
-                raise ConflictError(f"'{crow.name}' is already applied to exactly this span of {transcript}.")
-            before, after = _context(text, start, end)
-            guid = str(uuid4())
-            cid = act.rec.insert("codings", guid=guid, code_id=crow.id, transcript_id=tid, start=start, end=end,
-                                 quote=text[start:end], context_before=before, context_after=after,
-                                 coder=coder or self.user, memo=memo, origin=origin, created_at=self._now())
-            quote = text[start:end]
-            act.target = f"coding:{guid} code:{crow.guid} transcript:{transcript}"
-            act.after = {"code": crow.name, "transcript": transcript, "start": start, "end": end, "quote": quote,
-                         "origin": origin}
-            short = quote if len(quote) < 60 else quote[:57] + "..."
-            act.summary = f"Coded '{short}' in {transcript} as '{crow.name}'"
-            if origin.startswith("suggestion"):
-                act.action = "coding.accept_suggestion"
+            cid = self._insert_coding(act, transcript, start, end, self._code_row(act.conn, code), coder, memo, origin)
         return self.coding(cid)
+
+    def add_coding_with_new_code(
+        self: Any, *, transcript: str, start: int, end: int, name: str, parent: str | int | None = None,
+        definition: str = "", coder: str | None = None, memo: str = "", note: str = "",
+    ) -> Coding:
+        """Create a code and apply it to ``[start, end)`` in one action (one undo step)."""
+        fields = {"name": name, "kind": "code", "definition": definition}
+        self._validate(fields)
+        with self._action("coding.add", note=note, who=coder) as act:
+            self._check_span(act.conn, transcript, start, end)
+            code_id = self._insert_code(act, fields, parent)
+            crow = self._code_row(act.conn, code_id)
+            cid = self._insert_coding(act, transcript, start, end, crow, coder, memo, "direct")
+            act.summary += f" (new code '{crow.name}')"
+        return self.coding(cid)
+
+    def _check_span(self: Any, conn: Any, transcript: str, start: int, end: int) -> tuple[int, str]:
+        tid = self._transcript_id(conn, transcript)
+        text = conn.execute(sa.select(self.t.transcripts.c.text).where(self.t.transcripts.c.id == tid)).scalar_one()
+        if not (0 <= start < end <= len(text)):
+            raise InvalidSpanError(
+                f"Span [{start}, {end}) is not inside {transcript} (0 to {len(text)}) or is empty/inverted; "
+                f"select some text and try again.")
+        if not text[start:end].strip():
+            raise InvalidSpanError(f"Span [{start}, {end}) of {transcript} is only whitespace; select some words.")
+        return tid, text
+
+    def _insert_coding(self: Any, act: Any, transcript: str, start: int, end: int, crow: Any, coder: str | None,
+                       memo: str, origin: str) -> int:
+        """The coding-creating step of an action."""
+        cd = self.t.codings
+        tid, text = self._check_span(act.conn, transcript, start, end)
+        if act.conn.execute(sa.select(cd.c.id).where(cd.c.code_id == crow.id, cd.c.transcript_id == tid,
+                                                      cd.c.start == start, cd.c.end == end)).first():
+            raise ConflictError(f"'{crow.name}' is already applied to exactly this span of {transcript}.")
+        before, after = _context(text, start, end)
+        guid = str(uuid4())
+        quote = text[start:end]
+        cid = act.rec.insert("codings", guid=guid, code_id=crow.id, transcript_id=tid, start=start, end=end,
+                             quote=quote, context_before=before, context_after=after,
+                             coder=coder or self.user, memo=memo, origin=origin, created_at=self._now())
+        act.target = f"coding:{guid} code:{crow.guid} transcript:{transcript}"
+        act.after = {"code": crow.name, "transcript": transcript, "start": start, "end": end, "quote": quote,
+                     "origin": origin}
+        short = quote if len(quote) < 60 else quote[:57] + "..."
+        act.summary = f"Coded '{short}' in {transcript} as '{crow.name}'"
+        if origin.startswith("suggestion"):
+            act.action = "coding.accept_suggestion"
+        return int(cid)
 
     def coding(self: Any, coding_id: int) -> Coding:
         cd, tr = self.t.codings, self.t.transcripts

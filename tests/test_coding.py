@@ -100,3 +100,17 @@ def test_locate_prefers_the_occurrence_with_matching_context():
     assert first == (0, 11)
     second = locate("we said yes", "Later ", " again", text, 0)
     assert second == (19, 30)
+
+
+def test_new_code_and_coding_in_one_action(project):
+    s, e = span(project, "nobody wanted it")
+    coding = project.add_coding_with_new_code(transcript="leader_a.txt", start=s, end=e, name="Unwanted offer",
+                                              definition="Nobody asked for it")
+    assert project.get_code(coding.code_id).definition == "Nobody asked for it"
+    event = project.audit_trail()[-1]
+    assert event.action == "coding.add" and "new code 'Unwanted offer'" in event.summary
+    project.undo()  # one step removes both
+    assert project.status()["codings"] == 0 and "Unwanted offer" not in [c.name for c in project.codes()]
+    with pytest.raises(InvalidSpanError):
+        project.add_coding_with_new_code(transcript="leader_a.txt", start=e, end=s, name="Never made")
+    assert "Never made" not in [c.name for c in project.codes()]

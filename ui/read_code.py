@@ -1,0 +1,65 @@
+"""Read & code: read a transcript turn by turn, select words with the mouse, apply a code.
+
+Two actions code a passage: select the words, click "Apply code". A click on a highlight shows
+its codings (uncode, memo). Selections arrive from the coder component in code points of the
+stored text (see ui/components/coder.js), checked against the text and snapped to whole words.
+"""
+
+import streamlit as st
+
+from ui import reading
+from ui.components.coder import coder
+from ui.state import researcher
+from ui.widgets import sidebar
+
+project = sidebar()
+rows = reading.transcript_rows()
+if not rows:
+    st.title("Read & code")
+    st.info("No transcripts yet. Put interview files (.txt, .md, .docx, .vtt, .srt) in the project's "
+            "`transcripts/` folder and press **Sync** on the Project page.")
+    st.page_link("ui/project.py", label="Open the Project page", icon="🗂️")
+    st.stop()
+
+names = [r["name"] for r in rows]
+labels = {r["name"]: reading.transcript_label(r) for r in rows}
+if st.session_state.get(reading.TRANSCRIPT) not in names:
+    st.session_state[reading.TRANSCRIPT] = names[0]
+
+# A workspace: less air above the text, so the transcript and the coding panel fill the screen.
+st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.25rem;padding-bottom:1rem}</style>")
+top = st.columns([0.46, 0.18, 0.36], vertical_alignment="bottom")
+name = top[0].selectbox("Transcript", names, key=reading.TRANSCRIPT, format_func=labels.get,
+                        on_change=reading.clear, help="Participants first; type to filter.")
+top[1].toggle("Snap to words", value=True, key=reading.SNAP,
+              help="Widen a selection to whole words and trim spaces at its edges.")
+top[2].caption("Select words to code them · click a highlight to see its codings · hover shows code names")
+
+span = reading.selection(name)
+ids = reading.clicked_ids(name)
+left, right = st.columns([0.63, 0.37], gap="medium")
+with left:
+    coder(html=reading.view_html(name), transcript=name, key=reading.COMPONENT_KEY,
+          on_selected=reading.on_selected, on_clicked=reading.on_clicked, clearable=bool(span or ids),
+          focus=st.session_state.get(reading.FOCUS))
+
+with right:
+    if notice := st.session_state.pop(reading.NOTICE, None):
+        st.warning(notice)
+    with st.container(border=True):
+        if span:
+            st.markdown("**Code the selection**")
+            reading.apply_panel(project, name, span, researcher())
+        elif ids:
+            st.markdown(f"**Coded here** · {len(ids)}")
+            reading.codings_panel(project, name, ids)
+            if st.button("Close", key="rc_close"):
+                reading.clear()
+                st.rerun()
+        else:
+            st.markdown("**Coding panel**")
+            st.caption("Select a passage in the transcript with the mouse: it appears here, ready to code. "
+                       "Click a coloured highlight to see, uncode or memo the codings there.")
+            reading.legend(name)
+    reading.orphans(project, name)
+    reading.familiarisation(project, name)
