@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import nbformat
@@ -19,6 +21,8 @@ def test_outputs_are_stripped_in_git():
 @pytest.mark.slow
 def test_walkthrough_executes_on_the_sample_project(sample_project, monkeypatch):
     monkeypatch.setenv("STORYLOOM_PROJECT", str(sample_project.path))
+    # the kernelspec runs "python": make it this interpreter (the venv), whether or not it is activated
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     nb = nbformat.read(NOTEBOOK, as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]

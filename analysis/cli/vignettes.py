@@ -1,3 +1,144 @@
-"""Vignette and export commands (see issue 5)."""
+"""Vignette, export and disclosure commands: ``vignette draft|list|export``, ``export quotes|memos``,
+``check-disclosure``, ``disclosure accept``."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table
+
+vignette_app = typer.Typer(help="Compose vignettes from quotes and export them for publication.", no_args_is_help=True)
+export_app = typer.Typer(help="Export the quote table, or all memos and the journal.", no_args_is_help=True)
+disclosure_app = typer.Typer(help="The disclosure allow-list: terms accepted as not identifying.", no_args_is_help=True)
+app.add_typer(vignette_app, name="vignette")
+app.add_typer(export_app, name="export")
+app.add_typer(disclosure_app, name="disclosure")
+
+NoteOpt = Annotated[str, typer.Option(help="A reflexive note: why you made this change.")]
+OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="The file to write.")]
+AttributeOpt = Annotated[list[str] | None, typer.Option(
+    "--attribute", help="Print this participant attribute in attributions (repeatable), e.g. stakeholder_group.")]
+
+
+def _vignette_out(v: Any) -> dict[str, Any]:
+    return {"id": v.id, "title": v.title, "participant": v.participant, "theme": v.theme, "status": v.status,
+            "items": [{k: val for k, val in vars(i).items() if k != "source"} for i in v.items]}
+
+
+def _render_vignette(r: dict[str, Any]) -> None:
+    typer.echo(f"Vignette {r['id']}: {r['title']}  [{r['status']}]")
+    for n, item in enumerate(r["items"]):
+        if item["kind"] == "quote":
+            typer.echo(f"  {n:>2}. quote ({item.get('participant') or '?'}, {item['transcript']} "
+                       f"{item['start']}-{item['end']}): {item['text'][:90]}")
+        else:
+            typer.echo(f"  {n:>2}. {item['text'][:100]}")
+
+
+@vignette_app.command("draft")
+def vignette_draft(
+    participant: Annotated[str | None, typer.Option(help="Draft about this participant (pseudonym).")] = None,
+    theme: Annotated[str | None, typer.Option(help="Draft about this theme or code (name or path).")] = None,
+    per_code: Annotated[int, typer.Option(help="Quotes per code (the most central first).")] = 2,
+    title: Annotated[str | None, typer.Option(help="Title (default: the participant and/or theme).")] = None,
+    note: NoteOpt = "", project: ProjectOpt = Path("."), as_json: JsonOpt = False,
+) -> None:
+    """Draft a vignette from codings: per code, its most central quotes and a narrative placeholder."""
+    with handled():
+        v = open_(project).draft_vignette(participant=participant, theme=theme, per_code=per_code, title=title,
+                                          note=note)
+        emit(_vignette_out(v), as_json=as_json, render=_render_vignette)
+
+
+@vignette_app.command("list")
+def vignette_list(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """The vignettes: id, title, participant, theme, status, number of items."""
+    with handled():
+        rows = [{"id": v.id, "title": v.title, "participant": v.participant, "theme": v.theme, "status": v.status,
+                 "items": len(v.items), "updated_at": v.updated_at} for v in open_(project).vignettes()]
+        emit({"vignettes": rows}, as_json=as_json,
+             render=lambda r: table(r["vignettes"], ["id", "title", "participant", "theme", "status", "items"]))
+
+
+@vignette_app.command("export")
+def vignette_export(
+    vignette_id: Annotated[int, typer.Argument(metavar="ID", help="The vignette's id.")],
+    output: OutputOpt,
+    format: Annotated[str | None, typer.Option(help="md, docx, tex or html (default: from the file name).")] = None,
+    allow_draft: Annotated[bool, typer.Option(help="Export a never-edited draft (titled DRAFT).")] = False,
+    timestamps: Annotated[bool, typer.Option(help="Add the timestamp to attributions: (Leader A, 00:12:31).")] = False,
+    line_refs: Annotated[bool, typer.Option(help="Add the transcript line to attributions.")] = False,
+    appendix: Annotated[bool, typer.Option(help="Append a table of each quote's source.")] = False,
+    block_words: Annotated[int, typer.Option(help="Quotes of this many words or more become block quotes.")] = 40,
+    attribute: AttributeOpt = None,
+    skip_disclosure_check: Annotated[bool, typer.Option(help="Export without the disclosure check.")] = False,
+    project: ProjectOpt = Path("."), as_json: JsonOpt = False,
+) -> None:
+    """Write a vignette for publication: Markdown, DOCX, LaTeX or HTML (checked for quote integrity and disclosure)."""
+    with handled():
+        path = open_(project).export_vignette(
+            vignette_id, output, format=format, allow_draft=allow_draft, timestamps=timestamps, line_refs=line_refs,
+            appendix=appendix, block_words=block_words, attributes=tuple(attribute or ()),
+            disclosure=not skip_disclosure_check)
+        from ..export import VIGNETTE_FORMATS, pick_format
+
+        emit({"path": str(path), "format": pick_format(path, format, VIGNETTE_FORMATS)}, as_json=as_json,
+             render=lambda r: typer.echo(f"Wrote {r['path']}"))
+
+
+@export_app.command("quotes")
+def export_quotes(
+    output: OutputOpt,
+    format: Annotated[str | None, typer.Option(help="csv or xlsx (default: from the file name).")] = None,
+    code: Annotated[str | None, typer.Option(help="Only this code or theme (and its sub-codes).")] = None,
+    participant: Annotated[str | None, typer.Option(help="Only this participant.")] = None,
+    project: ProjectOpt = Path("."), as_json: JsonOpt = False,
+) -> None:
+    """Write the quote table: code path, participant, attributes, transcript, timestamp, text."""
+    with handled():
+        path = open_(project).export_quotes(output, format=format, code=code, participant=participant)
+        emit({"path": str(path)}, as_json=as_json, render=lambda r: typer.echo(f"Wrote {r['path']}"))
+
+
+@export_app.command("memos")
+def export_memos(
+    output: OutputOpt,
+    format: Annotated[str | None, typer.Option(help="md or docx (default: from the file name).")] = None,
+    project: ProjectOpt = Path("."), as_json: JsonOpt = False,
+) -> None:
+    """Write every memo and journal entry, grouped by kind and phase, as Markdown or DOCX."""
+    with handled():
+        path = open_(project).export_memos(output, format=format)
+        emit({"path": str(path)}, as_json=as_json, render=lambda r: typer.echo(f"Wrote {r['path']}"))
+
+
+@app.command("check-disclosure")
+def check_disclosure(
+    vignette_id: Annotated[int, typer.Argument(metavar="ID", help="The vignette's id.")],
+    attribute: AttributeOpt = None, project: ProjectOpt = Path("."), as_json: JsonOpt = False,
+) -> None:
+    """Flag names, organisations and places in a vignette that are not on the allow-list."""
+    with handled():
+        flags = open_(project).check_disclosure(vignette_id, attributes=tuple(attribute or ()))
+
+        def render(r: dict[str, Any]) -> None:
+            if not r["flags"]:
+                typer.echo("No possible identifying details found.")
+            table(r["flags"], ["text", "label", "quote"])
+
+        emit({"flags": flags}, as_json=as_json, render=render)
+
+
+@disclosure_app.command("accept")
+def disclosure_accept(
+    term: Annotated[str, typer.Argument(help="The term to accept as not identifying, e.g. 'Kia ora'.")],
+    label: Annotated[str, typer.Option(help="The flag's label (PERSON, ORG ...), for the record.")] = "",
+    note: NoteOpt = "", project: ProjectOpt = Path("."), as_json: JsonOpt = False,
+) -> None:
+    """Accept a flagged term as not identifying: the disclosure check stops flagging it."""
+    with handled():
+        emit(open_(project).accept_disclosure_term(term, label=label, note=note), as_json=as_json,
+             render=lambda r: typer.echo(f"Accepted '{r['term']}'"))

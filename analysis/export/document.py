@@ -1,0 +1,166 @@
+"""The printable form of a vignette, shared by every format: paragraphs (narrative with short
+quotes run in), block quotes, attributions and an optional appendix of sources. No I/O here.
+
+Layout rules (APA 7 style):
+- a quote of ``block_words`` words or more (default 40) is a block quote: its own indented
+  paragraph, no quotation marks, the attribution after its final punctuation;
+- a shorter quote runs into the paragraph before it, in double quotation marks (double marks
+  inside it become single), followed by the attribution and a full stop;
+- attribution by pseudonym: ``(Leader A)``, optionally with printed attributes, the timestamp
+  ``(Leader A, 00:12:31)`` and/or the transcript line ``(Leader A, line 45)``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+BLOCK_WORDS = 40
+PLACEHOLDER = "[Narrative:"
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a vignette prints (keyword options of ``Project.render_vignette``)."""
+
+    block_words: int = BLOCK_WORDS
+    timestamps: bool = False
+    line_refs: bool = False
+    appendix: bool = False
+    attributes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InlineQuote:
+    text: str
+    attribution: str
+    closing: str = "."
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """Running text: strings (the researcher's) and inline quotes, in order."""
+
+    parts: tuple[str | InlineQuote, ...]
+
+
+@dataclass(frozen=True)
+class BlockQuote:
+    text: str
+    attribution: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """One appendix row: where quote ``number`` comes from."""
+
+    number: int
+    opening: str
+    participant: str
+    transcript: str
+    turn: int | None
+    start: int
+    end: int
+    timestamp: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class Document:
+    title: str
+    blocks: tuple[Paragraph | BlockQuote, ...]
+    sources: tuple[Source, ...] = ()
+    draft: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def word_count(text: str) -> int:
+    return len(re.findall(r"[\w’']+", text))
+
+
+def single_quotes(text: str) -> str:
+    """Double quotation marks inside a run-in quote become single ones (‘ ’)."""
+    text = text.replace("“", "‘").replace("”", "’")
+    out, opening = [], True
+    for ch in text:
+        if ch == '"':
+            out.append("‘" if opening else "’")
+            opening = not opening
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def attribution(quote: Any, options: Options, attributes: dict[str, dict[str, str]]) -> str:
+    who = quote.participant or "unattributed"
+    parts = [who]
+    parts += [v for a in options.attributes if (v := attributes.get(who, {}).get(a, ""))]
+    if options.timestamps and quote.timestamp:
+        parts.append(quote.timestamp)
+    if options.line_refs and quote.line:
+        parts.append(f"line {quote.line}")
+    return "(" + ", ".join(parts) + ")"
+
+
+def _inline(text: str, attr: str) -> InlineQuote:
+    text = single_quotes(text)
+    if text.endswith(".") and not text.endswith("..."):
+        text = text[:-1]
+    return InlineQuote(text, attr, ".")
+
+
+def build(vignette: Any, *, options: Options, attributes: dict[str, dict[str, str]]) -> Document:
+    """Lay a vignette out: narrative paragraphs, run-in or block quotes, sources."""
+    blocks: list[Paragraph | BlockQuote] = []
+    sources: list[Source] = []
+    for item in vignette.items:
+        if item.kind == "narrative":
+            for para in re.split(r"\n\s*\n", item.text.strip()):
+                if para.strip():
+                    blocks.append(Paragraph((one_line(para),)))
+            continue
+        text = one_line(item.text)
+        attr = attribution(item, options, attributes)
+        if word_count(text) >= options.block_words:
+            blocks.append(BlockQuote(text, attr))
+        else:
+            quote = _inline(text, attr)
+            if blocks and isinstance(blocks[-1], Paragraph):
+                blocks[-1] = Paragraph((*blocks[-1].parts, quote))
+            else:
+                blocks.append(Paragraph((quote,)))
+        words = text.split()
+        sources.append(Source(len(sources) + 1, " ".join(words[:8]) + (" ..." if len(words) > 8 else ""),
+                              item.participant or "", item.transcript, item.turn, item.start, item.end,
+                              item.timestamp, item.line))
+    draft = vignette.status == "draft" or any(
+        i.kind == "narrative" and i.text.lstrip().startswith(PLACEHOLDER) for i in vignette.items)
+    title = f"DRAFT: {vignette.title}" if draft else vignette.title
+    notes = ("Draft: machine-drafted quotes and placeholder paragraphs; not yet edited by the researcher.",) if draft else ()
+    return Document(title, tuple(blocks), tuple(sources) if options.appendix else (), draft, notes)
+
+
+def source_fields(s: Source) -> list[str]:
+    """An appendix row as text cells: number, opening words, participant, transcript, turn, offsets,
+    timestamp, line."""
+    return [str(s.number), s.opening, s.participant, s.transcript, "" if s.turn is None else str(s.turn + 1),
+            f"{s.start}–{s.end}", s.timestamp, "" if s.line is None else str(s.line)]
+
+
+SOURCE_HEADERS = ["#", "Quote", "Participant", "Transcript", "Turn", "Offsets", "Timestamp", "Line"]
+
+
+def source_table(sources: tuple[Source, ...]) -> tuple[list[str], list[list[str]]]:
+    """The appendix as headers and rows, leaving out columns with no value in any row (e.g. timestamps
+    of a transcript that has none)."""
+    rows = [source_fields(s) for s in sources]
+    keep = [i for i, h in enumerate(SOURCE_HEADERS) if h in ("#", "Quote") or any(r[i] for r in rows)]
+    return [SOURCE_HEADERS[i] for i in keep], [[r[i] for i in keep] for r in rows]
+APPENDIX_TITLE = "Sources of quotes"
+APPENDIX_NOTE = ("Offsets are [start, end) character positions (Unicode code points) in the transcript as stored "
+                 "by Storyloom; turns and lines are counted from 1.")

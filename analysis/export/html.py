@@ -1,0 +1,55 @@
+"""HTML: one complete, self-contained document with minimal CSS; everything from transcripts,
+memos and the researcher is escaped (``html.escape``)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from .document import APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, InlineQuote, Paragraph, source_table
+
+CSS = """body { font-family: Georgia, 'Times New Roman', serif; max-width: 42em; margin: 2em auto; padding: 0 1em;
+  line-height: 1.6; color: #222; }
+h1 { font-size: 1.6em; } h2 { font-size: 1.2em; margin-top: 2em; }
+blockquote { margin: 1em 0 1em 2.5em; }
+.attribution { white-space: nowrap; }
+.note { color: #a00; font-style: italic; }
+table { border-collapse: collapse; font-size: 0.85em; } th, td { border: 1px solid #aaa; padding: 0.2em 0.4em;
+  text-align: left; vertical-align: top; }"""
+
+
+def _paragraph(p: Paragraph) -> str:
+    out = []
+    for part in p.parts:
+        if isinstance(part, InlineQuote):
+            out.append(f"“{escape(part.text)}” <span class=\"attribution\">{escape(part.attribution)}</span>"
+                       f"{escape(part.closing)}")
+        else:
+            out.append(escape(part))
+    return "<p>" + " ".join(out) + "</p>"
+
+
+def page(title: str, body: list[str]) -> str:
+    """A complete HTML document around ``body`` (already escaped markup)."""
+    return "\n".join([
+        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title>", f"<style>\n{CSS}\n</style>", "</head>", "<body>", *body, "</body>",
+        "</html>", ""])
+
+
+def render(doc: Document) -> str:
+    body = [f"<h1>{escape(doc.title)}</h1>"]
+    body += [f'<p class="note">{escape(n)}</p>' for n in doc.notes]
+    for block in doc.blocks:
+        if isinstance(block, BlockQuote):
+            body.append(f"<blockquote><p>{escape(block.text)} "
+                        f"<span class=\"attribution\">{escape(block.attribution)}</span></p></blockquote>")
+        else:
+            body.append(_paragraph(block))
+    if doc.sources:
+        headers, rows = source_table(doc.sources)
+        body += [f"<h2>{escape(APPENDIX_TITLE)}</h2>", f"<p>{escape(APPENDIX_NOTE)}</p>", "<table>",
+                 "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in headers) + "</tr>"]
+        body += ["<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows]
+        body.append("</table>")
+    return page(doc.title, body)

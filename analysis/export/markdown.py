@@ -1,0 +1,42 @@
+"""Markdown (CommonMark; Pandoc-friendly): ``#`` title, paragraphs, ``>`` block quotes, a sources table."""
+
+from __future__ import annotations
+
+import re
+
+from .document import APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, InlineQuote, Paragraph, source_table
+
+
+def escape(text: str) -> str:
+    """Escape what Markdown would read as markup (emphasis, code, HTML, headings, lists)."""
+    text = re.sub(r"([\\`*_<>|])", r"\\\1", text)
+    text = re.sub(r"^(\s*)([#+\-])", r"\1\\\2", text)
+    return re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", text)
+
+
+def _paragraph(p: Paragraph) -> str:
+    out = []
+    for part in p.parts:
+        if isinstance(part, InlineQuote):
+            out.append(f"“{escape(part.text)}” {escape(part.attribution)}{part.closing}")
+        else:
+            out.append(escape(part))
+    return " ".join(out)
+
+
+def render(doc: Document) -> str:
+    lines = [f"# {escape(doc.title)}", ""]
+    for note in doc.notes:
+        lines += [f"*{escape(note)}*", ""]
+    for block in doc.blocks:
+        if isinstance(block, BlockQuote):
+            lines += [f"> {escape(block.text)} {escape(block.attribution)}", ""]
+        else:
+            lines += [_paragraph(block), ""]
+    if doc.sources:
+        headers, rows = source_table(doc.sources)
+        lines += [f"## {APPENDIX_TITLE}", "", escape(APPENDIX_NOTE), "",
+                  "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        lines += ["| " + " | ".join(escape(c) for c in row) + " |" for row in rows]
+        lines.append("")
+    return "\n".join(lines)
