@@ -1,0 +1,169 @@
+"""Project: bring transcripts in (upload, or sync the transcripts/ folder), map speakers to
+participants, edit participants' attributes, and see where the project stands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analysis import Project
+from analysis.errors import ConflictError
+from ui.widgets import act, fresh, participants, read, sidebar
+
+INTERVIEWER, NEW = "Interviewer (not a participant)", "New participant…"
+
+
+def import_with_progress(run: Callable[[Callable[[str, float], None]], dict[str, Any]], label: str) -> None:
+    """Run an import with a progress bar fed by its progress callback; errors leave the project unchanged."""
+    bar = st.progress(0.0, text=label)
+
+    def progress(stage: str, fraction: float) -> None:
+        bar.progress(min(max(float(fraction), 0.0), 1.0), text=stage)
+
+    def run_and_keep() -> None:
+        st.session_state["_import_report"] = run(progress)
+
+    act(run_and_keep, "Import finished")
+    bar.empty()
+
+
+def attribute_changes(table: pd.DataFrame, edited_rows: dict[Any, dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """``{pseudonym: {attribute: new value}}`` for the cells the researcher changed (and only those)."""
+    out: dict[str, dict[str, str]] = {}
+    for row, cells in (edited_rows or {}).items():
+        record = table.iloc[int(row)]
+        changed = {k: "" if v is None else str(v) for k, v in cells.items()
+                   if k in table.columns and k not in ("pseudonym", "transcripts")
+                   and str(record[k] or "") != str(v or "")}
+        if changed:
+            out[str(record["pseudonym"])] = changed
+    return out
+
+
+def show_report(report: dict[str, Any]) -> None:
+    added, updated, same = report.get("added", []), report.get("updated", []), report.get("unchanged", [])
+    st.success(f"Transcripts: {len(added)} added, {len(updated)} re-imported, {len(same)} unchanged; "
+               f"new sentences embedded: {report.get('segments_embedded', 0)}.", icon=":material/download_done:")
+    if report.get("codebook_imported") or report.get("codings_imported"):
+        st.info(f"Brought in the codebook from codebooks/: {report.get('codebook_imported', 0)} codes, "
+                f"{report.get('codings_imported', 0)} codings.")
+    if report.get("reanchored") or report.get("orphaned"):
+        st.warning(f"{report['reanchored']} codings re-anchored in changed transcripts; {report['orphaned']} could "
+                   "not be placed and are kept as orphans (see Read & code).")
+    if report.get("unmapped"):
+        st.warning("Speakers not yet mapped to a participant: " + ", ".join(report["unmapped"]) + " (map them below).")
+    if report.get("missing"):
+        st.warning("In the project but no longer in transcripts/: " + ", ".join(report["missing"]))
+
+
+def first_words(project: Project, transcript: str, label: str) -> str:
+    turn = next((t for t in project.turns(transcript) if t.speaker == label), None)
+    text = project.transcript(transcript).text[turn.start:turn.end] if turn else ""
+    return text[:160] + ("…" if len(text) > 160 else "")
+
+
+def map_speaker_form(project: Project, transcript: str, speaker: dict[str, Any], people: list[str]) -> None:
+    with st.form(fresh(f"map-{transcript}-{speaker['label']}"), border=True):
+        st.markdown(f"**{speaker['label']}** in `{transcript}` ({speaker['turns']} turns)")
+        st.caption(f"First words: “{first_words(project, transcript, speaker['label'])}”")
+        left, right = st.columns(2)
+        choice = left.selectbox("Is", [*people, INTERVIEWER, NEW], index=None, placeholder="Choose who this is")
+        new_name = right.text_input("New participant's pseudonym", help=f"Used when you choose '{NEW}'.")
+        if st.form_submit_button("Map speaker"):
+            def map_it() -> None:
+                if choice is None:
+                    raise ConflictError("Choose who this speaker is: a participant, the interviewer or a new "
+                                        "participant.")
+                if choice == NEW:
+                    project.add_participant(new_name)
+                project.map_speaker(transcript, speaker["label"], None if choice == INTERVIEWER else
+                                    (new_name.strip() if choice == NEW else choice), interviewer=choice == INTERVIEWER)
+            act(map_it, f"Mapped {speaker['label']} in {transcript}")
+
+
+def participants_table(project: Project) -> None:
+    people = participants()
+    in_transcripts: dict[str, list[str]] = {}
+    for t in read("transcripts", lambda p: p.transcripts()):
+        for name in t["participants"]:
+            in_transcripts.setdefault(name, []).append(t["name"])
+    keys = sorted({k for p in people for k in p.attributes})
+    table = pd.DataFrame([{"pseudonym": p.pseudonym, **{k: p.attributes.get(k, "") for k in keys},
+                           "transcripts": ", ".join(in_transcripts.get(p.pseudonym, []))} for p in people],
+                         columns=["pseudonym", *keys, "transcripts"])
+    key = f"participants-{project.version()}"
+    st.data_editor(table, key=key, hide_index=True, disabled=["pseudonym", "transcripts"], width="stretch")
+    if st.button("Save attribute changes", type="primary"):
+        changes = attribute_changes(table, st.session_state.get(key, {}).get("edited_rows", {}))
+        if not changes:
+            st.info("No cell was changed: edit a cell in the table first (double-click it).")
+        else:
+            act(lambda: [project.set_participant_attributes(who, attrs) for who, attrs in changes.items()],
+                f"Saved attributes of {', '.join(changes)}")
+    with st.expander("Add a participant"):
+        with st.form(fresh("add-participant")):
+            pseudonym = st.text_input("Pseudonym", placeholder="e.g. Academic C")
+            values = {k: st.text_input(k) for k in keys}
+            extra = st.text_input("Other attributes", placeholder="name=value; name=value")
+            if st.form_submit_button("Add participant"):
+                values |= dict(pair.split("=", 1) for pair in extra.split(";") if "=" in pair)
+                attrs = {k.strip(): v.strip() for k, v in values.items() if k.strip() and v.strip()}
+                act(lambda: project.add_participant(pseudonym, attributes=attrs), f"Added participant {pseudonym}")
+
+
+project = sidebar()
+st.title("Project")
+st.caption(f"`{project.path}`: transcripts/ holds the interviews, codebooks/ the codebook files, project.db the rest.")
+status = read("status", lambda p: p.status())
+for column, (label, value) in zip(st.columns(len(status)), status.items()):
+    column.metric(label.capitalize(), value, border=True)
+if report := st.session_state.pop("_import_report", None):
+    show_report(report)
+
+st.subheader("Bring transcripts in")
+upload, folder = st.columns([3, 2])
+with upload:
+    files = st.file_uploader("Upload transcripts (.txt, .md, .docx, .vtt, .srt)", accept_multiple_files=True,
+                             key=fresh("uploads"), help="Each file becomes a transcript named after the file.")
+    if st.button("Import uploaded files", disabled=not files):
+        import_with_progress(lambda cb: project.import_bytes([(f.name, f.getvalue()) for f in files], progress=cb),
+                             "Reading the files…")
+with folder:
+    st.markdown("Or rescan the project's **transcripts/** folder: new files are imported, changed ones "
+                "re-imported (codings re-anchored), `participants.csv` applied.")
+    if st.button("Sync transcripts/ folder", type="primary"):
+        import_with_progress(lambda cb: project.sync(progress=cb), "Scanning transcripts/…")
+
+transcripts = read("transcripts", lambda p: p.transcripts())
+unmapped = [(t["name"], s) for t in transcripts for s in t["speakers"]
+            if s["participant"] is None and not s["interviewer"]]
+if unmapped:
+    st.subheader(f"Speakers to map ({len(unmapped)})")
+    st.caption("Say who each speaker is, so their words count for a participant in themes and vignettes.")
+    names = [p.pseudonym for p in participants()]
+    for transcript, speaker in unmapped:
+        map_speaker_form(project, transcript, speaker, names)
+
+st.subheader("Participants")
+if participants():
+    st.caption("Double-click a cell to edit an attribute, then save. Pseudonyms are fixed here.")
+    participants_table(project)
+else:
+    st.info("No participants yet: sync or upload transcripts; participants.csv in transcripts/ names them.")
+
+st.subheader("Transcripts")
+if transcripts:
+    st.dataframe(pd.DataFrame([{"transcript": t["name"], "format": t["format"],
+                                "participants": ", ".join(t["participants"]),
+                                "segments": t["segments"], "warnings": "; ".join(t["warnings"])} for t in transcripts]),
+                 hide_index=True, width="stretch")
+else:
+    st.info("No transcripts yet. Upload some above, or put them in transcripts/ and press Sync.")
+
+with st.expander("Recent activity (audit trail)"):
+    events = read("audit", lambda p: p.audit_trail(limit=25))
+    st.dataframe(pd.DataFrame([{"when": e.at[:19].replace("T", " "), "who": e.who, "what": e.summary, "note": e.note,
+                                "state": e.state} for e in reversed(events)]), hide_index=True, width="stretch")
