@@ -220,7 +220,7 @@ class CodebookFilesMixin:
                                quote=quote if is_orphan else text[start:end],
                                context_before="" if is_orphan else text[max(0, start - 40):start],
                                context_after="" if is_orphan else text[end:end + 40],
-                               coder=str(item.get("coder") or coder or self.user), memo=str(item.get("memo") or ""),
+                               coder=str(item.get("coder") or coder or self.actor), memo=str(item.get("memo") or ""),
                                origin="direct", orphaned=is_orphan, created_at=self._now())
                 orphaned += is_orphan
                 placed += not is_orphan

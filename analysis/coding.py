@@ -121,7 +121,7 @@ class CodingMixin:
         quote = text[start:end]
         cid = act.rec.insert("codings", guid=guid, code_id=crow.id, transcript_id=tid, start=start, end=end,
                              quote=quote, context_before=before, context_after=after,
-                             coder=coder or self.user, memo=memo, origin=origin, created_at=self._now())
+                             coder=coder or self.actor, memo=memo, origin=origin, created_at=self._now())
         act.target = f"coding:{guid} code:{crow.guid} transcript:{transcript}"
         act.after = {"code": crow.name, "transcript": transcript, "start": start, "end": end, "quote": quote,
                      "origin": origin}

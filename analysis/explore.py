@@ -115,18 +115,21 @@ class ExploreMixin:
         df = self.codings_frame()
         key = "code_path" if level == "code" else "theme"
         labels = sorted(df[key].unique()) if len(df) else []
-        m = pd.DataFrame(0, index=labels, columns=labels, dtype=int)
+        pos = {label: i for i, label in enumerate(labels)}
+        counts = np.zeros((len(labels), len(labels)), dtype=int)
         for _, g in df.groupby("transcript"):
-            arr = g[[key, "start", "end", "turn"]].to_numpy()
-            for i in range(len(arr)):
-                m.loc[arr[i][0], arr[i][0]] += 1
-                for j in range(i + 1, len(arr)):
-                    a, b = arr[i], arr[j]
-                    if a[0] == b[0]:
-                        continue
-                    hit = (a[1] < b[2] and b[1] < a[2]) if kind == "overlap" else (a[3] == b[3])
-                    if hit:
-                        m.loc[a[0], b[0]] += 1
-                        m.loc[b[0], a[0]] += 1
+            idx = g[key].map(pos).to_numpy()
+            np.add.at(counts, (idx, idx), 1)
+            if kind == "overlap":
+                s, e = g["start"].to_numpy(), g["end"].to_numpy()
+                hit = (s[:, None] < e[None, :]) & (s[None, :] < e[:, None])
+            else:
+                turn = g["turn"].to_numpy()
+                hit = turn[:, None] == turn[None, :]
+            hit &= idx[:, None] != idx[None, :]
+            i, j = np.nonzero(np.triu(hit, k=1))
+            np.add.at(counts, (idx[i], idx[j]), 1)
+            np.add.at(counts, (idx[j], idx[i]), 1)
+        m = pd.DataFrame(counts, index=labels, columns=labels)
         m.index.name = m.columns.name = key
         return m

@@ -57,7 +57,7 @@ class MemoMixin:
         with self._action(f"memo.add", who=author) as act:
             target_id, target_ref = self._memo_target(act.conn, kind, target)
             now = self._now()
-            mid = act.rec.insert("memos", guid=str(uuid4()), kind=kind, target_id=target_id, author=author or self.user,
+            mid = act.rec.insert("memos", guid=str(uuid4()), kind=kind, target_id=target_id, author=author or self.actor,
                                  phase=phase, title=title.strip(), body=body, created_at=now, updated_at=now)
             act.target = target_ref
             act.after = {"kind": kind, "phase": phase, "title": title}

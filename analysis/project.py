@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+from contextvars import ContextVar
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +32,9 @@ from .memos import MemoMixin
 from .model import AuditEvent
 from .store import Recorder, Store
 from .vignettes import VignetteMixin
+
+
+_ACTING_AS: ContextVar[str | None] = ContextVar("storyloom_acting_as", default=None)
 
 
 def now_iso() -> str:
@@ -92,6 +96,22 @@ class Project(
     def close(self) -> None:
         self.store.close()
 
+    @contextmanager
+    def acting_as(self, researcher: str | None) -> Iterator[None]:
+        """Record the actions inside the block as made by ``researcher`` (e.g. the UI's sidebar name).
+
+        Context-local, so two browser sessions sharing one open project do not mix up their names."""
+        token = _ACTING_AS.set(researcher.strip() if researcher and researcher.strip() else None)
+        try:
+            yield
+        finally:
+            _ACTING_AS.reset(token)
+
+    @property
+    def actor(self) -> str:
+        """Who the next action is recorded as: the ``acting_as`` researcher, else the project user."""
+        return _ACTING_AS.get() or self.user
+
     def __enter__(self) -> Project:
         return self
 
@@ -110,7 +130,7 @@ class Project(
     ) -> Iterator[Action]:
         """One researcher action: one transaction and one audit event (rolled back together)."""
         with self.store.write() as conn:
-            act = Action(Recorder(self.store, conn), action, who or self.user, note=note, undoable=undoable)
+            act = Action(Recorder(self.store, conn), action, who or self.actor, note=note, undoable=undoable)
             yield act
             audit = self.t.audit
             if act.undoable:
@@ -197,7 +217,7 @@ class Project(
                 state="undone" if inverse else "done", undone_at=now_iso() if inverse else None))
             verb = "undo" if inverse else "redo"
             conn.execute(a.insert().values(
-                at=now_iso(), who=self.user, action=verb, target=event.target,
+                at=now_iso(), who=self.actor, action=verb, target=event.target,
                 summary=f"{verb.capitalize()}: {event.summary}", before="null",
                 after=json.dumps({"event": event.id}), note="", changes="[]", undoable=False, state="final",
             ))

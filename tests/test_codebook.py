@@ -182,3 +182,11 @@ def test_names_with_macrons_match_case_insensitively(project):
     assert project.get_code("ākonga FEAR").name == "Ākonga fear"
     with pytest.raises(ConflictError):
         project.add_code("ĀKONGA FEAR")
+
+
+def test_acting_as_records_the_researcher(project):
+    with project.acting_as("Dr Mere Tane"):
+        project.add_code("Named")
+    project.add_code("Unnamed")
+    events = project.audit_trail(action="code.create")
+    assert [e.who for e in events] == ["Dr Mere Tane", project.user]

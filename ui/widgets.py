@@ -17,7 +17,7 @@ import streamlit as st
 
 from analysis import Project, StoryloomError
 from analysis.model import PHASES, Code
-from ui.state import cached, project_or_stop
+from ui.state import cached, get_project, project_or_stop, researcher
 
 ALL = "All participants"
 PHASE_LABELS = {p: f"{i}. {p}" for i, p in enumerate(PHASES, start=1)}
@@ -108,7 +108,8 @@ def act(fn: Callable[[], Any], success: str) -> Any:
     """Run one researcher action. A domain error is shown with ``st.error`` (nothing changed) and
     ``None`` returned; on success the page reruns and announces ``success``."""
     try:
-        result = fn()
+        with get_project().acting_as(researcher()):
+            result = fn()
     except StoryloomError as err:
         st.error(str(err), icon=":material/error:")
         return None
