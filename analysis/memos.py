@@ -54,7 +54,7 @@ class MemoMixin:
             raise ConflictError(f"Phase '{phase}' is not one of the six phases: {'; '.join(PHASES)}.")
         if not body.strip():
             raise ConflictError("A memo needs some text.")
-        with self._action(f"memo.add", who=author) as act:
+        with self._action("memo.add", who=author) as act:
             target_id, target_ref = self._memo_target(act.conn, kind, target)
             now = self._now()
             mid = act.rec.insert("memos", guid=str(uuid4()), kind=kind, target_id=target_id, author=author or self.actor,

@@ -13,7 +13,7 @@ import os
 from contextvars import ContextVar
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -55,7 +55,7 @@ class Action:
     note: str = ""
     undoable: bool = True
     barrier: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    changes_data: bool = True  # False for usage records (a search): caches of the data stay valid
 
     @property
     def conn(self) -> sa.engine.Connection:
@@ -142,7 +142,8 @@ class Project(
                 note=act.note, changes=Recorder.dumps(act.rec.changes) if act.undoable else "[]",
                 undoable=act.undoable, barrier=act.barrier, state="done" if act.undoable else "final",
             ))
-            self._bump(conn)
+            if act.changes_data:
+                self._bump(conn)
 
     def _bump(self, conn: sa.engine.Connection) -> None:
         self.store.set_meta(conn, "change_counter", str(int(self.store.get_meta(conn, "change_counter", "0")) + 1))
@@ -150,7 +151,7 @@ class Project(
     def _log(self, action: str, *, summary: str, after: Any = None, target: str = "") -> None:
         """Record a non-mutating use of the tool (a search, a cluster review) for the methods report."""
         with self._action(action, undoable=False) as act:
-            act.summary, act.after, act.target = summary, after, target
+            act.summary, act.after, act.target, act.changes_data = summary, after, target, False
 
     @staticmethod
     def _event(row: Any) -> AuditEvent:

@@ -224,7 +224,7 @@ def _explain(fragment: str, src: str, cursor: int, previous: str, edited: str) -
         where = f" after \"{_words(previous, 6, last=True)}\"" if previous else ""
         msg = f"\"{_words(fragment, 6)}\" is not in the source{where}."
         if _pattern(fragment, bound_start=False, bound_end=False).search(src, 0, cursor):
-            hints.append(f"It comes earlier in the source: a quote keeps the source's order (split it into two quotes).")
+            hints.append("It comes earlier in the source: a quote keeps the source's order (split it into two quotes).")
     elif i > 0:
         differs = source[max(0, j - i - 1):j]
         msg = (f"before \"{_words(' '.join(words[i:i + n]), 6)}\" the quote has \"{_words(' '.join(words[:i]), 8, last=True)}\" "

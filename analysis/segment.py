@@ -62,8 +62,19 @@ def sentences(text: str, turns: Sequence[tuple[int, int]], *, full: bool = False
     result: list[list[Span]] = [[] for _ in turns]
     docs: Iterable[Any] = nlp.pipe((text[s:e] for _, s, e in pieces), batch_size=64)
     for (i, s, _e), doc in zip(pieces, docs):
-        for sent in doc.sents:
-            span = _trimmed(text, s + sent.start_char, s + sent.end_char)
+        for start, end in _outside_brackets(doc.text, [(sent.start_char, sent.end_char) for sent in doc.sents]):
+            span = _trimmed(text, s + start, s + end)
             if span:
                 result[i].append(span)
     return result
+
+
+def _outside_brackets(text: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join sentences split inside a transcriber's note such as ``[laughs]`` or ``[inaudible 00:01]``."""
+    merged: list[tuple[int, int]] = []
+    for start, end in bounds:
+        if merged and text[:start].count("[") > text[:start].count("]"):
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged

@@ -8,6 +8,7 @@ stored text (see ui/components/coder.js), checked against the text and snapped t
 import streamlit as st
 
 from ui import reading
+from ui.assist_panel import render_assist_panel
 from ui.components.coder import coder
 from ui.state import researcher
 from ui.widgets import sidebar
@@ -18,7 +19,7 @@ if not rows:
     st.title("Read & code")
     st.info("No transcripts yet. Put interview files (.txt, .md, .docx, .vtt, .srt) in the project's "
             "`transcripts/` folder and press **Sync** on the Project page.")
-    st.page_link("ui/project.py", label="Open the Project page", icon="🗂️")
+    st.page_link("ui/project.py", label="Open the Project page", icon=":material/folder_open:")
     st.stop()
 
 names = [r["name"] for r in rows]
@@ -63,3 +64,5 @@ with right:
             reading.legend(name)
     reading.orphans(project, name)
     reading.familiarisation(project, name)
+    with st.expander("Assist · machine suggestions for this transcript", icon=":material/manage_search:"):
+        render_assist_panel(project, name)
