@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import sqlalchemy as sa
 
@@ -133,6 +134,7 @@ class Project(
             act = Action(Recorder(self.store, conn), action, who or self.actor, note=note, undoable=undoable)
             yield act
             audit = self.t.audit
+            self._ensure_user(conn, act.who)
             if act.undoable:
                 conn.execute(audit.update().where(audit.c.state == "undone").values(state="discarded"))
             conn.execute(audit.insert().values(
@@ -144,6 +146,17 @@ class Project(
             ))
             if act.changes_data:
                 self._bump(conn)
+
+    def _ensure_user(self, conn: sa.engine.Connection, name: str) -> None:
+        """Every researcher who acts gets a user record (with a GUID, as REFI-QDA wants)."""
+        users = self.t.users
+        if conn.execute(sa.select(users.c.id).where(users.c.name == name)).first() is None:
+            conn.execute(users.insert().values(guid=str(uuid4()), name=name))
+
+    def users(self) -> list[str]:
+        """The researchers who have acted in this project."""
+        with self.store.read() as conn:
+            return [r[0] for r in conn.execute(sa.select(self.t.users.c.name).order_by(self.t.users.c.id))]
 
     def _bump(self, conn: sa.engine.Connection) -> None:
         self.store.set_meta(conn, "change_counter", str(int(self.store.get_meta(conn, "change_counter", "0")) + 1))

@@ -190,3 +190,4 @@ def test_acting_as_records_the_researcher(project):
     project.add_code("Unnamed")
     events = project.audit_trail(action="code.create")
     assert [e.who for e in events] == ["Dr Mere Tane", project.user]
+    assert project.users() == [project.user, "Dr Mere Tane"]
