@@ -142,7 +142,7 @@ class ImportMixin:
             progress(f"Segmenting {p.name}", i / max(len(todo), 1))
             p.sentences = sentences(p.parsed.text, [(t.start, t.end) for t in p.parsed.turns])
         vectors = self._embed_missing(todo, progress)
-        report["segments_embedded"] = len(vectors)
+        report["segments_embedded"] = len(vectors)  # (the store step consumes ``vectors``)
         for p in todo:
             progress(f"Saving {p.name}", 1.0)
             outcome = self._store_transcript(p, rows, participant, vectors)
@@ -187,17 +187,12 @@ class ImportMixin:
         unmapped: list[str] = []
         with self._action("transcript.import", undoable=False) as act:
             conn = act.conn
-            model_id = self.embedder.model_id
-            for p_turns in p.sentences:
-                for s in p_turns:
-                    key = text_sha256(p.parsed.text[s.start:s.end])
-                    if key in vectors:
-                        exists = conn.execute(sa.select(t.embeddings.c.dim).where(
-                            t.embeddings.c.model_id == model_id, t.embeddings.c.text_sha256 == key)).first()
-                        if not exists:
-                            vec = vectors[key]
-                            conn.execute(t.embeddings.insert().values(
-                                model_id=model_id, text_sha256=key, dim=len(vec), vector=vec.astype(np.float32).tobytes()))
+            # New vectors this transcript needs, each stored once (``vectors`` is consumed as it goes).
+            keys = dict.fromkeys(text_sha256(p.parsed.text[s.start:s.end]) for sents in p.sentences for s in sents)
+            fresh = [{"model_id": self.embedder.model_id, "text_sha256": k, "dim": len(vectors[k]),
+                      "vector": vectors.pop(k).astype(np.float32).tobytes()} for k in keys if k in vectors]
+            if fresh:
+                conn.execute(t.embeddings.insert(), fresh)
             now = self._now()
             old = conn.execute(sa.select(t.transcripts).where(t.transcripts.c.name == p.name)).first()
             values = dict(format=p.parsed.format, text=p.parsed.text, source_sha256=p.source_sha,
