@@ -17,7 +17,7 @@ from analysis import Project, StoryloomError
 from ui.state import researcher
 from ui.widgets import ALL, act, code_paths, code_picker, codes, md_escape, participants
 
-MACHINE = "🤖 Machine suggestion"
+MACHINE = ":material/smart_toy: Machine suggestion"
 MODES = {"semantic": "Meaning (semantic)", "keyword": "Exact words (keyword)", "hybrid": "Both (hybrid)"}
 CONTEXT_CHARS = 280
 
@@ -111,7 +111,7 @@ def suggestion_box(project: Project, *, key: str, transcript: str | None = None)
             try:
                 items = project.suggest(code, k=k, transcript=transcript if only_here else None)
             except StoryloomError as err:  # e.g. the code has no codings yet
-                st.error(str(err), icon="⚠️")
+                st.error(str(err), icon=":material/warning:")
                 return
         st.session_state[key] = {"code": code, "items": items}
 

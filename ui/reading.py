@@ -287,7 +287,7 @@ def orphans(project: Project, name: str) -> None:
     if not lost:
         return
     paths = code_paths()
-    with st.expander(f"⚠ Orphaned codings · {len(lost)}", expanded=True):
+    with st.expander(f":material/warning: Orphaned codings · {len(lost)}", expanded=True):
         st.caption("The transcript changed and these quotes could not be found again. Select the passage in the "
                    "text and apply the code again, then remove the orphan.")
         for coding in lost:

@@ -82,7 +82,7 @@ def item_editor(project: Project, v: Any, index: int, item: Any) -> None:
             act(lambda: project.move_item(v.id, index, to=index - 1), "Moved up")
         if cols[3].button("↓", key=f"{key}-down", disabled=index == len(v.items) - 1, help="Move down"):
             act(lambda: project.move_item(v.id, index, to=index + 1), "Moved down")
-        if cols[4].button("🗑", key=f"{key}-rm", help="Remove this item"):
+        if cols[4].button(":material/delete:", key=f"{key}-rm", help="Remove this item"):
             act(lambda: project.remove_item(v.id, index), "Item removed")
 
 

@@ -16,7 +16,7 @@ st.caption("A vignette tells a participant's story, or a theme's, through ordere
            "Quotes carry marked edits only: [...] for words left out, [word] for words put in.")
 
 existing = vignettes()
-with st.expander("➕ New vignette", expanded=not existing):
+with st.expander(":material/add: New vignette", expanded=not existing):
     new_vignette_panel(project)
 if not existing:
     st.info("No vignettes yet. Draft one from a participant's or a theme's codings above, or start an empty one.")
@@ -30,7 +30,7 @@ v = project.vignette(vid)
 
 if v.status == "draft":
     st.info("A machine draft: quotes were chosen by closeness to each code's centroid, and the [Narrative: ...] "
-            "paragraphs are placeholders. Saving any edit makes it yours (status 'edited').", icon="🤖")
+            "paragraphs are placeholders. Saving any edit makes it yours (status 'edited').", icon=":material/smart_toy:")
 
 compose, look, check = st.tabs(["Compose", "Preview & export", "Disclosure check"])
 with compose:
