@@ -22,36 +22,12 @@ REPO = Path(__file__).absolute().parents[1]
 PAGES = ["ui/project.py", "ui/codebook.py", "ui/themes.py", "ui/participant.py", "ui/journal.py"]
 
 
-def _seed(project: Project) -> None:
-    """A small codebook, used only if the sample study's codebooks/ is absent."""
-    project.add_code("Approval burden", kind="theme", central_concept="Approval as a wall.")
-    project.add_code("Slow approvals", parent="Approval burden")
-    project.add_code("Paperwork", parent="Approval burden")
-    project.add_code("Learners at the edge", kind="theme")
-    project.add_code("Fear of failing", parent="Learners at the edge")
-    project.add_code("Learners in work", parent="Learners at the edge")
-    for t in project.transcripts():
-        turns = [turn for turn in project.turns(t["name"]) if not turn.interviewer]
-        for turn, code in zip(turns[1:6], ["Slow approvals", "Paperwork", "Fear of failing", "Learners in work",
-                                           "Slow approvals"]):
-            project.add_coding(transcript=t["name"], start=turn.start, end=min(turn.end, turn.start + 200), code=code)
-
-
 @pytest.fixture(scope="session")
-def coded_study(sample_study_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The synced sample study with its codebook and codings (imported here if sync did not)."""
-    folder = tmp_path_factory.mktemp("ui") / "study"
-    shutil.copytree(sample_study_dir, folder)
-    with open_project(folder) as project:
-        book, codings = project.codebooks_dir / "codebook.yaml", project.codebooks_dir / "codings.yaml"
-        if not project.status()["codes"] and book.exists():
-            project.import_codebook(book)
-            if codings.exists():
-                project.import_codings(codings)
-        if not project.status()["codes"]:
-            _seed(project)
-        assert project.status()["codings"] > 10
-    return folder
+def coded_study(sample_study_dir: Path) -> Path:
+    """The synced sample study: sync imports its codebook and codings from codebooks/."""
+    with open_project(sample_study_dir) as project:
+        assert project.status()["codings"] >= 150
+    return sample_study_dir
 
 
 @pytest.fixture
