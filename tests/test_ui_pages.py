@@ -22,22 +22,11 @@ REPO = Path(__file__).absolute().parents[1]
 PAGES = ["ui/project.py", "ui/codebook.py", "ui/themes.py", "ui/participant.py", "ui/journal.py"]
 
 
-@pytest.fixture(scope="session")
-def coded_study(sample_study_dir: Path) -> Path:
-    """The synced sample study: sync imports its codebook and codings from codebooks/."""
-    with open_project(sample_study_dir) as project:
-        assert project.status()["codings"] >= 150
-    return sample_study_dir
-
-
 @pytest.fixture
-def study(coded_study: Path, tmp_path: Path) -> Iterator[Project]:
-    """A private copy of the coded study; the test's handle on it, to check what the pages did."""
-    folder = tmp_path / "study"
-    shutil.copytree(coded_study, folder)
-    project = open_project(folder)
-    yield project
-    project.close()
+def study(sample_project: Project) -> Project:
+    """A private copy of the coded sample study; the test's handle on it, to check what the pages did."""
+    assert sample_project.status()["codings"] >= 150  # sync imported codebooks/
+    return sample_project
 
 
 @pytest.fixture
@@ -246,7 +235,7 @@ def test_split_moves_the_chosen_codings(page: Callable[[str], AppTest], study: P
     _submit(at, "Split", "split-")
     assert not at.error, _errors(at)
     new = next(c for c in study.codes() if c.name == f"{code.name} (part)")
-    assert sorted(study.codings_frame().query("code_id == @new.id")["coding_id"]) == sorted(chosen)
+    assert sorted(study.codings_frame().query(f"code_id == {new.id}")["coding_id"]) == sorted(chosen)
 
 
 def test_snapshot_then_diff_shows_a_rename(page: Callable[[str], AppTest], study: Project) -> None:
