@@ -42,8 +42,9 @@ class ExploreMixin:
         timestamp and text. ``code`` includes its descendants."""
         t = self.t
         with self.store.read() as conn:
-            rows = conn.execute(sa.select(t.codings, t.transcripts.c.name.label("transcript"), t.transcripts.c.text)
+            rows = conn.execute(sa.select(t.codings, t.transcripts.c.name.label("transcript"))
                                 .join(t.transcripts, t.transcripts.c.id == t.codings.c.transcript_id)).all()
+            texts = dict(conn.execute(sa.select(t.transcripts.c.id, t.transcripts.c.text)).all())
             turns = self._turn_table(conn)
             wanted = None
             if code is not None:
@@ -53,29 +54,34 @@ class ExploreMixin:
         paths = self.code_paths()
         people = {p.pseudonym: p.attributes for p in self.participants()}
         attr_names = sorted({k for a in people.values() for k in a})
-        by_tr = {tid: g for tid, g in turns.groupby("transcript_id")}
+        # Per transcript: turn ends (to find a coding's turn by binary search) and plain turn tuples.
+        by_tr: dict[int, tuple[np.ndarray, list[tuple[Any, ...]]]] = {}
+        for tid, g in turns.groupby("transcript_id"):
+            cols = ["turn", "t_start", "speaker", "interviewer", "participant"]
+            by_tr[int(tid)] = (g["tend"].to_numpy(), list(g[cols].astype(object).itertuples(index=False, name=None)))
+        themes: dict[int, str] = {}
+        for cid in codes:
+            top = cid
+            while codes[top].parent_id is not None:
+                top = codes[top].parent_id
+            themes[cid] = codes[top].name
         records = []
         for r in rows:
             if (r.orphaned and not include_orphans) or (wanted is not None and r.code_id not in wanted):
                 continue
-            g = by_tr.get(r.transcript_id)
-            turn = None
-            if g is not None:
-                pos = int(np.searchsorted(g["tend"].to_numpy(), r.start, side="right"))
-                turn = g.iloc[min(pos, len(g) - 1)]
-            top = r.code_id
-            while codes[top].parent_id is not None:
-                top = codes[top].parent_id
-            who = None
-            if turn is not None:
-                who = turn["participant"] or ("(interviewer)" if turn["interviewer"] else turn["speaker"])
+            turn_no = t_start = speaker = who = None
+            if r.transcript_id in by_tr:
+                ends, tuples = by_tr[r.transcript_id]
+                pos = min(int(np.searchsorted(ends, r.start, side="right")), len(tuples) - 1)
+                turn_no, t_start, speaker, interviewer, mapped = tuples[pos]
+                mapped = mapped if isinstance(mapped, str) else None
+                who = mapped or ("(interviewer)" if interviewer else speaker)
             records.append({
                 "coding_id": r.id, "code": codes[r.code_id].name, "code_id": r.code_id, "code_path": paths[r.code_id],
-                "theme": codes[top].name, "participant": who,
-                "transcript": r.transcript, "turn": None if turn is None else int(turn["turn"]),
-                "speaker": None if turn is None else turn["speaker"],
-                "timestamp": format_timestamp(None if turn is None else turn["t_start"]),
-                "start": r.start, "end": r.end, "text": r.quote if r.orphaned else r.text[r.start:r.end],
+                "theme": themes[r.code_id], "participant": who, "transcript": r.transcript,
+                "turn": None if turn_no is None else int(turn_no), "speaker": speaker,
+                "timestamp": format_timestamp(t_start if isinstance(t_start, float) else None),
+                "start": r.start, "end": r.end, "text": r.quote if r.orphaned else texts[r.transcript_id][r.start:r.end],
                 "coder": r.coder, "memo": r.memo, "origin": r.origin,
                 **{a: people.get(who or "", {}).get(a, "") for a in attr_names},
             })
