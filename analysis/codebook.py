@@ -361,7 +361,10 @@ class CodebookMixin:
                     if src not in guids:
                         guids.add(src)
                         frontier.append(src)
-            rows = conn.execute(sa.select(a).where(
-                sa.or_(*[a.c.target.like(f"%code:{g}%") for g in guids]), a.c.action.like("code.%"),
-                a.c.state.in_(("done", "final"))).order_by(a.c.id)).all()
+            # Codebook actions on these codes, and any other action that wrote a code row itself (a code
+            # created together with its first coding, or from a pattern); plain codings are not history.
+            about = sa.and_(sa.or_(*[a.c.target.like(f"%code:{g}%") for g in guids]), a.c.action.like("code.%"))
+            wrote_code = sa.or_(*[a.c.changes.like(f'%"guid": "{g}"%') for g in guids])
+            rows = conn.execute(sa.select(a).where(sa.or_(about, wrote_code), a.c.state.in_(("done", "final")))
+                                .order_by(a.c.id)).all()
         return [self._event(r) for r in rows]

@@ -89,8 +89,7 @@ class CodingMixin:
         """Create a code and apply it to ``[start, end)`` in one action (one undo step)."""
         fields = {"name": name, "kind": "code", "definition": definition}
         self._validate(fields)
-        with self._action("coding.add", note=note, who=coder) as act:
-            self._check_span(act.conn, transcript, start, end)
+        with self._action("coding.add", note=note, who=coder) as act:  # a bad span rolls the new code back too
             code_id = self._insert_code(act, fields, parent)
             crow = self._code_row(act.conn, code_id)
             cid = self._insert_coding(act, transcript, start, end, crow, coder, memo, "direct")

@@ -125,9 +125,15 @@ class ImportMixin:
         progress: Progress | None = None,
     ) -> dict[str, Any]:
         """Import transcripts given as ``(file name, bytes)`` (an upload, say)."""
+        return self._import(self._prepare(named), self._participant_rows(), participant=participant,
+                            progress=progress)
+
+    def _import(
+        self: Any, prepared: list[_Prepared], rows: list[ParticipantRow], *, participant: str | None,
+        progress: Progress | None,
+    ) -> dict[str, Any]:
+        """Segment, embed and store parsed transcripts (one transaction each)."""
         progress = progress or _noop
-        rows = self._participant_rows()
-        prepared = self._prepare(named)
         report: dict[str, Any] = {"added": [], "updated": [], "unchanged": [], "segments_embedded": 0,
                                   "reanchored": 0, "orphaned": 0, "unmapped": []}
         existing = {t.name: t for t in self._transcript_rows()}
@@ -265,12 +271,18 @@ class ImportMixin:
         folder = self.transcripts_dir
         files = sorted(c for c in folder.iterdir() if c.suffix.lower() in SUPPORTED_SUFFIXES) if folder.exists() else []
         rows = self._participant_rows()
-        if rows:
+        prepared = self._prepare([(f.name, f.read_bytes()) for f in files])  # a bad file stops sync here
+        csv_path = self.transcripts_dir / PARTICIPANTS_FILE
+        csv_sha = hashlib.sha256(csv_path.read_bytes()).hexdigest() if rows else ""
+        with self.store.read() as conn:
+            applied = self.store.get_meta(conn, "participants_csv_sha256")
+        if rows and csv_sha != applied:  # an unchanged file is not applied (nor logged) again
             with self._action("participants.sync", undoable=False) as act:
                 for r in rows:
                     self._ensure_participant(act.conn, r.pseudonym, r.attributes)
+                self.store.set_meta(act.conn, "participants_csv_sha256", csv_sha)
                 act.summary = f"Applied {PARTICIPANTS_FILE}: {len(rows)} participants"
-        report = self.import_bytes([(f.name, f.read_bytes()) for f in files], progress=progress)
+        report = self._import(prepared, rows, participant=None, progress=progress)
         names = {f.name for f in files}
         report["missing"] = sorted(t.name for t in self._transcript_rows() if t.name not in names)
         report.update(self._sync_codebook())

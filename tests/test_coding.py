@@ -109,6 +109,7 @@ def test_new_code_and_coding_in_one_action(project):
     assert project.get_code(coding.code_id).definition == "Nobody asked for it"
     event = project.audit_trail()[-1]
     assert event.action == "coding.add" and "new code 'Unwanted offer'" in event.summary
+    assert [e.id for e in project.history("Unwanted offer")] == [event.id]  # its creation is its history
     project.undo()  # one step removes both
     assert project.status()["codings"] == 0 and "Unwanted offer" not in [c.name for c in project.codes()]
     with pytest.raises(InvalidSpanError):

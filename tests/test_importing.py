@@ -202,3 +202,23 @@ def test_missing_files_are_reported_not_deleted(make_project, interview_text):
     report = p.sync()
     assert report["missing"] == ["b.txt"] and p.status()["transcripts"] == 2
 
+
+
+def test_a_sync_with_nothing_new_changes_nothing(make_project, interview_text):
+    p = make_project(transcripts={"a.txt": interview_text,
+                                  "participants.csv": "pseudonym,transcript,speaker\nLeader A,a.txt,Leader A\n"})
+    version, events = p.version(), len(p.audit_trail())
+    report = p.sync()
+    assert report["unchanged"] == ["a.txt"] and report["segments_embedded"] == 0
+    assert p.version() == version and len(p.audit_trail()) == events
+
+
+def test_a_bad_file_stops_sync_before_participants_csv_is_applied(make_project, interview_text):
+    p = make_project(transcripts={"a.txt": interview_text})
+    before = db_snapshot(p.path)
+    (p.transcripts_dir / "participants.csv").write_text("pseudonym,transcript,speaker\nLeader A,a.txt,Leader A\n",
+                                                       encoding="utf-8")
+    (p.transcripts_dir / "broken.vtt").write_bytes(b"WEBVTT\n\n00:00:01.000 --> 00:0x:02.000\nA: hi\n")
+    with pytest.raises(ImportFormatError, match="broken.vtt, line 3"):
+        p.sync()
+    assert db_snapshot(p.path) == before

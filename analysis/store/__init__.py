@@ -75,12 +75,8 @@ class Store:
             for version, _title, upgrade in MIGRATIONS:
                 if version > current:
                     upgrade(conn)
-            conn.execute(
-                sa.text("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', :v)")
-                if self.engine.dialect.name == "sqlite"
-                else sa.text("INSERT INTO meta(key, value) VALUES ('schema_version', :v)"),
-                {"v": str(LATEST)},
-            )
+            conn.execute(sa.text("DELETE FROM meta WHERE key = 'schema_version'"))
+            conn.execute(sa.text("INSERT INTO meta(key, value) VALUES ('schema_version', :v)"), {"v": str(LATEST)})
 
     # -- connections ------------------------------------------------------------------------
     @contextmanager

@@ -21,7 +21,6 @@ def _guid() -> sa.Column:
 
 def _m0001_initial(conn: Connection) -> None:
     md = sa.MetaData()
-    now = sa.Column
     sa.Table("meta", md, sa.Column("key", sa.String, primary_key=True), sa.Column("value", sa.Text))
     sa.Table(
         "users", md, sa.Column("id", sa.Integer, primary_key=True), _guid(),
@@ -30,7 +29,7 @@ def _m0001_initial(conn: Connection) -> None:
     sa.Table(
         "participants", md, sa.Column("id", sa.Integer, primary_key=True), _guid(),
         sa.Column("pseudonym", sa.String, nullable=False, unique=True),
-        now("created_at", sa.String, nullable=False),
+        sa.Column("created_at", sa.String, nullable=False),
     )
     sa.Table(
         "variables", md, sa.Column("id", sa.Integer, primary_key=True), _guid(),
