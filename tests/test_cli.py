@@ -59,7 +59,7 @@ def test_json_shapes_and_codebook_flow(make_project, interview_text):
     assert {"label", "turns", "interviewer"} <= set(row["speakers"][0])
     run("code", "add", "Barriers", "--kind", "theme", *where)
     run("code", "add", "Approval burden", "--parent", "Barriers", "--definition", "Delays", *where)
-    text = p.transcript("leader_a.txt").text
+    text = p.transcripts.get("leader_a.txt").text
     s = text.index("fourteen months")
     coding = run("coding", "add", "--transcript", "leader_a.txt", "--start", str(s), "--end", str(s + 15),
                  "--code", "Approval burden", "--coder", "Dr Tane", *where)

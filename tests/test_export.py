@@ -38,7 +38,7 @@ runner = CliRunner()
 
 
 def span(project, phrase: str) -> tuple[int, int]:
-    text = project.transcript("leader_a.txt").text
+    text = project.transcripts.get("leader_a.txt").text
     start = text.index(phrase)
     return start, start + len(phrase)
 
@@ -46,29 +46,29 @@ def span(project, phrase: str) -> tuple[int, int]:
 @pytest.fixture
 def project(make_project):
     p = make_project(transcripts={"leader_a.txt": TRANSCRIPT, "participants.csv": PARTICIPANTS})
-    p.add_code("Barriers", kind="theme")
-    p.add_code("Learner fear", parent="Barriers")
-    p.add_code("Approval burden", parent="Barriers")
+    p.codebook.add_code("Barriers", kind="theme")
+    p.codebook.add_code("Learner fear", parent="Barriers")
+    p.codebook.add_code("Approval burden", parent="Barriers")
     for phrase, code in [(LONG, "Learner fear"), ("The approval took fourteen months.", "Approval burden")]:
         start, end = span(p, phrase)
-        p.add_coding(transcript="leader_a.txt", start=start, end=end, code=code)
+        p.codings.add_coding(transcript="leader_a.txt", start=start, end=end, code=code)
     return p
 
 
 @pytest.fixture
 def vignette(project) -> int:
-    v = project.create_vignette("Leader A: a door & a wall", participant="Leader A")
-    v = project.add_narrative(v.id, "Leader A saw assessment through the learners' eyes.")
-    v = project.add_quote(v.id, coding=int(project.codings_frame()["coding_id"].iloc[0]))
-    v = project.add_narrative(v.id, "Approval was slow:")
-    v = project.add_quote(v.id, coding=int(project.codings_frame()["coding_id"].iloc[1]))
+    v = project.vignettes.create("Leader A: a door & a wall", participant="Leader A")
+    v = project.vignettes.add_narrative(v.id, "Leader A saw assessment through the learners' eyes.")
+    v = project.vignettes.add_quote(v.id, coding=int(project.explore.codings_frame()["coding_id"].iloc[0]))
+    v = project.vignettes.add_narrative(v.id, "Approval was slow:")
+    v = project.vignettes.add_quote(v.id, coding=int(project.explore.codings_frame()["coding_id"].iloc[1]))
     start, end = span(project, 'By then the employer had, um, trained staff "in-house".')
-    v = project.add_quote(v.id, transcript="leader_a.txt", start=start, end=end, text=SHORT)
+    v = project.vignettes.add_quote(v.id, transcript="leader_a.txt", start=start, end=end, text=SHORT)
     return v.id
 
 
 def render(project, vid: int, fmt: str, **options) -> bytes:
-    return project.render_vignette(vid, format=fmt, disclosure=False, **options)
+    return project.exports.render_vignette(vid, format=fmt, disclosure=False, **options)
 
 
 def test_markdown_block_and_inline_quotes_attribution_and_appendix(project, vignette):
@@ -76,7 +76,7 @@ def test_markdown_block_and_inline_quotes_attribution_and_appendix(project, vign
     assert md.startswith("# Leader A: a door & a wall\n")
     block = next(line for line in md.splitlines() if line.startswith("> "))
     assert block.startswith("> The ākonga came to us") and block.endswith("end. (Leader A)")
-    assert r"\<script\>alert(1)\</script\>" in block and r"fees\_paid" in block
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in block and r"fees\_paid" in block
     assert ("Approval was slow: “The approval took fourteen months” (Leader A). “By then the employer had [...] "
             "trained staff ‘in-house’” (Leader A).") in md
     timed = render(project, vignette, "md", timestamps=True, line_refs=True, appendix=True).decode()
@@ -166,14 +166,14 @@ def test_latex_escapes_specials_and_balances_environments(project, vignette, tmp
 
 def test_export_writes_files_and_logs_refuses_bad_paths(project, vignette, tmp_path):
     for suffix in ("md", "docx", "tex", "html"):
-        path = project.export_vignette(vignette, tmp_path / f"v.{suffix}", disclosure=False)
+        path = project.exports.export_vignette(vignette, tmp_path / f"v.{suffix}", disclosure=False)
         assert path.stat().st_size > 200
     events = project.audit_trail(action="vignette.export")
     assert len(events) == 4 and events[0].summary == "Exported vignette 'Leader A: a door & a wall' as md to v.md"
     with pytest.raises(ExportError, match="Choose one of: md, docx, tex, html"):
-        project.export_vignette(vignette, tmp_path / "v.pdf", disclosure=False)
+        project.exports.export_vignette(vignette, tmp_path / "v.pdf", disclosure=False)
     with pytest.raises(ExportError, match="does not exist"):
-        project.export_vignette(vignette, tmp_path / "nowhere" / "v.md", disclosure=False)
+        project.exports.export_vignette(vignette, tmp_path / "nowhere" / "v.md", disclosure=False)
 
 
 def test_export_checks_every_quote_against_a_corrected_transcript(project, vignette):
@@ -186,37 +186,40 @@ def test_export_checks_every_quote_against_a_corrected_transcript(project, vigne
 
 
 def test_quote_table_csv_and_xlsx(project, tmp_path):
-    csv = project.export_quotes(tmp_path / "quotes.csv")
+    csv = project.exports.export_quotes(tmp_path / "quotes.csv")
     df = pd.read_csv(csv, encoding="utf-8-sig")
     assert list(df.columns) == ["code_path", "participant", "stakeholder_group", "unit", "transcript", "timestamp",
                                 "text", "turn", "start", "end", "coding_id"]
     assert df["code_path"].tolist() == ["Barriers > Approval burden", "Barriers > Learner fear"]
     assert df["timestamp"].tolist() == ["00:14:10", "00:12:31"] and "ākonga" in df["text"].iloc[1]
-    xlsx = project.export_quotes(tmp_path / "quotes.xlsx", code="Learner fear")
+    xlsx = project.exports.export_quotes(tmp_path / "quotes.xlsx", code="Learner fear")
     ws = openpyxl.load_workbook(xlsx).active
     assert ws["A1"].value == "code_path" and ws.max_row == 2 and ws["D2"].value == "Executive"
     write_xlsx(pd.DataFrame({"text": ["=HYPERLINK(\"http://x\")"]}), tmp_path / "f.xlsx")
     cell = openpyxl.load_workbook(tmp_path / "f.xlsx").active["A2"]
+    assert cell.data_type == "s" and cell.value.startswith("'=HYPERLINK")  # neutralised (OWASP)
+    write_xlsx(pd.DataFrame({"text": ["=HYPERLINK(\"http://x\")"]}), tmp_path / "raw.xlsx", raw=True)
+    cell = openpyxl.load_workbook(tmp_path / "raw.xlsx").active["A2"]
     assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
 
 
 def test_memos_and_journal_grouped_by_kind_and_phase(project, tmp_path):
-    project.add_memo("Why I started with the learners.", kind="journal", phase="familiarising", title="Positioning")
-    project.add_memo("Themes are mine, not found.", kind="journal", phase="generating initial themes")
-    project.add_memo("Fear is anticipatory.", kind="code", target="Learner fear", phase="coding")
-    project.add_memo("Heavy first read.", kind="familiarisation", target="leader_a.txt", phase="familiarising")
-    project.add_memo("She speaks for the institution.", kind="participant", target="Leader A", phase="coding")
-    frame = project.codings_frame()
+    project.memos.add("Why I started with the learners.", kind="journal", phase="familiarising", title="Positioning")
+    project.memos.add("Themes are mine, not found.", kind="journal", phase="generating initial themes")
+    project.memos.add("Fear is anticipatory.", kind="code", target="Learner fear", phase="coding")
+    project.memos.add("Heavy first read.", kind="familiarisation", target="leader_a.txt", phase="familiarising")
+    project.memos.add("She speaks for the institution.", kind="participant", target="Leader A", phase="coding")
+    frame = project.explore.codings_frame()
     approval = int(frame[frame["code"] == "Approval burden"]["coding_id"].iloc[0])
-    project.add_memo("A turning point.", kind="coding", target=approval, phase="coding")
-    md = project.export_memos(tmp_path / "memos.md").read_text(encoding="utf-8")
+    project.memos.add("A turning point.", kind="coding", target=approval, phase="coding")
+    md = project.exports.export_memos(tmp_path / "memos.md").read_text(encoding="utf-8")
     for heading in ("#### leader_a.txt", "#### Leader A", "#### Approval burden, Leader A: “The approval took fourteen months.”"):
         assert heading in md, heading
     order = [md.index(s) for s in ("## Reflexive journal", "### Phase: familiarising", "#### Positioning",
                                    "### Phase: generating initial themes", "## Memos on codes and themes",
-                                   "#### Barriers > Learner fear", "Fear is anticipatory.")]
+                                   "#### Barriers &gt; Learner fear", "Fear is anticipatory.")]
     assert order == sorted(order)
-    document = docx.Document(project.export_memos(tmp_path / "memos.docx"))
+    document = docx.Document(project.exports.export_memos(tmp_path / "memos.docx"))
     headings = [(p.style.name, p.text) for p in document.paragraphs if p.style.name.startswith(("Heading", "Title"))]
     assert headings[1:4] == [("Heading 1", "Reflexive journal"), ("Heading 2", "Phase: familiarising"),
                              ("Heading 3", "Positioning")]
@@ -240,7 +243,7 @@ def test_cli_list_export_disclosure_and_tables(project, vignette, tmp_path):
     assert cli("export", "quotes", "--output", str(tmp_path / "q.xlsx"), *where)["path"].endswith("q.xlsx")
     assert cli("export", "memos", "--format", "md", "--output", str(tmp_path / "m.md"), *where)
     assert cli("disclosure", "accept", "Kia ora", "--label", "ORG", *where)["term"] == "Kia ora"
-    assert [t["term"] for t in project.allow_list()] == ["Kia ora"]
+    assert [t["term"] for t in project.disclosure.allow_list()] == ["Kia ora"]
     bad = runner.invoke(app, ["vignette", "export", "99", "--output", str(tmp_path / "x.md"), *where])
     assert bad.exit_code == 1 and "No vignette with id 99" in bad.output and "Traceback" not in bad.output
 
@@ -251,33 +254,33 @@ def _coded(project) -> None:
     if project.status()["codings"]:
         return
     if (project.codebooks_dir / "codebook.yaml").exists() and (project.codebooks_dir / "codings.yaml").exists():
-        project.import_codebook(project.codebooks_dir / "codebook.yaml")
-        project.import_codings(project.codebooks_dir / "codings.yaml")
+        project.codebook_files.import_codebook(project.codebooks_dir / "codebook.yaml")
+        project.codebook_files.import_codings(project.codebooks_dir / "codings.yaml")
         return
-    project.add_code("Experiences", kind="theme")
-    for t in project.transcripts():
-        for turn in [u for u in project.turns(t["name"]) if not u.interviewer][:2]:
-            project.add_coding(transcript=t["name"], start=turn.start, end=turn.end, code="Experiences")
+    project.codebook.add_code("Experiences", kind="theme")
+    for t in project.transcripts.list():
+        for turn in [u for u in project.transcripts.turns(t["name"]) if not u.interviewer][:2]:
+            project.codings.add_coding(transcript=t["name"], start=turn.start, end=turn.end, code="Experiences")
 
 
 def _finish(project, vid: int) -> None:
     """What a researcher does before export: write the narrative, resolve or accept each flag."""
-    v = project.vignette(vid)
+    v = project.vignettes.get(vid)
     items = [({"kind": "narrative", "text": f"In their own words, {v.participant} recalled this."}
               if i.kind == "narrative" else i) for i in v.items]
-    project.update_vignette(vid, items=items)
-    for flag in project.check_disclosure(vid):
-        project.accept_disclosure_term(flag["text"], label=flag["label"], note="checked: not identifying")
+    project.vignettes.update(vid, items=items)
+    for flag in project.disclosure.check(vid):
+        project.disclosure.accept_term(flag["text"], label=flag["label"], note="checked: not identifying")
 
 
 @pytest.mark.slow
 def test_a_vignette_per_participant_of_the_sample_study_exports_to_docx(sample_project, tmp_path):
     _coded(sample_project)
-    for person in sample_project.participants():
-        v = sample_project.draft_vignette(participant=person.pseudonym)
+    for person in sample_project.participants.list():
+        v = sample_project.vignettes.draft(participant=person.pseudonym)
         assert v.status == "draft" and v.quotes and all(q.participant == person.pseudonym for q in v.quotes)
         _finish(sample_project, v.id)
-        path = sample_project.export_vignette(v.id, tmp_path / f"{person.pseudonym}.docx", timestamps=True)
+        path = sample_project.exports.export_vignette(v.id, tmp_path / f"{person.pseudonym}.docx", timestamps=True)
         document = docx.Document(path)
         assert document.paragraphs[0].style.name == "Title" and document.paragraphs[0].text == person.pseudonym
         attributed = [p.text for p in document.paragraphs if f"({person.pseudonym}" in p.text]

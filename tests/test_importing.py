@@ -18,13 +18,13 @@ runner = CliRunner()
 
 
 def check_invariant(project) -> None:
-    for tr in project.transcripts():
-        text = project.transcript(tr["name"]).text
+    for tr in project.transcripts.list():
+        text = project.transcripts.get(tr["name"]).text
         assert "\r" not in text
-        for turn in project.turns(tr["name"]):
+        for turn in project.transcripts.turns(tr["name"]):
             assert text[turn.start:turn.end].strip() == text[turn.start:turn.end] != ""
-    index = project.segment_index()
-    texts = {t["name"]: project.transcript(t["name"]).text for t in project.transcripts()}
+    index = project.assist.segment_index()
+    texts = {t["name"]: project.transcripts.get(t["name"]).text for t in project.transcripts.list()}
     for row in index.frame.itertuples():
         assert texts[row.transcript][row.start:row.end] == row.text
 
@@ -38,15 +38,15 @@ def test_sample_study_imports_with_real_models(sample_study_dir: Path, tmp_path:
     assert status["segments"] > 1500 and status["embedded"] == status["segments"]
     project = open_project(sample_study_dir)
     check_invariant(project)
-    people = {p.pseudonym: p.attributes for p in project.participants()}
+    people = {p.pseudonym: p.attributes for p in project.participants.list()}
     assert people["Academic B"]["period"] == "during pandemic"
-    listing = {t["name"]: t for t in project.transcripts()}
+    listing = {t["name"]: t for t in project.transcripts.list()}
     assert {s["label"]: s["interviewer"] for s in listing["academic_b.srt"]["speakers"]} == {
         "SPEAKER_00": True, "SPEAKER_01": False}
     assert listing["leader_a.docx"]["participants"] == ["Leader A"]
     assert all(not t["warnings"] for t in listing.values())
     # ākonga survives the round trip through every format that has it
-    assert "ākonga" in project.transcript("academic_a.txt").text
+    assert "ākonga" in project.transcripts.get("academic_a.txt").text
     project.close()
 
 
@@ -82,31 +82,6 @@ def test_store_is_sqlite_wal_with_foreign_keys_and_guids(make_project, interview
             assert "guid" in cols, table
 
 
-def test_migration_backs_up_and_refuses_newer(tmp_path, monkeypatch):
-    from analysis.store import migrations
-
-    p = open_project(tmp_path / "m", embedder=HashingEmbedder())
-    p.add_code("Survives the upgrade")
-    p.close()
-    added = []
-    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS + (
-        (2, "test: add a column", lambda conn: added.append(conn.exec_driver_sql(
-            "ALTER TABLE codes ADD COLUMN test_col TEXT"))),))
-    monkeypatch.setattr(migrations, "LATEST", 2)
-    import analysis.store as store_mod
-
-    monkeypatch.setattr(store_mod, "MIGRATIONS", migrations.MIGRATIONS)
-    monkeypatch.setattr(store_mod, "LATEST", 2)
-    upgraded = open_project(tmp_path / "m", embedder=HashingEmbedder())
-    assert added and upgraded.store.schema_version() == 2
-    assert (tmp_path / "m" / "project.db.bak-v1").exists()
-    assert [c.name for c in upgraded.codes()] == ["Survives the upgrade"]
-    upgraded.close()
-    monkeypatch.setattr(store_mod, "LATEST", 1)
-    with pytest.raises(Exception, match="newer Storyloom"):
-        open_project(tmp_path / "m", embedder=HashingEmbedder())
-
-
 def db_snapshot(folder: Path) -> list:
     with sqlite3.connect(folder / "project.db") as db:
         tables = [r[0] for r in db.execute("select name from sqlite_master where type='table' order by name")]
@@ -132,7 +107,7 @@ def test_bad_input_fails_cleanly_and_changes_nothing(make_project, interview_tex
     bad = p.path / name
     bad.write_bytes(data)
     with pytest.raises(error) as info:
-        p.import_files([p.path / "transcripts" / "good.txt", bad])
+        p.transcripts.import_files([p.path / "transcripts" / "good.txt", bad])
     assert name in str(info.value)
     if line is not None:
         assert f"line {line}" in str(info.value)
@@ -144,7 +119,7 @@ def test_bad_input_fails_cleanly_and_changes_nothing(make_project, interview_tex
 
 def test_file_without_labels_is_one_speaker_with_a_warning(make_project):
     p = make_project(transcripts={"memo.txt": "Just a monologue with no speaker labels at all.\n"})
-    [row] = p.transcripts()
+    [row] = p.transcripts.list()
     assert row["speakers"][0]["label"] == "Speaker"
     assert any("no speaker labels" in w for w in row["warnings"])
     assert any("unmapped speaker" in w for w in row["warnings"])
@@ -166,23 +141,23 @@ def test_participants_csv_maps_speakers_and_interviewer_column(make_project):
              "participants.csv": "pseudonym,transcript,speaker,interviewer,period\n"
                                  "Academic B,s.srt,SPEAKER_01,SPEAKER_00,during pandemic\n"}
     p = make_project(transcripts=files)
-    [row] = p.transcripts()
+    [row] = p.transcripts.list()
     assert row["participants"] == ["Academic B"]
     assert {s["label"]: s["interviewer"] for s in row["speakers"]} == {"SPEAKER_00": True, "SPEAKER_01": False}
-    turns = p.turns("s.srt")
+    turns = p.transcripts.turns("s.srt")
     assert turns[1].participant == "Academic B" and turns[1].t_start == 3.0
-    assert p.participants()[0].attributes == {"period": "during pandemic"}
+    assert p.participants.list()[0].attributes == {"period": "during pandemic"}
 
 
 def test_unmapped_speakers_are_reported_and_can_be_mapped(make_project):
     p = make_project(transcripts={"x.txt": "Interviewer: Hello?\n\nHemi: Kia ora.\n"})
-    [row] = p.transcripts()
+    [row] = p.transcripts.list()
     assert row["participants"] == [] and any("Hemi" in w for w in row["warnings"])
-    p.add_participant("Manager B", attributes={"unit": "Trades"})
-    p.map_speaker("x.txt", "Hemi", "Manager B")
-    assert p.transcripts()[0]["participants"] == ["Manager B"]
+    p.participants.add("Manager B", attributes={"unit": "Trades"})
+    p.transcripts.map_speaker("x.txt", "Hemi", "Manager B")
+    assert p.transcripts.list()[0]["participants"] == ["Manager B"]
     p.undo()
-    assert p.transcripts()[0]["participants"] == []
+    assert p.transcripts.list()[0]["participants"] == []
 
 
 def test_import_with_participant_option_and_folder(make_project, interview_text, tmp_path):
@@ -191,9 +166,9 @@ def test_import_with_participant_option_and_folder(make_project, interview_text,
     folder.mkdir()
     (folder / "one.txt").write_text(interview_text, encoding="utf-8")
     (folder / "ignored.csv").write_text("not a transcript", encoding="utf-8")
-    report = p.import_files([folder], participant="Leader Z")
+    report = p.transcripts.import_files([folder], participant="Leader Z")
     assert report["added"] == ["one.txt"]
-    assert p.transcripts()[0]["participants"] == ["Leader Z"]
+    assert p.transcripts.list()[0]["participants"] == ["Leader Z"]
 
 
 def test_missing_files_are_reported_not_deleted(make_project, interview_text):

@@ -52,8 +52,8 @@ def study(synced: tuple[Project, dict]) -> Project:
     idempotent (codes are matched by path, codings already present are skipped), so the content tests
     below check the files themselves whatever sync did."""
     project, _ = synced
-    project.import_codebook(project.codebooks_dir / "codebook.yaml")
-    project.import_codings(project.codebooks_dir / "codings.yaml")
+    project.codebook_files.import_codebook(project.codebooks_dir / "codebook.yaml")
+    project.codebook_files.import_codings(project.codebooks_dir / "codings.yaml")
     return project
 
 
@@ -66,15 +66,15 @@ def test_sync_opens_the_sample_study_coded(synced):
     assert status["codings"] >= 150, "sync did not import codebooks/codings.yaml into a project with no codings"
     assert report.get("codebook_imported") == status["codes"]
     assert report.get("codings_imported") == status["codings"]
-    assert project.orphans() == []
+    assert project.codings.orphans() == []
 
 
 def test_participants(study):
-    assert {p.pseudonym for p in study.participants()} == PARTICIPANTS
+    assert {p.pseudonym for p in study.participants.list()} == PARTICIPANTS
 
 
 def test_codebook_shape(study):
-    codes = study.codes()
+    codes = study.codebook.codes()
     themes = [c for c in codes if c.parent_id is None]
     assert all(t.kind == "theme" for t in themes)
     assert 4 <= len(themes) <= 6
@@ -87,7 +87,7 @@ def test_codebook_shape(study):
 
 
 def test_every_code_is_defined_and_every_theme_has_a_central_concept(study):
-    for c in study.codes():
+    for c in study.codebook.codes():
         if c.kind == "code":
             for field in ("definition", "inclusion", "exclusion", "example"):
                 assert getattr(c, field).strip(), f"code '{c.name}' has no {field}"
@@ -100,32 +100,32 @@ def test_every_code_is_defined_and_every_theme_has_a_central_concept(study):
 
 def test_codings_cover_every_participant(study):
     assert study.status()["codings"] >= 150
-    assert study.orphans() == []
-    df = study.codings_frame()
+    assert study.codings.orphans() == []
+    df = study.explore.codings_frame()
     assert set(df["coder"]) == {CODER}
     per_participant = Counter(df["participant"])
     assert set(per_participant) == PARTICIPANTS, "every coding lies in a participant's turn, none in the interviewer's"
     assert min(per_participant.values()) >= 15, per_participant
     # Codes are applied to codes, not to themes.
-    kinds = {c.id: c.kind for c in study.codes()}
+    kinds = {c.id: c.kind for c in study.codebook.codes()}
     assert {kinds[i] for i in df["code_id"]} == {"code"}
 
 
 def test_every_theme_is_shared_across_participants(study):
-    matrix = study.theme_matrix()
+    matrix = study.explore.theme_matrix()
     assert list(matrix.columns) and set(matrix.columns) == PARTICIPANTS
-    assert len(matrix.index) == len([c for c in study.codes() if c.parent_id is None])
+    assert len(matrix.index) == len([c for c in study.codebook.codes() if c.parent_id is None])
     spread = (matrix > 0).sum(axis=1)
     assert (spread >= 3).all(), spread.to_dict()
     assert ((matrix > 0).sum(axis=0) >= 3).all(), "every participant appears under several themes"
 
 
 def test_codings_mix_phrases_passages_and_double_coding(study):
-    df = study.codings_frame()
+    df = study.explore.codings_frame()
     words = df["text"].str.split().str.len()
     assert words.min() <= 8 and (words >= 40).sum() >= 20  # from a phrase to block-quote vignettes
     assert (df["memo"].str.len() > 0).sum() >= 5
-    overlap = study.cooccurrence(kind="overlap")
+    overlap = study.explore.cooccurrence(kind="overlap")
     off_diagonal = overlap.to_numpy().sum() - overlap.to_numpy().trace()
     assert off_diagonal > 0, "some spans are coded with more than one code"
 
@@ -137,22 +137,22 @@ def test_codings_file_quotes_are_exact(study):
     for item in items:
         name = item["transcript"]
         if name not in texts:
-            texts[name] = study.transcript(name).text
+            texts[name] = study.transcripts.get(name).text
         assert texts[name][item["start"]:item["end"]] == item["quote"], (name, item["quote"][:60])
-    stored = {(c.transcript_id, c.start, c.end, c.code_id) for name in texts for c in study.codings_in(name)}
+    stored = {(c.transcript_id, c.start, c.end, c.code_id) for name in texts for c in study.codings.codings_in(name)}
     assert len(stored) == len(items) == study.status()["codings"]
 
 
 def test_codebook_export_import_round_trip_is_lossless(study, tmp_path):
-    path = study.export_codebook(tmp_path / "codebook.yaml")
+    path = study.codebook_files.export_codebook(tmp_path / "codebook.yaml")
     fresh = open_project(tmp_path / "fresh", embedder=HashingEmbedder())
     try:
-        result = fresh.import_codebook(path)
-        assert result == {"created": len(study.codes()), "updated": 0}
-        assert fresh.codebook_tree() == study.codebook_tree()
-        assert _without_guids(fresh.codebook_tree()) == _without_guids(study.codebook_tree())
+        result = fresh.codebook_files.import_codebook(path)
+        assert result == {"created": len(study.codebook.codes()), "updated": 0}
+        assert fresh.codebook_files.codebook_tree() == study.codebook_files.codebook_tree()
+        assert _without_guids(fresh.codebook_files.codebook_tree()) == _without_guids(study.codebook_files.codebook_tree())
         # The committed file describes the same tree as the project built from it.
         committed = yaml.safe_load((REPO / "codebooks" / "codebook.yaml").read_text(encoding="utf-8"))["codes"]
-        assert [(d, n["name"]) for d, n in _walk(committed)] == [(d, n["name"]) for d, n in _walk(study.codebook_tree())]
+        assert [(d, n["name"]) for d, n in _walk(committed)] == [(d, n["name"]) for d, n in _walk(study.codebook_files.codebook_tree())]
     finally:
         fresh.close()

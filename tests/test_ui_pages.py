@@ -68,11 +68,11 @@ def _errors(at: AppTest) -> list[str]:
 
 
 def _snapshot(project: Project) -> tuple[dict[str, int], list[tuple[int, str, int | None]]]:
-    return project.status(), [(c.id, c.name, c.parent_id) for c in project.codes()]
+    return project.status(), [(c.id, c.name, c.parent_id) for c in project.codebook.codes()]
 
 
 def _pick_code(at: AppTest, project: Project, name: str) -> AppTest:
-    code = next(c for c in project.codes() if c.name == name)
+    code = next(c for c in project.codebook.codes() if c.name == name)
     _w(at.selectbox, "Code or theme").set_value(code.id)
     return at.run()
 
@@ -97,8 +97,8 @@ def test_pages_show_an_empty_state_without_codes(tmp_path: Path, sample_study_di
     folder = tmp_path / "bare"
     shutil.copytree(sample_study_dir, folder)
     with open_project(folder) as project:
-        for code in reversed(project.codes()):  # children first
-            project.delete_code(code.id, discard=True)
+        for code in reversed(project.codebook.codes()):  # children first
+            project.codebook.delete_code(code.id, discard=True)
         assert project.status()["codes"] == 0
     os.environ["STORYLOOM_PROJECT"] = str(folder)
     try:
@@ -126,9 +126,9 @@ def test_add_then_rename_a_code_records_history(page: Callable[[str], AppTest], 
     _w(at.text_area, "Reflexive note (why?)", "edit-").input("Sharper name")
     _submit(at, "Save changes", "edit-")
     assert not at.error, _errors(at)
-    names = [c.name for c in study.codes()]
+    names = [c.name for c in study.codebook.codes()]
     assert "Hope as quiet resistance" in names and "Hope as resistance" not in names
-    events = study.history("Hope as quiet resistance")
+    events = study.codebook.history("Hope as quiet resistance")
     assert [e.note for e in events] == ["Heard it in three interviews", "Sharper name"]
     history = next(d.value for d in at.dataframe if "note" in d.value.columns)
     assert list(history["note"]) == ["Heard it in three interviews", "Sharper name"]
@@ -150,8 +150,8 @@ def test_an_empty_code_name_shows_an_error_and_changes_nothing(
 def test_a_duplicate_sibling_name_shows_an_error_on_add_and_on_rename(
     page: Callable[[str], AppTest], study: Project,
 ) -> None:
-    theme = next(c for c in study.codes() if c.parent_id is None)
-    first, second = [c for c in study.codes() if c.parent_id == theme.id][:2]
+    theme = next(c for c in study.codebook.codes() if c.parent_id is None)
+    first, second = [c for c in study.codebook.codes() if c.parent_id == theme.id][:2]
     at = page("ui/codebook.py")
     before = _snapshot(study)
     _w(at.text_input, "Name", "add-code").input(first.name.upper())
@@ -168,8 +168,8 @@ def test_a_duplicate_sibling_name_shows_an_error_on_add_and_on_rename(
 def test_merge_into_a_descendant_shows_an_error_and_changes_nothing(
     page: Callable[[str], AppTest], study: Project,
 ) -> None:
-    theme = next(c for c in study.codes() if c.parent_id is None and any(k.parent_id == c.id for k in study.codes()))
-    child = next(c for c in study.codes() if c.parent_id == theme.id)
+    theme = next(c for c in study.codebook.codes() if c.parent_id is None and any(k.parent_id == c.id for k in study.codebook.codes()))
+    child = next(c for c in study.codebook.codes() if c.parent_id == theme.id)
     at = _pick_code(page("ui/codebook.py"), study, theme.name)
     before = _snapshot(study)
     _w(at.selectbox, "Merge into", "merge-").set_value(child.id)
@@ -180,7 +180,7 @@ def test_merge_into_a_descendant_shows_an_error_and_changes_nothing(
 
 
 def test_merge_needs_the_confirmation(page: Callable[[str], AppTest], study: Project) -> None:
-    a, b = [c for c in study.codes() if c.parent_id is not None][:2]
+    a, b = [c for c in study.codebook.codes() if c.parent_id is not None][:2]
     at = _pick_code(page("ui/codebook.py"), study, a.name)
     before = _snapshot(study)
     _w(at.selectbox, "Merge into", "merge-").set_value(b.id)
@@ -190,10 +190,10 @@ def test_merge_needs_the_confirmation(page: Callable[[str], AppTest], study: Pro
 
 
 def test_merge_delete_with_move_then_undo_and_redo(page: Callable[[str], AppTest], study: Project) -> None:
-    parents = {c.parent_id for c in study.codes()}
-    leaves = [c for c in study.codes() if c.parent_id is not None and c.id not in parents]
+    parents = {c.parent_id for c in study.codebook.codes()}
+    leaves = [c for c in study.codebook.codes() if c.parent_id is not None and c.id not in parents]
     a, b, c, d = leaves[:4]
-    counts = study.codings_frame().groupby("code_id").size()
+    counts = study.explore.codings_frame().groupby("code_id").size()
     total = study.status()["codings"]
     at = _pick_code(page("ui/codebook.py"), study, a.name)
     _w(at.selectbox, "Merge into", "merge-").set_value(b.id)
@@ -201,7 +201,7 @@ def test_merge_delete_with_move_then_undo_and_redo(page: Callable[[str], AppTest
     _w(at.checkbox, "Yes, merge them", "merge-").check()
     _submit(at, "Merge", "merge-")
     assert not at.error, _errors(at)
-    assert a.id not in {x.id for x in study.codes()}
+    assert a.id not in {x.id for x in study.codebook.codes()}
     assert study.status()["codings"] <= total  # exact duplicates collapse, nothing else is lost
 
     _pick_code(at, study, c.name)
@@ -210,23 +210,23 @@ def test_merge_delete_with_move_then_undo_and_redo(page: Callable[[str], AppTest
     _w(at.checkbox, f"Yes, delete '{c.name}'", "delete-").check()
     _submit(at, "Delete", "delete-")
     assert not at.error, _errors(at)
-    assert c.id not in {x.id for x in study.codes()}
-    assert study.codings_frame().groupby("code_id").size().get(d.id, 0) >= counts.get(c.id, 0) + counts.get(d.id, 0) - 1
+    assert c.id not in {x.id for x in study.codebook.codes()}
+    assert study.explore.codings_frame().groupby("code_id").size().get(d.id, 0) >= counts.get(c.id, 0) + counts.get(d.id, 0) - 1
 
     undo = next(btn for btn in at.sidebar.button if btn.label.startswith("↶ Undo"))
     assert c.name in (undo.help or "")
     undo.click()
     at.run()
-    assert c.id in {x.id for x in study.codes()}, "undo did not bring the deleted code back"
+    assert c.id in {x.id for x in study.codebook.codes()}, "undo did not bring the deleted code back"
     next(btn for btn in at.sidebar.button if btn.label.startswith("↷ Redo")).click()
     at.run()
-    assert c.id not in {x.id for x in study.codes()}
+    assert c.id not in {x.id for x in study.codebook.codes()}
 
 
 def test_split_moves_the_chosen_codings(page: Callable[[str], AppTest], study: Project) -> None:
-    frame = study.codings_frame()
+    frame = study.explore.codings_frame()
     code_id = int(frame.groupby("code_id").size().idxmax())
-    code = study.get_code(code_id)
+    code = study.codebook.get_code(code_id)
     chosen = frame[frame["code_id"] == code_id]["coding_id"].tolist()[:2]
     at = _pick_code(page("ui/codebook.py"), study, code.name)
     _w(at.multiselect, "Codings that go to the new code", "split-").set_value(chosen)
@@ -234,21 +234,21 @@ def test_split_moves_the_chosen_codings(page: Callable[[str], AppTest], study: P
     _w(at.checkbox, "Yes, split them off", "split-").check()
     _submit(at, "Split", "split-")
     assert not at.error, _errors(at)
-    new = next(c for c in study.codes() if c.name == f"{code.name} (part)")
-    assert sorted(study.codings_frame().query(f"code_id == {new.id}")["coding_id"]) == sorted(chosen)
+    new = next(c for c in study.codebook.codes() if c.name == f"{code.name} (part)")
+    assert sorted(study.explore.codings_frame().query(f"code_id == {new.id}")["coding_id"]) == sorted(chosen)
 
 
 def test_snapshot_then_diff_shows_a_rename(page: Callable[[str], AppTest], study: Project) -> None:
     at = page("ui/codebook.py")
     _w(at.text_input, "Label", "snapshot").input("before renaming")
     _submit(at, "Take a snapshot of the codebook", "snapshot")
-    code = study.codes()[1]
-    study.edit_code(code.id, name=f"{code.name} renamed")
+    code = study.codebook.codes()[1]
+    study.codebook.edit_code(code.id, name=f"{code.name} renamed")
     _w(at.text_input, "Label", "snapshot").input("after renaming")
     _w(at.selectbox, "Phase", "snapshot").set_value("developing and reviewing themes")
     _submit(at, "Take a snapshot of the codebook", "snapshot")
-    assert [s["label"] for s in study.snapshots()] == ["before renaming", "after renaming"]
-    assert study.snapshots()[1]["phase"] == "developing and reviewing themes"
+    assert [s["label"] for s in study.codebook_files.snapshots()] == ["before renaming", "after renaming"]
+    assert study.codebook_files.snapshots()[1]["phase"] == "developing and reviewing themes"
     _w(at.selectbox, "Compare").set_value("before renaming")
     _w(at.selectbox, "with").set_value("after renaming")
     at.run()
@@ -259,7 +259,7 @@ def test_snapshot_then_diff_shows_a_rename(page: Callable[[str], AppTest], study
 # -- project -----------------------------------------------------------------------------------------
 def test_editing_an_attribute_saves_only_the_changed_cell(page: Callable[[str], AppTest], study: Project) -> None:
     at = page("ui/project.py")
-    before = {p.pseudonym: dict(p.attributes) for p in study.participants()}
+    before = {p.pseudonym: dict(p.attributes) for p in study.participants.list()}
     editor = at.data_editor[0]
     table = editor.value
     row = int(table.index[table["pseudonym"] == "Leader B"][0])
@@ -268,7 +268,7 @@ def test_editing_an_attribute_saves_only_the_changed_cell(page: Callable[[str], 
     next(b for b in at.button if b.label == "Save attribute changes").click()
     at.run()
     assert not at.error, _errors(at)
-    after = {p.pseudonym: dict(p.attributes) for p in study.participants()}
+    after = {p.pseudonym: dict(p.attributes) for p in study.participants.list()}
     assert after["Leader B"] == {**before["Leader B"], "unit": "Strategy Office"}
     assert {k: v for k, v in after.items() if k != "Leader B"} == {k: v for k, v in before.items() if k != "Leader B"}
     assert study.audit_trail(action="participant.attributes")[-1].after["unit"] == "Strategy Office"
@@ -303,7 +303,7 @@ def test_upload_then_map_the_new_speaker_to_a_new_participant(page: Callable[[st
     _w(at.text_input, "New participant's pseudonym", "map-focus_group.txt-Zed").input("Student A")
     _submit(at, "Map speaker", "map-focus_group.txt-Zed")
     assert not at.error, _errors(at)
-    speakers = next(t for t in study.transcripts() if t["name"] == "focus_group.txt")["speakers"]
+    speakers = next(t for t in study.transcripts.list() if t["name"] == "focus_group.txt")["speakers"]
     assert {s["label"]: s["participant"] for s in speakers}["Zed"] == "Student A"
     assert not any("Speakers to map" in s.value for s in at.subheader)
 
@@ -320,7 +320,7 @@ def test_a_journal_entry_is_written_with_the_researcher_and_phase(
     _w(at.selectbox, "Phase", "journal-entry").set_value("familiarising")
     _submit(at, "Save entry", "journal-entry")
     assert not at.error, _errors(at)
-    memo = study.memos(kind="journal")[0]
+    memo = study.memos.list(kind="journal")[0]
     assert (memo.title, memo.author, memo.phase) == ("What I bring", "Dr Mere Tane", "familiarising")
     assert any("What I bring" in m.value for m in at.markdown)
     _w(at.multiselect, "Kind").set_value(["participant"])
@@ -330,10 +330,10 @@ def test_a_journal_entry_is_written_with_the_researcher_and_phase(
 
 def test_an_empty_journal_entry_shows_an_error(page: Callable[[str], AppTest], study: Project) -> None:
     at = page("ui/journal.py")
-    before = len(study.memos())
+    before = len(study.memos.list())
     _submit(at, "Save entry", "journal-entry")
     assert any("needs some text" in e for e in _errors(at)), _errors(at)
-    assert len(study.memos()) == before
+    assert len(study.memos.list()) == before
 
 
 def test_participant_page_ranks_themes_shows_quotes_and_takes_a_memo(
@@ -342,7 +342,7 @@ def test_participant_page_ranks_themes_shows_quotes_and_takes_a_memo(
     at = page("ui/participant.py")
     _w(at.selectbox, "Participant").set_value("Academic B")
     at.run()
-    mine = study.codings_frame(participant="Academic B")
+    mine = study.explore.codings_frame(participant="Academic B")
     ranked = at.dataframe[0].value
     assert list(ranked["codings"]) == sorted(ranked["codings"], reverse=True)
     assert ranked.iloc[0]["codings"] == mine.groupby("theme").size().max()
@@ -350,18 +350,18 @@ def test_participant_page_ranks_themes_shows_quotes_and_takes_a_memo(
     assert any(text.split("\n")[0][:40] in shown for text in mine["text"]), "no key quote of Academic B shown"
     _w(at.text_area, "Memo", "pp-memo").input("Speaks from the workshop floor.")
     _submit(at, "Save memo", "pp-memo")
-    assert [m.body for m in study.memos(kind="participant", target="Academic B")] == ["Speaks from the workshop floor."]
+    assert [m.body for m in study.memos.list(kind="participant", target="Academic B")] == ["Speaks from the workshop floor."]
 
 
 # -- themes -----------------------------------------------------------------------------------------
 def test_theme_matrix_drill_down_and_attribute_filter(page: Callable[[str], AppTest], study: Project) -> None:
     at = page("ui/themes.py")
     matrix = at.dataframe[0].value
-    assert list(matrix.columns[1:]) == [p.pseudonym for p in study.participants()]
+    assert list(matrix.columns[1:]) == [p.pseudonym for p in study.participants.list()]
     assert any("not how important" in c.value for c in at.caption)
-    frame = study.codings_frame()
+    frame = study.explore.codings_frame()
     theme = frame.groupby("theme").size().idxmax()
-    theme_id = next(c.id for c in study.codes() if c.name == theme and c.parent_id is None)
+    theme_id = next(c.id for c in study.codebook.codes() if c.name == theme and c.parent_id is None)
     person = frame[frame["theme"] == theme]["participant"].value_counts().index[0]
     _w(at.selectbox, "Theme or code").set_value(theme_id)
     _w(at.selectbox, "Participant").set_value(person)
@@ -370,11 +370,11 @@ def test_theme_matrix_drill_down_and_attribute_filter(page: Callable[[str], AppT
     quotes = [m.value for m in at.markdown if m.value.startswith(">")]
     assert len(quotes) == min(len(expected), 40)
     assert any(f"{len(expected)} quotes" in c.value for c in at.caption)
-    group = next(iter(sorted(p.attributes["stakeholder_group"] for p in study.participants())))
+    group = next(iter(sorted(p.attributes["stakeholder_group"] for p in study.participants.list())))
     _w(at.multiselect, "Stakeholder group").set_value([group])
     _w(at.selectbox, "Participant").set_value("All participants")
     at.run()
-    kept = [p.pseudonym for p in study.participants() if p.attributes["stakeholder_group"] == group]
+    kept = [p.pseudonym for p in study.participants.list() if p.attributes["stakeholder_group"] == group]
     assert list(at.dataframe[0].value.columns[1:]) == kept
     assert any(f"{len(frame[(frame['theme'] == theme) & frame['participant'].isin(kept)])} quotes" in c.value
                for c in at.caption)

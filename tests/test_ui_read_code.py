@@ -82,10 +82,10 @@ def test_html_text_is_exactly_the_transcript_text_with_emoji_and_macrons() -> No
 
 
 def test_html_of_every_sample_transcript_round_trips(sample_project: Project) -> None:
-    for row in sample_project.transcripts():
-        text = sample_project.transcript(row["name"]).text
+    for row in sample_project.transcripts.list():
+        text = sample_project.transcripts.get(row["name"]).text
         turns = [TurnSpan(t.start, t.end, t.speaker, t.participant, t.interviewer)
-                 for t in sample_project.turns(row["name"])]
+                 for t in sample_project.transcripts.turns(row["name"])]
         html = transcript_html(text, turns, [CodingSpan(1, 10, 400, "x", "#9fd38a")])
         assert html_text(html) == text, row["name"]
         assert html.count('class="blk interviewer"') == sum(t.interviewer for t in turns)
@@ -124,7 +124,7 @@ def _labelled(elements: Any, label: str) -> Any:
 
 
 def _select(at: AppTest, project: Project, passage: str = PASSAGE, transcript: str = TRANSCRIPT) -> tuple[int, int]:
-    start = project.transcript(transcript).text.index(passage)
+    start = project.transcripts.get(transcript).text.index(passage)
     at.session_state["rc_transcript"] = transcript
     at.session_state["rc_selection"] = {"transcript": transcript, "start": start, "end": start + len(passage)}
     at.run()
@@ -136,13 +136,13 @@ def test_page_renders_transcripts_labelled_by_participant(app: Callable[[], AppT
     at = app()
     picker = at.selectbox(key="rc_transcript")
     assert "Leader A: leader_a.docx" in picker.options
-    assert len(picker.options) == len(sample_project.transcripts())
+    assert len(picker.options) == len(sample_project.transcripts.list())
     assert any(el.key == "rc_coder" for el in at.main if hasattr(el, "key"))  # the coder component is mounted
     assert not at.error
 
 
 def test_selecting_and_apply_creates_the_coding(app: Callable[[], AppTest], sample_project: Project) -> None:
-    code = sample_project.add_code("UI test code", definition="Used by the UI tests", inclusion="Anything")
+    code = sample_project.codebook.add_code("UI test code", definition="Used by the UI tests", inclusion="Anything")
     at = app()
     start, end = _select(at, sample_project)
     assert any(PASSAGE in m.value for m in at.markdown)  # the panel quotes the selection
@@ -150,7 +150,7 @@ def test_selecting_and_apply_creates_the_coding(app: Callable[[], AppTest], samp
     assert any("Used by the UI tests" in c.value for c in at.caption)  # the chosen code's definition
     at.button(key="rc_apply").click().run()
     assert not at.exception and not at.error
-    codings = [c for c in sample_project.codings_in(TRANSCRIPT) if c.code_id == code.id]
+    codings = [c for c in sample_project.codings.codings_in(TRANSCRIPT) if c.code_id == code.id]
     assert [(c.start, c.end, c.text, c.coder) for c in codings] == [(start, end, PASSAGE, "Test Researcher")]
     assert "rc_selection" not in at.session_state  # the panel is ready for the next passage
 
@@ -174,16 +174,16 @@ def test_new_code_is_created_and_applied_in_one_click(app: Callable[[], AppTest]
     _labelled(at.text_area, "Definition").input("Learners' mana upheld")
     at.button(key="rc_new_apply").click().run()
     assert not at.exception and not at.error
-    code = sample_project.get_code("Whakamana ākonga")
+    code = sample_project.codebook.get_code("Whakamana ākonga")
     assert code.definition == "Learners' mana upheld"
-    assert [(c.start, c.end) for c in sample_project.codings_in(TRANSCRIPT) if c.code_id == code.id] == [(start, end)]
+    assert [(c.start, c.end) for c in sample_project.codings.codings_in(TRANSCRIPT) if c.code_id == code.id] == [(start, end)]
 
 
 def test_click_on_a_highlight_then_memo_and_uncode(app: Callable[[], AppTest], sample_project: Project) -> None:
-    code = sample_project.add_code("UI test code")
-    text = sample_project.transcript(TRANSCRIPT).text
+    code = sample_project.codebook.add_code("UI test code")
+    text = sample_project.transcripts.get(TRANSCRIPT).text
     start = text.index(PASSAGE)
-    coding = sample_project.add_coding(transcript=TRANSCRIPT, start=start, end=start + len(PASSAGE), code=code.id)
+    coding = sample_project.codings.add_coding(transcript=TRANSCRIPT, start=start, end=start + len(PASSAGE), code=code.id)
     at = app()
     at.session_state["rc_transcript"] = TRANSCRIPT
     at.session_state["rc_clicked"] = {"transcript": TRANSCRIPT, "offset": start + 3, "ids": [coding.id]}
@@ -191,12 +191,12 @@ def test_click_on_a_highlight_then_memo_and_uncode(app: Callable[[], AppTest], s
     assert any("UI test code" in m.value for m in at.markdown)
     _labelled(at.text_area, "Memo").input("Fear sits with the learners, not the staff").run()
     at.button(key=f"rc_memo_save_{coding.id}").click().run()
-    assert sample_project.coding(coding.id).memo == "Fear sits with the learners, not the staff"
+    assert sample_project.codings.get(coding.id).memo == "Fear sits with the learners, not the staff"
     at.session_state["rc_clicked"] = {"transcript": TRANSCRIPT, "offset": start + 3, "ids": [coding.id]}
     at.run()
     at.button(key=f"rc_uncode_{coding.id}").click().run()
     assert not at.exception and not at.error
-    assert coding.id not in {c.id for c in sample_project.codings_in(TRANSCRIPT)}
+    assert coding.id not in {c.id for c in sample_project.codings.codings_in(TRANSCRIPT)}
 
 
 def test_familiarisation_note_is_added_with_its_phase(app: Callable[[], AppTest], sample_project: Project) -> None:
@@ -207,7 +207,7 @@ def test_familiarisation_note_is_added_with_its_phase(app: Callable[[], AppTest]
     _labelled(at.text_input, "Title (optional)").input("Ako")
     _labelled(at.button, "Add note").click().run()
     assert not at.exception and not at.error
-    notes = sample_project.memos(kind="familiarisation", target=TRANSCRIPT)
+    notes = sample_project.memos.list(kind="familiarisation", target=TRANSCRIPT)
     assert [(n.title, n.phase) for n in notes] == [("Ako", "familiarising")]
 
 
@@ -219,15 +219,15 @@ def test_rerun_is_fast_on_the_sample_study_times_ten(
     files = {f"{Path(n).stem}_{i}{Path(n).suffix}": (REPO / "transcripts" / n).read_bytes()
              for n in sorted(os.listdir(REPO / "transcripts")) if not n.endswith(".csv") for i in range(10)}
     project = make_project("x10", transcripts=files)
-    codes = [project.add_code(f"Code {i}").id for i in range(30)]
+    codes = [project.codebook.add_code(f"Code {i}").id for i in range(30)]
     for n, name in enumerate(sorted(files)):
-        length = len(project.transcript(name).text)
+        length = len(project.transcripts.get(name).text)
         for k in range(10):
             start = (k * 1777 + n * 13) % (length - 300)
-            project.add_coding(transcript=name, start=start, end=start + 120 + 15 * k, code=codes[(n + k) % 30])
+            project.codings.add_coding(transcript=name, start=start, end=start + 120 + 15 * k, code=codes[(n + k) % 30])
     at = _start(project, monkeypatch)
     name = sorted(files)[3]
-    start = project.codings_in(name)[0].start
+    start = project.codings.codings_in(name)[0].start
     at.session_state["rc_transcript"] = name
     at.session_state["rc_selection"] = {"transcript": name, "start": start, "end": start + 40}
     at.run()
@@ -245,15 +245,15 @@ def test_orphaned_codings_are_listed_and_can_be_removed(
     make_project: Callable[..., Project], interview_text: str, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     project = make_project("orphans", transcripts={"interview.txt": interview_text})
-    code = project.add_code("Fear")
+    code = project.codebook.add_code("Fear")
     start = interview_text.index("afraid of failing")
-    coding = project.add_coding(transcript="interview.txt", start=start, end=start + 17, code=code.id)
+    coding = project.codings.add_coding(transcript="interview.txt", start=start, end=start + 17, code=code.id)
     (project.path / "transcripts" / "interview.txt").write_text(interview_text.replace("afraid of failing", "keen"),
                                                                  encoding="utf-8")
     project.sync()
-    assert [c.id for c in project.orphans()] == [coding.id]
+    assert [c.id for c in project.codings.orphans()] == [coding.id]
     at = _start(project, monkeypatch)
     assert any("Orphaned codings · 1" in e.label for e in at.expander)
     at.button(key=f"rc_orphan_{coding.id}").click().run()
     assert not at.exception and not at.error
-    assert project.orphans() == []
+    assert project.codings.orphans() == []

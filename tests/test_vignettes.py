@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.errors import ConflictError, ExportError, NotFoundError, QuoteIntegrityError
+from analysis.errors import ConflictError, ExportError, NotFoundError, QuoteIntegrityError, ValidationError
 from analysis.quotes import ELISION, check_quote, clean_source, mark_hesitations, parse_quote
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -109,45 +109,45 @@ def test_property_kept_runs_with_elisions_pass_and_any_unmarked_change_fails(wor
 @pytest.fixture
 def project(make_project, interview_text):
     p = make_project(transcripts={"leader_a.txt": interview_text, "participants.csv": PARTICIPANTS_CSV})
-    p.add_code("Barriers", kind="theme")
-    p.add_code("Approval burden", parent="Barriers")
-    p.add_code("Learner fear", parent="Barriers")
+    p.codebook.add_code("Barriers", kind="theme")
+    p.codebook.add_code("Approval burden", parent="Barriers")
+    p.codebook.add_code("Learner fear", parent="Barriers")
     for phrase, code in [("The approval took fourteen months", "Approval burden"),
                          ("By then the employer had trained staff in-house.", "Approval burden"),
                          ("The ākonga were afraid of failing 😬 again after years away.", "Learner fear"),
                          ("Um, it was... it was hard.", "Learner fear")]:
         start, end = span_of(p, phrase)
-        p.add_coding(transcript="leader_a.txt", start=start, end=end, code=code)
+        p.codings.add_coding(transcript="leader_a.txt", start=start, end=end, code=code)
     return p
 
 
 def span_of(project, phrase: str, name: str = "leader_a.txt") -> tuple[int, int]:
-    text = project.transcript(name).text
+    text = project.transcripts.get(name).text
     start = text.index(phrase)
     return start, start + len(phrase)
 
 
 def coding_id(project, phrase: str) -> int:
-    df = project.codings_frame()
+    df = project.explore.codings_frame()
     return int(df[df["text"] == phrase]["coding_id"].iloc[0])
 
 
 def test_compose_reorder_edit_remove_each_one_audited_and_undoable(project):
-    v = project.create_vignette("Leader A", participant="Leader A", note="first story")
+    v = project.vignettes.create("Leader A", participant="Leader A", note="first story")
     assert (v.status, v.participant, v.items) == ("edited", "Leader A", ())
-    v = project.add_quote(v.id, coding=coding_id(project, "The approval took fourteen months"))
-    v = project.add_narrative(v.id, "Leader A described approval as slow.", position=0)
+    v = project.vignettes.add_quote(v.id, coding=coding_id(project, "The approval took fourteen months"))
+    v = project.vignettes.add_narrative(v.id, "Leader A described approval as slow.", position=0)
     start, end = span_of(project, "By then the employer had trained staff in-house.")
-    v = project.add_quote(v.id, transcript="leader_a.txt", start=start, end=end)
+    v = project.vignettes.add_quote(v.id, transcript="leader_a.txt", start=start, end=end)
     assert [i.kind for i in v.items] == ["narrative", "quote", "quote"]
     quote = v.items[1]
     assert (quote.participant, quote.turn, quote.code) == ("Leader A", 3, "Barriers > Approval burden")
     assert quote.text == quote.source == "The approval took fourteen months" and quote.line == 8
-    v = project.move_item(v.id, 2, to=1)
+    v = project.vignettes.move_item(v.id, 2, to=1)
     assert v.items[1].text.startswith("By then")
-    v = project.edit_item(v.id, 1, "By then [...] the employer had trained staff")
-    v = project.remove_item(v.id, 2)
-    v = project.update_vignette(v.id, title="Leader A: approvals")
+    v = project.vignettes.edit_item(v.id, 1, "By then [...] the employer had trained staff")
+    v = project.vignettes.remove_item(v.id, 2)
+    v = project.vignettes.update(v.id, title="Leader A: approvals")
     assert v.title == "Leader A: approvals" and len(v.items) == 2
     actions = [e.action for e in project.audit_trail(action="vignette.*")]
     assert actions == ["vignette.create", "vignette.quote.add", "vignette.narrative.add", "vignette.quote.add",
@@ -155,84 +155,84 @@ def test_compose_reorder_edit_remove_each_one_audited_and_undoable(project):
     assert project.audit_trail(action="vignette.create")[0].note == "first story"
     project.undo()
     project.undo()
-    assert project.vignette(v.id).title == "Leader A" and len(project.vignette(v.id).items) == 3
-    project.delete_vignette(v.id)
-    assert project.vignettes() == []
+    assert project.vignettes.get(v.id).title == "Leader A" and len(project.vignettes.get(v.id).items) == 3
+    project.vignettes.delete(v.id)
+    assert project.vignettes.list() == []
     project.undo()
-    assert project.vignette(v.id).items[1].text == "By then [...] the employer had trained staff"
+    assert project.vignettes.get(v.id).items[1].text == "By then [...] the employer had trained staff"
 
 
 def test_saving_an_unmarked_change_is_refused_and_changes_nothing(project):
-    v = project.create_vignette("Leader A", participant="Leader A")
-    v = project.add_quote(v.id, coding=coding_id(project, "The approval took fourteen months"))
+    v = project.vignettes.create("Leader A", participant="Leader A")
+    v = project.vignettes.add_quote(v.id, coding=coding_id(project, "The approval took fourteen months"))
     version = project.version()
     with pytest.raises(QuoteIntegrityError, match=r"Vignette 'Leader A', quote 1 .*fifteen"):
-        project.edit_item(v.id, 0, "The approval took fifteen months")
+        project.vignettes.edit_item(v.id, 0, "The approval took fifteen months")
     with pytest.raises(QuoteIntegrityError):
-        project.update_vignette(v.id, items=[{"transcript": "leader_a.txt", "start": v.items[0].start,
+        project.vignettes.update(v.id, items=[{"transcript": "leader_a.txt", "start": v.items[0].start,
                                               "end": v.items[0].end, "text": "The approval took ages"}])
     with pytest.raises(NotFoundError):
-        project.move_item(v.id, 5, to=0)
-    with pytest.raises(ConflictError):
-        project.update_vignette(v.id, title="  ")
-    assert project.version() == version and project.vignette(v.id).items[0].text == "The approval took fourteen months"
+        project.vignettes.move_item(v.id, 5, to=0)
+    with pytest.raises(ValidationError):
+        project.vignettes.update(v.id, title="  ")
+    assert project.version() == version and project.vignettes.get(v.id).items[0].text == "The approval took fourteen months"
 
 
 def test_quote_follows_a_corrected_transcript(project, interview_text):
-    v = project.create_vignette("Leader A", participant="Leader A")
-    v = project.add_quote(v.id, coding=coding_id(project, "The approval took fourteen months"))
+    v = project.vignettes.create("Leader A", participant="Leader A")
+    v = project.vignettes.add_quote(v.id, coding=coding_id(project, "The approval took fourteen months"))
     (project.transcripts_dir / "leader_a.txt").write_text("Interviewer: Hello.\n\n" + interview_text, encoding="utf-8")
     project.sync()
-    quote = project.vignette(v.id).items[0]
+    quote = project.vignettes.get(v.id).items[0]
     assert quote.source == "The approval took fourteen months"
-    assert project.transcript("leader_a.txt").text[quote.start:quote.end] == quote.source
-    v = project.add_narrative(v.id, "Edits after the correction keep the quote where it now is.")
+    assert project.transcripts.get("leader_a.txt").text[quote.start:quote.end] == quote.source
+    v = project.vignettes.add_narrative(v.id, "Edits after the correction keep the quote where it now is.")
     assert v.items[0].start == quote.start and v.items[0].source == quote.source
 
 
 # -- drafting --------------------------------------------------------------------------------------
 def test_draft_per_code_in_codebook_order_with_placeholders(project):
-    v = project.draft_vignette(participant="Leader A", theme="Barriers", per_code=1)
+    v = project.vignettes.draft(participant="Leader A", theme="Barriers", per_code=1)
     assert v.status == "draft" and v.title == "Leader A: Barriers" and v.theme == "Barriers"
     kinds = [i.kind for i in v.items]
     assert kinds == ["narrative", "quote", "narrative", "quote"]
     assert v.items[0].text.startswith("[Narrative:") and "'Approval burden'" in v.items[0].text
     assert v.items[1].code == "Barriers > Approval burden" and v.items[3].code == "Barriers > Learner fear"
-    whole = project.draft_vignette(participant="Leader A")  # one level below the top: the theme Barriers
+    whole = project.vignettes.draft(participant="Leader A")  # one level below the top: the theme Barriers
     assert [i.kind for i in whole.items] == ["narrative", "quote", "quote"]
     assert project.audit_trail(action="vignette.draft")[-1].summary.startswith("Drafted vignette 'Leader A'")
     with pytest.raises(ExportError, match="never edited.*--allow-draft"):
-        project.render_vignette(v.id, format="md", disclosure=False)
-    assert project.render_vignette(v.id, format="md", allow_draft=True, disclosure=False).startswith(b"# DRAFT: ")
-    v = project.edit_item(v.id, 0, "Approvals were slow.")
+        project.exports.render_vignette(v.id, format="md", disclosure=False)
+    assert project.exports.render_vignette(v.id, format="md", allow_draft=True, disclosure=False).startswith(b"# DRAFT: ")
+    v = project.vignettes.edit_item(v.id, 0, "Approvals were slow.")
     with pytest.raises(ExportError, match=r"placeholder paragraphs \(items 3\)"):
-        project.render_vignette(v.id, format="md", disclosure=False)
-    v = project.remove_item(v.id, 2)
+        project.exports.render_vignette(v.id, format="md", disclosure=False)
+    v = project.vignettes.remove_item(v.id, 2)
     assert v.status == "edited"
-    assert project.render_vignette(v.id, format="md", disclosure=False).startswith(b"# Leader A: Barriers")
+    assert project.exports.render_vignette(v.id, format="md", disclosure=False).startswith(b"# Leader A: Barriers")
 
 
 def test_draft_puts_the_most_central_quote_first(make_project):
     transcript = ("Interviewer: Tell me about approval.\n\nLeader A: Approval forms took months and months. "
                   "Approval forms took months of board meetings. The weather was lovely that spring.\n")
     p = make_project(transcripts={"leader_a.txt": transcript, "participants.csv": PARTICIPANTS_CSV})
-    p.add_code("Approval burden")
+    p.codebook.add_code("Approval burden")
     for phrase in ("The weather was lovely that spring.", "Approval forms took months and months.",
                    "Approval forms took months of board meetings."):
         start, end = span_of(p, phrase)
-        p.add_coding(transcript="leader_a.txt", start=start, end=end, code="Approval burden")
-    v = p.draft_vignette(theme="Approval burden", per_code=2)
+        p.codings.add_coding(transcript="leader_a.txt", start=start, end=end, code="Approval burden")
+    v = p.vignettes.draft(theme="Approval burden", per_code=2)
     assert [q.text for q in v.quotes] and all("weather" not in q.text for q in v.quotes)
 
 
 def test_draft_needs_a_subject_and_codings(project):
-    with pytest.raises(ConflictError, match="--participant NAME, --theme NAME"):
-        project.draft_vignette()
+    with pytest.raises(ValidationError, match="--participant NAME, --theme NAME"):
+        project.vignettes.draft()
     with pytest.raises(NotFoundError, match="No participant 'Nobody'"):
-        project.draft_vignette(participant="Nobody")
-    project.add_code("Unused", kind="theme")
+        project.vignettes.draft(participant="Nobody")
+    project.codebook.add_code("Unused", kind="theme")
     with pytest.raises(NotFoundError, match="no codings of Leader A and theme 'Unused'"):
-        project.draft_vignette(participant="Leader A", theme="Unused")
+        project.vignettes.draft(participant="Leader A", theme="Unused")
 
 
 # -- the page (AppTest on the sample study) ----------------------------------------------------------
@@ -243,12 +243,12 @@ def test_vignettes_page_drafts_edits_checks_and_offers_downloads(sample_project,
     if not sample_project.status()["codings"]:
         book, codings = sample_project.codebooks_dir / "codebook.yaml", sample_project.codebooks_dir / "codings.yaml"
         if book.exists() and codings.exists():
-            sample_project.import_codebook(book)
-            sample_project.import_codings(codings)
+            sample_project.codebook_files.import_codebook(book)
+            sample_project.codebook_files.import_codings(codings)
         else:
-            sample_project.add_code("Experiences", kind="theme")
-            turn = next(t for t in sample_project.turns("leader_a.docx") if not t.interviewer)
-            sample_project.add_coding(transcript="leader_a.docx", start=turn.start, end=turn.end, code="Experiences")
+            sample_project.codebook.add_code("Experiences", kind="theme")
+            turn = next(t for t in sample_project.transcripts.turns("leader_a.docx") if not t.interviewer)
+            sample_project.codings.add_coding(transcript="leader_a.docx", start=turn.start, end=turn.end, code="Experiences")
     monkeypatch.setenv("STORYLOOM_PROJECT", str(sample_project.path))
     at = AppTest.from_file(str(APP), default_timeout=120)
     at.switch_page("ui/vignettes.py").run()
@@ -257,7 +257,7 @@ def test_vignettes_page_drafts_edits_checks_and_offers_downloads(sample_project,
     at.selectbox(key="vg_draft_who").set_value("Leader A")
     next(b for b in at.button if b.label == "Draft").click()
     at.run()
-    [v] = sample_project.vignettes()
+    [v] = sample_project.vignettes.list()
     assert v.status == "draft" and not at.exception
     # An unmarked change to a quote: a visible error naming the problem, nothing saved.
     version = sample_project.version()
@@ -274,7 +274,7 @@ def test_vignettes_page_drafts_edits_checks_and_offers_downloads(sample_project,
     at.run()
     next(b for b in at.button if b.label == "↓").click()
     at.run()
-    v = sample_project.vignette(v.id)
+    v = sample_project.vignettes.get(v.id)
     assert v.status == "edited" and v.items[1].text == "Leader A championed the idea."
     next(b for b in at.button if b.label == "Run the disclosure check").click()
     at.run()

@@ -34,7 +34,7 @@ def patterns() -> None:
     min_size = left.number_input("Fewest passages", min_value=3, max_value=50, value=5, key="as_min_size")
     if right.button("Find patterns in uncoded text", key="as_find"):
         with st.spinner("Grouping uncoded passages…"):
-            st.session_state[PATTERNS] = project.patterns(min_size=int(min_size))
+            st.session_state[PATTERNS] = project.patterns.list(min_size=int(min_size))
     found = st.session_state.get(PATTERNS)
     if found == []:
         st.info("No patterns: the uncoded passages do not group closely (or you have coded them).")
@@ -51,10 +51,10 @@ def patterns() -> None:
             b1, b2 = st.columns(2)
             if b1.button("Make a code from selected segments", key=f"as_pat_make_{c['id']}", type="primary"):
                 act(lambda c=c, chosen=chosen, name=name: (
-                    project.code_from_pattern(c, name=name, segments=chosen, coder=researcher()),
+                    project.patterns.make_code(c, name=name, segments=chosen, coder=researcher()),
                     _drop_pattern(c["id"])), f"Made code '{name}' from {len(chosen)} passages")
             if b2.button("Dismiss", key=f"as_pat_dismiss_{c['id']}", help="Recorded; not shown again."):
-                act(lambda c=c: (project.dismiss_pattern(c), _drop_pattern(c["id"])), "Pattern dismissed")
+                act(lambda c=c: (project.patterns.dismiss(c), _drop_pattern(c["id"])), "Pattern dismissed")
 
 
 def checks() -> None:
@@ -62,7 +62,7 @@ def checks() -> None:
                "participant without a theme may be a finding.")
     if st.button("Run the checks", key="as_check"):
         with st.spinner("Comparing codings…"):
-            st.session_state[CHECKS] = project.check()
+            st.session_state[CHECKS] = project.consistency.check()
     result = st.session_state.get(CHECKS)
     if result is None:
         return
@@ -81,14 +81,14 @@ def checks() -> None:
 
 
 def report() -> None:
-    methods = cached("methods_report", lambda p: p.methods_report())
+    methods = cached("methods_report", lambda p: p.exports.methods_report())
     st.caption("Generated from the audit trail: what you did, and what the machine only suggested.")
     with st.container(border=True):
         st.markdown(methods["markdown"])
     d1, d2 = st.columns(2)
     d1.download_button("Download Markdown", methods["markdown"], file_name="methods.md", mime="text/markdown",
                        on_click="ignore", key="as_md")
-    d2.download_button("Download Word (.docx)", project.methods_report_docx, file_name="methods.docx",
+    d2.download_button("Download Word (.docx)", project.exports.methods_report_docx, file_name="methods.docx",
                        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                        on_click="ignore", key="as_docx")
 

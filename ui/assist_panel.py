@@ -13,8 +13,8 @@ from typing import Any
 
 import streamlit as st
 
-from analysis import Project, StoryloomError
-from ui.state import researcher
+from analysis import Project
+from ui.state import action, researcher
 from ui.widgets import ALL, act, code_paths, code_picker, codes, md_escape, participants
 
 MACHINE = ":material/smart_toy: Machine suggestion"
@@ -69,7 +69,7 @@ def search_box(project: Project, *, key: str, transcript: str | None = None, fil
         k = st.slider("Hits", 5, 50, 10, step=5, key=f"{key}_k")
         if st.form_submit_button("Search", type="primary") and query.strip():
             with st.spinner("Searching…"):
-                hits = project.search(query, mode=mode, k=k, transcript=transcript if only_here else None, **options)
+                hits = project.assist.search(query, mode=mode, k=k, transcript=transcript if only_here else None, **options)
             st.session_state[key] = {"mode": mode, "query": query, "items": hits}
 
 
@@ -91,7 +91,7 @@ def search_hits(project: Project, *, key: str) -> None:
             st.caption(f"{MACHINE} (search hit) · score {hit['score']:.3f} · {where(hit)}")
             st.markdown(in_context(hit))
             if target is not None and st.button(f"Code as '{code_paths().get(target, '')}'", key=f"{key}_code_{n}"):
-                act(lambda h=hit: project.add_coding(transcript=h["transcript"], start=h["start"], end=h["end"],
+                act(lambda h=hit: project.codings.add_coding(transcript=h["transcript"], start=h["start"], end=h["end"],
                                                      code=target, coder=researcher(), origin=f"search:{state['mode']}"),
                     f"Coded the hit as '{code_paths().get(target, '')}'")
 
@@ -107,12 +107,11 @@ def suggestion_box(project: Project, *, key: str, transcript: str | None = None)
     cols = st.columns([0.6, 0.4], vertical_alignment="bottom")
     k = cols[0].slider("Suggestions", 5, 30, 10, step=5, key=f"{key}_k")
     if cols[1].button("Suggest passages", key=f"{key}_go"):
-        with st.spinner("Comparing with your codings…"):
-            try:
-                items = project.suggest(code, k=k, transcript=transcript if only_here else None)
-            except StoryloomError as err:  # e.g. the code has no codings yet
-                st.error(str(err), icon=":material/warning:")
-                return
+        items = None
+        with st.spinner("Comparing with your codings…"), action():  # e.g. the code has no codings yet
+            items = project.suggestions.suggest(code, k=k, transcript=transcript if only_here else None)
+        if items is None:
+            return
         st.session_state[key] = {"code": code, "items": items}
 
 
@@ -136,11 +135,11 @@ def suggestion_list(project: Project, *, key: str) -> None:
             left, right = st.columns(2)
             if left.button("Accept", key=f"{key}_accept_{n}", type="primary", width="stretch",
                            help="Code this passage with the code (your decision, recorded as such)."):
-                act(lambda s=s: (project.accept_suggestion(state["code"], s, coder=researcher()), _drop(key, s)),
+                act(lambda s=s: (project.suggestions.accept(state["code"], s, coder=researcher()), _drop(key, s)),
                     f"Coded as '{name}' (accepted suggestion)")
             if right.button("Reject", key=f"{key}_reject_{n}", width="stretch",
                             help="Not this code: it will not be suggested again for it."):
-                act(lambda s=s: (project.reject_suggestion(state["code"], s), _drop(key, s)),
+                act(lambda s=s: (project.suggestions.reject(state["code"], s), _drop(key, s)),
                     "Rejected: it will not be suggested again for this code")
 
 

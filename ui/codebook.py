@@ -61,7 +61,7 @@ def add_code_form(project: Project) -> None:
         definition = st.text_input("Definition", placeholder="What this code captures")
         note = note_field(fresh("add-note"))
         if st.form_submit_button("Add", type="primary"):
-            act(lambda: project.add_code(name, kind=kind, parent=parent, definition=definition, note=note),
+            act(lambda: project.codebook.add_code(name, kind=kind, parent=parent, definition=definition, note=note),
                 f"Added {kind} '{name.strip()}'")
 
 
@@ -85,7 +85,7 @@ def edit_form(project: Project, code: Code) -> None:
             if not changes:
                 st.info("Nothing to save: no field was changed.")
             else:
-                act(lambda: project.edit_code(code.id, note=note, **changes),
+                act(lambda: project.codebook.edit_code(code.id, note=note, **changes),
                     f"Saved {', '.join(changes)} of '{code.name}'")
 
 
@@ -95,7 +95,7 @@ def move_merge_forms(project: Project, code: Code) -> None:
         parent = code_picker("New parent", key=fresh(f"move-to-{code.id}"), none="(top level)", exclude=[code.id])
         note, ok = note_field(fresh(f"move-note-{code.id}")), confirmed("Yes, move it", fresh(f"move-ok-{code.id}"))
         if st.form_submit_button("Move"):
-            act_if_confirmed(ok, lambda: project.move_code(code.id, parent=parent, note=note), f"Moved '{code.name}'")
+            act_if_confirmed(ok, lambda: project.codebook.move_code(code.id, parent=parent, note=note), f"Moved '{code.name}'")
     with st.form(fresh(f"merge-{code.id}")):
         st.markdown(f"**Merge** '{md_escape(code.name)}' into another code: its codings, memos and sub-codes move "
                     "there, and it disappears (undoable).")
@@ -103,7 +103,7 @@ def move_merge_forms(project: Project, code: Code) -> None:
         note = note_field(fresh(f"merge-note-{code.id}"))
         ok = confirmed("Yes, merge them", fresh(f"merge-ok-{code.id}"))
         if st.form_submit_button("Merge"):
-            act_if_confirmed(ok, lambda: project.merge_codes(code.id, target, note=note),
+            act_if_confirmed(ok, lambda: project.codebook.merge_codes(code.id, target, note=note),
                              f"Merged '{code.name}' into '{code_paths().get(target, target)}'")
 
 
@@ -122,7 +122,7 @@ def split_form(project: Project, code: Code) -> None:
         note = note_field(fresh(f"split-note-{code.id}"))
         ok = confirmed("Yes, split them off", fresh(f"split-ok-{code.id}"))
         if st.form_submit_button("Split"):
-            act_if_confirmed(ok, lambda: project.split_code(code.id, new_name=name, coding_ids=chosen,
+            act_if_confirmed(ok, lambda: project.codebook.split_code(code.id, new_name=name, coding_ids=chosen,
                                                             definition=definition, note=note),
                              f"Split {len(chosen)} codings into '{name.strip()}'")
 
@@ -138,12 +138,12 @@ def delete_form(project: Project, code: Code) -> None:
         ok = confirmed(f"Yes, delete '{code.name}'", fresh(f"delete-ok-{code.id}"))
         if st.form_submit_button("Delete", type="primary"):
             discard = fate == "Discard them"
-            act_if_confirmed(ok, lambda: project.delete_code(code.id, move_to=None if discard else target,
+            act_if_confirmed(ok, lambda: project.codebook.delete_code(code.id, move_to=None if discard else target,
                                                              discard=discard, note=note), f"Deleted '{code.name}'")
 
 
 def history_table(code: Code) -> None:
-    events = read(f"history:{code.id}", lambda p: p.history(code.id))
+    events = read(f"history:{code.id}", lambda p: p.codebook.history(code.id))
     rows = [{"when": e.at[:16].replace("T", " "), "who": e.who, "what": e.summary, "note": e.note} for e in events]
     st.dataframe(pd.DataFrame(rows, columns=["when", "who", "what", "note"]), hide_index=True, width="stretch")
 
@@ -156,8 +156,8 @@ def snapshots_tab(project: Project) -> None:
             phase = phase_picker(key=fresh("snapshot-phase"))
         note = note_field(fresh("snapshot-note"))
         if st.form_submit_button("Take a snapshot of the codebook", type="primary"):
-            act(lambda: project.snapshot(label, phase=phase, note=note), f"Snapshot '{label.strip()}' taken")
-    snaps = read("snapshots", lambda p: p.snapshots())
+            act(lambda: project.codebook_files.snapshot(label, phase=phase, note=note), f"Snapshot '{label.strip()}' taken")
+    snaps = read("snapshots", lambda p: p.codebook_files.snapshots())
     if not snaps:
         st.info("No snapshots yet. Take one at the end of each phase to see later how the codebook changed.")
         return
@@ -168,7 +168,7 @@ def snapshots_tab(project: Project) -> None:
     a_col, b_col = st.columns(2)
     a = a_col.selectbox("Compare", labels, index=max(len(labels) - 2, 0), key="snap_a")
     b = b_col.selectbox("with", labels, index=len(labels) - 1, key="snap_b")
-    diff = read(f"diff:{a}|{b}", lambda p: p.diff_snapshots(a, b))
+    diff = read(f"diff:{a}|{b}", lambda p: p.codebook_files.diff_snapshots(a, b))
     if not any(diff.values()):
         st.info(f"No difference between '{a}' and '{b}'.")
     for kind, items in diff.items():

@@ -21,10 +21,10 @@ def memo_rows(project: Project) -> list[dict[str, Any]]:
     """Every memo with what it is about (a readable label, the codes and participants it concerns)."""
     people = {p.id: p.pseudonym for p in participants()}
     paths = code_paths()
-    names = {project.transcript(t["name"]).id: t for t in read("transcripts", lambda p: p.transcripts())}
+    names = {project.transcripts.get(t["name"]).id: t for t in read("transcripts", lambda p: p.transcripts.list())}
     frame = codings().set_index("coding_id")
     rows = []
-    for m in project.memos():
+    for m in project.memos.list():
         about, code_ids, who = "the project", set(), set()
         if m.kind == "code" and m.target_id in paths:
             about, code_ids = paths[m.target_id], {m.target_id}
@@ -46,7 +46,7 @@ st.caption("Your reflexive journal and every memo in one place: how your reading
            "decisions shaped the analysis, phase by phase.")
 
 with st.expander("Write a journal entry", icon=":material/edit_note:",
-                 expanded=not read("memo_count", lambda p: len(p.memos()))):
+                 expanded=not read("memo_count", lambda p: len(p.memos.list()))):
     with st.form(fresh("journal-entry")):
         title_col, phase_col = st.columns([3, 2])
         title = title_col.text_input("Title", placeholder="e.g. Rethinking 'approval burden'")
@@ -55,7 +55,7 @@ with st.expander("Write a journal entry", icon=":material/edit_note:",
         body = st.text_area("Entry", height=160, placeholder="What did you notice today? What assumptions are you "
                                                              "bringing? What changed in how you see the data?")
         if st.form_submit_button("Save entry", type="primary"):
-            act(lambda: project.add_memo(body, kind="journal", phase=phase, title=title, author=researcher()),
+            act(lambda: project.memos.add(body, kind="journal", phase=phase, title=title, author=researcher()),
                 "Journal entry saved")
 
 rows = read("memo_rows", memo_rows)

@@ -28,7 +28,7 @@ def key_quotes(mine: pd.DataFrame) -> pd.DataFrame:
 
 
 def memo_list(name: str) -> None:
-    memos = read(f"memos:participant:{name}", lambda p: p.memos(kind="participant", target=name))
+    memos = read(f"memos:participant:{name}", lambda p: p.memos.list(kind="participant", target=name))
     if not memos:
         st.caption("No memos about this participant yet.")
     for memo in memos:
@@ -49,7 +49,7 @@ if not people:
 
 name = st.selectbox("Participant", [p.pseudonym for p in people], key="pp_who")
 person = next(p for p in people if p.pseudonym == name)
-transcripts = [t["name"] for t in read("transcripts", lambda p: p.transcripts()) if name in t["participants"]]
+transcripts = [t["name"] for t in read("transcripts", lambda p: p.transcripts.list()) if name in t["participants"]]
 st.markdown(" · ".join([f"**{md_escape(k.replace('_', ' '))}**: {md_escape(v)}"
                         for k, v in sorted(person.attributes.items())]
                        + [f"**transcripts**: {md_escape(', '.join(transcripts) or 'none')}"]))
@@ -90,5 +90,5 @@ with st.expander("Write a memo about this participant", icon=":material/edit_not
         body = st.text_area("Memo", height=140, placeholder="What stands out in their account? How does your own "
                                                              "position shape how you read it?")
         if st.form_submit_button("Save memo", type="primary"):
-            act(lambda: project.add_memo(body, kind="participant", target=name, phase=phase, title=title,
+            act(lambda: project.memos.add(body, kind="participant", target=name, phase=phase, title=title,
                                          author=researcher()), f"Memo about {name} saved")

@@ -60,8 +60,8 @@ def show_report(report: dict[str, Any]) -> None:
 
 
 def first_words(project: Project, transcript: str, label: str) -> str:
-    turn = next((t for t in project.turns(transcript) if t.speaker == label), None)
-    text = project.transcript(transcript).text[turn.start:turn.end] if turn else ""
+    turn = next((t for t in project.transcripts.turns(transcript) if t.speaker == label), None)
+    text = project.transcripts.get(transcript).text[turn.start:turn.end] if turn else ""
     return text[:160] + ("…" if len(text) > 160 else "")
 
 
@@ -78,8 +78,8 @@ def map_speaker_form(project: Project, transcript: str, speaker: dict[str, Any],
                     raise ConflictError("Choose who this speaker is: a participant, the interviewer or a new "
                                         "participant.")
                 if choice == NEW:
-                    project.add_participant(new_name)
-                project.map_speaker(transcript, speaker["label"], None if choice == INTERVIEWER else
+                    project.participants.add(new_name)
+                project.transcripts.map_speaker(transcript, speaker["label"], None if choice == INTERVIEWER else
                                     (new_name.strip() if choice == NEW else choice), interviewer=choice == INTERVIEWER)
             act(map_it, f"Mapped {speaker['label']} in {transcript}")
 
@@ -87,7 +87,7 @@ def map_speaker_form(project: Project, transcript: str, speaker: dict[str, Any],
 def participants_table(project: Project) -> None:
     people = participants()
     in_transcripts: dict[str, list[str]] = {}
-    for t in read("transcripts", lambda p: p.transcripts()):
+    for t in read("transcripts", lambda p: p.transcripts.list()):
         for name in t["participants"]:
             in_transcripts.setdefault(name, []).append(t["name"])
     keys = sorted({k for p in people for k in p.attributes})
@@ -101,7 +101,7 @@ def participants_table(project: Project) -> None:
         if not changes:
             st.info("No cell was changed: edit a cell in the table first (double-click it).")
         else:
-            act(lambda: [project.set_participant_attributes(who, attrs) for who, attrs in changes.items()],
+            act(lambda: [project.participants.set_attributes(who, attrs) for who, attrs in changes.items()],
                 f"Saved attributes of {', '.join(changes)}")
     with st.expander("Add a participant"):
         with st.form(fresh("add-participant")):
@@ -111,7 +111,7 @@ def participants_table(project: Project) -> None:
             if st.form_submit_button("Add participant"):
                 values |= dict(pair.split("=", 1) for pair in extra.split(";") if "=" in pair)
                 attrs = {k.strip(): v.strip() for k, v in values.items() if k.strip() and v.strip()}
-                act(lambda: project.add_participant(pseudonym, attributes=attrs), f"Added participant {pseudonym}")
+                act(lambda: project.participants.add(pseudonym, attributes=attrs), f"Added participant {pseudonym}")
 
 
 project = sidebar()
@@ -129,7 +129,7 @@ with upload:
     files = st.file_uploader("Upload transcripts (.txt, .md, .docx, .vtt, .srt)", accept_multiple_files=True,
                              key=fresh("uploads"), help="Each file becomes a transcript named after the file.")
     if st.button("Import uploaded files", disabled=not files):
-        import_with_progress(lambda cb: project.import_bytes([(f.name, f.getvalue()) for f in files], progress=cb),
+        import_with_progress(lambda cb: project.transcripts.import_bytes([(f.name, f.getvalue()) for f in files], progress=cb),
                              "Reading the files…")
 with folder:
     st.markdown("Or rescan the project's **transcripts/** folder: new files are imported, changed ones "
@@ -137,7 +137,7 @@ with folder:
     if st.button("Sync transcripts/ folder", type="primary"):
         import_with_progress(lambda cb: project.sync(progress=cb), "Scanning transcripts/…")
 
-transcripts = read("transcripts", lambda p: p.transcripts())
+transcripts = read("transcripts", lambda p: p.transcripts.list())
 unmapped = [(t["name"], s) for t in transcripts for s in t["speakers"]
             if s["participant"] is None and not s["interviewer"]]
 if unmapped:

@@ -57,26 +57,26 @@ def check_selection(text: str, start: int, end: int, seen: str | None) -> tuple[
 
 # -- cached reads ------------------------------------------------------------------------------------
 def transcript_rows() -> list[dict[str, Any]]:
-    return cached("transcripts", lambda p: p.transcripts())
+    return cached("transcripts", lambda p: p.transcripts.list())
 
 
 def text_of(name: str) -> str:
-    return cached(f"rc_text:{name}", lambda p: p.transcript(name).text)
+    return cached(f"rc_text:{name}", lambda p: p.transcripts.get(name).text)
 
 
 def turns_of(name: str) -> list[TurnSpan]:
     return cached(f"rc_turns:{name}", lambda p: [
-        TurnSpan(t.start, t.end, t.speaker, t.participant, t.interviewer) for t in p.turns(name)])
+        TurnSpan(t.start, t.end, t.speaker, t.participant, t.interviewer) for t in p.transcripts.turns(name)])
 
 
 def codings_of(name: str) -> list[Coding]:
-    return cached(f"rc_codings:{name}", lambda p: p.codings_in(name))
+    return cached(f"rc_codings:{name}", lambda p: p.codings.codings_in(name))
 
 
 def _colours(project: Project) -> dict[int, str]:
     """Each code's colour: its own, else its nearest ancestor's (codes take their theme's colour),
     else a palette colour per theme."""
-    all_codes = project.codes()
+    all_codes = project.codebook.codes()
     by_id = {c.id: c for c in all_codes}
     tops = [c.id for c in all_codes if c.parent_id is None]
     out = {}
@@ -142,7 +142,7 @@ def on_selected() -> None:
         st.session_state[NOTICE] = "That selection could not be matched to the transcript text; select it again."
         return
     if st.session_state.get(SNAP, True):
-        span = get_project().snap_span(name, *span)
+        span = get_project().codings.snap_span(name, *span)
     if span[0] >= span[1]:
         return
     clear()
@@ -199,7 +199,7 @@ def apply_panel(project: Project, name: str, span: tuple[int, int], coder_name: 
         left, right = st.columns(2)
         if left.button("Apply code", key="rc_apply", type="primary", disabled=code_id is None, width="stretch"):
             def apply() -> None:
-                project.add_coding(transcript=name, start=start, end=end, code=code_id, coder=coder_name, memo=memo)
+                project.codings.add_coding(transcript=name, start=start, end=end, code=code_id, coder=coder_name, memo=memo)
                 st.session_state[LAST_CODE] = code_id
                 clear()
 
@@ -221,7 +221,7 @@ def apply_panel(project: Project, name: str, span: tuple[int, int], coder_name: 
 def create_and_apply(project: Project, name: str, span: tuple[int, int], code_name: str, parent: int | None,
                      definition: str, coder_name: str) -> None:
     """Create a code and apply it to the selection: one Project action, one undo step."""
-    coding = project.add_coding_with_new_code(transcript=name, start=span[0], end=span[1], name=code_name,
+    coding = project.codings.add_coding_with_new_code(transcript=name, start=span[0], end=span[1], name=code_name,
                                               parent=parent, definition=definition, coder=coder_name)
     st.session_state[LAST_CODE] = coding.code_id
     clear()
@@ -242,11 +242,11 @@ def codings_panel(project: Project, name: str, ids: list[int]) -> None:
             memo = st.text_area("Memo", value=coding.memo, key=fresh(f"rc_memo_{coding_id}"), height=80)
             left, right = st.columns(2)
             if left.button("Save memo", key=f"rc_memo_save_{coding_id}", width="stretch"):
-                act(lambda: project.set_coding_memo(coding_id, memo), "Memo saved")
+                act(lambda: project.codings.set_coding_memo(coding_id, memo), "Memo saved")
             if right.button("Uncode", key=f"rc_uncode_{coding_id}", width="stretch",
                             help="Remove this coding (undo in the sidebar)"):
                 def uncode() -> None:
-                    project.remove_coding(coding_id)
+                    project.codings.remove_coding(coding_id)
                     clear()
 
                 act(uncode, f"Uncoded from '{paths.get(coding.code_id)}'")
@@ -293,11 +293,11 @@ def orphans(project: Project, name: str) -> None:
         for coding in lost:
             quote_card(short(coding.text, 300), meta=f"*{md_escape(paths.get(coding.code_id, '?'))}* · {coding.coder}")
             if st.button("Remove", key=f"rc_orphan_{coding.id}"):
-                act(lambda: project.remove_coding(coding.id), "Orphaned coding removed")
+                act(lambda: project.codings.remove_coding(coding.id), "Orphaned coding removed")
 
 
 def familiarisation(project: Project, name: str) -> None:
-    notes = cached(f"rc_notes:{name}", lambda p: p.memos(kind="familiarisation", target=name))
+    notes = cached(f"rc_notes:{name}", lambda p: p.memos.list(kind="familiarisation", target=name))
     with st.expander(f"Familiarisation notes · {len(notes)}", expanded=False):
         for note in notes:
             title = f"**{md_escape(note.title)}** · " if note.title else ""
@@ -309,7 +309,7 @@ def familiarisation(project: Project, name: str) -> None:
             title = st.text_input("Title (optional)")
             phase = phase_picker(key=fresh("rc_note_phase"), default="familiarising")
             if st.form_submit_button("Add note"):
-                act(lambda: project.add_memo(body, kind="familiarisation", target=name, phase=phase, title=title,
+                act(lambda: project.memos.add(body, kind="familiarisation", target=name, phase=phase, title=title,
                                              author=researcher()), "Note added")
 
 

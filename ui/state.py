@@ -13,10 +13,14 @@ from typing import Any
 
 import streamlit as st
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
-from analysis import Project, StoryloomError, open_project  # noqa: E402
+from analysis.offline import set_offline_env
+
+set_offline_env()
+
+from analysis import Project, open_project  # noqa: E402
+from analysis.errors import translate  # noqa: E402
 
 
 def project_path() -> Path:
@@ -39,8 +43,10 @@ def get_project() -> Project:
 def project_or_stop() -> Project:
     try:
         return get_project()
-    except StoryloomError as err:
-        st.error(str(err))
+    except ScriptControlException:
+        raise
+    except Exception as err:  # noqa: BLE001 - the boundary: an unopenable project is a message
+        show_error(err)
         st.stop()
         raise
 
@@ -56,13 +62,26 @@ def _cached_call(path: str, version: int, name: str, fn: Callable[[Project], Any
     return fn(get_project())
 
 
+def show_error(err: BaseException) -> None:
+    """The UI's one way to show an error: the catalogue message of :func:`analysis.errors.translate`."""
+    st.error(translate(err, path=project_path()), icon=":material/error:")
+
+
 @contextmanager
-def action(success: str | None = None) -> Iterator[None]:
-    """Run a researcher action: a domain error becomes a visible message, never a traceback."""
+def action(success: str | None = None) -> Iterator[bool]:
+    """The UI's one error boundary: run the block as the sidebar's researcher (every action is
+    recorded under that name); any error becomes ``st.error`` with its catalogue message, never a
+    traceback, and the page keeps working. Streamlit's own rerun/stop signals pass through.
+
+    ``with action() as ok:`` -- ``ok`` is not meaningful inside the block; use :func:`ui.widgets.act`
+    for an action that must rerun the page on success."""
     try:
-        yield
-    except StoryloomError as err:
-        st.error(str(err))
+        with get_project().acting_as(researcher()):
+            yield True
+    except ScriptControlException:
+        raise
+    except Exception as err:  # noqa: BLE001 - the boundary
+        show_error(err)
     else:
         if success:
             st.toast(success)

@@ -21,7 +21,7 @@ def matrix_and_cells(
     project: Project, level: str, attributes: dict[str, list[str]] | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The theme (or code) x participant matrix, and the same as one row per cell for the heat map."""
-    matrix = project.theme_matrix(level=level, attributes=attributes)
+    matrix = project.explore.theme_matrix(level=level, attributes=attributes)
     stacked = matrix.stack()
     cells = pd.DataFrame({"row": stacked.index.get_level_values(0), "participant": stacked.index.get_level_values(1),
                           "codings": stacked.to_numpy()})
@@ -168,7 +168,7 @@ with cooc_tab:
     kind = st.segmented_control("Codes co-occur when their codings", ["overlap", "turn"], default="overlap",
                                 key="th_cooc_kind", required=True,
                                 format_func={"overlap": "overlap in the text", "turn": "fall in the same turn"}.get)
-    shown_cooc = read(f"cooc:{kind}:{level}", lambda p: p.cooccurrence(kind=kind, level=level))
+    shown_cooc = read(f"cooc:{kind}:{level}", lambda p: p.explore.cooccurrence(kind=kind, level=level))
     names = {path: path.split(" > ")[-1] for path in shown_cooc.index}
     if len(set(names.values())) < len(names):
         names = {path: path for path in shown_cooc.index}
@@ -184,7 +184,7 @@ with cooc_tab:
                    "of a relationship. 'Show all codes' (above) switches between themes and codes.")
 
 with map_tab:
-    cooc = read(f"cooc:{kind}:code", lambda p: p.cooccurrence(kind=kind, level="code"))
+    cooc = read(f"cooc:{kind}:code", lambda p: p.explore.cooccurrence(kind=kind, level="code"))
     off = cooc.to_numpy(copy=True)
     np.fill_diagonal(off, 0)
     top = int(off.max()) if off.size else 0

@@ -26,7 +26,7 @@ EDIT_HELP = (f"Marked edits only: {ELISION} where you leave words out (hesitatio
 
 
 def vignettes() -> list[Any]:
-    return cached("vignettes", lambda p: p.vignettes())
+    return cached("vignettes", lambda p: p.vignettes.list())
 
 
 def label(v: Any) -> str:
@@ -46,7 +46,7 @@ def new_vignette_panel(project: Project) -> None:
         st.caption("A machine draft: per code, the quotes closest to the code's centroid and a placeholder "
                    "paragraph for you to write. It stays a draft until you save an edit.")
         if st.form_submit_button("Draft", type="primary"):
-            done = act(lambda: project.draft_vignette(participant=None if who == ANY else who,
+            done = act(lambda: project.vignettes.draft(participant=None if who == ANY else who,
                                                       theme=themes[theme], per_code=int(per_code)), "Draft created")
             st.session_state["vg_pick"] = getattr(done, "id", None)
     with empty, st.form(fresh("vg-new")):
@@ -54,7 +54,7 @@ def new_vignette_panel(project: Project) -> None:
         who = st.selectbox("About participant", people, key="vg_new_who")
         theme = st.selectbox("About theme", list(themes), key="vg_new_theme")
         if st.form_submit_button("Create"):
-            act(lambda: project.create_vignette(title, participant=None if who == ANY else who,
+            act(lambda: project.vignettes.create(title, participant=None if who == ANY else who,
                                                 theme=themes[theme]), f"Vignette '{title}' created")
 
 
@@ -75,15 +75,15 @@ def item_editor(project: Project, v: Any, index: int, item: Any) -> None:
                 st.markdown(md_escape(item.source))
         cols = st.columns([2, 3, 1, 1, 1])
         if cols[0].button("Save", key=f"{key}-save", type="primary"):
-            act(lambda: project.edit_item(v.id, index, text), f"Item {index + 1} saved")
+            act(lambda: project.vignettes.edit_item(v.id, index, text), f"Item {index + 1} saved")
         if item.kind == "quote" and cols[1].button("Mark hesitations as [...]", key=f"{key}-hes"):
-            act(lambda: project.edit_item(v.id, index, mark_hesitations(text)), "Hesitations marked as elisions")
+            act(lambda: project.vignettes.edit_item(v.id, index, mark_hesitations(text)), "Hesitations marked as elisions")
         if cols[2].button("↑", key=f"{key}-up", disabled=index == 0, help="Move up"):
-            act(lambda: project.move_item(v.id, index, to=index - 1), "Moved up")
+            act(lambda: project.vignettes.move_item(v.id, index, to=index - 1), "Moved up")
         if cols[3].button("↓", key=f"{key}-down", disabled=index == len(v.items) - 1, help="Move down"):
-            act(lambda: project.move_item(v.id, index, to=index + 1), "Moved down")
+            act(lambda: project.vignettes.move_item(v.id, index, to=index + 1), "Moved down")
         if cols[4].button(":material/delete:", key=f"{key}-rm", help="Remove this item"):
-            act(lambda: project.remove_item(v.id, index), "Item removed")
+            act(lambda: project.vignettes.remove_item(v.id, index), "Item removed")
 
 
 def add_panel(project: Project, v: Any) -> None:
@@ -105,11 +105,11 @@ def add_panel(project: Project, v: Any) -> None:
         if st.form_submit_button("Add quotes"):
             new = [{"transcript": rows[c].transcript, "start": rows[c].start, "end": rows[c].end, "coding_id": c,
                     "code": rows[c].code_path} for c in picked]
-            act(lambda: project.update_vignette(v.id, items=[*v.items, *new]), f"{len(new)} quotes added")
+            act(lambda: project.vignettes.update(v.id, items=[*v.items, *new]), f"{len(new)} quotes added")
     with narrative_tab, st.form(fresh(f"vg-para-{v.id}")):
         para = st.text_area("Paragraph", key=f"vg_para_{v.id}", height=100)
         if st.form_submit_button("Add paragraph"):
-            act(lambda: project.add_narrative(v.id, para), "Paragraph added")
+            act(lambda: project.vignettes.add_narrative(v.id, para), "Paragraph added")
 
 
 def export_options(v: Any) -> dict[str, Any]:
@@ -125,7 +125,7 @@ def export_options(v: Any) -> dict[str, Any]:
 
 def preview(project: Project, v: Any, options: dict[str, Any]) -> None:
     with action():
-        doc = project.layout_vignette(v.id, **{**options, "allow_draft": True}, disclosure=False)
+        doc = project.exports.layout_vignette(v.id, **{**options, "allow_draft": True}, disclosure=False)
         st.markdown(render_document(doc, "md").decode("utf-8"))
 
 
@@ -134,7 +134,7 @@ def disclosure_panel(project: Project, v: Any, options: dict[str, Any]) -> None:
     key = f"vg_flags_{v.id}_{project.version()}_{options['attributes']}"
     if st.button("Run the disclosure check", key=f"vg_check_{v.id}"):
         with action(), st.spinner("Reading for names, organisations and places..."):
-            st.session_state[key] = project.check_disclosure(v.id, attributes=options["attributes"])
+            st.session_state[key] = project.disclosure.check(v.id, attributes=options["attributes"])
     flags = st.session_state.get(key)
     if flags is None:
         st.caption("Flags people, organisations and places not on the allow-list (pseudonyms, attributes, code "
@@ -145,22 +145,22 @@ def disclosure_panel(project: Project, v: Any, options: dict[str, Any]) -> None:
         left, right = st.columns([5, 1])
         left.markdown(f"**{md_escape(flag['text'])}** · {flag['label']} · in {md_escape(flag['quote'])}")
         if right.button("Accept", key=f"vg_accept_{v.id}_{n}", help="Not identifying: stop flagging it"):
-            act(lambda: project.accept_disclosure_term(flag["text"], label=flag["label"]), f"Accepted '{flag['text']}'")
+            act(lambda: project.disclosure.accept_term(flag["text"], label=flag["label"]), f"Accepted '{flag['text']}'")
     if flags:
         st.caption("Or edit the quote with a bracketed substitution, e.g. [a colleague], and save.")
-    accepted = cached("allow_list", lambda p: p.allow_list())
+    accepted = cached("allow_list", lambda p: p.disclosure.allow_list())
     with st.expander(f"Accepted as not identifying ({len(accepted)})"):
         for n, row in enumerate(accepted):
             left, right = st.columns([5, 1])
             left.markdown(f"{md_escape(row['term'])} · {row['label'] or '-'} · {row['accepted_by']}, {row['at'][:10]}")
             if right.button("Remove", key=f"vg_unaccept_{n}", help="Flag it again"):
-                act(lambda: project.remove_disclosure_term(row["term"]), f"'{row['term']}' will be flagged again")
+                act(lambda: project.disclosure.remove_term(row["term"]), f"'{row['term']}' will be flagged again")
 
 
 def downloads(project: Project, v: Any, options: dict[str, Any]) -> None:
     """One download button per format, once the vignette passes its checks (draft, integrity, disclosure)."""
     with action():
-        doc = cached(f"vg_layout_{v.id}_{sorted(options.items())}", lambda p: p.layout_vignette(v.id, **options))
+        doc = cached(f"vg_layout_{v.id}_{sorted(options.items())}", lambda p: p.exports.layout_vignette(v.id, **options))
         cols = st.columns(len(VIGNETTE_FORMATS))
         for col, fmt in zip(cols, VIGNETTE_FORMATS):
             col.download_button(LABELS[fmt], render_document(doc, fmt), file_name=f"{v.title}.{fmt}",

@@ -26,7 +26,7 @@ ids = [v.id for v in existing]
 if st.session_state.get("vg_pick") not in ids:
     st.session_state["vg_pick"] = ids[-1]
 vid = st.selectbox("Vignette", ids, key="vg_pick", format_func=lambda i: label(next(v for v in existing if v.id == i)))
-v = project.vignette(vid)
+v = project.vignettes.get(vid)
 
 if v.status == "draft":
     st.info("A machine draft: quotes were chosen by closeness to each code's centroid, and the [Narrative: ...] "
@@ -37,7 +37,7 @@ with compose:
     with st.form(fresh(f"vg-title-{v.id}")):
         title = st.text_input("Title", v.title, key=fresh(f"vg_title_{v.id}"))
         if st.form_submit_button("Save title"):
-            act(lambda: project.update_vignette(v.id, title=title), "Title saved")
+            act(lambda: project.vignettes.update(v.id, title=title), "Title saved")
     if not v.items:
         st.caption("Empty: add quotes from codings or a paragraph below.")
     for index, item in enumerate(v.items):
@@ -45,7 +45,7 @@ with compose:
     add_panel(project, v)
     with st.expander("Delete this vignette"):
         if st.button("Delete vignette", key=f"vg_delete_{v.id}", help="Undoable from the sidebar"):
-            act(lambda: project.delete_vignette(v.id), f"Deleted '{v.title}'")
+            act(lambda: project.vignettes.delete(v.id), f"Deleted '{v.title}'")
 
 with look:
     options = export_options(v)

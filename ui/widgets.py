@@ -15,9 +15,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analysis import Project, StoryloomError
+from analysis import Project
 from analysis.model import PHASES, Code
-from ui.state import cached, get_project, project_or_stop, researcher
+from ui.state import action, cached, get_project, project_or_stop, researcher
 
 ALL = "All participants"
 PHASE_LABELS = {p: f"{i}. {p}" for i, p in enumerate(PHASES, start=1)}
@@ -40,20 +40,20 @@ def read(name: str, fn: Callable[[Project], Any]) -> Any:
 
 
 def codes() -> list[Code]:
-    return read("codes", lambda p: p.codes())
+    return read("codes", lambda p: p.codebook.codes())
 
 
 def code_paths() -> dict[int, str]:
-    return read("code_paths", lambda p: p.code_paths())
+    return read("code_paths", lambda p: p.codebook.code_paths())
 
 
 def participants() -> list[Any]:
-    return read("participants", lambda p: p.participants())
+    return read("participants", lambda p: p.participants.list())
 
 
 def codings() -> pd.DataFrame:
     """Every coding with code path, theme, participant (+ attributes), transcript, timestamp and text."""
-    return read("codings_frame", lambda p: p.codings_frame())
+    return read("codings_frame", lambda p: p.explore.codings_frame())
 
 
 def _family() -> tuple[dict[int | None, list[int]], dict[int, Code]]:
@@ -105,13 +105,15 @@ def attribute_values() -> dict[str, list[str]]:
 
 # -- actions ----------------------------------------------------------------------------------------
 def act(fn: Callable[[], Any], success: str) -> Any:
-    """Run one researcher action. A domain error is shown with ``st.error`` (nothing changed) and
-    ``None`` returned; on success the page reruns and announces ``success``."""
-    try:
-        with get_project().acting_as(researcher()):
-            result = fn()
-    except StoryloomError as err:
-        st.error(str(err), icon=":material/error:")
+    """Run one researcher action through the UI's error boundary (:func:`ui.state.action`: recorded
+    under the sidebar's researcher; an error is shown, nothing changed, ``None`` returned); on success
+    the page reruns and announces ``success``."""
+    done = False
+    result = None
+    with action():
+        result = fn()
+        done = True
+    if not done:
         return None
     st.session_state["_flash"] = success
     st.session_state["_reads"] = {}

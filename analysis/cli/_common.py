@@ -7,11 +7,14 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import StoryloomError
+from ..errors import translate
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 app = typer.Typer(
     name="storyloom", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -22,10 +25,11 @@ ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="The project f
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout (for scripts).")]
 
 
-def open_(path: Path) -> Any:
+def open_(path: Path, *, create: bool = False) -> Project:
+    """Open the project at ``path``; every command but ``init`` refuses a folder without project.db."""
     from ..project import open_project
 
-    return open_project(path)
+    return open_project(path, create=create)
 
 
 def emit(result: Any, *, as_json: bool, render: Callable[[Any], None] | None = None) -> None:
@@ -40,14 +44,13 @@ def emit(result: Any, *, as_json: bool, render: Callable[[Any], None] | None = N
 
 @contextmanager
 def handled() -> Iterator[None]:
-    """Turn domain errors into a message on stderr and exit status 1."""
+    """The CLI's error boundary: any error becomes one message on stderr (``translate``) and exit 1."""
     try:
         yield
-    except StoryloomError as err:
-        typer.echo(f"Error: {err}", err=True)
-        raise typer.Exit(1) from None
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as err:
-        typer.echo(f"Error: {err.strerror or err}: {err.filename}", err=True)
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as err:  # noqa: BLE001 - the boundary: nothing reaches a researcher as a traceback
+        typer.echo(f"Error: {translate(err)}", err=True)
         raise typer.Exit(1) from None
 
 

@@ -43,7 +43,7 @@ def search(
 ) -> None:
     """Search the transcripts' sentences: semantic (local embeddings), keyword or hybrid (rank fusion)."""
     with handled():
-        hits = open_(project).search(query, mode=mode, k=k, participant=participant,
+        hits = open_(project).assist.search(query, mode=mode, k=k, participant=participant,
                                      attributes=_attributes(attribute), code=code, exclude_code=not_code,
                                      uncoded=uncoded)
         keys = ("participant", "transcript", "start", "end", "text", "score", "turn_text", "matches")
@@ -66,17 +66,17 @@ def suggest(
         if accept is not None and reject is not None:
             raise typer.BadParameter("Give --accept or --reject, not both.")
         if accept is not None:
-            c = p.accept_suggestion(code, accept, note=note)
+            c = p.suggestions.accept(code, accept, note=note)
             emit({"accepted": accept, "coding": {"id": c.id, "transcript_id": c.transcript_id, "start": c.start,
                                                  "end": c.end, "text": c.text, "origin": c.origin}},
                  as_json=as_json, render=lambda r: typer.echo(f"Coded (id {r['coding']['id']}): {r['coding']['text']}"))
             return
         if reject is not None:
-            p.reject_suggestion(code, reject, note=note)
+            p.suggestions.reject(code, reject, note=note)
             emit({"rejected": reject}, as_json=as_json,
                  render=lambda r: typer.echo(f"Rejected suggestion {reject}; it will not be suggested again."))
             return
-        out = [{key: s[key] for key in SUGGESTION_KEYS} for s in p.suggest(code, k=k)]
+        out = [{key: s[key] for key in SUGGESTION_KEYS} for s in p.suggestions.suggest(code, k=k)]
         emit({"suggestions": out}, as_json=as_json, render=_render_suggestions)
 
 
@@ -97,7 +97,7 @@ def patterns(
     with handled():
         clusters = [{"id": c["id"], "words": c["words"], "size": c["size"],
                      "segments": [{k: s[k] for k in ("transcript", "start", "end", "text", "participant")}
-                                  for s in c["segments"]]} for c in open_(project).patterns(min_size=min_size)]
+                                  for s in c["segments"]]} for c in open_(project).patterns.list(min_size=min_size)]
 
         def render(r: dict[str, Any]) -> None:
             for n, c in enumerate(r["clusters"], start=1):
@@ -112,7 +112,7 @@ def patterns(
 def check(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Consistency checks: outlying codings, near-duplicate codes, participants without a common theme."""
     with handled():
-        result = open_(project).check()
+        result = open_(project).consistency.check()
 
         def render(r: dict[str, list[dict[str, Any]]]) -> None:
             typer.echo("Codings far from the rest of their code (to re-read):")
@@ -137,9 +137,9 @@ def report_methods(
         if output is None:
             if format != "md":
                 raise typer.BadParameter("A DOCX report needs --output PATH.")
-            report = p.methods_report()
+            report = p.exports.methods_report()
             emit({"markdown": report["markdown"], "counts": report["counts"]}, as_json=as_json,
                  render=lambda r: typer.echo(r["markdown"]))
             return
-        path = p.export_methods_report(output, format=format)
+        path = p.exports.export_methods_report(output, format=format)
         emit({"path": str(path), "format": format}, as_json=as_json, render=lambda r: typer.echo(f"Wrote {r['path']}"))

@@ -37,7 +37,7 @@ def code_add(
 ) -> None:
     """Create a code or theme."""
     with handled():
-        code = open_(project).add_code(name, parent=parent, kind=kind, definition=definition, inclusion=inclusion,
+        code = open_(project).codebook.add_code(name, parent=parent, kind=kind, definition=definition, inclusion=inclusion,
                                        exclusion=exclusion, example=example, colour=colour,
                                        central_concept=central_concept, note=note)
         emit(_code_out(code), as_json=as_json, render=lambda c: typer.echo(f"Created {c['kind']} '{c['name']}' (id {c['id']})"))
@@ -56,7 +56,7 @@ def code_edit(
                                     example=example, colour=colour, status=status, kind=kind,
                                     central_concept=central_concept).items() if v is not None}
     with handled():
-        emit(_code_out(open_(project).edit_code(code, note=note, **fields)), as_json=as_json,
+        emit(_code_out(open_(project).codebook.edit_code(code, note=note, **fields)), as_json=as_json,
              render=lambda c: typer.echo(f"Saved '{c['name']}'"))
 
 
@@ -67,7 +67,7 @@ def code_move(
 ) -> None:
     """Move a code under another parent (refuses cycles)."""
     with handled():
-        emit(_code_out(open_(project).move_code(code, parent=parent, note=note)), as_json=as_json,
+        emit(_code_out(open_(project).codebook.move_code(code, parent=parent, note=note)), as_json=as_json,
              render=lambda c: typer.echo(f"Moved '{c['name']}'"))
 
 
@@ -76,7 +76,7 @@ def code_merge(source: str, target: str, note: NoteOpt = "", project: ProjectOpt
                as_json: JsonOpt = False) -> None:
     """Merge SOURCE into TARGET: codings move (duplicates collapse), memos and sub-codes travel."""
     with handled():
-        emit(_code_out(open_(project).merge_codes(source, target, note=note)), as_json=as_json,
+        emit(_code_out(open_(project).codebook.merge_codes(source, target, note=note)), as_json=as_json,
              render=lambda c: typer.echo(f"Merged '{source}' into '{c['name']}'"))
 
 
@@ -88,7 +88,7 @@ def code_split(
 ) -> None:
     """Split chosen codings of CODE off into a new code."""
     with handled():
-        emit(_code_out(open_(project).split_code(code, new_name=new_name, coding_ids=coding, note=note)),
+        emit(_code_out(open_(project).codebook.split_code(code, new_name=new_name, coding_ids=coding, note=note)),
              as_json=as_json, render=lambda c: typer.echo(f"Created '{c['name']}' with {len(coding)} codings"))
 
 
@@ -100,7 +100,7 @@ def code_delete(
 ) -> None:
     """Delete a code; its codings move (--move-to) or are discarded (--discard)."""
     with handled():
-        open_(project).delete_code(code, move_to=move_to, discard=discard, note=note)
+        open_(project).codebook.delete_code(code, move_to=move_to, discard=discard, note=note)
         emit({"deleted": code}, as_json=as_json, render=lambda r: typer.echo(f"Deleted '{code}'"))
 
 
@@ -108,7 +108,7 @@ def code_delete(
 def code_list(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """The codebook as a tree with counts of codings and participants."""
     with handled():
-        tree = open_(project).codebook_tree(with_counts=True)
+        tree = open_(project).codebook_files.codebook_tree(with_counts=True)
 
         def render(nodes: list[dict[str, Any]], depth: int = 0) -> None:
             for n in nodes:
@@ -130,7 +130,7 @@ def coding_add(
 ) -> None:
     """Apply a code to [START, END) of a transcript."""
     with handled():
-        c = open_(project).add_coding(transcript=transcript, start=start, end=end, code=code, coder=coder, memo=memo)
+        c = open_(project).codings.add_coding(transcript=transcript, start=start, end=end, code=code, coder=coder, memo=memo)
         emit(asdict(c), as_json=as_json, render=lambda r: typer.echo(f"Coded (id {r['id']}): {r['text']}"))
 
 
@@ -138,7 +138,7 @@ def coding_add(
 def coding_remove(coding_id: int, note: NoteOpt = "", project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Remove a coding (uncode)."""
     with handled():
-        open_(project).remove_coding(coding_id, note=note)
+        open_(project).codings.remove_coding(coding_id, note=note)
         emit({"removed": coding_id}, as_json=as_json, render=lambda r: typer.echo(f"Removed coding {coding_id}"))
 
 
@@ -150,7 +150,7 @@ def codings(
 ) -> None:
     """The codings table: code, path, participant, transcript, offsets, text, coder."""
     with handled():
-        df = open_(project).codings_frame(code=code, participant=participant)
+        df = open_(project).explore.codings_frame(code=code, participant=participant)
         rows = [{"id": int(r.coding_id), "code": r.code, "code_path": r.code_path, "participant": r.participant,
                  "transcript": r.transcript, "start": int(r.start), "end": int(r.end), "text": r.text,
                  "coder": r.coder} for r in df.itertuples()]
@@ -163,7 +163,7 @@ def history(code: str, project: ProjectOpt = Path("."), as_json: JsonOpt = False
     """How a code or theme came to be: creation, renames, moves, merges, splits, edits, in order."""
     with handled():
         events = [{"at": e.at, "who": e.who, "action": e.action, "summary": e.summary, "note": e.note,
-                   "before": e.before, "after": e.after} for e in open_(project).history(code)]
+                   "before": e.before, "after": e.after} for e in open_(project).codebook.history(code)]
         emit({"history": events}, as_json=as_json, render=lambda r: [
             typer.echo(f"{e['at'][:19]}  {e['who']}: {e['summary']}" + (f"  (note: {e['note']})" if e["note"] else ""))
             for e in r["history"]])
@@ -173,7 +173,7 @@ def history(code: str, project: ProjectOpt = Path("."), as_json: JsonOpt = False
 def codebook_export(path: Path, project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Write the codebook to a YAML file (e.g. codebooks/codebook.yaml)."""
     with handled():
-        out = open_(project).export_codebook(path)
+        out = open_(project).codebook_files.export_codebook(path)
         emit({"path": str(out)}, as_json=as_json, render=lambda r: typer.echo(f"Wrote {r['path']}"))
 
 
@@ -181,7 +181,7 @@ def codebook_export(path: Path, project: ProjectOpt = Path("."), as_json: JsonOp
 def codebook_import(path: Path, note: NoteOpt = "", project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Import a YAML codebook (all or nothing; errors name the entry)."""
     with handled():
-        emit(open_(project).import_codebook(path, note=note), as_json=as_json,
+        emit(open_(project).codebook_files.import_codebook(path, note=note), as_json=as_json,
              render=lambda r: typer.echo(f"Codes created: {r['created']}, updated: {r['updated']}"))
 
 
@@ -190,7 +190,7 @@ def codebook_snapshot(label: str, phase: str = "", note: NoteOpt = "", project: 
                       as_json: JsonOpt = False) -> None:
     """Freeze the codebook, with its counts, under LABEL."""
     with handled():
-        snap = open_(project).snapshot(label, phase=phase, note=note)
+        snap = open_(project).codebook_files.snapshot(label, phase=phase, note=note)
         emit({"label": snap["label"], "phase": snap["phase"]}, as_json=as_json,
              render=lambda r: typer.echo(f"Snapshot '{r['label']}' saved"))
 
@@ -199,7 +199,7 @@ def codebook_snapshot(label: str, phase: str = "", note: NoteOpt = "", project: 
 def codebook_diff(a: str, b: str, project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """What changed between snapshots A and B: added, removed, renamed, moved, merged, split, redefined."""
     with handled():
-        diff = open_(project).diff_snapshots(a, b)
+        diff = open_(project).codebook_files.diff_snapshots(a, b)
 
         def render(d: dict[str, list[dict[str, Any]]]) -> None:
             for kind, items in d.items():
@@ -221,7 +221,7 @@ def memo_add(
 ) -> None:
     """Write a memo or a journal entry."""
     with handled():
-        m = open_(project).add_memo(body, kind=kind, target=target, phase=phase, title=title)
+        m = open_(project).memos.add(body, kind=kind, target=target, phase=phase, title=title)
         emit(asdict(m), as_json=as_json, render=lambda r: typer.echo(f"Saved {r['kind']} memo {r['id']}"))
 
 
@@ -230,5 +230,5 @@ def memo_list(kind: str | None = None, phase: str | None = None, project: Projec
               as_json: JsonOpt = False) -> None:
     """Memos and journal entries, newest first."""
     with handled():
-        memos = [asdict(m) for m in open_(project).memos(kind=kind, phase=phase)]
+        memos = [asdict(m) for m in open_(project).memos.list(kind=kind, phase=phase)]
         emit({"memos": memos}, as_json=as_json, render=lambda r: table(r["memos"], ["id", "kind", "phase", "author", "body"]))

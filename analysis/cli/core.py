@@ -17,7 +17,7 @@ def init(
 ) -> None:
     """Create (or open) a project: PATH/project.db beside transcripts/ and codebooks/."""
     with handled():
-        project = open_(path)
+        project = open_(path, create=True)
         (project.path / "transcripts").mkdir(exist_ok=True)
         (project.path / "codebooks").mkdir(exist_ok=True)
         emit({"project": str(project.path), **project.status()}, as_json=as_json,
@@ -32,7 +32,7 @@ def import_(
 ) -> None:
     """Import transcripts (.txt .md .docx .vtt .srt): segment, embed, store. All or nothing."""
     with handled():
-        report = open_(project).import_files(files, participant=participant, progress=progress_bar(not as_json))
+        report = open_(project).transcripts.import_files(files, participant=participant, progress=progress_bar(not as_json))
         emit(report, as_json=as_json, render=_render_import)
 
 
@@ -68,7 +68,7 @@ def status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
 def transcripts(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """One row per transcript: format, participants, speakers (turns, interviewer), segments, warnings."""
     with handled():
-        rows = open_(project).transcripts()
+        rows = open_(project).transcripts.list()
 
         def render(rows: list[dict[str, Any]]) -> None:
             for r in rows:
@@ -86,7 +86,7 @@ def transcripts(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> No
 def participants(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """The participants (pseudonyms) and their attributes."""
     with handled():
-        people = [{"pseudonym": p.pseudonym, **p.attributes} for p in open_(project).participants()]
+        people = [{"pseudonym": p.pseudonym, **p.attributes} for p in open_(project).participants.list()]
         cols = list(dict.fromkeys(k for p in people for k in p))
         emit({"participants": people}, as_json=as_json, render=lambda r: table(r["participants"], cols))
 

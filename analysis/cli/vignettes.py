@@ -48,7 +48,7 @@ def vignette_draft(
 ) -> None:
     """Draft a vignette from codings: per code, its most central quotes and a narrative placeholder."""
     with handled():
-        v = open_(project).draft_vignette(participant=participant, theme=theme, per_code=per_code, title=title,
+        v = open_(project).vignettes.draft(participant=participant, theme=theme, per_code=per_code, title=title,
                                           note=note)
         emit(_vignette_out(v), as_json=as_json, render=_render_vignette)
 
@@ -58,7 +58,7 @@ def vignette_list(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> 
     """The vignettes: id, title, participant, theme, status, number of items."""
     with handled():
         rows = [{"id": v.id, "title": v.title, "participant": v.participant, "theme": v.theme, "status": v.status,
-                 "items": len(v.items), "updated_at": v.updated_at} for v in open_(project).vignettes()]
+                 "items": len(v.items), "updated_at": v.updated_at} for v in open_(project).vignettes.list()]
         emit({"vignettes": rows}, as_json=as_json,
              render=lambda r: table(r["vignettes"], ["id", "title", "participant", "theme", "status", "items"]))
 
@@ -79,7 +79,7 @@ def vignette_export(
 ) -> None:
     """Write a vignette for publication: Markdown, DOCX, LaTeX or HTML (checked for quote integrity and disclosure)."""
     with handled():
-        path = open_(project).export_vignette(
+        path = open_(project).exports.export_vignette(
             vignette_id, output, format=format, allow_draft=allow_draft, timestamps=timestamps, line_refs=line_refs,
             appendix=appendix, block_words=block_words, attributes=tuple(attribute or ()),
             disclosure=not skip_disclosure_check)
@@ -99,7 +99,7 @@ def export_quotes(
 ) -> None:
     """Write the quote table: code path, participant, attributes, transcript, timestamp, text."""
     with handled():
-        path = open_(project).export_quotes(output, format=format, code=code, participant=participant)
+        path = open_(project).exports.export_quotes(output, format=format, code=code, participant=participant)
         emit({"path": str(path)}, as_json=as_json, render=lambda r: typer.echo(f"Wrote {r['path']}"))
 
 
@@ -111,7 +111,7 @@ def export_memos(
 ) -> None:
     """Write every memo and journal entry, grouped by kind and phase, as Markdown or DOCX."""
     with handled():
-        path = open_(project).export_memos(output, format=format)
+        path = open_(project).exports.export_memos(output, format=format)
         emit({"path": str(path)}, as_json=as_json, render=lambda r: typer.echo(f"Wrote {r['path']}"))
 
 
@@ -122,7 +122,7 @@ def check_disclosure(
 ) -> None:
     """Flag names, organisations and places in a vignette that are not on the allow-list."""
     with handled():
-        flags = open_(project).check_disclosure(vignette_id, attributes=tuple(attribute or ()))
+        flags = open_(project).disclosure.check(vignette_id, attributes=tuple(attribute or ()))
 
         def render(r: dict[str, Any]) -> None:
             if not r["flags"]:
@@ -140,5 +140,5 @@ def disclosure_accept(
 ) -> None:
     """Accept a flagged term as not identifying: the disclosure check stops flagging it."""
     with handled():
-        emit(open_(project).accept_disclosure_term(term, label=label, note=note), as_json=as_json,
+        emit(open_(project).disclosure.accept_term(term, label=label, note=note), as_json=as_json,
              render=lambda r: typer.echo(f"Accepted '{r['term']}'"))

@@ -6,7 +6,6 @@ carry the title and no author name (ready for blind review)."""
 from __future__ import annotations
 
 import io
-import re
 
 from docx import Document as new_document
 from docx.document import Document as DocxDocument
@@ -14,17 +13,18 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Cm, Pt
 
 from .document import APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, InlineQuote, Paragraph, source_table
+from .sanitize import xml_safe
 
 BLOCK_STYLE = "Block Quote"
 TEXT_WIDTH_CM = 15.2  # the default template's text width (6 inches)
 COLUMN_CM = {"#": 0.8, "Participant": 2.2, "Transcript": 2.8, "Turn": 1.3, "Offsets": 2.3, "Timestamp": 1.9,
              "Line": 1.3}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def clean(text: str) -> str:
-    """Text XML can hold (control characters removed)."""
-    return _CONTROL.sub("", text)
+    """Text XML can hold: control characters, U+FFFE/U+FFFF and lone surrogates become U+FFFD
+    (:func:`.sanitize.xml_safe`), so a stray character in a quote shows as � instead of stopping the export."""
+    return xml_safe(text)
 
 
 def new() -> DocxDocument:

@@ -5,11 +5,16 @@ from __future__ import annotations
 import re
 
 from .document import APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, InlineQuote, Paragraph, source_table
+from .sanitize import escape_markdown_html
 
 
 def escape(text: str) -> str:
-    """Escape what Markdown would read as markup (emphasis, code, HTML, headings, lists)."""
-    text = re.sub(r"([\\`*_<>|])", r"\\\1", text)
+    """Escape what Markdown would read as markup: raw HTML as entities (``<script>`` becomes
+    ``&lt;script&gt;``, which every Markdown renderer shows as text), then emphasis, code, table pipes,
+    headings, lists and inline links/images with backslashes."""
+    text = escape_markdown_html(text)
+    text = re.sub(r"([\\`*_|])", r"\\\1", text)
+    text = text.replace("](", "]\\(")  # no inline link or image ([x](url), ![x](url)); [...] stays readable
     text = re.sub(r"^(\s*)([#+\-])", r"\1\\\2", text)
     return re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", text)
 

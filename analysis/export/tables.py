@@ -3,14 +3,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from ..errors import ExportError
 from ..model import PHASES
 from . import docx as docx_out
+from .sanitize import escape_markdown_html, table_cell
 
 QUOTE_COLUMNS = ["code_path", "participant", "transcript", "timestamp", "text", "turn", "start", "end", "coding_id"]
 MEMO_KINDS = {"journal": "Reflexive journal", "familiarisation": "Familiarisation notes (transcripts)",
@@ -27,28 +33,76 @@ def quote_table(frame: pd.DataFrame, attributes: Sequence[str]) -> pd.DataFrame:
     return df.reindex(columns=cols).sort_values(["code_path", "participant", "transcript", "start"]).reset_index(drop=True)
 
 
-def write_csv(df: pd.DataFrame, path: Path) -> None:
-    """UTF-8 with a byte-order mark, so Excel shows macrons (ā) correctly."""
-    df.to_csv(path, index=False, encoding="utf-8-sig")
+def _missing(value: Any) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or array in a cell: not missing
+        return False
 
 
-def write_xlsx(df: pd.DataFrame, path: Path, *, sheet: str = "Quotes") -> None:
-    """An XLSX sheet with a bold, frozen header; text that starts with '=' stays text, never a formula."""
+def _cells(df: pd.DataFrame, *, raw: bool, xml: bool) -> tuple[list, list[list]]:
+    """Header and rows as sink-ready cells (:func:`.sanitize.table_cell`); missing values are empty."""
+    header = [table_cell(str(c), raw=raw, xml=xml) for c in df.columns]
+    rows = [[table_cell("" if _missing(v) else v, raw=raw, xml=xml) for v in row]
+            for row in df.itertuples(index=False, name=None)]
+    return header, rows
+
+
+def write_whole(path: Path, write: Callable[[Path], None]) -> Path:
+    """Run ``write(temporary)`` on a new file beside ``path``, then rename it over ``path``: ``path`` is
+    either its old self or the whole new file, never a half-written one (a full disk, a crash, an error in
+    ``write``). A new file is readable by its owner only (0600); one that existed keeps its permissions."""
+    path = Path(path)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as err:
+        raise ExportError(f"Cannot write {path}: {err.strerror}. Choose another file or folder.") from None
+    os.close(fd)
+    temporary = Path(name)
+    try:
+        write(temporary)
+        with open(temporary, "rb+") as f:
+            os.fsync(f.fileno())
+        if path.exists():
+            shutil.copymode(path, temporary)
+        os.replace(temporary, path)
+    except OSError as err:
+        raise ExportError(f"Cannot write {path}: {err.strerror or err}. Choose another file or folder.") from None
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def write_csv(df: pd.DataFrame, path: Path, *, raw: bool = False) -> None:
+    """UTF-8 with a byte-order mark, so Excel shows macrons (ā) correctly. A cell a spreadsheet would run
+    as a formula (starts with = + - @, tab or CR) gets a leading ' unless ``raw`` (CLI ``--raw``).
+    Written whole or not at all (:func:`write_whole`)."""
+    header, rows = _cells(df, raw=raw, xml=False)
+    table = pd.DataFrame(rows, columns=header)
+    # CRLF rows (RFC 4180): a carriage return inside a quote is then quoted too, not read as a row break
+    write_whole(path, lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n"))
+
+
+def write_xlsx(df: pd.DataFrame, path: Path, *, sheet: str = "Quotes", raw: bool = False) -> None:
+    """An XLSX sheet with a bold, frozen header. Every string is a text cell, never a formula; one that
+    starts with = + - @, tab or CR also gets a leading ' unless ``raw`` (CLI ``--raw``). Characters XML
+    cannot hold (a stray control character in a quote) become U+FFFD. Written whole or not at all."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
+    header, rows = _cells(df, raw=raw, xml=True)
     wb = Workbook()
     ws = wb.active
     ws.title = sheet
-    ws.append(list(df.columns))
+    ws.append(header)
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for row in df.itertuples(index=False):
-        ws.append(["" if (isinstance(v, float) and pd.isna(v)) or v is None else v for v in row])
-    for row in ws.iter_rows(min_row=2):
+    for row in rows:
+        ws.append(row)
+    for row in ws.iter_rows():
         for cell in row:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"
+            if isinstance(cell.value, str) and cell.data_type != "s":
+                cell.data_type = "s"  # openpyxl reads a leading '=' as a formula
     ws.freeze_panes = "A2"
     for col in ws.columns:
         name = str(col[0].value)
@@ -57,7 +111,7 @@ def write_xlsx(df: pd.DataFrame, path: Path, *, sheet: str = "Quotes") -> None:
         if name == "text":
             for cell in col[1:]:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-    wb.save(path)
+    write_whole(path, lambda tmp: wb.save(tmp))
 
 
 @dataclass(frozen=True)
@@ -95,29 +149,37 @@ def _byline(e: MemoEntry) -> str:
     return f"{e.created_at[:10]}, {e.author}"
 
 
+def _line(text: str) -> str:
+    """Researcher text for a one-line Markdown element (heading, byline): HTML escaped, on one line."""
+    return escape_markdown_html(" ".join(text.split()))
+
+
 def memos_markdown(entries: Sequence[MemoEntry], *, title: str) -> str:
-    lines = [f"# {title}", ""]
+    """Every entry under its kind and phase. Memo bodies keep their Markdown (emphasis, lists) but any raw
+    HTML in them, or in titles, targets, authors and phases, is escaped (``<script>`` -> ``&lt;script&gt;``)."""
+    lines = [f"# {_line(title)}", ""]
     if not entries:
         lines += ["No memos or journal entries yet.", ""]
     for kind_title, phases in grouped(entries):
-        lines += [f"## {kind_title}", ""]
+        lines += [f"## {_line(kind_title)}", ""]
         for phase, items in phases:
-            lines += [f"### Phase: {phase}", ""]
+            lines += [f"### Phase: {_line(phase)}", ""]
             for e in items:
-                lines += [f"#### {_heading(e)}", "", f"*{_byline(e)}*", "", e.body.strip(), ""]
+                lines += [f"#### {_line(_heading(e))}", "", f"*{_line(_byline(e))}*", "",
+                          escape_markdown_html(e.body.strip()), ""]
     return "\n".join(lines)
 
 
 def memos_docx(entries: Sequence[MemoEntry], *, title: str) -> bytes:
     document = docx_out.new()
-    document.core_properties.title = title
-    document.add_heading(title, level=0)
+    document.core_properties.title = docx_out.clean(title)
+    document.add_heading(docx_out.clean(title), level=0)
     if not entries:
         document.add_paragraph("No memos or journal entries yet.")
     for kind_title, phases in grouped(entries):
         document.add_heading(kind_title, level=1)
         for phase, items in phases:
-            document.add_heading(f"Phase: {phase}", level=2)
+            document.add_heading(docx_out.clean(f"Phase: {phase}"), level=2)
             for e in items:
                 document.add_heading(docx_out.clean(_heading(e)), level=3)
                 document.add_paragraph().add_run(docx_out.clean(_byline(e))).italic = True

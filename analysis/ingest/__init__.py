@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
+from analysis import limits
 from analysis.errors import UnsupportedFormatError
 from analysis.ingest.docx import read_docx
 from analysis.ingest.subtitles import read_subtitles
@@ -21,9 +22,12 @@ __all__ = ["SUPPORTED_SUFFIXES", "is_interviewer_label", "read_transcript"]
 def read_transcript(name: str, data: bytes) -> ParsedTranscript:
     """Read a transcript file, choosing the reader by the extension of ``name`` (any case).
 
-    Raises ``UnsupportedFormatError`` for other extensions and ``ImportFormatError`` (naming the
-    file, and the line where one is known) for content that cannot be read.
+    Raises ``UnsupportedFormatError`` for other extensions, ``FileRefusedError`` for more than
+    :data:`analysis.limits.TRANSCRIPT_BYTES` bytes, and ``ImportFormatError`` (naming the file, and
+    the line where one is known) for content that cannot be read.
     """
+    if len(data) > limits.TRANSCRIPT_BYTES:
+        raise limits.too_big(name, "the file", limits.TRANSCRIPT_BYTES, size=len(data))
     suffix = PurePath(name).suffix.lower()
     if suffix in (".txt", ".md"):
         return read_text(name, data, fmt=suffix[1:])

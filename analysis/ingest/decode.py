@@ -9,6 +9,7 @@ of the first bad byte where there is one).
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 
 from analysis.errors import ImportFormatError
@@ -30,6 +31,11 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 )
 
 _ALLOWED_CONTROLS = frozenset("\t\n\r\f\v")
+# The control characters (Unicode Cc) other than those allowed: counted in C, not per character.
+_CONTROL_RE = re.compile("[" + "".join(
+    re.escape(chr(c)) for c in range(0x100) if unicodedata.category(chr(c)) == "Cc" and chr(c) not in _ALLOWED_CONTROLS
+) + "]")
+_HIGH_BYTES = bytes(range(0x80, 0x100))
 _MAX_CONTROL_SHARE = 0.05  # more control characters than this and it is not a transcript
 _MAX_HIGH_BYTE_SHARE = 0.30  # cp1252 fallback: more bytes >= 0x80 than this and it is not text
 
@@ -50,9 +56,7 @@ def _binary_error(name: str, why: str) -> ImportFormatError:
 
 def _check_not_binary(name: str, text: str) -> None:
     """Reject decoded text that is mostly control characters."""
-    controls = sum(
-        1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS
-    )
+    controls = sum(1 for _ in _CONTROL_RE.finditer(text))
     if text and controls / len(text) > _MAX_CONTROL_SHARE:
         raise _binary_error(name, "it is mostly non-text bytes")
 
@@ -80,7 +84,7 @@ def _decode_bytes(name: str, data: bytes) -> tuple[str, list[str]]:
         return data.decode("utf-8"), []
     except UnicodeDecodeError:
         pass
-    high = sum(1 for b in data if b >= 0x80)
+    high = len(data) - len(data.translate(None, _HIGH_BYTES))
     if high / len(data) > _MAX_HIGH_BYTE_SHARE:
         raise _binary_error(name, "it is mostly non-text bytes")
     try:

@@ -12,23 +12,132 @@ one paragraph whose cells are joined with a tab. Speaker labels:
 
 Paragraphs styled ``Heading n`` or ``Title`` end a turn and are never labels. ``ParsedTurn.line``
 is the 1-based paragraph number (table rows count as paragraphs), since a Word file has no lines.
+
+Safety. A .docx is a zip archive: before python-docx decompresses anything, the archive's
+directory is checked against the caps in :mod:`analysis.limits` (number of members, each member's
+declared size, the total, and the compression ratio of big members), then every member is
+decompressed through a bounded reader that stops one byte past the cap whatever the directory
+declares; a zip bomb is refused without being expanded. The XML is parsed by python-docx without
+resolving entities (no "billion laughs", no external files). An entity reference declared in the
+document's own DTD (Word never writes one) is replaced by its declared text when that is plain
+text, else kept as written (``&name;``), with a warning; the text after it is kept either way.
 """
 
 from __future__ import annotations
 
 import io
+import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from analysis.errors import ImportFormatError
+from analysis import limits
+from analysis.errors import FileRefusedError, ImportFormatError
 from analysis.ingest.decode import normalise
-from analysis.ingest.text import Label, match_label, parse_text
+from analysis.ingest.text import Label, match_label, parse_text, strip_invisible
 from analysis.model import ParsedTranscript
 
 if TYPE_CHECKING:
     from docx.text.paragraph import Paragraph
 
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0"
+_READ_CHUNK = 1 << 20
+_ENTITY_TEXT_CHARS = 1000  # a declared entity longer than this is kept as written, not expanded
+_BOMB_HINT = "It may be a damaged or deliberately crafted file; open it in Word and save it again."
+
+
+def _bomb(name: str, message: str) -> FileRefusedError:
+    return FileRefusedError(name, message, hint=_BOMB_HINT)
+
+
+def check_zip(name: str, data: bytes) -> None:
+    """Refuse a .docx whose members would decompress past the caps (a zip bomb).
+
+    First from the zip directory alone (nothing decompressed): the number of members, each
+    member's declared size, the declared total and the ratio of big members. Then each member is
+    decompressed in chunks, counting, and given up one byte past its cap: declared sizes are not
+    trusted. A file that is not a zip at all is left to :func:`_open` to report.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        return
+    with archive:
+        members = archive.infolist()
+        if len(members) > limits.DOCX_MEMBERS:
+            raise _bomb(name, f"is a zip archive of {len(members):,} parts, more than the "
+                              f"{limits.DOCX_MEMBERS:,} Storyloom accepts in a Word document; it was not read.")
+        total = 0
+        for info in members:
+            if info.file_size > limits.DOCX_MEMBER_BYTES:
+                raise _bomb(name, f"holds a part ({info.filename}) that would expand to "
+                                  f"{limits.human_size(info.file_size)}, over the limit of "
+                                  f"{limits.human_size(limits.DOCX_MEMBER_BYTES)}; it was not read.")
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > limits.DOCX_RATIO_FROM_BYTES and ratio > limits.DOCX_MAX_RATIO:
+                raise _bomb(name, f"holds a part ({info.filename}) compressed {ratio:,.0f} to 1 (to expand "
+                                  f"to {limits.human_size(info.file_size)}); a Word document compresses at most "
+                                  f"about {limits.DOCX_MAX_RATIO} to 1, so this looks like a zip bomb and was not read.")
+            total += info.file_size
+        if total > limits.DOCX_TOTAL_BYTES:
+            raise _bomb(name, f"would expand to {limits.human_size(total)} in all, over the limit of "
+                              f"{limits.human_size(limits.DOCX_TOTAL_BYTES)}; it was not read.")
+        total = 0
+        for info in members:
+            cap = min(limits.DOCX_MEMBER_BYTES, limits.DOCX_TOTAL_BYTES - total)
+            size = 0
+            try:
+                with archive.open(info) as member:
+                    while chunk := member.read(min(_READ_CHUNK, cap + 1 - size)):
+                        size += len(chunk)
+                        if size > cap:
+                            raise _bomb(name, f"holds a part ({info.filename}) that expands past "
+                                              f"{limits.human_size(cap)}, more than its zip directory "
+                                              "declares; it was not read.")
+            except FileRefusedError:
+                raise
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError,
+                    ValueError) as err:
+                raise ImportFormatError(
+                    name, f"is a damaged Word document: its part {info.filename} cannot be read "
+                          f"({type(err).__name__}).", hint="Open it in Word and save it again as .docx.",
+                ) from None
+            total += size
+
+
+def _inline_entities(root: Any) -> list[str]:
+    """Replace entity references left in the XML (python-docx does not resolve entities) by their
+    declared text when plain, else by ``&name;``, keeping the text after them; warnings."""
+    from lxml import etree
+
+    found = list(root.iter(etree.Entity))
+    if not found:
+        return []
+    dtd = root.getroottree().docinfo.internalDTD
+    declared = {e.name: e.content for e in dtd.iterentities()} if dtd is not None else {}
+    expanded: list[str] = []
+    literal: list[str] = []
+    for entity in found:
+        value = declared.get(entity.name)
+        plain = value is not None and "&" not in value and "<" not in value and len(value) <= _ENTITY_TEXT_CHARS
+        text = value if plain and value is not None else f"&{entity.name};"
+        (expanded if plain else literal).append(f"&{entity.name};")
+        parent, previous = entity.getparent(), entity.getprevious()
+        added = text + (entity.tail or "")
+        if previous is not None:
+            previous.tail = (previous.tail or "") + added
+        elif parent is not None:
+            parent.text = (parent.text or "") + added
+        if parent is not None:
+            parent.remove(entity)
+    warnings = []
+    if expanded:
+        warnings.append(f"the document uses XML entity reference(s) {', '.join(dict.fromkeys(expanded))} "
+                        "(Word never writes these); they were replaced by the text the document declares")
+    if literal:
+        warnings.append(f"the document uses XML entity reference(s) {', '.join(dict.fromkeys(literal))} "
+                        "that Storyloom does not expand (external, nested or undeclared); they are kept as written")
+    return warnings
 
 
 def _open(name: str, data: bytes) -> Any:
@@ -39,6 +148,7 @@ def _open(name: str, data: bytes) -> Any:
             "is an old Word 97-2003 document (.doc), not a .docx.",
             hint="Open it in Word or LibreOffice and save it as .docx.",
         )
+    check_zip(name, data)
     try:
         import docx  # python-docx; imported here so the other readers work without it
 
@@ -92,7 +202,7 @@ def _name_label(name: str, line: str, after_name: int) -> Label | None:
     if has_colon:
         stripped = stripped[1:].lstrip(" \t")
     lab = match_label(f"{name}: {stripped}")
-    if lab is None or lab.speaker != " ".join(name.split()) or not lab.name_like:
+    if lab is None or lab.speaker != " ".join(strip_invisible(name).split()) or not lab.name_like:
         return None
     if not has_colon and not line[:after_name].rstrip().endswith((":", "：")) and not stripped:
         return None  # a bold line with no colon and no text is a heading, not a label
@@ -128,6 +238,7 @@ def read_docx(name: str, data: bytes) -> ParsedTranscript:
     """Read a ``.docx`` transcript from its bytes."""
     document = _open(name, data)
     try:
+        warnings = _inline_entities(document.element)
         blocks = list(_blocks(document))
     except Exception as err:  # malformed XML parts surface only while reading
         raise ImportFormatError(
@@ -151,4 +262,5 @@ def read_docx(name: str, data: bytes) -> ParsedTranscript:
         raise ImportFormatError(
             name, "has no text.", hint="Check that the transcript is in the document body."
         )
-    return parse_text(text, fmt="docx", known_labels=labels, headings=headings, line_of=line_of)
+    return parse_text(text, fmt="docx", warnings=warnings, known_labels=labels, headings=headings,
+                      line_of=line_of)

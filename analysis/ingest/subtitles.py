@@ -10,6 +10,20 @@ Canonical text: one paragraph per merged turn, ``[hh:mm:ss] Speaker: content``, 
 the cue texts (tags stripped, entities unescaped, line breaks as spaces) joined by single spaces;
 paragraphs are joined by ``"\\n\\n"`` and the text ends with ``"\\n"``. A turn's ``[start, end)``
 covers the content only; ``line`` is the source line of its first cue's text.
+
+Errors and warnings. A timing line that cannot be read is an error naming its line: the cue's
+place in time is unknown and guessing would misplace quotes. Timings that can be read but make no
+sense are warnings (the text is intact, only the clock is off), each naming the cue (its position
+in the file, from 1) and the line of its timing:
+
+* a cue that ends before it starts (a negative duration): its end is taken as its start;
+* a cue that starts before the previous cue started (the file runs backwards in time): cues stay
+  in file order, which is the order people spoke in as far as the file says.
+
+Overlapping cues (a cue starting before the previous one ends) are normal in WebVTT (two people
+talking at once) and not reported. After :data:`MAX_TIMING_WARNINGS` such warnings the rest are
+counted in one summary warning. A voice tag or label holding invisible formatting characters (a
+right-to-left override ...) gives a speaker name without them, with a warning naming the cue.
 """
 
 from __future__ import annotations
@@ -17,11 +31,18 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from analysis.errors import ImportFormatError
 from analysis.ingest.decode import decode
-from analysis.ingest.text import DEFAULT_SPEAKER, NO_LABELS_WARNING, find_labels
+from analysis.ingest.text import (
+    DEFAULT_SPEAKER,
+    NO_LABELS_WARNING,
+    find_labels,
+    invisible_chars,
+    invisible_label_warning,
+    strip_invisible,
+)
 from analysis.model import ParsedTranscript, ParsedTurn
 
 _TIMING = re.compile(r"^\s*(?P<a>\S+)\s+-->\s+(?P<b>\S+)(?:\s+.*)?$")
@@ -32,17 +53,22 @@ _ASS_TAG = re.compile(r"\{\\[^{}]*\}")
 _TIMEISH = re.compile(r"^\s*\d+:\d{2}")
 _VTT_HEADER = re.compile(r"^WEBVTT(?:[ \t].*)?$")
 _VTT_SKIPPED_BLOCKS = ("NOTE", "STYLE", "REGION")
+MAX_TIMING_WARNINGS = 5
 
 
 @dataclass(frozen=True)
 class Cue:
-    """One subtitle cue: times in seconds, cleaned text, voice-tag speaker, source line of text."""
+    """One subtitle cue: times in seconds, cleaned text, voice-tag speaker, source line of text;
+    its position among the file's cues (from 1) and the line of its timing."""
 
     start: float
     end: float
     text: str
     voice: str | None
     line: int
+    number: int = 0
+    timing_line: int = 0
+    voice_invisible: tuple[str, ...] = ()  # U+XXXX codes dropped from the voice tag's name
 
 
 def _seconds(stamp: str) -> float | None:
@@ -74,13 +100,19 @@ def _blocks(lines: list[str], first: int) -> Iterator[list[tuple[int, str]]]:
         yield block
 
 
-def _clean(raw_lines: list[str]) -> tuple[str, str | None]:
-    """Cue text without tags, entities unescaped, lines joined by spaces; and the voice tag."""
+def _clean(raw_lines: list[str]) -> tuple[str, str | None, tuple[str, ...]]:
+    """Cue text without tags, entities unescaped, lines joined by spaces; the voice tag's name
+    (invisible characters dropped); and the codes of the characters dropped from it."""
     joined = " ".join(line.strip() for line in raw_lines)
     voice_match = _VOICE.search(joined)
-    voice = " ".join(voice_match.group(1).split()) if voice_match else None
+    voice = None
+    dropped: tuple[str, ...] = ()
+    if voice_match:
+        raw = html.unescape(voice_match.group(1))
+        dropped = tuple(invisible_chars(raw))
+        voice = " ".join(strip_invisible(raw).split())
     text = html.unescape(_TAG.sub("", _ASS_TAG.sub("", joined)))
-    return " ".join(text.split()), voice or None
+    return " ".join(text.split()), voice or None, dropped
 
 
 def _timing_error(name: str, line_no: int, line: str) -> ImportFormatError:
@@ -126,9 +158,8 @@ def parse_cues(name: str, text: str, fmt: str) -> list[Cue]:
             )
         else:  # a text-only block: a blank line inside the previous cue's text
             prev = cues[-1]
-            extra, _ = _clean([line for _, line in block])
-            joined = f"{prev.text} {extra}".strip()
-            cues[-1] = Cue(prev.start, prev.end, joined, prev.voice, prev.line)
+            extra, _, _ = _clean([line for _, line in block])
+            cues[-1] = replace(prev, text=f"{prev.text} {extra}".strip())
             continue
         line_no, timing = block[at]
         m = _TIMING.match(timing)
@@ -137,14 +168,47 @@ def parse_cues(name: str, text: str, fmt: str) -> list[Cue]:
         if start is None or end is None:
             raise _timing_error(name, line_no, timing)
         body = block[at + 1 :]
-        cue_text, voice = _clean([line for _, line in body])
+        cue_text, voice, dropped = _clean([line for _, line in body])
         if cue_text:
-            cues.append(Cue(start, end, cue_text, voice, body[0][0]))
+            cues.append(Cue(start, end, cue_text, voice, body[0][0], len(cues) + 1, line_no, dropped))
     if not cues:
         raise ImportFormatError(
             name, "no cues found.", hint="The subtitle file holds no timed text to import."
         )
     return cues
+
+
+def _stamp(seconds: float) -> str:
+    """``hh:mm:ss.mmm`` for warnings."""
+    millis = round(seconds * 1000)
+    return f"{millis // 3_600_000:02d}:{millis % 3_600_000 // 60_000:02d}:{millis % 60_000 // 1000:02d}.{millis % 1000:03d}"
+
+
+def check_timings(cues: list[Cue]) -> tuple[list[Cue], list[str]]:
+    """Cues with negative durations set to zero, and warnings for odd timings (module docstring)."""
+    out: list[Cue] = []
+    warnings: list[str] = []
+    extra = 0
+    for index, cue in enumerate(cues):
+        problems: list[str] = []
+        if cue.end < cue.start:
+            problems.append(f"ends ({_stamp(cue.end)}) before it starts ({_stamp(cue.start)}); "
+                            "its end is taken as its start")
+            cue = replace(cue, end=cue.start)
+        if index and cue.start < cues[index - 1].start:
+            prev = cues[index - 1]
+            problems.append(f"starts ({_stamp(cue.start)}) before the previous cue {prev.number} "
+                            f"({_stamp(prev.start)}): the file runs backwards in time; cues are kept "
+                            "in file order")
+        for problem in problems:
+            if len(warnings) < MAX_TIMING_WARNINGS:
+                warnings.append(f"cue {cue.number} (line {cue.timing_line}) {problem}")
+            else:
+                extra += 1
+        out.append(cue)
+    if extra:
+        warnings.append(f"{extra} more cue timing problem(s) like those above; check the file's timings")
+    return out, warnings
 
 
 def _clock(seconds: float) -> str:
@@ -166,11 +230,16 @@ def _group(cues: list[Cue]) -> tuple[list[_Group], list[str]]:
     labels = find_labels([cue.text for cue in cues])
     labelled = [i for i, cue in enumerate(cues) if cue.voice is not None or i in labels]
     groups: list[_Group] = []
+    warnings: list[str] = []
     current = DEFAULT_SPEAKER
     for index, cue in enumerate(cues):
         speaker, content = cue.voice, cue.text
+        dropped: list[str] = list(cue.voice_invisible) if speaker is not None else []
         if speaker is None and index in labels:
             speaker, content = labels[index].speaker, cue.text[labels[index].content :]
+            dropped = invisible_chars(cue.text[: labels[index].content])
+        if dropped and speaker:
+            warnings.append(invisible_label_warning(f"cue {cue.number} (line {cue.line})", speaker, dropped))
         current = speaker = speaker or current
         if not content.strip():
             continue
@@ -179,7 +248,6 @@ def _group(cues: list[Cue]) -> tuple[list[_Group], list[str]]:
             groups[-1].t_end = max(groups[-1].t_end, cue.end)
         else:
             groups.append(_Group(speaker, cue.start, cue.end, cue.line, [content]))
-    warnings: list[str] = []
     if not labelled:
         warnings.append(NO_LABELS_WARNING)
     elif labelled[0] > 0:
@@ -193,7 +261,8 @@ def _group(cues: list[Cue]) -> tuple[list[_Group], list[str]]:
 def read_subtitles(name: str, data: bytes, fmt: str) -> ParsedTranscript:
     """Read a ``.vtt`` (``fmt="vtt"``) or ``.srt`` (``fmt="srt"``) transcript from its bytes."""
     text, warnings = decode(name, data)
-    groups, group_warnings = _group(parse_cues(name, text, fmt))
+    cues, timing_warnings = check_timings(parse_cues(name, text, fmt))
+    groups, group_warnings = _group(cues)
     if not groups:
         raise ImportFormatError(
             name, "no cue holds any spoken text.", hint="Every cue is a bare speaker label."
@@ -209,4 +278,4 @@ def read_subtitles(name: str, data: bytes, fmt: str) -> ParsedTranscript:
         paragraphs.append(prefix + content)
         offset = start + len(content) + 2
     canonical = "\n\n".join(paragraphs) + "\n"
-    return ParsedTranscript(canonical, tuple(turns), fmt, tuple([*warnings, *group_warnings]))
+    return ParsedTranscript(canonical, tuple(turns), fmt, tuple([*warnings, *timing_warnings, *group_warnings]))

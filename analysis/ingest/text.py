@@ -17,11 +17,19 @@ transcriber notes (``[laughs]``, ``[inaudible 00:12:03]``, lowercase ``[pause]``
 name must look like a name (each word capitalised, a number or a particle such as ``van``) unless
 the same label starts at least two lines of the file. Markdown headings and YAML front matter are
 never labels; a heading ends the turn before it.
+
+Invisible characters in a label. Control characters and invisible format characters (Unicode Cf:
+bidirectional overrides and isolates U+202A-202E/U+2066-2069, zero-width spaces, soft hyphens)
+inside the label part of a line are ignored when the label is read, so the speaker name never
+carries an invisible reordering or a look-alike twin of another name into the UI; the reader adds
+a warning naming the line. Zero-width (non-)joiners between two letters are kept: Persian and
+Indic names need them. The canonical text keeps every character (offsets stay exact).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -34,7 +42,7 @@ NO_LABELS_WARNING = "no speaker labels found; the whole file is one speaker's tu
 
 _TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 _TS_TOKEN = rf"(?:\[{_TS}\]|\({_TS}\)|{_TS})"
-_NAME = r"[^\W\d_][\w.'’&\- ]{0,39}?"
+_NAME = r"[^\W\d_][\w.'’&\- \u200c\u200d]{0,39}?"
 _ROLE = r"\s*\([^()\n:]{1,40}\)"
 _COLON = r"(?::(?=[ \t]|$)|：)"
 _LABEL_RE = re.compile(
@@ -79,6 +87,44 @@ _ROLE_WORDS = (
 )
 
 
+_LABEL_HEAD = 200  # a label, role and timestamps fit in this many characters at the start of a line
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def _invisible_at(text: str, i: int) -> bool:
+    """True if ``text[i]`` is a control or invisible format character to drop from a label."""
+    ch = text[i]
+    category = unicodedata.category(ch)
+    if category == "Cc":
+        return ch not in "\t\n"
+    if category != "Cf":
+        return False
+    if ch in _JOINERS and 0 < i < len(text) - 1 and text[i - 1].isalpha() and text[i + 1].isalpha():
+        return False
+    return True
+
+
+def invisible_chars(text: str) -> list[str]:
+    """``U+XXXX`` codes of the characters :func:`match_label` ignores in ``text``, in order."""
+    if text.isprintable():
+        return []
+    return [f"U+{ord(text[i]):04X}" for i in range(len(text)) if _invisible_at(text, i)]
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without the characters :func:`match_label` ignores (for names read elsewhere)."""
+    if text.isprintable():
+        return text
+    return "".join(ch for i, ch in enumerate(text) if not _invisible_at(text, i))
+
+
+def invisible_label_warning(where: str, speaker: str, codes: Sequence[str]) -> str:
+    """The warning for a label that held invisible characters (``where``: 'line 3', 'cue 2 (line 5)')."""
+    shown = ", ".join(dict.fromkeys(codes))
+    return (f"{where}: the speaker label '{speaker}' held invisible formatting character(s) {shown} "
+            "(e.g. a right-to-left override); they were left out of the speaker name")
+
+
 @dataclass(frozen=True)
 class Label:
     """A speaker label at the start of a line: who, where the content begins, and when."""
@@ -115,7 +161,29 @@ def is_interviewer_label(label: str) -> bool:
 
 
 def match_label(line: str) -> Label | None:
-    """The speaker label that starts ``line``, judged on the line alone, or None."""
+    """The speaker label that starts ``line``, judged on the line alone, or None.
+
+    Invisible characters in the label are ignored (see the module docstring); ``content`` is an
+    offset into ``line`` as given.
+    """
+    head = line[:_LABEL_HEAD]
+    if head.isprintable():  # the common case, checked in C
+        return _match_clean(line)
+    kept = [i for i, ch in enumerate(head) if ch.isprintable() or not _invisible_at(head, i)]
+    if len(kept) == len(head):
+        return _match_clean(line)
+    stripped = "".join(head[i] for i in kept)
+    lab = _match_clean(stripped + line[_LABEL_HEAD:])
+    if lab is None:
+        return None
+    if lab.content > len(stripped):
+        content = lab.content - len(stripped) + len(head)
+    else:
+        content = kept[lab.content - 1] + 1 if lab.content else 0
+    return replace(lab, content=content)
+
+
+def _match_clean(line: str) -> Label | None:
     m = _LABEL_RE.match(line)
     if m is None:
         return None
@@ -213,6 +281,11 @@ def parse_text(
     out_warnings = list(warnings)
     if not labels:
         return _whole_text_turn(text, fmt, out_warnings, line_of)
+    for i in sorted(labels):
+        codes = invisible_chars(lines[i][: labels[i].content])
+        if codes:
+            where = f"line {line_of[i] if line_of is not None else i + 1}"
+            out_warnings.append(invisible_label_warning(where, labels[i].speaker, codes))
     drafts: list[_Draft] = []
     current: _Draft | None = None
     offset = 0

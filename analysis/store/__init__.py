@@ -1,26 +1,39 @@
-"""The only code that speaks SQL: engine, migrations, and a change recorder for undo.
+"""The only code that speaks SQL: the engine and migrations (here), the schema (``schema.py``),
+queries per entity (one module each), and the undo recorder (``recorder.py``).
 
-SQLite (WAL, foreign keys on) by default; the tables are reflected from the migrated database, so
-the migrations in :mod:`analysis.store.migrations` are the one definition of the schema.
+SQLite (WAL, foreign keys on) by default. Opening a :class:`Store` brings its database to the
+newest schema with the Alembic revisions in ``analysis/store/alembic/versions/`` (see
+:meth:`Store._migrate`).
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import ProjectError
-from .migrations import LATEST, MIGRATIONS
+from . import meta, schema
+from .dberrors import translated
 
-__all__ = ["Store", "Recorder"]
+__all__ = ["ALEMBIC_DIR", "Connection", "LEGACY_REVISION", "SCHEMA_VERSION", "Store"]
+
+ALEMBIC_DIR = Path(__file__).resolve().parent / "alembic"
+# The revision that is exactly the v1 release's schema (which recorded only meta.schema_version = '1').
+LEGACY_REVISION = "0001_base"
+# Still written to meta.schema_version after every upgrade, for anyone who reads that key (the v1
+# release did; it refuses any value above 1, so an older Storyloom will not open an upgraded project).
+# Alembic's ``alembic_version`` table is what this code trusts; bump this with each release's schema.
+SCHEMA_VERSION = 2
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -32,8 +45,17 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def alembic_config(connection: Connection | None = None) -> Config:
+    """The Alembic configuration, built in code (no ``alembic.ini``); ``connection`` is what env.py uses."""
+    config = Config()
+    config.set_main_option("script_location", str(ALEMBIC_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
 class Store:
-    """A migrated database and its reflected tables (``store.t.codes`` ...)."""
+    """A migrated database (its tables are declared in ``schema.py``) and its connections."""
 
     def __init__(self, url: str, *, db_path: Path | None = None) -> None:
         self.url = url
@@ -41,10 +63,12 @@ class Store:
         self.engine: Engine = sa.create_engine(url)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._migrate()
-        md = sa.MetaData()
-        md.reflect(self.engine)
-        self.t = SimpleNamespace(**{name: table for name, table in md.tables.items()})
+        try:
+            with translated(self._where()):
+                self._migrate()
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     @classmethod
     def for_folder(cls, folder: Path) -> Store:
@@ -53,121 +77,140 @@ class Store:
 
     # -- migrations -------------------------------------------------------------------------
     def schema_version(self) -> int:
+        """``meta.schema_version`` (1 for a v1 project, :data:`SCHEMA_VERSION` once upgraded; 0 if none)."""
         with self.engine.connect() as conn:
             if not sa.inspect(conn).has_table("meta"):
                 return 0
-            row = conn.execute(sa.text("SELECT value FROM meta WHERE key='schema_version'")).first()
-            return int(row[0]) if row else 0
+            return int(meta.get(conn, "schema_version", "0") or 0)
+
+    def revision(self) -> str | None:
+        """The Alembic revision the database is at (None for an empty or v1 database)."""
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def _where(self) -> str:
+        return str(self.db_path) if self.db_path is not None else self.url
+
+    def _state(self, conn: Connection, script: ScriptDirectory) -> tuple[str | None, bool]:
+        """``(current revision, is a v1 database)``; raises ProjectError for a database this code
+        cannot upgrade (written by a newer Storyloom, or not a Storyloom project)."""
+        tables = set(sa.inspect(conn).get_table_names())
+        heads = MigrationContext.configure(conn).get_current_heads()
+        v1 = meta.get(conn, "schema_version") if "meta" in tables else None
+        known = {rev.revision for rev in script.walk_revisions()}
+        unknown = [h for h in heads if h not in known]
+        if unknown or len(heads) > 1:
+            raise ProjectError(
+                f"{self._where()} was written by a newer Storyloom (database revision {', '.join(heads)}; this "
+                f"version knows up to {script.get_current_head()}). Upgrade Storyloom to open it; nothing was changed."
+            )
+        if heads:
+            return heads[0], False
+        if v1 == "1":
+            return None, True
+        if v1 is not None:
+            raise ProjectError(
+                f"{self._where()} says schema_version {v1!r} but has no Alembic revision: it was written by a "
+                "newer (or a development) Storyloom. Upgrade Storyloom to open it; nothing was changed.")
+        if tables:
+            raise ProjectError(
+                f"{self._where()} is not a Storyloom project database (tables {', '.join(sorted(tables))}); "
+                "nothing was changed. Open the project folder, or move this file away.")
+        return None, False
+
+    def _backup(self, suffix: str) -> None:
+        """Copy the database file beside itself (``project.db.bak-<suffix>``), connections closed first.
+
+        An existing backup of that name is kept, never overwritten: it is the older copy (or one that
+        a process racing this one to the same upgrade has just made)."""
+        if self.db_path is None or not self.db_path.exists():
+            return
+        backup = self.db_path.with_name(f"{self.db_path.name}.bak-{suffix}")
+        if backup.exists():
+            return
+        self.engine.dispose()  # the last connection to close checkpoints the WAL into the file
+        shutil.copy2(self.db_path, backup)
 
     def _migrate(self) -> None:
-        current = self.schema_version()
-        if current > LATEST:
-            raise ProjectError(
-                f"{self.db_path or self.url} was written by a newer Storyloom (schema {current}, "
-                f"this version knows {LATEST}). Upgrade Storyloom to open it."
-            )
-        if current == LATEST:
+        """Bring the database to the newest revision (``alembic/versions``), in one transaction.
+
+        * empty (new) database: upgrade to head;
+        * a v1 database (``meta.schema_version = '1'``, no ``alembic_version``): back it up as
+          ``project.db.bak-v1``, stamp :data:`LEGACY_REVISION`, upgrade to head;
+        * at an older revision: back up as ``project.db.bak-<revision>``, upgrade to head;
+        * at head: nothing (no backup);
+        * at a revision this code does not know (a newer release): :class:`ProjectError`, unchanged.
+
+        After an upgrade ``meta.schema_version`` is :data:`SCHEMA_VERSION`. On SQLite the upgrade
+        runs with foreign keys off (batch mode rebuilds tables; a rebuild with them on would cascade
+        deletes) inside an explicit BEGIN IMMEDIATE ... COMMIT (pysqlite would otherwise autocommit
+        DDL); the write lock is taken at once and the state read again under it, so two processes
+        opening one project upgrade it once. References the upgrade broke are checked before the commit.
+        """
+        script = ScriptDirectory.from_config(alembic_config())
+        with self.engine.connect() as conn:
+            current, legacy = self._state(conn, script)
+        if current == script.get_current_head() and not legacy:
             return
-        if current > 0 and self.db_path is not None and self.db_path.exists():
-            self.engine.dispose()
-            shutil.copy2(self.db_path, self.db_path.with_name(f"{self.db_path.name}.bak-v{current}"))
-        with self.engine.begin() as conn:
-            for version, _title, upgrade in MIGRATIONS:
-                if version > current:
-                    upgrade(conn)
-            conn.execute(sa.text("DELETE FROM meta WHERE key = 'schema_version'"))
-            conn.execute(sa.text("INSERT INTO meta(key, value) VALUES ('schema_version', :v)"), {"v": str(LATEST)})
+        if legacy:
+            self._backup("v1")
+        elif current is not None:
+            self._backup(current)
+        self._upgrade(script)
+
+    def _upgrade(self, script: ScriptDirectory) -> None:
+        with self.engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                # pysqlite's autocommit mode: we issue BEGIN ourselves, so the DDL is in the transaction
+                # too (SQLAlchemy's commit/rollback below still end it through the DBAPI connection).
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # ignored inside a transaction: set it first
+                conn.commit()  # ends SQLAlchemy's autobegun (and, in autocommit mode, empty) transaction
+            try:
+                with conn.begin():
+                    broken_before: set[tuple[Any, ...]] = set()
+                    if sqlite:
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock now: one upgrader at a time
+                        broken_before = set(map(tuple, conn.exec_driver_sql("PRAGMA foreign_key_check")))
+                    # Again, inside the transaction: another process may have upgraded it meanwhile.
+                    current, legacy = self._state(conn, script)
+                    if current == script.get_current_head() and not legacy:
+                        return
+                    config = alembic_config(conn)
+                    if legacy:
+                        command.stamp(config, LEGACY_REVISION)
+                    command.upgrade(config, "head")
+                    if sqlite:  # only what the upgrade broke: an old dangling reference is not its business
+                        broken = set(map(tuple, conn.exec_driver_sql("PRAGMA foreign_key_check"))) - broken_before
+                        if broken:
+                            raise ProjectError(
+                                f"Upgrading {self._where()} would leave {len(broken)} broken reference(s) "
+                                f"(first: {sorted(broken, key=str)[0]}); nothing was changed.")
+                    meta.set(conn, "schema_version", str(SCHEMA_VERSION))
+            finally:
+                if sqlite:
+                    conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    conn.commit()
 
     # -- connections ------------------------------------------------------------------------
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        """A connection for reading; database errors leave as Storyloom errors."""
+        with translated(self._where()), self.engine.connect() as conn:
             yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One transaction: committed on success, rolled back on any exception."""
-        with self.engine.begin() as conn:
+        """One transaction: committed on success, rolled back on any exception.
+
+        On SQLite it takes the write lock at once (``BEGIN IMMEDIATE``): writers queue up for the busy
+        timeout instead of reading a snapshot they can no longer commit on, so a check made inside
+        the transaction (a sibling name, a duplicate coding) sees every earlier writer's commit."""
+        with translated(self._where()), self.engine.connect() as conn, conn.begin():
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             yield conn
-
-    def get_meta(self, conn: Connection, key: str, default: str = "") -> str:
-        row = conn.execute(sa.select(self.t.meta.c.value).where(self.t.meta.c.key == key)).first()
-        return row[0] if row else default
-
-    def set_meta(self, conn: Connection, key: str, value: str) -> None:
-        meta = self.t.meta
-        if conn.execute(sa.select(meta.c.key).where(meta.c.key == key)).first():
-            conn.execute(meta.update().where(meta.c.key == key).values(value=value))
-        else:
-            conn.execute(meta.insert().values(key=key, value=value))
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-def _row_dict(row: Any) -> dict[str, Any]:
-    return dict(row._mapping)
-
-
-class Recorder:
-    """Writes rows and remembers each row's image before and after, so an event can be inverted.
-
-    Every researcher action writes through a Recorder; ``changes`` is stored in the audit event and
-    :meth:`apply` replays it backwards (undo) or forwards (redo).
-    """
-
-    def __init__(self, store: Store, conn: Connection) -> None:
-        self.store = store
-        self.conn = conn
-        self.changes: list[dict[str, Any]] = []
-
-    def _table(self, name: str) -> sa.Table:
-        return getattr(self.store.t, name)
-
-    def get(self, table: str, row_id: int) -> dict[str, Any] | None:
-        t = self._table(table)
-        row = self.conn.execute(sa.select(t).where(t.c.id == row_id)).first()
-        return _row_dict(row) if row else None
-
-    def insert(self, table: str, **values: Any) -> int:
-        t = self._table(table)
-        row_id = self.conn.execute(t.insert().values(**values)).inserted_primary_key[0]
-        self.changes.append({"table": table, "id": row_id, "before": None, "after": self.get(table, row_id)})
-        return int(row_id)
-
-    def update(self, table: str, row_id: int, **values: Any) -> dict[str, Any]:
-        t = self._table(table)
-        before = self.get(table, row_id)
-        if before is None:
-            raise KeyError(f"{table} {row_id}")
-        self.conn.execute(t.update().where(t.c.id == row_id).values(**values))
-        self.changes.append({"table": table, "id": row_id, "before": before, "after": self.get(table, row_id)})
-        return before
-
-    def delete(self, table: str, row_id: int) -> dict[str, Any]:
-        t = self._table(table)
-        before = self.get(table, row_id)
-        if before is None:
-            raise KeyError(f"{table} {row_id}")
-        self.conn.execute(t.delete().where(t.c.id == row_id))
-        self.changes.append({"table": table, "id": row_id, "before": before, "after": None})
-        return before
-
-    def apply(self, changes: list[dict[str, Any]], *, inverse: bool) -> None:
-        """Replay recorded row changes: backwards to undo, forwards to redo."""
-        ordered = reversed(changes) if inverse else changes
-        for ch in ordered:
-            t = self._table(ch["table"])
-            target = ch["before"] if inverse else ch["after"]
-            exists = self.conn.execute(sa.select(t.c.id).where(t.c.id == ch["id"])).first()
-            if target is None:
-                if exists:
-                    self.conn.execute(t.delete().where(t.c.id == ch["id"]))
-            elif exists:
-                self.conn.execute(t.update().where(t.c.id == ch["id"]).values(**target))
-            else:
-                self.conn.execute(t.insert().values(**target))
-
-    @staticmethod
-    def dumps(changes: list[dict[str, Any]]) -> str:
-        return json.dumps(changes, ensure_ascii=False, default=str)

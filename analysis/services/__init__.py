@@ -1,0 +1,1 @@
+"""The services a Project is composed of (see analysis/project.py)."""

@@ -1,0 +1,287 @@
+"""Codebook files (YAML), codings files, snapshots and their diff.
+
+``codebooks/codebook.yaml`` is the human-readable, diffable codebook a researcher commits to git;
+``codebooks/codings.yaml`` holds codings by transcript, offsets and quoted text (so they re-anchor if
+a transcript changes). A snapshot freezes the codebook with its counts; ``diff_snapshots`` says
+what was added, renamed, moved, merged, split and redefined between two of them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..codebook import EDITABLE, PATH_SEP
+from ..codebook_files import DEFINITION_KEYS, dump_yaml, validate_tree
+from ..coding import context_of, locate
+from ..errors import CodebookFileError, ConflictError, NotFoundError, ValidationError
+from ..store import audit as audit_store, codes as code_store, codings as coding_store, snapshots as snapshot_store
+from ..store import transcripts as transcript_store
+from .codebook import CodebookService
+from .context import Context, new_guid
+
+__all__ = ["CodebookFileService"]
+
+
+class CodebookFileService:
+    """``project.codebook_files``: the codebook and codings as YAML files, snapshots and their diffs."""
+
+    def __init__(self, ctx: Context, codebook: CodebookService) -> None:
+        self.ctx = ctx
+        self.codebook = codebook
+
+    # -- codebook tree ----------------------------------------------------------------------------
+    def codebook_tree(self, *, with_counts: bool = False) -> list[dict[str, Any]]:
+        """The codebook as nested dicts (what the YAML file holds), optionally with counts."""
+        codes = self.codebook.codes()
+        counts: dict[int, tuple[int, int]] = {}
+        if with_counts:
+            with self.ctx.store.read() as conn:
+                counts = coding_store.counts_by_code(conn)
+        nodes: dict[int, dict[str, Any]] = {}
+        roots: list[dict[str, Any]] = []
+        for c in codes:
+            node: dict[str, Any] = {"name": c.name, "guid": c.guid, "kind": c.kind, "status": c.status}
+            for key in ("central_concept", "definition", "inclusion", "exclusion", "example", "colour"):
+                if getattr(c, key):
+                    node[key] = getattr(c, key)
+            if with_counts:
+                node["codings"], node["participants"] = counts.get(c.id, (0, 0))
+            nodes[c.id] = node
+            if c.parent_id is None:
+                roots.append(node)
+            else:
+                nodes[c.parent_id].setdefault("children", []).append(node)
+        return roots
+
+    def export_codebook(self, path: str | Path) -> Path:
+        """Write the codebook as YAML (human-readable, diffable); recorded in the audit trail."""
+        path = Path(path)
+        tree = self.codebook_tree()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dump_yaml({"storyloom_codebook": 1, "codes": tree}), encoding="utf-8")
+        n = _count_nodes(tree)
+        self.ctx.log("codebook.export", summary=f"Exported the codebook ({n} codes) to {path.name}",
+                     after={"path": str(path), "codes": n}, target="codebook")
+        return path
+
+    def import_codebook(self, path: str | Path, *, note: str = "") -> dict[str, int]:
+        """Import a YAML codebook: codes matched by path are updated, new ones created. All or nothing."""
+        path = Path(path)
+        name = str(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as err:
+            line = getattr(getattr(err, "problem_mark", None), "line", None)
+            raise CodebookFileError(name, f"is not valid YAML ({getattr(err, 'problem', err)}).",
+                                    line=None if line is None else line + 1) from None
+        if not isinstance(data, dict) or "codes" not in data:
+            raise CodebookFileError(name, "has no 'codes:' list at the top level.")
+        unknown_top = set(data) - {"storyloom_codebook", "codes"}
+        if unknown_top:
+            raise CodebookFileError(name, f"unknown top-level field(s): {', '.join(sorted(unknown_top))}.")
+        validate_tree(name, data["codes"])
+        created = updated = 0
+        with self.ctx.action("codebook.import", note=note) as act:
+            def walk(entries: list[dict[str, Any]], parent_id: int | None) -> None:
+                nonlocal created, updated
+                for entry in entries:
+                    fields: dict[str, Any] = {k: ("" if entry.get(k) is None else str(entry[k]))
+                                              for k in EDITABLE if k in entry}
+                    fields["name"] = str(entry["name"]).strip()
+                    try:
+                        self.codebook.validate_fields(fields)
+                    except ValidationError as err:
+                        raise CodebookFileError(name, f"entry '{fields['name']}': {err.message}") from None
+                    existing = code_store.sibling(act.conn, fields["name"], parent_id)
+                    if existing is not None:
+                        act.rec.update("codes", existing.id, **fields)
+                        code_id, guid = int(existing.id), str(existing.guid)
+                        updated += 1
+                    else:
+                        guid = str(entry.get("guid") or new_guid())
+                        code_id = act.rec.insert(
+                            "codes", guid=guid, parent_id=parent_id,
+                            position=code_store.next_position(act.conn, parent_id), created_at=self.ctx.now(), **fields)
+                        created += 1
+                    act.about("code", guid)  # the import is part of each code's history
+                    walk(entry.get("children") or [], code_id)
+
+            walk(data["codes"], None)
+            act.target = "codebook"
+            act.after = {"file": path.name, "created": created, "updated": updated}
+            act.summary = f"Imported codebook {path.name}: {created} codes created, {updated} updated"
+        return {"created": created, "updated": updated}
+
+    # -- codings file -----------------------------------------------------------------------------
+    def export_codings(self, path: str | Path) -> Path:
+        """Write every coding as YAML: transcript, code path, offsets, quoted text, coder, memo; recorded in
+        the audit trail."""
+        paths = self.codebook.code_paths()
+        with self.ctx.store.read() as conn:
+            rows = coding_store.export_rows(conn)
+        items = []
+        for r in rows:
+            item: dict[str, Any] = {"transcript": r.transcript, "code": paths[r.code_id], "start": r.start,
+                                    "end": r.end, "quote": r.quote, "coder": r.coder}
+            if r.memo:
+                item["memo"] = r.memo
+            items.append(item)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dump_yaml({"storyloom_codings": 1, "codings": items}), encoding="utf-8")
+        self.ctx.log("codings.export", summary=f"Exported {len(items)} codings to {path.name}",
+                     after={"path": str(path), "codings": len(items)}, target="codings")
+        return path
+
+    def import_codings(self, path: str | Path, *, coder: str | None = None, note: str = "") -> dict[str, int]:
+        """Import codings from YAML; each is placed by offsets if its quote still matches, else
+        re-anchored by its quote; unplaceable ones are kept as orphans. All or nothing."""
+        path = Path(path)
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        items = data.get("codings") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise CodebookFileError(str(path), "has no 'codings:' list at the top level.")
+        placed = orphaned = skipped = 0
+        with self.ctx.action("codings.import", note=note) as act:
+            texts: dict[str, tuple[int, str]] = {}
+            for i, item in enumerate(items, start=1):
+                where = f"coding #{i}"
+                if not isinstance(item, dict) or not {"transcript", "code", "quote"} <= set(item):
+                    raise CodebookFileError(str(path), f"{where}: needs transcript, code and quote.")
+                tr = str(item["transcript"])
+                if tr not in texts:
+                    try:
+                        tid = transcript_store.transcript_id(act.conn, tr)
+                    except NotFoundError as err:
+                        raise CodebookFileError(str(path), f"{where}: {err.message}") from None
+                    texts[tr] = (tid, transcript_store.transcript_text(act.conn, tid))
+                tid, text = texts[tr]
+                try:
+                    crow = code_store.code_row(act.conn, str(item["code"]))
+                except NotFoundError as err:
+                    raise CodebookFileError(str(path), f"{where} ({tr}): {err.message}") from None
+                quote = str(item["quote"])
+                start, end = int(item.get("start", -1)), int(item.get("end", -1))
+                found = (start, end) if 0 <= start < end <= len(text) and text[start:end] == quote else \
+                    locate(quote, "", "", text, max(start, 0))
+                is_orphan = found is None
+                start, end = found if found else (max(start, 0), max(end, 0))
+                if coding_store.duplicate(act.conn, int(crow.id), tid, start, end) is not None:
+                    skipped += 1
+                    continue
+                before, after = ("", "") if is_orphan else context_of(text, start, end)
+                act.rec.insert("codings", guid=new_guid(), code_id=crow.id, transcript_id=tid, start=start, end=end,
+                               quote=quote if is_orphan else text[start:end], context_before=before,
+                               context_after=after, coder=str(item.get("coder") or coder or self.ctx.actor),
+                               memo=str(item.get("memo") or ""), origin="direct", orphaned=is_orphan,
+                               created_at=self.ctx.now())
+                orphaned += is_orphan
+                placed += not is_orphan
+            act.target = "codings"
+            act.after = {"file": path.name, "placed": placed, "orphaned": orphaned, "skipped": skipped}
+            act.summary = f"Imported {placed} codings from {path.name} ({orphaned} orphaned, {skipped} already present)"
+        return {"placed": placed, "orphaned": orphaned, "skipped": skipped}
+
+    def sync_folder(self) -> dict[str, Any]:
+        """On sync: bring in ``codebooks/codebook.yaml`` and ``codings.yaml`` when the project has none yet.
+
+        Returns ``{"codebook_imported": codes created, "codings_imported": codings placed}``."""
+        out: dict[str, Any] = {"codebook_imported": 0, "codings_imported": 0}
+        book, codings = self.ctx.codebooks_dir / "codebook.yaml", self.ctx.codebooks_dir / "codings.yaml"
+        with self.ctx.store.read() as conn:
+            n_codes, n_codings = code_store.count(conn), coding_store.count(conn)
+        if n_codes == 0 and book.exists():
+            out["codebook_imported"] = self.import_codebook(book, note="sample/codebook file found on sync")["created"]
+            with self.ctx.store.read() as conn:
+                n_codes = code_store.count(conn)
+        if n_codings == 0 and codings.exists() and n_codes:
+            out["codings_imported"] = self.import_codings(codings, note="codings file found on sync")["placed"]
+        return out
+
+    # -- snapshots ----------------------------------------------------------------------------------
+    def snapshot(self, label: str, *, phase: str = "", note: str = "") -> dict[str, Any]:
+        """Freeze the codebook (with counts) under ``label``, e.g. "end of phase 3"."""
+        label = label.strip()
+        if not label:
+            raise ValidationError("A snapshot needs a label, e.g. 'end of phase 3'.")
+        tree = self.codebook_tree(with_counts=True)
+        with self.ctx.action("codebook.snapshot", note=note) as act:
+            if snapshot_store.exists(act.conn, label):
+                raise ConflictError(f"A snapshot labelled '{label}' exists already; choose another label.")
+            guid = new_guid()
+            act.rec.insert("snapshots", guid=guid, label=label, phase=phase, created_at=self.ctx.now(),
+                           codebook=json.dumps(tree, ensure_ascii=False))
+            act.target, act.summary = f"snapshot:{label}", f"Snapshot '{label}' of the codebook"
+            act.after = {"label": label, "phase": phase}
+        return {"label": label, "phase": phase, "codes": tree}
+
+    def snapshots(self) -> list[dict[str, Any]]:
+        """Every snapshot, oldest first: ``label``, ``phase``, ``created_at`` and its ``codes`` tree."""
+        with self.ctx.store.read() as conn:
+            rows = snapshot_store.rows(conn)
+        return [{"label": r.label, "phase": r.phase, "created_at": r.created_at, "codes": json.loads(r.codebook)}
+                for r in rows]
+
+    def diff_snapshots(self, a: str, b: str) -> dict[str, list[dict[str, Any]]]:
+        """What changed from snapshot ``a`` to ``b``: added, removed, renamed, moved, merged, split, redefined."""
+        snaps = {x["label"]: x for x in self.snapshots()}
+        for label in (a, b):
+            if label not in snaps:
+                raise NotFoundError(f"No snapshot '{label}'. Snapshots: {', '.join(snaps) or 'none yet'}.")
+
+        def flat(tree: list[dict[str, Any]], parent: str = "") -> dict[str, dict[str, Any]]:
+            out: dict[str, dict[str, Any]] = {}
+            for node in tree:
+                path = f"{parent}{PATH_SEP if parent else ''}{node['name']}"
+                out[node["guid"]] = {**node, "path": path, "parent": parent}
+                out.update(flat(node.get("children", []), path))
+            return out
+
+        old, new = flat(snaps[a]["codes"]), flat(snaps[b]["codes"])
+        merges: dict[str, str] = {}
+        splits: dict[str, str] = {}
+        with self.ctx.store.read() as conn:
+            events = audit_store.events(conn, action="code.*")
+        for ev in events:
+            if ev.state not in ("done", "final") or not (snaps[a]["created_at"] < ev.at <= snaps[b]["created_at"]):
+                continue
+            guids = [g.removeprefix("code:") for g in ev.target.split()]
+            if ev.action == "code.merge":
+                merges[guids[1]] = guids[0]
+            elif ev.action == "code.split":
+                splits[guids[1]] = guids[0]
+        diff: dict[str, list[dict[str, Any]]] = {k: [] for k in
+                                                 ("added", "removed", "renamed", "moved", "merged", "split", "redefined")}
+        for guid, node in new.items():
+            if guid not in old:
+                if guid in splits and splits[guid] in old:
+                    diff["split"].append({"from": old[splits[guid]]["path"], "new": node["path"]})
+                else:
+                    diff["added"].append({"code": node["path"]})
+                continue
+            before = old[guid]
+            if before["name"] != node["name"]:
+                diff["renamed"].append({"from": before["name"], "to": node["name"], "code": node["path"]})
+            if before["parent"] != node["parent"]:
+                diff["moved"].append({"code": node["name"], "from": before["parent"] or "(top)",
+                                      "to": node["parent"] or "(top)"})
+            changed = [k for k in DEFINITION_KEYS if before.get(k, "") != node.get(k, "")]
+            if changed:
+                diff["redefined"].append({"code": node["path"], "fields": changed})
+        for guid, node in old.items():
+            if guid in new:
+                continue
+            if guid in merges:
+                into = new.get(merges[guid], old.get(merges[guid], {})).get("path", "?")
+                diff["merged"].append({"code": node["path"], "into": into})
+            else:
+                diff["removed"].append({"code": node["path"]})
+        return diff
+
+
+def _count_nodes(tree: list[dict[str, Any]]) -> int:
+    return sum(1 + _count_nodes(node.get("children", [])) for node in tree)

@@ -1,0 +1,181 @@
+"""Codings: a code applied to any ``[start, end)`` span of a transcript, and re-anchoring.
+
+Codings attach to spans, not segments. Each keeps its quoted text and a little context, so when a
+transcript is corrected and re-imported the coding is placed again (:meth:`CodingService.reanchor`):
+exactly first, then fuzzily; what cannot be placed is kept as an orphan and reported, never dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..store import Connection
+
+from ..coding import coding_from_row, context_of, locate
+from ..errors import ConflictError, InvalidSpanError, NotFoundError
+from ..model import Coding
+from ..store import codes as code_store, codings as coding_store, transcripts as transcript_store
+from .codebook import CodebookService
+from .context import Action, Context, new_guid
+
+__all__ = ["CodingService"]
+
+
+class CodingService:
+    """``project.codings``: codes applied to spans, and their re-anchoring after a transcript changes."""
+
+    def __init__(self, ctx: Context, codebook: CodebookService) -> None:
+        self.ctx = ctx
+        self.codebook = codebook
+
+    # -- actions --------------------------------------------------------------------------------
+    def add_coding(
+        self, *, transcript: str, start: int, end: int, code: str | int, coder: str | None = None,
+        memo: str = "", origin: str = "direct", note: str = "",
+    ) -> Coding:
+        """Apply ``code`` to ``[start, end)`` of ``transcript`` (code points into its text)."""
+        with self.ctx.action("coding.add", note=note, who=coder) as act:
+            cid = self.insert_coding(act, transcript, start, end, code_store.code_row(act.conn, code), coder, memo,
+                                     origin)
+        return self.get(cid)
+
+    def add_coding_with_new_code(
+        self, *, transcript: str, start: int, end: int, name: str, parent: str | int | None = None,
+        definition: str = "", coder: str | None = None, memo: str = "", note: str = "",
+    ) -> Coding:
+        """Create a code and apply it to ``[start, end)`` in one action (one undo step)."""
+        fields: dict[str, Any] = {"name": name, "kind": "code", "definition": definition}
+        self.codebook.validate_fields(fields)
+        with self.ctx.action("coding.add", note=note, who=coder) as act:  # a bad span rolls the new code back too
+            code_id = self.codebook.insert_code(act, fields, parent)
+            crow = code_store.code_row(act.conn, code_id)
+            cid = self.insert_coding(act, transcript, start, end, crow, coder, memo, "direct")
+            act.summary += f" (new code '{crow.name}')"
+        return self.get(cid)
+
+    def _check_span(self, conn: Connection, transcript: str, start: int, end: int) -> tuple[int, str]:
+        tid = transcript_store.transcript_id(conn, transcript)
+        text = transcript_store.transcript_text(conn, tid)
+        if not (0 <= start < end <= len(text)):
+            raise InvalidSpanError(
+                f"Span [{start}, {end}) is not inside {transcript} (0 to {len(text)}) or is empty/inverted; "
+                f"select some text and try again.")
+        if not text[start:end].strip():
+            raise InvalidSpanError(f"Span [{start}, {end}) of {transcript} is only whitespace; select some words.")
+        return tid, text
+
+    def insert_coding(self, act: Action, transcript: str, start: int, end: int, crow: Any, coder: str | None,
+                      memo: str, origin: str) -> int:
+        """The coding-creating step of an action: apply the code of row ``crow`` (from
+        ``analysis.store.codes.code_row``) to ``[start, end)`` of ``transcript``.
+
+        Refuses a span outside the transcript, an empty or whitespace-only span, and a duplicate of an
+        existing coding of the same code. Sets the action's target, ``after`` and summary; an ``origin``
+        starting with ``suggestion`` makes the action ``coding.accept_suggestion``. Returns the new id."""
+        tid, text = self._check_span(act.conn, transcript, start, end)
+        if coding_store.duplicate(act.conn, int(crow.id), tid, start, end) is not None:
+            raise ConflictError(f"'{crow.name}' is already applied to exactly this span of {transcript}.")
+        before, after = context_of(text, start, end)
+        guid = new_guid()
+        quote = text[start:end]
+        cid = act.rec.insert("codings", guid=guid, code_id=crow.id, transcript_id=tid, start=start, end=end,
+                             quote=quote, context_before=before, context_after=after,
+                             coder=coder or self.ctx.actor, memo=memo, origin=origin, created_at=self.ctx.now())
+        act.target = f"coding:{guid} code:{crow.guid} transcript:{transcript}"
+        act.after = {"code": crow.name, "transcript": transcript, "start": start, "end": end, "quote": quote,
+                     "origin": origin}
+        short = quote if len(quote) < 60 else quote[:57] + "..."
+        act.summary = f"Coded '{short}' in {transcript} as '{crow.name}'"
+        if origin.startswith("suggestion"):
+            act.action = "coding.accept_suggestion"
+        return int(cid)
+
+    def remove_coding(self, coding_id: int, *, note: str = "") -> None:
+        """Uncode: remove one coding (undoable)."""
+        with self.ctx.action("coding.remove", note=note) as act:
+            row = act.rec.get("codings", coding_id)
+            if row is None:
+                raise NotFoundError(f"No coding with id {coding_id}; it may have been removed already.")
+            code = code_store.code_row(act.conn, int(row["code_id"]))
+            act.rec.delete("codings", coding_id)
+            act.target = f"coding:{row['guid']} code:{code.guid}"
+            act.before = {"code": code.name, "start": row["start"], "end": row["end"], "quote": row["quote"]}
+            act.summary = f"Uncoded '{row['quote'][:57]}' from '{code.name}'"
+
+    def set_coding_memo(self, coding_id: int, memo: str, *, note: str = "") -> None:
+        """Write or replace the memo attached to a coding."""
+        with self.ctx.action("coding.memo", note=note) as act:
+            row = act.rec.get("codings", coding_id)
+            if row is None:
+                raise NotFoundError(f"No coding with id {coding_id}.")
+            act.rec.update("codings", coding_id, memo=memo)
+            act.target, act.before, act.after = f"coding:{row['guid']}", {"memo": row["memo"]}, {"memo": memo}
+            act.summary = "Edited a coding memo"
+
+    # -- reads ----------------------------------------------------------------------------------
+    def get(self, coding_id: int) -> Coding:
+        """One coding by id (its text as the transcript now reads, or its quote when orphaned)."""
+        with self.ctx.store.read() as conn:
+            row = coding_store.with_text(conn, coding_id)
+        if row is None:
+            raise NotFoundError(f"No coding with id {coding_id}.")
+        return coding_from_row(row, row.text)
+
+    def codings_in(self, transcript: str) -> list[Coding]:
+        """The codings of one transcript, in text order (orphans last)."""
+        with self.ctx.store.read() as conn:
+            tid = transcript_store.transcript_id(conn, transcript)
+            text = transcript_store.transcript_text(conn, tid)
+            rows = coding_store.rows_in(conn, tid)
+        return [coding_from_row(r, text) for r in rows]
+
+    def snap_span(self, transcript: str, start: int, end: int, *, to: str = "word") -> tuple[int, int]:
+        """Widen a selection to whole words (``to="word"``) or whole sentences (``to="sentence"``)."""
+        with self.ctx.store.read() as conn:
+            tid = transcript_store.transcript_id(conn, transcript)
+            text = transcript_store.transcript_text(conn, tid)
+            start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+            spans = coding_store.segment_spans(conn, tid, start, end) if to == "sentence" else []
+        if spans:
+            return min(s for s, _ in spans), max(e for _, e in spans)
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "'’-"):
+            start -= 1
+        while end < len(text) and (text[end].isalnum() or text[end] in "'’-"):
+            end += 1
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        return start, end
+
+    def orphans(self) -> list[Coding]:
+        """Codings whose text could not be found again after a transcript changed."""
+        with self.ctx.store.read() as conn:
+            rows = coding_store.orphan_rows(conn)
+        return [coding_from_row(r) for r in rows]
+
+    # -- re-anchoring ---------------------------------------------------------------------------
+    def reanchor(self, conn: Connection, tid: int, old_text: str, new_text: str) -> dict[str, int]:
+        """Place every coding of a changed transcript again (inside the import's transaction).
+
+        Each coding is found by its quote and context (:func:`analysis.coding.locate`); one that cannot
+        be found, or that would land exactly on another coding of the same code, is kept as an orphan.
+        Returns ``{"reanchored": codings that moved or were placed again, "orphaned": n}``. ``old_text``
+        is the transcript's text before the change (the stored quotes and offsets refer to it)."""
+        placed = orphaned = 0
+        for r in coding_store.rows_in(conn, tid, text_order=False):
+            found = locate(r.quote, r.context_before, r.context_after, new_text, r.start)
+            if found is None:
+                coding_store.mark_orphaned(conn, r.id)
+                orphaned += 1
+                continue
+            start, end = found
+            if coding_store.duplicate(conn, r.code_id, tid, start, end, exclude=r.id) is not None:
+                coding_store.mark_orphaned(conn, r.id)
+                orphaned += 1
+                continue
+            before, after = context_of(new_text, start, end)
+            coding_store.place(conn, r.id, start=start, end=end, quote=new_text[start:end], context_before=before,
+                               context_after=after)
+            placed += 1 if (start, end) != (r.start, r.end) or r.orphaned else 0
+        return {"reanchored": placed, "orphaned": orphaned}

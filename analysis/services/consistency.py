@@ -1,0 +1,96 @@
+"""Consistency checks of the coding: possible mis-codings, merge candidates, gaps to look at.
+
+What each check computes, and its thresholds: :mod:`analysis.consistency`. The checks are prompts for
+the researcher, never verdicts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..consistency import (MIN_CODINGS, OUTLIER_Z, SIMILAR_THRESHOLD, THEME_SHARE, FloatArray, coding_vectors,
+                           leave_one_out)
+from .context import Context
+
+if TYPE_CHECKING:
+    from .assist import AssistService
+    from .codebook import CodebookService
+    from .explore import ExploreService
+    from .suggestions import SuggestionService
+
+__all__ = ["ConsistencyService"]
+
+
+class ConsistencyService:
+    """``check()``: outlying codings, similar codes, participants without a theme most others have."""
+
+    def __init__(self, ctx: Context, assist: AssistService, codebook: CodebookService, explore: ExploreService,
+                 suggestions: SuggestionService) -> None:
+        self.ctx = ctx
+        self.assist = assist
+        self.codebook = codebook
+        self.explore = explore
+        self.suggestions = suggestions
+
+    def check(
+        self, *, outlier_z: float = OUTLIER_Z, similar_threshold: float = SIMILAR_THRESHOLD,
+        theme_share: float = THEME_SHARE, min_codings: int = MIN_CODINGS,
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Consistency checks (see :mod:`analysis.consistency`); the run is recorded in the audit trail."""
+        index = self.assist.segment_index()
+        spans = self.assist.coding_spans()
+        paths = self.codebook.code_paths()
+        mean = index.centre()[0]
+        texts = {int(cid): index.texts[int(tid)][int(start):int(end)] for cid, tid, start, end in zip(
+            spans["coding_id"].to_numpy(dtype=np.int64), spans["transcript_id"].to_numpy(dtype=np.int64),
+            spans["start"].to_numpy(dtype=np.int64), spans["end"].to_numpy(dtype=np.int64))}
+        outlying: list[dict[str, Any]] = []
+        centroids: dict[int, FloatArray] = {}
+        code_ids = spans["code_id"].to_numpy(dtype=np.int64)
+        for code_id in np.unique(code_ids):
+            rows, owners = self.suggestions.code_examples(index, spans[code_ids == code_id])
+            if not len(rows):
+                continue
+            vecs, ids = coding_vectors(index.vectors, rows, owners, mean)
+            c = vecs.mean(axis=0)
+            centroids[int(code_id)] = c / (np.linalg.norm(c) or 1.0)
+            if len(ids) < min_codings:
+                continue
+            sims, z = leave_one_out(vecs)
+            for n in np.flatnonzero(z <= -outlier_z):
+                outlying.append({"code": paths.get(int(code_id), str(code_id)), "coding_id": int(ids[n]),
+                                 "text": texts[int(ids[n])], "similarity": round(float(sims[n]), 4),
+                                 "z": round(float(z[n]), 2), "codings": int(len(ids))})
+        outlying.sort(key=lambda o: float(o["z"]))
+        similar: list[dict[str, Any]] = []
+        keys = sorted(centroids)
+        for i, a in enumerate(keys):
+            for b in keys[i + 1:]:
+                cos = float(centroids[a] @ centroids[b])
+                if cos >= similar_threshold:
+                    similar.append({"code_a": paths.get(a, str(a)), "code_b": paths.get(b, str(b)),
+                                    "similarity": round(cos, 4)})
+        similar.sort(key=lambda s: -float(s["similarity"]))
+        gaps = self._theme_gaps(theme_share)
+        result = {"outlying_codings": outlying, "similar_codes": similar, "participants_without_theme": gaps}
+        self.ctx.log("assist.check", summary=f"Ran consistency checks: {len(outlying)} outlying codings, "
+                     f"{len(similar)} similar code pairs, {len(gaps)} participant gaps",
+                     after={k: len(v) for k, v in result.items()})
+        return result
+
+    def _theme_gaps(self, theme_share: float) -> list[dict[str, Any]]:
+        matrix = self.explore.theme_matrix(level="theme", presence=True)
+        people = [str(p) for p in matrix.columns]
+        gaps: list[dict[str, Any]] = []
+        if len(people) < 3:
+            return gaps
+        values = matrix.to_numpy(dtype=np.int64)
+        for theme, row in zip(matrix.index, values):
+            have = int(row.sum())
+            for j, person in enumerate(people):
+                if row[j] == 0 and have / (len(people) - 1) >= theme_share:
+                    gaps.append({"theme": theme, "participant": person, "others_with": have,
+                                 "others": len(people) - 1})
+        return gaps

@@ -1,0 +1,129 @@
+"""What every service receives: one typed :class:`Context` (store, action runner, actor, clock, embedder).
+
+A researcher action is ``with ctx.action("code.create") as act: ...``: one transaction and one audit
+event, rolled back together. Rows are written through ``act.rec`` (the undo recorder); the entities
+the action is about are named with ``act.about("code", guid)`` (they land in ``audit_targets``, so
+"how did this theme come to be" is a query, not a text search).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from ..store import Connection
+
+from ..audit import check_kind
+from ..embed import Embedder
+from ..store import Store, audit as audit_store
+from ..store.recorder import Recorder
+
+_ACTING_AS: ContextVar[str | None] = ContextVar("storyloom_acting_as", default=None)
+
+
+def now_iso() -> str:
+    """The clock: UTC, ISO 8601 with microseconds (sorts as text)."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def new_guid() -> str:
+    return str(uuid4())
+
+
+def default_user() -> str:
+    return os.environ.get("STORYLOOM_USER") or getpass.getuser() or "researcher"
+
+
+@dataclass
+class Action:
+    """What a running action records: row changes (via ``rec``) and a summary for the audit trail."""
+
+    rec: Recorder
+    action: str
+    who: str
+    target: str = ""
+    summary: str = ""
+    before: Any = None
+    after: Any = None
+    note: str = ""
+    undoable: bool = True
+    barrier: bool = False
+    changes_data: bool = True  # False for usage records (a search): caches of the data stay valid
+    targets: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def conn(self) -> Connection:
+        return self.rec.conn
+
+    def about(self, entity: str, guid: str, role: str = "subject") -> None:
+        """Name an entity this action is about (``code``, ``coding``, ``transcript``...)."""
+        if (entity, guid, role) not in self.targets:
+            self.targets.append((entity, guid, role))
+
+
+@dataclass
+class Context:
+    """The one thing a service is given."""
+
+    store: Store
+    path: Path
+    user: str
+    embedder_factory: Callable[[], Embedder]
+    clock: Callable[[], str] = now_iso
+    _embedder: Embedder | None = None
+
+    # -- who and what ------------------------------------------------------------------------------
+    @property
+    def actor(self) -> str:
+        """Who the next action is recorded as: the ``acting_as`` researcher, else the project user."""
+        return _ACTING_AS.get() or self.user
+
+    @contextmanager
+    def acting_as(self, researcher: str | None) -> Iterator[None]:
+        """Record the actions inside the block as made by ``researcher`` (context-local)."""
+        token = _ACTING_AS.set(researcher.strip() if researcher and researcher.strip() else None)
+        try:
+            yield
+        finally:
+            _ACTING_AS.reset(token)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = self.embedder_factory()
+        return self._embedder
+
+    def now(self) -> str:
+        return self.clock()
+
+    @property
+    def transcripts_dir(self) -> Path:
+        return self.path / "transcripts"
+
+    @property
+    def codebooks_dir(self) -> Path:
+        return self.path / "codebooks"
+
+    # -- the action runner -------------------------------------------------------------------------
+    @contextmanager
+    def action(self, kind: str, *, who: str | None = None, note: str = "", undoable: bool = True) -> Iterator[Action]:
+        """One researcher action: one transaction and one audit event (rolled back together)."""
+        check_kind(kind)
+        with self.store.write() as conn:
+            act = Action(Recorder(conn), kind, who or self.actor, note=note, undoable=undoable)
+            yield act
+            check_kind(act.action)
+            audit_store.record(conn, act, at=self.now(), user_guid=new_guid())
+
+    def log(self, kind: str, *, summary: str, after: Any = None, target: str = "") -> None:
+        """Record a use of the tool that changes no data (a search, an export) for the methods report."""
+        with self.action(kind, undoable=False) as act:
+            act.summary, act.after, act.target, act.changes_data = summary, after, target, False

@@ -1,0 +1,105 @@
+"""The disclosure check and its allow-list (``project.disclosure``).
+
+Before a vignette is exported, spaCy's named-entity recogniser reads what would be printed and flags
+people, organisations and places that are not on the project's allow-list (see :mod:`analysis.disclosure`
+for the rules). The allow-list is, case-insensitively: the pseudonyms, the participants' attribute
+values, the code and theme names, and every term a researcher accepted with :meth:`DisclosureService.accept_term`
+(one audit event each).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..disclosure import DEFAULT_LABELS, entities, is_allowed, normalise_term, unique_attribute_flags
+from ..errors import NotFoundError, ValidationError
+from ..export.document import PLACEHOLDER
+from ..quotes import quote_label
+from ..store import disclosure as store
+from .context import Context
+
+if TYPE_CHECKING:
+    from .codebook import CodebookService
+    from .participants import ParticipantService
+    from .vignettes import VignetteService
+
+
+class DisclosureService:
+    """The disclosure check of a vignette, and the terms researchers accepted as not identifying."""
+
+    def __init__(self, ctx: Context, participants: ParticipantService, codebook: CodebookService,
+                 vignettes: VignetteService) -> None:
+        self.ctx = ctx
+        self.participants = participants
+        self.codebook = codebook
+        self.vignettes = vignettes
+
+    def allow_list(self) -> list[dict[str, str]]:
+        """Terms researchers accepted as not identifying: term, label, accepted_by, at."""
+        with self.ctx.store.read() as conn:
+            return store.allow_list_entries(conn)
+
+    def _allowed_terms(self) -> set[str]:
+        terms = {r["term"] for r in self.allow_list()}
+        for p in self.participants.list():
+            terms.add(p.pseudonym)
+            terms.update(v for v in p.attributes.values() if v)
+        terms.update(c.name for c in self.codebook.codes())
+        return {normalise_term(t) for t in terms} - {""}
+
+    def accept_term(self, term: str, *, label: str = "", note: str = "") -> dict[str, str]:
+        """Remember that ``term`` is not identifying (case-insensitive), so the check stops flagging it."""
+        term = re.sub(r"\s+", " ", term).strip()
+        if not normalise_term(term):
+            raise ValidationError("Say which term to accept, e.g. 'Kia ora' or 'academic board'.")
+        same = [r for r in self.allow_list() if normalise_term(r["term"]) == normalise_term(term)]
+        if same:
+            return same[0]  # already accepted: nothing to record
+        with self.ctx.action("disclosure.accept", note=note) as act:
+            at = self.ctx.now()
+            act.rec.insert("allow_list", term=term, label=label, accepted_by=act.who, at=at)
+            act.target, act.after = f"allow_list:{term}", {"term": term, "label": label}
+            act.summary = f"Accepted '{term}'" + (f" ({label})" if label else "") + " as not identifying"
+        return {"term": term, "label": label, "accepted_by": self.ctx.user, "at": at}
+
+    def remove_term(self, term: str, *, note: str = "") -> None:
+        """Take a term off the allow-list (the check flags it again)."""
+        with self.ctx.action("disclosure.remove", note=note) as act:
+            rows = [(i, t) for i, t in store.allow_list_ids(act.conn) if normalise_term(t) == normalise_term(term)]
+            if not rows:
+                accepted = ", ".join(r["term"] for r in self.allow_list()) or "none"
+                raise NotFoundError(f"'{term}' is not on the allow-list; accepted terms: {accepted}.")
+            row_id, found = rows[0]
+            act.rec.delete("allow_list", row_id)
+            act.target, act.before = f"allow_list:{found}", {"term": found}
+            act.summary = f"Took '{found}' off the allow-list"
+
+    def check(
+        self, vignette_id: int, *, attributes: Sequence[str] = (), labels: Iterable[str] = DEFAULT_LABELS,
+    ) -> list[dict[str, Any]]:
+        """Possible identifying details in what would be exported: ``{text, label, quote, item}`` each
+        (``quote`` names the quote by its first words, or the title / a narrative paragraph)."""
+        v = self.vignettes.get(vignette_id)
+        places: list[tuple[int | None, str]] = [(None, "title")]
+        texts = [v.title]
+        for i, item in enumerate(v.items):
+            if item.kind == "narrative" and item.text.lstrip().startswith(PLACEHOLDER):
+                continue  # Storyloom's own placeholder words, not data
+            texts.append(item.text)
+            places.append((i, quote_label(item.text) if item.kind == "quote" else f"narrative paragraph {i + 1}"))
+        allowed = self._allowed_terms()
+        flags: list[dict[str, Any]] = []
+        seen: set[tuple[str, str, int | None]] = set()
+        for (index, where), found in zip(places, entities(texts, labels=labels)):
+            for text, label in found:
+                key = (normalise_term(text), label, index)
+                if key in seen or is_allowed(text, allowed):
+                    continue
+                seen.add(key)
+                flags.append({"text": text, "label": label, "quote": where, "item": index})
+        if attributes:
+            people = {p.pseudonym: p.attributes for p in self.participants.list()}
+            flags += unique_attribute_flags(v, attributes, people, allowed)
+        return flags

@@ -1,0 +1,244 @@
+"""Every export (``project.exports``): vignettes (Markdown, DOCX, LaTeX, HTML), the quote table (CSV,
+XLSX), memos and the journal (Markdown, DOCX), and the methods report (Markdown, DOCX).
+
+Before a vignette is written it must pass three checks: it is not a never-edited draft (unless
+``allow_draft=True``; the output is then titled DRAFT), every quote matches its source once marked
+edits are accounted for (:func:`analysis.quotes.check_quote`), and the disclosure check finds no
+unresolved identifying detail (unless ``disclosure=False``).
+
+Every export that writes a file is recorded in the audit trail (a use of the tool, for the methods
+report). The record is written after the file: if it cannot be written (a read-only or locked
+database), the export has still succeeded; the method returns as usual and :attr:`ExportService.last_warnings`
+says that the audit record is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..audit import check_kind
+from ..errors import ExportError, StoryloomError
+from ..export import VIGNETTE_FORMATS, pick_format, render_document, write_file
+from ..export.document import BLOCK_WORDS, PLACEHOLDER, Document, Options, build
+from ..export.tables import MemoEntry, memos_docx, memos_markdown, quote_table, write_csv, write_xlsx
+from ..methods_report import REPORT_FORMATS, build_report, report_docx
+from ..quotes import check_quote, quote_label
+from ..store import audit as audit_store, stats, transcripts as transcript_store
+from ..store.dberrors import storage_error
+from ..vignettes import QuoteItem
+from .context import Context
+
+if TYPE_CHECKING:
+    from .codebook import CodebookService
+    from .codebook_files import CodebookFileService
+    from .disclosure import DisclosureService
+    from .explore import ExploreService
+    from .memos import MemoService
+    from .participants import ParticipantService
+    from .vignettes import VignetteService
+
+AUDIT_MISSING = "The export succeeded but its audit record could not be written: "
+
+
+class ExportService:
+    """Exports of vignettes, quotes, memos and the methods report, each recorded in the audit trail."""
+
+    def __init__(
+        self, ctx: Context, codebook: CodebookService, memos: MemoService, explore: ExploreService,
+        participants: ParticipantService, vignettes: VignetteService, disclosure: DisclosureService,
+        codebook_files: CodebookFileService,
+    ) -> None:
+        self.ctx = ctx
+        self.codebook = codebook
+        self.memos = memos
+        self.explore = explore
+        self.participants = participants
+        self.vignettes = vignettes
+        self.disclosure = disclosure
+        self.codebook_files = codebook_files
+        self.last_warnings: list[str] = []
+        """Warnings of the last export that wrote a file (empty when all went well): e.g. that the file was
+        written but its audit record could not be."""
+
+    def _record(self, kind: str, *, summary: str, after: dict[str, Any], target: str = "") -> None:
+        """Record a finished export in the audit trail. The file is written by now, so a failure to write
+        the record (the database read-only, locked, or on a full disk) does not undo or fail the export:
+        it becomes a warning in :attr:`last_warnings`."""
+        check_kind(kind)  # an undeclared kind is a programming error, not a database's refusal
+        try:
+            self.ctx.log(kind, summary=summary, after=after, target=target)
+        except Exception as err:  # noqa: BLE001 - only this step; the driver's errors are not StoryloomErrors
+            reason = err if isinstance(err, StoryloomError) else storage_error(err, self.ctx.path)
+            self.last_warnings.append(f"{AUDIT_MISSING}{reason}")
+
+    # -- vignettes --------------------------------------------------------------------------------
+    def layout_vignette(
+        self, vignette_id: int, *, allow_draft: bool = False, timestamps: bool = False, line_refs: bool = False,
+        appendix: bool = False, block_words: int = BLOCK_WORDS, attributes: Sequence[str] = (), disclosure: bool = True,
+    ) -> Document:
+        """Check a vignette (draft, quote integrity, disclosure) and lay it out for printing."""
+        v = self.vignettes.get(vignette_id)
+        name = f"Vignette {v.id} '{v.title}'"
+        placeholders = [n for n, i in enumerate(v.items, 1) if i.kind == "narrative" and i.text.lstrip().startswith(PLACEHOLDER)]
+        if not allow_draft and (v.status == "draft" or placeholders):
+            why = ("was drafted by Storyloom and never edited" if v.status == "draft"
+                   else f"still has placeholder paragraphs (items {', '.join(map(str, placeholders))})")
+            raise ExportError(f"{name} {why}. Edit it and save (replace each '{PLACEHOLDER} ...]' paragraph with your "
+                              f"own words), or export it as a draft with allow_draft=True (CLI: --allow-draft); "
+                              f"the output is then titled DRAFT.")
+        if not v.items:
+            raise ExportError(f"{name} is empty. Add quotes and narrative before exporting.")
+        for n, item in enumerate(v.items, 1):
+            if not isinstance(item, QuoteItem):
+                continue
+            where = f"{name}, quote {n} ({quote_label(item.text)})"
+            if not item.source:
+                raise ExportError(f"{where}: its transcript '{item.transcript}' is no longer in the project. "
+                                  f"Remove the quote or import the transcript again.")
+            check_quote(item.text, item.source, where=where)
+        if disclosure:
+            flags = self.disclosure.check(v.id, attributes=attributes)
+            if flags:
+                listed = "; ".join(f"'{f['text']}' ({f['label']}, in {f['quote']})" for f in flags[:8])
+                more = f" and {len(flags) - 8} more" if len(flags) > 8 else ""
+                raise ExportError(
+                    f"{name} may identify someone: {listed}{more}. Replace each in its quote with a bracketed "
+                    f"substitution such as [a colleague], or accept it if it identifies no one "
+                    f"(`storyloom disclosure accept TERM`, or Accept on the Vignettes page). To export without the "
+                    f"check, pass disclosure=False (CLI: --skip-disclosure-check).")
+        attrs = {p.pseudonym: p.attributes for p in self.participants.list()}
+        options = Options(block_words=block_words, timestamps=timestamps, line_refs=line_refs, appendix=appendix,
+                          attributes=tuple(attributes))
+        return build(v, options=options, attributes=attrs)
+
+    def render_vignette(
+        self, vignette_id: int, *, format: str = "md", allow_draft: bool = False, timestamps: bool = False,
+        line_refs: bool = False, appendix: bool = False, block_words: int = BLOCK_WORDS,
+        attributes: Sequence[str] = (), disclosure: bool = True,
+    ) -> bytes:
+        """The vignette as ``format`` (md, docx, tex, html) bytes, after the checks of :meth:`layout_vignette`."""
+        fmt = pick_format(None, format, VIGNETTE_FORMATS)
+        doc = self.layout_vignette(vignette_id, allow_draft=allow_draft, timestamps=timestamps, line_refs=line_refs,
+                                   appendix=appendix, block_words=block_words, attributes=attributes,
+                                   disclosure=disclosure)
+        return render_document(doc, fmt)
+
+    def export_vignette(
+        self, vignette_id: int, path: str | Path, *, format: str | None = None, allow_draft: bool = False,
+        timestamps: bool = False, line_refs: bool = False, appendix: bool = False, block_words: int = BLOCK_WORDS,
+        attributes: Sequence[str] = (), disclosure: bool = True,
+    ) -> Path:
+        """Write the vignette to ``path`` (format from ``format`` or the suffix: .md .docx .tex .html);
+        the export is recorded in the audit trail."""
+        self.last_warnings = []
+        path = Path(path)
+        fmt = pick_format(path, format, VIGNETTE_FORMATS)
+        data = self.render_vignette(vignette_id, format=fmt, attributes=attributes, allow_draft=allow_draft,
+                                    timestamps=timestamps, line_refs=line_refs, appendix=appendix,
+                                    block_words=block_words, disclosure=disclosure)
+        out = write_file(path, data)
+        v = self.vignettes.get(vignette_id)
+        options: dict[str, Any] = dict(allow_draft=allow_draft, timestamps=timestamps, line_refs=line_refs,
+                                       appendix=appendix, block_words=block_words, disclosure=disclosure)
+        self._record("vignette.export", summary=f"Exported vignette '{v.title}' as {fmt} to {path.name}",
+                     target=f"vignette:{v.guid}",
+                     after={"path": str(path), "format": fmt, "attributes": list(attributes), **options})
+        return out
+
+    # -- quote table and memos --------------------------------------------------------------------
+    def quote_table(self, *, code: str | int | None = None, participant: str | None = None) -> pd.DataFrame:
+        """Every coded quote: code path, participant, attributes, transcript, timestamp, text (+ turn, offsets)."""
+        names = sorted({k for p in self.participants.list() for k in p.attributes})
+        return quote_table(self.explore.codings_frame(code=code, participant=participant), names)
+
+    def export_quotes(self, path: str | Path, *, format: str | None = None, code: str | int | None = None,
+                      participant: str | None = None) -> Path:
+        """Write the quote table as CSV (UTF-8) or XLSX."""
+        self.last_warnings = []
+        path = Path(path)
+        fmt = pick_format(path, format, ("csv", "xlsx"))
+        df = self.quote_table(code=code, participant=participant)
+        if not path.parent.exists():
+            raise ExportError(f"Cannot write {path}: the folder {path.parent} does not exist.")
+        (write_csv if fmt == "csv" else write_xlsx)(df, path)
+        self._record("quotes.export", summary=f"Exported {len(df)} quotes as {fmt} to {path.name}",
+                     after={"path": str(path)})
+        return path
+
+    def memo_entries(self) -> list[MemoEntry]:
+        """Every memo and journal entry with a readable name for what it is about."""
+        paths = self.codebook.code_paths()
+        with self.ctx.store.read() as conn:
+            transcripts = {int(r.id): str(r.name) for r in transcript_store.transcript_rows(conn)}
+        people = {p.id: p.pseudonym for p in self.participants.list()}
+        memos = self.memos.list()
+        codings = self.explore.codings_frame(include_orphans=True).set_index("coding_id") if any(
+            m.kind == "coding" for m in memos) else None
+        out = []
+        for m in memos:
+            about = ""
+            target = m.target_id
+            if target is None:
+                pass
+            elif m.kind == "code":
+                about = paths.get(target, "")
+            elif m.kind == "familiarisation":
+                about = transcripts.get(target, "")
+            elif m.kind == "participant":
+                about = people.get(target, "")
+            elif m.kind == "coding" and codings is not None and target in codings.index:
+                row = codings.loc[target]
+                words = str(row["text"]).split()
+                about = f"{row['code']}, {row['participant']}: “{' '.join(words[:8])}{' …' if len(words) > 8 else ''}”"
+            out.append(MemoEntry(m.kind, m.phase, m.title, about, m.author, m.created_at, m.body))
+        return out
+
+    def export_memos(self, path: str | Path, *, format: str | None = None) -> Path:
+        """Write every memo and the journal, grouped by kind and phase, as Markdown or DOCX."""
+        self.last_warnings = []
+        path = Path(path)
+        fmt = pick_format(path, format, ("md", "docx"))
+        entries = self.memo_entries()
+        title = f"Memos and reflexive journal: {self.ctx.path.name}"
+        data = memos_markdown(entries, title=title).encode("utf-8") if fmt == "md" else memos_docx(entries, title=title)
+        write_file(path, data)
+        self._record("memos.export", summary=f"Exported {len(entries)} memos as {fmt} to {path.name}",
+                     after={"path": str(path)})
+        return path
+
+    # -- the methods report -----------------------------------------------------------------------
+    def methods_report(self) -> dict[str, Any]:
+        """The methods paragraph, the counts behind it (``counts``), a ``table`` of measures, the codebook
+        ``snapshots`` by phase, and the whole as ``markdown``."""
+        with self.ctx.store.read() as conn:
+            trail = audit_store.events(conn)
+            status = stats.counts(conn, self.ctx.embedder.model_id)
+        kinds = [c.kind for c in self.codebook.codes()]
+        origins = [str(o) for o in self.explore.codings_frame()["origin"].tolist()]
+        return build_report(trail, status, kinds, origins, self.codebook_files.snapshots())
+
+    def methods_report_docx(self) -> bytes:
+        """The methods report as a Word document (bytes)."""
+        return report_docx(self.methods_report())
+
+    def export_methods_report(self, path: str | Path, *, format: str | None = None) -> Path:
+        """Write the methods report to ``path`` as ``md`` or ``docx`` (default: from the file suffix); the
+        export is recorded in the audit trail."""
+        self.last_warnings = []
+        out = Path(path)
+        fmt = (format or out.suffix.lstrip(".") or "md").lower()
+        fmt = "md" if fmt == "markdown" else fmt
+        if fmt not in REPORT_FORMATS:
+            raise ExportError(f"Cannot write a methods report as '{fmt}' ({out}); use md or docx.")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "docx":
+            out.write_bytes(self.methods_report_docx())
+        else:
+            out.write_text(self.methods_report()["markdown"], encoding="utf-8")
+        self._record("methods.export", summary=f"Exported the methods report as {fmt} to {out.name}",
+                     after={"path": str(out), "format": fmt})
+        return out

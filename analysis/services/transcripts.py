@@ -1,0 +1,289 @@
+"""Import and sync transcripts: read, map speakers, segment, embed (cached), store.
+
+Every file is parsed before anything is written, so one malformed file stops the whole import with
+the project unchanged; each transcript is then written in one transaction with one audit event.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..embed import text_sha256
+from ..errors import NotFoundError, UnsupportedFormatError
+from ..ingest import SUPPORTED_SUFFIXES, is_interviewer_label, read_transcript
+from ..model import ParsedTranscript, Transcript, Turn
+from ..participants import ParticipantRow
+from ..segment import Span, sentences
+from ..store import embeddings as embedding_store, participants as participant_store, transcripts as store
+from .context import Action, Context, new_guid
+from .participants import PARTICIPANTS_FILE, ParticipantService
+
+if TYPE_CHECKING:
+    from ..store import Connection
+
+    from .codings import CodingService
+
+__all__ = ["PARTICIPANTS_FILE", "Progress", "TranscriptService"]
+
+Progress = Callable[[str, float], None]
+Vectors = dict[str, npt.NDArray[np.float32]]
+
+
+@dataclass
+class _Prepared:
+    name: str
+    source_sha: str
+    parsed: ParsedTranscript
+    sentences: list[list[Span]] = field(default_factory=list)
+
+
+def _noop(_stage: str, _fraction: float) -> None:
+    return None
+
+
+class TranscriptService:
+    """Import, sync and read transcripts and turns; map speakers (``project.transcripts``)."""
+
+    def __init__(self, ctx: Context, participants: ParticipantService, codings: CodingService) -> None:
+        self.ctx = ctx
+        self.participants = participants
+        self.codings = codings
+
+    # -- import ---------------------------------------------------------------------------------
+    def _expand(self, files: Iterable[str | Path]) -> list[Path]:
+        out: list[Path] = []
+        for f in files:
+            p = Path(f)
+            if p.is_dir():
+                out.extend(sorted(c for c in p.iterdir() if c.suffix.lower() in SUPPORTED_SUFFIXES))
+            elif not p.exists():
+                raise NotFoundError(f"{p}: no such file or folder. Check the path and try again.")
+            else:
+                out.append(p)
+        return out
+
+    def _prepare(self, named: Sequence[tuple[str, bytes]]) -> list[_Prepared]:
+        """Parse every file first (pure: raises before anything is written)."""
+        prepared = []
+        for name, data in named:
+            if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+                raise UnsupportedFormatError(
+                    name, f"'{Path(name).suffix or '(none)'}' is not a transcript format Storyloom reads.",
+                    hint=f"Use one of: {', '.join(sorted(SUPPORTED_SUFFIXES))}.",
+                )
+            prepared.append(_Prepared(name, hashlib.sha256(data).hexdigest(), read_transcript(name, data)))
+        return prepared
+
+    def import_files(
+        self, files: Iterable[str | Path], *, participant: str | None = None, progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        """Import transcript files (or every transcript in a folder). Returns what happened."""
+        paths = self._expand(files)
+        return self.import_bytes([(p.name, p.read_bytes()) for p in paths], participant=participant, progress=progress)
+
+    def import_bytes(
+        self, named: Sequence[tuple[str, bytes]], *, participant: str | None = None,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        """Import transcripts given as ``(file name, bytes)`` (an upload, say)."""
+        return self._import(self._prepare(named), self.participants.rows_from_csv(), participant=participant,
+                            progress=progress)
+
+    def _import(
+        self, prepared: list[_Prepared], rows: Sequence[ParticipantRow], *, participant: str | None,
+        progress: Progress | None,
+    ) -> dict[str, Any]:
+        """Segment, embed and store parsed transcripts (one transaction each)."""
+        progress = progress or _noop
+        report: dict[str, Any] = {"added": [], "updated": [], "unchanged": [], "segments_embedded": 0,
+                                  "reanchored": 0, "orphaned": 0, "unmapped": []}
+        with self.ctx.store.read() as conn:
+            existing = {t.name: t for t in store.transcript_rows(conn)}
+        todo = []
+        for p in prepared:
+            old = existing.get(p.name)
+            if old is not None and old.source_sha256 == p.source_sha and participant is None:
+                report["unchanged"].append(p.name)
+            else:
+                todo.append(p)
+        for i, p in enumerate(todo):
+            progress(f"Segmenting {p.name}", i / max(len(todo), 1))
+            p.sentences = sentences(p.parsed.text, [(t.start, t.end) for t in p.parsed.turns])
+        vectors = self._embed_missing(todo, progress)
+        report["segments_embedded"] = len(vectors)  # (the store step consumes ``vectors``)
+        for p in todo:
+            progress(f"Saving {p.name}", 1.0)
+            outcome = self._store_transcript(p, rows, participant, vectors)
+            report["updated" if p.name in existing else "added"].append(p.name)
+            report["reanchored"] += outcome["reanchored"]
+            report["orphaned"] += outcome["orphaned"]
+            report["unmapped"].extend(outcome["unmapped"])
+        progress("Done", 1.0)
+        return report
+
+    def _embed_missing(self, todo: Sequence[_Prepared], progress: Progress) -> Vectors:
+        texts: dict[str, str] = {}
+        for p in todo:
+            for turn_sents in p.sentences:
+                for s in turn_sents:
+                    seg = p.parsed.text[s.start:s.end]
+                    texts.setdefault(text_sha256(seg), seg)
+        if not texts:
+            return {}
+        model_id = self.ctx.embedder.model_id
+        keys = builtins.list(texts)
+        with self.ctx.store.read() as conn:
+            have = embedding_store.cached(conn, model_id, keys)
+        missing = [k for k in keys if k not in have]
+        out: Vectors = {}
+        batch = 256
+        for i in range(0, len(missing), batch):
+            progress(f"Embedding sentences {i}/{len(missing)}", i / max(len(missing), 1))
+            chunk = missing[i:i + batch]
+            for key, vec in zip(chunk, self.ctx.embedder.embed([texts[k] for k in chunk])):
+                out[key] = vec
+        return out
+
+    def _store_transcript(
+        self, p: _Prepared, rows: Sequence[ParticipantRow], participant: str | None, vectors: Vectors,
+    ) -> dict[str, Any]:
+        unmapped: list[str] = []
+        with self.ctx.action("transcript.import", undoable=False) as act:
+            conn = act.conn
+            # New vectors this transcript needs, each stored once (``vectors`` is consumed as it goes).
+            keys = dict.fromkeys(text_sha256(p.parsed.text[s.start:s.end]) for sents in p.sentences for s in sents)
+            embedding_store.insert(conn, self.ctx.embedder.model_id, {k: vectors.pop(k) for k in keys if k in vectors})
+            now = self.ctx.now()
+            old = store.by_name(conn, p.name)
+            values: dict[str, Any] = dict(
+                format=p.parsed.format, text=p.parsed.text, source_sha256=p.source_sha,
+                warnings=json.dumps(builtins.list(p.parsed.warnings), ensure_ascii=False), updated_at=now)
+            if old:
+                tid = int(old.id)
+                store.update_transcript(conn, tid, **values)
+                store.delete_turns(conn, tid)
+            else:
+                tid = store.insert_transcript(conn, guid=new_guid(), name=p.name, imported_at=now, **values)
+            speaker_ids = self._map_speakers(conn, tid, p, rows, participant, unmapped)
+            for idx, (turn, sents) in enumerate(zip(p.parsed.turns, p.sentences)):
+                turn_id = store.insert_turn(
+                    conn, transcript_id=tid, idx=idx, speaker_id=speaker_ids[turn.speaker], start=turn.start,
+                    end=turn.end, t_start=turn.t_start, t_end=turn.t_end, line=turn.line)
+                store.insert_segments(conn, [
+                    {"transcript_id": tid, "turn_id": turn_id, "start": s.start, "end": s.end,
+                     "text_sha256": text_sha256(p.parsed.text[s.start:s.end])} for s in sents])
+            moved = {"reanchored": 0, "orphaned": 0}
+            if old and old.text != p.parsed.text:
+                moved = self.codings.reanchor(conn, tid, old.text, p.parsed.text)
+                # A change of text is an undo barrier: earlier actions' spans refer to the old text.
+                act.barrier = True
+            self._describe(act, p, old is not None, unmapped, moved)
+        return {**moved, "unmapped": unmapped}
+
+    @staticmethod
+    def _describe(act: Action, p: _Prepared, reimport: bool, unmapped: list[str], moved: dict[str, int]) -> None:
+        act.action = "transcript.update" if reimport else "transcript.import"
+        act.target = f"transcript:{p.name}"
+        act.summary = (f"{'Re-imported' if reimport else 'Imported'} {p.name}: {len(p.parsed.turns)} turns, "
+                       f"{sum(len(s) for s in p.sentences)} segments")
+        act.after = {"warnings": builtins.list(p.parsed.warnings), "unmapped": unmapped, **moved}
+
+    def _map_speakers(
+        self, conn: Connection, tid: int, p: _Prepared, rows: Sequence[ParticipantRow], participant: str | None,
+        unmapped: list[str],
+    ) -> dict[str, int]:
+        ids: dict[str, int] = {}
+        existing = {r.label: r for r in store.speakers_of(conn, tid)}
+        for label in dict.fromkeys(turn.speaker for turn in p.parsed.turns):
+            row = next((r for r in rows if p.name in r.transcripts and label in r.speakers), None)
+            interviewer = is_interviewer_label(label) or any(
+                p.name in r.transcripts and label in r.interviewers for r in rows)
+            pid: int | None = None
+            if participant and not interviewer:
+                pid = self.participants.ensure(conn, participant)
+            elif row is not None:
+                pid = self.participants.ensure(conn, row.pseudonym, row.attributes)
+            if label in existing:
+                old = existing[label]
+                pid = pid if pid is not None else old.participant_id
+                store.update_speaker(conn, old.id, participant_id=pid, interviewer=interviewer or bool(old.interviewer))
+                ids[label] = int(old.id)
+            else:
+                ids[label] = store.insert_speaker(conn, tid, label, pid, interviewer)
+            if pid is None and not interviewer and not (label in existing and existing[label].interviewer):
+                unmapped.append(f"{p.name}: {label}")
+        for label, old in existing.items():
+            if label not in ids:
+                store.delete_speaker(conn, old.id)
+        return ids
+
+    def sync(self, *, progress: Progress | None = None) -> dict[str, Any]:
+        """Rescan ``transcripts/``: import new files, re-import changed ones, report missing ones.
+
+        Also applies ``participants.csv``. (The codebooks folder is synced by ``Project.sync``.)
+        """
+        folder = self.ctx.transcripts_dir
+        files = sorted(c for c in folder.iterdir() if c.suffix.lower() in SUPPORTED_SUFFIXES) if folder.exists() else []
+        rows = self.participants.rows_from_csv()
+        prepared = self._prepare([(f.name, f.read_bytes()) for f in files])  # a bad file stops sync here
+        csv_path = folder / PARTICIPANTS_FILE
+        csv_sha = hashlib.sha256(csv_path.read_bytes()).hexdigest() if rows else ""
+        self.participants.apply_csv(rows, csv_sha)  # an unchanged file is not applied (nor logged) again
+        report = self._import(prepared, rows, participant=None, progress=progress)
+        names = {f.name for f in files}
+        with self.ctx.store.read() as conn:
+            report["missing"] = sorted(t.name for t in store.transcript_rows(conn) if t.name not in names)
+        return report
+
+    # -- reads ----------------------------------------------------------------------------------
+    def list(self) -> builtins.list[dict[str, Any]]:
+        """One row per transcript: name, format, participants, speakers, segments, warnings."""
+        out = []
+        with self.ctx.store.read() as conn:
+            for tr in store.transcripts_by_name(conn):
+                speakers = store.speaker_summary(conn, tr.id)
+                segs = store.segment_count(conn, tr.id)
+                warnings = builtins.list(json.loads(tr.warnings))
+                warnings += [f"unmapped speaker '{s.label}' ({s.turns} turns): map it to a participant"
+                             for s in speakers if not s.interviewer and s.pseudonym is None]
+                out.append({
+                    "name": tr.name, "format": tr.format,
+                    "participants": sorted({s.pseudonym for s in speakers if s.pseudonym}),
+                    "speakers": [{"label": s.label, "turns": int(s.turns), "interviewer": bool(s.interviewer),
+                                  "participant": s.pseudonym} for s in speakers],
+                    "segments": segs, "warnings": warnings,
+                })
+        return out
+
+    def get(self, name: str) -> Transcript:
+        """The transcript called ``name`` (its text and import warnings)."""
+        with self.ctx.store.read() as conn:
+            return store.transcript(conn, store.transcript_id(conn, name))
+
+    def turns(self, name: str) -> builtins.list[Turn]:
+        """The speaker turns of transcript ``name``, in order."""
+        with self.ctx.store.read() as conn:
+            return store.turns_of(conn, store.transcript_id(conn, name))
+
+    # -- researcher actions -----------------------------------------------------------------------
+    def map_speaker(self, transcript: str, label: str, participant: str | None, *,
+                    interviewer: bool = False, note: str = "") -> None:
+        """Map a transcript's speaker label to a participant (or mark it as an interviewer)."""
+        with self.ctx.action("speaker.map", note=note) as act:
+            tid = store.transcript_id(act.conn, transcript)
+            row = store.speaker(act.conn, tid, label)
+            if row is None:
+                raise NotFoundError(f"{transcript} has no speaker labelled '{label}'.")
+            pid = None if interviewer or not participant else participant_store.participant_id(act.conn, participant)
+            act.rec.update("speakers", row.id, participant_id=pid, interviewer=interviewer)
+            act.target = f"transcript:{transcript}"
+            act.summary = f"Mapped speaker '{label}' in {transcript} to {'interviewer' if interviewer else participant}"

@@ -1,0 +1,376 @@
+"""Vignettes (``project.vignettes``): compose, edit and draft a participant's or a theme's story.
+
+A vignette is a title and an ordered list of items (see :mod:`analysis.vignettes` for the dataclasses):
+quotes with the researcher's rendering (marked edits only, checked against the source when saved) and
+narrative paragraphs. Every edit is one action with one audit event, undoable. :meth:`VignetteService.draft`
+builds a first draft from codings (status ``draft``); any edit by the researcher makes it ``edited``.
+Export and the disclosure check live in ``project.exports`` and ``project.disclosure``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ..coding import locate
+from ..errors import InvalidSpanError, NotFoundError, ValidationError
+from ..explore import format_timestamp
+from ..export.document import PLACEHOLDER
+from ..model import Code, Turn
+from ..quotes import check_quote, clean_source, quote_label
+from ..store import codes as code_store, participants as participant_store, transcripts as transcript_store
+from ..store import vignettes as vignette_store
+from ..store.vignettes import VignetteRow
+from ..vignettes import Item, NarrativeItem, QuoteItem, Vignette, stored_item, to_item
+from .context import Action, Context, new_guid
+
+if TYPE_CHECKING:
+    from .assist import AssistService
+    from .codebook import CodebookService
+    from .codings import CodingService
+    from .explore import ExploreService
+    from .participants import ParticipantService
+    from .transcripts import TranscriptService
+
+Vector = npt.NDArray[np.float32]
+ItemChange = Callable[[list[Item]], tuple[list[Item], str]]
+_Sources = dict[str, tuple[str, list[Turn]] | None]  # transcript name -> (text, turns), None if gone
+
+
+class _CodingRow(NamedTuple):
+    """The columns of a codings-frame row that drafting uses."""
+
+    coding_id: int
+    transcript: str
+    start: int
+    end: int
+    text: str
+    code_path: str
+
+
+def _coding_rows(frame: pd.DataFrame) -> list[_CodingRow]:
+    cols = [frame[c].tolist() for c in _CodingRow._fields]
+    return [_CodingRow(int(c), str(t), int(s), int(e), str(x), str(p)) for c, t, s, e, x, p in zip(*cols)]
+
+
+def _subtree(codes: list[Code], root: int) -> set[int]:
+    """``root`` and the ids of all codes below it."""
+    ids, frontier = {root}, [root]
+    while frontier:
+        node = frontier.pop()
+        for c in codes:
+            if c.parent_id == node and c.id not in ids:
+                ids.add(c.id)
+                frontier.append(c.id)
+    return ids
+
+
+def _index(items: list[Item], index: int) -> int:
+    if not 0 <= index < len(items):
+        raise NotFoundError(f"The vignette has items 0 to {len(items) - 1}; there is no item {index}.")
+    return index
+
+
+def _dumps(items: list[Item]) -> str:
+    return json.dumps([stored_item(i) for i in items], ensure_ascii=False)
+
+
+class VignetteService:
+    """Vignettes: reading, composing, editing, deleting and drafting."""
+
+    def __init__(
+        self, ctx: Context, codebook: CodebookService, codings: CodingService, transcripts: TranscriptService,
+        participants: ParticipantService, explore: ExploreService, assist: AssistService,
+    ) -> None:
+        self.ctx = ctx
+        self.codebook = codebook
+        self.codings = codings
+        self.transcripts = transcripts
+        self.participants = participants
+        self.explore = explore
+        self.assist = assist
+
+    # -- reads ----------------------------------------------------------------------------------
+    def list(self) -> builtins.list[Vignette]:
+        """All vignettes, oldest first."""
+        with self.ctx.store.read() as conn:
+            rows = vignette_store.vignette_rows(conn)
+        return [self._vignette(r) for r in rows]
+
+    def get(self, vignette_id: int) -> Vignette:
+        """The vignette with id ``vignette_id``, its quotes placed in their transcripts as they are now."""
+        with self.ctx.store.read() as conn:
+            row = vignette_store.vignette_row(conn, vignette_id)
+        return self._vignette(row)
+
+    def _vignette(self, row: VignetteRow) -> Vignette:
+        who = None
+        if row.participant_id:
+            with self.ctx.store.read() as conn:
+                who = vignette_store.participant_pseudonym(conn, row.participant_id)
+        theme = self.codebook.code_paths().get(row.code_id) if row.code_id else None
+        return Vignette(row.id, row.guid, row.title, who, theme, row.status, tuple(self._items_of(row)),
+                        row.created_at, row.updated_at)
+
+    def _resolve(self, item: Item, cache: _Sources) -> Item:
+        """Derive a quote's participant, turn, timestamp, line and source (re-placed if the transcript changed)."""
+        if isinstance(item, NarrativeItem):
+            return item
+        if item.transcript not in cache:
+            try:
+                cache[item.transcript] = (self.transcripts.get(item.transcript).text,
+                                          self.transcripts.turns(item.transcript))
+            except NotFoundError:
+                cache[item.transcript] = None
+        found_source = cache[item.transcript]
+        if found_source is None:
+            return replace(item, source="")
+        text, turns = found_source
+        start, end = item.start, item.end
+        if item.source and text[start:end] != item.source:
+            found = locate(item.source, "", "", text, start)
+            if found:
+                start, end = found
+        turn = next((tr for tr in turns if tr.start <= start < tr.end), None)
+        return replace(
+            item, start=start, end=end, source=text[start:end],
+            participant=(turn.participant or turn.speaker) if turn else None,
+            turn=turn.index if turn else None, timestamp=format_timestamp(turn.t_start) if turn else "",
+            line=text.count("\n", 0, start) + 1)
+
+    def _items_of(self, row: VignetteRow) -> builtins.list[Item]:
+        """The stored items, each quote placed again if its transcript was corrected since."""
+        cache: _Sources = {}
+        return [self._resolve(to_item(d), cache) for d in json.loads(row.items or "[]")]
+
+    # -- writing --------------------------------------------------------------------------------
+    def _checked_items(self, act: Action, title: str, items: Sequence[Item | dict[str, Any]]) -> builtins.list[Item]:
+        """Validate items before they are stored: spans inside their transcripts, quotes with marked edits only."""
+        conn = act.conn
+        out: list[Item] = []
+        for n, raw in enumerate(items, start=1):
+            item = to_item(raw)
+            if isinstance(item, QuoteItem):
+                tid = transcript_store.transcript_id(conn, item.transcript)
+                text = transcript_store.transcript_text(conn, tid)
+                if not (0 <= item.start < item.end <= len(text)):
+                    raise InvalidSpanError(f"Vignette '{title}', item {n}: span [{item.start}, {item.end}) is not inside "
+                                           f"{item.transcript} (0 to {len(text)}). Pick the quote again from a coding.")
+                source = text[item.start:item.end]
+                rendering = item.text.strip() or clean_source(source)
+                check_quote(rendering, source, where=f"Vignette '{title}', quote {n} ({quote_label(rendering)})")
+                item = replace(item, text=rendering, source=source)
+            elif not item.text.strip():
+                raise ValidationError(f"Vignette '{title}', item {n}: a narrative paragraph needs some text "
+                                      f"(remove the item instead).")
+            out.append(item)
+        return out
+
+    def _save(self, act: Action, row: VignetteRow, *, items: builtins.list[Item] | None = None,
+              title: str | None = None, status: str = "edited") -> None:
+        values: dict[str, Any] = {"status": status, "updated_at": self.ctx.now()}
+        if title is not None:
+            values["title"] = title
+        if items is not None:
+            values["items"] = _dumps(items)
+        act.rec.update("vignettes", row.id, **values)
+        act.target = f"vignette:{row.guid}"
+
+    def create(
+        self, title: str, *, participant: str | None = None, theme: str | int | None = None,
+        items: builtins.list[Item | dict[str, Any]] | None = None, note: str = "",
+    ) -> Vignette:
+        """Create a vignette about a participant, a theme, or a participant within a theme."""
+        return self._create(title, participant=participant, theme=theme, items=items or [], status="edited",
+                            action="vignette.create", note=note)
+
+    def _create(self, title: str, *, participant: str | None, theme: str | int | None,
+                items: Sequence[Item | dict[str, Any]], status: str, action: str, note: str) -> Vignette:
+        title = title.strip()
+        if not title:
+            raise ValidationError("A vignette needs a title, e.g. the participant's pseudonym or the theme's name.")
+        with self.ctx.action(action, note=note) as act:
+            pid = participant_store.participant_id(act.conn, participant) if participant else None
+            cid = int(code_store.code_row(act.conn, theme).id) if theme is not None and theme != "" else None
+            checked = self._checked_items(act, title, items)
+            guid, now = new_guid(), self.ctx.now()
+            vid = act.rec.insert("vignettes", guid=guid, title=title, participant_id=pid, code_id=cid, status=status,
+                                 items=_dumps(checked), created_at=now, updated_at=now)
+            act.target = f"vignette:{guid}"
+            act.after = {"title": title, "participant": participant, "theme": theme, "items": len(checked)}
+            act.summary = f"{'Drafted' if status == 'draft' else 'Created'} vignette '{title}' ({len(checked)} items)"
+        return self.get(vid)
+
+    def update(
+        self, vignette_id: int, *, title: str | None = None, items: builtins.list[Item | dict[str, Any]] | None = None,
+        note: str = "",
+    ) -> Vignette:
+        """Save the researcher's edits: a new title and/or the whole ordered item list (checked first)."""
+        if title is not None and not title.strip():
+            raise ValidationError("A vignette needs a title; keep the old one or type a new one.")
+        with self.ctx.action("vignette.edit", note=note) as act:
+            row = vignette_store.vignette_row(act.conn, vignette_id)
+            new_title = title.strip() if title is not None else row.title
+            checked = self._checked_items(act, new_title, items) if items is not None else None
+            self._save(act, row, items=checked, title=new_title if title is not None else None)
+            changed = [k for k, v in (("title", title), ("items", items)) if v is not None]
+            before_items = len(self._items_of(row))
+            act.before = {"title": row.title, "items": before_items, "status": row.status}
+            act.after = {"title": new_title, "items": len(checked) if checked is not None else before_items}
+            act.summary = f"Edited {' and '.join(changed) or 'nothing'} of vignette '{new_title}'"
+        return self.get(row.id)
+
+    def _edit_items(self, vignette_id: int, action: str, note: str, change: ItemChange) -> Vignette:
+        """Apply ``change(items) -> (items, summary)`` to a vignette's items as one action."""
+        with self.ctx.action(action, note=note) as act:
+            row = vignette_store.vignette_row(act.conn, vignette_id)
+            items, summary = change(self._items_of(row))
+            self._save(act, row, items=self._checked_items(act, row.title, items))
+            act.summary = f"{summary} in vignette '{row.title}'"
+        return self.get(row.id)
+
+    def add_quote(
+        self, vignette_id: int, *, coding: int | None = None, transcript: str | None = None,
+        start: int | None = None, end: int | None = None, text: str = "", position: int | None = None, note: str = "",
+    ) -> Vignette:
+        """Add a quote: from a coding, or any span (transcript, start, end). ``text`` is its rendering
+        (default: the span with its whitespace normalised)."""
+        code = None
+        if coding is not None:
+            c = self.codings.get(coding)
+            with self.ctx.store.read() as conn:
+                rows = transcript_store.transcript_rows(conn)
+            transcript = next(str(t.name) for t in rows if t.id == c.transcript_id)
+            start, end = (start if start is not None else c.start), (end if end is not None else c.end)
+            code = self.codebook.code_paths().get(c.code_id)
+        if transcript is None or start is None or end is None:
+            raise ValidationError("Say what to quote: a coding id, or a transcript with start and end offsets.")
+        quote = QuoteItem(transcript, start, end, text, coding, code)
+
+        def change(items: list[Item]) -> tuple[list[Item], str]:
+            items.insert(len(items) if position is None else position, quote)
+            return items, "Added a quote"
+        return self._edit_items(vignette_id, "vignette.quote.add", note, change)
+
+    def add_narrative(self, vignette_id: int, text: str, *, position: int | None = None, note: str = "") -> Vignette:
+        """Add a narrative paragraph (at the end, or at ``position``)."""
+        def change(items: list[Item]) -> tuple[list[Item], str]:
+            items.insert(len(items) if position is None else position, NarrativeItem(text))
+            return items, "Added a narrative paragraph"
+        return self._edit_items(vignette_id, "vignette.narrative.add", note, change)
+
+    def edit_item(self, vignette_id: int, index: int, text: str, *, note: str = "") -> Vignette:
+        """Change a quote's rendering (marked edits only; checked) or a narrative paragraph's text."""
+        def change(items: list[Item]) -> tuple[list[Item], str]:
+            i = _index(items, index)
+            items[i] = replace(items[i], text=text)
+            return items, f"Edited item {i + 1}: {quote_label(text)}"
+        return self._edit_items(vignette_id, "vignette.item.edit", note, change)
+
+    def move_item(self, vignette_id: int, index: int, *, to: int, note: str = "") -> Vignette:
+        """Move item ``index`` to position ``to`` (0-based)."""
+        def change(items: list[Item]) -> tuple[list[Item], str]:
+            item = items.pop(_index(items, index))
+            items.insert(max(0, min(to, len(items))), item)
+            return items, f"Moved item {index + 1} to position {max(0, min(to, len(items) - 1)) + 1}"
+        return self._edit_items(vignette_id, "vignette.reorder", note, change)
+
+    def remove_item(self, vignette_id: int, index: int, *, note: str = "") -> Vignette:
+        """Remove one item (a quote or a paragraph)."""
+        def change(items: list[Item]) -> tuple[list[Item], str]:
+            gone = items.pop(_index(items, index))
+            return items, f"Removed item {index + 1}: {quote_label(gone.text)}"
+        return self._edit_items(vignette_id, "vignette.item.remove", note, change)
+
+    def delete(self, vignette_id: int, *, note: str = "") -> None:
+        """Delete a vignette (undoable)."""
+        with self.ctx.action("vignette.delete", note=note) as act:
+            row = vignette_store.vignette_row(act.conn, vignette_id)
+            act.rec.delete("vignettes", row.id)
+            act.target, act.before = f"vignette:{row.guid}", {"title": row.title, "items": len(self._items_of(row))}
+            act.summary = f"Deleted vignette '{row.title}'"
+
+    # -- drafting -------------------------------------------------------------------------------
+    def draft(
+        self, *, participant: str | None = None, theme: str | int | None = None, per_code: int = 2,
+        title: str | None = None, note: str = "",
+    ) -> Vignette:
+        """Draft a vignette from codings. Per code, in codebook order, a narrative placeholder and the
+        ``per_code`` most central quotes (closest to the code's centroid over all participants). The codes
+        are those one level below the vignette's scope: the themes for a participant's vignette, a theme's
+        sub-codes for a theme's (each with its sub-codes). Status ``draft`` until the researcher edits it."""
+        if not participant and (theme is None or theme == ""):
+            raise ValidationError("Say what the vignette is about: --participant NAME, --theme NAME, or both.")
+        if participant:
+            with self.ctx.store.read() as conn:
+                participant_store.participant_id(conn, participant)
+        scope = self.codebook.get_code(theme) if theme is not None and theme != "" else None
+        people = {p.pseudonym for p in self.participants.list()}
+        everything = self.explore.codings_frame()
+        everything = everything[everything["participant"].isin(people)]
+        frame = everything[everything["participant"] == participant] if participant else everything
+        codes = self.codebook.codes()
+        scope_id = scope.id if scope is not None else None
+        groups = [(c, _subtree(codes, c.id)) for c in codes if c.parent_id == scope_id]
+        if scope is not None:
+            groups = [(scope, {scope.id}), *groups]
+        wanted: set[int] = set().union(*(ids for _, ids in groups))
+        if frame[frame["code_id"].isin(wanted)].empty:
+            about = " and ".join(x for x in (participant, scope is not None and f"theme '{scope.name}'") if x)
+            raise NotFoundError(f"There are no codings of {about} to draft from. Code some passages first, or "
+                                f"create an empty vignette and pick quotes yourself.")
+        vectors = self._coding_vectors(everything)
+        items: list[Item] = []
+        taken: list[tuple[str, int, int]] = []
+        for code, ids in groups:
+            rows, peers = frame[frame["code_id"].isin(ids)], everything[everything["code_id"].isin(ids)]
+            if rows.empty:
+                continue
+            centroid = np.mean([vectors[int(i)] for i in peers["coding_id"]], axis=0)
+            ranked = sorted(_coding_rows(rows), key=lambda r: -float(vectors[r.coding_id] @ centroid))
+            picked: list[_CodingRow] = []
+            for r in ranked:
+                if len(picked) < per_code and not any(t == r.transcript and r.start < e and s < r.end for t, s, e in taken):
+                    picked.append(r)
+                    taken.append((r.transcript, r.start, r.end))
+            if not picked:
+                continue
+            whose = f" for {participant}" if participant else ""
+            items.append(NarrativeItem(f"{PLACEHOLDER} what do these quotes show about '{code.name}'{whose}? "
+                                       f"Write this paragraph in your own words.]"))
+            items += [QuoteItem(r.transcript, r.start, r.end, clean_source(r.text), r.coding_id, r.code_path)
+                      for r in picked]
+        if participant and scope is not None:
+            default = f"{participant}: {scope.name}"
+        else:
+            default = participant or (scope.name if scope is not None else "")
+        return self._create(title or default, participant=participant, theme=theme, items=items, status="draft",
+                            action="vignette.draft", note=note)
+
+    def _coding_vectors(self, frame: pd.DataFrame) -> dict[int, Vector]:
+        """A vector per coding: the mean of the segment vectors overlapping it, else its text embedded."""
+        index = self.assist.segment_index()
+        empty = (np.array([]), np.array([]), np.array([], dtype=int))
+        by_transcript = {name: (g["start"].to_numpy(), g["end"].to_numpy(), g.index.to_numpy())
+                         for name, g in index.frame.groupby("transcript")}
+        out: dict[int, Vector] = {}
+        missing: list[tuple[int, str]] = []
+        for r in _coding_rows(frame):
+            starts, ends, rows = by_transcript.get(r.transcript, empty)
+            hit = rows[(starts < r.end) & (ends > r.start)]
+            if len(hit):
+                vec = index.vectors[hit].mean(axis=0)
+                out[r.coding_id] = np.asarray(vec / (np.linalg.norm(vec) or 1.0), dtype=np.float32)
+            else:
+                missing.append((r.coding_id, r.text))
+        if missing:
+            for (cid, _), vec in zip(missing, self.ctx.embedder.embed([t for _, t in missing])):
+                out[cid] = np.asarray(vec, dtype=np.float32)
+        return out

@@ -1,0 +1,174 @@
+"""Queries of the audit trail: recording an action, its targets, undo/redo candidates, replay, history."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..model import AuditEvent
+from . import meta
+from .recorder import CHANGE_FORMAT, Recorder, upgrade_changes
+from .schema import audit, audit_targets, users
+
+
+class RecordedAction(Protocol):
+    """What :func:`record` needs of a finished action (``analysis.services.context.Action``)."""
+
+    action: str
+    who: str
+    target: str
+    summary: str
+    before: Any
+    after: Any
+    note: str
+    undoable: bool
+    barrier: bool
+    changes_data: bool
+    targets: list[tuple[str, str, str]]
+
+    @property
+    def rec(self) -> Recorder: ...
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def parse_targets(target: str) -> list[tuple[str, str, str]]:
+    """``"coding:G1 code:G2 transcript:a.txt"`` -> entity/identifier pairs (the first is the subject)."""
+    out: list[tuple[str, str, str]] = []
+    # an identifier may contain spaces (a transcript "interview 3.txt"): a token starts at ``entity:``
+    for i, token in enumerate(t for t in re.split(r"\s+(?=[a-z_]+:)", target.strip()) if t):
+        entity, sep, ident = token.partition(":")
+        if sep and ident:
+            out.append((entity, ident, "subject" if i == 0 else "related"))
+    return out
+
+
+def ensure_user(conn: Connection, name: str, guid: str) -> None:
+    """Every researcher who acts gets a user record (with a GUID, as REFI-QDA wants)."""
+    if conn.execute(sa.select(users.c.id).where(users.c.name == name)).first() is None:
+        conn.execute(users.insert().values(guid=guid, name=name))
+
+
+def user_names(conn: Connection) -> list[str]:
+    return [str(r[0]) for r in conn.execute(sa.select(users.c.name).order_by(users.c.id))]
+
+
+def record(conn: Connection, act: RecordedAction, *, at: str, user_guid: str) -> int:
+    """Write the audit event of a finished action (inside its transaction) and bump the change counter.
+
+    Any action that changes data clears the redo stack: an undone action can only be redone while
+    nothing has been done since."""
+    ensure_user(conn, act.who, user_guid)
+    if act.changes_data:
+        conn.execute(audit.update().where(audit.c.state == "undone").values(state="discarded"))
+    changes = act.rec.changes if act.undoable else []
+    pk = conn.execute(audit.insert().values(
+        at=at, who=act.who, action=act.action, target=act.target, summary=act.summary,
+        before=_dumps(act.before), after=_dumps(act.after), note=act.note, changes=Recorder.dumps(changes),
+        undoable=act.undoable, barrier=act.barrier,
+        # an undoable action may write no rows (dismissing a pattern): its undo flips its state
+        state="done" if act.undoable else "final", format=CHANGE_FORMAT,
+    )).inserted_primary_key
+    event_id = int(pk[0]) if pk is not None else 0
+    targets = list(act.targets)
+    for t in parse_targets(act.target):
+        if not any(t[0] == e and t[1] == g for e, g, _ in targets):
+            targets.append(t)
+    if targets:
+        conn.execute(audit_targets.insert(), [
+            {"audit_id": event_id, "entity": e, "guid": g, "role": r} for e, g, r in targets])
+    if act.changes_data:
+        bump(conn)
+    return event_id
+
+
+def bump(conn: Connection) -> None:
+    meta.set(conn, "change_counter", str(int(meta.get(conn, "change_counter", "0")) + 1))
+
+
+def change_counter(conn: Connection) -> int:
+    return int(meta.get(conn, "change_counter", "0"))
+
+
+def event(row: Any) -> AuditEvent:
+    return AuditEvent(
+        id=row.id, at=row.at, who=row.who, action=row.action, target=row.target, summary=row.summary,
+        before=json.loads(row.before) if row.before else None,
+        after=json.loads(row.after) if row.after else None, note=row.note, state=row.state,
+    )
+
+
+def events(conn: Connection, *, action: str | None = None, limit: int | None = None) -> list[AuditEvent]:
+    """The audit trail, oldest first (``action`` may end in ``*`` to match a prefix)."""
+    q = sa.select(audit).order_by(audit.c.id)
+    if action:
+        q = q.where(audit.c.action.startswith(action[:-1]) if action.endswith("*") else audit.c.action == action)
+    out = [event(r) for r in conn.execute(q).all()]
+    return out[-limit:] if limit else out
+
+
+def events_about(conn: Connection, entity: str, guids: set[str], *, kinds_prefix: str | None = None) -> list[AuditEvent]:
+    """Live events (done or final) with a target row naming one of ``guids`` of ``entity``, oldest first."""
+    if not guids:
+        return []
+    ids = sa.select(audit_targets.c.audit_id).where(audit_targets.c.entity == entity, audit_targets.c.guid.in_(guids))
+    q = sa.select(audit).where(audit.c.id.in_(ids), audit.c.state.in_(("done", "final")))
+    if kinds_prefix:
+        q = q.where(audit.c.action.startswith(kinds_prefix))
+    return [event(r) for r in conn.execute(q.order_by(audit.c.id)).all()]
+
+
+def related(conn: Connection, kind: str, entity: str, guid: str) -> list[str]:
+    """GUIDs named as ``related`` in events of ``kind`` whose subject is ``guid`` (the sources of a merge)."""
+    subj = sa.select(audit_targets.c.audit_id).where(
+        audit_targets.c.entity == entity, audit_targets.c.guid == guid, audit_targets.c.role == "subject")
+    q = (sa.select(audit_targets.c.guid).join(audit, audit.c.id == audit_targets.c.audit_id)
+         .where(audit.c.action == kind, audit.c.id.in_(subj), audit_targets.c.entity == entity,
+                audit_targets.c.role == "related"))
+    return [str(r[0]) for r in conn.execute(q)]
+
+
+def undo_candidate(conn: Connection) -> AuditEvent | None:
+    """The last done action, unless a barrier (a change of transcript text) came after it."""
+    row = conn.execute(sa.select(audit).where(audit.c.state == "done").order_by(audit.c.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    barrier = conn.execute(sa.select(audit.c.id).where(audit.c.barrier.is_(True), audit.c.id > row.id).limit(1)).first()
+    return None if barrier else event(row)
+
+
+def redo_candidate(conn: Connection) -> AuditEvent | None:
+    """The action undone last, unless a barrier came after it (new data changes discard it anyway)."""
+    row = conn.execute(
+        sa.select(audit).where(audit.c.state == "undone").order_by(audit.c.undone_at.desc(), audit.c.id.desc()).limit(1)
+    ).first()
+    if row is None:
+        return None
+    barrier = conn.execute(sa.select(audit.c.id).where(audit.c.barrier.is_(True), audit.c.id > row.id).limit(1)).first()
+    return None if barrier else event(row)
+
+
+def replay(conn: Connection, ev: AuditEvent, *, inverse: bool, who: str, at: str, user_guid: str) -> None:
+    """Undo (``inverse``) or redo one event inside the caller's transaction, checking every row first."""
+    row = conn.execute(sa.select(audit.c.changes, audit.c.format).where(audit.c.id == ev.id)).one()
+    changes = upgrade_changes(json.loads(row.changes), int(row.format))
+    verb = "undo" if inverse else "redo"
+    Recorder(conn).apply(changes, inverse=inverse, what=f"{verb} '{ev.summary}'")
+    conn.execute(audit.update().where(audit.c.id == ev.id).values(
+        state="undone" if inverse else "done", undone_at=at if inverse else None))
+    ensure_user(conn, who, user_guid)
+    pk = conn.execute(audit.insert().values(
+        at=at, who=who, action=verb, target=ev.target, summary=f"{verb.capitalize()}: {ev.summary}", before="null",
+        after=_dumps({"event": ev.id}), note="", changes="[]", undoable=False, state="final", format=CHANGE_FORMAT,
+    )).inserted_primary_key
+    new_id = int(pk[0]) if pk is not None else 0
+    targets = [{"audit_id": new_id, "entity": e, "guid": g, "role": r} for e, g, r in parse_targets(ev.target)]
+    if targets:
+        conn.execute(audit_targets.insert(), targets)
+    bump(conn)

@@ -1,0 +1,157 @@
+"""The undo recorder: writes rows and remembers each row's image before and after.
+
+Every undoable researcher action writes through a :class:`Recorder`; its ``changes`` are stored in the
+action's audit event (format :data:`CHANGE_FORMAT`) and :meth:`Recorder.apply` replays them backwards
+(undo) or forwards (redo). Before it writes a row, ``apply`` checks that the row is still exactly as the
+recorded image says; if anything changed since (a re-import moved a coding, another researcher edited a
+code), it refuses with :class:`~analysis.errors.UndoConflictError` naming what changed, and the caller's
+transaction rolls back: undo can refuse, it can never corrupt.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..errors import UndoConflictError
+from . import schema
+
+__all__ = ["CHANGE_FORMAT", "Change", "Recorder", "name_key", "upgrade_changes"]
+
+# Version of the stored change format. 1: the first release (a list of {table, id, before, after});
+# 2: the same shape, written only under the barrier and redo rules of this release.
+CHANGE_FORMAT = 2
+
+Change = dict[str, Any]
+
+_ENTITY = {
+    "codes": "code", "codings": "coding", "memos": "memo", "vignettes": "vignette", "participants": "participant",
+    "participant_attributes": "participant attribute", "speakers": "speaker mapping", "snapshots": "snapshot",
+    "suggestion_decisions": "suggestion decision", "allow_list": "disclosure allow-list term",
+    "variables": "attribute", "transcripts": "transcript",
+}
+
+
+def name_key(name: str) -> str:
+    """The form in which names are compared for uniqueness: NFC, stripped, case-folded (as the
+    schema's insert defaults compute it)."""
+    return unicodedata.normalize("NFC", name).strip().casefold()
+
+
+def _derived(table: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Columns derived from others (kept by the one writer of rows, so no caller forgets them)."""
+    if table == "codes" and "name" in values:
+        return {**values, "name_key": name_key(str(values["name"]))}
+    if table == "participants" and "pseudonym" in values:
+        return {**values, "pseudonym_key": name_key(str(values["pseudonym"]))}
+    return values
+
+
+def _table(name: str) -> sa.Table:
+    table = schema.metadata.tables.get(name)
+    if table is None:
+        raise KeyError(f"no table {name}")
+    return table
+
+
+def _plain(image: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A row image as it reads back from the audit trail's JSON (for comparing with a stored image)."""
+    return None if image is None else json.loads(json.dumps(image, ensure_ascii=False, default=str))
+
+
+def upgrade_changes(changes: list[Change], fmt: int) -> list[Change]:
+    """Stored changes of any known format, in the current one.
+
+    Format 1 (the first release) has the same shape, but its row images predate the derived
+    uniqueness keys (``codes.name_key``, ``participants.pseudonym_key``): they are added here, as the
+    migration that introduced them computed them."""
+    if fmt == CHANGE_FORMAT:
+        return changes
+    if fmt == 1:
+        return [{**ch, **{side: None if ch[side] is None else _derived(ch["table"], ch[side])
+                          for side in ("before", "after")}} for ch in changes]
+    raise UndoConflictError.unknown_format(fmt)
+
+
+class Recorder:
+    """Writes rows of one transaction and records their images (see the module docstring)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.changes: list[Change] = []
+
+    def get(self, table: str, row_id: int) -> dict[str, Any] | None:
+        t = _table(table)
+        row = self.conn.execute(sa.select(t).where(t.c.id == row_id)).first()
+        return dict(row._mapping) if row else None
+
+    def insert(self, table: str, **values: Any) -> int:
+        t = _table(table)
+        pk = self.conn.execute(t.insert().values(**_derived(table, values))).inserted_primary_key
+        row_id = int(pk[0]) if pk is not None else 0
+        self.changes.append({"table": table, "id": row_id, "before": None, "after": self.get(table, row_id)})
+        return row_id
+
+    def update(self, table: str, row_id: int, **values: Any) -> dict[str, Any]:
+        t = _table(table)
+        before = self.get(table, row_id)
+        if before is None:
+            raise KeyError(f"{table} {row_id}")
+        if not values:  # nothing to change: no statement, no recorded change
+            return before
+        self.conn.execute(t.update().where(t.c.id == row_id).values(**_derived(table, values)))
+        self.changes.append({"table": table, "id": row_id, "before": before, "after": self.get(table, row_id)})
+        return before
+
+    def delete(self, table: str, row_id: int) -> dict[str, Any]:
+        t = _table(table)
+        before = self.get(table, row_id)
+        if before is None:
+            raise KeyError(f"{table} {row_id}")
+        self.conn.execute(t.delete().where(t.c.id == row_id))
+        self.changes.append({"table": table, "id": row_id, "before": before, "after": None})
+        return before
+
+    def apply(self, changes: list[Change], *, inverse: bool, what: str) -> None:
+        """Replay recorded row changes: backwards to undo, forwards to redo.
+
+        Each row must be as the change left it (undo) or found it (redo); otherwise nothing is
+        written and :class:`UndoConflictError` says which row changed and how. ``what`` names the
+        action for that message ("undo 'Coded ... as X'")."""
+        ordered = list(reversed(changes)) if inverse else list(changes)
+        for ch in ordered:
+            t = _table(ch["table"])
+            expected = ch["after"] if inverse else ch["before"]
+            target = ch["before"] if inverse else ch["after"]
+            current = _plain(self.get(ch["table"], ch["id"]))
+            if current != _plain(expected):
+                raise UndoConflictError.changed_since(what, self.describe(ch["table"], expected, current))
+            if target is None:
+                self.conn.execute(t.delete().where(t.c.id == ch["id"]))
+            elif current is not None:
+                self.conn.execute(t.update().where(t.c.id == ch["id"]).values(**target))
+            else:
+                self.conn.execute(t.insert().values(**target))
+
+    @staticmethod
+    def describe(table: str, expected: dict[str, Any] | None, current: dict[str, Any] | None) -> str:
+        """What changed in a row since an action recorded it, in a researcher's words."""
+        entity = _ENTITY.get(table, table)
+        image = expected or current or {}
+        label = image.get("name") or image.get("title") or image.get("pseudonym") or image.get("quote") or ""
+        label = str(label)
+        named = f"{entity} '{label[:60]}{'...' if len(label) > 60 else ''}'" if label else f"{entity} {image.get('id', '')}"
+        if expected is None:
+            return f"a {named} now exists that the action did not expect"
+        if current is None:
+            return f"the {named} has since been deleted"
+        fields = sorted(k for k in expected if _plain({k: expected[k]}) != _plain({k: current.get(k)}))
+        return f"the {named} has since changed ({', '.join(fields)})"
+
+    @staticmethod
+    def dumps(changes: list[Change]) -> str:
+        return json.dumps(changes, ensure_ascii=False, default=str)

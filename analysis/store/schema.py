@@ -1,0 +1,193 @@
+"""The schema, declared once: every table Storyloom stores, in one file a reader can look at.
+
+The Alembic migrations in ``analysis/store/alembic/`` take a database from any earlier release to
+this schema; a test checks that a freshly migrated database matches these declarations.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+
+def _key_of(column: str) -> Any:
+    """An insert default: the named column's value, NFC, stripped and case-folded (a uniqueness key)."""
+    def default(context: Any) -> str:
+        value = context.get_current_parameters().get(column) or ""
+        return unicodedata.normalize("NFC", str(value)).strip().casefold()
+    return default
+
+
+def _guid() -> sa.Column[str]:
+    return sa.Column("guid", sa.String(36), nullable=False, unique=True)
+
+
+meta = sa.Table("meta", metadata, sa.Column("key", sa.String, primary_key=True), sa.Column("value", sa.Text))
+users = sa.Table(
+    "users", metadata, sa.Column("id", sa.Integer, primary_key=True), _guid(),
+    sa.Column("name", sa.String, nullable=False, unique=True),
+)
+participants = sa.Table(
+    "participants", metadata, sa.Column("id", sa.Integer, primary_key=True), _guid(),
+    sa.Column("pseudonym", sa.String, nullable=False, unique=True),
+    sa.Column("pseudonym_key", sa.String, nullable=False, default=_key_of("pseudonym")),  # unique, see below
+    sa.Column("created_at", sa.String, nullable=False),
+)
+variables = sa.Table(
+    "variables", metadata, sa.Column("id", sa.Integer, primary_key=True), _guid(),
+    sa.Column("name", sa.String, nullable=False, unique=True),
+)
+participant_attributes = sa.Table(
+    "participant_attributes", metadata, sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("participant_id", sa.ForeignKey("participants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("variable_id", sa.ForeignKey("variables.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("value", sa.Text, nullable=False, server_default=""),
+    sa.UniqueConstraint("participant_id", "variable_id"),
+)
+transcripts = sa.Table(
+    "transcripts", metadata, sa.Column("id", sa.Integer, primary_key=True), _guid(),
+    sa.Column("name", sa.String, nullable=False, unique=True),
+    sa.Column("format", sa.String, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("source_sha256", sa.String(64), nullable=False),
+    sa.Column("warnings", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("imported_at", sa.String, nullable=False),
+    sa.Column("updated_at", sa.String, nullable=False),
+)
+speakers = sa.Table(
+    "speakers", metadata, sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("transcript_id", sa.ForeignKey("transcripts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("label", sa.String, nullable=False),
+    sa.Column("participant_id", sa.ForeignKey("participants.id", ondelete="SET NULL")),
+    sa.Column("interviewer", sa.Boolean, nullable=False, server_default="0"),
+    sa.UniqueConstraint("transcript_id", "label"),
+)
+turns = sa.Table(
+    "turns", metadata, sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("transcript_id", sa.ForeignKey("transcripts.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("idx", sa.Integer, nullable=False),
+    sa.Column("speaker_id", sa.ForeignKey("speakers.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("start", sa.Integer, nullable=False), sa.Column("end", sa.Integer, nullable=False),
+    sa.Column("t_start", sa.Float), sa.Column("t_end", sa.Float), sa.Column("line", sa.Integer),
+)
+segments = sa.Table(
+    "segments", metadata, sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("transcript_id", sa.ForeignKey("transcripts.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("turn_id", sa.ForeignKey("turns.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("start", sa.Integer, nullable=False), sa.Column("end", sa.Integer, nullable=False),
+    sa.Column("text_sha256", sa.String(64), nullable=False, index=True),
+)
+embeddings = sa.Table(
+    "embeddings", metadata,
+    sa.Column("model_id", sa.String, primary_key=True),
+    sa.Column("text_sha256", sa.String(64), primary_key=True),
+    sa.Column("dim", sa.Integer, nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+)
+codes = sa.Table(
+    "codes", metadata, sa.Column("id", sa.Integer, primary_key=True), _guid(),
+    sa.Column("parent_id", sa.ForeignKey("codes.id"), index=True),
+    sa.Column("name", sa.String, nullable=False),
+    # The name case-folded (NFC): sibling names are unique on (parent, name_key), see the index below.
+    sa.Column("name_key", sa.String, nullable=False, default=_key_of("name")),
+    sa.Column("kind", sa.String, nullable=False, server_default="code"),
+    *(sa.Column(c, sa.Text, nullable=False, server_default="") for c in (
+        "definition", "inclusion", "exclusion", "example", "colour", "central_concept")),
+    sa.Column("status", sa.String, nullable=False, server_default="initial code"),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.String, nullable=False),
+)
+codings = sa.Table(
+    "codings", metadata, sa.Column("id", sa.Integer, primary_key=True), _guid(),
+    sa.Column("code_id", sa.ForeignKey("codes.id"), nullable=False, index=True),
+    sa.Column("transcript_id", sa.ForeignKey("transcripts.id"), nullable=False, index=True),
+    sa.Column("start", sa.Integer, nullable=False), sa.Column("end", sa.Integer, nullable=False),
+    sa.Column("quote", sa.Text, nullable=False),
+    sa.Column("context_before", sa.Text, nullable=False, server_default=""),
+    sa.Column("context_after", sa.Text, nullable=False, server_default=""),
+    sa.Column("coder", sa.String, nullable=False),
+    sa.Column("memo", sa.Text, nullable=False, server_default=""),
+    sa.Column("origin", sa.String, nullable=False, server_default="direct"),
+    sa.Column("orphaned", sa.Boolean, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.String, nullable=False),
+    sa.UniqueConstraint("code_id", "transcript_id", "start", "end"),
+)
+memos = sa.Table(
+    "memos", metadata, sa.Column("id", sa.Integer, primary_key=True), _guid(),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("target_id", sa.Integer),
+    sa.Column("author", sa.String, nullable=False),
+    sa.Column("phase", sa.String, nullable=False),
+    sa.Column("title", sa.Text, nullable=False, server_default=""),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String, nullable=False),
+    sa.Column("updated_at", sa.String, nullable=False),
+)
+audit = sa.Table(
+    "audit", metadata, sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.String, nullable=False),
+    sa.Column("who", sa.String, nullable=False),
+    sa.Column("action", sa.String, nullable=False, index=True),
+    sa.Column("target", sa.String, nullable=False, server_default=""),
+    sa.Column("summary", sa.Text, nullable=False, server_default=""),
+    sa.Column("before", sa.Text), sa.Column("after", sa.Text),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("changes", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("undoable", sa.Boolean, nullable=False, server_default="0"),
+    sa.Column("barrier", sa.Boolean, nullable=False, server_default="0"),
+    sa.Column("state", sa.String, nullable=False, server_default="final"),
+    sa.Column("undone_at", sa.String),
+    # Version of the JSON in ``changes`` (1: the first release's row images; 2: images plus the
+    # barrier/redo rules of the typed audit trail). Readers upgrade older formats on the fly.
+    sa.Column("format", sa.Integer, nullable=False, server_default="1"),
+)
+snapshots = sa.Table(
+    "snapshots", metadata, sa.Column("id", sa.Integer, primary_key=True), _guid(),
+    sa.Column("label", sa.String, nullable=False, unique=True),
+    sa.Column("phase", sa.String, nullable=False, server_default=""),
+    sa.Column("created_at", sa.String, nullable=False),
+    sa.Column("codebook", sa.Text, nullable=False),
+)
+vignettes = sa.Table(
+    "vignettes", metadata, sa.Column("id", sa.Integer, primary_key=True), _guid(),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("participant_id", sa.ForeignKey("participants.id", ondelete="SET NULL")),
+    sa.Column("code_id", sa.ForeignKey("codes.id", ondelete="SET NULL")),
+    sa.Column("status", sa.String, nullable=False, server_default="draft"),
+    sa.Column("items", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("created_at", sa.String, nullable=False),
+    sa.Column("updated_at", sa.String, nullable=False),
+)
+suggestion_decisions = sa.Table(
+    "suggestion_decisions", metadata, sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code_id", sa.ForeignKey("codes.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("transcript_id", sa.ForeignKey("transcripts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("start", sa.Integer, nullable=False), sa.Column("end", sa.Integer, nullable=False),
+    sa.Column("decision", sa.String, nullable=False),
+    sa.Column("who", sa.String, nullable=False),
+    sa.Column("at", sa.String, nullable=False),
+)
+allow_list = sa.Table(
+    "allow_list", metadata, sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("term", sa.String, nullable=False, unique=True),
+    sa.Column("label", sa.String, nullable=False, server_default=""),
+    sa.Column("accepted_by", sa.String, nullable=False),
+    sa.Column("at", sa.String, nullable=False),
+)
+
+# Sibling code names are unique in the database, not only in Python (a NULL parent counts as 0).
+sa.Index("uq_codes_sibling_name", sa.func.coalesce(codes.c.parent_id, 0), codes.c.name_key, unique=True)
+sa.Index("uq_participants_pseudonym_key", participants.c.pseudonym_key, unique=True)
+
+audit_targets = sa.Table(
+    "audit_targets", metadata, sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("audit_id", sa.ForeignKey("audit.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("entity", sa.String, nullable=False),  # code | coding | transcript | participant | memo | vignette ...
+    sa.Column("guid", sa.String, nullable=False),
+    sa.Column("role", sa.String, nullable=False, server_default="subject"),  # subject | source | target
+    sa.Index("ix_audit_targets_entity_guid", "entity", "guid"),
+)

@@ -1,0 +1,23 @@
+"""Counts of what a project holds (``storyloom status``, the methods report)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .schema import codes, codings, embeddings, participants, segments, transcripts, turns
+
+
+def _count(conn: Connection, q: sa.Select[tuple[int]]) -> int:
+    return int(conn.execute(q).scalar_one())
+
+
+def counts(conn: Connection, model_id: str) -> dict[str, int]:
+    """transcripts, participants, turns, segments, embedded (by ``model_id``), codes, codings."""
+    def n(table: sa.Table) -> int:
+        return _count(conn, sa.select(sa.func.count()).select_from(table))
+
+    embedded = _count(conn, sa.select(sa.func.count()).select_from(segments).join(
+        embeddings, sa.and_(embeddings.c.text_sha256 == segments.c.text_sha256, embeddings.c.model_id == model_id)))
+    return {"transcripts": n(transcripts), "participants": n(participants), "turns": n(turns),
+            "segments": n(segments), "embedded": embedded, "codes": n(codes), "codings": n(codings)}

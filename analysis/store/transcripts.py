@@ -1,0 +1,139 @@
+"""Queries of transcripts, their speakers, turns and segments."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..errors import NotFoundError
+from ..model import Transcript, Turn
+from .schema import participants, segments, speakers, transcripts, turns
+
+__all__ = [
+    "by_name", "delete_speaker", "delete_turns", "insert_segments", "insert_speaker", "insert_transcript",
+    "insert_turn", "segment_count", "speaker", "speaker_summary", "speakers_of", "transcript", "transcript_id",
+    "transcript_rows", "transcript_text", "transcripts_by_name", "turns_of", "update_speaker", "update_transcript",
+]
+
+
+def _pk(result: sa.CursorResult[Any]) -> int:
+    pk = result.inserted_primary_key
+    return int(pk[0]) if pk is not None else 0
+
+
+# -- transcripts --------------------------------------------------------------------------------
+def transcript_id(conn: Connection, name: str) -> int:
+    row = conn.execute(sa.select(transcripts.c.id).where(transcripts.c.name == name)).first()
+    if row is None:
+        names = [str(r[0]) for r in conn.execute(sa.select(transcripts.c.name).order_by(transcripts.c.name))]
+        raise NotFoundError(f"No transcript named '{name}'. Transcripts: {', '.join(names) or 'none yet'}.")
+    return int(row[0])
+
+
+def transcript_text(conn: Connection, tid: int) -> str:
+    return str(conn.execute(sa.select(transcripts.c.text).where(transcripts.c.id == tid)).scalar_one())
+
+
+def transcript_rows(conn: Connection) -> list[Any]:
+    """id, name, format, source_sha256, warnings of every transcript, by name."""
+    t = transcripts
+    return list(conn.execute(sa.select(t.c.id, t.c.name, t.c.format, t.c.source_sha256, t.c.warnings).order_by(t.c.name)))
+
+
+def by_name(conn: Connection, name: str) -> sa.Row[Any] | None:
+    """The whole row of the transcript called ``name``, or None."""
+    return conn.execute(sa.select(transcripts).where(transcripts.c.name == name)).first()
+
+
+def transcripts_by_name(conn: Connection) -> list[sa.Row[Any]]:
+    """Every transcript's whole row, by name."""
+    return list(conn.execute(sa.select(transcripts).order_by(transcripts.c.name)).all())
+
+
+def transcript(conn: Connection, tid: int) -> Transcript:
+    r = conn.execute(sa.select(transcripts).where(transcripts.c.id == tid)).one()
+    return Transcript(r.id, r.guid, r.name, r.format, r.text, tuple(json.loads(r.warnings)))
+
+
+def insert_transcript(conn: Connection, *, guid: str, name: str, imported_at: str, **values: Any) -> int:
+    """A new transcript row (``values``: format, text, source_sha256, warnings, updated_at)."""
+    return _pk(conn.execute(transcripts.insert().values(guid=guid, name=name, imported_at=imported_at, **values)))
+
+
+def update_transcript(conn: Connection, tid: int, **values: Any) -> None:
+    conn.execute(transcripts.update().where(transcripts.c.id == tid).values(**values))
+
+
+# -- turns and segments -------------------------------------------------------------------------
+def delete_turns(conn: Connection, tid: int) -> None:
+    """Delete a transcript's turns (and, by cascade, their segments)."""
+    conn.execute(turns.delete().where(turns.c.transcript_id == tid))
+
+
+def insert_turn(
+    conn: Connection, *, transcript_id: int, idx: int, speaker_id: int, start: int, end: int,
+    t_start: float | None, t_end: float | None, line: int | None,
+) -> int:
+    return _pk(conn.execute(turns.insert().values(
+        transcript_id=transcript_id, idx=idx, speaker_id=speaker_id, start=start, end=end, t_start=t_start,
+        t_end=t_end, line=line)))
+
+
+def insert_segments(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert segment rows (transcript_id, turn_id, start, end, text_sha256)."""
+    if rows:
+        conn.execute(segments.insert(), [dict(r) for r in rows])
+
+
+def turns_of(conn: Connection, tid: int) -> list[Turn]:
+    """A transcript's turns in order, with their speaker labels and participants."""
+    q = (sa.select(turns, speakers.c.label, speakers.c.interviewer, participants.c.pseudonym)
+         .join(speakers, speakers.c.id == turns.c.speaker_id)
+         .outerjoin(participants, participants.c.id == speakers.c.participant_id)
+         .where(turns.c.transcript_id == tid)
+         .order_by(turns.c.idx))
+    return [Turn(r.id, r.transcript_id, r.idx, r.label, r.pseudonym, bool(r.interviewer), r.start, r.end,
+                 r.t_start, r.t_end) for r in conn.execute(q).all()]
+
+
+def segment_count(conn: Connection, tid: int) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(segments)
+                            .where(segments.c.transcript_id == tid)).scalar_one())
+
+
+# -- speakers -----------------------------------------------------------------------------------
+def speakers_of(conn: Connection, tid: int) -> list[sa.Row[Any]]:
+    """A transcript's speaker rows (id, label, participant_id, interviewer)."""
+    return list(conn.execute(sa.select(speakers).where(speakers.c.transcript_id == tid)).all())
+
+
+def speaker(conn: Connection, tid: int, label: str) -> sa.Row[Any] | None:
+    return conn.execute(sa.select(speakers).where(speakers.c.transcript_id == tid, speakers.c.label == label)).first()
+
+
+def insert_speaker(conn: Connection, tid: int, label: str, participant_id: int | None, interviewer: bool) -> int:
+    return _pk(conn.execute(speakers.insert().values(
+        transcript_id=tid, label=label, participant_id=participant_id, interviewer=interviewer)))
+
+
+def update_speaker(conn: Connection, sid: int, *, participant_id: int | None, interviewer: bool) -> None:
+    conn.execute(speakers.update().where(speakers.c.id == sid).values(participant_id=participant_id,
+                                                                      interviewer=interviewer))
+
+
+def delete_speaker(conn: Connection, sid: int) -> None:
+    conn.execute(speakers.delete().where(speakers.c.id == sid))
+
+
+def speaker_summary(conn: Connection, tid: int) -> list[sa.Row[Any]]:
+    """A transcript's speakers in order: label, interviewer, pseudonym (or None), turns (a count)."""
+    q = (sa.select(speakers.c.label, speakers.c.interviewer, participants.c.pseudonym,
+                   sa.func.count(turns.c.id).label("turns"))
+         .outerjoin(participants, participants.c.id == speakers.c.participant_id)
+         .outerjoin(turns, turns.c.speaker_id == speakers.c.id)
+         .where(speakers.c.transcript_id == tid).group_by(speakers.c.id).order_by(speakers.c.id))
+    return list(conn.execute(q).all())
