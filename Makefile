@@ -35,6 +35,7 @@ demo: sample
 	$(BIN)/streamlit run app.py -- --project .
 
 test: setup browser-deps
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: setup

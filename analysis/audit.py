@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import StoryloomError
+from .errors import Errors, StoryloomError
 
 
 @dataclass(frozen=True)
@@ -96,5 +96,5 @@ class UnknownActionKind(StoryloomError):
 def check_kind(name: str) -> Kind:
     kind = KINDS.get(name)
     if kind is None:
-        raise UnknownActionKind(f"'{name}' is not a declared action kind; add it to analysis/audit.py.")
+        raise UnknownActionKind(Errors.E9002, kind=name)
     return kind

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from .codebook import EDITABLE, PATH_SEP
-from .errors import CodebookFileError
+from .errors import CodebookFileError, Errors
 from .store.codes import name_key
 
 __all__ = ["CODE_KEYS", "DEFINITION_KEYS", "dump_yaml", "validate_tree"]
@@ -46,22 +46,22 @@ def dump_yaml(data: Any) -> str:
 def validate_tree(name: str, entries: Any, where: str = "") -> None:
     """Check a codebook tree before anything is written; errors name the entry."""
     if not isinstance(entries, list):
-        raise CodebookFileError(name, f"{where or 'codes'}: expected a list of codes, found {type(entries).__name__}.")
+        raise CodebookFileError(name, Errors.E1401, v1=where or 'codes', name=type(entries).__name__)
     seen: set[str] = set()
     for i, entry in enumerate(entries):
         label = f"{where}{PATH_SEP if where else ''}#{i + 1}"
         if not isinstance(entry, dict):
-            raise CodebookFileError(name, f"entry {label}: expected a mapping with at least 'name', found {entry!r}.")
+            raise CodebookFileError(name, Errors.E1402, label=label, entry=entry)
         code_name = str(entry.get("name") or "").strip()
         if not code_name:
-            raise CodebookFileError(name, f"entry {label}: has no name.")
+            raise CodebookFileError(name, Errors.E1403, label=label)
         path = f"{where}{PATH_SEP if where else ''}{code_name}"
         unknown = set(entry) - CODE_KEYS
         if unknown:
-            raise CodebookFileError(name, f"entry '{path}': unknown field(s) {', '.join(sorted(unknown))}.",
+            raise CodebookFileError(name, Errors.E1404, path=path, unknown=', '.join(sorted(unknown)),
                                     hint=f"Known fields: {', '.join(sorted(CODE_KEYS))}.")
         if name_key(code_name) in seen:  # compared as the database's sibling-name index compares them
-            raise CodebookFileError(name, f"entry '{path}': duplicate name among its siblings.")
+            raise CodebookFileError(name, Errors.E1405, path=path)
         seen.add(name_key(code_name))
         if "children" in entry and entry["children"] is not None:
             validate_tree(name, entry["children"], path)

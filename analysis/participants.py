@@ -29,13 +29,15 @@ does not mention.
 
 from __future__ import annotations
 
+from typing import Any
+
 import csv
 import io
 import re
 from dataclasses import dataclass, field
 
 from . import limits
-from .errors import ParticipantsFileError
+from .errors import Errors, Msg, ParticipantsFileError
 from .ingest.decode import decode
 
 RESERVED = ("pseudonym", "transcript", "speaker", "interviewer")
@@ -84,15 +86,14 @@ def _unclosed_quote_line(text: str) -> int | None:
     return None
 
 
-def _error(name: str, message: str, line: int | None, hint: str = "") -> ParticipantsFileError:
-    return ParticipantsFileError(name, message, line=line, hint=hint)
+def _error(name: str, message: Msg, line: int | None, hint: str = "", **params: Any) -> ParticipantsFileError:
+    return ParticipantsFileError(name, message, line=line, hint=hint, **params)
 
 
 def _quote_error(name: str, line: int, column: str) -> ParticipantsFileError:
     return _error(
-        name, f"a quote mark (\") opened in the row starting here is not closed where the '{column}' value "
-              "ends, so the rows after it were read as part of that value.", line,
-        hint="Remove the stray quote mark, or close it; a value with a comma or quote needs quotes round it.",
+        name, Errors.E1301, line,
+        hint="Remove the stray quote mark, or close it; a value with a comma or quote needs quotes round it.", column=column,
     )
 
 
@@ -100,8 +101,7 @@ def _records(name: str, text: str) -> list[tuple[int, list[str]]]:
     """(line the record starts on, cells) for every CSV record, with the field cap applied."""
     opened = _unclosed_quote_line(text)
     if opened is not None:
-        raise _error(name, "a quote mark (\") opened on this line is never closed, so every row after it "
-                           "was swallowed into one value.", opened,
+        raise _error(name, Errors.E1302, opened,
                      hint="Remove the stray quote mark, or add the closing one.")
     reader = csv.reader(io.StringIO(text, newline=""))
     out: list[tuple[int, list[str]]] = []
@@ -115,8 +115,8 @@ def _records(name: str, text: str) -> list[tuple[int, list[str]]]:
             if "field larger than field limit" in str(err):
                 raise limits.too_big(name, "a cell", limits.CSV_FIELD_CHARS, error=ParticipantsFileError,
                                      line=reader.line_num, hint=_CELL_HINT) from None
-            raise _error(name, f"cannot be read as CSV ({err}).", reader.line_num,
-                         hint="Save it from a spreadsheet as CSV (comma-separated, UTF-8).") from None
+            raise _error(name, Errors.E1309, reader.line_num,
+                         hint="Save it from a spreadsheet as CSV (comma-separated, UTF-8).", err=err) from None
         for cell in cells:
             if len(cell) > limits.CSV_FIELD_CHARS:
                 raise limits.too_big(name, f"a cell ({len(cell):,} characters)", limits.CSV_FIELD_CHARS,
@@ -133,26 +133,26 @@ def parse_participants(name: str, data: bytes) -> list[ParticipantRow]:
     text, _warnings = decode(name, data)
     records = _records(name, text)
     if not records:
-        raise _error(name, "has no header row.", 1, hint=_HEADER_HINT)
+        raise _error(name, Errors.E1303, 1, hint=_HEADER_HINT)
     header_line, raw_header = records[0]
     header = [h.strip() for h in raw_header]
     header = [h.casefold() if h.casefold() in RESERVED else h for h in header]
     missing = [c for c in RESERVED[:3] if c not in header]
     if missing:
-        raise _error(name, f"the header lacks column(s) {', '.join(missing)}.", header_line, hint=_HEADER_HINT)
+        raise _error(name, Errors.E1304, header_line, hint=_HEADER_HINT, missing=', '.join(missing))
     named = [h for h in header if h]
     twice = sorted({h for h in named if named.count(h) > 1})
     if twice:
-        raise _error(name, f"the header names column(s) {', '.join(repr(h) for h in twice)} twice.", header_line,
-                     hint="Give each column one heading.")
+        raise _error(name, Errors.E1305, header_line,
+                     hint="Give each column one heading.", v1=', '.join(repr(h) for h in twice))
     rows: list[ParticipantRow] = []
     seen: dict[str, int] = {}
     mapped: dict[tuple[str, str], tuple[str, int]] = {}
     for line_no, cells in records[1:]:
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
             raise _error(
-                name, f"this row has {len(cells)} cells but the header has {len(header)}.", line_no,
-                hint="A value holding a comma must be in double quotes (\"Auckland, NZ\").",
+                name, Errors.E1306, line_no,
+                hint="A value holding a comma must be in double quotes (\"Auckland, NZ\").", n_cells=len(cells), n_header=len(header),
             )
         row = {h: cells[i].strip() for i, h in enumerate(header) if h and i < len(cells)}
         if not any(row.values()):
@@ -162,11 +162,11 @@ def parse_participants(name: str, data: bytes) -> list[ParticipantRow]:
                 raise _quote_error(name, line_no, column)
         pseudonym = row.get("pseudonym", "")
         if not pseudonym:
-            raise _error(name, "a row has no pseudonym.", line_no)
+            raise _error(name, Errors.E1307, line_no)
         if pseudonym.casefold() in seen:
             raise _error(
-                name, f"duplicate pseudonym '{pseudonym}' (first on line {seen[pseudonym.casefold()]}).", line_no,
-                hint="Give each participant one row; list several transcripts with ';'.",
+                name, Errors.E1308, line_no,
+                hint="Give each participant one row; list several transcripts with ';'.", pseudonym=pseudonym, v2=seen[pseudonym.casefold()],
             )
         seen[pseudonym.casefold()] = line_no
         transcripts, speakers = _split(row.get("transcript")), _split(row.get("speaker"))
@@ -174,9 +174,8 @@ def parse_participants(name: str, data: bytes) -> list[ParticipantRow]:
             if pair in mapped and mapped[pair][0] != pseudonym:
                 other, other_line = mapped[pair]
                 raise _error(
-                    name, f"speaker '{pair[1]}' of {pair[0]} is mapped to '{pseudonym}' here and to '{other}' "
-                          f"on line {other_line}.", line_no,
-                    hint="A speaker in a transcript is one participant; fix one of the two rows.",
+                    name, Errors.E1310, line_no,
+                    hint="A speaker in a transcript is one participant; fix one of the two rows.", v1=pair[1], v2=pair[0], pseudonym=pseudonym, other=other, other_line=other_line,
                 )
             mapped[pair] = (pseudonym, line_no)
         rows.append(ParticipantRow(

@@ -44,15 +44,15 @@ TOKEN = r"(?u)\b[^\W\d_][^\W\d_]+\b"  # words of letters only (macrons kept), tw
 def stop_words() -> frozenset[str]:
     """scikit-learn's English stop words plus interview fillers (imported lazily: sklearn is slow to load)."""
     # scikit-learn ships no type stubs
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # type: ignore[import-untyped]
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     return frozenset(ENGLISH_STOP_WORDS) | FILLERS
 
 
 def cluster_vectors(vectors: npt.NDArray[np.float32], *, min_size: int = 5, seed: int = 0) -> npt.NDArray[np.int64]:
     """Cluster labels (``-1`` = not in any cluster) for unit ``vectors``: centre, PCA, HDBSCAN (leaf)."""
-    from sklearn.cluster import HDBSCAN  # type: ignore[import-untyped]  # no type stubs
-    from sklearn.decomposition import PCA  # type: ignore[import-untyped]  # no type stubs
+    from sklearn.cluster import HDBSCAN  # no type stubs
+    from sklearn.decomposition import PCA  # no type stubs
 
     n = len(vectors)
     if n < max(2 * min_size, 4):

@@ -174,10 +174,7 @@ class Project:
         with self.store.write() as conn:
             event = audit_store.undo_candidate(conn) if inverse else audit_store.redo_candidate(conn)
             if event is None:
-                raise NothingToUndoError(
-                    "Nothing to undo: no action yet, or a transcript's text changed since the last one (undo "
-                    "stops there)." if inverse else "Nothing to redo: no undone action is waiting (any new "
-                    "change clears the redo list).")
+                raise NothingToUndoError(Errors.E2401 if inverse else Errors.E2402)
             audit_store.replay(conn, event, inverse=inverse, who=self.actor, at=self.ctx.now(), user_guid=new_guid())
         return event
 

@@ -27,7 +27,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .errors import QuoteIntegrityError
+from .errors import Errors, QuoteIntegrityError
 
 ELISION = "[...]"
 ELISION_FORMS = ("[...]", "[…]", "[. . .]")
@@ -76,8 +76,7 @@ def parse_quote(edited: str) -> list[Fragment | Mark]:
     for m in re.finditer(r"\[[^\[\]]*\]|[\[\]]", edited):
         if len(m.group()) == 1:
             raise QuoteIntegrityError(
-                f"an unbalanced '{m.group()}' at character {m.start() + 1}: every edit mark is a pair of square "
-                f"brackets, e.g. {ELISION} or [the regulator]. Close or remove the bracket.")
+                Errors.E3001, m=m.group(), v2=m.start() + 1, ELISION=ELISION)
         if m.start() > pos:
             parts.append(Fragment(edited[pos:m.start()], pos, m.start()))
         kind = "elision" if is_elision(m.group()) else "insertion"
@@ -150,14 +149,15 @@ def check_quote(edited: str, source: str, *, where: str = "") -> Alignment:
     edited = unicodedata.normalize("NFC", edited)
     try:
         parts = parse_quote(edited)
-    except QuoteIntegrityError as err:
-        raise QuoteIntegrityError(prefix + err.message) from None
+    except QuoteIntegrityError as err:  # the parser's own message (and code), now saying which quote
+        err.message = prefix + err.message
+        err.args = (err.message,)
+        raise
     src, src_index = _normalise(unicodedata.normalize("NFC", source), drop_annotations=True)
     src_index = src_index + [len(source)]
     fragments = [(i, p) for i, p in enumerate(parts) if isinstance(p, Fragment) and p.text.strip()]
     if not fragments:
-        raise QuoteIntegrityError(prefix + "the quote has no words of the participant's own, only edit marks. "
-                                           "Keep at least some of the source text.")
+        raise QuoteIntegrityError(Errors.E3052, where=prefix)
     cursor, previous = 0, ""
     placed: list[tuple[int, int, int, int]] = []
     for n, (i, frag) in enumerate(fragments):
@@ -171,17 +171,15 @@ def check_quote(edited: str, source: str, *, where: str = "") -> Alignment:
         pattern = _pattern(text, bound_start=not touches_before, bound_end=not touches_after)
         found = pattern.search(src, cursor)
         if found is None:
-            raise QuoteIntegrityError(prefix + _explain(text, src, cursor, previous, edited))
+            raise QuoteIntegrityError(Errors.E3053, where=prefix, detail=_explain(text, src, cursor, previous, edited))
         if n > 0:
             between = parts[fragments[n - 1][0] + 1:i]
             gap = src[cursor:found.start()]
             if not any(isinstance(m, Mark) and m.kind == "elision" for m in between) and \
                     len(gap.split()) > MAX_SUBSTITUTED_WORDS:
                 marks = " ".join(m.text for m in between if isinstance(m, Mark))
-                raise QuoteIntegrityError(
-                    prefix + f"{marks} stands in for {len(gap.split())} words of the source (\"{_words(gap, 8)}\"); "
-                    f"a bracketed insertion or substitution may replace at most {MAX_SUBSTITUTED_WORDS}. "
-                    f"Mark the words you left out with {ELISION}.")
+                raise QuoteIntegrityError(Errors.E3054, where=prefix, marks=marks, n_words=len(gap.split()),
+                                          gap=_words(gap, 8), most=MAX_SUBSTITUTED_WORDS, ELISION=ELISION)
         placed.append((frag.start + qmap[0], frag.start + qmap[-1] + 1,
                        src_index[found.start()], src_index[found.end() - 1] + 1))
         cursor, previous = found.end(), text

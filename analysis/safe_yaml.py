@@ -36,7 +36,7 @@ from yaml.nodes import MappingNode, ScalarNode
 from yaml.resolver import Resolver
 
 from analysis import limits
-from analysis.errors import CodebookFileError
+from analysis.errors import CodebookFileError, Errors, Msg
 
 __all__ = ["load_yaml", "yaml_path", "yaml_path_error"]
 
@@ -80,9 +80,9 @@ _StringWordsResolver.add_implicit_resolver(  # SafeLoader's, less base 60 and le
 class _Refused(Exception):
     """Raised inside the composer; turned into a CodebookFileError by :func:`load_yaml`."""
 
-    def __init__(self, message: str, line: int | None, hint: str = "") -> None:
-        super().__init__(message)
-        self.message, self.line, self.hint = message, line, hint
+    def __init__(self, message: Msg, line: int | None, hint: str = "", **params: Any) -> None:
+        super().__init__(message.code)
+        self.message, self.line, self.hint, self.params = message, line, hint, params
 
 
 def _line(event_or_node: Any) -> int | None:
@@ -104,10 +104,9 @@ class _BoundedComposer(Composer):
         self._nodes += count
         if self._nodes > limits.YAML_NODES:
             raise _Refused(
-                f"expands to more than {limits.YAML_NODES:,} values (aliases count as everything "
-                "they repeat); it was not read.",
-                _line(event),
+                Errors.E1419, _line(event),
                 "A codebook or codings file never needs this; check where the file came from.",
+                YAML_NODES=limits.YAML_NODES,
             )
 
     def compose_node(self, parent: Any, index: Any) -> Any:
@@ -115,20 +114,18 @@ class _BoundedComposer(Composer):
         if isinstance(event, AliasEvent):
             self._aliases += 1
             if self._aliases > limits.YAML_ALIASES:
-                raise _Refused(f"uses more than {limits.YAML_ALIASES} aliases (*name); it was not read.",
-                               _line(event), "Write the values out instead of repeating them with aliases.")
+                raise _Refused(Errors.E1420, _line(event), "Write the values out instead of repeating them with aliases.",
+                               YAML_ALIASES=limits.YAML_ALIASES)
             if event.anchor in self._open_anchors:
-                raise _Refused(f"the alias *{event.anchor} refers to the list or mapping that contains it "
-                               "(a recursive alias); it was not read.", _line(event),
-                               f"Remove *{event.anchor} or write the value out.")
+                raise _Refused(Errors.E1421, _line(event), f"Remove *{event.anchor} or write the value out.",
+                               anchor=event.anchor)
             self._add_nodes(self._sizes.get(str(event.anchor), 1), event)
             return super().compose_node(parent, index)
         collection = isinstance(event, CollectionStartEvent)
         if collection:
             self._depth += 1
             if self._depth > limits.YAML_DEPTH:
-                raise _Refused(f"nests lists and mappings more than {limits.YAML_DEPTH} levels deep; "
-                               "it was not read.", _line(event), "Check the file's indentation.")
+                raise _Refused(Errors.E1422, _line(event), "Check the file's indentation.", YAML_DEPTH=limits.YAML_DEPTH)
         anchor = event.anchor
         if anchor is not None:
             self._open_anchors.add(anchor)
@@ -151,8 +148,8 @@ class _BoundedComposer(Composer):
                 if ident in seen:
                     first = seen[ident]
                     also = f" (first on line {first})" if first is not None else ""
-                    raise _Refused(f"the key '{key.value}' appears twice in one mapping{also}.",
-                                   _line(key), "Keep one of them; YAML would silently drop the first.")
+                    raise _Refused(Errors.E1423, _line(key), "Keep one of them; YAML would silently drop the first.",
+                                   value=key.value, also=also)
                 seen[ident] = _line(key)
         return node
 
@@ -194,14 +191,13 @@ def _decode(name: str, data: bytes) -> str:
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise CodebookFileError(name, "is saved as UTF-16, not UTF-8.", line=1, hint=_HINT_UTF8)
+        raise CodebookFileError(name, Errors.E1407, line=1, hint=_HINT_UTF8)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise CodebookFileError(
             name,
-            f"is not UTF-8 text: byte 0x{data[err.start]:02X} at byte offset {err.start} cannot be read "
-            "(the file was probably saved as Windows-1252 or Latin-1).",
+            Errors.E1408, v1=data[err.start], start=err.start,
             line=_line_of_offset(data, err.start), hint=_HINT_UTF8,
         ) from None
 
@@ -240,17 +236,17 @@ def load_yaml(name: str, data: bytes) -> Any:
         loader = _Loader(text)  # the pure-Python reader checks every character here
         return loader.get_single_data()
     except _Refused as err:
-        raise CodebookFileError(name, err.message, line=err.line, hint=err.hint) from None
+        raise CodebookFileError(name, err.message, line=err.line, hint=err.hint, **err.params) from None
     except yaml.YAMLError as err:
         hint = ("Remove that character (a control character pasted in by mistake) and save the file again."
                 if isinstance(err, yaml.reader.ReaderError) else "Check the indentation and quoting near that line.")
-        raise CodebookFileError(name, f"{_yaml_error_text(err)}.", line=_yaml_error_line(err, text),
+        raise CodebookFileError(name, Errors.E1451, problem=_yaml_error_text(err), line=_yaml_error_line(err, text),
                                 hint=hint) from None
     except RecursionError:
-        raise CodebookFileError(name, "nests values too deeply to be read.",
+        raise CodebookFileError(name, Errors.E1409,
                                 hint="Check the file's indentation.") from None
     except (ValueError, TypeError, OverflowError) as err:  # e.g. a date such as 2024-13-45
-        raise CodebookFileError(name, f"holds a value YAML cannot read ({err}).",
+        raise CodebookFileError(name, Errors.E1410, err=err,
                                 hint="Quote the value to keep it as text.") from None
     finally:
         if loader is not None:
@@ -274,4 +270,4 @@ def yaml_path_error(name: str, path: Sequence[str | int], message: str, *, line:
 
     List indices count from 0, as in ``codes[0]`` for the first code.
     """
-    return CodebookFileError(name, f"{yaml_path(path)}: {message}", line=line, hint=hint)
+    return CodebookFileError(name, Errors.E1406, path=yaml_path(path), message_text=message, line=line, hint=hint)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ValidationError
+from .errors import Errors, ValidationError
 
 STATUSES = ("draft", "edited")
 
@@ -78,10 +78,10 @@ def to_item(data: Item | dict[str, Any]) -> Item:
     if kind == "narrative":
         return NarrativeItem(str(data.get("text", "")))
     if kind != "quote":
-        raise ValidationError(f"A vignette item is a 'quote' or a 'narrative', not '{kind}'.")
+        raise ValidationError(Errors.E2125, kind=kind)
     missing = [k for k in ("transcript", "start", "end") if data.get(k) is None]
     if missing:
-        raise ValidationError(f"A quote needs transcript, start and end; missing: {', '.join(missing)}.")
+        raise ValidationError(Errors.E2126, missing=', '.join(missing))
     coding_id, code = data.get("coding_id"), data.get("code")
     return QuoteItem(str(data["transcript"]), int(data["start"]), int(data["end"]), str(data.get("text") or ""),
                      None if coding_id is None else int(coding_id), None if code is None else str(code),

@@ -144,7 +144,7 @@ def test_hostile_or_broken_yaml_is_a_codebook_file_error(case: str, data: bytes,
     load_yaml = _mod("safe_yaml").load_yaml
     with pytest.raises(CodebookFileError) as err:
         load_yaml("codebooks/codebook.yaml", data)
-    assert str(err.value).startswith("[SL104] codebooks/codebook.yaml")
+    assert re.match(r"\[SL14\d\d\] codebooks/codebook\.yaml", str(err.value))
     assert message in str(err.value)
 
 
@@ -179,7 +179,7 @@ def test_yaml_path_error_names_the_place() -> None:
     safe_yaml = _mod("safe_yaml")
     err = safe_yaml.yaml_path_error("codebook.yaml", ["codes", 3, "children", 0, "name"], "is empty.")
     assert isinstance(err, CodebookFileError)
-    assert str(err) == "[SL104] codebook.yaml: codes[3].children[0].name: is empty."
+    assert str(err) == "[SL1406] codebook.yaml: codes[3].children[0].name: is empty."
 
 
 # ============================================================================ subtitles: timings
@@ -321,7 +321,7 @@ def test_docx_over_a_zip_cap_is_refused(monkeypatch: pytest.MonkeyPatch, cap: st
     limits = _mod("limits")
     monkeypatch.setattr(limits, cap, 5)
     data = _docx_with_document_xml("<w:p><w:r><w:t>Ana: hi</w:t></w:r></w:p>")
-    with pytest.raises(_refused(), match=r"^\[SL105\] small\.docx: "):
+    with pytest.raises(_refused(), match=r"^\[SL1\d{3}\] small\.docx: "):
         read_transcript("small.docx", data)
 
 

@@ -84,4 +84,4 @@ def test_errors_are_one_line_on_stderr_with_exit_1(make_project):
     p = make_project()
     result = runner.invoke(app, ["code", "merge", "A", "B", "--project", str(p.path)])
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: [SL201] No code named 'A'") and "Traceback" not in result.output
+    assert result.stderr.startswith("Error: [SL2015] No code named 'A'") and "Traceback" not in result.output

@@ -16,7 +16,7 @@ app.add_typer(report_app, name="report")
 SUGGESTION_KEYS = ("rank", "transcript", "start", "end", "text", "score", "participant", "closest_coding", "label")
 
 
-def _attributes(pairs: list[str] | None) -> dict[str, list[str]] | None:
+def _attributes(pairs: list[str] | None) -> dict[str, str | list[str]] | None:
     if not pairs:
         return None
     out: dict[str, list[str]] = {}
@@ -25,7 +25,7 @@ def _attributes(pairs: list[str] | None) -> dict[str, list[str]] | None:
         if not sep:
             raise typer.BadParameter(f"'{pair}' is not KEY=VALUE (e.g. stakeholder_group=leader).")
         out.setdefault(key.strip(), []).append(value.strip())
-    return out
+    return dict(out)
 
 
 @app.command()

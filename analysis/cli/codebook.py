@@ -151,9 +151,10 @@ def codings(
     """The codings table: code, path, participant, transcript, offsets, text, coder."""
     with handled():
         df = open_(project).explore.codings_frame(code=code, participant=participant)
-        rows = [{"id": int(r.coding_id), "code": r.code, "code_path": r.code_path, "participant": r.participant,
-                 "transcript": r.transcript, "start": int(r.start), "end": int(r.end), "text": r.text,
-                 "coder": r.coder} for r in df.itertuples()]
+        rows = [{"id": int(r["coding_id"]), "code": r["code"], "code_path": r["code_path"],
+                 "participant": r["participant"], "transcript": r["transcript"], "start": int(r["start"]),
+                 "end": int(r["end"]), "text": r["text"], "coder": r["coder"]}
+                for r in df.to_dict("records")]
         emit({"codings": rows}, as_json=as_json,
              render=lambda r: table(r["codings"], ["id", "code_path", "participant", "transcript", "text"]))
 
@@ -164,9 +165,12 @@ def history(code: str, project: ProjectOpt = Path("."), as_json: JsonOpt = False
     with handled():
         events = [{"at": e.at, "who": e.who, "action": e.action, "summary": e.summary, "note": e.note,
                    "before": e.before, "after": e.after} for e in open_(project).codebook.history(code)]
-        emit({"history": events}, as_json=as_json, render=lambda r: [
-            typer.echo(f"{e['at'][:19]}  {e['who']}: {e['summary']}" + (f"  (note: {e['note']})" if e["note"] else ""))
-            for e in r["history"]])
+        emit({"history": events}, as_json=as_json, render=_render_history)
+
+
+def _render_history(r: dict[str, Any]) -> None:
+    for e in r["history"]:
+        typer.echo(f"{e['at'][:19]}  {e['who']}: {e['summary']}" + (f"  (note: {e['note']})" if e["note"] else ""))
 
 
 @codebook_app.command("export")

@@ -60,8 +60,12 @@ def sync(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
 def status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Counts of transcripts, participants, turns, segments (embedded), codes and codings."""
     with handled():
-        emit(open_(project).status(), as_json=as_json,
-             render=lambda r: [typer.echo(f"{k:>13}: {v}") for k, v in r.items()])
+        emit(open_(project).status(), as_json=as_json, render=_render_status)
+
+
+def _render_status(r: dict[str, int]) -> None:
+    for k, v in r.items():
+        typer.echo(f"{k:>13}: {v}")
 
 
 @app.command()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import ExportError
+from ..errors import Errors, ExportError
 from . import docx as docx_out
 from . import html as html_out
 from . import latex as latex_out
@@ -39,8 +39,7 @@ def pick_format(path: Path | None, format: str | None, allowed: Sequence[str]) -
     fmt = {"markdown": "md", "latex": "tex", "htm": "html", "word": "docx"}.get(fmt, fmt)
     if fmt not in allowed:
         where = f" for {path}" if path else ""
-        raise ExportError(f"Cannot tell which format to write{where} ('{format or (path.suffix if path else '')}'). "
-                          f"Choose one of: {', '.join(allowed)}.")
+        raise ExportError(Errors.E3101, where=where, v2=format or (path.suffix if path else ''), allowed=', '.join(allowed))
     return fmt
 
 
@@ -49,9 +48,9 @@ def write_file(path: Path, data: bytes) -> Path:
     file cannot be written."""
     path = Path(path)
     if not path.parent.exists():
-        raise ExportError(f"Cannot write {path}: the folder {path.parent} does not exist. Create it or choose another.")
+        raise ExportError(Errors.E3102, path=path, parent=path.parent)
     try:
         path.write_bytes(data)
     except OSError as err:
-        raise ExportError(f"Cannot write {path}: {err.strerror}. Choose another file or folder.") from None
+        raise ExportError(Errors.E3103, path=path, strerror=err.strerror) from None
     return path

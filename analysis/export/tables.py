@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import ExportError
+from ..errors import Errors, ExportError
 from ..model import PHASES
 from . import docx as docx_out
 from .sanitize import escape_markdown_html, table_cell
@@ -40,7 +40,7 @@ def _missing(value: Any) -> bool:
         return False
 
 
-def _cells(df: pd.DataFrame, *, raw: bool, xml: bool) -> tuple[list, list[list]]:
+def _cells(df: pd.DataFrame, *, raw: bool, xml: bool) -> tuple[list[Any], list[list[Any]]]:
     """Header and rows as sink-ready cells (:func:`.sanitize.table_cell`); missing values are empty."""
     header = [table_cell(str(c), raw=raw, xml=xml) for c in df.columns]
     rows = [[table_cell("" if _missing(v) else v, raw=raw, xml=xml) for v in row]
@@ -56,7 +56,7 @@ def write_whole(path: Path, write: Callable[[Path], None]) -> Path:
     try:
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     except OSError as err:
-        raise ExportError(f"Cannot write {path}: {err.strerror}. Choose another file or folder.") from None
+        raise ExportError(Errors.E3103, path=path, strerror=err.strerror) from None
     os.close(fd)
     temporary = Path(name)
     try:
@@ -67,7 +67,7 @@ def write_whole(path: Path, write: Callable[[Path], None]) -> Path:
             shutil.copymode(path, temporary)
         os.replace(temporary, path)
     except OSError as err:
-        raise ExportError(f"Cannot write {path}: {err.strerror or err}. Choose another file or folder.") from None
+        raise ExportError(Errors.E3104, path=path, v2=err.strerror or err) from None
     finally:
         temporary.unlink(missing_ok=True)
     return path

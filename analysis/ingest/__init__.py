@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from analysis import limits
-from analysis.errors import UnsupportedFormatError
+from analysis.errors import Errors, UnsupportedFormatError
 from analysis.ingest.docx import read_docx
 from analysis.ingest.subtitles import read_subtitles
 from analysis.ingest.text import is_interviewer_label, read_text
@@ -38,6 +38,6 @@ def read_transcript(name: str, data: bytes) -> ParsedTranscript:
     shown = f"'{suffix}'" if suffix else "a file without an extension"
     raise UnsupportedFormatError(
         name,
-        f"{shown} is not a transcript format Storyloom reads (.txt, .md, .docx, .vtt, .srt)",
+        Errors.E1201, shown=shown,
         hint="Save the transcript in one of those formats and import it again.",
     )

@@ -12,7 +12,7 @@ import codecs
 import re
 import unicodedata
 
-from analysis.errors import ImportFormatError
+from analysis.errors import Errors, ImportFormatError
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -49,7 +49,7 @@ def _line_of(data: bytes, byte_offset: int, encoding: str) -> int:
 def _binary_error(name: str, why: str) -> ImportFormatError:
     return ImportFormatError(
         name,
-        f"is a binary file, not a text transcript: {why}.",
+        Errors.E1101, why=why,
         hint="Export the transcript as .txt, .md, .docx, .vtt or .srt and import that file.",
     )
 
@@ -70,7 +70,7 @@ def _decode_bytes(name: str, data: bytes) -> tuple[str, list[str]]:
             except UnicodeDecodeError as err:
                 raise ImportFormatError(
                     name,
-                    f"contains bytes that are not valid {encoding.upper().replace('-SIG', '')}.",
+                    Errors.E1105, v1=encoding.upper().replace('-SIG', ''),
                     line=_line_of(data, err.start, encoding),
                     hint="Re-save the file as UTF-8 and import it again.",
                 ) from err
@@ -92,8 +92,7 @@ def _decode_bytes(name: str, data: bytes) -> tuple[str, list[str]]:
     except UnicodeDecodeError as err:
         raise ImportFormatError(
             name,
-            f"is neither UTF-8 nor Windows-1252 text: "
-            f"byte 0x{data[err.start]:02X} cannot be decoded.",
+            Errors.E1104, v1=data[err.start],
             line=_line_of(data, err.start, "cp1252"),
             hint="Re-save the file as UTF-8 and import it again.",
         ) from err
@@ -117,13 +116,13 @@ def decode(name: str, data: bytes) -> tuple[str, list[str]]:
     """
     if not data:
         raise ImportFormatError(
-            name, "is empty (0 bytes).", hint="Choose the file that holds the transcript."
+            name, Errors.E1102, hint="Choose the file that holds the transcript."
         )
     text, warnings = _decode_bytes(name, data)
     _check_not_binary(name, text)
     text = normalise(text)
     if not text.strip():
         raise ImportFormatError(
-            name, "is empty (only whitespace).", hint="Choose the file that holds the transcript."
+            name, Errors.E1103, hint="Choose the file that holds the transcript."
         )
     return text, warnings

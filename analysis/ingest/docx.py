@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from analysis import limits
-from analysis.errors import FileRefusedError, ImportFormatError
+from analysis.errors import Errors, FileRefusedError, ImportFormatError, Msg
 from analysis.ingest.decode import normalise
 from analysis.ingest.text import Label, match_label, parse_text, strip_invisible
 from analysis.model import ParsedTranscript
@@ -46,8 +46,8 @@ _ENTITY_TEXT_CHARS = 1000  # a declared entity longer than this is kept as writt
 _BOMB_HINT = "It may be a damaged or deliberately crafted file; open it in Word and save it again."
 
 
-def _bomb(name: str, message: str) -> FileRefusedError:
-    return FileRefusedError(name, message, hint=_BOMB_HINT)
+def _bomb(name: str, message: Msg, **params: Any) -> FileRefusedError:
+    return FileRefusedError(name, message, hint=_BOMB_HINT, **params)
 
 
 def check_zip(name: str, data: bytes) -> None:
@@ -65,23 +65,17 @@ def check_zip(name: str, data: bytes) -> None:
     with archive:
         members = archive.infolist()
         if len(members) > limits.DOCX_MEMBERS:
-            raise _bomb(name, f"is a zip archive of {len(members):,} parts, more than the "
-                              f"{limits.DOCX_MEMBERS:,} Storyloom accepts in a Word document; it was not read.")
+            raise _bomb(name, Errors.E1501, n_members=len(members), DOCX_MEMBERS=limits.DOCX_MEMBERS)
         total = 0
         for info in members:
             if info.file_size > limits.DOCX_MEMBER_BYTES:
-                raise _bomb(name, f"holds a part ({info.filename}) that would expand to "
-                                  f"{limits.human_size(info.file_size)}, over the limit of "
-                                  f"{limits.human_size(limits.DOCX_MEMBER_BYTES)}; it was not read.")
+                raise _bomb(name, Errors.E1503, filename=info.filename, file_size=limits.human_size(info.file_size), DOCX_MEMBER_BYTES=limits.human_size(limits.DOCX_MEMBER_BYTES))
             ratio = info.file_size / max(info.compress_size, 1)
             if info.file_size > limits.DOCX_RATIO_FROM_BYTES and ratio > limits.DOCX_MAX_RATIO:
-                raise _bomb(name, f"holds a part ({info.filename}) compressed {ratio:,.0f} to 1 (to expand "
-                                  f"to {limits.human_size(info.file_size)}); a Word document compresses at most "
-                                  f"about {limits.DOCX_MAX_RATIO} to 1, so this looks like a zip bomb and was not read.")
+                raise _bomb(name, Errors.E1504, filename=info.filename, ratio=ratio, file_size=limits.human_size(info.file_size), DOCX_MAX_RATIO=limits.DOCX_MAX_RATIO)
             total += info.file_size
         if total > limits.DOCX_TOTAL_BYTES:
-            raise _bomb(name, f"would expand to {limits.human_size(total)} in all, over the limit of "
-                              f"{limits.human_size(limits.DOCX_TOTAL_BYTES)}; it was not read.")
+            raise _bomb(name, Errors.E1502, total=limits.human_size(total), DOCX_TOTAL_BYTES=limits.human_size(limits.DOCX_TOTAL_BYTES))
         total = 0
         for info in members:
             cap = min(limits.DOCX_MEMBER_BYTES, limits.DOCX_TOTAL_BYTES - total)
@@ -91,16 +85,13 @@ def check_zip(name: str, data: bytes) -> None:
                     while chunk := member.read(min(_READ_CHUNK, cap + 1 - size)):
                         size += len(chunk)
                         if size > cap:
-                            raise _bomb(name, f"holds a part ({info.filename}) that expands past "
-                                              f"{limits.human_size(cap)}, more than its zip directory "
-                                              "declares; it was not read.")
+                            raise _bomb(name, Errors.E1505, filename=info.filename, cap=limits.human_size(cap))
             except FileRefusedError:
                 raise
             except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError,
                     ValueError) as err:
                 raise ImportFormatError(
-                    name, f"is a damaged Word document: its part {info.filename} cannot be read "
-                          f"({type(err).__name__}).", hint="Open it in Word and save it again as .docx.",
+                    name, Errors.E1110, filename=info.filename, name=type(err).__name__, hint="Open it in Word and save it again as .docx.",
                 ) from None
             total += size
 
@@ -145,7 +136,7 @@ def _open(name: str, data: bytes) -> Any:
     if data.startswith(_OLE_SIGNATURE):
         raise ImportFormatError(
             name,
-            "is an old Word 97-2003 document (.doc), not a .docx.",
+            Errors.E1106,
             hint="Open it in Word or LibreOffice and save it as .docx.",
         )
     check_zip(name, data)
@@ -156,7 +147,7 @@ def _open(name: str, data: bytes) -> Any:
     except Exception as err:  # python-docx raises zipfile, KeyError, lxml and its own errors
         raise ImportFormatError(
             name,
-            f"is not a readable Word document (.docx): {type(err).__name__}.",
+            Errors.E1108, name=type(err).__name__,
             hint="Check that the file opens in Word and re-save it as .docx.",
         ) from err
 
@@ -242,7 +233,7 @@ def read_docx(name: str, data: bytes) -> ParsedTranscript:
         blocks = list(_blocks(document))
     except Exception as err:  # malformed XML parts surface only while reading
         raise ImportFormatError(
-            name, f"is a damaged Word document: {type(err).__name__}.", hint="Re-save it as .docx."
+            name, Errors.E1109, name=type(err).__name__, hint="Re-save it as .docx."
         ) from err
     parts: list[str] = []
     labels: dict[int, Label] = {}
@@ -260,7 +251,7 @@ def read_docx(name: str, data: bytes) -> ParsedTranscript:
     text = "\n\n".join(parts)
     if not text.strip():
         raise ImportFormatError(
-            name, "has no text.", hint="Check that the transcript is in the document body."
+            name, Errors.E1107, hint="Check that the transcript is in the document body."
         )
     return parse_text(text, fmt="docx", warnings=warnings, known_labels=labels, headings=headings,
                       line_of=line_of)

@@ -33,7 +33,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from analysis.errors import ImportFormatError
+from analysis.errors import Errors, ImportFormatError
 from analysis.ingest.decode import decode
 from analysis.ingest.text import (
     DEFAULT_SPEAKER,
@@ -118,7 +118,7 @@ def _clean(raw_lines: list[str]) -> tuple[str, str | None, tuple[str, ...]]:
 def _timing_error(name: str, line_no: int, line: str) -> ImportFormatError:
     return ImportFormatError(
         name,
-        f"malformed cue timing '{line.strip()}'",
+        Errors.E1111, line_text=line.strip(),
         line=line_no,
         hint="A cue timing reads like 00:01:02.500 --> 00:01:04.000 "
         "(SRT uses a comma: 00:01:02,500).",
@@ -133,7 +133,7 @@ def parse_cues(name: str, text: str, fmt: str) -> list[Cue]:
         if not _VTT_HEADER.match(lines[0].rstrip()):
             raise ImportFormatError(
                 name,
-                "is not a WebVTT file: the first line must be 'WEBVTT'.",
+                Errors.E1114,
                 line=1,
                 hint="Check the file was exported as WebVTT, or rename an SRT file to .srt.",
             )
@@ -150,9 +150,7 @@ def parse_cues(name: str, text: str, fmt: str) -> list[Cue]:
         elif head.isdigit() or not cues:
             raise ImportFormatError(
                 name,
-                f"expected a cue timing line after '{head}', found none"
-                if head.isdigit()
-                else f"expected a cue timing line, found '{head}'",
+                Errors.E1151 if head.isdigit() else Errors.E1152, head=head,
                 line=block[0][0],
                 hint="Each cue needs a timing line such as 00:01:02.500 --> 00:01:04.000.",
             )
@@ -173,7 +171,7 @@ def parse_cues(name: str, text: str, fmt: str) -> list[Cue]:
             cues.append(Cue(start, end, cue_text, voice, body[0][0], len(cues) + 1, line_no, dropped))
     if not cues:
         raise ImportFormatError(
-            name, "no cues found.", hint="The subtitle file holds no timed text to import."
+            name, Errors.E1112, hint="The subtitle file holds no timed text to import."
         )
     return cues
 
@@ -265,7 +263,7 @@ def read_subtitles(name: str, data: bytes, fmt: str) -> ParsedTranscript:
     groups, group_warnings = _group(cues)
     if not groups:
         raise ImportFormatError(
-            name, "no cue holds any spoken text.", hint="Every cue is a bare speaker label."
+            name, Errors.E1113, hint="Every cue is a bare speaker label."
         )
     paragraphs: list[str] = []
     turns: list[ParsedTurn] = []

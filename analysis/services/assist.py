@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..assist import (RRF_K, SEARCH_MODES, BoolArray, FloatArray, Scores, SegmentIndex, as_int, keyword_scores,
                       matches as match_offsets, top_k)
-from ..errors import ValidationError
+from ..errors import Errors, ValidationError
 from ..store import codes as code_store, segments as segment_store
 from ..store.segments import IndexKey
 from .context import Context
@@ -137,7 +137,7 @@ class AssistService:
         ``uncoded`` (overlapping no coding), one ``transcript``. Each hit carries its turn (``turn_text``) for context.
         The search (unless the query is blank) is recorded in the audit trail (for the methods report)."""
         if mode not in SEARCH_MODES:
-            raise ValidationError(f"Search mode '{mode}' is not one of: {', '.join(SEARCH_MODES)}.")
+            raise ValidationError(Errors.E2101, mode=mode, SEARCH_MODES=', '.join(SEARCH_MODES))
         index = self.segment_index()
         filters: dict[str, object] = {"participant": participant, "attributes": attributes, "code": code,
                                       "exclude_code": exclude_code, "uncoded": uncoded, "transcript": transcript}

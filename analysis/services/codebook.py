@@ -12,7 +12,7 @@ from typing import Any
 
 from ..audit import KINDS
 from ..codebook import EDITABLE, PALETTE, PATH_SEP, code_fields, code_from_row
-from ..errors import ConflictError, ValidationError
+from ..errors import ConflictError, Errors, ValidationError
 from ..model import CODE_KINDS, CODE_STATUSES, AuditEvent, Code
 from ..store import audit as audit_store, codes as code_store, codings as coding_store
 from .context import Action, Context, new_guid
@@ -76,17 +76,17 @@ class CodebookService:
         if "name" in fields:
             name = (fields["name"] or "").strip()
             if not name:
-                raise ValidationError("A code needs a name: type one, e.g. 'Approval burden'.")
+                raise ValidationError(Errors.E2106)
             if PATH_SEP.strip() in name:
-                raise ValidationError(f"A code name cannot contain '{PATH_SEP.strip()}' (it separates levels of a path).")
+                raise ValidationError(Errors.E2107, PATH_SEP=PATH_SEP.strip())
             fields["name"] = name
         if "kind" in fields and fields["kind"] not in CODE_KINDS:
-            raise ValidationError(f"Kind '{fields['kind']}' is not one of: {', '.join(CODE_KINDS)}.")
+            raise ValidationError(Errors.E2102, kind=fields['kind'], CODE_KINDS=', '.join(CODE_KINDS))
         if "status" in fields and fields["status"] not in CODE_STATUSES:
-            raise ValidationError(f"Status '{fields['status']}' is not one of: {', '.join(CODE_STATUSES)}.")
+            raise ValidationError(Errors.E2103, status=fields['status'], CODE_STATUSES=', '.join(CODE_STATUSES))
         colour = fields.get("colour")
         if colour and not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
-            raise ValidationError(f"Colour '{colour}' is not a #rrggbb colour.")
+            raise ValidationError(Errors.E2104, colour=colour)
 
     def insert_code(self, act: Action, fields: dict[str, Any], parent: str | int | None) -> int:
         """The code-creating step of an action (``fields`` already passed :meth:`validate_fields`).
@@ -129,7 +129,7 @@ class CodebookService:
         code as it is."""
         unknown = set(changes) - set(EDITABLE)
         if unknown:
-            raise ValidationError(f"Cannot edit {', '.join(sorted(unknown))}; editable fields: {', '.join(EDITABLE)}.")
+            raise ValidationError(Errors.E2105, unknown=', '.join(sorted(unknown)), EDITABLE=', '.join(EDITABLE))
         changes = {k: ("" if v is None else v) for k, v in changes.items()}
         self.validate_fields(changes)
         try:
@@ -164,8 +164,7 @@ class CodebookService:
                 new_pid = int(new_parent.id)
                 if new_pid == row.id or new_pid in code_store.descendants(act.conn, row.id):
                     raise ConflictError(
-                        f"Cannot move '{row.name}' under '{new_parent.name}': it is '{row.name}' itself or one of its "
-                        f"descendants, which would make a cycle. Move the descendant out first.")
+                        Errors.E2206, name=row.name, name2=new_parent.name)
             code_store.check_sibling_name(act.conn, row.name, new_pid, exclude=row.id)
             act.rec.update("codes", row.id, parent_id=new_pid, position=code_store.next_position(act.conn, new_pid))
             act.target = f"code:{row.guid}"
@@ -225,10 +224,9 @@ class CodebookService:
         with self.ctx.action("code.merge", note=note) as act:
             src, dst = code_store.code_row(act.conn, source), code_store.code_row(act.conn, target)
             if src.id == dst.id:
-                raise ConflictError(f"Cannot merge '{src.name}' into itself.")
+                raise ConflictError(Errors.E2201, name=src.name)
             if dst.id in code_store.descendants(act.conn, src.id):
-                raise ConflictError(f"Cannot merge '{src.name}' into '{dst.name}': '{dst.name}' lies under "
-                                    f"'{src.name}'. Move it out first, or merge the other way round.")
+                raise ConflictError(Errors.E2202, name=src.name, name2=dst.name)
             counts = self._move_codings(act, src.id, dst.id)
             self._adopt_children(act, src.id, dst.id)
             self._move_dependents(act, src.id, dst.id)
@@ -251,9 +249,9 @@ class CodebookService:
             row = code_store.code_row(act.conn, code)
             foreign = set(coding_ids) - coding_store.ids_of(act.conn, row.id)
             if foreign:
-                raise ConflictError(f"Codings {sorted(foreign)} are not codings of '{row.name}'; choose among its own.")
+                raise ConflictError(Errors.E2203, foreign=sorted(foreign), name=row.name)
             if not coding_ids:
-                raise ValidationError(f"Choose at least one coding of '{row.name}' to split off.")
+                raise ValidationError(Errors.E2108, name=row.name)
             pid: int | None
             if parent == "same":
                 pid = row.parent_id
@@ -279,10 +277,9 @@ class CodebookService:
             n = coding_store.count_of(act.conn, row.id)
             target = code_store.code_row(act.conn, move_to) if move_to is not None and move_to != "" else None
             if target is not None and (target.id == row.id or target.id in code_store.descendants(act.conn, row.id)):
-                raise ConflictError(f"Move the codings of '{row.name}' to a code outside it, not to itself or a sub-code.")
+                raise ConflictError(Errors.E2204, name=row.name)
             if n and target is None and not discard:
-                raise ConflictError(f"'{row.name}' has {n} codings. Say where they go (move them to another code) "
-                                    f"or discard them explicitly; nothing was deleted.")
+                raise ConflictError(Errors.E2205, name=row.name, n=n)
             if target is not None:
                 self._move_codings(act, row.id, target.id)
             else:

@@ -17,7 +17,7 @@ import yaml
 from ..codebook import EDITABLE, PATH_SEP
 from ..codebook_files import DEFINITION_KEYS, dump_yaml, validate_tree
 from ..coding import context_of, locate
-from ..errors import CodebookFileError, ConflictError, NotFoundError, ValidationError
+from ..errors import CodebookFileError, ConflictError, Errors, NotFoundError, ValidationError
 from ..store import audit as audit_store, codes as code_store, codings as coding_store, snapshots as snapshot_store
 from ..store import transcripts as transcript_store
 from .codebook import CodebookService
@@ -76,13 +76,13 @@ class CodebookFileService:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as err:
             line = getattr(getattr(err, "problem_mark", None), "line", None)
-            raise CodebookFileError(name, f"is not valid YAML ({getattr(err, 'problem', err)}).",
+            raise CodebookFileError(name, Errors.E1414, err=getattr(err, 'problem', err),
                                     line=None if line is None else line + 1) from None
         if not isinstance(data, dict) or "codes" not in data:
-            raise CodebookFileError(name, "has no 'codes:' list at the top level.")
+            raise CodebookFileError(name, Errors.E1411)
         unknown_top = set(data) - {"storyloom_codebook", "codes"}
         if unknown_top:
-            raise CodebookFileError(name, f"unknown top-level field(s): {', '.join(sorted(unknown_top))}.")
+            raise CodebookFileError(name, Errors.E1412, unknown_top=', '.join(sorted(unknown_top)))
         validate_tree(name, data["codes"])
         created = updated = 0
         with self.ctx.action("codebook.import", note=note) as act:
@@ -95,7 +95,7 @@ class CodebookFileService:
                     try:
                         self.codebook.validate_fields(fields)
                     except ValidationError as err:
-                        raise CodebookFileError(name, f"entry '{fields['name']}': {err.message}") from None
+                        raise CodebookFileError(name, Errors.E1417, name=fields['name'], message_text=err.message) from None
                     existing = code_store.sibling(act.conn, fields["name"], parent_id)
                     if existing is not None:
                         act.rec.update("codes", existing.id, **fields)
@@ -144,26 +144,26 @@ class CodebookFileService:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         items = data.get("codings") if isinstance(data, dict) else None
         if not isinstance(items, list):
-            raise CodebookFileError(str(path), "has no 'codings:' list at the top level.")
+            raise CodebookFileError(str(path), Errors.E1413)
         placed = orphaned = skipped = 0
         with self.ctx.action("codings.import", note=note) as act:
             texts: dict[str, tuple[int, str]] = {}
             for i, item in enumerate(items, start=1):
                 where = f"coding #{i}"
                 if not isinstance(item, dict) or not {"transcript", "code", "quote"} <= set(item):
-                    raise CodebookFileError(str(path), f"{where}: needs transcript, code and quote.")
+                    raise CodebookFileError(str(path), Errors.E1415, where=where)
                 tr = str(item["transcript"])
                 if tr not in texts:
                     try:
                         tid = transcript_store.transcript_id(act.conn, tr)
                     except NotFoundError as err:
-                        raise CodebookFileError(str(path), f"{where}: {err.message}") from None
+                        raise CodebookFileError(str(path), Errors.E1418, where=where, message_text=err.message) from None
                     texts[tr] = (tid, transcript_store.transcript_text(act.conn, tid))
                 tid, text = texts[tr]
                 try:
                     crow = code_store.code_row(act.conn, str(item["code"]))
                 except NotFoundError as err:
-                    raise CodebookFileError(str(path), f"{where} ({tr}): {err.message}") from None
+                    raise CodebookFileError(str(path), Errors.E1416, where=where, tr=tr, message_text=err.message) from None
                 quote = str(item["quote"])
                 start, end = int(item.get("start", -1)), int(item.get("end", -1))
                 found = (start, end) if 0 <= start < end <= len(text) and text[start:end] == quote else \
@@ -207,11 +207,11 @@ class CodebookFileService:
         """Freeze the codebook (with counts) under ``label``, e.g. "end of phase 3"."""
         label = label.strip()
         if not label:
-            raise ValidationError("A snapshot needs a label, e.g. 'end of phase 3'.")
+            raise ValidationError(Errors.E2109)
         tree = self.codebook_tree(with_counts=True)
         with self.ctx.action("codebook.snapshot", note=note) as act:
             if snapshot_store.exists(act.conn, label):
-                raise ConflictError(f"A snapshot labelled '{label}' exists already; choose another label.")
+                raise ConflictError(Errors.E2207, label=label)
             guid = new_guid()
             act.rec.insert("snapshots", guid=guid, label=label, phase=phase, created_at=self.ctx.now(),
                            codebook=json.dumps(tree, ensure_ascii=False))
@@ -231,7 +231,7 @@ class CodebookFileService:
         snaps = {x["label"]: x for x in self.snapshots()}
         for label in (a, b):
             if label not in snaps:
-                raise NotFoundError(f"No snapshot '{label}'. Snapshots: {', '.join(snaps) or 'none yet'}.")
+                raise NotFoundError(Errors.E2002, label=label, v2=', '.join(snaps) or 'none yet')
 
         def flat(tree: list[dict[str, Any]], parent: str = "") -> dict[str, dict[str, Any]]:
             out: dict[str, dict[str, Any]] = {}

@@ -12,7 +12,7 @@ from typing import Any
 from ..store import Connection
 
 from ..coding import coding_from_row, context_of, locate
-from ..errors import ConflictError, InvalidSpanError, NotFoundError
+from ..errors import ConflictError, Errors, InvalidSpanError, NotFoundError
 from ..model import Coding
 from ..store import codes as code_store, codings as coding_store, transcripts as transcript_store
 from .codebook import CodebookService
@@ -58,10 +58,9 @@ class CodingService:
         text = transcript_store.transcript_text(conn, tid)
         if not (0 <= start < end <= len(text)):
             raise InvalidSpanError(
-                f"Span [{start}, {end}) is not inside {transcript} (0 to {len(text)}) or is empty/inverted; "
-                f"select some text and try again.")
+                Errors.E2301, start=start, end=end, transcript=transcript, n_text=len(text))
         if not text[start:end].strip():
-            raise InvalidSpanError(f"Span [{start}, {end}) of {transcript} is only whitespace; select some words.")
+            raise InvalidSpanError(Errors.E2302, start=start, end=end, transcript=transcript)
         return tid, text
 
     def insert_coding(self, act: Action, transcript: str, start: int, end: int, crow: Any, coder: str | None,
@@ -74,7 +73,7 @@ class CodingService:
         starting with ``suggestion`` makes the action ``coding.accept_suggestion``. Returns the new id."""
         tid, text = self._check_span(act.conn, transcript, start, end)
         if coding_store.duplicate(act.conn, int(crow.id), tid, start, end) is not None:
-            raise ConflictError(f"'{crow.name}' is already applied to exactly this span of {transcript}.")
+            raise ConflictError(Errors.E2208, name=crow.name, transcript=transcript)
         before, after = context_of(text, start, end)
         guid = new_guid()
         quote = text[start:end]
@@ -95,7 +94,7 @@ class CodingService:
         with self.ctx.action("coding.remove", note=note) as act:
             row = act.rec.get("codings", coding_id)
             if row is None:
-                raise NotFoundError(f"No coding with id {coding_id}; it may have been removed already.")
+                raise NotFoundError(Errors.E2004, coding_id=coding_id)
             code = code_store.code_row(act.conn, int(row["code_id"]))
             act.rec.delete("codings", coding_id)
             act.target = f"coding:{row['guid']} code:{code.guid}"
@@ -107,7 +106,7 @@ class CodingService:
         with self.ctx.action("coding.memo", note=note) as act:
             row = act.rec.get("codings", coding_id)
             if row is None:
-                raise NotFoundError(f"No coding with id {coding_id}.")
+                raise NotFoundError(Errors.E2003, coding_id=coding_id)
             act.rec.update("codings", coding_id, memo=memo)
             act.target, act.before, act.after = f"coding:{row['guid']}", {"memo": row["memo"]}, {"memo": memo}
             act.summary = "Edited a coding memo"
@@ -118,7 +117,7 @@ class CodingService:
         with self.ctx.store.read() as conn:
             row = coding_store.with_text(conn, coding_id)
         if row is None:
-            raise NotFoundError(f"No coding with id {coding_id}.")
+            raise NotFoundError(Errors.E2003, coding_id=coding_id)
         return coding_from_row(row, row.text)
 
     def codings_in(self, transcript: str) -> list[Coding]:

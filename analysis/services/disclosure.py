@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..disclosure import DEFAULT_LABELS, entities, is_allowed, normalise_term, unique_attribute_flags
-from ..errors import NotFoundError, ValidationError
+from ..errors import Errors, NotFoundError, ValidationError
 from ..export.document import PLACEHOLDER
 from ..quotes import quote_label
 from ..store import disclosure as store
@@ -53,7 +53,7 @@ class DisclosureService:
         """Remember that ``term`` is not identifying (case-insensitive), so the check stops flagging it."""
         term = re.sub(r"\s+", " ", term).strip()
         if not normalise_term(term):
-            raise ValidationError("Say which term to accept, e.g. 'Kia ora' or 'academic board'.")
+            raise ValidationError(Errors.E2110)
         same = [r for r in self.allow_list() if normalise_term(r["term"]) == normalise_term(term)]
         if same:
             return same[0]  # already accepted: nothing to record
@@ -70,7 +70,7 @@ class DisclosureService:
             rows = [(i, t) for i, t in store.allow_list_ids(act.conn) if normalise_term(t) == normalise_term(term)]
             if not rows:
                 accepted = ", ".join(r["term"] for r in self.allow_list()) or "none"
-                raise NotFoundError(f"'{term}' is not on the allow-list; accepted terms: {accepted}.")
+                raise NotFoundError(Errors.E2005, term=term, accepted=accepted)
             row_id, found = rows[0]
             act.rec.delete("allow_list", row_id)
             act.target, act.before = f"allow_list:{found}", {"term": found}

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..audit import check_kind
-from ..errors import ExportError, StoryloomError
+from ..errors import Errors, ExportError, StoryloomError
 from ..export import VIGNETTE_FORMATS, pick_format, render_document, write_file
 from ..export.document import BLOCK_WORDS, PLACEHOLDER, Document, Options, build
 from ..export.tables import MemoEntry, memos_docx, memos_markdown, quote_table, write_csv, write_xlsx
@@ -87,18 +87,15 @@ class ExportService:
         if not allow_draft and (v.status == "draft" or placeholders):
             why = ("was drafted by Storyloom and never edited" if v.status == "draft"
                    else f"still has placeholder paragraphs (items {', '.join(map(str, placeholders))})")
-            raise ExportError(f"{name} {why}. Edit it and save (replace each '{PLACEHOLDER} ...]' paragraph with your "
-                              f"own words), or export it as a draft with allow_draft=True (CLI: --allow-draft); "
-                              f"the output is then titled DRAFT.")
+            raise ExportError(Errors.E3105, name=name, why=why, PLACEHOLDER=PLACEHOLDER)
         if not v.items:
-            raise ExportError(f"{name} is empty. Add quotes and narrative before exporting.")
+            raise ExportError(Errors.E3106, name=name)
         for n, item in enumerate(v.items, 1):
             if not isinstance(item, QuoteItem):
                 continue
             where = f"{name}, quote {n} ({quote_label(item.text)})"
             if not item.source:
-                raise ExportError(f"{where}: its transcript '{item.transcript}' is no longer in the project. "
-                                  f"Remove the quote or import the transcript again.")
+                raise ExportError(Errors.E3109, where=where, transcript=item.transcript)
             check_quote(item.text, item.source, where=where)
         if disclosure:
             flags = self.disclosure.check(v.id, attributes=attributes)
@@ -106,10 +103,7 @@ class ExportService:
                 listed = "; ".join(f"'{f['text']}' ({f['label']}, in {f['quote']})" for f in flags[:8])
                 more = f" and {len(flags) - 8} more" if len(flags) > 8 else ""
                 raise ExportError(
-                    f"{name} may identify someone: {listed}{more}. Replace each in its quote with a bracketed "
-                    f"substitution such as [a colleague], or accept it if it identifies no one "
-                    f"(`storyloom disclosure accept TERM`, or Accept on the Vignettes page). To export without the "
-                    f"check, pass disclosure=False (CLI: --skip-disclosure-check).")
+                    Errors.E3110, name=name, listed=listed, more=more)
         attrs = {p.pseudonym: p.attributes for p in self.participants.list()}
         options = Options(block_words=block_words, timestamps=timestamps, line_refs=line_refs, appendix=appendix,
                           attributes=tuple(attributes))
@@ -163,7 +157,7 @@ class ExportService:
         fmt = pick_format(path, format, ("csv", "xlsx"))
         df = self.quote_table(code=code, participant=participant)
         if not path.parent.exists():
-            raise ExportError(f"Cannot write {path}: the folder {path.parent} does not exist.")
+            raise ExportError(Errors.E3107, path=path, parent=path.parent)
         (write_csv if fmt == "csv" else write_xlsx)(df, path)
         self._record("quotes.export", summary=f"Exported {len(df)} quotes as {fmt} to {path.name}",
                      after={"path": str(path)})
@@ -233,7 +227,7 @@ class ExportService:
         fmt = (format or out.suffix.lstrip(".") or "md").lower()
         fmt = "md" if fmt == "markdown" else fmt
         if fmt not in REPORT_FORMATS:
-            raise ExportError(f"Cannot write a methods report as '{fmt}' ({out}); use md or docx.")
+            raise ExportError(Errors.E3108, fmt=fmt, out=out)
         out.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "docx":
             out.write_bytes(self.methods_report_docx())

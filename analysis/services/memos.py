@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import NotFoundError, ValidationError
+from ..errors import Errors, NotFoundError, ValidationError
 from ..memos import MEMO_KINDS
 from ..model import PHASES, Memo
 from ..store import codes, memos as store, participants, transcripts
@@ -33,7 +33,7 @@ class MemoService:
         if kind == "journal":
             return None, "journal"
         if target is None or target == "":
-            raise ValidationError(f"A {kind} memo needs a target (the {kind} it is about).")
+            raise ValidationError(Errors.E2111, kind=kind)
         if kind == "familiarisation":
             return transcripts.transcript_id(conn, str(target)), f"transcript:{target}"
         if kind == "code":
@@ -44,7 +44,7 @@ class MemoService:
         coding_id = int(target)
         guid = store.coding_guid(conn, coding_id)
         if guid is None:
-            raise NotFoundError(f"No coding with id {target}.")
+            raise NotFoundError(Errors.E2006, target=target)
         return coding_id, f"coding:{guid}"
 
     def add(
@@ -53,11 +53,11 @@ class MemoService:
     ) -> Memo:
         """Write a memo (``kind``: journal, familiarisation, code, coding, participant)."""
         if kind not in MEMO_KINDS:
-            raise ValidationError(f"Memo kind '{kind}' is not one of: {', '.join(MEMO_KINDS)}.")
+            raise ValidationError(Errors.E2112, kind=kind, MEMO_KINDS=', '.join(MEMO_KINDS))
         if phase not in PHASES:
-            raise ValidationError(f"Phase '{phase}' is not one of the six phases: {'; '.join(PHASES)}.")
+            raise ValidationError(Errors.E2113, phase=phase, PHASES='; '.join(PHASES))
         if not body.strip():
-            raise ValidationError("A memo needs some text.")
+            raise ValidationError(Errors.E2114)
         with self.ctx.action("memo.add", who=author) as act:
             target_id, target_ref = self._target(act.conn, kind, target)
             now = self.ctx.now()
@@ -74,19 +74,19 @@ class MemoService:
         with self.ctx.store.read() as conn:
             memo = store.memo(conn, memo_id)
         if memo is None:
-            raise NotFoundError(f"No memo with id {memo_id}.")
+            raise NotFoundError(Errors.E2007, memo_id=memo_id)
         return memo
 
     def edit(self, memo_id: int, *, body: str | None = None, title: str | None = None,
              phase: str | None = None) -> Memo:
         """Change a memo's text, title or phase."""
         if phase is not None and phase not in PHASES:
-            raise ValidationError(f"Phase '{phase}' is not one of the six phases.")
+            raise ValidationError(Errors.E2115, phase=phase)
         changes = {k: v for k, v in dict(body=body, title=title, phase=phase).items() if v is not None}
         with self.ctx.action("memo.edit") as act:
             before = act.rec.get("memos", memo_id)
             if before is None:
-                raise NotFoundError(f"No memo with id {memo_id}.")
+                raise NotFoundError(Errors.E2007, memo_id=memo_id)
             act.rec.update("memos", memo_id, updated_at=self.ctx.now(), **changes)
             act.target, act.before, act.after = f"memo:{before['guid']}", {k: before[k] for k in changes}, changes
             act.summary = "Edited a memo"
@@ -97,7 +97,7 @@ class MemoService:
         with self.ctx.action("memo.delete") as act:
             before = act.rec.get("memos", memo_id)
             if before is None:
-                raise NotFoundError(f"No memo with id {memo_id}.")
+                raise NotFoundError(Errors.E2007, memo_id=memo_id)
             act.rec.delete("memos", memo_id)
             act.target, act.before, act.summary = f"memo:{before['guid']}", before, "Deleted a memo"
 

@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..errors import ConflictError, ValidationError
+from ..errors import ConflictError, Errors, ValidationError
 from ..model import Participant
 from ..participants import ParticipantRow, parse_participants
 from ..store import meta, participants as store
@@ -39,11 +39,11 @@ class ParticipantService:
         """Create a participant (a pseudonym and attributes)."""
         pseudonym = pseudonym.strip()
         if not pseudonym:
-            raise ValidationError("A participant needs a pseudonym, e.g. 'Leader A'.")
+            raise ValidationError(Errors.E2116)
         with self.ctx.action("participant.add", note=note) as act:
             # Pseudonyms are unique case-folded (the schema's unique index on pseudonym_key).
             if store.find_participant_by_key(act.conn, pseudonym) is not None:
-                raise ConflictError(f"A participant '{pseudonym}' already exists; choose another pseudonym.")
+                raise ConflictError(Errors.E2209, pseudonym=pseudonym)
             pid = act.rec.insert("participants", guid=new_guid(), pseudonym=pseudonym, created_at=self.ctx.now())
             for k, v in (attributes or {}).items():
                 self.set_attribute(act.conn, pid, k, v, rec=act.rec)

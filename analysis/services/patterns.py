@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..assist import word_counts
-from ..errors import ValidationError
+from ..errors import Errors, ValidationError
 from ..patterns import MIN_PATTERN_WORDS, PATTERN_ORIGIN, cluster_vectors, distinctive_words, fingerprint
 from ..store import audit as audit_store, codes as code_store
 from .context import Context
@@ -45,7 +45,7 @@ class PatternService:
         ``words`` and its ``segments`` (most central first). Dismissed patterns are left out. The review
         is recorded in the audit trail."""
         if min_size < 2:
-            raise ValidationError(f"min_size must be at least 2 (got {min_size}).")
+            raise ValidationError(Errors.E2117, min_size=min_size)
         index = self.assist.segment_index()
         f = index.frame
         keep = ~f["interviewer"].to_numpy(dtype=bool) & (word_counts(f) >= MIN_PATTERN_WORDS)
@@ -89,7 +89,7 @@ class PatternService:
         """Dismiss a machine-grouped pattern: recorded, and not shown again (undo brings it back)."""
         spans = [[s["transcript"], int(s["start"]), int(s["end"])] for s in pattern.get("segments", [])]
         if not spans:
-            raise ValidationError("This pattern has no passages to dismiss.")
+            raise ValidationError(Errors.E2118)
         pid = pattern.get("id") or fingerprint([(str(t), int(a), int(b)) for t, a, b in spans])
         with self.ctx.action("pattern.dismiss", note=note) as act:
             act.target = f"pattern:{pid}"
@@ -105,7 +105,7 @@ class PatternService:
         in one undoable action; the codings' origin is ``suggestion:pattern``."""
         chosen = builtins.list(pattern.get("segments", []) if segments is None else segments)
         if not chosen:
-            raise ValidationError("Choose at least one passage of the pattern to code.")
+            raise ValidationError(Errors.E2119)
         fields: dict[str, Any] = {"name": name, "kind": "code", "definition": definition}
         self.codebook.validate_fields(fields)
         with self.ctx.action("pattern.make_code", note=note, who=coder) as act:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..assist import IntArray, SegmentIndex, top_k, word_counts
 from ..consistency import MIN_WORDS, SUGGESTION_LABEL, SUGGESTION_ORIGIN, rank_like
-from ..errors import ConflictError, NotFoundError
+from ..errors import ConflictError, Errors, NotFoundError
 from ..store import codes as code_store, suggestions as suggestion_store, transcripts as transcript_store
 from ..store.suggestions import Decision
 from .context import Action, Context
@@ -70,8 +70,7 @@ class SuggestionService:
         spans = self.assist.coding_spans(ids)
         ex_rows, owners = self.code_examples(index, spans)
         if not len(ex_rows):
-            raise ConflictError(f"'{row.name}' has no codings yet: code a few passages with it first, then ask "
-                                "for more like them.")
+            raise ConflictError(Errors.E2210, name=row.name)
         f = index.frame
         candidates = ~f["interviewer"].to_numpy(dtype=bool) & (word_counts(f) >= MIN_WORDS)
         candidates &= ~index.overlap(spans) & ~index.overlap(self._decided(ids, "rejected"))
@@ -109,8 +108,7 @@ class SuggestionService:
             return suggestion
         ranked = self._suggestions(code, k=max(1, suggestion))[1]
         if not 1 <= suggestion <= len(ranked):
-            raise NotFoundError(f"There is no suggestion number {suggestion} for '{code}' (the list has "
-                                f"{len(ranked)}). Run `storyloom suggest` again to see the current list.")
+            raise NotFoundError(Errors.E2008, suggestion=suggestion, code=code, n_ranked=len(ranked))
         return ranked[suggestion - 1]
 
     def _decide(self, act: Action, code_id: int, s: Suggestion, decision: str) -> None:

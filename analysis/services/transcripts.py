@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..embed import text_sha256
-from ..errors import NotFoundError, UnsupportedFormatError
+from ..errors import Errors, NotFoundError, UnsupportedFormatError
 from ..ingest import SUPPORTED_SUFFIXES, is_interviewer_label, read_transcript
 from ..model import ParsedTranscript, Transcript, Turn
 from ..participants import ParticipantRow
@@ -66,7 +66,7 @@ class TranscriptService:
             if p.is_dir():
                 out.extend(sorted(c for c in p.iterdir() if c.suffix.lower() in SUPPORTED_SUFFIXES))
             elif not p.exists():
-                raise NotFoundError(f"{p}: no such file or folder. Check the path and try again.")
+                raise NotFoundError(Errors.E2010, p=p)
             else:
                 out.append(p)
         return out
@@ -77,7 +77,7 @@ class TranscriptService:
         for name, data in named:
             if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
                 raise UnsupportedFormatError(
-                    name, f"'{Path(name).suffix or '(none)'}' is not a transcript format Storyloom reads.",
+                    name, Errors.E1202, v1=Path(name).suffix or '(none)',
                     hint=f"Use one of: {', '.join(sorted(SUPPORTED_SUFFIXES))}.",
                 )
             prepared.append(_Prepared(name, hashlib.sha256(data).hexdigest(), read_transcript(name, data)))
@@ -282,7 +282,7 @@ class TranscriptService:
             tid = store.transcript_id(act.conn, transcript)
             row = store.speaker(act.conn, tid, label)
             if row is None:
-                raise NotFoundError(f"{transcript} has no speaker labelled '{label}'.")
+                raise NotFoundError(Errors.E2009, transcript=transcript, label=label)
             pid = None if interviewer or not participant else participant_store.participant_id(act.conn, participant)
             act.rec.update("speakers", row.id, participant_id=pid, interviewer=interviewer)
             act.target = f"transcript:{transcript}"

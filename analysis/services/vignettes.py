@@ -20,7 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ..coding import locate
-from ..errors import InvalidSpanError, NotFoundError, ValidationError
+from ..errors import Errors, InvalidSpanError, NotFoundError, ValidationError
 from ..explore import format_timestamp
 from ..export.document import PLACEHOLDER
 from ..model import Code, Turn
@@ -74,7 +74,7 @@ def _subtree(codes: list[Code], root: int) -> set[int]:
 
 def _index(items: list[Item], index: int) -> int:
     if not 0 <= index < len(items):
-        raise NotFoundError(f"The vignette has items 0 to {len(items) - 1}; there is no item {index}.")
+        raise NotFoundError(Errors.E2011, v1=len(items) - 1, index=index)
     return index
 
 
@@ -161,15 +161,13 @@ class VignetteService:
                 tid = transcript_store.transcript_id(conn, item.transcript)
                 text = transcript_store.transcript_text(conn, tid)
                 if not (0 <= item.start < item.end <= len(text)):
-                    raise InvalidSpanError(f"Vignette '{title}', item {n}: span [{item.start}, {item.end}) is not inside "
-                                           f"{item.transcript} (0 to {len(text)}). Pick the quote again from a coding.")
+                    raise InvalidSpanError(Errors.E2303, title=title, n=n, start=item.start, end=item.end, transcript=item.transcript, n_text=len(text))
                 source = text[item.start:item.end]
                 rendering = item.text.strip() or clean_source(source)
                 check_quote(rendering, source, where=f"Vignette '{title}', quote {n} ({quote_label(rendering)})")
                 item = replace(item, text=rendering, source=source)
             elif not item.text.strip():
-                raise ValidationError(f"Vignette '{title}', item {n}: a narrative paragraph needs some text "
-                                      f"(remove the item instead).")
+                raise ValidationError(Errors.E2124, title=title, n=n)
             out.append(item)
         return out
 
@@ -195,7 +193,7 @@ class VignetteService:
                 items: Sequence[Item | dict[str, Any]], status: str, action: str, note: str) -> Vignette:
         title = title.strip()
         if not title:
-            raise ValidationError("A vignette needs a title, e.g. the participant's pseudonym or the theme's name.")
+            raise ValidationError(Errors.E2120)
         with self.ctx.action(action, note=note) as act:
             pid = participant_store.participant_id(act.conn, participant) if participant else None
             cid = int(code_store.code_row(act.conn, theme).id) if theme is not None and theme != "" else None
@@ -214,7 +212,7 @@ class VignetteService:
     ) -> Vignette:
         """Save the researcher's edits: a new title and/or the whole ordered item list (checked first)."""
         if title is not None and not title.strip():
-            raise ValidationError("A vignette needs a title; keep the old one or type a new one.")
+            raise ValidationError(Errors.E2121)
         with self.ctx.action("vignette.edit", note=note) as act:
             row = vignette_store.vignette_row(act.conn, vignette_id)
             new_title = title.strip() if title is not None else row.title
@@ -251,7 +249,7 @@ class VignetteService:
             start, end = (start if start is not None else c.start), (end if end is not None else c.end)
             code = self.codebook.code_paths().get(c.code_id)
         if transcript is None or start is None or end is None:
-            raise ValidationError("Say what to quote: a coding id, or a transcript with start and end offsets.")
+            raise ValidationError(Errors.E2122)
         quote = QuoteItem(transcript, start, end, text, coding, code)
 
         def change(items: list[Item]) -> tuple[list[Item], str]:
@@ -307,7 +305,7 @@ class VignetteService:
         are those one level below the vignette's scope: the themes for a participant's vignette, a theme's
         sub-codes for a theme's (each with its sub-codes). Status ``draft`` until the researcher edits it."""
         if not participant and (theme is None or theme == ""):
-            raise ValidationError("Say what the vignette is about: --participant NAME, --theme NAME, or both.")
+            raise ValidationError(Errors.E2123)
         if participant:
             with self.ctx.store.read() as conn:
                 participant_store.participant_id(conn, participant)
@@ -324,8 +322,7 @@ class VignetteService:
         wanted: set[int] = set().union(*(ids for _, ids in groups))
         if frame[frame["code_id"].isin(wanted)].empty:
             about = " and ".join(x for x in (participant, scope is not None and f"theme '{scope.name}'") if x)
-            raise NotFoundError(f"There are no codings of {about} to draft from. Code some passages first, or "
-                                f"create an empty vignette and pick quotes yourself.")
+            raise NotFoundError(Errors.E2012, about=about)
         vectors = self._coding_vectors(everything)
         items: list[Item] = []
         taken: list[tuple[str, int, int]] = []

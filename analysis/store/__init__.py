@@ -21,7 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
-from ..errors import ProjectError
+from ..errors import Errors, ProjectError
 from . import meta, schema
 from .dberrors import translated
 
@@ -101,8 +101,7 @@ class Store:
         unknown = [h for h in heads if h not in known]
         if unknown or len(heads) > 1:
             raise ProjectError(
-                f"{self._where()} was written by a newer Storyloom (database revision {', '.join(heads)}; this "
-                f"version knows up to {script.get_current_head()}). Upgrade Storyloom to open it; nothing was changed."
+                Errors.E4101, self_text=self._where(), heads=', '.join(heads), script=script.get_current_head()
             )
         if heads:
             return heads[0], False
@@ -110,12 +109,10 @@ class Store:
             return None, True
         if v1 is not None:
             raise ProjectError(
-                f"{self._where()} says schema_version {v1!r} but has no Alembic revision: it was written by a "
-                "newer (or a development) Storyloom. Upgrade Storyloom to open it; nothing was changed.")
+                Errors.E4102, self_text=self._where(), v1=v1)
         if tables:
             raise ProjectError(
-                f"{self._where()} is not a Storyloom project database (tables {', '.join(sorted(tables))}); "
-                "nothing was changed. Open the project folder, or move this file away.")
+                Errors.E4103, self_text=self._where(), tables=', '.join(sorted(tables)))
         return None, False
 
     def _backup(self, suffix: str) -> None:
@@ -185,8 +182,7 @@ class Store:
                         broken = set(map(tuple, conn.exec_driver_sql("PRAGMA foreign_key_check"))) - broken_before
                         if broken:
                             raise ProjectError(
-                                f"Upgrading {self._where()} would leave {len(broken)} broken reference(s) "
-                                f"(first: {sorted(broken, key=str)[0]}); nothing was changed.")
+                                Errors.E4104, self_text=self._where(), n_broken=len(broken), v3=sorted(broken, key=str)[0])
                     meta.set(conn, "schema_version", str(SCHEMA_VERSION))
             finally:
                 if sqlite:

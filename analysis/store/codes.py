@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..errors import ConflictError, NotFoundError
+from ..errors import ConflictError, Errors, NotFoundError
 from .recorder import name_key
 from .schema import codes, memos, suggestion_decisions, vignettes
 
@@ -31,7 +31,7 @@ def code_row(conn: Connection, ref: str | int) -> Any:
         row = conn.execute(sa.select(codes).where(codes.c.id == int(ref))).first()
         if row:
             return row
-        raise NotFoundError(f"No code with id {ref}.")
+        raise NotFoundError(Errors.E2014, ref=ref)
     ref = ref.strip()
     if PATH_SEP.strip() in ref:
         parent: int | None = None
@@ -39,7 +39,7 @@ def code_row(conn: Connection, ref: str | int) -> Any:
         for part in [p.strip() for p in ref.split(PATH_SEP.strip())]:
             row = conn.execute(sa.select(codes).where(codes.c.name_key == name_key(part), _parent_is(parent))).first()
             if row is None:
-                raise NotFoundError(f"No code at path '{ref}' (stopped at '{part}').")
+                raise NotFoundError(Errors.E2016, ref=ref, part=part)
             parent = row.id
         return row
     rows = conn.execute(sa.select(codes).where(codes.c.name_key == name_key(ref))).all()
@@ -49,8 +49,8 @@ def code_row(conn: Connection, ref: str | int) -> Any:
         names = [str(r[0]) for r in conn.execute(sa.select(codes.c.name).order_by(codes.c.name))]
         close = [n for n in names if ref.casefold()[:4] in n.casefold()][:5]
         hint = f" Did you mean: {', '.join(close)}?" if close else " Create it first, or check the codebook."
-        raise NotFoundError(f"No code named '{ref}'.{hint}")
-    raise NotFoundError(f"'{ref}' names {len(rows)} codes; give its path, e.g. 'Theme{PATH_SEP}{ref}'.")
+        raise NotFoundError(Errors.E2015, ref=ref, hint_text=hint)
+    raise NotFoundError(Errors.E2013, ref=ref, n_rows=len(rows), PATH_SEP=PATH_SEP)
 
 
 def descendants(conn: Connection, code_id: int) -> set[int]:
@@ -73,7 +73,7 @@ def check_sibling_name(conn: Connection, name: str, parent_id: int | None, *, ex
         q = q.where(codes.c.id != exclude)
     if conn.execute(q).first() is not None:
         where = "at the top of the codebook" if parent_id is None else "under the same parent"
-        raise ConflictError(f"A code named '{name}' already exists {where}. Choose another name, or merge them.")
+        raise ConflictError(Errors.E2211, name=name, where=where)
 
 
 def next_position(conn: Connection, parent_id: int | None) -> int:

@@ -18,13 +18,6 @@ from ..errors import ConflictError, Errors, StorageError, StoryloomError
 
 BUSY_TIMEOUT_S = 5
 
-# (fragment of the driver's message for a unique constraint, the message that explains it)
-_UNIQUE = (
-    (("uq_codes_sibling_name", "codes.name_key"), Errors.E2901),
-    (("uq_participants_pseudonym_key", "participants.pseudonym"), Errors.E2902),
-)
-
-
 def storage_error(err: BaseException, path: object) -> StoryloomError:
     """The Storyloom error for a database or file-system error ``err`` (on the project at ``path``)."""
     text = str(getattr(err, "orig", None) or err).lower()
@@ -38,9 +31,10 @@ def storage_error(err: BaseException, path: object) -> StoryloomError:
     if "unable to open database" in text:
         return StorageError(Errors.E4002, path=path)
     if isinstance(err, sa.exc.IntegrityError):
-        for fragments, message in _UNIQUE:
-            if any(f in text for f in fragments):
-                return ConflictError(message)
+        if any(f in text for f in ("uq_codes_sibling_name", "codes.name_key")):
+            return ConflictError(Errors.E2901)
+        if any(f in text for f in ("uq_participants_pseudonym_key", "participants.pseudonym")):
+            return ConflictError(Errors.E2902)
         return StorageError(Errors.E4004, detail=str(getattr(err, "orig", err))[:200])
     if "malformed" in text or "not a database" in text or "file is encrypted" in text:
         return StorageError(Errors.E4005, path=path, detail=str(getattr(err, "orig", err))[:200])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..errors import NotFoundError
+from ..errors import Errors, NotFoundError
 from ..model import Participant
 from .recorder import name_key
 from .schema import participant_attributes, participants, variables
@@ -25,7 +25,7 @@ def participant_id(conn: Connection, pseudonym: str) -> int:
     row = conn.execute(sa.select(participants.c.id).where(participants.c.pseudonym == pseudonym)).first()
     if row is None:
         names = [str(r[0]) for r in conn.execute(sa.select(participants.c.pseudonym).order_by(participants.c.pseudonym))]
-        raise NotFoundError(f"No participant '{pseudonym}'. Participants: {', '.join(names) or 'none yet'}.")
+        raise NotFoundError(Errors.E2017, pseudonym=pseudonym, v2=', '.join(names) or 'none yet')
     return int(row[0])
 
 

@@ -8,8 +8,9 @@ from sqlalchemy.engine import Connection
 from .schema import codes, codings, embeddings, participants, segments, transcripts, turns
 
 
-def _count(conn: Connection, q: sa.Select[tuple[int]]) -> int:
-    return int(conn.execute(q).scalar_one())
+def _count(conn: Connection, q: sa.Select[int]) -> int:
+    value: int = conn.execute(q).scalar_one()
+    return int(value)
 
 
 def counts(conn: Connection, model_id: str) -> dict[str, int]:

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..errors import NotFoundError
+from ..errors import Errors, NotFoundError
 from ..model import Transcript, Turn
 from .schema import participants, segments, speakers, transcripts, turns
 
@@ -30,7 +30,7 @@ def transcript_id(conn: Connection, name: str) -> int:
     row = conn.execute(sa.select(transcripts.c.id).where(transcripts.c.name == name)).first()
     if row is None:
         names = [str(r[0]) for r in conn.execute(sa.select(transcripts.c.name).order_by(transcripts.c.name))]
-        raise NotFoundError(f"No transcript named '{name}'. Transcripts: {', '.join(names) or 'none yet'}.")
+        raise NotFoundError(Errors.E2018, name=name, v2=', '.join(names) or 'none yet')
     return int(row[0])
 
 

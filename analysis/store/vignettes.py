@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..errors import NotFoundError
+from ..errors import Errors, NotFoundError
 from .schema import participants, vignettes
 
 __all__ = ["VignetteRow", "participant_pseudonym", "vignette_row", "vignette_rows"]
@@ -47,8 +47,7 @@ def vignette_row(conn: Connection, vignette_id: int) -> VignetteRow:
     row = conn.execute(sa.select(vignettes).where(vignettes.c.id == int(vignette_id))).first()
     if row is None:
         ids = [str(r[0]) for r in conn.execute(sa.select(vignettes.c.id).order_by(vignettes.c.id))]
-        raise NotFoundError(f"No vignette with id {vignette_id}. Vignettes: {', '.join(ids) or 'none yet'} "
-                            f"(`storyloom vignette list`).")
+        raise NotFoundError(Errors.E2019, vignette_id=vignette_id, v2=', '.join(ids) or 'none yet')
     return _row(row)
 
 
