@@ -14,6 +14,7 @@ pages = {
         st.Page("ui/codebook.py", title="Codebook", icon=":material/account_tree:"),
         st.Page("ui/themes.py", title="Themes", icon=":material/grid_on:"),
         st.Page("ui/participant.py", title="Participants", icon=":material/person:"),
+        st.Page("ui/cases.py", title="Cases", icon=":material/table_chart:"),
         st.Page("ui/assist.py", title="Assist (suggestions)", icon=":material/manage_search:"),
     ],
     "Write": [

@@ -52,7 +52,11 @@ def validate_tree(name: str, entries: Any, where: str = "") -> None:
         label = f"{where}{PATH_SEP if where else ''}#{i + 1}"
         if not isinstance(entry, dict):
             raise CodebookFileError(name, Errors.E1402, label=label, entry=entry)
-        code_name = str(entry.get("name") or "").strip()
+        raw_name = entry.get("name")
+        if raw_name is not None and not isinstance(raw_name, str):  # `true`, a list, a number: not a name
+            kind = "a yes/no value" if isinstance(raw_name, bool) else type(raw_name).__name__
+            raise CodebookFileError(name, Errors.E1452, label=label, value=raw_name, kind=kind)
+        code_name = (raw_name or "").strip()
         if not code_name:
             raise CodebookFileError(name, Errors.E1403, label=label)
         path = f"{where}{PATH_SEP if where else ''}{code_name}"

@@ -145,6 +145,7 @@ class Errors:
     SL3xxx: exports and quotes; SL4xxx: the project folder and storage; SL9xxx: internal errors.
     """
 
+    E2151 = Msg("SL2151", "The {what} {name!r} cannot be used: {problem}.")
     # uniqueness kept by the database (two writers at the same moment)
     E2901 = Msg("SL2901", "A code with this name already exists under the same parent (perhaps just created by "
                           "another researcher or process). Nothing was changed: choose another name, or merge them.")
@@ -153,10 +154,42 @@ class Errors:
     # reading files (messages built from a reader's diagnosis)
     E1151 = Msg("SL1151", "expected a cue timing line after '{head}', found none")
     E1152 = Msg("SL1152", "expected a cue timing line, found '{head}'")
-    E1451 = Msg("SL1451", "{problem}.")  # PyYAML's own description of the syntax error, with the line
+    E1451 = Msg("SL1451", "{problem}.")
+    E1452 = Msg("SL1452", "code {label}: the name {value!r} is {kind}, not text. Put the name in quotes.")  # PyYAML's own description of the syntax error, with the line
     E1551 = Msg("SL1551", "{what} is over Storyloom's limit of {cap}{got}; it was not read.")
     E1552 = Msg("SL1552", "is a link to a file that does not exist.")
     E1553 = Msg("SL1553", "does not exist.")
+    E1554 = Msg("SL1554", "is not a name Storyloom imports: {problem}. Rename the file and try again.")
+    # REFI-QDA interchange (analysis/refi/, services/interchange.py); ImportFormatError: file (and line) first
+    E5101 = Msg("SL5101", "is not a REFI-QDA project (.qdpx, a zip archive): {why}. Export the project again from "
+                          "the other program (REFI-QDA / QDPX export) and import that file.")
+    E5102 = Msg("SL5102", "is not well-formed XML ({detail}); the file may be truncated or damaged. Export it again.")
+    E5103 = Msg("SL5103", "declares a DTD (<!DOCTYPE ...>). REFI-QDA files have none, and Storyloom does not read one "
+                          "(it can pull in other files); it was not read.")
+    E5104 = Msg("SL5104", "the root element is <{found}>, not <{expected}>: this is not a REFI-QDA {what}.")
+    E5105 = Msg("SL5105", "<{element}> has no '{attribute}' attribute, which REFI-QDA requires.")
+    E5106 = Msg("SL5106", "<{element}> {attribute}=\"{value}\" is not {expected}.")
+    E5107 = Msg("SL5107", "holds a member '{member}' that {why}; the archive was not read (it could write or read "
+                          "outside its folder).")
+    E5108 = Msg("SL5108", "holds no project file (.qde); it is not a REFI-QDA project.")
+    E5109 = Msg("SL5109", "holds {n} project files ({names}); a REFI-QDA project has exactly one.")
+    E5110 = Msg("SL5110", "source '{name}' (<{element}>) points to '{path}', which is {why}. Export the project again "
+                          "with its sources included.")
+    E5111 = Msg("SL5111", "source '{name}' ({path}) is not UTF-8 text: {detail}.")
+    E5112 = Msg("SL5112", "<{element}> refers to {what} {guid}, which this file does not define.")
+    E5113 = Msg("SL5113", "the GUID {guid} is used by two <{element}> elements (lines {first} and {second}).")
+    E5114 = Msg("SL5114", "holds a member '{member}' compressed {ratio:,.0f} to 1 (to expand to {size}); that looks "
+                          "like a zip bomb, so the archive was not read.")
+    E5115 = Msg("SL5115", "source '{name}' has no text: neither <PlainTextContent> nor a plainTextPath or a .docx "
+                          "richTextPath.")
+    E5116 = Msg("SL5116", "Source '{name}' from {file} is already in the project (as '{existing}') with different "
+                          "text. A REFI-QDA import never replaces a transcript's text: rename the source in the other "
+                          "program, or delete the transcript here first. Nothing was imported.")
+    E5117 = Msg("SL5117", "Cannot export to '{path}': name a .qdpx file (the whole project) or a .qdc file "
+                          "(the codebook only).")
+    E5118 = Msg("SL5118", "'{positions}' is not a way of counting positions: use codepoints (the REFI-QDA standard) "
+                          "or utf16 (what NVivo reads and writes).")
+    E5119 = Msg("SL5119", "is a {found} file; {hint}")
     # undo and redo
     E2401 = Msg("SL2401", "Nothing to undo: no action yet, or a transcript's text changed since the last one (undo "
                           "stops there).")
@@ -165,6 +198,43 @@ class Errors:
     E2452 = Msg("SL2452", "This action was recorded in change format {fmt}, which this Storyloom does not know. "
                           "Upgrade Storyloom to undo it.")
     E9002 = Msg("SL9002", "'{kind}' is not a declared action kind; add it to analysis/audit.py.")
+    # cases and the case x condition matrix (analysis/cases.py, services/cases.py)
+    E6001 = Msg("SL6001", "No case named '{name}'. Cases: {known}. Add it with `storyloom case add`, or on the Cases page.")
+    E6002 = Msg("SL6002", "No condition named '{name}'. Conditions: {known}. Add it with `storyloom condition add`, or on the Cases page.")
+    E6003 = Msg("SL6003", "A case needs a name, e.g. 'Programme A' or 'Trades unit'.")
+    E6004 = Msg("SL6004", "A condition needs a name, e.g. 'Commissioned by a client'.")
+    E6005 = Msg("SL6005", "A case named '{name}' already exists (names are compared ignoring case); choose another name.")
+    E6006 = Msg("SL6006", "A condition named '{name}' already exists (names are compared ignoring case); choose another name.")
+    E6007 = Msg("SL6007", "'{value}' is not a cell value: use 1 (present), 0 (absent), a number between 0 and 1 (partial "
+                          "membership, e.g. 0.67), or 'clear' to remove the judgement.")
+    E6008 = Msg("SL6008", "Coding {coding_id} is already linked to case '{name}'.")
+    E6009 = Msg("SL6009", "Coding {coding_id} is not linked to case '{name}'; `storyloom case evidence '{name}'` lists its links.")
+    E6010 = Msg("SL6010", "Participant '{pseudonym}' is already linked to case '{name}'.")
+    E6011 = Msg("SL6011", "Participant '{pseudonym}' is not linked to case '{name}'.")
+    E6012 = Msg("SL6012", "Say what to link to case '{name}': --coding ID (a coded passage as evidence) or --participant NAME.")
+    E6013 = Msg("SL6013", "Choose an outcome: pass --outcome CONDITION, or mark one condition as the outcome "
+                          "(`storyloom condition add NAME --outcome`). Conditions: {known}.")
+    E6014 = Msg("SL6014", "No case has a judged value for the outcome '{name}' yet: set its cells first, e.g. "
+                          "`storyloom matrix set CASE '{name}' 1`.")
+    E6015 = Msg("SL6015", "'{text}' is not KEY=VALUE; write e.g. --attribute sector=health.")
+    E6016 = Msg("SL6016", "--cases-as must be 'rows' or 'columns', not '{value}'.")
+    E6017 = Msg("SL6017", "Coding {coding_id} is not evidence for case '{case}', condition '{condition}'.")
+    E6018 = Msg("SL6018", "Nothing to suggest for case '{case}', condition '{condition}': {why}.")
+    E6019 = Msg("SL6019", "The matrix is empty: add cases and conditions (and judge some cells) before exporting it.")
+    E6020 = Msg("SL6020", "Evidence for case '{case}', condition '{condition}' (coding {coding_id}, {transcript}) no longer "
+                          "matches its transcript: the passage was orphaned by a re-import. Re-code the passage and attach "
+                          "the new coding, or detach this one, then export again.")
+    E6021 = Msg("SL6021", "A case kind is a short word such as participant, programme, organisation or event; not empty.")
+    # reading a matrix CSV (ImportFormatError: the file and line come first)
+    E6101 = Msg("SL6101", "the first header cell is '{first}', which says neither 'case' (cases as rows) nor 'condition' "
+                          "(cases as columns). Make it one of them, or pass --cases-as rows|columns. Nothing was imported.")
+    E6102 = Msg("SL6102", "row '{row}', column '{column}': '{value}' is not a cell value. Use 1 or 0, ✓ or ✗, X (present), "
+                          "yes or no, a number between 0 and 1, or leave the cell blank. Nothing was imported.")
+    E6103 = Msg("SL6103", "is empty or has no header row; its first row names the conditions (or the cases). Nothing was imported.")
+    E6104 = Msg("SL6104", "the {what} '{name}' appears twice (names are compared ignoring case). Nothing was imported.")
+    E6105 = Msg("SL6105", "a {what} name is empty ({where}). Name it, or delete the empty row or column. Nothing was imported.")
+    E6106 = Msg("SL6106", "cannot be read as a CSV matrix ({err}). Nothing was imported.")
+    E6107 = Msg("SL6107", "row '{row}' has {n_cells} cells but the header has {n_header}. Nothing was imported.")
     # quotes that do not match their source ({where} names the vignette and quote, ending in ": ")
     E3052 = Msg("SL3052", "{where}the quote has no words of the participant's own, only edit marks. Keep at least "
                           "some of the source text.")
@@ -185,6 +255,10 @@ class Errors:
     E4007 = Msg("SL4007", "{path} holds no Storyloom project (no project.db). Run `storyloom init {path}` to create "
                           "one, or pass --project with the folder that holds project.db.")
     E4008 = Msg("SL4008", "{path} is a file; a project is a folder. Pass the folder that holds {db}.")
+    E4009 = Msg("SL4009", "The export succeeded, but its record in the audit trail could not be written, so the "
+                          "methods report will not list it ({reason}).")
+    E4010 = Msg("SL4010", "The disk holding {path} could not be written (disk I/O error): it may be full, removed "
+                          "or failing. Nothing was changed: check the disk, free some space, and try again.")
     E9001 = Msg("SL9001", "Something went wrong that Storyloom did not expect ({kind}: {detail}). Nothing was changed "
                           "(the action was rolled back). Please report it with the steps that led here.")
 
@@ -207,7 +281,7 @@ class Errors:
     E1115 = Msg("SL1115", 'cannot be read ({v1}).')
     E1116 = Msg("SL1116", 'cannot be opened ({v1}).')
     # UnsupportedFormatError
-    E1201 = Msg("SL1201", '{shown} is not a transcript format Storyloom reads (.txt, .md, .docx, .vtt, .srt)')
+    E1201 = Msg("SL1201", '{shown} is not a transcript format Storyloom reads ({formats})')
     E1202 = Msg("SL1202", "'{v1}' is not a transcript format Storyloom reads.")
     # CodebookFileError
     E1401 = Msg("SL1401", '{v1}: expected a list of codes, found {name}.')

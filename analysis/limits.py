@@ -148,7 +148,7 @@ def read_regular_file(path: Path, *, cap: int, root: Path | None = None, name: s
         raise ImportFormatError(shown, Errors.E1115, v1=err.strerror or err,
                                 hint="Check that the file exists and that you may read it.") from None
     if not stat.S_ISREG(info.st_mode):
-        raise _refuse(shown, Errors.E1506, "Choose a transcript file (.txt, .md, .docx, .vtt, .srt).",
+        raise _refuse(shown, Errors.E1506, "Choose a regular file.",
                       st_mode=_kind(info.st_mode))
     if info.st_size > cap:
         raise too_big(shown, "the file", cap, size=info.st_size)
@@ -162,7 +162,7 @@ def read_regular_file(path: Path, *, cap: int, root: Path | None = None, name: s
     try:
         opened = os.fstat(fd)
         if not stat.S_ISREG(opened.st_mode):
-            raise _refuse(shown, Errors.E1506, "Choose a transcript file (.txt, .md, .docx, .vtt, .srt).",
+            raise _refuse(shown, Errors.E1506, "Choose a regular file.",
                           st_mode=_kind(opened.st_mode))
         chunks: list[bytes] = []
         total = 0
@@ -220,4 +220,22 @@ def is_importable_name(name: str) -> str | None:
                 "or garble a name; rename the file")
     if len(name) > NAME_CHARS:
         return f"the file name is longer than {NAME_CHARS} characters; rename the file"
+    return None
+
+
+#: Characters in a name a researcher gives: a code, a participant's pseudonym, a snapshot label.
+LABEL_CHARS = 200
+
+
+def label_problem(label: str) -> str | None:
+    """The problem with ``label`` as a name of a code, participant or snapshot, or None when fine.
+
+    Refused: longer than :data:`LABEL_CHARS`, or holding a control or invisible character (a newline
+    or ESC forges lines in exports and the terminal; a right-to-left override reverses what is shown).
+    Slashes, dots and any script are fine: these are names, not file names."""
+    bad = invisible_char_problem(label)
+    if bad is not None:
+        return f"it contains the control or invisible character {bad}; type the name again without it"
+    if len(label) > LABEL_CHARS:
+        return f"it is longer than {LABEL_CHARS} characters; shorten it (a definition can hold the detail)"
     return None

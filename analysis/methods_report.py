@@ -20,10 +20,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from .export import formats_for
 from .model import AuditEvent
 
 LIVE = ("done", "final")
-REPORT_FORMATS = ("md", "docx")
+REPORT_FORMATS = formats_for("methods")
 
 
 def _n(count: int, one: str, many: str | None = None) -> str:

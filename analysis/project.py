@@ -17,6 +17,8 @@ A project is composed of small typed services, each given one :class:`~analysis.
 ``project.vignettes``     vignettes: quotes with marked edits, narrative, drafting
 ``project.disclosure``    disclosure checks and the allow-list
 ``project.exports``       every export (vignettes, quotes, memos, methods report), recorded in the audit trail
+``project.interchange``   REFI-QDA: import .qdpx projects and .qdc codebooks (NVivo, MAXQDA, ATLAS.ti), export both
+``project.cases``         cases, conditions, the case x condition matrix, set-theoretic comparison, its tables
 ========================  ==========================================================================
 
 This module owns what is not one service's: undo/redo, the audit trail, status, and ``sync`` (which
@@ -34,6 +36,7 @@ from .embed import Embedder, default_embedder
 from .errors import Errors, NothingToUndoError, ProjectError
 from .model import AuditEvent
 from .services.assist import AssistService
+from .services.cases import CaseService
 from .services.codebook import CodebookService
 from .services.codebook_files import CodebookFileService
 from .services.codings import CodingService
@@ -42,6 +45,7 @@ from .services.context import Context, default_user, new_guid
 from .services.disclosure import DisclosureService
 from .services.explore import ExploreService
 from .services.exports import ExportService
+from .services.interchange import InterchangeService
 from .services.memos import MemoService
 from .services.participants import ParticipantService
 from .services.patterns import PatternService
@@ -86,6 +90,8 @@ class Project:
         self.disclosure = DisclosureService(ctx, self.participants, self.codebook, self.vignettes)
         self.exports = ExportService(ctx, self.codebook, self.memos, self.explore, self.participants,
                                      self.vignettes, self.disclosure, self.codebook_files)
+        self.interchange = InterchangeService(ctx, self.codebook)
+        self.cases = CaseService(ctx, self.codebook, self.participants, self.explore)
 
     # -- basics --------------------------------------------------------------------------------
     @property

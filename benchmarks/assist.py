@@ -20,10 +20,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from analysis.offline import set_offline_env  # noqa: E402
+
+set_offline_env()
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402

@@ -16,10 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from analysis.offline import set_offline_env  # noqa: E402
+
+set_offline_env()
 
 from analysis import open_project  # noqa: E402
 from analysis.embed import MiniLMEmbedder  # noqa: E402

@@ -23,11 +23,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from analysis.offline import set_offline_env  # noqa: E402
+
+set_offline_env()
 
 import yaml  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402

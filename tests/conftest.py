@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from analysis.offline import set_offline_env  # noqa: E402
+
+set_offline_env()
 os.environ.setdefault("STORYLOOM_USER", "Test Researcher")
 
 from analysis import Project, open_project  # noqa: E402

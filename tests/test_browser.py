@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from analysis.offline import OFFLINE_ENV
 
 from analysis import open_project
 from analysis.embed import HashingEmbedder
@@ -141,7 +144,7 @@ def streamlit_app(project: Path, log: Path) -> Iterator[str]:
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none", "--", "--project", str(project)],
-            cwd=REPO, env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"},
+            cwd=REPO, env={**os.environ, **OFFLINE_ENV},
             stdout=out, stderr=subprocess.STDOUT,
         )
         try:
@@ -237,6 +240,8 @@ def test_code_with_the_mouse_then_find_the_quote_on_themes(browser: Any, sample_
     wire = Wire(page)
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     with streamlit_app(project_dir, tmp_path / "server.log") as url:
         page.goto(url)
         page.get_by_text("Coding panel").wait_for(timeout=60_000)
@@ -276,6 +281,12 @@ def test_code_with_the_mouse_then_find_the_quote_on_themes(browser: Any, sample_
             page.screenshot(path=str(SHOTS / f"{stem}.png"))
             assert page.get_by_test_id("stException").count() == 0, f"{title} shows an exception"
     assert not errors, errors
+    # Nothing leaves the machine: every request the page made (favicon, fonts, icons included) went to
+    # the app's own server.
+    own = urllib.parse.urlsplit(url).netloc
+    elsewhere = sorted({r for r in requested if urllib.parse.urlsplit(r).scheme in ("http", "https", "ws", "wss")
+                        and urllib.parse.urlsplit(r).netloc != own})
+    assert requested and elsewhere == [], elsewhere
     page.close()
 
 

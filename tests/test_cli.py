@@ -40,6 +40,9 @@ def test_every_command_has_help_and_is_in_the_readme():
         documented = any(form in README for form in (f"storyloom {name}", f"`{name} ", f"`{name}`", f"/ `{name}"))
         assert documented, f"README lacks 'storyloom {name}'"
         params = {p.name for p in cmd.params}
+        if name == "formats":  # about Storyloom itself, not a project
+            assert "as_json" in params
+            continue
         assert {"project", "as_json"} <= params or name == "init", f"'{name}' lacks --project/--json"
 
 
@@ -85,3 +88,30 @@ def test_errors_are_one_line_on_stderr_with_exit_1(make_project):
     result = runner.invoke(app, ["code", "merge", "A", "B", "--project", str(p.path)])
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: [SL2015] No code named 'A'") and "Traceback" not in result.output
+
+
+def test_commands_refuse_a_folder_that_is_not_a_project(tmp_path):
+    """Every command but init fails with a clear error and creates nothing where there is no project.db."""
+    empty = tmp_path / "typo"
+    for args in (["status"], ["sync"], ["code", "add", "X"], ["import", str(tmp_path / "a.txt")], ["undo"]):
+        result = runner.invoke(app, [*args, "--project", str(empty)])
+        assert result.exit_code == 1, (args, result.output)
+        assert "holds no Storyloom project" in result.stderr and "storyloom init" in result.stderr, result.stderr
+        assert not empty.exists(), args
+    (tmp_path / "a.txt").write_text("Leader A: hi.\n", encoding="utf-8")
+    result = runner.invoke(app, ["import", str(tmp_path / "a.txt"), "--project", str(tmp_path)])
+    assert result.exit_code == 1 and "run `storyloom init" in result.stderr.lower()
+    assert not (tmp_path / "project.db").exists()
+    assert runner.invoke(app, ["init", str(empty)]).exit_code == 0 and (empty / "project.db").exists()
+
+
+def test_formats_come_from_the_registries():
+    from analysis.export import EXPORT_FORMATS
+    from analysis.ingest import TRANSCRIPT_FORMATS
+
+    result = runner.invoke(app, ["formats", "--json"])
+    data = json.loads(result.stdout)
+    assert [f["suffixes"] for f in data["transcripts"]] == [list(f.suffixes) for f in TRANSCRIPT_FORMATS]
+    assert [f["format"] for f in data["exports"]] == [f.name for f in EXPORT_FORMATS]
+    for f in TRANSCRIPT_FORMATS:
+        assert f.suffixes[0] in README, f"README lacks {f.suffixes[0]}"

@@ -284,5 +284,5 @@ def test_vignettes_page_drafts_edits_checks_and_offers_downloads(sample_project,
     at.checkbox(key=f"vg_draft_ok_{v.id}").check()
     at.run()
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Markdown", "Word (DOCX)", "LaTeX", "HTML"] or any(
+    assert labels == ["Markdown", "Word (.docx)", "LaTeX", "HTML"] or any(
         "may identify someone" in e.value for e in at.error), (labels, [e.value for e in at.error])

@@ -7,7 +7,9 @@ import streamlit as st
 
 from ui import assist_panel as panel
 from ui.state import cached, researcher
-from ui.widgets import act, fresh, md_escape, sidebar
+from analysis.export import BY_NAME
+from analysis.methods_report import REPORT_FORMATS
+from ui.widgets import act, fresh, md_escape, recorded, sidebar
 
 project = sidebar()
 PATTERNS, CHECKS, SHOWN = "as_patterns", "as_checks", 12
@@ -86,11 +88,11 @@ def report() -> None:
     with st.container(border=True):
         st.markdown(methods["markdown"])
     d1, d2 = st.columns(2)
-    d1.download_button("Download Markdown", methods["markdown"], file_name="methods.md", mime="text/markdown",
-                       on_click="ignore", key="as_md")
-    d2.download_button("Download Word (.docx)", project.exports.methods_report_docx, file_name="methods.docx",
-                       mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                       on_click="ignore", key="as_docx")
+    for col, fmt in zip((d1, d2), REPORT_FORMATS):
+        col.download_button(f"Download {BY_NAME[fmt].label}",
+                            recorded(lambda fmt=fmt: project.exports.download_methods_report(format=fmt)),
+                            file_name=f"methods{BY_NAME[fmt].suffixes[0]}", mime=BY_NAME[fmt].mime,
+                            on_click="ignore", key=f"as_{fmt}")
 
 
 st.title("Assist")

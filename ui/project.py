@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import Project
+from analysis.ingest import suffix_list
 from analysis.errors import ConflictError
 from ui.widgets import act, fresh, participants, read, sidebar
 
@@ -126,7 +127,7 @@ if report := st.session_state.pop("_import_report", None):
 st.subheader("Bring transcripts in")
 upload, folder = st.columns([3, 2])
 with upload:
-    files = st.file_uploader("Upload transcripts (.txt, .md, .docx, .vtt, .srt)", accept_multiple_files=True,
+    files = st.file_uploader(f"Upload transcripts ({suffix_list()})", accept_multiple_files=True,
                              key=fresh("uploads"), help="Each file becomes a transcript named after the file.")
     if st.button("Import uploaded files", disabled=not files):
         import_with_progress(lambda cb: project.transcripts.import_bytes([(f.name, f.getvalue()) for f in files], progress=cb),

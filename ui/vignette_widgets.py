@@ -12,15 +12,13 @@ from typing import Any
 import streamlit as st
 
 from analysis import Project
-from analysis.export import VIGNETTE_FORMATS, render_document
+from analysis.export import BY_NAME, VIGNETTE_FORMATS, render_document
 from analysis.quotes import ELISION, mark_hesitations
 from ui.state import action, cached
-from ui.widgets import act, code_paths, codes, codings, fresh, md_escape, participants, subtree
+from ui.widgets import act, code_paths, codes, codings, fresh, md_escape, participants, recorded, subtree
 
 ANY = "(any)"
-MIME = {"md": "text/markdown", "tex": "application/x-tex", "html": "text/html",
-        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
-LABELS = {"md": "Markdown", "docx": "Word (DOCX)", "tex": "LaTeX", "html": "HTML"}
+LABELS = {f: BY_NAME[f].label for f in VIGNETTE_FORMATS}
 EDIT_HELP = (f"Marked edits only: {ELISION} where you leave words out (hesitations too), [word] for words you put "
              f"in or substitute (at most five words), trimming at either end. Checked against the transcript on save.")
 
@@ -163,5 +161,7 @@ def downloads(project: Project, v: Any, options: dict[str, Any]) -> None:
         doc = cached(f"vg_layout_{v.id}_{sorted(options.items())}", lambda p: p.exports.layout_vignette(v.id, **options))
         cols = st.columns(len(VIGNETTE_FORMATS))
         for col, fmt in zip(cols, VIGNETTE_FORMATS):
-            col.download_button(LABELS[fmt], render_document(doc, fmt), file_name=f"{v.title}.{fmt}",
-                                mime=MIME[fmt], key=f"vg_dl_{v.id}_{fmt}")
+            col.download_button(
+                LABELS[fmt], recorded(lambda fmt=fmt: project.exports.download_vignette(v.id, format=fmt, **options)),
+                file_name=f"{v.title}{BY_NAME[fmt].suffixes[0]}", mime=BY_NAME[fmt].mime, on_click="ignore",
+                key=f"vg_dl_{v.id}_{fmt}")

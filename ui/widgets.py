@@ -122,6 +122,19 @@ def act(fn: Callable[[], Any], success: str) -> Any:
     return result  # pragma: no cover - st.rerun() does not return
 
 
+def recorded(fn: Callable[[], bytes]) -> Callable[[], bytes]:
+    """A download's data, made when the researcher clicks (Streamlit's deferred download): ``fn`` goes
+    through the project's export method, so the download is in the audit trail and the methods report
+    under the sidebar's researcher, as the CLI's export is."""
+    who = researcher()
+    project = get_project()
+
+    def make() -> bytes:
+        with project.acting_as(who):
+            return fn()
+    return make
+
+
 def fresh(name: str) -> str:
     """A widget key renewed after every successful action, so forms start empty again."""
     return f"{name}-{st.session_state.get('_generation', 0)}"

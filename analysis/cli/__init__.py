@@ -7,12 +7,11 @@ Errors are printed on stderr as one clear message, with exit status 1; never a t
 
 from __future__ import annotations
 
-import os
+from ..offline import set_offline_env
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+set_offline_env()
 
 from ._common import app  # noqa: E402
-from . import assist, codebook, core, vignettes  # noqa: E402,F401
+from . import assist, cases, codebook, core, interchange, vignettes  # noqa: E402,F401
 
 __all__ = ["app"]

@@ -54,6 +54,14 @@ def handled() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
+def wrote(path: Path, warnings: list[str], *, as_json: bool, **extra: Any) -> None:
+    """Report a written export: its path, and any warning (e.g. its audit record is missing) on stderr."""
+    for warning in warnings:
+        typer.echo(f"Warning: {warning}", err=True)
+    emit({"path": str(path), **extra, "warnings": warnings}, as_json=as_json,
+         render=lambda r: typer.echo(f"Wrote {r['path']}"))
+
+
 def progress_bar(enabled: bool) -> Any:
     """A tqdm progress callback on a terminal; none for ``--json`` or when piped."""
     if not enabled or not sys.stderr.isatty():

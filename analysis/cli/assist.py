@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table
+from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table, wrote
 
 report_app = typer.Typer(help="Reports generated from the project's audit trail.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
@@ -142,4 +142,4 @@ def report_methods(
                  render=lambda r: typer.echo(r["markdown"]))
             return
         path = p.exports.export_methods_report(output, format=format)
-        emit({"path": str(path), "format": format}, as_json=as_json, render=lambda r: typer.echo(f"Wrote {r['path']}"))
+        wrote(path, p.exports.last_warnings, as_json=as_json, format=format)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table
+from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table, wrote
 
 code_app = typer.Typer(help="Create and revise codes and themes.", no_args_is_help=True)
 coding_app = typer.Typer(help="Apply codes to spans of transcripts, or remove them.", no_args_is_help=True)
@@ -177,8 +177,9 @@ def _render_history(r: dict[str, Any]) -> None:
 def codebook_export(path: Path, project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Write the codebook to a YAML file (e.g. codebooks/codebook.yaml)."""
     with handled():
-        out = open_(project).codebook_files.export_codebook(path)
-        emit({"path": str(out)}, as_json=as_json, render=lambda r: typer.echo(f"Wrote {r['path']}"))
+        files = open_(project).codebook_files
+        out = files.export_codebook(path)
+        wrote(out, files.last_warnings, as_json=as_json)
 
 
 @codebook_app.command("import")

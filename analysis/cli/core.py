@@ -30,7 +30,7 @@ def import_(
     participant: Annotated[str | None, typer.Option(help="Map the (non-interviewer) speakers to this participant.")] = None,
     project: ProjectOpt = Path("."), as_json: JsonOpt = False,
 ) -> None:
-    """Import transcripts (.txt .md .docx .vtt .srt): segment, embed, store. All or nothing."""
+    """Import transcripts (any format of `storyloom formats`): segment, embed, store. All or nothing."""
     with handled():
         report = open_(project).transcripts.import_files(files, participant=participant, progress=progress_bar(not as_json))
         emit(report, as_json=as_json, render=_render_import)
@@ -47,6 +47,14 @@ def _render_import(r: dict[str, Any]) -> None:
         typer.echo(f"Unmapped speaker: {label} (add it to transcripts/participants.csv or map it in the app)")
     if r.get("codebook_imported") or r.get("codings_imported"):
         typer.echo(f"Codebook codes imported: {r['codebook_imported']}; codings imported: {r['codings_imported']}")
+    people = r.get("participants") or {}
+    if people.get("applied"):
+        typer.echo(f"participants.csv applied: {people['written']} values written")
+    for c in people.get("conflicts", []):
+        typer.echo(f"Kept the in-app value of {c['participant']}'s {c['attribute']} ({c['in_app']!r}); "
+                   f"participants.csv line {c['line']} now says {c['in_file']!r}: edit one of them to agree")
+    for warning in [*people.get("warnings", []), *r.get("codings_warnings", [])]:
+        typer.echo(f"Warning: {warning}")
 
 
 @app.command()
@@ -54,6 +62,28 @@ def sync(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Rescan transcripts/: import new files, re-import changed ones, report missing ones."""
     with handled():
         emit(open_(project).sync(progress=progress_bar(not as_json)), as_json=as_json, render=_render_import)
+
+
+@app.command()
+def formats(as_json: JsonOpt = False) -> None:
+    """The file formats Storyloom reads (transcripts) and writes (exports)."""
+    from ..export import EXPORT_FORMATS
+    from ..ingest import TRANSCRIPT_FORMATS
+
+    result = {"transcripts": [{"format": f.name, "suffixes": list(f.suffixes), "label": f.label, "mime": f.mime}
+                              for f in TRANSCRIPT_FORMATS],
+              "exports": [{"format": f.name, "suffixes": list(f.suffixes), "label": f.label,
+                           "used_for": list(f.used_for)} for f in EXPORT_FORMATS]}
+    emit(result, as_json=as_json, render=_render_formats)
+
+
+def _render_formats(r: dict[str, Any]) -> None:
+    typer.echo("Reads (transcripts):")
+    for f in r["transcripts"]:
+        typer.echo(f"  {' '.join(f['suffixes']):<12} {f['label']}")
+    typer.echo("Writes (exports):")
+    for f in r["exports"]:
+        typer.echo(f"  {f['format']:<6} {f['label']:<16} for {', '.join(f['used_for'])}")
 
 
 @app.command()

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table
+from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table, wrote
 
 vignette_app = typer.Typer(help="Compose vignettes from quotes and export them for publication.", no_args_is_help=True)
 export_app = typer.Typer(help="Export the quote table, or all memos and the journal.", no_args_is_help=True)
@@ -79,14 +79,14 @@ def vignette_export(
 ) -> None:
     """Write a vignette for publication: Markdown, DOCX, LaTeX or HTML (checked for quote integrity and disclosure)."""
     with handled():
-        path = open_(project).exports.export_vignette(
+        exports = open_(project).exports
+        path = exports.export_vignette(
             vignette_id, output, format=format, allow_draft=allow_draft, timestamps=timestamps, line_refs=line_refs,
             appendix=appendix, block_words=block_words, attributes=tuple(attribute or ()),
             disclosure=not skip_disclosure_check)
         from ..export import VIGNETTE_FORMATS, pick_format
 
-        emit({"path": str(path), "format": pick_format(path, format, VIGNETTE_FORMATS)}, as_json=as_json,
-             render=lambda r: typer.echo(f"Wrote {r['path']}"))
+        wrote(path, exports.last_warnings, as_json=as_json, format=pick_format(path, format, VIGNETTE_FORMATS))
 
 
 @export_app.command("quotes")
@@ -95,12 +95,16 @@ def export_quotes(
     format: Annotated[str | None, typer.Option(help="csv or xlsx (default: from the file name).")] = None,
     code: Annotated[str | None, typer.Option(help="Only this code or theme (and its sub-codes).")] = None,
     participant: Annotated[str | None, typer.Option(help="Only this participant.")] = None,
+    raw: Annotated[bool, typer.Option(
+        "--raw", help="Write cells exactly as coded, even those a spreadsheet would run as a formula "
+                      "(=, +, -, @); by default they get a leading ' so they show as text.")] = False,
     project: ProjectOpt = Path("."), as_json: JsonOpt = False,
 ) -> None:
     """Write the quote table: code path, participant, attributes, transcript, timestamp, text."""
     with handled():
-        path = open_(project).exports.export_quotes(output, format=format, code=code, participant=participant)
-        emit({"path": str(path)}, as_json=as_json, render=lambda r: typer.echo(f"Wrote {r['path']}"))
+        exports = open_(project).exports
+        path = exports.export_quotes(output, format=format, code=code, participant=participant, raw=raw)
+        wrote(path, exports.last_warnings, as_json=as_json)
 
 
 @export_app.command("memos")
@@ -111,8 +115,9 @@ def export_memos(
 ) -> None:
     """Write every memo and journal entry, grouped by kind and phase, as Markdown or DOCX."""
     with handled():
-        path = open_(project).exports.export_memos(output, format=format)
-        emit({"path": str(path)}, as_json=as_json, render=lambda r: typer.echo(f"Wrote {r['path']}"))
+        exports = open_(project).exports
+        path = exports.export_memos(output, format=format)
+        wrote(path, exports.last_warnings, as_json=as_json)
 
 
 @app.command("check-disclosure")

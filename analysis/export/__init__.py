@@ -9,6 +9,7 @@ are :class:`analysis.services.exports.ExportService` (``project.exports``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Errors, ExportError
@@ -18,11 +19,45 @@ from . import latex as latex_out
 from . import markdown as md_out
 from .document import Document
 
-VIGNETTE_FORMATS = ("md", "docx", "tex", "html")
-SUFFIXES = {".md": "md", ".markdown": "md", ".docx": "docx", ".tex": "tex", ".html": "html", ".htm": "html",
-            ".csv": "csv", ".xlsx": "xlsx"}
 
-__all__ = ["SUFFIXES", "VIGNETTE_FORMATS", "pick_format", "render_document", "write_file"]
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One file format Storyloom writes, and which exports offer it."""
+
+    name: str  # what --format takes
+    suffixes: tuple[str, ...]  # the first is what a download is named with
+    label: str
+    mime: str
+    used_for: tuple[str, ...]  # vignette, chapter, quotes, memos, methods, table
+
+
+#: The registry of export formats: the CLI's --format help, the UI's download buttons and the README's list
+#: come from it. To add a format, add its renderer (``analysis/export/<name>.py``) and one entry here.
+EXPORT_FORMATS: tuple[ExportFormat, ...] = (
+    ExportFormat("md", (".md", ".markdown"), "Markdown", "text/markdown", ("vignette", "memos", "methods", "table")),
+    ExportFormat("docx", (".docx",), "Word (.docx)",
+                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                 ("vignette", "memos", "methods", "table")),
+    ExportFormat("tex", (".tex",), "LaTeX", "application/x-tex", ("vignette", "table")),
+    ExportFormat("html", (".html", ".htm"), "HTML", "text/html", ("vignette", "table")),
+    ExportFormat("csv", (".csv",), "CSV (UTF-8)", "text/csv", ("quotes", "table")),
+    ExportFormat("xlsx", (".xlsx",), "Excel (.xlsx)", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 ("quotes",)),
+)
+BY_NAME: dict[str, ExportFormat] = {f.name: f for f in EXPORT_FORMATS}
+SUFFIXES: dict[str, str] = {s: f.name for f in EXPORT_FORMATS for s in f.suffixes}
+
+
+def formats_for(kind: str) -> tuple[str, ...]:
+    """The format names an export of ``kind`` (vignette, quotes, memos, methods, table) offers."""
+    return tuple(f.name for f in EXPORT_FORMATS if kind in f.used_for)
+
+
+VIGNETTE_FORMATS = formats_for("vignette")
+
+__all__ = ["BY_NAME", "EXPORT_FORMATS", "ExportFormat", "SUFFIXES", "VIGNETTE_FORMATS", "formats_for", "pick_format",
+           "render_document", "write_file"]
 
 
 def render_document(doc: Document, format: str) -> bytes:

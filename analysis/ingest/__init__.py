@@ -1,6 +1,7 @@
-"""Transcript readers: bytes of a ``.txt``, ``.md``, ``.docx``, ``.vtt`` or ``.srt`` file ->
-:class:`~analysis.model.ParsedTranscript` (canonical NFC text with ``\\n`` line ends, speaker
-turns with exact code-point offsets, optional timestamps). Readers are pure functions.
+"""Transcript readers: bytes of a transcript file -> :class:`~analysis.model.ParsedTranscript`
+(canonical NFC text with ``\\n`` line ends, speaker turns with exact code-point offsets, optional
+timestamps). Readers are pure functions; which file suffix goes to which reader is the registry in
+:mod:`analysis.ingest.formats`.
 """
 
 from __future__ import annotations
@@ -9,14 +10,12 @@ from pathlib import PurePath
 
 from analysis import limits
 from analysis.errors import Errors, UnsupportedFormatError
-from analysis.ingest.docx import read_docx
-from analysis.ingest.subtitles import read_subtitles
-from analysis.ingest.text import is_interviewer_label, read_text
+from analysis.ingest.formats import SUPPORTED_SUFFIXES, TRANSCRIPT_FORMATS, format_for, suffix_list
+from analysis.ingest.text import is_interviewer_label
 from analysis.model import ParsedTranscript
 
-SUPPORTED_SUFFIXES: tuple[str, ...] = (".txt", ".md", ".docx", ".vtt", ".srt")
-
-__all__ = ["SUPPORTED_SUFFIXES", "is_interviewer_label", "read_transcript"]
+__all__ = ["SUPPORTED_SUFFIXES", "TRANSCRIPT_FORMATS", "format_for", "is_interviewer_label", "read_transcript",
+           "suffix_list"]
 
 
 def read_transcript(name: str, data: bytes) -> ParsedTranscript:
@@ -28,16 +27,10 @@ def read_transcript(name: str, data: bytes) -> ParsedTranscript:
     """
     if len(data) > limits.TRANSCRIPT_BYTES:
         raise limits.too_big(name, "the file", limits.TRANSCRIPT_BYTES, size=len(data))
+    fmt = format_for(name)
+    if fmt is not None:
+        return fmt.reader(name, data)
     suffix = PurePath(name).suffix.lower()
-    if suffix in (".txt", ".md"):
-        return read_text(name, data, fmt=suffix[1:])
-    if suffix == ".docx":
-        return read_docx(name, data)
-    if suffix in (".vtt", ".srt"):
-        return read_subtitles(name, data, fmt=suffix[1:])
     shown = f"'{suffix}'" if suffix else "a file without an extension"
-    raise UnsupportedFormatError(
-        name,
-        Errors.E1201, shown=shown,
-        hint="Save the transcript in one of those formats and import it again.",
-    )
+    raise UnsupportedFormatError(name, Errors.E1201, shown=shown, formats=suffix_list(),
+                                 hint="Save the transcript in one of those formats and import it again.")

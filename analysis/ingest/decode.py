@@ -50,7 +50,7 @@ def _binary_error(name: str, why: str) -> ImportFormatError:
     return ImportFormatError(
         name,
         Errors.E1101, why=why,
-        hint="Export the transcript as .txt, .md, .docx, .vtt or .srt and import that file.",
+        hint="Export the transcript as one of the formats Storyloom reads (see `storyloom formats`) and import that file.",
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..audit import KINDS
 from ..codebook import EDITABLE, PALETTE, PATH_SEP, code_fields, code_from_row
+from .. import limits
 from ..errors import ConflictError, Errors, ValidationError
 from ..model import CODE_KINDS, CODE_STATUSES, AuditEvent, Code
 from ..store import audit as audit_store, codes as code_store, codings as coding_store
@@ -79,6 +80,9 @@ class CodebookService:
                 raise ValidationError(Errors.E2106)
             if PATH_SEP.strip() in name:
                 raise ValidationError(Errors.E2107, PATH_SEP=PATH_SEP.strip())
+            problem = limits.label_problem(name)
+            if problem is not None:
+                raise ValidationError(Errors.E2151, what="code name", name=name[:60], problem=problem)
             fields["name"] = name
         if "kind" in fields and fields["kind"] not in CODE_KINDS:
             raise ValidationError(Errors.E2102, kind=fields['kind'], CODE_KINDS=', '.join(CODE_KINDS))

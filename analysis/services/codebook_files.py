@@ -12,10 +12,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from ..codebook import EDITABLE, PATH_SEP
+from .. import limits
 from ..codebook_files import DEFINITION_KEYS, dump_yaml, validate_tree
+from ..safe_yaml import load_yaml, yaml_path_error
 from ..coding import context_of, locate
 from ..errors import CodebookFileError, ConflictError, Errors, NotFoundError, ValidationError
 from ..store import audit as audit_store, codes as code_store, codings as coding_store, snapshots as snapshot_store
@@ -29,9 +30,12 @@ __all__ = ["CodebookFileService"]
 class CodebookFileService:
     """``project.codebook_files``: the codebook and codings as YAML files, snapshots and their diffs."""
 
+    last_warnings: list[str]  # of the last export: e.g. its audit record could not be written
+
     def __init__(self, ctx: Context, codebook: CodebookService) -> None:
         self.ctx = ctx
         self.codebook = codebook
+        self.last_warnings = []
 
     # -- codebook tree ----------------------------------------------------------------------------
     def codebook_tree(self, *, with_counts: bool = False) -> list[dict[str, Any]]:
@@ -64,20 +68,16 @@ class CodebookFileService:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(dump_yaml({"storyloom_codebook": 1, "codes": tree}), encoding="utf-8")
         n = _count_nodes(tree)
-        self.ctx.log("codebook.export", summary=f"Exported the codebook ({n} codes) to {path.name}",
-                     after={"path": str(path), "codes": n}, target="codebook")
+        warning = self.ctx.log("codebook.export", summary=f"Exported the codebook ({n} codes) to {path.name}",
+                               after={"path": str(path), "codes": n}, target="codebook")
+        self.last_warnings = [warning] if warning else []
         return path
 
     def import_codebook(self, path: str | Path, *, note: str = "") -> dict[str, int]:
         """Import a YAML codebook: codes matched by path are updated, new ones created. All or nothing."""
         path = Path(path)
         name = str(path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as err:
-            line = getattr(getattr(err, "problem_mark", None), "line", None)
-            raise CodebookFileError(name, Errors.E1414, err=getattr(err, 'problem', err),
-                                    line=None if line is None else line + 1) from None
+        data = _load(path)
         if not isinstance(data, dict) or "codes" not in data:
             raise CodebookFileError(name, Errors.E1411)
         unknown_top = set(data) - {"storyloom_codebook", "codes"}
@@ -133,19 +133,23 @@ class CodebookFileService:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(dump_yaml({"storyloom_codings": 1, "codings": items}), encoding="utf-8")
-        self.ctx.log("codings.export", summary=f"Exported {len(items)} codings to {path.name}",
-                     after={"path": str(path), "codings": len(items)}, target="codings")
+        warning = self.ctx.log("codings.export", summary=f"Exported {len(items)} codings to {path.name}",
+                               after={"path": str(path), "codings": len(items)}, target="codings")
+        self.last_warnings = [warning] if warning else []
         return path
 
-    def import_codings(self, path: str | Path, *, coder: str | None = None, note: str = "") -> dict[str, int]:
+    def import_codings(self, path: str | Path, *, coder: str | None = None, note: str = "") -> dict[str, Any]:
         """Import codings from YAML; each is placed by offsets if its quote still matches, else
         re-anchored by its quote; unplaceable ones are kept as orphans. All or nothing."""
         path = Path(path)
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = _load(path) or {}
         items = data.get("codings") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise CodebookFileError(str(path), Errors.E1413)
+        for i, item in enumerate(items):
+            _check_coding(str(path), i, item)
         placed = orphaned = skipped = 0
+        warnings: list[str] = []
         with self.ctx.action("codings.import", note=note) as act:
             texts: dict[str, tuple[int, str]] = {}
             for i, item in enumerate(items, start=1):
@@ -169,6 +173,12 @@ class CodebookFileService:
                 found = (start, end) if 0 <= start < end <= len(text) and text[start:end] == quote else \
                     locate(quote, "", "", text, max(start, 0))
                 is_orphan = found is None
+                at = f"{path.name}: codings[{i - 1}] ({tr})"
+                if end > len(text):
+                    warnings.append(f"{at}: offsets {start}-{end} run past the transcript's end ({len(text)}); "
+                                    + ("placed by its quote" if found else "kept as an orphan to review"))
+                elif is_orphan:
+                    warnings.append(f"{at}: the quote is not in the transcript; kept as an orphan to review")
                 start, end = found if found else (max(start, 0), max(end, 0))
                 if coding_store.duplicate(act.conn, int(crow.id), tid, start, end) is not None:
                     skipped += 1
@@ -184,7 +194,7 @@ class CodebookFileService:
             act.target = "codings"
             act.after = {"file": path.name, "placed": placed, "orphaned": orphaned, "skipped": skipped}
             act.summary = f"Imported {placed} codings from {path.name} ({orphaned} orphaned, {skipped} already present)"
-        return {"placed": placed, "orphaned": orphaned, "skipped": skipped}
+        return {"placed": placed, "orphaned": orphaned, "skipped": skipped, "warnings": warnings}
 
     def sync_folder(self) -> dict[str, Any]:
         """On sync: bring in ``codebooks/codebook.yaml`` and ``codings.yaml`` when the project has none yet.
@@ -199,7 +209,8 @@ class CodebookFileService:
             with self.ctx.store.read() as conn:
                 n_codes = code_store.count(conn)
         if n_codings == 0 and codings.exists() and n_codes:
-            out["codings_imported"] = self.import_codings(codings, note="codings file found on sync")["placed"]
+            done = self.import_codings(codings, note="codings file found on sync")
+            out["codings_imported"], out["codings_warnings"] = done["placed"], done["warnings"]
         return out
 
     # -- snapshots ----------------------------------------------------------------------------------
@@ -285,3 +296,42 @@ class CodebookFileService:
 
 def _count_nodes(tree: list[dict[str, Any]]) -> int:
     return sum(1 + _count_nodes(node.get("children", [])) for node in tree)
+
+
+def _load(path: Path) -> Any:
+    """A codebook or codings YAML file: a regular file under the size cap, parsed by the safe loader
+    (aliases, depth and size capped; ``yes``/``no`` stay text; errors name the file and line)."""
+    data = limits.read_regular_file(path, cap=limits.YAML_BYTES, name=str(path))
+    return load_yaml(str(path), data)
+
+
+def _check_coding(name: str, i: int, item: Any) -> None:
+    """One entry of ``codings.yaml``, checked before anything is written (errors name its YAML path)."""
+    if not isinstance(item, dict):
+        raise yaml_path_error(name, ["codings", i], "is not a mapping with transcript, code, quote, start and end")
+    for key in ("transcript", "code", "quote"):
+        if key not in item:
+            raise yaml_path_error(name, ["codings", i], f"has no '{key}'")
+        if not isinstance(item[key], str):
+            raise yaml_path_error(name, ["codings", i, key], f"is {_yaml_kind(item[key])}, not text; put it in quotes")
+    if not item["quote"].strip():
+        raise yaml_path_error(name, ["codings", i, "quote"], "is empty: a coding quotes the words it codes")
+    for key in ("start", "end"):
+        if key in item and (isinstance(item[key], bool) or not isinstance(item[key], int)):
+            raise yaml_path_error(name, ["codings", i, key], f"is {_yaml_kind(item[key])}, not a whole number of characters")
+        if key in item and item[key] < 0:
+            raise yaml_path_error(name, ["codings", i, key], f"is {item[key]}: offsets count characters from 0")
+    if "start" in item and "end" in item and item["end"] <= item["start"]:
+        raise yaml_path_error(name, ["codings", i], f"ends ({item['end']}) before or where it starts ({item['start']})")
+
+
+def _yaml_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a yes/no value)"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "empty"
+    return f"{value!r} ({type(value).__name__})"

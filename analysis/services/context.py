@@ -22,6 +22,7 @@ from uuid import uuid4
 from ..store import Connection
 
 from ..audit import check_kind
+from ..errors import Errors, StorageError, StoryloomError
 from ..embed import Embedder
 from ..store import Store, audit as audit_store
 from ..store.recorder import Recorder
@@ -123,7 +124,17 @@ class Context:
             check_kind(act.action)
             audit_store.record(conn, act, at=self.now(), user_guid=new_guid())
 
-    def log(self, kind: str, *, summary: str, after: Any = None, target: str = "") -> None:
-        """Record a use of the tool that changes no data (a search, an export) for the methods report."""
-        with self.action(kind, undoable=False) as act:
-            act.summary, act.after, act.target, act.changes_data = summary, after, target, False
+    def log(self, kind: str, *, summary: str, after: Any = None, target: str = "") -> str | None:
+        """Record a use of the tool that changes no data (a search, an export) for the methods report.
+
+        The use has happened by now (the file is written, the results are shown), so a record that
+        cannot be written (the database read-only, locked, or on a full disk) does not fail it: the
+        warning is returned for the front end to show, e.g. "the export succeeded; its audit record is
+        missing"."""
+        check_kind(kind)  # an undeclared kind is a programming error, not the database's refusal
+        try:
+            with self.action(kind, undoable=False) as act:
+                act.summary, act.after, act.target, act.changes_data = summary, after, target, False
+        except StoryloomError as err:
+            return str(StorageError(Errors.E4009, reason=str(err)))
+        return None

@@ -20,15 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..audit import check_kind
 from ..errors import Errors, ExportError, StoryloomError
-from ..export import VIGNETTE_FORMATS, pick_format, render_document, write_file
+from ..export import VIGNETTE_FORMATS, formats_for, pick_format, render_document, write_file
 from ..export.document import BLOCK_WORDS, PLACEHOLDER, Document, Options, build
 from ..export.tables import MemoEntry, memos_docx, memos_markdown, quote_table, write_csv, write_xlsx
 from ..methods_report import REPORT_FORMATS, build_report, report_docx
 from ..quotes import check_quote, quote_label
 from ..store import audit as audit_store, stats, transcripts as transcript_store
-from ..store.dberrors import storage_error
 from ..vignettes import QuoteItem
 from .context import Context
 
@@ -41,7 +39,6 @@ if TYPE_CHECKING:
     from .participants import ParticipantService
     from .vignettes import VignetteService
 
-AUDIT_MISSING = "The export succeeded but its audit record could not be written: "
 
 
 class ExportService:
@@ -68,12 +65,9 @@ class ExportService:
         """Record a finished export in the audit trail. The file is written by now, so a failure to write
         the record (the database read-only, locked, or on a full disk) does not undo or fail the export:
         it becomes a warning in :attr:`last_warnings`."""
-        check_kind(kind)  # an undeclared kind is a programming error, not a database's refusal
-        try:
-            self.ctx.log(kind, summary=summary, after=after, target=target)
-        except Exception as err:  # noqa: BLE001 - only this step; the driver's errors are not StoryloomErrors
-            reason = err if isinstance(err, StoryloomError) else storage_error(err, self.ctx.path)
-            self.last_warnings.append(f"{AUDIT_MISSING}{reason}")
+        warning = self.ctx.log(kind, summary=summary, after=after, target=target)
+        if warning:
+            self.last_warnings.append(warning)
 
     # -- vignettes --------------------------------------------------------------------------------
     def layout_vignette(
@@ -143,6 +137,25 @@ class ExportService:
                      after={"path": str(path), "format": fmt, "attributes": list(attributes), **options})
         return out
 
+    def download_vignette(
+        self, vignette_id: int, *, format: str, allow_draft: bool = False, timestamps: bool = False,
+        line_refs: bool = False, appendix: bool = False, block_words: int = BLOCK_WORDS,
+        attributes: Sequence[str] = (), disclosure: bool = True,
+    ) -> bytes:
+        """The vignette as ``format`` bytes for a download (the UI): the same checks as
+        :meth:`export_vignette`, and recorded in the audit trail the same way (to "a download")."""
+        self.last_warnings = []
+        data = self.render_vignette(vignette_id, format=format, attributes=attributes, allow_draft=allow_draft,
+                                    timestamps=timestamps, line_refs=line_refs, appendix=appendix,
+                                    block_words=block_words, disclosure=disclosure)
+        v = self.vignettes.get(vignette_id)
+        self._record("vignette.export", summary=f"Exported vignette '{v.title}' as {format} (downloaded)",
+                     target=f"vignette:{v.guid}",
+                     after={"path": None, "format": format, "attributes": list(attributes), "allow_draft": allow_draft,
+                            "timestamps": timestamps, "line_refs": line_refs, "appendix": appendix,
+                            "block_words": block_words, "disclosure": disclosure})
+        return data
+
     # -- quote table and memos --------------------------------------------------------------------
     def quote_table(self, *, code: str | int | None = None, participant: str | None = None) -> pd.DataFrame:
         """Every coded quote: code path, participant, attributes, transcript, timestamp, text (+ turn, offsets)."""
@@ -150,15 +163,16 @@ class ExportService:
         return quote_table(self.explore.codings_frame(code=code, participant=participant), names)
 
     def export_quotes(self, path: str | Path, *, format: str | None = None, code: str | int | None = None,
-                      participant: str | None = None) -> Path:
-        """Write the quote table as CSV (UTF-8) or XLSX."""
+                      participant: str | None = None, raw: bool = False) -> Path:
+        """Write the quote table as CSV (UTF-8) or XLSX. Cells that a spreadsheet would run as a formula
+        (starting ``=``, ``+``, ``-``, ``@``, tab, CR) get a leading ``'`` unless ``raw``."""
         self.last_warnings = []
         path = Path(path)
-        fmt = pick_format(path, format, ("csv", "xlsx"))
+        fmt = pick_format(path, format, formats_for("quotes"))
         df = self.quote_table(code=code, participant=participant)
         if not path.parent.exists():
             raise ExportError(Errors.E3107, path=path, parent=path.parent)
-        (write_csv if fmt == "csv" else write_xlsx)(df, path)
+        (write_csv if fmt == "csv" else write_xlsx)(df, path, raw=raw)
         self._record("quotes.export", summary=f"Exported {len(df)} quotes as {fmt} to {path.name}",
                      after={"path": str(path)})
         return path
@@ -195,7 +209,7 @@ class ExportService:
         """Write every memo and the journal, grouped by kind and phase, as Markdown or DOCX."""
         self.last_warnings = []
         path = Path(path)
-        fmt = pick_format(path, format, ("md", "docx"))
+        fmt = pick_format(path, format, formats_for("memos"))
         entries = self.memo_entries()
         title = f"Memos and reflexive journal: {self.ctx.path.name}"
         data = memos_markdown(entries, title=title).encode("utf-8") if fmt == "md" else memos_docx(entries, title=title)
@@ -218,6 +232,16 @@ class ExportService:
     def methods_report_docx(self) -> bytes:
         """The methods report as a Word document (bytes)."""
         return report_docx(self.methods_report())
+
+    def download_methods_report(self, *, format: str = "md") -> bytes:
+        """The methods report as ``format`` (md, docx) bytes for a download (the UI), recorded in the audit
+        trail as the CLI's export is (the report itself does not count its own exports)."""
+        self.last_warnings = []
+        fmt = pick_format(None, format, REPORT_FORMATS)
+        data = self.methods_report_docx() if fmt == "docx" else self.methods_report()["markdown"].encode("utf-8")
+        self._record("methods.export", summary=f"Exported the methods report as {fmt} (downloaded)",
+                     after={"path": None, "format": fmt})
+        return data
 
     def export_methods_report(self, path: str | Path, *, format: str | None = None) -> Path:
         """Write the methods report to ``path`` as ``md`` or ``docx`` (default: from the file suffix); the

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from .. import limits
 from ..errors import ConflictError, Errors, ValidationError
 from ..model import Participant
 from ..participants import ParticipantRow, parse_participants
 from ..store import meta, participants as store
-from ..store.recorder import Recorder
+from ..store.recorder import Recorder, name_key
 from .context import Context, new_guid
 
 if TYPE_CHECKING:
     from ..store import Connection
 
-__all__ = ["PARTICIPANTS_FILE", "ParticipantService"]
+__all__ = ["PARTICIPANTS_FILE", "ParticipantService", "ParticipantsCsv"]
 
 PARTICIPANTS_FILE = "participants.csv"
 _CSV_SHA_KEY = "participants_csv_sha256"  # the meta key of the participants.csv last applied
+_CSV_VALUES_KEY = "participants_csv_values"  # what the file last said: {pseudonym key: {attribute: value}}
 
 
 class ParticipantService:
@@ -40,6 +45,9 @@ class ParticipantService:
         pseudonym = pseudonym.strip()
         if not pseudonym:
             raise ValidationError(Errors.E2116)
+        problem = limits.label_problem(pseudonym)
+        if problem is not None:
+            raise ValidationError(Errors.E2151, what="pseudonym", name=pseudonym[:60], problem=problem)
         with self.ctx.action("participant.add", note=note) as act:
             # Pseudonyms are unique case-folded (the schema's unique index on pseudonym_key).
             if store.find_participant_by_key(act.conn, pseudonym) is not None:
@@ -82,7 +90,8 @@ class ParticipantService:
         (undoable) when given, else written directly."""
         vid = store.variable_id(conn, key)
         if vid is None:
-            vid = store.insert_variable(conn, guid=new_guid(), name=key)
+            vid = (store.insert_variable(conn, guid=new_guid(), name=key) if rec is None
+                   else rec.insert("variables", guid=new_guid(), name=key))
         existing = store.attribute_id(conn, pid, vid)
         if rec is None:
             if existing is not None:
@@ -95,26 +104,78 @@ class ParticipantService:
             rec.insert("participant_attributes", participant_id=pid, variable_id=vid, value=value)
 
     # -- participants.csv -------------------------------------------------------------------------
-    def rows_from_csv(self) -> builtins.list[ParticipantRow]:
-        """The rows of ``transcripts/participants.csv`` (none if there is no such file)."""
-        csv_path = self.ctx.transcripts_dir / PARTICIPANTS_FILE
-        if not csv_path.exists():
-            return []
-        return parse_participants(str(csv_path.relative_to(self.ctx.path)), csv_path.read_bytes())
+    def read_csv(self) -> ParticipantsCsv:
+        """``transcripts/participants.csv`` read and parsed (no rows if there is no such file).
 
-    def apply_csv(self, rows: Sequence[ParticipantRow], csv_sha: str) -> bool:
-        """Apply ``participants.csv`` (its ``rows``; ``csv_sha`` is the file's sha256) as one
-        ``participants.sync`` action. A file already applied unchanged is not applied (nor logged)
-        again. Returns whether it was applied."""
-        if not rows:
-            return False
+        Only a regular file is read, capped at :data:`analysis.limits.PARTICIPANTS_BYTES`."""
+        csv_path = self.ctx.transcripts_dir / PARTICIPANTS_FILE
+        if not csv_path.exists() and not csv_path.is_symlink():
+            return ParticipantsCsv((), "")
+        name = str(csv_path.relative_to(self.ctx.path))
+        data = limits.read_regular_file(csv_path, cap=limits.PARTICIPANTS_BYTES, root=self.ctx.transcripts_dir,
+                                        name=name)
+        return ParticipantsCsv(tuple(parse_participants(name, data)), hashlib.sha256(data).hexdigest())
+
+    def apply_csv(self, csv: ParticipantsCsv, *, known_transcripts: Iterable[str] | None = None) -> dict[str, Any]:
+        """Apply ``participants.csv`` as one undoable ``participants.sync`` action, by this rule:
+
+        * the file is applied only when it changed since the last sync (its sha256 is remembered);
+        * an attribute is written only where **the file changed it** since the last sync (or gives it
+          for the first time): an attribute the file did not change is left as it is, so an edit made
+          in the app survives every later sync;
+        * where the file changed an attribute that was also edited in the app (the value in the
+          project is neither what the file said last time nor what it says now), the in-app value is
+          kept and the clash is reported in ``conflicts``: never overwritten;
+        * a cell missing from a short row is "not given" and changes nothing;
+        * a row naming a transcript the folder does not hold is a warning.
+
+        Returns ``{"applied": bool, "written": n, "conflicts": [...], "warnings": [...]}``."""
+        report: dict[str, Any] = {"applied": False, "written": 0, "conflicts": [], "warnings": []}
+        if not csv.rows:
+            return report
+        if known_transcripts is not None:
+            known = set(known_transcripts)
+            for r in csv.rows:
+                report["warnings"] += [f"{PARTICIPANTS_FILE}, line {r.line}: transcript '{t}' is not in transcripts/"
+                                       for t in r.transcripts if t not in known]
         with self.ctx.store.read() as conn:
-            applied = meta.get(conn, _CSV_SHA_KEY)
-        if csv_sha == applied:
-            return False
-        with self.ctx.action("participants.sync", undoable=False) as act:
-            for r in rows:
-                self.ensure(act.conn, r.pseudonym, r.attributes)
-            meta.set(act.conn, _CSV_SHA_KEY, csv_sha)
-            act.summary = f"Applied {PARTICIPANTS_FILE}: {len(rows)} participants"
-        return True
+            if meta.get(conn, _CSV_SHA_KEY) == csv.sha256:
+                return report  # an unchanged file is not applied (nor logged) again
+        with self.ctx.action("participants.sync") as act:
+            applied: dict[str, dict[str, str]] = json.loads(meta.get(act.conn, _CSV_VALUES_KEY, "{}") or "{}")
+            for r in csv.rows:
+                pid = store.find_participant(act.conn, r.pseudonym) or store.find_participant_by_key(act.conn, r.pseudonym)
+                if pid is None:
+                    pid = act.rec.insert("participants", guid=new_guid(), pseudonym=r.pseudonym,
+                                         created_at=self.ctx.now())
+                current = store.attributes_of(act.conn, pid)
+                last = applied.setdefault(name_key(r.pseudonym), {})
+                for attr, new in r.attributes.items():
+                    before = last.get(attr)
+                    if new == before:
+                        continue  # the file did not change it: whatever the project holds stays
+                    now = current.get(attr)
+                    if now is None or now == before or now == new:
+                        if now != new:
+                            self.set_attribute(act.conn, pid, attr, new, rec=act.rec)
+                            report["written"] += 1
+                    else:
+                        report["conflicts"].append({"participant": r.pseudonym, "attribute": attr, "line": r.line,
+                                                    "in_app": now, "in_file": new, "kept": now})
+                    last[attr] = new
+            meta.set(act.conn, _CSV_VALUES_KEY, json.dumps(applied, ensure_ascii=False, sort_keys=True))
+            meta.set(act.conn, _CSV_SHA_KEY, csv.sha256)
+            act.target = "participants"
+            act.summary = (f"Applied {PARTICIPANTS_FILE}: {len(csv.rows)} participants, {report['written']} values "
+                           f"written" + (f", {len(report['conflicts'])} in-app edits kept" if report["conflicts"] else ""))
+            act.after = {"applied": len(csv.rows), "written": report["written"], "conflicts": report["conflicts"]}
+        report["applied"] = True
+        return report
+
+
+@dataclass(frozen=True)
+class ParticipantsCsv:
+    """The rows of ``participants.csv`` and the sha256 of its bytes."""
+
+    rows: tuple[ParticipantRow, ...]
+    sha256: str

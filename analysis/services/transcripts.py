@@ -18,7 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ..embed import text_sha256
-from ..errors import Errors, NotFoundError, UnsupportedFormatError
+from .. import limits
+from ..errors import Errors, FileRefusedError, NotFoundError, UnsupportedFormatError
 from ..ingest import SUPPORTED_SUFFIXES, is_interviewer_label, read_transcript
 from ..model import ParsedTranscript, Transcript, Turn
 from ..participants import ParticipantRow
@@ -59,22 +60,31 @@ class TranscriptService:
         self.codings = codings
 
     # -- import ---------------------------------------------------------------------------------
-    def _expand(self, files: Iterable[str | Path]) -> list[Path]:
-        out: list[Path] = []
+    def _expand(self, files: Iterable[str | Path]) -> list[tuple[Path, Path | None]]:
+        """Each file to read, with the folder it must stay inside (a folder given; None for a file)."""
+        out: list[tuple[Path, Path | None]] = []
         for f in files:
             p = Path(f)
             if p.is_dir():
-                out.extend(sorted(c for c in p.iterdir() if c.suffix.lower() in SUPPORTED_SUFFIXES))
-            elif not p.exists():
+                out.extend((c, p) for c in sorted(p.iterdir()) if c.suffix.lower() in SUPPORTED_SUFFIXES)
+            elif not p.exists() and not p.is_symlink():
                 raise NotFoundError(Errors.E2010, p=p)
             else:
-                out.append(p)
+                out.append((p, None))
         return out
+
+    @staticmethod
+    def _read(path: Path, root: Path | None) -> tuple[str, bytes]:
+        """A transcript file's bytes: regular files only, capped, links kept inside ``root``."""
+        return path.name, limits.read_regular_file(path, cap=limits.TRANSCRIPT_BYTES, root=root, name=path.name)
 
     def _prepare(self, named: Sequence[tuple[str, bytes]]) -> list[_Prepared]:
         """Parse every file first (pure: raises before anything is written)."""
         prepared = []
         for name, data in named:
+            problem = limits.is_importable_name(name)
+            if problem is not None:
+                raise FileRefusedError(repr(name), Errors.E1554, problem=problem)
             if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
                 raise UnsupportedFormatError(
                     name, Errors.E1202, v1=Path(name).suffix or '(none)',
@@ -87,16 +97,21 @@ class TranscriptService:
         self, files: Iterable[str | Path], *, participant: str | None = None, progress: Progress | None = None,
     ) -> dict[str, Any]:
         """Import transcript files (or every transcript in a folder). Returns what happened."""
-        paths = self._expand(files)
-        return self.import_bytes([(p.name, p.read_bytes()) for p in paths], participant=participant, progress=progress)
+        named = [self._read(p, root) for p, root in self._expand(files)]
+        return self.import_bytes(named, participant=participant, progress=progress)
 
     def import_bytes(
         self, named: Sequence[tuple[str, bytes]], *, participant: str | None = None,
         progress: Progress | None = None,
     ) -> dict[str, Any]:
-        """Import transcripts given as ``(file name, bytes)`` (an upload, say)."""
-        return self._import(self._prepare(named), self.participants.rows_from_csv(), participant=participant,
-                            progress=progress)
+        """Import transcripts given as ``(file name, bytes)`` (an upload, say). The names are checked
+        (no folders, ``..``, control or invisible characters) and every file is parsed before anything
+        is written; ``participants.csv``, when present and changed, is applied first (see ``sync``)."""
+        prepared = self._prepare(named)
+        csv = self.participants.read_csv()
+        report = self._import(prepared, csv.rows, participant=participant, progress=progress)
+        report["participants"] = self.participants.apply_csv(csv)
+        return report
 
     def _import(
         self, prepared: list[_Prepared], rows: Sequence[ParticipantRow], *, participant: str | None,
@@ -210,8 +225,8 @@ class TranscriptService:
             pid: int | None = None
             if participant and not interviewer:
                 pid = self.participants.ensure(conn, participant)
-            elif row is not None:
-                pid = self.participants.ensure(conn, row.pseudonym, row.attributes)
+            elif row is not None:  # (its attributes are participants.csv's business: see apply_csv)
+                pid = self.participants.ensure(conn, row.pseudonym)
             if label in existing:
                 old = existing[label]
                 pid = pid if pid is not None else old.participant_id
@@ -233,13 +248,13 @@ class TranscriptService:
         """
         folder = self.ctx.transcripts_dir
         files = sorted(c for c in folder.iterdir() if c.suffix.lower() in SUPPORTED_SUFFIXES) if folder.exists() else []
-        rows = self.participants.rows_from_csv()
-        prepared = self._prepare([(f.name, f.read_bytes()) for f in files])  # a bad file stops sync here
-        csv_path = folder / PARTICIPANTS_FILE
-        csv_sha = hashlib.sha256(csv_path.read_bytes()).hexdigest() if rows else ""
-        self.participants.apply_csv(rows, csv_sha)  # an unchanged file is not applied (nor logged) again
-        report = self._import(prepared, rows, participant=None, progress=progress)
+        csv = self.participants.read_csv()
+        # every file is read and parsed before anything is written: a bad file stops sync here
+        prepared = self._prepare([self._read(f, folder) for f in files])
+        report = self._import(prepared, csv.rows, participant=None, progress=progress)
         names = {f.name for f in files}
+        # after the transcripts, so that new participants are mapped; the step is an undoable action
+        report["participants"] = self.participants.apply_csv(csv, known_transcripts=names)
         with self.ctx.store.read() as conn:
             report["missing"] = sorted(t.name for t in store.transcript_rows(conn) if t.name not in names)
         return report

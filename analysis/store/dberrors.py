@@ -9,6 +9,7 @@ each message can say that nothing was changed.
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,7 +17,13 @@ import sqlalchemy as sa
 
 from ..errors import ConflictError, Errors, StorageError, StoryloomError
 
-BUSY_TIMEOUT_S = 5
+def busy_timeout_ms() -> int:
+    """How long a writer waits for another process's write to finish before giving up: 5 s, or
+    ``STORYLOOM_BUSY_TIMEOUT_MS`` (the fault tests shorten it)."""
+    try:
+        return max(0, int(os.environ.get("STORYLOOM_BUSY_TIMEOUT_MS", "5000")))
+    except ValueError:
+        return 5000
 
 def storage_error(err: BaseException, path: object) -> StoryloomError:
     """The Storyloom error for a database or file-system error ``err`` (on the project at ``path``)."""
@@ -27,7 +34,9 @@ def storage_error(err: BaseException, path: object) -> StoryloomError:
             isinstance(err, OSError) and err.errno in (errno.EROFS, errno.EACCES, errno.EPERM)):
         return StorageError(Errors.E4002, path=path)
     if "locked" in text or "busy" in text:
-        return StorageError(Errors.E4001, seconds=BUSY_TIMEOUT_S)
+        return StorageError(Errors.E4001, seconds=round(busy_timeout_ms() / 1000, 1))
+    if "disk i/o error" in text:
+        return StorageError(Errors.E4010, path=path)
     if "unable to open database" in text:
         return StorageError(Errors.E4002, path=path)
     if isinstance(err, sa.exc.IntegrityError):

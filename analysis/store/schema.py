@@ -191,3 +191,69 @@ audit_targets = sa.Table(
     sa.Column("role", sa.String, nullable=False, server_default="subject"),  # subject | source | target
     sa.Index("ix_audit_targets_entity_guid", "entity", "guid"),
 )
+
+# -- cases and the case x condition matrix (issue 12) ---------------------------------------------------
+# A case (REFI-QDA's <Case>) is what a cross-case comparison compares: a participant, a programme, an
+# organisation, an event... Its descriptive attributes reuse ``variables`` (as participant attributes do,
+# and as REFI-QDA's <VariableValue> does for cases and sources alike). Conditions are modelled apart from
+# attributes: a condition is a set (a column of the matrix) whose cells are the researcher's judgements,
+# each with evidence (codings) and a note; an attribute is a free-text description.
+cases = sa.Table(
+    "cases", metadata, sa.Column("id", sa.Integer, primary_key=True), _guid(),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("name_key", sa.String, nullable=False, default=_key_of("name")),  # unique, see below
+    sa.Column("kind", sa.String, nullable=False, server_default="case"),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", sa.String, nullable=False),
+)
+case_attributes = sa.Table(
+    "case_attributes", metadata, sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("variable_id", sa.ForeignKey("variables.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("value", sa.Text, nullable=False, server_default=""),
+    sa.UniqueConstraint("case_id", "variable_id"),
+)
+case_participants = sa.Table(
+    "case_participants", metadata, sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("participant_id", sa.ForeignKey("participants.id", ondelete="CASCADE"), nullable=False),
+    sa.UniqueConstraint("case_id", "participant_id"),
+)
+case_evidence = sa.Table(  # coded passages linked to a case (REFI-QDA: the case's coded selections)
+    "case_evidence", metadata, sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("coding_id", sa.ForeignKey("codings.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("linked_by", sa.String, nullable=False),
+    sa.Column("linked_at", sa.String, nullable=False),
+    sa.UniqueConstraint("case_id", "coding_id"),
+)
+conditions = sa.Table(
+    "conditions", metadata, sa.Column("id", sa.Integer, primary_key=True), _guid(),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("name_key", sa.String, nullable=False, default=_key_of("name")),  # unique, see below
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    # Passages coded with this code and linked to a case are offered as evidence (and suggest a value).
+    sa.Column("code_id", sa.ForeignKey("codes.id", ondelete="SET NULL")),
+    sa.Column("is_outcome", sa.Boolean, nullable=False, server_default="0"),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.String, nullable=False),
+)
+case_values = sa.Table(  # one judged (or annotated) cell of the matrix; no row = not yet judged
+    "case_values", metadata, sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("condition_id", sa.ForeignKey("conditions.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("value", sa.Float),  # 1 present, 0 absent, (0, 1) partial (fuzzy); NULL: evidence but no judgement
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("origin", sa.String, nullable=False, server_default="researcher"),  # researcher | suggestion | import
+    sa.Column("judged_by", sa.String, nullable=False),
+    sa.Column("judged_at", sa.String, nullable=False),
+    sa.UniqueConstraint("case_id", "condition_id"),
+)
+case_value_evidence = sa.Table(
+    "case_value_evidence", metadata, sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("value_id", sa.ForeignKey("case_values.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("coding_id", sa.ForeignKey("codings.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.UniqueConstraint("value_id", "coding_id"),
+)
+sa.Index("uq_cases_name_key", cases.c.name_key, unique=True)
+sa.Index("uq_conditions_name_key", conditions.c.name_key, unique=True)

@@ -1,0 +1,233 @@
+"""Exact mapping of REFI-QDA text positions to Storyloom's stored offsets (pure functions).
+
+A REFI-QDA ``PlainTextSelection`` gives ``startPosition``/``endPosition`` into a source's plain text.
+The standard says code points; NVivo writes UTF-16 code units of the text as stored (BOM stripped,
+CRLF counted as two). Storyloom stores the text canonical: BOM stripped, CRLF and lone CR turned
+into ``\\n``, NFC, and its offsets are code points into that. :func:`position_map` builds, for one
+counting rule, the table from every source position to the stored offset, through all three steps:
+
+* **BOM**: a leading U+FEFF is dropped before counting (every tool counts after it);
+* **line ends**: under ``crlf="stored"`` a CRLF counts as two units (the position between CR and LF
+  is inside a character of the stored text); under ``crlf="one"`` it counts as one;
+* **units**: ``"utf16"`` counts a character outside the BMP (an emoji) as two units, ``"codepoints"``
+  as one; a position between the two halves of a surrogate pair is inside a character;
+* **NFC**: the text is cut into chunks at characters that nothing before them can compose with, and
+  each chunk normalised alone (their concatenation is checked to be the NFC of the whole); a
+  position inside a chunk whose normalisation changed it (``e`` + combining acute -> ``é``) is inside
+  a character.
+
+A position that falls inside a character maps to ``None`` for an exact lookup; :meth:`PositionMap.snap`
+widens it outward (start backwards, end forwards) for a placement reported as ambiguous.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+__all__ = ["RULES", "PositionMap", "Rule", "canonical", "choose_rule", "position_map", "starts_word", "utf16_offsets"]
+
+Units = Literal["codepoints", "utf16"]
+Crlf = Literal["stored", "one"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A counting rule for source positions: code points or UTF-16 units, CRLF as stored (2) or as one."""
+
+    units: Units
+    crlf: Crlf
+
+    @property
+    def name(self) -> str:
+        return f"{'utf16' if self.units == 'utf16' else 'codepoints'}{'' if self.crlf == 'stored' else '+crlf1'}"
+
+
+#: The rules tried on each source, the standard's first (it wins a tie).
+RULES: tuple[Rule, ...] = (Rule("codepoints", "stored"), Rule("utf16", "stored"), Rule("codepoints", "one"),
+                           Rule("utf16", "one"))
+
+
+def canonical(raw: str) -> str:
+    """The text as Storyloom stores it: leading BOM dropped, CRLF and CR as ``\\n``, NFC."""
+    text = raw[1:] if raw.startswith("\ufeff") else raw
+    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+@lru_cache(maxsize=4096)
+def _safe_start(ch: str) -> bool:
+    """True when no character before ``ch`` can combine with it under NFC (a cut before it is safe)."""
+    if unicodedata.combining(ch):
+        return False
+    decomposed = unicodedata.normalize("NFD", ch)
+    if unicodedata.combining(decomposed[0]) or decomposed[0] in _SECOND_STARTERS:
+        return False
+    cp = ord(ch)
+    return not (0x1160 <= cp <= 0x11FF or 0xD7B0 <= cp <= 0xD7FF)  # Hangul medial vowels and final consonants
+
+
+def _second_starters() -> frozenset[str]:
+    """Starters (combining class 0) that are the second half of a canonical composition (e.g. Indic vowel
+    signs): they compose with the character before them, so a chunk may not begin with one."""
+    out: set[str] = set()
+    # Every canonical decomposition lies in these ranges (CJK unified ideographs, Hangul syllables and the
+    # planes above 2 have none); a future one elsewhere is still caught by the check in position_map.
+    for cp in (*range(0x3400), *range(0xA000, 0xD800), *range(0xE000, 0x20000), *range(0x2F800, 0x2FA20)):
+        d = unicodedata.decomposition(chr(cp))
+        if not d or d.startswith("<"):
+            continue
+        parts = d.split()
+        if len(parts) == 2:
+            second = chr(int(parts[1], 16))
+            if unicodedata.combining(second) == 0:
+                out.add(second)
+    return frozenset(out)
+
+
+_SECOND_STARTERS = _second_starters()
+
+
+@dataclass(frozen=True)
+class PositionMap:
+    """Source positions (under one :class:`Rule`) -> offsets into the stored text."""
+
+    rule: Rule
+    text: str  # the stored (canonical) text
+    exact: tuple[int, ...]  # exact[u] = stored offset of source position u, or -1 inside a character
+    units: int  # the source's length in units (the largest valid position)
+
+    def to_stored(self, pos: int) -> int | None:
+        """The stored offset of source position ``pos``, or None (out of range, or inside a character)."""
+        if not 0 <= pos <= self.units:
+            return None
+        value = self.exact[pos]
+        return None if value < 0 else value
+
+    def snap(self, pos: int, *, forward: bool) -> int | None:
+        """The nearest exact stored offset at or before (``forward=False``) or after ``pos``; None out of range."""
+        if not 0 <= pos <= self.units:
+            return None
+        step = 1 if forward else -1
+        while self.exact[pos] < 0:
+            pos += step
+        return self.exact[pos]
+
+
+def _unit_width(ch: str, rule: Rule) -> int:
+    return 2 if rule.units == "utf16" and ord(ch) > 0xFFFF else 1
+
+
+def position_map(raw: str, rule: Rule) -> PositionMap:
+    """The :class:`PositionMap` of source text ``raw`` (as decoded from its file) under ``rule``."""
+    src = raw[1:] if raw.startswith("\ufeff") else raw
+    # 1. line ends: the text with CRLF/CR -> LF, and for each of its characters the source units it spans.
+    chars: list[str] = []
+    widths: list[int] = []
+    inner_cuts: list[bool] = []  # the character spans a position that is inside it (CR|LF, surrogate halves)
+    i, n = 0, len(src)
+    while i < n:
+        ch = src[i]
+        if ch == "\r" and i + 1 < n and src[i + 1] == "\n":
+            chars.append("\n")
+            two = rule.crlf == "stored"
+            widths.append(2 if two else 1)
+            inner_cuts.append(two)
+            i += 2
+            continue
+        w = _unit_width(ch, rule)
+        chars.append("\n" if ch == "\r" else ch)
+        widths.append(w)
+        inner_cuts.append(w > 1)
+        i += 1
+    # 2. NFC by chunks that begin at safe starters.
+    exact: list[int] = []
+    pieces: list[str] = []
+    stored = 0
+    k, m = 0, len(chars)
+    while k < m:
+        j = k + 1
+        while j < m and not _safe_start(chars[j]):
+            j += 1
+        chunk = "".join(chars[k:j])
+        normal = unicodedata.normalize("NFC", chunk) if not chunk.isascii() else chunk
+        pieces.append(normal)
+        if normal == chunk:  # unchanged: every character boundary inside is exact
+            for idx in range(k, j):
+                exact.append(stored)
+                exact.extend([-1] * (widths[idx] - 1))
+                stored += 1
+        else:  # changed by NFC: only the chunk's ends are exact
+            exact.append(stored)
+            exact.extend([-1] * (sum(widths[k:j]) - 1))
+            stored += len(normal)
+        k = j
+    exact.append(stored)
+    text = "".join(pieces)
+    if text != unicodedata.normalize("NFC", "".join(chars)):  # pragma: no cover - a chunking this code did not foresee
+        text = unicodedata.normalize("NFC", "".join(chars))
+        total = sum(widths)
+        exact = [0] + [-1] * (total - 1) + [len(text)] if total else [0]
+    return PositionMap(rule, text, tuple(exact), len(exact) - 1)
+
+
+def utf16_offsets(text: str) -> list[int]:
+    """``out[i]`` = UTF-16 code units in ``text[:i]`` (for writing NVivo-style positions)."""
+    out = [0] * (len(text) + 1)
+    total = 0
+    for i, ch in enumerate(text):
+        total += 2 if ord(ch) > 0xFFFF else 1
+        out[i + 1] = total
+    return out
+
+
+def starts_word(text: str, start: int) -> bool:
+    """True when offset ``start`` of ``text`` does not cut a word in two (its start is a word boundary)."""
+    if start <= 0 or start >= len(text):
+        return True
+    return not (text[start - 1].isalnum() and text[start].isalnum())
+
+
+@dataclass(frozen=True)
+class RuleScore:
+    rule: Rule
+    quotes: int  # selections whose ``name`` quote equals the stored text at the mapped span
+    boundaries: int  # selections placed exactly whose start is a word boundary
+    placed: int  # selections whose both ends map exactly, in range
+
+
+def score(pmap: PositionMap, selections: Sequence[tuple[int, int, str]]) -> RuleScore:
+    """How well ``pmap``'s rule explains ``selections`` (``(start, end, quote-or-"")`` in source units)."""
+    quotes = boundaries = placed = 0
+    for start, end, quote in selections:
+        s, e = pmap.to_stored(start), pmap.to_stored(end)
+        if s is None or e is None or s > e:
+            continue
+        placed += 1
+        boundaries += starts_word(pmap.text, s)
+        if quote and _same_quote(pmap.text[s:e], quote):
+            quotes += 1
+    return RuleScore(pmap.rule, quotes, boundaries, placed)
+
+
+def _same_quote(stored: str, quote: str) -> bool:
+    return stored == canonical(quote) or stored.strip() == canonical(quote).strip()
+
+
+def choose_rule(raw: str, selections: Sequence[tuple[int, int, str]]) -> tuple[PositionMap, list[RuleScore]]:
+    """Try every rule in :data:`RULES` on source ``raw``; return the best map and every rule's score.
+
+    Best: most ``name`` quotes matched, then most word-boundary starts, then most placed; a tie goes to
+    the earlier rule (the standard's code points first). Rules that yield the same map are built once."""
+    maps: list[PositionMap] = []
+    has_crlf = "\r" in raw
+    has_astral = any(ord(c) > 0xFFFF for c in raw)
+    for rule in RULES:
+        if (rule.crlf == "one" and not has_crlf) or (rule.units == "utf16" and not has_astral):
+            continue  # the same map as an earlier rule
+        maps.append(position_map(raw, rule))
+    scores = [score(p, selections) for p in maps]
+    best = max(range(len(maps)), key=lambda k: (scores[k].quotes, scores[k].boundaries, scores[k].placed, -k))
+    return maps[best], scores

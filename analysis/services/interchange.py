@@ -1,0 +1,618 @@
+"""REFI-QDA interchange (``project.interchange``): import NVivo, MAXQDA, ATLAS.ti and QualCoder projects
+(``.qdpx``) and codebooks (``.qdc``); export the project and its codebook for them.
+
+Import. Everything is read and checked before anything is written (the archive, the XML, every source's
+text, every selection's place); then the whole import is ONE transaction and ONE audit event
+(``refi.import``): all or nothing. Positions are mapped per source by the rule that explains its
+selections best (:func:`analysis.refi.positions.choose_rule`: code points or UTF-16 units, CRLF as two or
+one), to Storyloom's NFC, ``\\n``, code-point offsets; the report says which rule, and how many
+selections were placed exactly, placed by widening to the nearest character boundary (ambiguous) or kept
+as orphans with their quote (out of range or empty: never dropped).
+
+Into a project that already has data the import is a merge, never a duplicate, and deletes nothing:
+
+* codes: matched by GUID, else by path (same parent, same name ignoring case); a matched code takes the
+  file's colour and description where they differ ("changed"); a new one keeps the file's GUID;
+* sources: matched by GUID, else by name; the same text is "unchanged" (its codings are merged), a
+  different text is refused (:data:`Errors.E5116`): an import never replaces a transcript's text;
+* codings: matched by GUID, else by (code, span); matches are left alone;
+* users, cases (participants), variables, notes (memos): matched by GUID (users and participants also by
+  name); matches are left alone;
+* GUIDs are kept lower case without braces; a GUID that names another kind of row is no clash (each table
+  has its own), an id that is not a GUID gets a stable name-based UUID.
+
+The import is not undoable and is an undo barrier (it adds transcripts, which are not undoable either).
+Sets, links, graphs and non-text sources (PDF, pictures, audio, video) are counted in the report, not stored.
+
+Export. ``.qdpx``: the codebook (colours; definition and criteria in the description), sources as UTF-8
+text members ``sources/<guid>.txt`` with code-point positions (``positions="utf16"`` for tools that read
+NVivo-style ones), codings with their coder and date, participants as Cases with their attribute values,
+memos as Notes with author and date, users. ``.qdc``: the codebook. GUIDs are the stored ones, paths are
+relative; orphaned codings (no place in the text) are left out and counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import unicodedata
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from ..coding import context_of
+from ..embed import text_sha256
+from ..errors import ConflictError, Errors, ImportFormatError, ValidationError
+from ..ingest.docx import read_docx
+from ..ingest.text import parse_text
+from ..limits import MiB, read_regular_file
+from ..refi import description as desc
+from ..refi.positions import PositionMap, canonical, choose_rule, position_map, RULES, utf16_offsets
+from ..refi.read import (Archive, RefiCase, RefiCode, RefiCodebook, RefiCoding, RefiNote, RefiProject,
+                         RefiSelection, RefiSource, RefiUser, RefiVariable, open_archive, parse_codebook,
+                         parse_project)
+from ..refi.write import qdpx_bytes, write_codebook, write_project
+from ..segment import sentences
+from ..store import codes as code_store, codings as coding_store, embeddings as embedding_store
+from ..store import interchange as store, participants as participant_store, transcripts as transcript_store
+from .context import Action, Context, new_guid
+
+if TYPE_CHECKING:
+    from ..store import Connection
+    from .codebook import CodebookService
+
+__all__ = ["InterchangeService"]
+
+QDPX_FILE_BYTES = 2048 * MiB  # a .qdpx read into memory (its video members are never expanded)
+QDC_FILE_BYTES = 64 * MiB
+POSITIONS = ("codepoints", "utf16")
+_NS = uuid.UUID("0b7e2f4c-8d1a-4c3e-9f5b-6a7d8e9f0a1b")  # stable GUIDs for exported selections and users
+_UNKNOWN_CODER = "unknown coder (REFI-QDA)"
+
+
+@dataclass
+class _Placed:
+    sel: RefiSelection
+    start: int
+    end: int
+    quote: str
+    status: str  # exact | ambiguous | orphan
+
+
+@dataclass
+class _Source:
+    refi: RefiSource
+    name: str
+    text: str
+    rule: str
+    placed: list[_Placed] = field(default_factory=list)
+    sentences: list[Any] = field(default_factory=list)
+    turns: Any = None
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _code_name(name: str) -> str:
+    """A code name Storyloom accepts: NFC, stripped, ``>`` (the path separator) as ``›``."""
+    return unicodedata.normalize("NFC", name).strip().replace(">", "›") or "(unnamed code)"
+
+
+def _colour(value: str) -> str:
+    v = value.strip()
+    if len(v) == 4 and v.startswith("#"):
+        v = "#" + "".join(c * 2 for c in v[1:])
+    return v.lower() if len(v) == 7 and v.startswith("#") and all(c in "0123456789abcdefABCDEF" for c in v[1:]) else ""
+
+
+class InterchangeService:
+    """``project.interchange``: REFI-QDA import and export (see the module docstring)."""
+
+    def __init__(self, ctx: Context, codebook: CodebookService) -> None:
+        self.ctx = ctx
+        self.codebook = codebook
+
+    # ============================================================================ import ==========
+    def import_project(self, path: str | Path, *, dry_run: bool = False) -> dict[str, Any]:
+        """Import a ``.qdpx`` project (or, by its suffix, a ``.qdc`` codebook). Returns the report."""
+        path = Path(path)
+        if path.suffix.lower() == ".qdc":
+            return self.import_codebook(path, dry_run=dry_run)
+        file = path.name
+        data = read_regular_file(path, cap=QDPX_FILE_BYTES, name=str(path))
+        archive = open_archive(file, data)
+        qde = archive.qde()
+        project = parse_project(f"{file} ({qde})", archive.read(qde))
+        sources, skipped = self._read_sources(file, path, archive, project)
+        notes = {n.guid: self._note_text(file, archive, n) for n in project.notes}
+        report = self._report(project, sources, skipped)
+        if dry_run:
+            return report
+        for s in sources:  # segmentation and embedding are slow: before the transaction (it holds the write lock)
+            s.turns = parse_text(s.text, fmt="txt").turns
+            s.sentences = sentences(s.text, [(t.start, t.end) for t in s.turns])
+        vectors = self._embed(sources)
+        with self.ctx.action("refi.import", undoable=False) as act:
+            act.barrier = True
+            counts: Counter[str] = Counter()
+            users = self._merge_users(act, project.users)
+            code_ids = self._merge_codes(act, project, counts)
+            tids = self._merge_sources(act, file, sources, vectors, counts)
+            coding_ids = self._merge_codings(act, sources, tids, code_ids, users, counts)
+            self._merge_cases(act, project, tids, counts)
+            self._merge_notes(act, project, notes, code_ids, tids, coding_ids, users, counts)
+            report.update(added=counts["added"], changed=counts["changed"], unchanged=counts["unchanged"])
+            act.target = f"refi:{file}"
+            act.summary = (f"Imported REFI-QDA project {file} ({project.origin or 'unknown origin'}): "
+                           f"{len(sources)} sources, {report['codes']} codes, {report['codings']} codings; "
+                           f"{counts['added']} added, {counts['changed']} changed, {counts['unchanged']} unchanged")
+            act.after = {"file": file, "origin": project.origin, "sources": report["sources"],
+                         "added": counts["added"], "changed": counts["changed"], "unchanged": counts["unchanged"]}
+        return report
+
+    def import_codebook(self, path: str | Path, *, dry_run: bool = False) -> dict[str, Any]:
+        """Import a ``.qdc`` codebook: codes with hierarchy, colour and description (as the definition)."""
+        path = Path(path)
+        data = read_regular_file(path, cap=QDC_FILE_BYTES, name=str(path))
+        book = parse_codebook(path.name, data)
+        report: dict[str, Any] = {"file": path.name, "origin": book.origin, "codes": sum(1 for _ in book.walk()),
+                                  "sets": len(book.sets), "added": 0, "changed": 0, "unchanged": 0}
+        if dry_run:
+            return report
+        with self.ctx.action("refi.import", undoable=False) as act:
+            counts: Counter[str] = Counter()
+            self._merge_codes(act, book, counts)
+            report.update(added=counts["added"], changed=counts["changed"], unchanged=counts["unchanged"])
+            act.target = f"refi:{path.name}"
+            act.summary = (f"Imported REFI-QDA codebook {path.name}: {report['codes']} codes; {counts['added']} "
+                           f"added, {counts['changed']} changed, {counts['unchanged']} unchanged")
+            act.after = {"file": path.name, "origin": book.origin, "added": counts["added"],
+                         "changed": counts["changed"], "unchanged": counts["unchanged"]}
+        return report
+
+    # -- reading (pure: raises before anything is written) ---------------------------------------
+    def _member_bytes(self, file: str, path: Path, archive: Archive, project: RefiProject, src: RefiSource,
+                      ref: str) -> bytes:
+        def missing(why: str) -> ImportFormatError:
+            return ImportFormatError(file, Errors.E5110, line=src.line, name=src.name, element=src.kind,
+                                     path=ref, why=why)
+        if ref.startswith("internal://"):
+            rel = ref[len("internal://"):]
+            for candidate in (f"sources/{rel}", rel):
+                member = archive.find(candidate)
+                if member is not None:
+                    return archive.read(member)
+            raise missing("not in the archive")
+        if ref.startswith("relative://"):
+            rel = ref[len("relative://"):]
+            if any(p == ".." for p in PurePosixPath(rel).parts):
+                raise missing("outside the project's base path")
+            base = Path(project.base_path) if project.base_path else path.parent
+            target = base / rel
+        else:
+            target = Path(ref.removeprefix("file://"))
+        if not target.is_file():
+            raise missing("not a file on this computer")
+        return read_regular_file(target, cap=200 * MiB, name=str(target))
+
+    def _read_sources(self, file: str, path: Path, archive: Archive,
+                      project: RefiProject) -> tuple[list[_Source], list[str]]:
+        out: list[_Source] = []
+        skipped: list[str] = []
+        names: Counter[str] = Counter()
+        for src in project.sources:
+            if src.kind != "TextSource":
+                skipped.append(f"{src.name or src.guid} ({src.kind})")
+                continue
+            if src.content is not None:
+                raw = src.content
+            elif src.plain_path:
+                data = self._member_bytes(file, path, archive, project, src, src.plain_path)
+                try:
+                    raw = data.decode("utf-8")
+                except UnicodeDecodeError as err:
+                    raise ImportFormatError(file, Errors.E5111, line=src.line, name=src.name, path=src.plain_path,
+                                            detail=f"byte 0x{data[err.start]:02X} at offset {err.start}") from None
+            elif src.rich_path and src.rich_path.lower().endswith(".docx"):
+                data = self._member_bytes(file, path, archive, project, src, src.rich_path)
+                raw = read_docx(f"{file} ({src.rich_path})", data).text
+            else:
+                raise ImportFormatError(file, Errors.E5115, line=src.line, name=src.name)
+            sels = [(s.start, s.end, s.name) for s in src.selections]
+            pmap, _scores = choose_rule(raw, sels) if sels else (position_map(raw, RULES[0]), [])
+            base = unicodedata.normalize("NFC", src.name.strip()) or src.guid
+            names[base] += 1
+            name = base if names[base] == 1 else f"{base} ({names[base]})"
+            rule = pmap.rule.name if sels else "none (no selections)"
+            out.append(_Source(src, name, pmap.text, rule, [self._place(pmap, s) for s in src.selections]))
+        return out, skipped
+
+    @staticmethod
+    def _place(pmap: PositionMap, sel: RefiSelection) -> _Placed:
+        text = pmap.text
+        s, e = pmap.to_stored(sel.start), pmap.to_stored(sel.end)
+        if s is not None and e is not None and s < e:
+            return _Placed(sel, s, e, text[s:e], "exact")
+        s2, e2 = pmap.snap(sel.start, forward=False), pmap.snap(sel.end, forward=True)
+        if s2 is not None and e2 is not None and s2 < e2:
+            return _Placed(sel, s2, e2, text[s2:e2], "ambiguous")
+        start = max(0, min(sel.start, len(text)))
+        return _Placed(sel, start, start, canonical(sel.name), "orphan")
+
+    def _note_text(self, file: str, archive: Archive, note: RefiNote) -> str:
+        if note.content is not None:
+            return canonical(note.content)
+        if note.plain_path and note.plain_path.startswith("internal://"):
+            rel = note.plain_path[len("internal://"):]
+            member = archive.find(f"sources/{rel}") or archive.find(rel)
+            if member is not None:
+                return canonical(archive.read(member).decode("utf-8", errors="replace"))
+        return ""
+
+    @staticmethod
+    def _report(project: RefiProject, sources: list[_Source], skipped: list[str]) -> dict[str, Any]:
+        rows = []
+        for s in sources:
+            status = Counter(p.status for p in s.placed)
+            rows.append({"name": s.name, "guid": s.refi.guid, "rule": s.rule, "selections": len(s.placed),
+                         "placed": status["exact"], "ambiguous": status["ambiguous"], "orphaned": status["orphan"]})
+        return {"origin": project.origin, "sources": rows, "skipped_sources": skipped,
+                "codes": sum(1 for _ in project.walk()),
+                "codings": sum(len(p.sel.codings) for s in sources for p in s.placed),
+                "cases": len(project.cases), "variables": len(project.variables), "notes": len(project.notes),
+                "users": len(project.users), "sets": len(project.sets), "links": project.links,
+                "added": 0, "changed": 0, "unchanged": 0}
+
+    # -- merging (inside the one transaction) -----------------------------------------------------
+    def _merge_users(self, act: Action, users: list[RefiUser]) -> dict[str, str]:
+        """GUID -> name of every user of the file (each recorded as a Storyloom user)."""
+        out: dict[str, str] = {}
+        for u in users:
+            row = store.by_guid(act.conn, "users", u.guid)
+            name = str(row.name) if row is not None else (u.name.strip() or u.guid)
+            if row is None:
+                store.insert_user(act.conn, guid=u.guid, name=name)
+            out[u.guid] = name
+        return out
+
+    def _merge_codes(self, act: Action, book: RefiCodebook, counts: Counter[str]) -> dict[str, int]:
+        ours = book.origin.startswith("Storyloom")
+        ids: dict[str, int] = {}
+        used: dict[int | None, set[int]] = defaultdict(set)
+        for code, parent in book.walk():
+            parent_id = ids[parent.guid] if parent is not None else None
+            fields = desc.parse(code.description) if ours else {"definition": code.description}
+            if "kind" not in fields:
+                fields["kind"] = "code" if code.codable else "theme"
+            colour = _colour(code.color)
+            if colour:
+                fields["colour"] = colour
+            name = _code_name(code.name)
+            row = store.by_guid(act.conn, "codes", code.guid) or code_store.sibling(act.conn, name, parent_id)
+            if row is not None and int(row.id) not in used[parent_id]:
+                changes = {k: v for k, v in fields.items() if getattr(row, k) != v}
+                if changes:
+                    act.rec.update("codes", int(row.id), **changes)
+                    counts["changed"] += 1
+                else:
+                    counts["unchanged"] += 1
+                ids[code.guid] = int(row.id)
+                used[parent_id].add(int(row.id))
+                continue
+            base, n = name, 1
+            while code_store.sibling(act.conn, name, parent_id) is not None:  # two siblings of one name in the file
+                n += 1
+                name = f"{base} ({n})"
+            guid = code.guid if store.by_guid(act.conn, "codes", code.guid) is None else new_guid()
+            self.codebook.validate_fields({**fields, "name": name})
+            cid = act.rec.insert("codes", guid=guid, parent_id=parent_id, name=name,
+                                 position=code_store.next_position(act.conn, parent_id), created_at=self.ctx.now(),
+                                 **fields)
+            ids[code.guid] = cid
+            used[parent_id].add(cid)
+            act.about("code", guid)
+            counts["added"] += 1
+        return ids
+
+    def _embed(self, sources: list[_Source]) -> dict[str, Any]:
+        """Vectors of the sentences not yet in the embedding cache (text hash -> vector)."""
+        texts: dict[str, str] = {}
+        for s in sources:
+            for sents in s.sentences:
+                for sp in sents:
+                    seg = s.text[sp.start:sp.end]
+                    texts.setdefault(text_sha256(seg), seg)
+        if not texts:
+            return {}
+        model_id = self.ctx.embedder.model_id
+        with self.ctx.store.read() as conn:
+            have = embedding_store.cached(conn, model_id, list(texts))
+        missing = [k for k in texts if k not in have]
+        out: dict[str, Any] = {}
+        for i in range(0, len(missing), 256):
+            chunk = missing[i:i + 256]
+            out.update(zip(chunk, self.ctx.embedder.embed([texts[k] for k in chunk])))
+        return out
+
+    def _merge_sources(self, act: Action, file: str, sources: list[_Source], vectors: dict[str, Any],
+                       counts: Counter[str]) -> dict[str, int]:
+        tids: dict[str, int] = {}
+        conn = act.conn
+        model_id = self.ctx.embedder.model_id
+        for s in sources:
+            row = store.by_guid(conn, "transcripts", s.refi.guid) or transcript_store.by_name(conn, s.name)
+            if row is not None:
+                if row.text != s.text:
+                    raise ConflictError(Errors.E5116, name=s.name, file=file, existing=row.name)
+                tids[s.refi.guid] = int(row.id)
+                counts["unchanged"] += 1
+                continue
+            now = self.ctx.now()
+            guid = s.refi.guid
+            tid = transcript_store.insert_transcript(
+                conn, guid=guid, name=s.name, imported_at=now, format="txt", text=s.text,
+                source_sha256=_sha(s.text), warnings="[]", updated_at=now)
+            speaker_ids: dict[str, int] = {}
+            texts: dict[str, str] = {}
+            for idx, (turn, sents) in enumerate(zip(s.turns, s.sentences)):
+                if turn.speaker not in speaker_ids:
+                    speaker_ids[turn.speaker] = transcript_store.insert_speaker(conn, tid, turn.speaker, None, False)
+                turn_id = transcript_store.insert_turn(
+                    conn, transcript_id=tid, idx=idx, speaker_id=speaker_ids[turn.speaker], start=turn.start,
+                    end=turn.end, t_start=turn.t_start, t_end=turn.t_end, line=turn.line)
+                rows = []
+                for sp in sents:
+                    seg = s.text[sp.start:sp.end]
+                    key = text_sha256(seg)
+                    texts.setdefault(key, seg)
+                    rows.append({"transcript_id": tid, "turn_id": turn_id, "start": sp.start, "end": sp.end,
+                                 "text_sha256": key})
+                transcript_store.insert_segments(conn, rows)
+            embedding_store.insert(conn, model_id, {k: vectors.pop(k) for k in texts if k in vectors})
+            tids[s.refi.guid] = tid
+            act.about("transcript", guid)
+            counts["added"] += 1
+        return tids
+
+    def _merge_codings(self, act: Action, sources: list[_Source], tids: dict[str, int], code_ids: dict[str, int],
+                       users: dict[str, str], counts: Counter[str]) -> dict[str, int]:
+        """Selection GUID and coding GUID -> coding id (for notes attached to either)."""
+        out: dict[str, int] = {}
+        for s in sources:
+            tid = tids[s.refi.guid]
+            for p in s.placed:
+                for c in p.sel.codings:
+                    code_id = code_ids[c.code_guid]
+                    row = store.by_guid(act.conn, "codings", c.guid)
+                    dup = coding_store.duplicate(act.conn, code_id, tid, p.start, p.end)
+                    if row is not None or dup is not None:
+                        out[c.guid] = int(row.id) if row is not None else int(dup or 0)
+                        out.setdefault(p.sel.guid, out[c.guid])
+                        counts["unchanged"] += 1
+                        continue
+                    before, after = ("", "") if p.status == "orphan" else context_of(s.text, p.start, p.end)
+                    who = c.user or p.sel.user
+                    coder = users.get(who, _UNKNOWN_CODER) if who else _UNKNOWN_CODER
+                    cid = act.rec.insert(
+                        "codings", guid=c.guid, code_id=code_id, transcript_id=tid, start=p.start, end=p.end,
+                        quote=p.quote, context_before=before, context_after=after, coder=coder,
+                        memo=canonical(p.sel.description), origin="refi-qda", orphaned=p.status == "orphan",
+                        created_at=c.created or p.sel.created or self.ctx.now())
+                    out[c.guid] = cid
+                    out.setdefault(p.sel.guid, cid)
+                    counts["added"] += 1
+        return out
+
+    def _merge_cases(self, act: Action, project: RefiProject, tids: dict[str, int], counts: Counter[str]) -> None:
+        conn = act.conn
+        var_ids: dict[str, int] = {}
+        for v in project.variables:
+            row = store.by_guid(conn, "variables", v.guid)
+            vid = int(row.id) if row is not None else participant_store.variable_id(conn, v.name)
+            if vid is None:
+                vid = act.rec.insert("variables", guid=v.guid, name=v.name)
+                counts["added"] += 1
+            var_ids[v.guid] = vid
+        for case in project.cases:
+            name = unicodedata.normalize("NFC", case.name.strip()) or case.guid
+            row = store.by_guid(conn, "participants", case.guid)
+            pid = int(row.id) if row is not None else participant_store.find_participant_by_key(conn, name)
+            if pid is None:
+                pid = act.rec.insert("participants", guid=case.guid, pseudonym=name, created_at=self.ctx.now())
+                counts["added"] += 1
+            else:
+                counts["unchanged"] += 1
+            for vguid, value in case.values.items():
+                vid = var_ids.get(vguid)
+                if vid is None:
+                    raise ImportFormatError(project.name or "project.qde", Errors.E5112, line=case.line,
+                                            element="VariableRef", what="variable", guid=vguid)
+                if participant_store.attribute_id(conn, pid, vid) is None:
+                    act.rec.insert("participant_attributes", participant_id=pid, variable_id=vid, value=value)
+            for sguid in case.source_refs:
+                tid = tids.get(sguid)
+                if tid is None:
+                    continue
+                for sp in transcript_store.speakers_of(conn, tid):
+                    if sp.participant_id is None and not sp.interviewer:
+                        transcript_store.update_speaker(conn, int(sp.id), participant_id=pid, interviewer=False)
+
+    def _merge_notes(self, act: Action, project: RefiProject, texts: dict[str, str], code_ids: dict[str, int],
+                     tids: dict[str, int], coding_ids: dict[str, int], users: dict[str, str],
+                     counts: Counter[str]) -> None:
+        target: dict[str, tuple[str, int | None]] = {}
+        for code, _ in project.walk():
+            for ref in code.note_refs:
+                target.setdefault(ref, ("code", code_ids[code.guid]))
+        for src in project.sources:
+            for ref in src.note_refs:
+                if src.guid in tids:
+                    target.setdefault(ref, ("familiarisation", tids[src.guid]))
+            for sel in src.selections:
+                for ref in sel.note_refs:
+                    if sel.guid in coding_ids:
+                        target.setdefault(ref, ("coding", coding_ids[sel.guid]))
+                for c in sel.codings:
+                    for ref in c.note_refs:
+                        target.setdefault(ref, ("coding", coding_ids[c.guid]))
+        for note in project.notes:
+            if store.by_guid(act.conn, "memos", note.guid) is not None:
+                counts["unchanged"] += 1
+                continue
+            body = texts.get(note.guid, "")
+            if not body.strip():
+                continue
+            kind, target_id = target.get(note.guid, ("journal", None))
+            author = users.get(note.user or "", self.ctx.actor)
+            when = note.created or self.ctx.now()
+            act.rec.insert("memos", guid=note.guid, kind=kind, target_id=target_id, author=author, phase="coding",
+                           title=note.name.strip(), body=body, created_at=when, updated_at=when)
+            counts["added"] += 1
+
+    # ============================================================================ export ==========
+    def export_project(self, path: str | Path, *, positions: str = "codepoints") -> Path:
+        """Write the project as a ``.qdpx`` (or, by suffix, the codebook as a ``.qdc``)."""
+        path = Path(path)
+        if positions not in POSITIONS:
+            raise ValidationError(Errors.E5118, positions=positions)
+        if path.suffix.lower() == ".qdc":
+            return self.export_codebook(path)
+        if path.suffix.lower() != ".qdpx":
+            raise ValidationError(Errors.E5117, path=path)
+        project, members, skipped = self._build(positions)
+        _write_atomic(path, qdpx_bytes(write_project(project), members))
+        n_codings = sum(len(sel.codings) for s in project.sources for sel in s.selections)
+        self.ctx.log("refi.export", summary=f"Exported the project as REFI-QDA {path.name} ({len(project.sources)} "
+                                            f"sources, {n_codings} codings, positions in {positions})",
+                     after={"path": str(path), "format": "qdpx", "positions": positions, "codings": n_codings,
+                            "orphans_left_out": skipped}, target=f"refi:{path.name}")
+        return path
+
+    def export_codebook(self, path: str | Path) -> Path:
+        """Write the codebook as a REFI-QDA ``.qdc``."""
+        path = Path(path)
+        if path.suffix.lower() != ".qdc":
+            raise ValidationError(Errors.E5117, path=path)
+        with self.ctx.store.read() as conn:
+            codes = self._codes(conn, set())
+        book = RefiCodebook(self._origin(), codes, [])
+        _write_atomic(path, write_codebook(book))
+        n = sum(1 for _ in book.walk())
+        self.ctx.log("refi.export", summary=f"Exported the codebook as REFI-QDA {path.name} ({n} codes)",
+                     after={"path": str(path), "format": "qdc", "codes": n}, target=f"refi:{path.name}")
+        return path
+
+    @staticmethod
+    def _origin() -> str:
+        return "Storyloom"
+
+    def _codes(self, conn: Connection, coded: set[int], notes: dict[int, list[str]] | None = None) -> list[RefiCode]:
+        rows = code_store.code_rows(conn)
+        nodes: dict[int, RefiCode] = {}
+        roots: list[RefiCode] = []
+        for r in rows:
+            fields = {k: str(getattr(r, k) or "") for k in ("definition", *desc.LABELS)}
+            codable = r.kind != "theme" or int(r.id) in coded
+            nodes[int(r.id)] = RefiCode(str(r.guid), str(r.name), codable, str(r.colour or ""), desc.compose(fields),
+                                        0, note_refs=(notes or {}).get(int(r.id), []))
+        for r in rows:
+            (roots if r.parent_id is None else nodes[int(r.parent_id)].children).append(nodes[int(r.id)])
+        return roots
+
+    def _build(self, positions: str) -> tuple[RefiProject, dict[str, bytes], int]:
+        with self.ctx.store.read() as conn:
+            users = store.all_users(conn)
+            codings = store.all_codings(conn)
+            transcripts = transcript_store.transcripts_by_name(conn)
+            memos = store.all_memos(conn)
+            people = store.participant_rows(conn)
+            variables = store.variable_rows(conn)
+            attributes = store.attribute_rows(conn)
+            sources_of = store.participant_sources(conn)
+            coded = {int(c.code_id) for c in codings}
+            user_guid = {str(u.name): str(u.guid) for u in users}
+
+            def guid_of(name: str) -> str:
+                if name not in user_guid:
+                    user_guid[name] = str(uuid.uuid5(_NS, f"user:{name}"))
+                return user_guid[name]
+
+            code_notes: dict[int, list[str]] = defaultdict(list)
+            coding_notes: dict[int, list[str]] = defaultdict(list)
+            source_notes: dict[int, list[str]] = defaultdict(list)
+            project_notes: list[str] = []
+            notes = []
+            for m in memos:
+                guid = str(m.guid)
+                if m.kind == "code" and m.target_id is not None:
+                    code_notes[int(m.target_id)].append(guid)
+                elif m.kind == "coding" and m.target_id is not None:
+                    coding_notes[int(m.target_id)].append(guid)
+                elif m.kind == "familiarisation" and m.target_id is not None:
+                    source_notes[int(m.target_id)].append(guid)
+                elif m.kind == "journal":
+                    project_notes.append(guid)
+                notes.append(RefiNote(guid, str(m.title or ""), str(m.body), None, guid_of(str(m.author)),
+                                      str(m.created_at), 0))
+            codes = self._codes(conn, coded, code_notes)
+            code_guids = {int(r.id): str(r.guid) for r in code_store.code_rows(conn)}
+        by_tid: dict[int, list[Any]] = defaultdict(list)
+        skipped = 0
+        for c in codings:
+            if c.orphaned:
+                skipped += 1
+            else:
+                by_tid[int(c.transcript_id)].append(c)
+        members: dict[str, bytes] = {}
+        sources = []
+        for t in transcripts:
+            text = str(t.text)
+            units = utf16_offsets(text) if positions == "utf16" else None
+            spans: dict[tuple[int, int], list[Any]] = defaultdict(list)
+            for c in by_tid.get(int(t.id), []):
+                spans[(int(c.start), int(c.end))].append(c)
+            selections = []
+            for (start, end), group in sorted(spans.items()):
+                memo = "\n\n".join(str(c.memo) for c in group if c.memo)
+                sel = RefiSelection(str(uuid.uuid5(_NS, f"sel:{t.guid}:{start}:{end}")),
+                                    units[start] if units else start, units[end] if units else end,
+                                    text[start:end], memo, guid_of(str(group[0].coder)), str(group[0].created_at), 0)
+                sel.codings = [RefiCoding(str(c.guid), code_guids[int(c.code_id)], guid_of(str(c.coder)),
+                                          str(c.created_at), 0, coding_notes.get(int(c.id), [])) for c in group]
+                selections.append(sel)
+            member = f"sources/{t.guid}.txt"
+            members[member] = text.encode("utf-8")
+            sources.append(RefiSource(str(t.guid), str(t.name), "TextSource", f"internal://{t.guid}.txt", None, None,
+                                      "", 0, selections, source_notes.get(int(t.id), [])))
+        var_guid = {int(v.id): str(v.guid) for v in variables}
+        values: dict[int, dict[str, str]] = defaultdict(dict)
+        for a in attributes:
+            values[int(a[0])][var_guid[int(a[1])]] = str(a[2])
+        tguid = {int(t.id): str(t.guid) for t in transcripts}
+        srcs: dict[int, list[str]] = defaultdict(list)
+        for pid, tid in sources_of:
+            srcs[pid].append(tguid[tid])
+        cases = [RefiCase(str(p.guid), str(p.pseudonym), "", 0, values.get(int(p.id), {}), srcs.get(int(p.id), []))
+                 for p in people]
+        project = RefiProject(
+            self._origin(), codes, [], name=self.ctx.path.name or "Storyloom project",
+            users=[RefiUser(g, n) for n, g in user_guid.items()],
+            variables=[RefiVariable(str(v.guid), str(v.name), "Text", "") for v in variables], cases=cases,
+            sources=sources, notes=notes, note_refs=project_notes)
+        return project, members, skipped
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
