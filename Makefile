@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: demo test setup sample browser-deps bench clean
+.PHONY: demo test test-postgresql setup sample browser-deps postgres-deps bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -27,6 +27,13 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
 
+# Debian's PostgreSQL server for the team-project tests (the suite starts its own throwaway server as the
+# postgres user on a Unix socket; nothing is left running). Its binaries live in /usr/lib/postgresql/*/bin.
+postgres-deps:
+	@ls -d /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi; }
+
 sample: setup
 	$(BIN)/storyloom init .
 	$(BIN)/storyloom sync --project .
@@ -34,9 +41,16 @@ sample: setup
 demo: sample
 	$(BIN)/streamlit run app.py -- --project .
 
-test: setup browser-deps
+test: setup browser-deps postgres-deps
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(MAKE) --no-print-directory test-postgresql
+
+# The service-level suite again, every `make_project` on the session's own PostgreSQL server (tests of
+# SQLite itself skip there, saying so). tests/test_team.py runs on both dialects in the plain run.
+SERVICE_TESTS = $(filter-out tests/test_ui% tests/test_team.py,$(shell grep -l make_project tests/test_*.py))
+test-postgresql: setup postgres-deps
+	$(BIN)/python -m pytest -q -p no:cacheprovider --database postgresql -m "not slow and not browser" $(SERVICE_TESTS)
 
 bench: setup
 	$(BIN)/python benchmarks/ingest.py

@@ -20,6 +20,7 @@ pages = {
     "Write": [
         st.Page("ui/journal.py", title="Journal & memos", icon=":material/book:"),
         st.Page("ui/vignettes.py", title="Vignettes", icon=":material/edit_note:"),
+        st.Page("ui/story.py", title="Story", icon=":material/timeline:"),
     ],
     "Project": [
         st.Page("ui/project.py", title="Project", icon=":material/folder_open:"),

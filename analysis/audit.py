@@ -89,6 +89,24 @@ _KINDS: tuple[Kind, ...] = (
     Kind("case.cell.clear", "case", "cleared a cell of the case x condition matrix", ("case", "condition")),
     Kind("case.matrix.import", "case", "imported a case x condition matrix", ("path", "cases", "conditions", "cells")),
     Kind("case.matrix.export", "case", "exported the case x condition matrix", ("path", "format"), data=False),
+    # narrative inquiry: events in story time, periods, the findings chapter (services/narrative.py)
+    Kind("event.add", "event", "marked an event in story time", ("name", "when", "description", "new_period")),
+    Kind("event.edit", "event", "edited an event", ("name", "when", "description")),
+    Kind("event.remove", "event", "removed an event", ("name", "evidence")),
+    Kind("event.link", "event", "linked a coded passage to an event", ("event", "coding", "when")),
+    Kind("event.unlink", "event", "unlinked a coded passage from an event", ("event", "coding")),
+    Kind("event.period.add", "period", "added a period of the story", ("name", "position", "anchor")),
+    Kind("event.period.edit", "period", "edited or moved a period of the story", ("name", "position", "anchor")),
+    Kind("event.period.remove", "period", "removed a period of the story", ("name",)),
+    Kind("chapter.create", "chapter", "created a findings chapter", ("title",)),
+    Kind("chapter.edit", "chapter", "edited a findings chapter", ("title", "introduction")),
+    Kind("chapter.delete", "chapter", "deleted a findings chapter", ("title", "sections")),
+    Kind("chapter.section.add", "chapter", "added a section to a chapter", ("heading", "vignette", "items")),
+    Kind("chapter.section.edit", "chapter", "edited a section of a chapter", ("heading", "items")),
+    Kind("chapter.section.move", "chapter", "moved a section of a chapter", ("from", "to")),
+    Kind("chapter.section.remove", "chapter", "removed a section from a chapter", ("heading",)),
+    Kind("chapter.export", "chapter", "exported a findings chapter", ("path", "format"), data=False),
+    Kind("timeline.export", "event", "exported the timeline of events", ("path", "format"), data=False),
     # exports (uses of the tool: in the methods report, not undoable)
     Kind("vignette.export", "vignette", "exported a vignette", ("path", "format"), data=False),
     Kind("quotes.export", "coding", "exported the quote table", ("path", "format"), data=False),
@@ -97,6 +115,8 @@ _KINDS: tuple[Kind, ...] = (
     # REFI-QDA interchange (services/interchange.py)
     Kind("refi.import", "project", "imported a REFI-QDA project or codebook", ("file", "origin", "sources", "added", "changed", "unchanged")),
     Kind("refi.export", "project", "exported a REFI-QDA project or codebook", ("path", "format"), data=False),
+    # inter-coder agreement (issue 14: services/agreement.py): a use of the tool
+    Kind("agreement.compare", "transcript", "compared coders (inter-coder agreement)", ("unit", "coders", "codes", "overall"), data=False),
     # undo itself
     Kind("undo", "project", "undid an action", ("event",)),
     Kind("redo", "project", "redid an action", ("event",)),

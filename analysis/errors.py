@@ -235,6 +235,41 @@ class Errors:
     E6105 = Msg("SL6105", "a {what} name is empty ({where}). Name it, or delete the empty row or column. Nothing was imported.")
     E6106 = Msg("SL6106", "cannot be read as a CSV matrix ({err}). Nothing was imported.")
     E6107 = Msg("SL6107", "row '{row}' has {n_cells} cells but the header has {n_header}. Nothing was imported.")
+    # first week: participants.csv headings, imported files kept in transcripts/ (ParticipantsFileError: file and line first)
+    E8001 = Msg("SL8001", "the header has no column for the {column}. Name it {accepted} (the header row has: {found}).")
+    E8002 = Msg("SL8002", "the header has two columns for the {column}: {v1}. Keep one of them, or rename the other "
+                          "(a column with another name is an attribute).")
+    E8003 = Msg("SL8003", "Imported {name}, but could not keep a copy in {folder} ({err}), so a sync of {folder} will "
+                          "report it missing. Copy the file into {folder} yourself, or free space and import it again.")
+    E8004 = Msg("SL8004", "Say who '{label}' is: give a participant's pseudonym, or --interviewer if it is the interviewer.")
+    E8005 = Msg("SL8005", "No participant '{pseudonym}' yet. Participants: {names}. Add --new to add '{pseudonym}' as a "
+                          "new participant, or check the spelling.")
+    # narrative inquiry: events in story time, periods, the findings chapter (analysis/narrative.py, services/narrative.py)
+    E7001 = Msg("SL7001", "No event named '{name}'. Events: {known}. Add it with `storyloom event add`, or on the Story page.")
+    E7002 = Msg("SL7002", "An event needs a name, e.g. 'Programme launched'.")
+    E7003 = Msg("SL7003", "An event named '{name}' already exists (names are compared ignoring case); choose another name.")
+    E7004 = Msg("SL7004", "'{text}' is not a time in the story: {why}. Write {help}.")
+    E7005 = Msg("SL7005", "Event '{name}' cannot be placed '{when}': that places it relative to itself ({chain}). "
+                          "Place one of these events by a date, a month, a year or a period instead.")
+    E7006 = Msg("SL7006", "No period named '{name}'. Periods: {known}. Add it with `storyloom period add`, or on the Story page.")
+    E7007 = Msg("SL7007", "A period needs a name, e.g. 'pre-pandemic' or 'early 2020'.")
+    E7008 = Msg("SL7008", "A period named '{name}' already exists (names are compared ignoring case); choose another name.")
+    E7009 = Msg("SL7009", "Coding {coding_id} is already linked to event '{name}'.")
+    E7010 = Msg("SL7010", "Coding {coding_id} is not linked to event '{name}'; `storyloom event list` shows each event's codings.")
+    E7011 = Msg("SL7011", "Event '{name}' cannot be removed: {others} placed before or after it. Place them by a date "
+                          "or a period first (`storyloom event edit NAME --when WHEN`).")
+    E7012 = Msg("SL7012", "Period '{name}' cannot be removed: {uses} placed in it. Place them otherwise first.")
+    E7013 = Msg("SL7013", "No chapter '{ref}'. Chapters: {known}. Create one with `storyloom chapter create TITLE`.")
+    E7014 = Msg("SL7014", "A chapter needs a title, e.g. 'Findings'.")
+    E7015 = Msg("SL7015", "A section needs a heading, e.g. 'A programme launched'.")
+    E7016 = Msg("SL7016", "Chapter '{title}' has sections 1 to {n}; there is no section {index}.")
+    E7017 = Msg("SL7017", "{n} chapters are titled '{ref}' (ids {ids}); give the id instead.")
+    E7018 = Msg("SL7018", "None of {participant}'s passages is linked to an event yet, so there is nothing to restory. "
+                          "Link coded passages to events first (`storyloom event link EVENT --coding ID`, or on the Story page).")
+    E7019 = Msg("SL7019", "A period's dates are a date, a month or a year (e.g. 2020-03 or 2020), not '{value}'.")
+    E7020 = Msg("SL7020", "Cannot draw the timeline as '{suffix}': write it as .svg (open it in a browser, or convert "
+                          "it to PNG with Inkscape or a browser's print) or .json (the Vega-Lite chart).")
+    E7021 = Msg("SL7021", "Section {index} of chapter '{title}' is empty. Add narrative and quotes, or remove the section.")
     # quotes that do not match their source ({where} names the vignette and quote, ending in ": ")
     E3052 = Msg("SL3052", "{where}the quote has no words of the participant's own, only edit marks. Keep at least "
                           "some of the source text.")
@@ -259,6 +294,31 @@ class Errors:
                           "methods report will not list it ({reason}).")
     E4010 = Msg("SL4010", "The disk holding {path} could not be written (disk I/O error): it may be full, removed "
                           "or failing. Nothing was changed: check the disk, free some space, and try again.")
+    # a team project on a database server (issue 14: analysis/store/team.py)
+    E4201 = Msg("SL4201", "'{url}' is not a PostgreSQL database URL. Use postgresql://USER@HOST[:PORT]/DATABASE "
+                          "(or postgresql:///?service=NAME for a libpq service file).")
+    E4202 = Msg("SL4202", "The database URL {url} holds a password; Storyloom never writes one into project.toml. "
+                          "Remove it from the URL and give it through PGPASSWORD, ~/.pgpass or a service file.")
+    E4203 = Msg("SL4203", "{path} cannot be read ({detail}). It should hold a [database] table with "
+                          "url = \"postgresql://USER@HOST/DATABASE\": fix it, or run `storyloom init --database URL "
+                          "FOLDER` again.")
+    E4204 = Msg("SL4204", "Cannot reach this project's database server ({where}): {detail}. Check that the server "
+                          "runs, the URL in project.toml, and that your password is in PGPASSWORD, ~/.pgpass or a "
+                          "service file. Nothing was changed.")
+    E4205 = Msg("SL4205", "The database server refused the change for lack of rights ({where}: {detail}). Nothing was "
+                          "changed: ask the database's administrator to let your login write to it.")
+    E4206 = Msg("SL4206", "{path} already holds a project ({what}); a folder holds one project. Choose another "
+                          "folder for the team project.")
+    # concurrent researchers (issue 14): optimistic concurrency of edits
+    E2701 = Msg("SL2701", "{what} was changed by {who} since you read it ({changes}). Nothing was saved: "
+                          "look at the new version, then make your edit again.")
+    E2702 = Msg("SL2702", "Cannot check for edits made since you read it: {what} has no field(s) {fields}.")
+    # inter-coder agreement (issue 14: analysis/agreement.py)
+    E2711 = Msg("SL2711", "Inter-coder agreement needs at least two coders; got {coders}. Name them with "
+                          "--coders A,B (the names codings carry: {known}).")
+    E2712 = Msg("SL2712", "'{unit}' is not a unit of agreement. Choose one of: {allowed}.")
+    E2713 = Msg("SL2713", "No coder named '{name}' has coded in this project (coders: {known}).")
+    E2714 = Msg("SL2714", "Nothing to compare: none of the chosen transcripts holds a coding by {coders}{codes}.")
     E9001 = Msg("SL9001", "Something went wrong that Storyloom did not expect ({kind}: {detail}). Nothing was changed "
                           "(the action was rolled back). Please report it with the steps that led here.")
 

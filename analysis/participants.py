@@ -4,7 +4,13 @@ Columns ``pseudonym``, ``transcript`` and ``speaker`` are required; ``interviewe
 interviewer(s) in that transcript, ``;``-separated) is optional; every further column is an
 attribute (stakeholder group, unit, interview period ...). ``transcript`` and ``speaker`` may list
 several values separated by ``;`` (a participant interviewed twice). The four column names are
-matched ignoring case and surrounding spaces; attribute names are kept as written.
+matched ignoring case, surrounding spaces and ``_``/``-`` for a space; attribute names are kept as
+written. Synonyms (:data:`SYNONYMS`), used when the canonical name is absent: ``name`` or
+``participant`` for ``pseudonym``; ``file``, ``filename``, ``file name`` or ``document`` for
+``transcript``; ``speaker label``, ``label`` or ``speakers`` for ``speaker``; ``interviewers`` for
+``interviewer``. With the canonical name present, a synonym column is an attribute; two synonyms
+of one column and no canonical name are an error, and so is a missing column (the message lists
+the names accepted for it and the header found).
 
 What the parser refuses, always naming the file and the line where the row starts
 (:class:`~analysis.errors.ParticipantsFileError`):
@@ -41,12 +47,22 @@ from .errors import Errors, Msg, ParticipantsFileError
 from .ingest.decode import decode
 
 RESERVED = ("pseudonym", "transcript", "speaker", "interviewer")
+#: Other names accepted for each reserved column (compared like the reserved names).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "pseudonym": ("name", "participant"),
+    "transcript": ("file", "filename", "file name", "document"),
+    "speaker": ("speaker label", "label", "speakers"),
+    "interviewer": ("interviewers",),
+}
+_WHAT = {"pseudonym": "pseudonym", "transcript": "transcript file", "speaker": "speaker label",
+         "interviewer": "interviewer labels"}
 #: Attribute columns (matched ignoring case) whose values may run over several lines.
 FREE_TEXT_COLUMNS = frozenset(
     "notes note comment comments description memo memos remarks bio biography summary".split()
 )
 _CELL_HINT = "A participant's cell holds a short value; check for a stray quote mark or a pasted document."
-_HEADER_HINT = "The first row must name: pseudonym, transcript, speaker, then any attributes."
+_HEADER_HINT = ("The first row must name: pseudonym, transcript, speaker (or their synonyms, see the README), "
+                "then any attributes.")
 
 
 @dataclass(frozen=True)
@@ -125,6 +141,36 @@ def _records(name: str, text: str) -> list[tuple[int, list[str]]]:
         start = reader.line_num + 1
 
 
+def _heading_key(heading: str) -> str:
+    """A heading as reserved names are compared: case-folded, ``_``/``-`` as spaces, spaces collapsed."""
+    return " ".join(heading.replace("_", " ").replace("-", " ").split()).casefold()
+
+
+def _accepted(column: str) -> str:
+    names = [f"'{n}'" for n in (column, *SYNONYMS[column])]
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _canonical_header(name: str, line: int, header: list[str]) -> list[str]:
+    """The header with reserved columns (or their synonyms, see :data:`SYNONYMS`) under their
+    canonical names; other headings as written. Raises for a missing or doubled reserved column."""
+    keys = [_heading_key(h) for h in header]
+    out = [k if k in RESERVED else h for h, k in zip(header, keys)]
+    for column in RESERVED:
+        if column in keys:
+            continue
+        found = [i for i, k in enumerate(keys) if k in SYNONYMS[column]]
+        if len(found) > 1:
+            raise _error(name, Errors.E8002, line, column=_WHAT[column], v1=", ".join(repr(header[i]) for i in found))
+        if found:
+            out[found[0]] = column
+        elif column != "interviewer":
+            shown = ", ".join(h for h in header if h) or "(nothing)"
+            raise _error(name, Errors.E8001, line, hint=_HEADER_HINT, column=_WHAT[column],
+                         accepted=_accepted(column), found=shown)
+    return out
+
+
 def parse_participants(name: str, data: bytes) -> list[ParticipantRow]:
     """Parse a participants file; errors name the file and line (see the module docstring)."""
     if len(data) > limits.PARTICIPANTS_BYTES:
@@ -135,11 +181,7 @@ def parse_participants(name: str, data: bytes) -> list[ParticipantRow]:
     if not records:
         raise _error(name, Errors.E1303, 1, hint=_HEADER_HINT)
     header_line, raw_header = records[0]
-    header = [h.strip() for h in raw_header]
-    header = [h.casefold() if h.casefold() in RESERVED else h for h in header]
-    missing = [c for c in RESERVED[:3] if c not in header]
-    if missing:
-        raise _error(name, Errors.E1304, header_line, hint=_HEADER_HINT, missing=', '.join(missing))
+    header = _canonical_header(name, header_line, [h.strip() for h in raw_header])
     named = [h for h in header if h]
     twice = sorted({h for h in named if named.count(h) > 1})
     if twice:

@@ -19,6 +19,8 @@ A project is composed of small typed services, each given one :class:`~analysis.
 ``project.exports``       every export (vignettes, quotes, memos, methods report), recorded in the audit trail
 ``project.interchange``   REFI-QDA: import .qdpx projects and .qdc codebooks (NVivo, MAXQDA, ATLAS.ti), export both
 ``project.cases``         cases, conditions, the case x condition matrix, set-theoretic comparison, its tables
+``project.narrative``     events in story time, periods, restorying, the timeline, findings chapters and their export
+``project.agreement``     inter-coder agreement (percent, Cohen's kappa, Krippendorff's alpha) for codebook-style studies
 ========================  ==========================================================================
 
 This module owns what is not one service's: undo/redo, the audit trail, status, and ``sync`` (which
@@ -35,6 +37,7 @@ from typing import Any
 from .embed import Embedder, default_embedder
 from .errors import Errors, NothingToUndoError, ProjectError
 from .model import AuditEvent
+from .services.agreement import AgreementService
 from .services.assist import AssistService
 from .services.cases import CaseService
 from .services.codebook import CodebookService
@@ -47,12 +50,13 @@ from .services.explore import ExploreService
 from .services.exports import ExportService
 from .services.interchange import InterchangeService
 from .services.memos import MemoService
+from .services.narrative import NarrativeService
 from .services.participants import ParticipantService
 from .services.patterns import PatternService
 from .services.suggestions import SuggestionService
 from .services.transcripts import TranscriptService
 from .services.vignettes import VignetteService
-from .store import Store, audit as audit_store, stats
+from .store import Store, audit as audit_store, stats, team as team_store
 
 Progress = Callable[[str, float], None]
 DB_NAME = "project.db"
@@ -62,12 +66,24 @@ class Project:
     """A Storyloom project: a folder with ``transcripts/``, ``codebooks/`` and ``project.db``."""
 
     def __init__(self, path: str | Path, *, embedder: Embedder | None = None, user: str | None = None,
-                 create: bool = True) -> None:
+                 create: bool = True, database: str | None = None) -> None:
         self.path = Path(path).resolve()
         if self.path.exists() and not self.path.is_dir():
             raise ProjectError(Errors.E4008, path=self.path, db=DB_NAME)
-        if not create and not (self.path / DB_NAME).is_file():
+        on_server = (self.path / team_store.PROJECT_FILE).is_file()
+        if not create and not on_server and not (self.path / DB_NAME).is_file():
             raise ProjectError(Errors.E4007, path=self.path)
+        if database is not None:  # a team project: project.toml names the server (issue 14)
+            url = team_store.check_url(database)
+            if (self.path / DB_NAME).is_file():
+                raise ProjectError(Errors.E4206, path=self.path, what=DB_NAME)
+            if on_server and team_store.read_url(self.path) != url:
+                raise ProjectError(Errors.E4206, path=self.path,
+                                   what=f"{team_store.PROJECT_FILE} names {team_store.redacted(team_store.read_url(self.path))}")
+            self.path.mkdir(parents=True, exist_ok=True)
+            if not on_server:
+                Store(url).close()  # reach and migrate the server before the folder points at it
+                team_store.write_project_file(self.path, url)
         self.path.mkdir(parents=True, exist_ok=True)
         self.store = Store.for_folder(self.path)
         self.user = user or default_user()
@@ -92,6 +108,9 @@ class Project:
                                      self.vignettes, self.disclosure, self.codebook_files)
         self.interchange = InterchangeService(ctx, self.codebook)
         self.cases = CaseService(ctx, self.codebook, self.participants, self.explore)
+        self.narrative = NarrativeService(ctx, self.codebook, self.explore, self.participants, self.vignettes,
+                                          self.disclosure)
+        self.agreement = AgreementService(ctx, self.codebook)
 
     # -- basics --------------------------------------------------------------------------------
     @property
@@ -158,15 +177,19 @@ class Project:
             return audit_store.events(conn, action=action, limit=limit)
 
     def can_undo(self) -> AuditEvent | None:
+        """The action :meth:`undo` would reverse: the acting researcher's last (see :attr:`actor`)."""
         with self.store.read() as conn:
-            return audit_store.undo_candidate(conn)
+            return audit_store.undo_candidate(conn, self.actor)
 
     def can_redo(self) -> AuditEvent | None:
         with self.store.read() as conn:
-            return audit_store.redo_candidate(conn)
+            return audit_store.redo_candidate(conn, self.actor)
 
     def undo(self) -> AuditEvent:
         """Undo the researcher's last action (works across restarts: the trail is in the project).
+
+        Per researcher: the last action of :attr:`actor`, never another researcher's (each of a team
+        undoes their own work); a change of transcript text after it still stops anyone's undo.
 
         Refuses, changing nothing, when a row the action wrote has changed since (for instance a
         re-import moved the coding), or when a transcript's text changed after the action."""
@@ -178,7 +201,7 @@ class Project:
 
     def _replay(self, *, inverse: bool) -> AuditEvent:
         with self.store.write() as conn:
-            event = audit_store.undo_candidate(conn) if inverse else audit_store.redo_candidate(conn)
+            event = audit_store.undo_candidate(conn, self.actor) if inverse else audit_store.redo_candidate(conn, self.actor)
             if event is None:
                 raise NothingToUndoError(Errors.E2401 if inverse else Errors.E2402)
             audit_store.replay(conn, event, inverse=inverse, who=self.actor, at=self.ctx.now(), user_guid=new_guid())
@@ -186,9 +209,12 @@ class Project:
 
 
 def open_project(path: str | Path, *, embedder: Embedder | None = None, user: str | None = None,
-                 create: bool = True) -> Project:
-    """Open the project in folder ``path`` (its database is ``path/project.db``).
+                 create: bool = True, database: str | None = None) -> Project:
+    """Open the project in folder ``path`` (its database is ``path/project.db``, or the server that
+    ``path/project.toml`` names).
 
     A new project is created there unless ``create=False`` (the CLI: only ``init`` creates), in which
-    case a folder without ``project.db`` is refused with a message saying to run ``init``."""
-    return Project(path, embedder=embedder, user=user, create=create)
+    case a folder without ``project.db`` (or ``project.toml``) is refused with a message saying to run
+    ``init``. ``database`` (a ``postgresql://USER@HOST/DB`` URL, no password) makes a team project: the
+    server's database is brought to the newest schema and ``project.toml`` written to point at it."""
+    return Project(path, embedder=embedder, user=user, create=create, database=database)

@@ -83,3 +83,172 @@ Leader A: The approval took fourteen months. By then the employer had trained st
 @pytest.fixture
 def interview_text() -> str:
     return INTERVIEW
+
+
+# -- a real PostgreSQL server for the team-project tests (issue 14) ---------------------------------------
+# Started by the test session itself (initdb + pg_ctl on a Unix socket in a temporary folder, no TCP
+# port), stopped by it at the end. PostgreSQL refuses to run as root: as root the server runs as the
+# ``postgres`` user (runuser). Tests that need it SKIP, saying why, only when no server binaries exist
+# (`make test` installs Debian's postgresql first: the Makefile's postgres-deps).
+import glob  # noqa: E402
+import shutil as _shutil  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import uuid  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Any  # noqa: E402
+
+
+def postgres_bin() -> Path | None:
+    """The folder of PostgreSQL's server binaries (initdb, pg_ctl), or None."""
+    env = os.environ.get("STORYLOOM_PG_BIN")
+    candidates = [env] if env else sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]) if p.split("/")[-2].isdigit() else 0)
+    for c in reversed(candidates):
+        if c and (Path(c) / "initdb").is_file() and (Path(c) / "pg_ctl").is_file():
+            return Path(c)
+    found = _shutil.which("initdb")
+    return Path(found).parent if found and _shutil.which("pg_ctl") else None
+
+
+@dataclass
+class PostgresServer:
+    bin: Path
+    socket_dir: Path
+    port: int
+    template: str = "storyloom_template"
+
+    def url(self, database: str) -> str:
+        """The project.toml URL of ``database`` (a Unix socket: no password, no TCP)."""
+        return f"postgresql://postgres@/{database}?host={self.socket_dir}&port={self.port}"
+
+    def sql(self, statement: str, database: str = "postgres") -> str:
+        out = subprocess.run([str(self.bin / "psql"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres",
+                              "-d", database, "-Atqc", statement], check=True, capture_output=True, text=True)
+        return out.stdout.strip()
+
+    def new_database(self, *, migrated: bool = True) -> str:
+        """A fresh database: a copy of the migrated template (fast), or empty."""
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        self.sql(f"CREATE DATABASE {name}" + (f" TEMPLATE {self.template}" if migrated else ""))
+        return name
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server for the session (fsync off: test data only)."""
+    pg = postgres_bin()
+    if pg is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found: run `make postgres-deps` "
+                    "(apt-get install postgresql) to run the team-project tests")
+    root = Path(tempfile.mkdtemp(prefix="storyloom-pg-"))
+    root.chmod(0o777)
+    data, port = root / "data", 5432
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
+    if os.geteuid() == 0:
+        _shutil.chown(root, "postgres")
+    subprocess.run(_as_postgres([str(pg / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                                 "--no-sync"]), check=True, capture_output=True, env=env)
+    opts = (f"-k {root} -c listen_addresses='' -p {port} -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c max_connections=300")
+    subprocess.run(_as_postgres([str(pg / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w",
+                                 "start"]), check=True, capture_output=True, env=env)
+    server = PostgresServer(pg, root, port)
+    try:
+        server.sql(f"CREATE DATABASE {server.template}")
+        from analysis.store import Store
+
+        Store(server.url(server.template)).close()  # migrated once; each test's database is a copy
+        yield server
+    finally:
+        subprocess.run(_as_postgres([str(pg / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
+                       capture_output=True, env=env)
+        _shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def make_pg_project(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Callable[..., Project]]:
+    """Factory like ``make_project``, but each project's data is a fresh database on the session's
+    PostgreSQL server (its folder holds project.toml, transcripts/ and codebooks/)."""
+    made: list[Project] = []
+
+    def factory(name: str = "p", *, transcripts: dict[str, str | bytes] | None = None, sync: bool = True,
+                user: str | None = None) -> Project:
+        folder = tmp_path / name
+        (folder / "transcripts").mkdir(parents=True, exist_ok=True)
+        for fname, content in (transcripts or {}).items():
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            (folder / "transcripts" / fname).write_bytes(data)
+        if not (folder / "project.toml").exists():
+            open_project(folder, database=postgres_server.url(postgres_server.new_database())).close()
+        project = open_project(folder, embedder=HashingEmbedder(), user=user)
+        made.append(project)
+        if sync and transcripts:
+            project.sync()
+        return project
+
+    yield factory
+    for p in made:
+        p.close()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--database", choices=("sqlite", "postgresql"),
+                     default=os.environ.get("STORYLOOM_TEST_DATABASE", "sqlite"),
+                     help="the store behind `make_project`: sqlite (default) or postgresql (the session's "
+                          "server), to run the service-level suite on either dialect")
+
+
+@pytest.fixture
+def make_project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Project]]:  # noqa: F811
+    """Factory: a fresh project with a fast hashing embedder (unit tests only): real SQLite on disk, or,
+    with ``--database postgresql``, a fresh database on the session's PostgreSQL server (the same
+    tests, the other dialect). Replaces the SQLite-only definition above; behaves exactly as it did."""
+    if request.config.getoption("--database") == "postgresql":
+        yield request.getfixturevalue("make_pg_project")
+        return
+    made: list[Project] = []
+
+    def factory(name: str = "p", *, transcripts: dict[str, str | bytes] | None = None, sync: bool = True) -> Project:
+        folder = tmp_path / name
+        (folder / "transcripts").mkdir(parents=True, exist_ok=True)
+        for fname, content in (transcripts or {}).items():
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            (folder / "transcripts" / fname).write_bytes(data)
+        project = open_project(folder, embedder=HashingEmbedder())
+        made.append(project)
+        if sync and transcripts:
+            project.sync()
+        return project
+
+    yield factory
+    for p in made:
+        p.close()
+
+
+_SQLITE_ONLY = {"test_store_is_sqlite_wal_with_foreign_keys_and_guids"}
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_only_on_postgresql(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``--database postgresql``: a test that opens a project's ``project.db`` with sqlite3 (to
+    tamper with it behind Storyloom's back, or to read SQLite's own tables) tests SQLite itself; it is
+    skipped there, saying so, rather than failing on a file the PostgreSQL project does not have."""
+    if request.config.getoption("--database") != "postgresql":
+        return
+    if request.node.name in _SQLITE_ONLY:
+        pytest.skip("checks SQLite's own settings (pragmas): a test of the SQLite store only")
+    import sqlite3
+
+    real = sqlite3.connect
+
+    def connect(database: Any, *args: Any, **kwargs: Any) -> Any:
+        path = Path(str(database))
+        if path.name == "project.db" and not path.exists() and (path.parent / "project.toml").exists():
+            pytest.skip("reads project.db with sqlite3 directly: a test of the SQLite store only")
+        return real(database, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)

@@ -694,3 +694,35 @@ def test_real_diarised_srt() -> None:
 def test_real_other_files_parse_cleanly(relative: str) -> None:
     parsed = read_real(relative)
     assert len({t.speaker for t in parsed.turns}) >= 2 and parsed.warnings == ()
+
+
+# --------------------------------------------------------------------------- timestamped block headers (issue 15)
+
+
+@pytest.mark.parametrize(("line", "speaker", "seconds"), [
+    ("Speaker Name  0:02", "Speaker Name", 2.0),
+    ("Unknown Speaker  1:02:03", "Unknown Speaker", 3723.0),
+    ("00:00:05 Speaker 1", "Speaker 1", 5.0),
+    ("[Dora Demszky] 10:02:03", "Dora Demszky", 36123.0),
+    ("[00:00:05] Mere Tane", "Mere Tane", 5.0),
+    ("Ashlee Kupor (SL)  0:00", "Ashlee Kupor (SL)", 0.0),
+])
+def test_block_headers(line: str, speaker: str, seconds: float) -> None:
+    from analysis.ingest.text import match_block_header
+
+    lab = match_label(line) or match_block_header(line)
+    assert lab is not None and (lab.speaker, lab.t_start, lab.content) == (speaker, seconds, len(line))
+
+
+@pytest.mark.parametrize("line", ["Note  10:30", "[laughs] 00:01", "So 0:02", "Speaker 1  99:99", "Ana  0:02 and more"])
+def test_not_block_headers(line: str) -> None:
+    from analysis.ingest.text import match_block_header
+
+    assert match_block_header(line) is None
+
+
+def test_sample_text_transcripts_are_stored_as_written() -> None:
+    """The block rules join only timed repeats of one speaker: the sample's .txt/.md files keep their text."""
+    for path in sorted((Path(__file__).resolve().parents[1] / "transcripts").glob("*.*")):
+        if path.suffix in (".txt", ".md"):
+            assert read_transcript(path.name, path.read_bytes()).text == decode(path.name, path.read_bytes())[0]

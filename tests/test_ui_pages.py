@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import EXTDATA, needs_extdata
 from analysis import Project, open_project
 
 REPO = Path(__file__).absolute().parents[1]
@@ -378,3 +379,23 @@ def test_theme_matrix_drill_down_and_attribute_filter(page: Callable[[str], AppT
     assert list(at.dataframe[0].value.columns[1:]) == kept
     assert any(f"{len(frame[(frame['theme'] == theme) & frame['participant'].isin(kept)])} quotes" in c.value
                for c in at.caption)
+
+
+@needs_extdata
+def test_project_page_previews_and_imports_a_real_qda_codebook(page: Callable[[str], AppTest], study: Project) -> None:
+    """The Project page's REFI-QDA section with a real ATLAS.ti codebook: previewed (nothing written),
+    then imported as one recorded action. (The NVivo and MAXQDA projects are imported in test_refi.py.)"""
+    book = EXTDATA / "refi-qda" / "codebooks" / "atlasti-win-23.4.0_requal_valid.qdc"
+    at = page("ui/project.py")
+    before = study.status()
+    uploader = next(u for u in at.get("file_uploader") if "qdpx" in u.label)
+    uploader.set_value([(book.name, book.read_bytes(), "application/xml")])
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert study.status() == before  # the preview wrote nothing
+    assert any("codes" in m.value for m in at.markdown), [m.value for m in at.markdown][:5]
+    next(b for b in at.button if b.label == "Import it into this project").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert study.status()["codes"] > before["codes"]
+    assert study.audit_trail()[-1].action == "refi.import"

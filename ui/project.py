@@ -3,7 +3,10 @@ participants, edit participants' attributes, and see where the project stands.""
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -12,7 +15,8 @@ import streamlit as st
 from analysis import Project
 from analysis.ingest import suffix_list
 from analysis.errors import ConflictError
-from ui.widgets import act, fresh, participants, read, sidebar
+from ui.state import action
+from ui.widgets import act, fresh, participants, read, recorded, sidebar
 
 INTERVIEWER, NEW = "Interviewer (not a participant)", "New participant…"
 
@@ -58,6 +62,8 @@ def show_report(report: dict[str, Any]) -> None:
         st.warning("Speakers not yet mapped to a participant: " + ", ".join(report["unmapped"]) + " (map them below).")
     if report.get("missing"):
         st.warning("In the project but no longer in transcripts/: " + ", ".join(report["missing"]))
+    for warning in report.get("copy_warnings", []):
+        st.warning(warning)
 
 
 def first_words(project: Project, transcript: str, label: str) -> str:
@@ -128,7 +134,7 @@ st.subheader("Bring transcripts in")
 upload, folder = st.columns([3, 2])
 with upload:
     files = st.file_uploader(f"Upload transcripts ({suffix_list()})", accept_multiple_files=True,
-                             key=fresh("uploads"), help="Each file becomes a transcript named after the file.")
+                             key=fresh("uploads"), help="Each file becomes a transcript named after the file; a copy is kept in transcripts/.")
     if st.button("Import uploaded files", disabled=not files):
         import_with_progress(lambda cb: project.transcripts.import_bytes([(f.name, f.getvalue()) for f in files], progress=cb),
                              "Reading the files…")
@@ -163,6 +169,42 @@ if transcripts:
                  hide_index=True, width="stretch")
 else:
     st.info("No transcripts yet. Upload some above, or put them in transcripts/ and press Sync.")
+
+st.subheader("Other QDA programs (REFI-QDA)")
+st.caption("Bring in a project or codebook from NVivo, MAXQDA, ATLAS.ti or QualCoder (.qdpx, .qdc), or hand "
+           "yours to a co-author who uses one. Positions are checked against every source's text before anything "
+           "is written; codings that cannot be placed exactly are reported, never guessed.")
+qda_in, qda_out = st.columns([3, 2])
+with qda_in:
+    qda = st.file_uploader("A .qdpx project or .qdc codebook", type=["qdpx", "qdc"], key=fresh("qda"))
+    if qda is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(qda.name).name
+            path.write_bytes(qda.getvalue())
+            key = f"qda_preview_{hashlib.sha256(qda.getvalue()).hexdigest()}_{project.version()}"
+            preview = st.session_state.get(key)
+            if preview is None:
+                with action(), st.spinner("Reading the file and checking every position…"):
+                    preview = st.session_state[key] = project.interchange.import_project(path, dry_run=True)
+            if preview is not None:
+                st.write(f"**{preview.get('origin') or 'Unknown program'}**: {preview.get('codes', 0)} codes"
+                         + (f", {len(preview['sources'])} sources, {preview['codings']} codings"
+                            if "sources" in preview else ""))
+                if preview.get("sources"):
+                    st.dataframe(pd.DataFrame(preview["sources"]).drop(columns=["guid"], errors="ignore"),
+                                 hide_index=True, width="stretch")
+                if st.button("Import it into this project", key=fresh("qda_go")):
+                    act(lambda: project.interchange.import_project(path), f"Imported {qda.name}")
+with qda_out:
+    def refi_bytes(suffix: str) -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / f"{project.path.name}{suffix}"
+            project.interchange.export_project(out)  # recorded in the audit trail (refi.export)
+            return out.read_bytes()
+    st.download_button("Download the project (.qdpx)", recorded(lambda: refi_bytes(".qdpx")),
+                       file_name=f"{project.path.name}.qdpx", mime="application/zip", on_click="ignore", key="qdpx")
+    st.download_button("Download the codebook (.qdc)", recorded(lambda: refi_bytes(".qdc")),
+                       file_name=f"{project.path.name}.qdc", mime="application/xml", on_click="ignore", key="qdc")
 
 with st.expander("Recent activity (audit trail)"):
     events = read("audit", lambda p: p.audit_trail(limit=25))

@@ -66,3 +66,14 @@ with right:
     reading.familiarisation(project, name)
     with st.expander("Assist · machine suggestions for this transcript", icon=":material/manage_search:"):
         render_assist_panel(project, name)
+
+
+# Others' new codings (a team: other windows, other machines, the CLI) appear within a few seconds: a
+# small fragment reads the project's change counter every 3 s and reruns the page when it moved.
+@st.fragment(run_every=3)
+def _watch_for_changes(seen: int) -> None:
+    if project.version() != seen:
+        st.rerun(scope="app")
+
+
+_watch_for_changes(project.version())

@@ -15,6 +15,7 @@ import streamlit as st
 
 from analysis import Project
 from analysis.codebook import PALETTE
+from analysis.ingest.markdown import markup_spans, plain
 from analysis.model import Coding
 from ui.components.coder import CodingSpan, TurnSpan, transcript_html, trigger
 from ui.state import cached, get_project, researcher
@@ -64,6 +65,20 @@ def text_of(name: str) -> str:
     return cached(f"rc_text:{name}", lambda p: p.transcripts.get(name).text)
 
 
+def is_markdown(name: str) -> bool:
+    """A Markdown transcript: its markup is stored (offsets stay exact) and hidden on display."""
+    return any(r["name"] == name and r.get("format") == "md" for r in transcript_rows())
+
+
+def markup_of(name: str) -> list[tuple[int, int]]:
+    return cached(f"rc_markup:{name}", lambda p: markup_spans(p.transcripts.get(name).text)) if is_markdown(name) else []
+
+
+def shown(name: str, passage: str) -> str:
+    """A passage of transcript ``name`` as the researcher reads it (a Markdown one without markup)."""
+    return plain(passage) if is_markdown(name) else passage
+
+
 def turns_of(name: str) -> list[TurnSpan]:
     return cached(f"rc_turns:{name}", lambda p: [
         TurnSpan(t.start, t.end, t.speaker, t.participant, t.interviewer) for t in p.transcripts.turns(name)])
@@ -98,7 +113,8 @@ def _view(path: str, version: int, name: str, selection: tuple[int, int] | None,
     paths, colour = code_paths(), colours()
     spans = [CodingSpan(c.id, c.start, c.end, paths[c.code_id], colour[c.code_id])
              for c in codings_of(name) if not c.orphaned and c.code_id in paths]
-    return transcript_html(text_of(name), turns_of(name), spans, selection=selection, active=active)
+    return transcript_html(text_of(name), turns_of(name), spans, selection=selection, active=active,
+                           markup=markup_of(name))
 
 
 def view_html(name: str) -> str:
@@ -184,7 +200,7 @@ def code_help(code_id: int) -> None:
 def apply_panel(project: Project, name: str, span: tuple[int, int], coder_name: str) -> None:
     """Code the selected span: with an existing code, or a new one created on the spot."""
     start, end = span
-    quote_card(short(text_of(name)[start:end], 600),
+    quote_card(short(shown(name, text_of(name)[start:end]), 600),
                meta=f"{speaker_at(name, start)} · {name} · characters {start}–{end}")
     paths = code_paths()
     options = [c.id for c in codes()]
@@ -237,7 +253,7 @@ def codings_panel(project: Project, name: str, ids: list[int]) -> None:
             colour = colour_of.get(coding.code_id, "#c9c9c9")
             st.markdown(f'<span style="color:{colour}">●</span> **{md_escape(paths.get(coding.code_id, "?"))}**',
                         unsafe_allow_html=True)
-            quote_card(short(coding.text, 500), meta=f"coded by {md_escape(coding.coder)} · {coding.origin}"
+            quote_card(short(shown(name, coding.text), 500), meta=f"coded by {md_escape(coding.coder)} · {coding.origin}"
                        f" · characters {coding.start}–{coding.end}")
             memo = st.text_area("Memo", value=coding.memo, key=fresh(f"rc_memo_{coding_id}"), height=80)
             left, right = st.columns(2)

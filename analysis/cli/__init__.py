@@ -12,6 +12,6 @@ from ..offline import set_offline_env
 set_offline_env()
 
 from ._common import app  # noqa: E402
-from . import assist, cases, codebook, core, interchange, vignettes  # noqa: E402,F401
+from . import assist, cases, codebook, core, interchange, narrative, team, vignettes  # noqa: E402,F401
 
 __all__ = ["app"]

@@ -1,4 +1,4 @@
-"""Project commands: init, import, sync, status, transcripts, participants, undo, redo."""
+"""Project commands: init, import, speaker map, sync, status, transcripts, participants, undo, redo."""
 
 from __future__ import annotations
 
@@ -7,17 +7,22 @@ from typing import Annotated, Any
 
 import typer
 
+from ..errors import Errors, NotFoundError, ValidationError
 from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, progress_bar, table
 
 
 @app.command()
 def init(
     path: Annotated[Path, typer.Argument(help="Folder to make a project of (default: here).")] = Path("."),
+    database: Annotated[str | None, typer.Option(
+        "--database", help="A team project on PostgreSQL: postgresql://USER@HOST/DB (no password: use PGPASSWORD, "
+                           "~/.pgpass or a service file). PATH/project.toml then points at the server.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create (or open) a project: PATH/project.db beside transcripts/ and codebooks/."""
+    """Create (or open) a project: PATH/project.db beside transcripts/ and codebooks/ (or, with --database,
+    PATH/project.toml naming the server)."""
     with handled():
-        project = open_(path, create=True)
+        project = open_(path, create=True) if database is None else _open_team(path, database)
         (project.path / "transcripts").mkdir(exist_ok=True)
         (project.path / "codebooks").mkdir(exist_ok=True)
         emit({"project": str(project.path), **project.status()}, as_json=as_json,
@@ -30,7 +35,8 @@ def import_(
     participant: Annotated[str | None, typer.Option(help="Map the (non-interviewer) speakers to this participant.")] = None,
     project: ProjectOpt = Path("."), as_json: JsonOpt = False,
 ) -> None:
-    """Import transcripts (any format of `storyloom formats`): segment, embed, store. All or nothing."""
+    """Import transcripts (any format of `storyloom formats`): segment, embed, store, and keep a copy in
+    transcripts/ (so `storyloom sync` finds them). All or nothing."""
     with handled():
         report = open_(project).transcripts.import_files(files, participant=participant, progress=progress_bar(not as_json))
         emit(report, as_json=as_json, render=_render_import)
@@ -40,6 +46,12 @@ def _render_import(r: dict[str, Any]) -> None:
     for key in ("added", "updated", "unchanged", "missing"):
         if r.get(key):
             typer.echo(f"{key.capitalize()}: {', '.join(r[key])}")
+    if r.get("copied"):
+        typer.echo(f"Copied into transcripts/: {', '.join(r['copied'])}")
+    for name in r.get("replaced", []):
+        typer.echo(f"Replaced transcripts/{name} (the previous file is kept as transcripts/{name}.bak)")
+    for warning in r.get("copy_warnings", []):
+        typer.echo(f"Warning: {warning}")
     typer.echo(f"Segments embedded: {r['segments_embedded']}")
     if r.get("reanchored") or r.get("orphaned"):
         typer.echo(f"Codings re-anchored: {r['reanchored']}; orphaned (kept, to review): {r['orphaned']}")
@@ -55,6 +67,38 @@ def _render_import(r: dict[str, Any]) -> None:
                    f"participants.csv line {c['line']} now says {c['in_file']!r}: edit one of them to agree")
     for warning in [*people.get("warnings", []), *r.get("codings_warnings", [])]:
         typer.echo(f"Warning: {warning}")
+
+
+speaker_app = typer.Typer(help="Speakers of a transcript: say who each label is.", no_args_is_help=True)
+app.add_typer(speaker_app, name="speaker")
+
+
+@speaker_app.command("map")
+def speaker_map(
+    transcript: Annotated[str, typer.Argument(help="The transcript's name, e.g. interview_3.txt.")],
+    label: Annotated[str, typer.Argument(help="The speaker label as the transcript writes it, e.g. 'Speaker 2'.")],
+    participant: Annotated[str | None, typer.Argument(help="The participant's pseudonym (omit with --interviewer).")] = None,
+    interviewer: Annotated[bool, typer.Option("--interviewer", help="The label is an interviewer, not a participant.")] = False,
+    new: Annotated[bool, typer.Option("--new", help="Add PARTICIPANT as a new participant first.")] = False,
+    note: Annotated[str, typer.Option(help="Why (kept in the audit trail).")] = "",
+    project: ProjectOpt = Path("."), as_json: JsonOpt = False,
+) -> None:
+    """Map a speaker label of a transcript to a participant (or mark it as the interviewer). Undoable."""
+    with handled():
+        if not interviewer and not (participant or "").strip():
+            raise ValidationError(Errors.E8004, label=label)
+        opened = open_(project)
+        if participant and not interviewer:
+            names = [p.pseudonym for p in opened.participants.list()]
+            if new:
+                opened.participants.add(participant, note=note)
+            elif participant not in names:
+                raise NotFoundError(Errors.E8005, pseudonym=participant, names=", ".join(names) or "none yet")
+        opened.transcripts.map_speaker(transcript, label, participant, interviewer=interviewer, note=note)
+        who = "the interviewer" if interviewer else participant
+        emit({"transcript": transcript, "label": label, "participant": None if interviewer else participant,
+              "interviewer": interviewer}, as_json=as_json,
+             render=lambda r: typer.echo(f"Mapped '{label}' in {transcript} to {who}"))
 
 
 @app.command()
@@ -139,3 +183,9 @@ def redo(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     with handled():
         ev = open_(project).redo()
         emit({"redone": ev.summary, "event": ev.id}, as_json=as_json, render=lambda r: typer.echo(f"Redid: {r['redone']}"))
+
+
+def _open_team(path: Path, database: str) -> Any:
+    from ..project import open_project
+
+    return open_project(path, create=True, database=database)

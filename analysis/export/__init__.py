@@ -35,12 +35,12 @@ class ExportFormat:
 #: The registry of export formats: the CLI's --format help, the UI's download buttons and the README's list
 #: come from it. To add a format, add its renderer (``analysis/export/<name>.py``) and one entry here.
 EXPORT_FORMATS: tuple[ExportFormat, ...] = (
-    ExportFormat("md", (".md", ".markdown"), "Markdown", "text/markdown", ("vignette", "memos", "methods", "table")),
+    ExportFormat("md", (".md", ".markdown"), "Markdown", "text/markdown", ("vignette", "chapter", "memos", "methods", "table")),
     ExportFormat("docx", (".docx",), "Word (.docx)",
                  "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                 ("vignette", "memos", "methods", "table")),
-    ExportFormat("tex", (".tex",), "LaTeX", "application/x-tex", ("vignette", "table")),
-    ExportFormat("html", (".html", ".htm"), "HTML", "text/html", ("vignette", "table")),
+                 ("vignette", "chapter", "memos", "methods", "table")),
+    ExportFormat("tex", (".tex",), "LaTeX", "application/x-tex", ("vignette", "chapter", "table")),
+    ExportFormat("html", (".html", ".htm"), "HTML", "text/html", ("vignette", "chapter", "table")),
     ExportFormat("csv", (".csv",), "CSV (UTF-8)", "text/csv", ("quotes", "table")),
     ExportFormat("xlsx", (".xlsx",), "Excel (.xlsx)", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  ("quotes",)),

@@ -8,7 +8,10 @@ one paragraph whose cells are joined with a tab. Speaker labels:
   run, right after it, or absent (then text must follow in the same paragraph), e.g.
   **Interviewer:** text, **Ana** : text, **Ana** text;
 * a table row whose first cell is a short name (``Name | text``);
-* otherwise the plain-text conventions of :mod:`analysis.ingest.text`.
+* otherwise the plain-text conventions of :mod:`analysis.ingest.text`, including the timestamped
+  block headers of Word/Teams Transcribe, Otter, Rev and Trint exports (a paragraph
+  ``Speaker 1  00:00:05`` or ``00:00:05 Speaker 1`` before the words; consecutive blocks of one
+  speaker are one turn).
 
 Paragraphs styled ``Heading n`` or ``Title`` end a turn and are never labels. ``ParsedTurn.line``
 is the 1-based paragraph number (table rows count as paragraphs), since a Word file has no lines.

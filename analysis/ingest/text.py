@@ -1,9 +1,10 @@
 """Reader for plain-text and Markdown transcripts, and the one home of the speaker-label rules.
 
-The canonical text is the decoded file itself; labels and timestamps stay in it. A turn's
+The canonical text is the decoded file itself; labels and timestamps stay in it (except the repeated
+labels of joined timestamped blocks, below). A turn's
 ``[start, end)`` covers only the spoken content (after the label and any timestamp), stripped of
-surrounding whitespace, and runs on over unlabelled continuation lines. A repeated label starts a new turn (merging would put
-the label text inside the turn). The docx and subtitle readers reuse
+surrounding whitespace, and runs on over unlabelled continuation lines. A repeated untimed label starts a
+new turn (merging would put the label text inside the turn). The docx and subtitle readers reuse
 :func:`match_label` / :func:`find_labels` so that every format agrees on what a label is.
 
 Label rule. A line (after optional indentation and an optional ``[hh:mm:ss]``, ``(hh:mm:ss)`` or
@@ -17,6 +18,20 @@ transcriber notes (``[laughs]``, ``[inaudible 00:12:03]``, lowercase ``[pause]``
 name must look like a name (each word capitalised, a number or a particle such as ``van``) unless
 the same label starts at least two lines of the file. Markdown headings and YAML front matter are
 never labels; a heading ends the turn before it.
+
+Timestamped block formats (Otter.ai, Microsoft Word/Teams Transcribe, Zoom's saved transcript,
+Rev, Trint, Descript). A line holding only a name and a timestamp, in either order
+(``Speaker Name  0:02``, ``Speaker 1  00:00:05``, ``00:00:05 Speaker 1``, ``[Speaker Name]
+10:02:03``, ``[00:00:05] Speaker 1``, ``Name (00:00):``), is a block header: the text follows on
+the next lines. Such headers count when the file has at least two of them and they (with timed
+labels alone on their lines, ``[Name] 10:02:03``) are no fewer than labels followed by words on
+their line: they are the file's style, not two stray ``Lunch  12:00`` lines in a labelled interview. When consecutive
+timestamped labels name the same speaker (no other label or heading between them), as these
+services write a long answer, the blocks are ONE turn that keeps the first block's timestamp:
+the later blocks' labels are left out of the canonical text (a header line alone is dropped
+with one blank line beside it), so the turn is one span of spoken words. Untimed repeated labels
+(``Ana: ...`` twice) still start new turns. A closing ``Transcribed by https://otter.ai`` line
+ends the last turn and is never part of it.
 
 Invisible characters in a label. Control characters and invisible format characters (Unicode Cf:
 bidirectional overrides and isolates U+202A-202E/U+2066-2069, zero-width spaces, soft hyphens)
@@ -61,6 +76,16 @@ _LABEL_RE = re.compile(
 _TS_PARTS = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,](\d{1,3}))?")
 _ROLE_SPLIT = re.compile(r"^(?P<name>.*?)\s*(?P<role>\([^()]*\))?$")
 _HEADING_RE = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
+# A block header: a name and a timestamp alone on a line, in either order (no colon after the name).
+_HEADER_NAME_TS = re.compile(
+    rf"^[ \t]*(?:\[(?P<bname>[^\[\]\n]{{1,40}})\]|(?P<name>[^\W\d_][^\[\]()\n:]{{0,39}}?(?:{_ROLE})?))[ \t]+"
+    rf"(?P<ts>{_TS_TOKEN})[ \t]*$"
+)
+_HEADER_TS_NAME = re.compile(
+    rf"^[ \t]*(?P<ts>{_TS_TOKEN})[ \t]+(?:\[(?P<bname>[^\[\]\n]{{1,40}})\]"
+    rf"|(?P<name>[^\W\d_][^\[\]()\n:]{{0,39}}?(?:{_ROLE})?))[ \t]*$"
+)
+_BOILERPLATE_RE = re.compile(r"^[ \t]*transcribed by (?:https?://)?(?:www\.)?otter(?:\.ai)?[ \t]*$", re.IGNORECASE)
 _INTERVIEWER_RE = re.compile(
     r"^(?:interviewer(?:\s*[-_#]?\s*\d+)*(?:\s+[a-z])?|i|q|(?:moderator|facilitator)(?:\s*\d+)?)$"
 )
@@ -219,6 +244,73 @@ def find_labels(lines: Sequence[str], skip: Collection[int] = ()) -> dict[int, L
     return {i: lab for i, lab in found.items() if lab.name_like or counts[lab.speaker] >= 2}
 
 
+def match_block_header(line: str) -> Label | None:
+    """A block header (``Speaker Name  0:02``, ``00:00:05 Speaker 1``): a name and a timestamp alone
+    on ``line``, the name judged by :func:`match_label`'s rules; its content starts at the line end."""
+    m = _HEADER_NAME_TS.match(line) or _HEADER_TS_NAME.match(line)
+    if m is None:
+        return None
+    name = " ".join((m["bname"] or m["name"] or "").split())
+    t_start = parse_timestamp(m["ts"])
+    lab = match_label(f"{name}: x") if name and t_start is not None else None
+    if lab is None or lab.speaker != " ".join(strip_invisible(name).split()):
+        return None
+    return Label(lab.speaker, len(line), t_start, lab.name_like)
+
+
+def find_block_headers(lines: Sequence[str], skip: Collection[int] = ()) -> dict[int, Label]:
+    """Block headers by 0-based line index, when the file has at least two (a timestamped block
+    format); names that do not look like names must recur, as in :func:`find_labels`."""
+    found = {i: lab for i, line in enumerate(lines) if i not in skip and (lab := match_block_header(line))}
+    if len(found) < 2:
+        return {}
+    counts = Counter(lab.speaker for lab in found.values())
+    return {i: lab for i, lab in found.items() if lab.name_like or counts[lab.speaker] >= 2}
+
+
+def _join_blocks(
+    lines: list[str], labels: dict[int, Label], skip: set[int], line_of: Sequence[int] | None,
+) -> tuple[list[str], dict[int, Label], set[int], Sequence[int] | None]:
+    """Consecutive timestamped blocks of one speaker as one turn (see the module docstring): the
+    later blocks' labels leave the text. Returns the new lines, labels, skipped lines and line map."""
+    drop: dict[int, int] = {}
+    last: Label | None = None
+    for i in range(len(lines)):
+        if i in labels:
+            lab = labels[i]
+            if last is not None and lab.speaker == last.speaker and lab.t_start is not None \
+                    and last.t_start is not None:
+                drop[i] = lab.content
+            else:
+                last = lab
+        elif i in skip:
+            last = None
+    if not drop:
+        return lines, labels, skip, line_of
+    source = list(line_of) if line_of is not None else [i + 1 for i in range(len(lines))]
+    out: list[str] = []
+    new_of: list[int] = []
+    index: dict[int, int] = {}
+    skip_blank = False
+    for i, line in enumerate(lines):
+        if skip_blank and not line.strip():
+            skip_blank = False
+            continue
+        skip_blank = False
+        if i in drop:
+            rest = line[drop[i]:].lstrip(" \t")
+            if not rest.strip():  # a header alone on its line: the line goes, and one blank beside it
+                skip_blank = bool(out) and not out[-1].strip()
+                continue
+            line = rest
+        index[i] = len(out)
+        out.append(line)
+        new_of.append(source[i])
+    new_labels = {index[i]: lab for i, lab in labels.items() if i not in drop and i in index}
+    new_skip = {index[i] for i in skip if i in index}
+    return out, new_labels, new_skip, new_of
+
+
 def _front_matter(lines: Sequence[str]) -> range:
     """Line indices of a YAML front-matter block at the top (``---`` ... ``---``), if any."""
     if lines and lines[0].strip() == "---":
@@ -275,9 +367,15 @@ def parse_text(
     """
     lines = text.split("\n")
     skip = set(_front_matter(lines)) | set(headings)
-    skip.update(i for i, line in enumerate(lines) if _HEADING_RE.match(line))
+    skip.update(i for i, line in enumerate(lines) if _HEADING_RE.match(line) or _BOILERPLATE_RE.match(line))
     labels = find_labels(lines, skip)
+    headers = find_block_headers(lines, skip | set(labels) | set(known_labels or {}))
+    alone = sum(1 for i, lab in labels.items() if lab.t_start is not None and not lines[i][lab.content:].strip())
+    if len(headers) + alone >= len(labels) - alone:  # the file's style, not stray "Lunch  12:00" lines
+        labels.update(headers)
     labels.update(known_labels or {})
+    lines, labels, skip, line_of = _join_blocks(lines, labels, skip, line_of)
+    text = "\n".join(lines)
     out_warnings = list(warnings)
     if not labels:
         return _whole_text_turn(text, fmt, out_warnings, line_of)

@@ -15,7 +15,7 @@ from ..codebook import EDITABLE, PALETTE, PATH_SEP, code_fields, code_from_row
 from .. import limits
 from ..errors import ConflictError, Errors, ValidationError
 from ..model import CODE_KINDS, CODE_STATUSES, AuditEvent, Code
-from ..store import audit as audit_store, codes as code_store, codings as coding_store
+from ..store import audit as audit_store, codes as code_store, codings as coding_store, team as team_store
 from .context import Action, Context, new_guid
 
 __all__ = ["CodebookService"]
@@ -125,12 +125,14 @@ class CodebookService:
             cid = self.insert_code(act, fields, parent)
         return self.get_code(cid)
 
-    def edit_code(self, code: str | int, *, note: str = "", **changes: Any) -> Code:
+    def edit_code(self, code: str | int, *, note: str = "", expected: Any = None, **changes: Any) -> Code:
         """Edit fields: name (a rename), definition, inclusion, exclusion, example, colour, status, kind,
         central_concept.
 
         An edit that changes nothing (every value already as given) records no event and returns the
-        code as it is."""
+        code as it is. ``expected`` (optimistic concurrency, for a team): the fields as the editor read
+        them, e.g. ``{"definition": old}``; if another researcher has changed any since, ConflictError
+        names what changed and who changed it, and nothing is saved."""
         unknown = set(changes) - set(EDITABLE)
         if unknown:
             raise ValidationError(Errors.E2105, unknown=', '.join(sorted(unknown)), EDITABLE=', '.join(EDITABLE))
@@ -140,6 +142,9 @@ class CodebookService:
             with self.ctx.action("code.edit", note=note) as act:
                 row = code_store.code_row(act.conn, code)
                 code_id = int(row.id)
+                if expected:  # a dict (typed Any: callers pass their fields as **kwargs beside it)
+                    team_store.check_expected(act.conn, current=dict(row._mapping), expected=dict(expected),
+                                              what=f"The code '{row.name}'", entity="code", guid=str(row.guid))
                 before = {k: getattr(row, k) for k in changes}
                 changed = {k: v for k, v in changes.items() if before[k] != v}
                 if not changed:

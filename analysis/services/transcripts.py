@@ -2,6 +2,11 @@
 
 Every file is parsed before anything is written, so one malformed file stops the whole import with
 the project unchanged; each transcript is then written in one transaction with one audit event.
+
+A file imported from elsewhere (``storyloom import ~/Downloads/x.txt``, an upload) is then copied
+into ``transcripts/`` byte for byte, so that ``sync`` finds it there instead of reporting it
+missing; a different file of that name already there is kept beside it as ``<name>.bak`` (the
+import replaced that transcript). The report lists ``copied`` (and ``replaced``) names.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import builtins
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +51,7 @@ class _Prepared:
     source_sha: str
     parsed: ParsedTranscript
     sentences: list[list[Span]] = field(default_factory=list)
+    data: bytes = b""
 
 
 def _noop(_stage: str, _fraction: float) -> None:
@@ -90,7 +97,7 @@ class TranscriptService:
                     name, Errors.E1202, v1=Path(name).suffix or '(none)',
                     hint=f"Use one of: {', '.join(sorted(SUPPORTED_SUFFIXES))}.",
                 )
-            prepared.append(_Prepared(name, hashlib.sha256(data).hexdigest(), read_transcript(name, data)))
+            prepared.append(_Prepared(name, hashlib.sha256(data).hexdigest(), read_transcript(name, data), data=data))
         return prepared
 
     def import_files(
@@ -110,8 +117,37 @@ class TranscriptService:
         prepared = self._prepare(named)
         csv = self.participants.read_csv()
         report = self._import(prepared, csv.rows, participant=participant, progress=progress)
+        report.update(self._keep_copies(prepared))
         report["participants"] = self.participants.apply_csv(csv)
         return report
+
+    def _keep_copies(self, prepared: Sequence[_Prepared]) -> dict[str, builtins.list[str]]:
+        """Copy imported files into ``transcripts/`` (see the module docstring): names copied and
+        replaced, and a warning for each copy that could not be written (the import stands)."""
+        folder = self.ctx.transcripts_dir
+        out: dict[str, builtins.list[str]] = {"copied": [], "replaced": [], "copy_warnings": []}
+        for p in prepared:
+            target = folder / p.name
+            try:
+                if target.is_file() and not target.is_symlink() and target.stat().st_size == len(p.data) \
+                        and target.read_bytes() == p.data:
+                    continue  # imported from transcripts/ itself, or already there
+                folder.mkdir(parents=True, exist_ok=True)
+                tmp = folder / f".{p.name}.importing"
+                tmp.unlink(missing_ok=True)  # never write through a link left there
+                with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), "wb") as fh:
+                    fh.write(p.data)
+                if target.exists() or target.is_symlink():
+                    os.replace(target, folder / f"{p.name}.bak")
+                    out["replaced"].append(p.name)
+                os.replace(tmp, target)
+                out["copied"].append(p.name)
+            except OSError as err:
+                if folder.is_dir():
+                    (folder / f".{p.name}.importing").unlink(missing_ok=True)
+                out["copy_warnings"].append(
+                    Errors.E8003.format(name=p.name, folder=f"{folder.name}/", err=err.strerror or type(err).__name__))
+        return out
 
     def _import(
         self, prepared: list[_Prepared], rows: Sequence[ParticipantRow], *, participant: str | None,

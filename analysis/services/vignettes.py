@@ -26,7 +26,7 @@ from ..export.document import PLACEHOLDER
 from ..model import Code, Turn
 from ..quotes import check_quote, clean_source, quote_label
 from ..store import codes as code_store, participants as participant_store, transcripts as transcript_store
-from ..store import vignettes as vignette_store
+from ..store import team as team_store, vignettes as vignette_store
 from ..store.vignettes import VignetteRow
 from ..vignettes import Item, NarrativeItem, QuoteItem, Vignette, stored_item, to_item
 from .context import Action, Context, new_guid
@@ -208,13 +208,23 @@ class VignetteService:
 
     def update(
         self, vignette_id: int, *, title: str | None = None, items: builtins.list[Item | dict[str, Any]] | None = None,
-        note: str = "",
+        note: str = "", expected: dict[str, Any] | None = None,
     ) -> Vignette:
-        """Save the researcher's edits: a new title and/or the whole ordered item list (checked first)."""
+        """Save the researcher's edits: a new title and/or the whole ordered item list (checked first).
+
+        ``expected`` (optimistic concurrency, for a team): what the editor read, e.g.
+        ``{"updated_at": v.updated_at}`` (every change of a vignette sets it) or ``{"title": ...}``;
+        if it has changed since, ConflictError says what and who, and nothing is saved."""
         if title is not None and not title.strip():
             raise ValidationError(Errors.E2121)
         with self.ctx.action("vignette.edit", note=note) as act:
             row = vignette_store.vignette_row(act.conn, vignette_id)
+            if expected:
+                seen = {k: (_dumps([to_item(i) for i in v]) if k == "items" and not isinstance(v, str) else v)
+                        for k, v in expected.items()}
+                current = {k: getattr(row, k) for k in ("title", "status", "items", "updated_at")}
+                team_store.check_expected(act.conn, current=current, expected=seen,
+                                          what=f"The vignette '{row.title}'", entity="vignette", guid=row.guid)
             new_title = title.strip() if title is not None else row.title
             checked = self._checked_items(act, new_title, items) if items is not None else None
             self._save(act, row, items=checked, title=new_title if title is not None else None)

@@ -1,9 +1,10 @@
 """The only code that speaks SQL: the engine and migrations (here), the schema (``schema.py``),
 queries per entity (one module each), and the undo recorder (``recorder.py``).
 
-SQLite (WAL, foreign keys on) by default. Opening a :class:`Store` brings its database to the
-newest schema with the Alembic revisions in ``analysis/store/alembic/versions/`` (see
-:meth:`Store._migrate`).
+SQLite (WAL, foreign keys on) by default; a team project keeps its data on PostgreSQL (its folder's
+``project.toml`` names the server: see ``team.py``, which also says how writers queue up there). Opening
+a :class:`Store` brings its database to the newest schema with the Alembic revisions in
+``analysis/store/alembic/versions/`` (see :meth:`Store._migrate`); they run unchanged on both dialects.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import Errors, ProjectError
-from . import meta, schema
+from . import meta, schema, team
 from .dberrors import busy_timeout_ms, translated
 
 __all__ = ["ALEMBIC_DIR", "Connection", "LEGACY_REVISION", "SCHEMA_VERSION", "Store"]
@@ -60,11 +61,15 @@ class Store:
     def __init__(self, url: str, *, db_path: Path | None = None) -> None:
         self.url = url
         self.db_path = db_path
-        self.engine: Engine = sa.create_engine(url)
-        if self.engine.dialect.name == "sqlite":
+        if url.startswith("sqlite"):
+            self.engine: Engine = sa.create_engine(url)
+        else:  # a server: PostgreSQL through psycopg; a connection dropped by the server is replaced
+            self.engine = sa.create_engine(team.engine_url(url), pool_pre_ping=True)
+        self.server = self.engine.dialect.name != "sqlite"
+        if not self.server:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
-            with translated(self._where()):
+            with translated(self._where()), self._server_errors():
                 self._migrate()
         except BaseException:
             self.engine.dispose()
@@ -72,8 +77,25 @@ class Store:
 
     @classmethod
     def for_folder(cls, folder: Path) -> Store:
+        """The store of project folder ``folder``: the server its ``project.toml`` names, else
+        ``folder/project.db``."""
+        if (folder / team.PROJECT_FILE).is_file():
+            return cls(team.read_url(folder))
         db = folder / "project.db"
         return cls(f"sqlite:///{db}", db_path=db)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return str(self.engine.dialect.name)
+
+    @contextmanager
+    def _server_errors(self) -> Iterator[None]:
+        if self.server:
+            with team.server_errors(self._where()):
+                yield
+        else:
+            yield
 
     # -- migrations -------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -89,7 +111,7 @@ class Store:
             return MigrationContext.configure(conn).get_current_revision()
 
     def _where(self) -> str:
-        return str(self.db_path) if self.db_path is not None else self.url
+        return str(self.db_path) if self.db_path is not None else team.redacted(self.url)
 
     def _state(self, conn: Connection, script: ScriptDirectory) -> tuple[str | None, bool]:
         """``(current revision, is a v1 database)``; raises ProjectError for a database this code
@@ -170,6 +192,8 @@ class Store:
                     if sqlite:
                         conn.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock now: one upgrader at a time
                         broken_before = set(map(tuple, conn.exec_driver_sql("PRAGMA foreign_key_check")))
+                    else:  # PostgreSQL: transactional DDL, foreign keys checked as each statement runs
+                        team.lock_for_upgrade(conn)
                     # Again, inside the transaction: another process may have upgraded it meanwhile.
                     current, legacy = self._state(conn, script)
                     if current == script.get_current_head() and not legacy:
@@ -193,7 +217,7 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection for reading; database errors leave as Storyloom errors."""
-        with translated(self._where()), self.engine.connect() as conn:
+        with translated(self._where()), self._server_errors(), self.engine.connect() as conn:
             yield conn
 
     @contextmanager
@@ -202,9 +226,13 @@ class Store:
 
         On SQLite it takes the write lock at once (``BEGIN IMMEDIATE``): writers queue up for the busy
         timeout instead of reading a snapshot they can no longer commit on, so a check made inside
-        the transaction (a sibling name, a duplicate coding) sees every earlier writer's commit."""
-        with translated(self._where()), self.engine.connect() as conn, conn.begin():
-            if conn.dialect.name == "sqlite":
+        the transaction (a sibling name, a duplicate coding) sees every earlier writer's commit. On
+        PostgreSQL the transaction first takes the project's writer lock (``team.lock_for_write``): the
+        same guarantee, the same busy timeout."""
+        with translated(self._where()), self._server_errors(), self.engine.connect() as conn, conn.begin():
+            if self.server:
+                team.lock_for_write(conn)
+            else:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             yield conn
 

@@ -62,11 +62,12 @@ def user_names(conn: Connection) -> list[str]:
 def record(conn: Connection, act: RecordedAction, *, at: str, user_guid: str) -> int:
     """Write the audit event of a finished action (inside its transaction) and bump the change counter.
 
-    Any action that changes data clears the redo stack: an undone action can only be redone while
-    nothing has been done since."""
+    Any action that changes data clears its researcher's redo stack: an undone action can only be
+    redone while its researcher has done nothing since. Another researcher's actions leave it waiting
+    (a redo whose rows they changed meanwhile is refused by the replay's row check)."""
     ensure_user(conn, act.who, user_guid)
     if act.changes_data:
-        conn.execute(audit.update().where(audit.c.state == "undone").values(state="discarded"))
+        conn.execute(audit.update().where(audit.c.state == "undone", audit.c.who == act.who).values(state="discarded"))
     changes = act.rec.changes if act.undoable else []
     pk = conn.execute(audit.insert().values(
         at=at, who=act.who, action=act.action, target=act.target, summary=act.summary,
@@ -134,20 +135,26 @@ def related(conn: Connection, kind: str, entity: str, guid: str) -> list[str]:
     return [str(r[0]) for r in conn.execute(q)]
 
 
-def undo_candidate(conn: Connection) -> AuditEvent | None:
-    """The last done action, unless a barrier (a change of transcript text) came after it."""
-    row = conn.execute(sa.select(audit).where(audit.c.state == "done").order_by(audit.c.id.desc()).limit(1)).first()
+def undo_candidate(conn: Connection, who: str | None = None) -> AuditEvent | None:
+    """The last done action (of researcher ``who``, when given: my undo never reverses your action),
+    unless a barrier (a change of transcript text, by anyone) came after it."""
+    q = sa.select(audit).where(audit.c.state == "done")
+    if who is not None:
+        q = q.where(audit.c.who == who)
+    row = conn.execute(q.order_by(audit.c.id.desc()).limit(1)).first()
     if row is None:
         return None
     barrier = conn.execute(sa.select(audit.c.id).where(audit.c.barrier.is_(True), audit.c.id > row.id).limit(1)).first()
     return None if barrier else event(row)
 
 
-def redo_candidate(conn: Connection) -> AuditEvent | None:
-    """The action undone last, unless a barrier came after it (new data changes discard it anyway)."""
-    row = conn.execute(
-        sa.select(audit).where(audit.c.state == "undone").order_by(audit.c.undone_at.desc(), audit.c.id.desc()).limit(1)
-    ).first()
+def redo_candidate(conn: Connection, who: str | None = None) -> AuditEvent | None:
+    """The action undone last (of researcher ``who``, when given), unless a barrier came after it (the
+    researcher's new data changes discard it anyway)."""
+    q = sa.select(audit).where(audit.c.state == "undone")
+    if who is not None:
+        q = q.where(audit.c.who == who)
+    row = conn.execute(q.order_by(audit.c.undone_at.desc(), audit.c.id.desc()).limit(1)).first()
     if row is None:
         return None
     barrier = conn.execute(sa.select(audit.c.id).where(audit.c.barrier.is_(True), audit.c.id > row.id).limit(1)).first()

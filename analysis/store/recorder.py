@@ -46,7 +46,7 @@ def _derived(table: str, values: dict[str, Any]) -> dict[str, Any]:
     """Columns derived from others (kept by the one writer of rows, so no caller forgets them)."""
     if table == "codes" and "name" in values:
         return {**values, "name_key": name_key(str(values["name"]))}
-    if table in ("cases", "conditions") and "name" in values:
+    if table in ("cases", "conditions", "events", "periods") and "name" in values:
         return {**values, "name_key": name_key(str(values["name"]))}
     if table == "participants" and "pseudonym" in values:
         return {**values, "pseudonym_key": name_key(str(values["pseudonym"]))}

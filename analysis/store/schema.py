@@ -257,3 +257,68 @@ case_value_evidence = sa.Table(
 )
 sa.Index("uq_cases_name_key", cases.c.name_key, unique=True)
 sa.Index("uq_conditions_name_key", conditions.c.name_key, unique=True)
+
+# -- narrative inquiry: events in story time, and the findings chapter (issue 16) -----------------------
+# An event (REFI-QDA: exported as a code of an "Events" group) has a "when" in the story's time, not the
+# interview's clock: ``when_kind`` is date | month | year (``when_value`` ISO: 2019-03-14, 2019-03, 2019),
+# period (``period_id``: a named period the researcher orders once), before | after (``relative_to``:
+# another event), or unknown. ``sort_key`` is the ISO value of a dated event ('' otherwise): the total
+# order is computed when read (analysis/narrative.py), since moving a period re-places its events.
+# A passage linked to an event as evidence may carry the participant's own placement (the same columns,
+# ``when_kind`` '' = as the event), so a disagreement between participants is kept, not averaged.
+# Chapters are modelled apart from vignettes: a chapter (title, introduction) holds ordered sections,
+# each a heading and a list of vignette items (the same JSON as ``vignettes.items``), copied from a
+# vignette when a section starts from one (``vignette_id`` remembers which).
+periods = sa.Table(
+    "periods", metadata, sa.Column("id", sa.Integer, primary_key=True), _guid(),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("name_key", sa.String, nullable=False, default=_key_of("name")),  # unique, see below
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("anchor", sa.String, nullable=False, server_default=""),  # '' or an ISO date, month or year
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", sa.String, nullable=False),
+)
+events = sa.Table(
+    "events", metadata, sa.Column("id", sa.Integer, primary_key=True), _guid(),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("name_key", sa.String, nullable=False, default=_key_of("name")),  # unique, see below
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("when_kind", sa.String, nullable=False, server_default="unknown"),
+    sa.Column("when_value", sa.String, nullable=False, server_default=""),
+    sa.Column("period_id", sa.ForeignKey("periods.id")),
+    sa.Column("relative_to", sa.ForeignKey("events.id")),
+    sa.Column("sort_key", sa.String, nullable=False, server_default=""),
+    sa.Column("created_at", sa.String, nullable=False),
+)
+event_evidence = sa.Table(
+    "event_evidence", metadata, sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("coding_id", sa.ForeignKey("codings.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("when_kind", sa.String, nullable=False, server_default=""),  # '': the participant agrees with the event's
+    sa.Column("when_value", sa.String, nullable=False, server_default=""),
+    sa.Column("period_id", sa.ForeignKey("periods.id")),
+    sa.Column("relative_to", sa.ForeignKey("events.id")),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("linked_by", sa.String, nullable=False),
+    sa.Column("linked_at", sa.String, nullable=False),
+    sa.UniqueConstraint("event_id", "coding_id"),
+)
+chapters = sa.Table(
+    "chapters", metadata, sa.Column("id", sa.Integer, primary_key=True), _guid(),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("introduction", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", sa.String, nullable=False),
+    sa.Column("updated_at", sa.String, nullable=False),
+)
+chapter_sections = sa.Table(
+    "chapter_sections", metadata, sa.Column("id", sa.Integer, primary_key=True), _guid(),
+    sa.Column("chapter_id", sa.ForeignKey("chapters.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("heading", sa.Text, nullable=False),
+    sa.Column("items", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("vignette_id", sa.ForeignKey("vignettes.id", ondelete="SET NULL")),
+    sa.Column("created_at", sa.String, nullable=False),
+    sa.Column("updated_at", sa.String, nullable=False),
+)
+sa.Index("uq_periods_name_key", periods.c.name_key, unique=True)
+sa.Index("uq_events_name_key", events.c.name_key, unique=True)

@@ -135,5 +135,6 @@ def speaker_summary(conn: Connection, tid: int) -> list[sa.Row[Any]]:
                    sa.func.count(turns.c.id).label("turns"))
          .outerjoin(participants, participants.c.id == speakers.c.participant_id)
          .outerjoin(turns, turns.c.speaker_id == speakers.c.id)
-         .where(speakers.c.transcript_id == tid).group_by(speakers.c.id).order_by(speakers.c.id))
+         # every selected column grouped: PostgreSQL refuses a joined table's column that is not
+         .where(speakers.c.transcript_id == tid).group_by(speakers.c.id, participants.c.pseudonym).order_by(speakers.c.id))
     return list(conn.execute(q).all())

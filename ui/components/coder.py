@@ -119,19 +119,25 @@ def _segment_style(colours: list[str]) -> str:
 
 def _spans_html(
     text: str, lo: int, hi: int, codings: Sequence[CodingSpan], selection: tuple[int, int] | None,
-    active: set[int],
+    active: set[int], markup: Sequence[tuple[int, int]] = (),
 ) -> str:
-    """Text ``[lo, hi)`` with codings (and the pending selection) as spans, no text added or lost."""
+    """Text ``[lo, hi)`` with codings (and the pending selection) as spans, no text added or lost;
+    ``markup`` ranges (Markdown syntax) are kept in the DOM but not displayed (``hidden``)."""
     cuts = {lo, hi}
     inside = [c for c in codings if c.start < hi and c.end > lo]
     for c in inside:
         cuts.update(p for p in (c.start, c.end) if lo < p < hi)
     if selection:
         cuts.update(p for p in selection if lo < p < hi)
+    hidden = [m for m in markup if m[0] < hi and m[1] > lo]
+    for m in hidden:
+        cuts.update(p for p in m if lo < p < hi)
     edges = sorted(cuts)
     parts: list[str] = []
     for a, b in zip(edges, edges[1:]):
         piece = _text(text[a:b])
+        if any(m[0] <= a and m[1] >= b for m in hidden):
+            piece = f'<span class="mk" hidden>{piece}</span>'
         over = [c for c in inside if c.start <= a and c.end >= b]
         selected = selection is not None and selection[0] <= a and selection[1] >= b
         if not over and not selected:
@@ -154,13 +160,15 @@ def _spans_html(
 def transcript_html(
     text: str, turns: Sequence[TurnSpan], codings: Sequence[CodingSpan], *,
     selection: tuple[int, int] | None = None, active: Iterable[int] = (),
+    markup: Sequence[tuple[int, int]] = (),
 ) -> str:
     """The transcript as HTML for one ``white-space: pre-wrap`` element whose text is exactly ``text``.
 
     Turns are block spans (speaker label, then words; interviewer turns styled apart), whitespace
     between turns is kept but collapsed visually, codings are coloured spans with their code names in
     ``title``, ``selection`` (the pending ``[start, end)``) is marked ``sel`` and ``active`` codings
-    (the ones the researcher clicked) ``on``.
+    (the ones the researcher clicked) ``on``. ``markup`` (sorted ``[start, end)`` ranges: a Markdown
+    transcript's ``#``, ``**``...) stays in the text but is not displayed, so offsets are unchanged.
     """
     if selection and not (0 <= selection[0] < selection[1] <= len(text)):
         selection = None
@@ -169,14 +177,14 @@ def transcript_html(
     out: list[str] = []
     for block in blocks(text, turns):
         if block.kind == "gap":
-            out.append(f'<span class="gap">{_spans_html(text, block.start, block.end, live, selection, chosen)}</span>')
+            out.append(f'<span class="gap">{_spans_html(text, block.start, block.end, live, selection, chosen, markup)}</span>')
             continue
         if block.kind == "aside":
-            words = _spans_html(text, block.start, block.end, live, selection, chosen)
+            words = _spans_html(text, block.start, block.end, live, selection, chosen, markup)
             out.append(f'<span class="blk aside" data-s="{block.start}">{words}</span>')
             continue
-        label = _label_html(text, block, lambda a, b: _spans_html(text, a, b, live, selection, chosen))
-        words = _spans_html(text, block.label_end, block.end, live, selection, chosen)
+        label = _label_html(text, block, lambda a, b: _spans_html(text, a, b, live, selection, chosen, markup))
+        words = _spans_html(text, block.label_end, block.end, live, selection, chosen, markup)
         out.append(f'<span class="blk {block.kind}" data-s="{block.start}">{label}<span class="w">{words}</span></span>')
     return "".join(out)
 

@@ -1,0 +1,120 @@
+"""Inter-coder agreement for codebook-style (coding-reliability) studies: pure functions, no database.
+
+**What it is for.** When a team codes with a fixed codebook and wants to show that two or more coders
+apply it alike (a "coding reliability" or codebook thematic analysis), agreement statistics say how
+alike. In a reflexive thematic analysis (Braun & Clarke) the researcher's subjectivity is a resource,
+not an error to be measured: there agreement is not a quality criterion, and these numbers should not
+be reported as one. Storyloom offers them for the first kind of study and says so wherever it shows them.
+
+**Units.** A code's application is compared unit by unit: each unit is coded (1) or not (0) by each
+coder. The unit is ``character`` (as NVivo does: every character of the chosen transcripts), ``sentence``
+(Storyloom's segments) or ``turn`` (a speaker's turn); a sentence or turn counts as coded when a coding
+overlaps it. A coder who made no coding at all in a transcript has not coded it: their units there are
+*missing* (Krippendorff's alpha allows that; percent agreement and kappa use only the units every coder
+rated).
+
+**Statistics** (nominal data, per code and over all codes pooled):
+
+* percent agreement: the share of units on which every coder agrees;
+* Cohen's kappa (exactly two coders): scikit-learn's ``cohen_kappa_score``;
+* Krippendorff's alpha (any number of coders, missing data allowed): the ``krippendorff`` package.
+
+A statistic that is undefined (every unit in one category: no variation to agree on) is ``None``.
+Worked example (checked in the tests): in 1,000 characters both coders coded the same 50, only coder A
+another 50, only coder B another 100, and neither the remaining 800: observed agreement 0.85, chance
+agreement 0.1 x 0.15 + 0.9 x 0.85 = 0.78, kappa (0.85 - 0.78) / (1 - 0.78) = 0.318.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["UNITS", "Stats", "coded_units", "statistics"]
+
+UNITS = ("character", "sentence", "turn")
+Ratings = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Agreement over ``units`` units (those at least two coders rated)."""
+
+    units: int
+    percent_agreement: float | None
+    cohen_kappa: float | None
+    krippendorff_alpha: float | None
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return {"units": self.units, "percent_agreement": self.percent_agreement,
+                "cohen_kappa": self.cohen_kappa, "krippendorff_alpha": self.krippendorff_alpha}
+
+
+def coded_units(spans: Iterable[tuple[int, int]], length: int,
+                bounds: Sequence[tuple[int, int]] | None = None) -> npt.NDArray[np.float64]:
+    """1.0 for each unit a coder's ``spans`` (``[start, end)`` character offsets) cover, else 0.0.
+
+    ``bounds`` None: the units are the ``length`` characters; else the ``[start, end)`` of each
+    sentence or turn (a unit is coded when a span overlaps it)."""
+    delta = np.zeros(length + 1, dtype=np.int64)
+    for start, end in spans:
+        s, e = max(0, int(start)), min(length, int(end))
+        if e > s:
+            delta[s] += 1
+            delta[e] -= 1
+    chars = np.cumsum(delta[:-1]) > 0
+    if bounds is None:
+        return chars.astype(np.float64)
+    prefix = np.concatenate(([0], np.cumsum(chars)))
+    if not bounds:
+        return np.zeros(0)
+    b = np.clip(np.asarray(bounds, dtype=np.int64), 0, length)
+    return ((prefix[b[:, 1]] - prefix[b[:, 0]]) > 0).astype(np.float64)
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), 6)
+
+
+def statistics(ratings: Ratings) -> Stats:
+    """Agreement of a ``coders x units`` matrix of 0/1 (``nan``: that coder did not rate that unit)."""
+    data = np.asarray(ratings, dtype=np.float64)
+    if data.ndim != 2 or data.shape[0] < 2:
+        raise ValueError("ratings must be a coders x units matrix with at least two coders")
+    rated = ~np.isnan(data)
+    pairable = rated.sum(axis=0) >= 2
+    complete = rated.all(axis=0)
+    full = data[:, complete]
+    percent = kappa = alpha = None
+    if full.shape[1]:
+        percent = _finite(float(np.mean(np.all(full == full[0], axis=0))))
+        if data.shape[0] == 2:
+            kappa = _cohen_kappa(full[0], full[1])
+    if pairable.any():
+        alpha = _alpha(data[:, pairable])
+    return Stats(int(pairable.sum()), percent, kappa, alpha)
+
+
+def _cohen_kappa(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float | None:
+    from sklearn.metrics import cohen_kappa_score
+
+    if len(np.unique(np.concatenate((a, b)))) < 2:
+        return None  # one category only: chance agreement is 1, kappa is 0/0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _finite(float(cohen_kappa_score(a.astype(int), b.astype(int))))
+
+
+def _alpha(data: Ratings) -> float | None:
+    import krippendorff
+
+    values = data[~np.isnan(data)]
+    if len(np.unique(values)) < 2:
+        return None  # no variation: alpha is undefined
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _finite(float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")))
