@@ -168,6 +168,7 @@ class Project:
         project has no codebook yet, import the codebook and codings found in ``codebooks/``."""
         report = self.transcripts.sync(progress=progress)
         report.update(self.codebook_files.sync_folder())
+        report.update(self.cases.sync_folder())
         return report
 
     # -- the audit trail and undo --------------------------------------------------------------

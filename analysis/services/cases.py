@@ -2,7 +2,9 @@
 participants and to coded passages; conditions (the matrix's columns, optionally tied to a code, one
 of them the outcome); the researcher's judgement of each cell with its evidence and a note; machine
 suggestions for a cell (never written by themselves); the set-theoretic comparison; the matrix as a
-publication table (Markdown, DOCX, LaTeX, HTML, CSV, XLSX) with an evidence appendix; CSV import.
+publication table (Markdown, DOCX, LaTeX, HTML, CSV, XLSX) with an evidence appendix; CSV import; the
+cases file (``codebooks/cases.yaml``: cases, conditions and judged cells with their evidence quoted from
+coded passages; see :data:`CASES_FILE_FORMAT`), imported on sync into a project with no cases.
 
 Every change is one action (``case.*`` in :mod:`analysis.audit`): one transaction, one audit event,
 undo and redo for free. Removing a case or a condition removes the rows hanging on it through the
@@ -15,16 +17,20 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import limits
 from ..cases import (Case, Condition, EvidenceQuote, Matrix, Publication, check_orientation, compare, format_cell,
                      matrix_table, parse_matrix_csv, parse_value, render)
 from ..errors import ConflictError, Errors, ExportError, NotFoundError, StoryloomError, ValidationError
 from ..export import pick_format, write_file
 from ..export.tables import write_csv, write_xlsx
 from ..quotes import check_quote
-from ..store import cases as store, codes as code_store, participants as people_store
+from ..safe_yaml import load_yaml, yaml_path_error
+from ..store import cases as store, codes as code_store, codings as coding_store, participants as people_store
+from ..store import transcripts as transcript_store
 from ..store.dberrors import storage_error
 from .context import Action, Context, new_guid
 
@@ -36,10 +42,215 @@ if TYPE_CHECKING:
     from .explore import ExploreService
     from .participants import ParticipantService
 
-__all__ = ["MATRIX_FORMATS", "CaseService"]
+__all__ = ["CASES_FILE", "CASES_FILE_FORMAT", "MATRIX_FORMATS", "CaseService"]
 
 MATRIX_FORMATS = ("md", "docx", "tex", "html", "csv", "xlsx")
 AUDIT_MISSING = "The export succeeded but its audit record could not be written: "
+
+
+# -- the cases file (codebooks/cases.yaml) ---------------------------------------------------------------
+CASES_FILE = "cases.yaml"
+CASES_FILE_FORMAT = """\
+A cases file (``codebooks/cases.yaml``, read by :meth:`CaseService.import_file`; imported on ``sync`` when
+the project has no cases yet) is YAML with three top-level keys:
+
+``storyloom_cases: 1``
+    the format's version (optional; 1 is the only one).
+``conditions``
+    the matrix's columns, in order: each ``name`` (required), ``description`` (optional), ``code``
+    (optional: a code's name or path ``Theme > Code``, whose passages are then offered as evidence) and
+    ``outcome: true`` on the condition that is the outcome (at most one condition).
+``cases``
+    each ``name`` (required), ``kind`` (programme, participant, organisation...; default ``case``),
+    ``description``, ``attributes`` (a mapping of text) and ``cells``: a mapping from a condition's name
+    to the judgement of that cell:
+
+    ``value``
+        1 (present), 0 (absent) or a membership between 0 and 1 (0.67: more in than out); ✓/✗ and
+        yes/no also read. A cell that is not judged is left out.
+    ``note``
+        the short justification (optional).
+    ``evidence``
+        the coded passages that justify the judgement: a list of ``{transcript, quote}``, each matched to
+        the coding(s) of that transcript whose quote is exactly that text (as ``codings.yaml`` quotes it).
+
+Names are compared ignoring case. Errors name the file and the entry (``cases[2].cells.Upskilling.value``).
+"""
+_CASE_KEYS = {"name", "kind", "description", "attributes", "cells"}
+_CONDITION_KEYS = {"name", "description", "code", "outcome"}
+_CELL_KEYS = {"value", "note", "evidence"}
+_TOP_KEYS = {"storyloom_cases", "conditions", "cases"}
+
+Where = Sequence[str | int]
+
+
+@dataclass(frozen=True)
+class _FileEvidence:
+    transcript: str
+    quote: str
+    where: Where
+
+
+@dataclass(frozen=True)
+class _FileCell:
+    condition: str
+    value: float
+    note: str
+    evidence: tuple[_FileEvidence, ...]
+
+
+@dataclass(frozen=True)
+class _FileCondition:
+    name: str
+    description: str
+    code: str
+    outcome: bool
+    where: Where
+
+
+@dataclass(frozen=True)
+class _FileCase:
+    name: str
+    kind: str
+    description: str
+    attributes: dict[str, str]
+    cells: tuple[_FileCell, ...]
+
+
+@dataclass(frozen=True)
+class _CasesFile:
+    conditions: tuple[_FileCondition, ...]
+    cases: tuple[_FileCase, ...]
+    outcome: str | None = None
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"'{value}'"
+
+
+def _mapping(name: str, where: Where, value: Any, allowed: set[str], what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise yaml_path_error(name, where, f"is {_kind_of(value)}, not a mapping ({what})")
+    for key in value:
+        if not isinstance(key, str) or key not in allowed:
+            raise yaml_path_error(name, [*where, str(key)], f"is not a key of {what.split(':')[0]}; "
+                                  f"use {', '.join(sorted(allowed))}")
+    return value
+
+
+def _text(name: str, where: Where, value: Any, *, required: bool = False) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise yaml_path_error(name, where, f"is {_kind_of(value)}, not text; put it in quotes")
+    if required and not value.strip():
+        raise yaml_path_error(name, where, "is empty")
+    return value.strip()
+
+
+def _list(name: str, where: Where, value: Any, what: str) -> builtins.list[Any]:
+    if not isinstance(value, list):
+        raise yaml_path_error(name, where, f"is {_kind_of(value)}, not a list of {what}")
+    return value
+
+
+def _parse_cases_file(name: str, doc: Any) -> _CasesFile:
+    """Check a whole cases file (see :data:`CASES_FILE_FORMAT`) before anything is written."""
+    top = _mapping(name, (), doc, _TOP_KEYS, "a cases file: conditions and cases")
+    version = top.get("storyloom_cases", 1)
+    if version != 1 or isinstance(version, bool):
+        raise yaml_path_error(name, ["storyloom_cases"], f"is {_kind_of(version)}; this version of Storyloom reads 1")
+    if "conditions" not in top or "cases" not in top:
+        missing = "conditions" if "conditions" not in top else "cases"
+        raise yaml_path_error(name, (), f"has no '{missing}'")
+    conditions: builtins.list[_FileCondition] = []
+    seen: dict[str, str] = {}
+    outcome: str | None = None
+    for i, item in enumerate(_list(name, ["conditions"], top["conditions"], "conditions")):
+        where: Where = ("conditions", i)
+        entry = _mapping(name, where, item, _CONDITION_KEYS, "a condition: name, description, code, outcome")
+        cname = _text(name, [*where, "name"], entry.get("name"), required=True)
+        if cname.casefold() in seen:
+            raise yaml_path_error(name, [*where, "name"], f"'{cname}' is named twice (also '{seen[cname.casefold()]}')")
+        seen[cname.casefold()] = cname
+        is_outcome = entry.get("outcome", False)
+        if not isinstance(is_outcome, bool):
+            raise yaml_path_error(name, [*where, "outcome"], f"is {_kind_of(is_outcome)}, not true or false")
+        if is_outcome:
+            if outcome is not None:
+                raise yaml_path_error(name, [*where, "outcome"], f"makes a second outcome ('{outcome}' is one): "
+                                      "a matrix has one outcome")
+            outcome = cname
+        conditions.append(_FileCondition(cname, _text(name, [*where, "description"], entry.get("description")),
+                                         _text(name, [*where, "code"], entry.get("code")), is_outcome, where))
+    cases: builtins.list[_FileCase] = []
+    case_names: dict[str, str] = {}
+    for i, item in enumerate(_list(name, ["cases"], top["cases"], "cases")):
+        where = ("cases", i)
+        entry = _mapping(name, where, item, _CASE_KEYS, "a case: name, kind, description, attributes, cells")
+        case_name = _text(name, [*where, "name"], entry.get("name"), required=True)
+        if case_name.casefold() in case_names:
+            raise yaml_path_error(name, [*where, "name"], f"'{case_name}' is named twice")
+        case_names[case_name.casefold()] = case_name
+        kind = _text(name, [*where, "kind"], entry.get("kind")) or "case"
+        attributes: dict[str, str] = {}
+        raw_attributes = entry.get("attributes") or {}
+        if not isinstance(raw_attributes, dict):
+            raise yaml_path_error(name, [*where, "attributes"], f"is {_kind_of(raw_attributes)}, not a mapping of text")
+        for key, value in raw_attributes.items():
+            if not isinstance(key, str) or not key.strip() or isinstance(value, (dict, list)):
+                raise yaml_path_error(name, [*where, "attributes", str(key)], "is not a named text value")
+            attributes[key.strip()] = "" if value is None else str(value)
+        cells: builtins.list[_FileCell] = []
+        raw_cells = entry.get("cells") or {}
+        if not isinstance(raw_cells, dict):
+            raise yaml_path_error(name, [*where, "cells"],
+                                  f"is {_kind_of(raw_cells)}, not a mapping from condition to cell")
+        for cond, raw in raw_cells.items():
+            cwhere: Where = (*where, "cells", str(cond))
+            if not isinstance(cond, str) or cond.strip().casefold() not in seen:
+                raise yaml_path_error(name, cwhere, "names no condition of this file; "
+                                      f"use one of {', '.join(seen.values()) or 'none (add conditions first)'}")
+            cell = _mapping(name, cwhere, raw, _CELL_KEYS, "a cell: value, note, evidence")
+            if "value" not in cell:
+                raise yaml_path_error(name, cwhere, "has no 'value' (1, 0 or a membership between 0 and 1); "
+                                      "leave a cell that is not judged out")
+            try:
+                value = parse_value(cell["value"])
+            except ValidationError:
+                value = None
+            if value is None:
+                raise yaml_path_error(name, [*cwhere, "value"], f"is {_kind_of(cell['value'])}, not a cell value: "
+                                      "use 1 or 0, ✓ or ✗, or a membership between 0 and 1 such as 0.67")
+            evidence: builtins.list[_FileEvidence] = []
+            raw_evidence = _list(name, [*cwhere, "evidence"], cell.get("evidence") or [], "{transcript, quote}")
+            for j, ev in enumerate(raw_evidence):
+                ewhere: Where = (*cwhere, "evidence", j)
+                ev_map = _mapping(name, ewhere, ev, {"transcript", "quote"}, "evidence: transcript, quote")
+                for key in ("transcript", "quote"):
+                    if key not in ev_map:
+                        raise yaml_path_error(name, ewhere, f"has no '{key}'")
+                quote = ev_map["quote"]
+                if not isinstance(quote, str) or not quote.strip():
+                    raise yaml_path_error(name, [*ewhere, "quote"],
+                                          f"is {_kind_of(quote)}, not the text of a coded passage")
+                evidence.append(_FileEvidence(_text(name, [*ewhere, "transcript"], ev_map["transcript"], required=True),
+                                              quote, ewhere))
+            cells.append(_FileCell(seen[cond.strip().casefold()], value,
+                                   _text(name, [*cwhere, "note"], cell.get("note")), tuple(evidence)))
+        cases.append(_FileCase(case_name, kind, _text(name, [*where, "description"], entry.get("description")),
+                               attributes, tuple(cells)))
+    return _CasesFile(tuple(conditions), tuple(cases), outcome)
 
 
 class CaseService:
@@ -580,6 +791,102 @@ class CaseService:
         return {"cases": parsed.cases, "conditions": parsed.conditions, "cells": len(parsed.cells),
                 "outcome": parsed.outcome, "new_cases": made_cases, "new_conditions": made_conds}
 
+    def import_file(self, path: str | Path, *, data: bytes | None = None, note: str = "") -> dict[str, Any]:
+        """Bring in cases, conditions and judged cells from a cases file (``codebooks/cases.yaml``; the
+        format is described in :data:`CASES_FILE_FORMAT`). Cases and conditions are matched to existing ones
+        by name (ignoring case; a matched case keeps its kind and description) and created when new; the
+        file's outcome becomes the outcome; every cell in the file is set (origin ``import``) and its
+        evidence, each ``{transcript, quote}`` matched to the codings of that transcript whose quote is
+        exactly that text, is attached (and linked to the case). One action: a bad entry anywhere, or a quote
+        that matches no coding, writes nothing, and the error names the file and the entry's YAML path."""
+        path = Path(path)
+        name = str(path)
+        raw = data if data is not None else limits.read_regular_file(path, cap=limits.YAML_BYTES, name=name)
+        parsed = _parse_cases_file(name, load_yaml(name, raw))
+        made_cases: builtins.list[str] = []
+        made_conds: builtins.list[str] = []
+        n_cells = n_links = 0
+        with self.ctx.action("case.file.import", note=note) as act:
+            krows: dict[str, Any] = {}
+            for cond in parsed.conditions:
+                row: Any = store.find_condition(act.conn, cond.name)
+                if row is None:
+                    code_id = None
+                    if cond.code:
+                        try:
+                            code_id = int(code_store.code_row(act.conn, cond.code).id)
+                        except NotFoundError as err:
+                            raise yaml_path_error(name, [*cond.where, "code"],
+                                                  f"names no code of this project ({err})") from None
+                    act.rec.insert("conditions", guid=new_guid(), name=cond.name, description=cond.description,
+                                   code_id=code_id, is_outcome=False, position=store.next_position(act.conn),
+                                   created_at=self.ctx.now())
+                    row = store.condition_row(act.conn, cond.name)
+                    made_conds.append(cond.name)
+                krows[cond.name.casefold()] = row
+                if cond.outcome:
+                    for oid in store.outcome_rows(act.conn):
+                        if oid != int(row.id):
+                            act.rec.update("conditions", oid, is_outcome=False)
+                    if not row.is_outcome:
+                        act.rec.update("conditions", int(row.id), is_outcome=True)
+            codings: dict[str, builtins.list[Any]] = {}
+            for case in parsed.cases:
+                crow: Any = store.find_case(act.conn, case.name)
+                if crow is None:
+                    act.rec.insert("cases", guid=new_guid(), name=case.name, kind=case.kind,
+                                   description=case.description, created_at=self.ctx.now())
+                    crow = store.case_row(act.conn, case.name)
+                    made_cases.append(case.name)
+                for key, value in case.attributes.items():
+                    self._set_attribute(act, int(crow.id), key, value)
+                for cell in case.cells:
+                    krow = krows[cell.condition.casefold()]
+                    vid = self._write_cell(act, crow, krow, cell.value, note=cell.note, origin="import")
+                    n_cells += 1
+                    for ev in cell.evidence:
+                        for coding in self._codings_quoting(act.conn, name, ev, codings):
+                            self._attach(act, crow, krow, vid, coding)
+                            n_links += 1
+            act.target = "cases"
+            act.after = {"path": str(path), "cases": len(parsed.cases), "conditions": len(parsed.conditions),
+                         "cells": n_cells, "evidence": n_links, "new_cases": made_cases, "new_conditions": made_conds}
+            act.summary = (f"Imported {len(parsed.cases)} cases, {len(parsed.conditions)} conditions and {n_cells} "
+                           f"judged cells ({n_links} evidence links) from {path.name}")
+        return {"cases": [c.name for c in parsed.cases], "conditions": [c.name for c in parsed.conditions],
+                "cells": n_cells, "evidence": n_links, "outcome": parsed.outcome, "new_cases": made_cases,
+                "new_conditions": made_conds}
+
+    @staticmethod
+    def _codings_quoting(conn: Connection, name: str, ev: _FileEvidence,
+                         cache: dict[str, builtins.list[Any]]) -> builtins.list[int]:
+        """The ids of the (placed) codings of ``ev.transcript`` whose quote is exactly ``ev.quote``."""
+        if ev.transcript not in cache:
+            row = transcript_store.by_name(conn, ev.transcript)
+            if row is None:
+                known = ", ".join(str(r.name) for r in transcript_store.transcripts_by_name(conn)) or "none yet"
+                raise yaml_path_error(name, [*ev.where, "transcript"],
+                                      f"'{ev.transcript}' is not a transcript of this project (known: {known})")
+            cache[ev.transcript] = [r for r in coding_store.rows_in(conn, int(row.id)) if not r.orphaned]
+        found = [int(r.id) for r in cache[ev.transcript] if str(r.quote) == ev.quote]
+        if not found:
+            raise yaml_path_error(name, [*ev.where, "quote"],
+                                  f"matches no coding of {ev.transcript}: evidence is a coded passage, quoted exactly "
+                                  "as its coding quotes it (code the passage first, e.g. in codings.yaml, or copy "
+                                  "the coding's quote)")
+        return found
+
+    def sync_folder(self) -> dict[str, Any]:
+        """On sync: bring in ``codebooks/cases.yaml`` when the project has no cases yet (after the codebook
+        and codings, whose passages its cells quote). Returns ``{"cases_imported": cases created}``."""
+        path = self.ctx.codebooks_dir / CASES_FILE
+        with self.ctx.store.read() as conn:
+            has_cases = bool(store.case_names(conn))
+        if has_cases or not path.exists():
+            return {"cases_imported": 0}
+        done = self.import_file(path, note="cases file found on sync")
+        return {"cases_imported": len(done["new_cases"])}
+
     # -- the methods report -----------------------------------------------------------------------
     def methods_paragraph(self) -> str:
         """How the matrix was built, for the methods report (empty when there are no cases)."""
@@ -602,6 +909,6 @@ class CaseService:
         if accepted:
             text += f"{accepted} judgements accepted a machine suggestion (a passage coded with the condition's code). "
         if imported:
-            text += f"{imported} were imported from a spreadsheet. "
+            text += f"{imported} were imported from a spreadsheet or a cases file. "
         text += ("Conditions were compared with the outcome by set-theoretic consistency and coverage (Ragin 2006).")
         return text
