@@ -28,7 +28,8 @@ from typing import Any
 from .errors import Errors, ImportFormatError, ValidationError
 
 __all__ = [
-    "CASE_KINDS", "Case", "Cell", "Condition", "Matrix", "ParsedMatrix", "compare", "format_cell", "matrix_table",
+    "CASE_KINDS", "Case", "Cell", "Condition", "Matrix", "ParsedMatrix", "compare", "format_cell",
+    "matrix_methods_paragraph", "matrix_table",
     "parse_cell", "parse_matrix_csv", "parse_value",
 ]
 
@@ -353,6 +354,29 @@ def separating_sentence(result: dict[str, Any]) -> str:
     return (f"{' and '.join(parts)} {'separates' if len(parts) == 1 else 'each separate'} the cases with "
             f"'{result['outcome']}' ({', '.join(result['with_outcome'])}) from those without it "
             f"({', '.join(result['without_outcome']) or 'none'}).")
+
+
+def matrix_methods_paragraph(c: dict[str, Any]) -> str:
+    """The methods report's paragraph on how the case x condition matrix was built, from the counts of
+    :meth:`analysis.services.cases.CaseService.matrix_counts`."""
+    def n(count: int, one: str, many: str | None = None) -> str:
+        return f"{count} {one if count == 1 else (many or one + 's')}"
+
+    outcome = f" and the outcome '{c['outcome']}'" if c["outcome"] else ""
+    text = (f"Cases were compared in a case x condition matrix: {n(c['cases'], 'case')} "
+            f"({', '.join(c['kinds'])}) against {n(c['conditions'], 'condition')}{outcome}. "
+            f"The researcher judged {c['judged']} of the {n(c['cells'], 'cell')} (present, absent"
+            + (f", or partial membership for {c['partial']}" if c["partial"] else "") + "); "
+            f"{c['with_evidence']} of the judged cells are justified by coded passages linked as evidence "
+            f"({n(c['evidence_links'], 'link')} in all) and {c['with_note']} by a written justification. ")
+    text += (f"{n(c['suggestions_accepted'], 'judgement')} accepted a machine suggestion (the software proposed "
+             "\"present\" where passages coded with a condition's code were linked to the case; it never set a cell "
+             "itself)" if c["suggestions_accepted"] else
+             "No judgement was taken from a machine suggestion (the software may propose a value; it never sets a cell)")
+    text += f"; {c['imported']} came from a spreadsheet or a cases file. " if c["imported"] else ". "
+    return text + ("Each condition was compared with the outcome by set-theoretic consistency and coverage "
+                   "(Ragin 2006), and the configurations of the cases were tabulated in a truth table."
+                   if c["outcome"] else "")
 
 
 @dataclass(frozen=True)

@@ -33,12 +33,14 @@ def _n(count: int, one: str, many: str | None = None) -> str:
 
 def build_report(
     trail: Iterable[AuditEvent], status: Mapping[str, int], code_kinds: Iterable[str], origins: Iterable[str],
-    snapshots: Sequence[Mapping[str, Any]],
+    snapshots: Sequence[Mapping[str, Any]], matrix: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The methods report from the audit trail (``trail``, oldest first), the project's counts (``status``,
     as :func:`analysis.store.stats.counts`), the kind of every code, the origin of every coding and the
     codebook snapshots: the paragraph, the counts behind it (``counts``), a ``table`` of measures, the
-    snapshots by phase, and the whole as ``markdown``."""
+    snapshots by phase, and the whole as ``markdown``. ``matrix``: how the case x condition matrix was
+    built (:meth:`analysis.services.cases.CaseService.matrix_counts`), when there are cases; it adds the
+    ``matrix_paragraph``, ``counts["matrix"]`` and its rows of the table."""
     events = [e for e in trail if e.state in LIVE]
     acts = Counter(e.action for e in events)
     modes = Counter((e.after or {}).get("mode", "semantic") for e in events if e.action == "assist.search")
@@ -83,8 +85,19 @@ def build_report(
         ("Reviews of patterns in uncoded text", "pattern_reviews"), ("Patterns dismissed", "patterns_dismissed"),
         ("Codes made from patterns", "codes_from_patterns"), ("Consistency checks run", "consistency_checks"),
         ("Codebook snapshots", "snapshots"))]
-    report: dict[str, Any] = {"paragraph": paragraph, "counts": counts, "table": table, "snapshots": phased,
-                              "generated": date.today().isoformat()}
+    matrix_paragraph = ""
+    if matrix:
+        from .cases import matrix_methods_paragraph
+
+        matrix_paragraph = matrix_methods_paragraph(dict(matrix))
+        table += [{"measure": m, "value": matrix[k]} for m, k in (
+            ("Cases compared", "cases"), ("Conditions (besides the outcome)", "conditions"),
+            ("Matrix cells judged", "judged"), ("Matrix cells in all", "cells"),
+            ("Judged cells with evidence (coded passages)", "with_evidence"),
+            ("Judged cells from accepted machine suggestions", "suggestions_accepted"))]
+    report: dict[str, Any] = {"paragraph": paragraph, "matrix_paragraph": matrix_paragraph,
+                              "counts": counts | ({"matrix": dict(matrix)} if matrix else {}), "table": table,
+                              "snapshots": phased, "generated": date.today().isoformat()}
     report["markdown"] = methods_markdown(report)
     return report
 
@@ -128,8 +141,10 @@ def methods_paragraph(c: Mapping[str, int], snapshots: Sequence[Mapping[str, Any
 
 def methods_markdown(report: Mapping[str, Any]) -> str:
     """The report (paragraph, table, snapshots) as Markdown."""
-    lines = ["## Methods: the analysis process", "", report["paragraph"], "",
-             "| Measure | Value |", "| --- | --- |"]
+    lines = ["## Methods: the analysis process", "", report["paragraph"], ""]
+    if report.get("matrix_paragraph"):
+        lines += [report["matrix_paragraph"], ""]
+    lines += ["| Measure | Value |", "| --- | --- |"]
     lines += [f"| {row['measure']} | {row['value']} |" for row in report["table"]]
     if report["snapshots"]:
         lines += ["", "Codebook snapshots:", "", "| Snapshot | Phase | Date | Top-level codes |",
@@ -146,6 +161,8 @@ def report_docx(report: Mapping[str, Any]) -> bytes:
     doc = Document()
     doc.add_heading("Methods: the analysis process", level=2)
     doc.add_paragraph(report["paragraph"])
+    if report.get("matrix_paragraph"):
+        doc.add_paragraph(report["matrix_paragraph"])
     tables = [(["Measure", "Value"], [[r["measure"], str(r["value"])] for r in report["table"]])]
     if report["snapshots"]:
         tables.append((["Snapshot", "Phase", "Date", "Top-level codes"],

@@ -104,10 +104,10 @@ class Project:
         self.vignettes = VignetteService(ctx, self.codebook, self.codings, self.transcripts, self.participants,
                                          self.explore, self.assist)
         self.disclosure = DisclosureService(ctx, self.participants, self.codebook, self.vignettes)
-        self.exports = ExportService(ctx, self.codebook, self.memos, self.explore, self.participants,
-                                     self.vignettes, self.disclosure, self.codebook_files)
-        self.interchange = InterchangeService(ctx, self.codebook)
         self.cases = CaseService(ctx, self.codebook, self.participants, self.explore)
+        self.exports = ExportService(ctx, self.codebook, self.memos, self.explore, self.participants,
+                                     self.vignettes, self.disclosure, self.codebook_files, self.cases)
+        self.interchange = InterchangeService(ctx, self.codebook)
         self.narrative = NarrativeService(ctx, self.codebook, self.explore, self.participants, self.vignettes,
                                           self.disclosure)
         self.agreement = AgreementService(ctx, self.codebook)

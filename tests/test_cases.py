@@ -168,7 +168,7 @@ def test_cases_conditions_cells_and_undo(study: Project) -> None:
         p.cases.set_cell("Programme A", "Traction", "1.5")
     assert p.cases.matrix().value("Programme A", "Traction") == 0.67
     assert cond.code == "Commissioned by client"
-    assert "judgements accepted a machine suggestion" in p.cases.methods_paragraph()
+    assert "1 judgement accepted a machine suggestion" in p.cases.methods_paragraph()
 
     # every action is audited, and undo walks them back one by one
     kinds = [e.action for e in p.audit_trail(action="case.*")]
@@ -197,6 +197,70 @@ def test_cases_conditions_cells_and_undo(study: Project) -> None:
     assert p.cases.list() == [] and p.cases.conditions() == []
     p.redo()
     assert [c.name for c in p.cases.list()] == ["Programme A"]
+
+
+def test_undo_of_a_coding_removal_restores_its_evidence_links(study: Project) -> None:
+    p = study
+    p.cases.add("Programme A", kind="programme")
+    p.cases.add("Programme B", kind="programme")
+    p.cases.add_condition("Commissioned")
+    [coding] = _coding_ids(p)
+    p.cases.set_cell("Programme A", "Commissioned", 1, evidence=[coding], note="the council")
+    p.cases.link("Programme B", coding=coding)
+    before = p.cases.matrix().to_json()
+    assert before["cells"][0]["evidence"] == [coding]
+
+    p.codings.remove_coding(coding)  # the links go with the coding, the judgement stays
+    after = p.cases.matrix()
+    assert after.cells[("Programme A", "Commissioned")].evidence == () and after.value("Programme A", "Commissioned") == 1
+    assert all(c.evidence == () for c in after.cases)
+    p.undo()
+    assert p.cases.matrix().to_json() == before  # links to both cases and the cell's evidence are back
+    p.redo()
+    assert p.cases.get("Programme A").evidence == ()
+    p.undo()
+
+    p.codebook.delete_code("Commissioned by client", discard=True)  # a code deleted with its codings
+    assert p.cases.get("Programme B").evidence == ()
+    p.undo()
+    assert p.cases.matrix().to_json() == before
+    assert p.cases.evidence("Programme A")["cells"].tolist() == ["Commissioned"]
+
+
+def test_methods_report_says_how_the_matrix_was_built(study: Project, tmp_path: Path) -> None:
+    p = study
+    assert p.exports.methods_report()["matrix_paragraph"] == ""  # no cases: no paragraph
+    for name in ("Programme A", "Programme B"):
+        p.cases.add(name, kind="programme")
+    p.cases.add_condition("Commissioned", code="Commissioned by client")
+    p.cases.add_condition("Useful")
+    p.cases.add_condition("Traction", outcome=True)
+    [coding] = _coding_ids(p)
+    p.cases.link("Programme A", coding=coding)
+    p.cases.accept_suggestion("Programme A", "Commissioned")
+    p.cases.set_cell("Programme B", "Commissioned", 0, note="nobody asked for it")
+    p.cases.set_cell("Programme A", "Useful", 0.67)
+    p.cases.set_cell("Programme A", "Traction", 1)
+    report = p.exports.methods_report()
+    para = report["matrix_paragraph"]
+    assert para.startswith("Cases were compared in a case x condition matrix: 2 cases (programme) against "
+                           "2 conditions and the outcome 'Traction'.")
+    assert "judged 4 of the 6 cells (present, absent, or partial membership for 1)" in para
+    assert "1 of the judged cells are justified by coded passages linked as evidence (1 link in all)" in para
+    assert "2 by a written justification" in para and "1 judgement accepted a machine suggestion" in para
+    assert report["counts"]["matrix"]["suggestions_accepted"] == 1
+    assert para in report["markdown"] and "| Matrix cells judged | 4 |" in report["markdown"]
+    assert "| Judged cells from accepted machine suggestions | 1 |" in report["markdown"]
+    out = CliRunner().invoke(app, ["report", "methods", "--output", str(tmp_path / "m.docx"), "--format", "docx",
+                                   "--project", str(p.path)])
+    assert out.exit_code == 0, out.output
+    with zipfile.ZipFile(tmp_path / "m.docx") as z:
+        assert "case x condition matrix: 2 cases" in z.read("word/document.xml").decode("utf-8")
+    p.undo()  # the outcome cell
+    p.undo()
+    p.undo()
+    p.undo()  # the accepted suggestion
+    assert "No judgement was taken from a machine suggestion" in p.exports.methods_report()["matrix_paragraph"]
 
 
 def test_cases_from_participants(study: Project) -> None:

@@ -9,8 +9,9 @@ coded passages; see :data:`CASES_FILE_FORMAT`), imported on sync into a project 
 Every change is one action (``case.*`` in :mod:`analysis.audit`): one transaction, one audit event,
 undo and redo for free. Removing a case or a condition removes the rows hanging on it through the
 recorder too, so undo restores them. A coding removed elsewhere (``coding remove``, a code deleted with
-its codings) takes its evidence links with it (the database cascades); undoing that removal brings the
-coding back but not the links.
+its codings, a duplicate collapsed by a merge) takes its evidence links with it, recorded by the same
+action (:data:`analysis.store.recorder._DEPENDENTS`), so undoing that removal brings back the coding, its
+links to cases and its place in the cells' evidence.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import limits
 from ..cases import (Case, Condition, EvidenceQuote, Matrix, Publication, check_orientation, compare, format_cell,
-                     matrix_table, parse_matrix_csv, parse_value, render)
+                     matrix_methods_paragraph, matrix_table, parse_matrix_csv, parse_value, render)
 from ..errors import ConflictError, Errors, ExportError, NotFoundError, StoryloomError, ValidationError
 from ..export import pick_format, write_file
 from ..export.tables import write_csv, write_xlsx
@@ -888,27 +889,27 @@ class CaseService:
         return {"cases_imported": len(done["new_cases"])}
 
     # -- the methods report -----------------------------------------------------------------------
-    def methods_paragraph(self) -> str:
-        """How the matrix was built, for the methods report (empty when there are no cases)."""
+    def matrix_counts(self) -> dict[str, Any] | None:
+        """How the matrix was built, as counts for the methods report (None when there are no cases):
+        cases (and their kinds), conditions, the outcome, cells in all, judged, partial, with evidence (linked
+        coded passages), with a note, accepted machine suggestions, imported from a spreadsheet or a cases
+        file, and the evidence links in all."""
         m = self.matrix()
         if not m.cases:
-            return ""
+            return None
         judged = [c for c in m.cells.values() if c.value is not None]
-        with_evidence = sum(1 for c in judged if c.evidence)
-        with_note = sum(1 for c in judged if c.note)
-        accepted = sum(1 for c in judged if c.origin == "suggestion")
-        imported = sum(1 for c in judged if c.origin == "import")
-        partial = sum(1 for c in judged if c.value not in (0.0, 1.0))
-        kinds = sorted({c.kind for c in m.cases})
-        total = len(m.cases) * len(m.conditions)
-        text = (f"Cases were compared in a case x condition matrix: {len(m.cases)} cases ({', '.join(kinds)}) against "
-                f"{len(m.conditions) - (1 if m.outcome else 0)} conditions" + (f" and the outcome '{m.outcome}'" if m.outcome else "") +
-                f". {len(judged)} of {total} cells were judged by the researcher"
-                f" ({partial} as partial membership)" + f"; {with_evidence} are justified by linked coded passages "
-                f"and {with_note} by a written note. ")
-        if accepted:
-            text += f"{accepted} judgements accepted a machine suggestion (a passage coded with the condition's code). "
-        if imported:
-            text += f"{imported} were imported from a spreadsheet or a cases file. "
-        text += ("Conditions were compared with the outcome by set-theoretic consistency and coverage (Ragin 2006).")
-        return text
+        return {
+            "cases": len(m.cases), "kinds": sorted({c.kind for c in m.cases}),
+            "conditions": len(m.conditions) - (1 if m.outcome else 0), "outcome": m.outcome,
+            "cells": len(m.cases) * len(m.conditions), "judged": len(judged),
+            "partial": sum(1 for c in judged if c.value not in (0.0, 1.0)),
+            "with_evidence": sum(1 for c in judged if c.evidence), "with_note": sum(1 for c in judged if c.note),
+            "suggestions_accepted": sum(1 for c in judged if c.origin == "suggestion"),
+            "imported": sum(1 for c in judged if c.origin == "import"),
+            "evidence_links": sum(len(c.evidence) for c in judged),
+        }
+
+    def methods_paragraph(self) -> str:
+        """How the matrix was built, for the methods report (empty when there are no cases)."""
+        counts = self.matrix_counts()
+        return "" if counts is None else matrix_methods_paragraph(counts)

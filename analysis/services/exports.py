@@ -31,6 +31,7 @@ from ..vignettes import QuoteItem
 from .context import Context
 
 if TYPE_CHECKING:
+    from .cases import CaseService
     from .codebook import CodebookService
     from .codebook_files import CodebookFileService
     from .disclosure import DisclosureService
@@ -47,7 +48,7 @@ class ExportService:
     def __init__(
         self, ctx: Context, codebook: CodebookService, memos: MemoService, explore: ExploreService,
         participants: ParticipantService, vignettes: VignetteService, disclosure: DisclosureService,
-        codebook_files: CodebookFileService,
+        codebook_files: CodebookFileService, cases: CaseService | None = None,
     ) -> None:
         self.ctx = ctx
         self.codebook = codebook
@@ -57,6 +58,7 @@ class ExportService:
         self.vignettes = vignettes
         self.disclosure = disclosure
         self.codebook_files = codebook_files
+        self.cases = cases
         self.last_warnings: list[str] = []
         """Warnings of the last export that wrote a file (empty when all went well): e.g. that the file was
         written but its audit record could not be."""
@@ -221,13 +223,15 @@ class ExportService:
     # -- the methods report -----------------------------------------------------------------------
     def methods_report(self) -> dict[str, Any]:
         """The methods paragraph, the counts behind it (``counts``), a ``table`` of measures, the codebook
-        ``snapshots`` by phase, and the whole as ``markdown``."""
+        ``snapshots`` by phase, and the whole as ``markdown``; with cases, also the ``matrix_paragraph`` (how
+        the case x condition matrix was built)."""
         with self.ctx.store.read() as conn:
             trail = audit_store.events(conn)
             status = stats.counts(conn, self.ctx.embedder.model_id)
         kinds = [c.kind for c in self.codebook.codes()]
         origins = [str(o) for o in self.explore.codings_frame()["origin"].tolist()]
-        return build_report(trail, status, kinds, origins, self.codebook_files.snapshots())
+        matrix = self.cases.matrix_counts() if self.cases is not None else None
+        return build_report(trail, status, kinds, origins, self.codebook_files.snapshots(), matrix)
 
     def methods_report_docx(self) -> bytes:
         """The methods report as a Word document (bytes)."""

@@ -53,6 +53,14 @@ def _derived(table: str, values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+# Rows that hang on a row by a foreign key with ON DELETE CASCADE and that an undo must bring back with it:
+# :meth:`Recorder.delete` removes (and records) them first, so that undoing the deletion restores them.
+# (table -> [(dependent table, its column that refers to the row)], deleted in this order.)
+_DEPENDENTS: dict[str, list[tuple[str, str]]] = {
+    "codings": [("case_value_evidence", "coding_id"), ("case_evidence", "coding_id")],
+}
+
+
 def _table(name: str) -> sa.Table:
     table = schema.metadata.tables.get(name)
     if table is None:
@@ -114,6 +122,10 @@ class Recorder:
         before = self.get(table, row_id)
         if before is None:
             raise KeyError(f"{table} {row_id}")
+        for dep_name, column in _DEPENDENTS.get(table, ()):
+            dep = _table(dep_name)
+            for (dep_id,) in self.conn.execute(sa.select(dep.c.id).where(dep.c[column] == row_id).order_by(dep.c.id)).all():
+                self.delete(dep_name, int(dep_id))
         self.conn.execute(t.delete().where(t.c.id == row_id))
         self.changes.append({"table": table, "id": row_id, "before": before, "after": None})
         return before
