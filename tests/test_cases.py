@@ -447,6 +447,132 @@ def test_cli_case_commands(study: Project, tmp_path: Path) -> None:
     assert study.cases.get("Programme A").evidence == (coding,)
 
 
+def test_cli_every_command_and_json_shape_of_the_issue(study: Project, tmp_path: Path) -> None:
+    run = CliRunner()
+    proj = ["--project", str(study.path)]
+
+    def js(*args: str) -> dict[str, object]:
+        out = run.invoke(app, [*args, *proj, "--json"])
+        assert out.exit_code == 0, out.output
+        return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+    def fails(*args: str) -> str:
+        out = run.invoke(app, [*args, *proj])
+        assert out.exit_code == 1 and "Traceback" not in out.output, out.output
+        return out.output
+
+    added = js("case", "add", "Programme A", "--kind", "programme", "--description", "Council-commissioned",
+               "--attribute", "sector=health", "--attribute", "level=4")
+    assert {k: added[k] for k in ("name", "kind", "description", "attributes")} == {
+        "name": "Programme A", "kind": "programme", "description": "Council-commissioned",
+        "attributes": {"sector": "health", "level": "4"}}
+    js("case", "add", "Programme B")
+    assert [c["name"] for c in js("case", "list")["cases"]] == ["Programme A", "Programme B"]  # type: ignore[index]
+    assert js("condition", "add", "Commissioned", "--code", "Commissioned by client")["code"] == "Commissioned by client"
+    assert js("condition", "add", "Traction", "--outcome")["outcome"] is True
+    [coding] = _coding_ids(study)
+    assert js("case", "link", "Programme A", "--coding", str(coding))["linked"] is True
+    cell = js("matrix", "set", "programme a", "commissioned", "1", "--evidence", str(coding), "--note", "asked")
+    assert cell == {"case": "Programme A", "condition": "Commissioned", "value": 1.0, "evidence": [coding],
+                    "note": "asked"}
+    assert js("matrix", "set", "Programme B", "Commissioned", "0.25")["value"] == 0.25
+    js("matrix", "set", "Programme A", "Traction", "1")
+    js("matrix", "set", "Programme B", "Traction", "0")
+    assert js("matrix", "set", "Programme B", "Commissioned", "clear")["value"] is None
+    js("matrix", "set", "Programme B", "Commissioned", "0")
+    shown = js("matrix", "show")
+    assert set(shown) == {"cases", "conditions", "cells"}
+    assert [c["name"] for c in shown["conditions"]] == ["Commissioned", "Traction"]  # type: ignore[index]
+    assert all(set(c) >= {"case", "condition", "value", "evidence", "note"} for c in shown["cells"])  # type: ignore[union-attr]
+    assert len(shown["cells"]) == 4  # type: ignore[arg-type]
+    compared = js("compare", "--outcome", "Traction")
+    assert set(compared) >= {"outcome", "cases", "conditions", "truth_table", "contradictions"}
+    assert compared["conditions"] == [{  # type: ignore[comparison-overlap]
+        "name": "Commissioned", "cases_judged": 2, "necessity_consistency": 1.0, "necessity_coverage": 1.0,
+        "sufficiency_consistency": 1.0, "sufficiency_coverage": 1.0, "present_in_all_outcome_cases": True,
+        "absent_in_all_other_cases": True}]
+    assert "SL6007" in fails("matrix", "set", "Programme A", "Traction", "2")
+    assert "No condition named 'Nope'" in fails("matrix", "set", "Programme A", "Nope", "1")
+
+    # import in both orientations, and with --cases-as when the first header cell says neither
+    (tmp_path / "rows.csv").write_text("case,Useful\nProgramme A,yes\nProgramme C,✗\n", encoding="utf-8")
+    imported = js("matrix", "import", str(tmp_path / "rows.csv"))
+    assert imported["new_cases"] == ["Programme C"] and imported["new_conditions"] == ["Useful"]
+    (tmp_path / "cols.csv").write_text("condition,Programme A,Programme C\nOnline,X,\n", encoding="utf-8")
+    assert js("matrix", "import", str(tmp_path / "cols.csv"))["cells"] == 1
+    (tmp_path / "plain.csv").write_text("programme,Funded\nProgramme C,1\n", encoding="utf-8")
+    assert "first header cell is 'programme'" in fails("matrix", "import", str(tmp_path / "plain.csv"))
+    assert js("matrix", "import", str(tmp_path / "plain.csv"), "--cases-as", "rows")["cells"] == 1
+    (tmp_path / "bad.csv").write_text("condition,Programme A,Programme C\nStackable,1,sometimes\n", encoding="utf-8")
+    version = study.version()
+    said = fails("matrix", "import", str(tmp_path / "bad.csv"))
+    assert "bad.csv" in said and "line 2" in said and "row 'Stackable', column 'Programme C'" in said
+    assert study.version() == version and "Stackable" not in [c.name for c in study.cases.conditions()]
+
+    for fmt in ("md", "docx", "tex", "html", "csv", "xlsx"):
+        out = js("matrix", "export", "--format", fmt, "--output", str(tmp_path / f"m.{fmt}"), "--evidence")
+        assert out["path"] == str(tmp_path / f"m.{fmt}") and out["warnings"] == []
+    assert js("matrix", "export", "--output", str(tmp_path / "m2.csv"))["path"] == str(tmp_path / "m2.csv")
+    assert not (tmp_path / "m2-evidence.csv").exists()
+    assert js("case", "remove", "Programme A") == {"removed": "Programme A"}
+    run.invoke(app, ["undo", *proj])
+    assert study.cases.matrix().cells[("Programme A", "Commissioned")].evidence == (coding,)
+
+
+def test_evidence_appendix_is_verbatim_in_every_format(study: Project, tmp_path: Path) -> None:
+    """Each justifying quote is printed exactly as the transcript has it (escaped only as the format needs),
+    with its attribution, under its cell; CSV's appendix is a second file, XLSX's a second sheet."""
+    import html
+
+    p = study
+    full = p.transcripts.get("Interview 1.txt").text
+    second = "Nobody commissioned the trades badge; we built it hoping someone would come."
+    p.codings.add_coding(transcript="Interview 1.txt", start=full.index(second),
+                         end=full.index(second) + len(second), code="Commissioned by client")
+    first, other = _coding_ids(p)
+    quotes = {first: full[p.explore.codings_frame().set_index("coding_id").loc[first, "start"]:][:44], other: second}
+    assert quotes[first] == "The regional council commissioned it from us"
+    p.cases.add("Programme A", kind="programme")
+    p.cases.add("Programme B", kind="programme")
+    p.cases.add_condition("Commissioned by a client")
+    p.cases.add_condition("Traction", outcome=True)
+    p.cases.set_cell("Programme A", "Commissioned by a client", 1, evidence=[first], note="Council asked.")
+    p.cases.set_cell("Programme B", "Commissioned by a client", 0, evidence=[other], note="Nobody asked.")
+    p.cases.set_cell("Programme A", "Traction", 1)
+    p.cases.set_cell("Programme B", "Traction", 0)
+    attribution = "(Leader A, Interview 1.txt"
+
+    def appendix(text: str, start: str) -> str:
+        assert start in text
+        return text[text.index(start):]
+
+    md = appendix(p.cases.export(tmp_path / "m.md", evidence=True).read_text(encoding="utf-8"), "## Evidence")
+    tex = appendix(p.cases.export(tmp_path / "m.tex", evidence=True).read_text(encoding="utf-8"), r"\section*{Evidence}")
+    page = appendix(p.cases.export(tmp_path / "m.html", evidence=True).read_text(encoding="utf-8"), "<h2>Evidence</h2>")
+    with zipfile.ZipFile(p.cases.export(tmp_path / "m.docx", evidence=True)) as z:
+        docx = appendix(html.unescape(z.read("word/document.xml").decode("utf-8")), ">Evidence<")
+    for cid, quote in quotes.items():
+        cell = "Programme A: Commissioned by a client (✓)" if cid == first else "Programme B: Commissioned by a client (✗)"
+        assert md.index(cell) < md.index(f"“{quote}” {attribution}")
+        assert f"“{html.escape(quote)}” <span class=\"attribution\">{attribution}" in page
+        assert f"``{quote}'' {attribution}" in tex
+        assert f"“{quote}” {attribution}" in docx
+    p.cases.export(tmp_path / "m.csv", evidence=True)
+    import csv as csv_module
+
+    with (tmp_path / "m-evidence.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv_module.DictReader(f))
+    assert [(r["case"], r["condition"], r["value"], r["text"], r["participant"], int(r["coding_id"])) for r in rows] == [
+        ("Programme A", "Commissioned by a client", "✓", quotes[first], "Leader A", first),
+        ("Programme B", "Commissioned by a client", "✗", quotes[other], "Leader A", other)]
+    p.cases.import_csv(tmp_path / "m.csv")  # the matrix file itself still reads back
+    from openpyxl import load_workbook
+
+    book = load_workbook(p.cases.export(tmp_path / "m.xlsx", evidence=True))
+    assert book.sheetnames == ["Matrix", "Evidence"]
+    assert [c.value for c in book["Evidence"]["D"]][1:] == [quotes[first], quotes[other]]
+
+
 # -- the page ---------------------------------------------------------------------------------------------
 def test_cases_page_sets_a_cell_and_compares(study: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     from streamlit.testing.v1 import AppTest

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..cases import format_cell
 from ..errors import Errors, ValidationError
 from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table
 
@@ -212,10 +213,11 @@ def matrix_set(
     with handled():
         p = open_(project)
         p.cases.set_cell(case, condition, value, evidence=evidence or [], note=note)
-        cell = p.cases.matrix().cells.get((p.cases.get(case).name, condition))
-        emit({"case": case, "condition": condition, "value": None if cell is None else cell.value,
+        name, cond = p.cases.get(case).name, p.cases.condition(condition).name
+        cell = p.cases.matrix().cells.get((name, cond))
+        emit({"case": name, "condition": cond, "value": None if cell is None else cell.value,
               "evidence": [] if cell is None else list(cell.evidence), "note": "" if cell is None else cell.note},
-             as_json=as_json, render=lambda r: typer.echo(f"{case} x {condition}: {r['value']}"))
+             as_json=as_json, render=lambda r: typer.echo(f"{name} x {cond}: {format_cell(r['value'])}"))
 
 
 @matrix_app.command("show")
@@ -276,8 +278,17 @@ def matrix_export(
     with handled():
         p = open_(project)
         out = p.cases.export(output, format=format, cases_as=cases_as, evidence=evidence, outcome=outcome)
-        emit({"path": str(out), "warnings": p.cases.last_warnings}, as_json=as_json,
-             render=lambda r: typer.echo(f"Wrote {r['path']}"))
+        result: dict[str, Any] = {"path": str(out), "warnings": p.cases.last_warnings}
+        if p.cases.last_evidence_path is not None:
+            result["evidence_path"] = str(p.cases.last_evidence_path)
+
+        def render(r: dict[str, Any]) -> None:
+            typer.echo(f"Wrote {r['path']}" + (f" and its evidence appendix {r['evidence_path']}"
+                                              if "evidence_path" in r else ""))
+            for w in r["warnings"]:
+                typer.echo(f"Warning: {w}", err=True)
+
+        emit(result, as_json=as_json, render=render)
 
 
 @app.command("compare")

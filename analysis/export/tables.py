@@ -83,34 +83,37 @@ def write_csv(df: pd.DataFrame, path: Path, *, raw: bool = False) -> None:
     write_whole(path, lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n"))
 
 
-def write_xlsx(df: pd.DataFrame, path: Path, *, sheet: str = "Quotes", raw: bool = False) -> None:
+def write_xlsx(df: pd.DataFrame, path: Path, *, sheet: str = "Quotes", raw: bool = False,
+               more: Sequence[tuple[str, pd.DataFrame]] = ()) -> None:
     """An XLSX sheet with a bold, frozen header. Every string is a text cell, never a formula; one that
     starts with = + - @, tab or CR also gets a leading ' unless ``raw`` (CLI ``--raw``). Characters XML
-    cannot hold (a stray control character in a quote) become U+FFFD. Written whole or not at all."""
+    cannot hold (a stray control character in a quote) become U+FFFD. ``more``: further (name, table)
+    sheets, written the same way. Written whole or not at all."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
-    header, rows = _cells(df, raw=raw, xml=True)
     wb = Workbook()
-    ws = wb.active
-    ws.title = sheet
-    ws.append(header)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append(row)
-    for row in ws.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, str) and cell.data_type != "s":
-                cell.data_type = "s"  # openpyxl reads a leading '=' as a formula
-    ws.freeze_panes = "A2"
-    for col in ws.columns:
-        name = str(col[0].value)
-        ws.column_dimensions[col[0].column_letter].width = 80 if name == "text" else min(
-            40, max(10, *(len(str(c.value or "")) for c in col[:200])))
-        if name == "text":
-            for cell in col[1:]:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for n, (title, frame) in enumerate([(sheet, df), *more]):
+        ws = wb.active if n == 0 else wb.create_sheet()
+        ws.title = title
+        header, rows = _cells(frame, raw=raw, xml=True)
+        ws.append(header)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            ws.append(row)
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.data_type != "s":
+                    cell.data_type = "s"  # openpyxl reads a leading '=' as a formula
+        ws.freeze_panes = "A2"
+        for col in ws.columns:
+            name = str(col[0].value)
+            ws.column_dimensions[col[0].column_letter].width = 80 if name == "text" else min(
+                40, max(10, *(len(str(c.value or "")) for c in col[:200])))
+            if name == "text":
+                for cell in col[1:]:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
     write_whole(path, lambda tmp: wb.save(tmp))
 
 

@@ -264,6 +264,7 @@ class CaseService:
         self.participants = participants
         self.explore = explore
         self.last_warnings: list[str] = []
+        self.last_evidence_path: Path | None = None  # the CSV export's evidence appendix, when it wrote one
 
     # -- reads ------------------------------------------------------------------------------------
     def matrix(self) -> Matrix:
@@ -278,6 +279,12 @@ class CaseService:
 
     def conditions(self) -> builtins.list[Condition]:
         return list(self.matrix().conditions)
+
+    def condition(self, name: str) -> Condition:
+        """The condition named ``name`` (ignoring case)."""
+        with self.ctx.store.read() as conn:
+            guid = str(store.condition_row(conn, name).guid)
+        return next(c for c in self.conditions() if c.guid == guid)
 
     def get(self, name: str) -> Case:
         with self.ctx.store.read() as conn:
@@ -710,9 +717,12 @@ class CaseService:
 
     def export(self, path: str | Path, *, format: str | None = None, cases_as: str = "columns",
                evidence: bool = False, outcome: str | None = None) -> Path:
-        """Write the matrix to ``path`` (md, docx, tex, html, csv, xlsx: from ``format`` or the suffix); the
-        export is recorded in the audit trail (a failure to record it is a warning in :attr:`last_warnings`)."""
+        """Write the matrix to ``path`` (md, docx, tex, html, csv, xlsx: from ``format`` or the suffix), with
+        ``evidence`` its appendix of justifying quotes (checked verbatim; for CSV in a second file, see
+        :meth:`evidence_path`; for XLSX on a second sheet); the export is recorded in the audit trail (a
+        failure to record it is a warning in :attr:`last_warnings`)."""
         self.last_warnings = []
+        self.last_evidence_path = None
         path = Path(path)
         fmt = pick_format(path, format, MATRIX_FORMATS)
         if fmt in ("csv", "xlsx"):
@@ -722,10 +732,14 @@ class CaseService:
             if not path.parent.exists():
                 raise ExportError(Errors.E3107, path=path, parent=path.parent)
             df = self.matrix_frame(cases_as=cases_as)
+            quotes = self.evidence_frame() if evidence else None  # checked verbatim before anything is written
             if fmt == "csv":
+                if quotes is not None:
+                    self.last_evidence_path = self.evidence_path(path)
+                    write_csv(quotes, self.last_evidence_path)
                 write_csv(df, path)
             else:
-                write_xlsx(df, path, sheet="Matrix")
+                write_xlsx(df, path, sheet="Matrix", more=[("Evidence", quotes)] if quotes is not None else ())
         else:
             write_file(path, self.render(fmt, cases_as=cases_as, evidence=evidence, outcome=outcome))
         try:
@@ -735,6 +749,24 @@ class CaseService:
             reason = err if isinstance(err, StoryloomError) else storage_error(err, self.ctx.path)
             self.last_warnings.append(f"{AUDIT_MISSING}{reason}")
         return path
+
+    @staticmethod
+    def evidence_path(path: str | Path) -> Path:
+        """Where a CSV export's evidence appendix goes: ``matrix.csv`` -> ``matrix-evidence.csv`` beside it
+        (a CSV holds one table; an XLSX export puts the appendix on its second sheet, "Evidence")."""
+        path = Path(path)
+        return path.with_name(f"{path.stem}-evidence.csv")
+
+    def evidence_frame(self) -> pd.DataFrame:
+        """The evidence appendix as a table (one row per justifying quote, checked verbatim): case,
+        condition, value (✓ / ✗ / the membership), text, participant, transcript, timestamp, coding_id, note."""
+        import pandas as pd
+
+        return pd.DataFrame([{"case": q.case, "condition": q.condition, "value": format_cell(q.value), "text": q.text,
+                              "participant": q.participant, "transcript": q.transcript, "timestamp": q.timestamp,
+                              "coding_id": q.coding_id, "note": q.note} for q in self.evidence_quotes()],
+                            columns=["case", "condition", "value", "text", "participant", "transcript", "timestamp",
+                                     "coding_id", "note"])
 
     def log_download(self, format: str, *, cases_as: str = "columns", evidence: bool = False) -> None:
         """Record a download of the matrix (the UI's export) in the audit trail."""
