@@ -195,16 +195,21 @@ def compare(matrix: Matrix, outcome: str) -> dict[str, Any]:
     if outcome not in names:
         raise ValidationError(Errors.E6013, known=", ".join(names) or "none yet")
     others = [n for n in names if n != outcome]
-    judged = [c.name for c in matrix.cases if matrix.value(c.name, outcome) is not None]
+    columns: dict[str, dict[str, float]] = {n: {} for n in names}  # condition -> case -> judged value
+    for (case_name, cond_name), cell in matrix.cells.items():
+        if cell.value is not None and cond_name in columns:
+            columns[cond_name][case_name] = cell.value
+    judged = [c.name for c in matrix.cases if c.name in columns[outcome]]
     if not judged:
         raise ValidationError(Errors.E6014, name=outcome)
-    y = {c: float(matrix.value(c, outcome) or 0.0) for c in judged}
+    y = {c: float(columns[outcome][c]) for c in judged}
     with_outcome = [c for c in judged if _in(y[c])]
     without = [c for c in judged if _out(y[c])]
 
     rows: list[dict[str, Any]] = []
     for name in others:
-        pairs = [(c, v) for c in judged if (v := matrix.value(c, name)) is not None]
+        col = columns[name]
+        pairs = [(c, col[c]) for c in judged if c in col]
         xs, ys = [v for _c, v in pairs], [y[c] for c, _v in pairs]
         got = dict(pairs)
         present_all = bool(with_outcome) and all(c in got and _in(got[c]) for c in with_outcome)
@@ -224,8 +229,8 @@ def compare(matrix: Matrix, outcome: str) -> dict[str, Any]:
 
     conjunctions: list[dict[str, Any]] = []
     for a, b in combinations(others, 2):
-        pairs2 = [(c, min(va, vb)) for c in judged
-                  if (va := matrix.value(c, a)) is not None and (vb := matrix.value(c, b)) is not None]
+        ca, cb = columns[a], columns[b]
+        pairs2 = [(c, min(ca[c], cb[c])) for c in judged if c in ca and c in cb]
         if not pairs2:
             continue
         m = _measures([v for _c, v in pairs2], [y[c] for c, _v in pairs2])

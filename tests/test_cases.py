@@ -585,7 +585,8 @@ def test_cases_page_sets_a_cell_and_compares(study: Project, monkeypatch: pytest
     at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
     at.switch_page("ui/cases.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("Commissioned by a client" in m.value and "separates" in m.value for m in at.markdown)
+    assert not any(s.label == "Outcome" for s in at.selectbox)  # only the open tab (Matrix) runs
+    assert any("55 cells judged" in c.value for c in at.caption)
     next(s for s in at.selectbox if s.label == "Case").set_value("Programme A")
     next(s for s in at.selectbox if s.label == "Condition").set_value("Useful to learners")
     at.run()
@@ -596,6 +597,14 @@ def test_cases_page_sets_a_cell_and_compares(study: Project, monkeypatch: pytest
     assert not at.exception and not at.error, [e.value for e in at.error]
     cell = study.cases.matrix().cells[("Programme A", "Useful to learners")]
     assert cell.value == 1.0 and cell.note == "Learners said it helped."
-    # a bad value in the grid's text shows an error and changes nothing is covered by the service tests;
-    # the outcome picker and the truth table render
+    next(b for b in at.button if b.label == "✗ Absent").click()  # one click judges the cell shown
+    at.run()
+    assert study.cases.matrix().cells[("Programme A", "Useful to learners")].value == 0.0
+    at.session_state["cs_tab"] = "Compare"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
     assert any(s.label == "Outcome" for s in at.selectbox)
+    assert any("Commissioned by a client" in m.value and "separates" in m.value for m in at.markdown)
+    at.session_state["cs_tab"] = "Downloads & import"
+    at.run()
+    assert not at.exception and any(b.label.startswith("Download") for b in at.get("download_button"))

@@ -5,30 +5,64 @@ set-theoretic comparison for a chosen outcome; downloads of the publication tabl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from analysis.cases import OUTCOME_MARK, comparison_table, format_cell, separating_sentence
+from analysis.cases import LEGEND, OUTCOME_MARK, comparison_table, format_cell, separating_sentence
 from ui.state import action, get_project
-from ui.widgets import act, code_paths, codings, fresh, md_escape, quote_card, quote_meta, read, sidebar
+from ui.widgets import act, code_paths, codings, fresh, md_escape, quote_card, quote_meta, sidebar
 
-FORMATS = {"md": "Markdown", "docx": "Word (.docx)", "tex": "LaTeX", "html": "HTML", "csv": "CSV"}
+FORMATS = {"md": "Markdown", "docx": "Word (.docx)", "tex": "LaTeX", "html": "HTML", "csv": "CSV", "xlsx": "Excel (.xlsx)"}
 MIME = {"md": "text/markdown", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "tex": "application/x-tex", "html": "text/html", "csv": "text/csv"}
-SELECTION = "rc_selection"  # the Read & code page's pending selection ({"transcript", "start", "end"})
+        "tex": "application/x-tex", "html": "text/html", "csv": "text/csv",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+SELECTION, CLICKED = "rc_selection", "rc_clicked"  # Read & code's pending selection / clicked highlight
+TABS = ["Matrix", "Cases", "Conditions", "Compare", "Downloads & import"]
+GRID, CASE_KEY, COND_KEY, SEEN = "cs_grid", "cs_cell_case", "cs_cell_cond", "cs_grid_seen"
+ROW_HEIGHT = 35
+
+
+def kept(name: str, fn: Callable[[Any], Any]) -> Any:
+    """``fn(project)``, computed once per project version and kept in this session as it is (no copy:
+    treat it as read-only). The page's big reads (the matrix, its grid, the comparison, a rendered table)
+    would otherwise be unpickled from Streamlit's data cache on every rerun (a 50 x 30 matrix: 1,500 cells)."""
+    project = get_project()
+    run = st.session_state.setdefault("_reads", {})  # emptied by the sidebar at the start of every run
+    if "_cs_key" not in run:
+        run["_cs_key"] = (str(project.path), project.version())
+    key = run["_cs_key"]
+    memo = st.session_state.get("_cs_kept")
+    if memo is None or memo[0] != key:
+        memo = (key, {})
+        st.session_state["_cs_kept"] = memo
+    if name not in memo[1]:
+        memo[1][name] = fn(project)
+    return memo[1][name]
 
 
 def matrix() -> Any:
-    return read("cases_matrix", lambda p: p.cases.matrix())
+    return kept("matrix", lambda p: p.cases.matrix())
 
 
-def grid(m: Any) -> pd.DataFrame:
-    """Cases as rows, conditions as columns (the outcome last, marked), cells as ✓ / ✗ / value / blank."""
-    conds = [c for c in m.conditions if not c.is_outcome] + [c for c in m.conditions if c.is_outcome]
-    data = {c.name + (OUTCOME_MARK if c.is_outcome else ""): [
-        "" if (v := m.value(case.name, c.name)) is None else format_cell(v) for case in m.cases] for c in conds}
+def ordered(m: Any) -> list[Any]:
+    """The conditions as the grid shows them: the outcome last."""
+    return [c for c in m.conditions if not c.is_outcome] + [c for c in m.conditions if c.is_outcome]
+
+
+def label(c: Any) -> str:
+    return c.name + (OUTCOME_MARK if c.is_outcome else "")
+
+
+def grid(m: Any, *, blank: str = "–") -> pd.DataFrame:
+    """Cases as rows, conditions as columns (the outcome last, marked), cells as ✓ / ✗ / value / ``blank``."""
+    def shown(case: str, cond: str) -> str:
+        cell = m.cells.get((case, cond))
+        return blank if cell is None or cell.value is None else format_cell(cell.value)
+
+    data = {label(c): [shown(case.name, c.name) for case in m.cases] for c in ordered(m)}
     return pd.DataFrame(data, index=pd.Index([c.name for c in m.cases], name="case"))
 
 
@@ -43,80 +77,162 @@ def _attributes(text: str) -> dict[str, str]:
 
 def matrix_tab(m: Any) -> None:
     if not m.cases or not m.conditions:
-        st.info("Add cases and conditions (the tabs to the right), or import a matrix built in a spreadsheet.")
+        st.info("Add cases and conditions (the tabs to the right), or import a matrix built in a spreadsheet "
+                "(**Downloads & import**).")
         return
-    st.caption("Type 1 or ✓ (present), 0 or ✗ (absent), a number between 0 and 1 (partial membership), or clear "
-               "the cell (not yet judged). Each change is one undoable action.")
-    before = grid(m)
-    edited = st.data_editor(before, key=fresh("cs_grid"), width="stretch",
-                            column_config={c: st.column_config.TextColumn(c, width="small") for c in before.columns})
-    changes = [(case, col, str(edited.at[case, col] or "")) for case in before.index for col in before.columns
-               if str(edited.at[case, col] or "") != str(before.at[case, col] or "")]
-    if changes:
-        project = get_project()
+    judged = sum(1 for c in m.cells.values() if c.value is not None)
+    evidenced = sum(1 for c in m.cells.values() if c.value is not None and c.evidence)
+    head, toggle = st.columns([0.75, 0.25], vertical_alignment="center")
+    head.caption(f"{len(m.cases)} cases x {len(m.conditions)} conditions · {judged} of "
+                 f"{len(m.cases) * len(m.conditions)} cells judged, {evidenced} with evidence · {LEGEND}")
+    typing = toggle.toggle("Type into the grid", key="cs_typing",
+                           help="Off: click a cell to judge it below and see its evidence. On: type 1 or ✓, 0 or ✗, "
+                                "a number between 0 and 1, or clear a cell; each change is one undoable action.")
+    frame = kept("grid:typing" if typing else "grid", lambda _p: grid(m, blank="" if typing else "–"))
+    height = min(ROW_HEIGHT * (len(m.cases) + 1) + 3, 16 * ROW_HEIGHT)
+    columns = {c: st.column_config.TextColumn(c, width="small") for c in frame.columns}
+    if typing:
+        key = fresh("cs_editor")
+        st.data_editor(frame, key=key, width="stretch", height=height, row_height=ROW_HEIGHT,
+                       column_config=columns, disabled=["case"])
+        edits = (st.session_state.get(key) or {}).get("edited_rows", {})
+        changes = [(frame.index[int(row)], col, str(text or "")) for row, cols in edits.items()
+                   for col, text in cols.items()]
+        if changes:
+            project = get_project()
 
-        def apply() -> None:
-            for case, col, text in changes:
-                project.cases.set_cell(case, col.removesuffix(OUTCOME_MARK), text.strip() or "clear")
+            def apply() -> None:
+                for case, col, text in changes:
+                    project.cases.set_cell(case, col.removesuffix(OUTCOME_MARK), text.strip() or "clear")
 
-        act(apply, f"Set {len(changes)} cell(s)")
+            act(apply, f"Set {len(changes)} cell(s)")
+    else:
+        event = st.dataframe(frame, key=GRID, on_select="rerun", selection_mode="single-cell", width="stretch",
+                             height=height, row_height=ROW_HEIGHT, column_config=columns)
+        cells = event.selection.cells if event is not None else []
+        picked = (frame.index[int(cells[0][0])], str(cells[0][1]).removesuffix(OUTCOME_MARK)) if cells else None
+        if picked and picked != st.session_state.get(SEEN):  # a new click in the grid: show that cell below
+            st.session_state[SEEN] = picked
+            if picked[1] in {c.name for c in m.conditions}:
+                st.session_state[CASE_KEY], st.session_state[COND_KEY] = picked
     cell_panel(m)
+
+
+def _short(text: str, n: int = 12) -> str:
+    words = str(text).split()
+    return " ".join(words[:n]) + (" …" if len(words) > n else "")
 
 
 def cell_panel(m: Any) -> None:
     project = get_project()
-    st.subheader("A cell: judgement, note and evidence")
-    left, right = st.columns(2)
-    case = left.selectbox("Case", [c.name for c in m.cases], key="cs_cell_case")
-    cond = right.selectbox("Condition", [c.name for c in m.conditions], key="cs_cell_cond")
-    cell = m.cells.get((case, cond))
-    value = None if cell is None else cell.value
-    st.markdown(f"**Value**: {format_cell(value)}" + (" (not yet judged)" if value is None else "")
-                + (f" · judged by {md_escape(cell.judged_by)}" if cell and cell.judged_by else "")
-                + (" · an accepted machine suggestion" if cell and cell.origin == "suggestion" else ""))
-    suggestion = read(f"cs_suggest:{case}:{cond}", lambda p: p.cases.suggestion(case, cond))
-    if suggestion and value is None:
-        st.info(f"Machine suggestion: present ({suggestion['reason']}). Nothing is set until you accept it.",
-                icon=":material/smart_toy:")
-        if st.button("Accept the suggestion", key="cs_accept"):
-            act(lambda: project.cases.accept_suggestion(case, cond), f"Accepted the suggestion for {case} x {cond}")
-    with st.form(fresh("cs_cell_form")):
-        choice = st.radio("Judgement", ["present", "absent", "partial", "not yet judged"], horizontal=True,
-                          index=3 if value is None else 0 if value == 1.0 else 1 if value == 0.0 else 2)
-        partial = st.slider("Partial membership", 0.0, 1.0, value if value not in (None, 0.0, 1.0) else 0.5, 0.05)
-        note = st.text_input("Justification", value=cell.note if cell else "")
-        if st.form_submit_button("Save the cell"):
-            chosen: Any = {"present": 1, "absent": 0, "partial": partial, "not yet judged": "clear"}[choice]
-            act(lambda: project.cases.set_cell(case, cond, chosen, note=note), f"Saved {case} x {cond}")
+    names, conds = [c.name for c in m.cases], [c.name for c in ordered(m)]
+    if st.session_state.get(CASE_KEY) not in names:
+        st.session_state[CASE_KEY] = names[0]
+    if st.session_state.get(COND_KEY) not in conds:
+        st.session_state[COND_KEY] = conds[0]
+    with st.container(border=True):
+        left, right = st.columns(2)
+        case = left.selectbox("Case", names, key=CASE_KEY)
+        cond = right.selectbox("Condition", conds, key=COND_KEY)
+        cell = m.cells.get((case, cond))
+        value = None if cell is None else cell.value
+        condition = next(c for c in m.conditions if c.name == cond)
+        st.markdown(f"#### {md_escape(case)} × {md_escape(cond)}: {format_cell(value)}"
+                    + (" :gray[(not yet judged)]" if value is None else ""))
+        about = [f"judged by {md_escape(cell.judged_by)}" if cell and cell.judged_by and value is not None else "",
+                 "an accepted machine suggestion" if cell and cell.origin == "suggestion" and value is not None else "",
+                 "imported" if cell and cell.origin == "import" and value is not None else "",
+                 f"what counts as present: {md_escape(condition.description)}" if condition.description else ""]
+        if any(about):
+            st.caption(" · ".join(a for a in about if a))
+        quick = st.columns(4)
+        for col, (text, chosen) in zip(quick, [("✓ Present", 1), ("✗ Absent", 0), ("Not yet judged", "clear")]):
+            if col.button(text, key=f"cs_set_{chosen}", width="stretch", disabled=value == chosen or (
+                    chosen == "clear" and value is None)):
+                act(lambda chosen=chosen: project.cases.set_cell(case, cond, chosen), f"{case} x {cond}: {text}")
+        suggestion = kept(f"suggest:{case}:{cond}", lambda p: p.cases.suggestion(case, cond))
+        if suggestion and value is None:
+            st.info(f"Machine suggestion: present ({suggestion['reason']}). Nothing is set until you accept it.",
+                    icon=":material/smart_toy:")
+            if quick[3].button("Accept the suggestion", key="cs_accept", width="stretch"):
+                act(lambda: project.cases.accept_suggestion(case, cond), f"Accepted the suggestion for {case} x {cond}")
+        with st.form(fresh("cs_cell_form")):
+            choice = st.radio("Judgement", ["present", "absent", "partial", "not yet judged"], horizontal=True,
+                              index=3 if value is None else 0 if value == 1.0 else 1 if value == 0.0 else 2)
+            partial = st.slider("Partial membership", 0.0, 1.0, value if value not in (None, 0.0, 1.0) else 0.5, 0.05,
+                                help="For fuzzy sets: above 0.5 more in than out, below 0.5 more out than in.")
+            note = st.text_input("Justification", value=cell.note if cell else "",
+                                 placeholder="A short reason, e.g. 'Built at the council's request for its staff.'")
+            if st.form_submit_button("Save the cell"):
+                chosen_value: Any = {"present": 1, "absent": 0, "partial": partial, "not yet judged": "clear"}[choice]
+                act(lambda: project.cases.set_cell(case, cond, chosen_value, note=note), f"Saved {case} x {cond}")
+        evidence_panel(m, case, cond, cell, condition)
+
+
+def evidence_panel(m: Any, case: str, cond: str, cell: Any, condition: Any) -> None:
+    project = get_project()
     frame = codings()
     the_case = next(c for c in m.cases if c.name == case)
-    attached = set(cell.evidence) if cell else set()
-    st.markdown("**Evidence of this cell**" if attached else "*No evidence attached to this cell yet.*")
-    for _, row in frame[frame["coding_id"].isin(attached)].iterrows():
-        quote_card(str(row["text"]), meta=quote_meta(row))
-        if st.button("Detach", key=f"cs_detach_{row['coding_id']}"):
-            cid = int(row["coding_id"])
+    attached = list(cell.evidence) if cell else []
+    st.markdown(f"**Evidence of this cell** · {len(attached)}" if attached else "*No evidence attached to this cell yet.*")
+    shown = frame[frame["coding_id"].isin(attached)]
+    for _, row in shown.iterrows():
+        quote, button = st.columns([0.88, 0.12], vertical_alignment="center")
+        with quote:
+            quote_card(str(row["text"]), meta=quote_meta(row))
+        cid = int(row["coding_id"])
+        if button.button("Detach", key=f"cs_detach_{cid}", help="Detach this passage from the cell (it stays linked "
+                         "to the case)"):
             act(lambda: project.cases.detach_evidence(case, cond, cid), "Detached the passage")
-    linked = frame[frame["coding_id"].isin(set(the_case.evidence) - attached)]
-    condition = next(c for c in m.conditions if c.name == cond)
+    offered = frame[frame["coding_id"].isin(set(the_case.evidence) - set(attached))]
     if condition.code_id is not None:
         paths = code_paths()
-        st.caption(f"Tied to the code *{md_escape(paths.get(condition.code_id, ''))}*: its passages are listed first.")
-        linked = linked.assign(_tied=linked["code_id"] == condition.code_id).sort_values("_tied", ascending=False)
-    if not linked.empty:
-        options = {int(r["coding_id"]): f"{r['code']} · {r['participant']}: {str(r['text'])[:90]}"
-                   for _, r in linked.iterrows()}
-        picked = st.multiselect("Attach passages linked to this case", list(options), format_func=options.get,
-                                key=fresh("cs_attach"))
-        if picked and st.button("Attach", key="cs_attach_btn"):
+        tied = frame[(frame["code_id"] == condition.code_id) & ~frame["coding_id"].isin([*attached, *the_case.evidence])]
+        st.caption(f"Tied to the code *{md_escape(paths.get(condition.code_id, ''))}*: its passages are offered first.")
+        offered = pd.concat([offered[offered["code_id"] == condition.code_id], tied,
+                             offered[offered["code_id"] != condition.code_id]])
+    if not offered.empty:
+        linked = set(the_case.evidence)
+        options = {int(r["coding_id"]): f"{r['code']} · {r['participant']}: {_short(r['text'])}"
+                   + ("" if int(r["coding_id"]) in linked else " (not yet linked to this case)")
+                   for _, r in offered.iterrows()}
+        pick, go = st.columns([0.8, 0.2], vertical_alignment="bottom")
+        picked = pick.multiselect("Attach passages (linked to this case, or coded with the condition's code)",
+                                  list(options), format_func=options.get, key=fresh("cs_attach"))
+        if go.button("Attach", key="cs_attach_btn", disabled=not picked, width="stretch"):
             act(lambda: project.cases.attach_evidence(case, cond, picked), f"Attached {len(picked)} passage(s)")
-    selection = st.session_state.get(SELECTION)
+    from_read_code(case, cond, attached)
+
+
+def from_read_code(case: str, cond: str, attached: list[int]) -> None:
+    """One click attaches what is selected on Read & code: the codings under the pending selection, or
+    those of the highlight clicked there."""
+    project = get_project()
+    selection, clicked = st.session_state.get(SELECTION), st.session_state.get(CLICKED)
+    found: list[int] = []
+    where = ""
     if selection:
-        found = read(f"cs_sel:{selection['transcript']}:{selection['start']}:{selection['end']}",
+        found = kept(f"sel:{selection['transcript']}:{selection['start']}:{selection['end']}",
                      lambda p: p.cases.codings_in_selection(selection["transcript"], selection["start"], selection["end"]))
-        label = f"Attach the Read & code selection ({len(found)} coding(s) in {selection['transcript']})"
-        if st.button(label, key="cs_attach_sel", disabled=not found):
-            act(lambda: project.cases.attach_evidence(case, cond, found), f"Attached {len(found)} passage(s)")
+        where = f"the passage selected in {selection['transcript']}"
+    elif clicked and clicked.get("ids"):
+        found = [int(i) for i in clicked["ids"]]
+        where = f"the highlight clicked in {clicked.get('transcript', '')}"
+    if not where:
+        st.caption("To attach a passage as you read: select it (or click its highlight) on **Read & code**, "
+                   "then come back here.")
+        return
+    new = [i for i in found if i not in attached]
+    frame = codings()
+    texts = frame[frame["coding_id"].isin(new)]
+    quotes = "; ".join(f"“{_short(t, 8)}”" for t in texts["text"].head(3))
+    if not found:
+        st.caption(f"Read & code: {md_escape(where)} is not coded yet. Code it there first, then attach it here.")
+    elif not new:
+        st.caption(f"Read & code: {md_escape(where)} is already evidence of this cell.")
+    elif st.button(f"Attach from Read & code: {len(new)} coded passage(s) in {where}", key="cs_attach_sel",
+                   icon=":material/attach_file:", help=quotes):
+        act(lambda: project.cases.attach_evidence(case, cond, new), f"Attached {len(new)} passage(s) from Read & code")
 
 
 def cases_tab(m: Any) -> None:
@@ -186,17 +302,27 @@ def compare_tab(m: Any) -> None:
         st.info("Add conditions and an outcome first.")
         return
     names = [c.name for c in m.conditions]
-    default = names.index(m.outcome) if m.outcome in names else 0
-    outcome = st.selectbox("Outcome", names, index=default, key="cs_outcome")
+    if st.session_state.get("cs_outcome") not in names:
+        st.session_state["cs_outcome"] = m.outcome if m.outcome in names else names[0]
+    outcome = st.selectbox("Outcome", names, key="cs_outcome",
+                           help="The condition marked as the outcome is chosen first; any other can be compared too.")
     judged = any(m.value(c.name, outcome) is not None for c in m.cases)
     if not judged:
         st.info(f"No case is judged on '{outcome}' yet.")
         return
-    result = read(f"cs_compare:{outcome}", lambda p: p.cases.compare(outcome))
+    result = None
+    with action():
+        result = kept(f"compare:{outcome}", lambda p: p.cases.compare(outcome))
+    if result is None:
+        return
     st.markdown(f"**{md_escape(separating_sentence(result))}**")
     st.caption(result["note"])
     header, rows = comparison_table(result)
     st.dataframe(pd.DataFrame(rows, columns=header), hide_index=True, width="stretch")
+    st.markdown("**The cases by outcome** · with the outcome first")
+    order = [*result["with_outcome"], *[c for c in result["cases"] if c not in result["with_outcome"]]]
+    by_outcome = grid(m).loc[order]
+    st.dataframe(by_outcome, width="stretch")
     st.markdown("**Truth table**")
     st.dataframe(pd.DataFrame([{**{k: format_cell(float(v)) for k, v in r["configuration"].items()},
                                 "cases": ", ".join(r["cases"]), "outcome": r["outcome"],
@@ -218,17 +344,21 @@ def downloads_tab(m: Any) -> None:
         a, b, c = st.columns(3)
         fmt = a.selectbox("Format", list(FORMATS), format_func=FORMATS.get, key="cs_fmt")
         cases_as = b.radio("Cases as", ["columns", "rows"], horizontal=True, key="cs_orient")
-        evidence = c.checkbox("Evidence appendix", key="cs_evidence", disabled=fmt == "csv")
+        evidence = c.checkbox("Evidence appendix", key="cs_evidence", disabled=fmt == "csv",
+                              help="For each judged cell, its justifying quotes with attribution, checked word for "
+                                   "word against the transcripts (XLSX: a second sheet; CLI: a second CSV file).")
+        evidence = evidence and fmt != "csv"
         data: bytes | None = None
         with action():
-            data = (project.cases.matrix_frame(cases_as="rows" if cases_as == "rows" else "columns")
-                    .to_csv(index=False).encode("utf-8-sig") if fmt == "csv"
-                    else project.cases.render(fmt, cases_as=cases_as, evidence=evidence))
+            data = kept(f"table:{fmt}:{cases_as}:{evidence}",
+                        lambda p: p.cases.table_bytes(fmt, cases_as=cases_as, evidence=evidence))
         if data is not None:
             st.download_button(f"Download {FORMATS[fmt]}", data, file_name=f"case-matrix.{fmt}", mime=MIME[fmt],
-                               on_click=lambda: project.cases.log_download(fmt, cases_as=cases_as, evidence=evidence))
+                               on_click=lambda: project.cases.log_download(fmt, cases_as=cases_as, evidence=evidence),
+                               icon=":material/download:")
     st.markdown("**Import a matrix (CSV)**")
-    upload = st.file_uploader("CSV: first header cell 'case' (cases as rows) or 'condition' (cases as columns)",
+    upload = st.file_uploader("CSV: first header cell 'case' (cases as rows) or 'condition' (cases as columns); "
+                              "cells 1/0, ✓/✗, X, yes/no, a number between 0 and 1, or blank",
                               type=["csv"], key=fresh("cs_upload"))
     if upload is not None and st.button("Import", key="cs_import"):
         act(lambda: project.cases.import_csv(upload.name, data=upload.getvalue()), f"Imported {upload.name}")
@@ -239,14 +369,9 @@ st.title("Cases")
 st.caption("Compare cases (programmes, units, participants...) against conditions: each cell is your judgement, "
            "justified by coded passages. Machine suggestions are labelled and never set a cell by themselves.")
 m = matrix()
-tabs = st.tabs(["Matrix", "Cases", "Conditions", "Compare", "Downloads & import"])
-with tabs[0]:
-    matrix_tab(m)
-with tabs[1]:
-    cases_tab(m)
-with tabs[2]:
-    conditions_tab(m)
-with tabs[3]:
-    compare_tab(m)
-with tabs[4]:
-    downloads_tab(m)
+# Only the open tab runs (a 50 x 30 matrix, its comparison and its downloads are not built on every rerun).
+tabs = st.tabs(TABS, key="cs_tab", on_change="rerun")
+for tab, render in zip(tabs, (matrix_tab, cases_tab, conditions_tab, compare_tab, downloads_tab)):
+    if tab.open:
+        with tab:
+            render(m)

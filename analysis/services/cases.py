@@ -768,6 +768,27 @@ class CaseService:
                             columns=["case", "condition", "value", "text", "participant", "transcript", "timestamp",
                                      "coding_id", "note"])
 
+    def table_bytes(self, format: str = "md", *, cases_as: str = "columns", evidence: bool = False) -> bytes:
+        """The matrix as a file's bytes in ``format`` (md, docx, tex, html, csv, xlsx; CSV without the
+        appendix, XLSX with it on a second sheet), as :meth:`export` writes it, for a download (the UI; it
+        records the download with :meth:`log_download`)."""
+        import tempfile
+
+        fmt = pick_format(None, format, MATRIX_FORMATS)
+        if fmt not in ("csv", "xlsx"):
+            return self.render(fmt, cases_as=cases_as, evidence=evidence)
+        m = self.matrix()
+        if not m.cases or not m.conditions:
+            raise ExportError(Errors.E6019)
+        df = self.matrix_frame(cases_as=cases_as)
+        with tempfile.TemporaryDirectory(prefix="storyloom-matrix-") as tmp:
+            out = Path(tmp) / f"matrix.{fmt}"
+            if fmt == "csv":
+                write_csv(df, out)
+            else:
+                write_xlsx(df, out, sheet="Matrix", more=[("Evidence", self.evidence_frame())] if evidence else ())
+            return out.read_bytes()
+
     def log_download(self, format: str, *, cases_as: str = "columns", evidence: bool = False) -> None:
         """Record a download of the matrix (the UI's export) in the audit trail."""
         self.ctx.log("case.matrix.export", summary=f"Downloaded the case x condition matrix as {format}",

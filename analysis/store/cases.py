@@ -149,11 +149,13 @@ def matrix(conn: Connection, code_paths: dict[int, str]) -> Matrix:
     for vid, coding in conn.execute(sa.select(case_value_evidence.c.value_id, case_value_evidence.c.coding_id)
                                     .order_by(case_value_evidence.c.id)):
         cell_evidence.setdefault(int(vid), []).append(int(coding))
+    cv = case_values
     cells = {
-        (case_name[int(r.case_id)], cond_name[int(r.condition_id)]):
-            Cell(None if r.value is None else float(r.value), str(r.note), tuple(cell_evidence.get(int(r.id), [])),
-                 str(r.origin), str(r.judged_by))
-        for r in conn.execute(sa.select(case_values))
+        (case_name[case_id], cond_name[cond_id]):
+            Cell(None if value is None else float(value), str(note), tuple(cell_evidence.get(vid, ())), str(origin),
+                 str(judged_by))
+        for vid, case_id, cond_id, value, note, origin, judged_by in conn.execute(
+            sa.select(cv.c.id, cv.c.case_id, cv.c.condition_id, cv.c.value, cv.c.note, cv.c.origin, cv.c.judged_by)).tuples().all()
     }
     return Matrix(the_cases, the_conditions, cells)
 
