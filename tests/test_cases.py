@@ -608,3 +608,22 @@ def test_cases_page_sets_a_cell_and_compares(study: Project, monkeypatch: pytest
     at.session_state["cs_tab"] = "Downloads & import"
     at.run()
     assert not at.exception and any(b.label.startswith("Download") for b in at.get("download_button"))
+    at.session_state["cs_tab"] = "Cases"
+    at.run()
+    next(s for s in at.selectbox if s.label == "Edit a case").set_value("Programme B")
+    at.run()
+    kinds = [t for t in at.text_input if t.label == "Kind"]
+    kinds[-1].input("unit")
+    next(m for m in at.multiselect if m.label == "Participants linked to it").set_value(["Leader A"])
+    next(b for b in at.button if b.label == "Save the case").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert study.cases.get("Programme B").kind == "unit" and study.cases.get("Programme B").participants == ("Leader A",)
+    at.session_state["cs_tab"] = "Conditions"
+    at.run()
+    next(s for s in at.selectbox if s.label == "Edit a condition").set_value("Online")
+    at.run()
+    next(c for c in at.checkbox if c.label == "Remove it with its cells (undoable)").check()
+    next(b for b in at.button if b.label == "Save the condition").click()
+    at.run()
+    assert not at.exception and "Online" not in [c.name for c in study.cases.conditions()]

@@ -5,15 +5,15 @@ set-theoretic comparison for a chosen outcome; downloads of the publication tabl
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from analysis.cases import LEGEND, OUTCOME_MARK, comparison_table, format_cell, separating_sentence
+from ui.case_grid import ROW_HEIGHT, grid, kept, label, matrix, ordered, widths
 from ui.state import action, get_project
-from ui.widgets import act, code_paths, codings, fresh, md_escape, quote_card, quote_meta, sidebar
+from ui.widgets import act, code_paths, codings, fresh, md_escape, participants, quote_card, quote_meta, sidebar
 
 FORMATS = {"md": "Markdown", "docx": "Word (.docx)", "tex": "LaTeX", "html": "HTML", "csv": "CSV", "xlsx": "Excel (.xlsx)"}
 MIME = {"md": "text/markdown", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -21,49 +21,7 @@ MIME = {"md": "text/markdown", "docx": "application/vnd.openxmlformats-officedoc
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 SELECTION, CLICKED = "rc_selection", "rc_clicked"  # Read & code's pending selection / clicked highlight
 TABS = ["Matrix", "Cases", "Conditions", "Compare", "Downloads & import"]
-GRID, CASE_KEY, COND_KEY, SEEN = "cs_grid", "cs_cell_case", "cs_cell_cond", "cs_grid_seen"
-ROW_HEIGHT = 35
-
-
-def kept(name: str, fn: Callable[[Any], Any]) -> Any:
-    """``fn(project)``, computed once per project version and kept in this session as it is (no copy:
-    treat it as read-only). The page's big reads (the matrix, its grid, the comparison, a rendered table)
-    would otherwise be unpickled from Streamlit's data cache on every rerun (a 50 x 30 matrix: 1,500 cells)."""
-    project = get_project()
-    run = st.session_state.setdefault("_reads", {})  # emptied by the sidebar at the start of every run
-    if "_cs_key" not in run:
-        run["_cs_key"] = (str(project.path), project.version())
-    key = run["_cs_key"]
-    memo = st.session_state.get("_cs_kept")
-    if memo is None or memo[0] != key:
-        memo = (key, {})
-        st.session_state["_cs_kept"] = memo
-    if name not in memo[1]:
-        memo[1][name] = fn(project)
-    return memo[1][name]
-
-
-def matrix() -> Any:
-    return kept("matrix", lambda p: p.cases.matrix())
-
-
-def ordered(m: Any) -> list[Any]:
-    """The conditions as the grid shows them: the outcome last."""
-    return [c for c in m.conditions if not c.is_outcome] + [c for c in m.conditions if c.is_outcome]
-
-
-def label(c: Any) -> str:
-    return c.name + (OUTCOME_MARK if c.is_outcome else "")
-
-
-def grid(m: Any, *, blank: str = "–") -> pd.DataFrame:
-    """Cases as rows, conditions as columns (the outcome last, marked), cells as ✓ / ✗ / value / ``blank``."""
-    def shown(case: str, cond: str) -> str:
-        cell = m.cells.get((case, cond))
-        return blank if cell is None or cell.value is None else format_cell(cell.value)
-
-    data = {label(c): [shown(case.name, c.name) for case in m.cases] for c in ordered(m)}
-    return pd.DataFrame(data, index=pd.Index([c.name for c in m.cases], name="case"))
+GRID, CASE_KEY, COND_KEY, SEEN, CELL = "cs_grid", "cs_cell_case", "cs_cell_cond", "cs_grid_seen", "cs_cell"
 
 
 def _attributes(text: str) -> dict[str, str]:
@@ -90,7 +48,11 @@ def matrix_tab(m: Any) -> None:
                                 "a number between 0 and 1, or clear a cell; each change is one undoable action.")
     frame = kept("grid:typing" if typing else "grid", lambda _p: grid(m, blank="" if typing else "–"))
     height = min(ROW_HEIGHT * (len(m.cases) + 1) + 3, 16 * ROW_HEIGHT)
-    columns = {c: st.column_config.TextColumn(c, width="small") for c in frame.columns}
+    about = {label(c): c.description or ("the outcome" if c.is_outcome else c.name) for c in m.conditions}
+    case_width, cell_width = widths(m)
+    columns: dict[str, Any] = {c: st.column_config.TextColumn(c, width=cell_width, help=about.get(c), alignment="center")
+                               for c in frame.columns}
+    columns["_index"] = st.column_config.TextColumn("case", width=case_width, pinned=True)
     if typing:
         key = fresh("cs_editor")
         st.data_editor(frame, key=key, width="stretch", height=height, row_height=ROW_HEIGHT,
@@ -126,14 +88,16 @@ def _short(text: str, n: int = 12) -> str:
 def cell_panel(m: Any) -> None:
     project = get_project()
     names, conds = [c.name for c in m.cases], [c.name for c in ordered(m)]
+    last = st.session_state.get(CELL) or (None, None)  # the cell shown last (widget state goes with another page)
     if st.session_state.get(CASE_KEY) not in names:
-        st.session_state[CASE_KEY] = names[0]
+        st.session_state[CASE_KEY] = last[0] if last[0] in names else names[0]
     if st.session_state.get(COND_KEY) not in conds:
-        st.session_state[COND_KEY] = conds[0]
+        st.session_state[COND_KEY] = last[1] if last[1] in conds else conds[0]
     with st.container(border=True):
         left, right = st.columns(2)
         case = left.selectbox("Case", names, key=CASE_KEY)
         cond = right.selectbox("Condition", conds, key=COND_KEY)
+        st.session_state[CELL] = (case, cond)
         cell = m.cells.get((case, cond))
         value = None if cell is None else cell.value
         condition = next(c for c in m.conditions if c.name == cond)
@@ -242,35 +206,48 @@ def cases_tab(m: Any) -> None:
                                     "attributes": ", ".join(f"{k}={v}" for k, v in c.attributes.items()),
                                     "participants": ", ".join(c.participants), "linked passages": len(c.evidence)}
                                    for c in m.cases]), hide_index=True, width="stretch")
-    with st.form(fresh("cs_add_case")):
+    left, right = st.columns(2, gap="medium")
+    with left, st.form(fresh("cs_add_case")):
         st.markdown("**Add a case**")
         a, b = st.columns(2)
         name = a.text_input("Name", placeholder="Programme A")
         kind = b.text_input("Kind", value="programme", help="participant, programme, organisation, event...")
         description = st.text_input("Description")
-        attrs = st.text_area("Attributes (one KEY=VALUE a line)", height=68)
+        attrs = st.text_area("Attributes (one KEY=VALUE a line)", height=68, placeholder="sector=health")
         if st.form_submit_button("Add case"):
             act(lambda: project.cases.add(name, kind=kind, description=description, attributes=_attributes(attrs)),
                 f"Added case {name}")
-    if st.button("Make a case of every participant", key="cs_from_people"):
-        act(lambda: project.cases.from_participants(), "Made participant cases")
-    if m.cases:
-        with st.form(fresh("cs_edit_case")):
-            st.markdown("**Edit, link or remove a case**")
-            case = st.selectbox("Case", [c.name for c in m.cases])
-            new_name = st.text_input("New name (blank: keep)")
-            coding = st.number_input("Link coding id (0: none)", min_value=0, step=1)
-            remove = st.checkbox("Remove this case (undoable)")
-            if st.form_submit_button("Apply"):
-                def apply() -> None:
-                    if remove:
-                        project.cases.remove(case)
-                        return
-                    if new_name.strip():
-                        project.cases.edit(case, new_name=new_name)
-                    if coding:
-                        project.cases.link(new_name.strip() or case, coding=int(coding))
-                act(apply, f"Updated {case}")
+    with right:
+        if m.cases:
+            case = st.selectbox("Edit a case", [c.name for c in m.cases], key="cs_edit_pick")
+            the_case = next(c for c in m.cases if c.name == case)
+            with st.form(fresh(f"cs_edit_case:{case}")):
+                a, b = st.columns(2)
+                new_name = a.text_input("Name", value=the_case.name)
+                kind = b.text_input("Kind", value=the_case.kind)
+                description = st.text_input("Description", value=the_case.description)
+                attrs = st.text_area("Attributes (one KEY=VALUE a line)", height=68,
+                                     value="\n".join(f"{k}={v}" for k, v in the_case.attributes.items()))
+                people = [p.pseudonym for p in participants()]
+                linked = st.multiselect("Participants linked to it", people, default=[p for p in the_case.participants
+                                                                                      if p in people])
+                remove = st.checkbox("Remove this case with its links and cells (undoable)")
+                if st.form_submit_button("Save the case"):
+                    def apply() -> None:
+                        if remove:
+                            project.cases.remove(case)
+                            return
+                        project.cases.edit(case, new_name=new_name, kind=kind, description=description,
+                                           attributes=_attributes(attrs))
+                        now = new_name.strip() or case
+                        for person in set(linked) - set(the_case.participants):
+                            project.cases.link(now, participant=person)
+                        for person in set(the_case.participants) - set(linked):
+                            project.cases.unlink(now, participant=person)
+                    act(apply, f"Removed {case}" if remove else f"Saved {new_name.strip() or case}")
+        if st.button("Make a case of every participant", key="cs_from_people",
+                     help="A case of kind 'participant' for each participant that has none of that name, linked to them."):
+            act(lambda: project.cases.from_participants(), "Made participant cases")
 
 
 def conditions_tab(m: Any) -> None:
@@ -280,21 +257,34 @@ def conditions_tab(m: Any) -> None:
                                     "description": c.description} for c in m.conditions]),
                      hide_index=True, width="stretch")
     paths = code_paths()
-    with st.form(fresh("cs_add_cond")):
+    left, right = st.columns(2, gap="medium")
+    with left, st.form(fresh("cs_add_cond")):
         st.markdown("**Add a condition**")
         name = st.text_input("Name", placeholder="Commissioned by a client")
-        code = st.selectbox("Tied to code (optional)", [None, *paths], format_func=lambda c: "none" if c is None else paths[c])
+        description = st.text_input("What counts as present", placeholder="1: built at one client's request")
+        code = st.selectbox("Tied to code (optional)", [None, *paths], format_func=lambda c: "none" if c is None else paths[c],
+                            help="Passages coded with it and linked to a case are offered as evidence, and the "
+                                 "machine may suggest 'present' (you decide).")
         outcome = st.checkbox("This is the outcome")
         if st.form_submit_button("Add condition"):
-            act(lambda: project.cases.add_condition(name, code=code, outcome=outcome), f"Added condition {name}")
-    if m.conditions:
-        with st.form(fresh("cs_edit_cond")):
-            cond = st.selectbox("Condition", [c.name for c in m.conditions])
-            make_outcome = st.checkbox("Make it the outcome")
-            remove = st.checkbox("Remove it with its cells (undoable)")
-            if st.form_submit_button("Apply"):
-                act(lambda: project.cases.remove_condition(cond) if remove
-                    else project.cases.edit_condition(cond, outcome=True) if make_outcome else None, f"Updated {cond}")
+            act(lambda: project.cases.add_condition(name, code=code, outcome=outcome, description=description),
+                f"Added condition {name}")
+    with right:
+        if m.conditions:
+            cond = st.selectbox("Edit a condition", [c.name for c in m.conditions], key="cs_edit_cond_pick")
+            the = next(c for c in m.conditions if c.name == cond)
+            with st.form(fresh(f"cs_edit_cond:{cond}")):
+                new_name = st.text_input("Name", value=the.name)
+                description = st.text_input("What counts as present", value=the.description)
+                options = [None, *paths]
+                tied = st.selectbox("Tied to code", options, index=options.index(the.code_id) if the.code_id in paths else 0,
+                                    format_func=lambda c: "none" if c is None else paths[c])
+                make_outcome = st.checkbox("This is the outcome", value=the.is_outcome)
+                remove = st.checkbox("Remove it with its cells (undoable)")
+                if st.form_submit_button("Save the condition"):
+                    act(lambda: project.cases.remove_condition(cond) if remove else project.cases.edit_condition(
+                        cond, new_name=new_name, description=description, code=tied, untie=tied is None,
+                        outcome=make_outcome), f"Removed {cond}" if remove else f"Saved {new_name.strip() or cond}")
 
 
 def compare_tab(m: Any) -> None:
@@ -319,9 +309,11 @@ def compare_tab(m: Any) -> None:
     st.caption(result["note"])
     header, rows = comparison_table(result)
     st.dataframe(pd.DataFrame(rows, columns=header), hide_index=True, width="stretch")
-    st.markdown("**The cases by outcome** · with the outcome first")
+    st.markdown("**The cases by outcome** · the cases with the outcome first, separating conditions first")
     order = [*result["with_outcome"], *[c for c in result["cases"] if c not in result["with_outcome"]]]
-    by_outcome = grid(m).loc[order]
+    first = [s["name"] for s in result["separating"]]
+    cols = [label(c) for c in ordered(m) if c.name in first] + [label(c) for c in ordered(m) if c.name not in first]
+    by_outcome = grid(m).loc[order, cols]
     st.dataframe(by_outcome, width="stretch")
     st.markdown("**Truth table**")
     st.dataframe(pd.DataFrame([{**{k: format_cell(float(v)) for k, v in r["configuration"].items()},
