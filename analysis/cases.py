@@ -577,14 +577,19 @@ def _key(name: str) -> str:
 def parse_matrix_csv(file: str, data: bytes, *, cases_as: str | None = None) -> ParsedMatrix:
     """Read a case x condition matrix. The first header cell says the orientation (``case``: cases are
     rows, the other header cells name conditions; ``condition``: cases are columns), else ``cases_as``
-    (rows|columns) does. A condition named "... (outcome)" is the outcome. Cells: 1/0, ✓/✗, X (present),
+    (rows|columns) does. Cells are separated by commas, or by semicolons or tabs when the header row has
+    more of those (a spreadsheet saved where the decimal mark is a comma). A condition named
+    "... (outcome)" is the outcome. Cells: 1/0, ✓/✗, X (present),
     yes/no, a number in [0, 1], or blank (not judged: left as it is). Any other cell is an
     :class:`ImportFormatError` naming its row and column; nothing is returned half-read."""
     if cases_as is not None:
         check_orientation(cases_as)
     try:
         text = data.decode("utf-8-sig")
-        rows = [r for r in csv.reader(io.StringIO(text, newline=""), strict=True)]
+        first_line = next((line for line in text.splitlines() if line.strip()), "")
+        # a spreadsheet saved in a locale whose decimal mark is a comma separates cells with ';' (or a tab)
+        delimiter = max((",", ";", "\t"), key=lambda d: (first_line.count(d), d == ","))
+        rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)]
     except (UnicodeDecodeError, csv.Error) as err:
         raise ImportFormatError(file, Errors.E6106, err=err) from None
     lines = [n for n, r in enumerate(rows, 1) if any(c.strip() for c in r)]

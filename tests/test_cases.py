@@ -199,6 +199,47 @@ def test_cases_conditions_cells_and_undo(study: Project) -> None:
     assert [c.name for c in p.cases.list()] == ["Programme A"]
 
 
+def test_undo_and_redo_of_every_case_and_matrix_action(study: Project, tmp_path: Path) -> None:
+    p = study
+    [coding] = _coding_ids(p)
+    (tmp_path / "m.csv").write_text("case,Useful,Traction (outcome)\nProgramme A,1,\nProgramme C,0,1\n",
+                                    encoding="utf-8")
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("case.add", lambda: p.cases.add("Programme A", kind="programme", attributes={"sector": "health"})),
+        ("case.add", lambda: p.cases.add("Programme B")),
+        ("case.edit", lambda: p.cases.edit("Programme B", new_name="Programme Beta", kind="unit",
+                                           description="d", attributes={"level": "4"})),
+        ("case.link", lambda: p.cases.link("Programme A", participant="Leader A")),
+        ("case.link", lambda: p.cases.link("Programme A", coding=coding)),
+        ("case.from_participants", lambda: p.cases.from_participants()),
+        ("case.condition.add", lambda: p.cases.add_condition("Commissioned", code="Commissioned by client")),
+        ("case.condition.add", lambda: p.cases.add_condition("Traction", outcome=True)),
+        ("case.condition.edit", lambda: p.cases.edit_condition("Commissioned", new_name="Commissioned by a client",
+                                                               description="1: asked for", untie=True)),
+        ("case.condition.edit", lambda: p.cases.edit_condition("Commissioned by a client", code="Commissioned by client")),
+        ("case.cell.set", lambda: p.cases.accept_suggestion("Programme A", "Commissioned by a client")),
+        ("case.cell.set", lambda: p.cases.set_cell("Programme Beta", "Traction", 0.33, note="hardly")),
+        ("case.cell.evidence", lambda: p.cases.attach_evidence("Programme Beta", "Commissioned by a client", [coding])),
+        ("case.cell.evidence", lambda: p.cases.detach_evidence("Programme A", "Commissioned by a client", coding)),
+        ("case.cell.clear", lambda: p.cases.clear_cell("Programme Beta", "Traction")),
+        ("case.matrix.import", lambda: p.cases.import_csv(tmp_path / "m.csv")),
+        ("case.unlink", lambda: p.cases.unlink("Programme A", participant="Leader A")),
+        ("case.unlink", lambda: p.cases.unlink("Programme Beta", coding=coding)),
+        ("case.condition.remove", lambda: p.cases.remove_condition("Useful")),
+        ("case.remove", lambda: p.cases.remove("Programme A")),
+    ]
+    for kind, step in steps:
+        before = p.cases.matrix().to_json()
+        step()
+        after = p.cases.matrix().to_json()
+        assert after != before, kind
+        assert p.audit_trail()[-1].action == kind
+        p.undo()
+        assert p.cases.matrix().to_json() == before, f"undo of {kind}"
+        p.redo()
+        assert p.cases.matrix().to_json() == after, f"redo of {kind}"
+
+
 def test_undo_of_a_coding_removal_restores_its_evidence_links(study: Project) -> None:
     p = study
     p.cases.add("Programme A", kind="programme")
@@ -302,9 +343,10 @@ def test_compare_through_the_service_and_cli(study: Project) -> None:
 # -- CSV import ---------------------------------------------------------------------------------------
 ROWS_CSV = "case,Commissioned,Useful,Traction (outcome)\nP1,1,✓,yes\nP2,0,✗,no\nP3,X,0.5,\n"
 COLUMNS_CSV = "condition,P1,P2,P3\nCommissioned,1,0,X\nUseful,✓,✗,0.5\nTraction (outcome),yes,no,\n"
+SEMICOLON_CSV = "\ufeffcase;Commissioned;Useful;Traction (outcome)\r\nP1;1;✓;yes\r\nP2;0;✗;no\r\nP3;X;0.5;\r\n"
 
 
-@pytest.mark.parametrize("text", [ROWS_CSV, COLUMNS_CSV])
+@pytest.mark.parametrize("text", [ROWS_CSV, COLUMNS_CSV, SEMICOLON_CSV, COLUMNS_CSV.replace(",", "\t")])
 def test_import_both_orientations(study: Project, tmp_path: Path, text: str) -> None:
     path = tmp_path / "matrix.csv"
     path.write_text(text, encoding="utf-8")
@@ -328,15 +370,28 @@ def test_import_matches_existing_names_and_takes_orientation_option(study: Proje
     assert [c.name for c in study.cases.list()] == ["P1"] and study.cases.matrix().value("P1", "useful") == 1.0
 
 
-@pytest.mark.parametrize("bad", ["maybe", "2", "-1", "1.5", "✔✔", "clear", "nan"])
-def test_every_bad_cell_names_row_and_column_and_writes_nothing(study: Project, tmp_path: Path, bad: str) -> None:
+BAD_CELLS = ["maybe", "2", "-1", "1.5", "✔✔", "clear", "nan", "inf", "1,0", "0.5.1", "?!", "yes please", "'1"]
+
+
+@pytest.mark.parametrize("bad", BAD_CELLS)
+@pytest.mark.parametrize("orientation", ["rows", "columns"])
+def test_every_bad_cell_names_row_and_column_and_writes_nothing(study: Project, tmp_path: Path, bad: str,
+                                                                orientation: str) -> None:
+    study.cases.add("P2")
     path = tmp_path / "bad.csv"
-    path.write_text(f"case,Commissioned,Useful\nP1,1,1\nP2,0,{bad}\n", encoding="utf-8")
+    quoted = f'"{bad}"' if "," in bad else bad
+    if orientation == "rows":
+        path.write_text(f"case,Commissioned,Useful\nP1,1,1\nP2,0,{quoted}\n", encoding="utf-8")
+        where = "row 'P2', column 'Useful'"
+    else:
+        path.write_text(f"condition,P1,P2\nCommissioned,1,0\nUseful,1,{quoted}\n", encoding="utf-8")
+        where = "row 'Useful', column 'P2'"
     before = study.version()
     with pytest.raises(ImportFormatError) as err:
         study.cases.import_csv(path)
-    assert "row 'P2', column 'Useful'" in str(err.value) and "line 3" in str(err.value)
-    assert study.version() == before and study.cases.list() == []
+    assert where in str(err.value) and "line 3" in str(err.value) and "bad.csv" in str(err.value)
+    assert f"'{bad}' is not a cell value" in str(err.value) and "Nothing was imported" in str(err.value)
+    assert study.version() == before and [c.name for c in study.cases.list()] == ["P2"] and study.cases.conditions() == []
 
 
 @pytest.mark.parametrize("text, words", [

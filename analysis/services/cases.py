@@ -807,7 +807,7 @@ class CaseService:
         set (origin ``import``; evidence and notes kept), blank cells left as they are. One action; a bad
         cell anywhere writes nothing."""
         path = Path(path)
-        raw = data if data is not None else path.read_bytes()
+        raw = data if data is not None else limits.read_regular_file(path, cap=limits.PARTICIPANTS_BYTES, name=str(path))
         parsed = parse_matrix_csv(path.name, raw, cases_as=cases_as)
         made_cases, made_conds = [], []
         with self.ctx.action("case.matrix.import", note=note) as act:
