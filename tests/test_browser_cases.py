@@ -31,6 +31,7 @@ def click_cell(page: Any, row: int, column: int, case_width: int, cell_width: in
     box = grid.bounding_box()
     x = box["x"] + case_width + column * cell_width + cell_width / 2
     y = box["y"] + ROW_HEIGHT + row * ROW_HEIGHT + ROW_HEIGHT / 2
+    assert x < box["x"] + box["width"] and y < box["y"] + box["height"], "the cell is outside the grid's view"
     page.mouse.click(x, y)
     settle(page)
 

@@ -14,16 +14,19 @@ from analysis.cases import OUTCOME_MARK, format_cell
 from ui.state import get_project
 
 ROW_HEIGHT = 35  # px, the grid's rows (its header row too)
+FITS = 960  # px, about the width of the page's main column in a 1440 px window
 
 
 def widths(m: Any) -> tuple[int, int]:
-    """The grid's case column and cell widths in px, from the longest names (so headers can be read),
-    within bounds (a long name is cut; its column's tooltip gives it whole)."""
+    """The grid's case column and cell widths in px: wide enough for the longest names where the grid
+    still fits the page (a few conditions), else narrower down to 80 px a cell and the grid scrolls
+    sideways (a cut name is whole in its column's tooltip)."""
     def px(n: int) -> int:
         return 8 * n + 28
 
-    case = min(max(px(max((len(c.name) for c in m.cases), default=4)), 120), 340)
-    cell = min(max(px(max((len(label(c)) for c in m.conditions), default=4)), 80), 200)
+    case = min(max(px(max((len(c.name) for c in m.cases), default=4)), 120), 280)
+    fit = (FITS - case) // max(len(m.conditions), 1)
+    cell = max(min(px(max((len(label(c)) for c in m.conditions), default=4)), 200, fit), 80)
     return case, cell
 
 

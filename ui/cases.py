@@ -48,7 +48,7 @@ def matrix_tab(m: Any) -> None:
                                 "a number between 0 and 1, or clear a cell; each change is one undoable action.")
     frame = kept("grid:typing" if typing else "grid", lambda _p: grid(m, blank="" if typing else "–"))
     height = min(ROW_HEIGHT * (len(m.cases) + 1) + 3, 16 * ROW_HEIGHT)
-    about = {label(c): c.description or ("the outcome" if c.is_outcome else c.name) for c in m.conditions}
+    about = {label(c): f"{label(c)}: {c.description}" if c.description else label(c) for c in m.conditions}
     case_width, cell_width = widths(m)
     columns: dict[str, Any] = {c: st.column_config.TextColumn(c, width=cell_width, help=about.get(c), alignment="center")
                                for c in frame.columns}
