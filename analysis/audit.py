@@ -122,7 +122,7 @@ _KINDS: tuple[Kind, ...] = (
     # researchers, reconciling coders, merging projects (issue 14: services/researchers.py, agreement.py, merge.py)
     Kind("researcher.add", "researcher", "added a researcher to the team", ("name", "role")),
     Kind("researcher.role", "researcher", "changed a researcher's role", ("name", "role")),
-    Kind("coding.reconcile", "coding", "reconciled two coders' codings", ("code", "transcript", "accepted", "from", "into")),
+    Kind("coding.reconcile", "coding", "reconciled two coders' codings", ("code", "transcript", "accepted", "passage", "into")),
     Kind("project.merge", "project", "merged another copy of the project", ("other", "matched", "added", "conflicts")),
     # undo itself
     Kind("undo", "project", "undid an action", ("event",)),

@@ -347,9 +347,8 @@ class Errors:
     E4311 = Msg("SL4311", "{path} is not a Storyloom project on this machine (no project.db there). Merge takes "
                           "the folder of another SQLite project coded from the same transcripts.")
     E4312 = Msg("SL4312", "{path} is this project itself; choose the folder of the other coder's copy.")
-    E4313 = Msg("SL4313", "No coding with GUID {guid} in this project; it may have been removed or reconciled already.")
-    E4314 = Msg("SL4314", "Codings {first} and {second} are not on the same transcript, so one cannot be "
-                          "reconciled with the other.")
+    E4315 = Msg("SL4315", "Nothing to reconcile: accepting {accept}'s coding needs at least one other coder to "
+                          "bring into line.")
     E9001 = Msg("SL9001", "Something went wrong that Storyloom did not expect ({kind}: {detail}). Nothing was changed "
                           "(the action was rolled back). Please report it with the steps that led here.")
 

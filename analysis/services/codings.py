@@ -121,13 +121,14 @@ class CodingService:
             raise NotFoundError(Errors.E2003, coding_id=coding_id)
         return coding_from_row(row, row.text)
 
-    def codings_in(self, transcript: str) -> list[Coding]:
-        """The codings of one transcript, in text order (orphans last)."""
+    def codings_in(self, transcript: str, *, coder: str | None = None) -> list[Coding]:
+        """The codings of one transcript, in text order (orphans last); only ``coder``'s when given (the
+        blind mode of a team: a coder sees only their own codings until they choose to compare)."""
         with self.ctx.store.read() as conn:
             tid = transcript_store.transcript_id(conn, transcript)
             text = transcript_store.transcript_text(conn, tid)
             rows = coding_store.rows_in(conn, tid)
-        return [coding_from_row(r, text) for r in rows]
+        return [coding_from_row(r, text) for r in rows if coder is None or r.coder == coder]
 
     def snap_span(self, transcript: str, start: int, end: int, *, to: str = "word") -> tuple[int, int]:
         """Widen a selection to whole words (``to="word"``) or whole sentences (``to="sentence"``)."""
