@@ -121,3 +121,29 @@ def test_roles_on_the_page(two_coders: Path) -> None:
     assert "not on the team" in _text(at)
     at = _click(at, "Accept A's")
     assert any("SL4303" in e.value for e in at.error)
+
+
+def test_a_concurrent_code_edit_in_the_ui_is_a_conflict_not_a_loss(two_coders: Path) -> None:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.session_state["researcher"] = "A"
+    at.switch_page("ui/codebook.py").run()
+    with open_project(two_coders, embedder=HashingEmbedder(), create=False, user="Ben") as ben:
+        delay = ben.codebook.get_code("Delay")
+        next(s for s in at.selectbox if s.label == "Code or theme").set_value(delay.id)
+        at.run()
+        definition = next(t for t in at.text_area if t.label == "Definition" and t.form_id.startswith("edit-"))
+        definition.input("Waiting for approvals.")
+        ben.codebook.edit_code("Delay", definition="Slow approvals.")  # meanwhile, in Ben's window
+        next(b for b in at.button if b.label == "Save changes").click()
+        at.run()
+        assert any("SL2701" in e.value and "Ben" in e.value for e in at.error), [e.value for e in at.error]
+        assert ben.codebook.get_code("Delay").definition == "Slow approvals."  # Ben's edit is not overwritten
+        # at the next run the form is drawn from the new version: saving then is A's informed edit
+        at.run()
+        definition = next(t for t in at.text_area if t.label == "Definition" and t.form_id.startswith("edit-"))
+        assert definition.value == "Slow approvals."
+        definition.input("Waiting for approvals, and what it costs.")
+        next(b for b in at.button if b.label == "Save changes").click()
+        at.run()
+        assert not at.error, [e.value for e in at.error]
+        assert ben.codebook.get_code("Delay").definition == "Waiting for approvals, and what it costs."
