@@ -374,3 +374,31 @@ def test_blind_view_shows_only_my_codings(team_project: Any) -> None:
     _coded_by_two(p)
     assert {c.coder for c in p.codings.codings_in("a.txt", coder="B")} == {"B"}
     assert len(p.codings.codings_in("a.txt")) == 4
+
+
+# -- done when: two researchers at once on one server, each undoes their own, the lead reports agreement ---
+def test_two_researchers_on_one_server_then_the_lead_reports_agreement(make_pg_project: Any) -> None:
+    p = make_pg_project(transcripts={"a.txt": "Leader A: " + "We waited for the approval for months. " * 60 + "\n"})
+    p.researchers.add(p.user, role="lead")
+    p.researchers.add("A", role="coder")
+    p.researchers.add("B", role="coder")
+    p.codebook.add_code("Waiting")
+    go = time.time() + 2.5
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(p.path), who, str(go), "200"], env=ENV,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for who in ("A", "B")]
+    for proc in procs:
+        _out, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0 and "locked" not in err, err
+    assert len(p.codings.codings_in("a.txt")) == 400
+    a = second_seat(p, "A")
+    try:
+        assert a.undo().action == "coding.add"  # A's own last coding, not B's
+    finally:
+        a.close()
+    left = p.codings.codings_in("a.txt")
+    assert (sum(c.coder == "A" for c in left), sum(c.coder == "B" for c in left)) == (199, 200)
+    result = p.agreement.compare(["A", "B"], unit="sentence")
+    paragraph = p.exports.methods_report()["paragraph"]
+    kappa = f"Cohen's kappa {result['overall']['cohen_kappa']:.2f}" if result["overall"]["cohen_kappa"] is not None \
+        else "Cohen's kappa undefined"
+    assert "sentences as the unit" in paragraph and kappa in paragraph and "(A, B)" in paragraph
