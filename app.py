@@ -24,6 +24,7 @@ pages = {
     ],
     "Project": [
         st.Page("ui/project.py", title="Project", icon=":material/folder_open:"),
+        st.Page("ui/team.py", title="Team", icon=":material/group:"),
     ],
 }
 st.navigation(pages).run()

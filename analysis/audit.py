@@ -119,6 +119,11 @@ _KINDS: tuple[Kind, ...] = (
     Kind("refi.export", "project", "exported a REFI-QDA project or codebook", ("path", "format"), data=False),
     # inter-coder agreement (issue 14: services/agreement.py): a use of the tool
     Kind("agreement.compare", "transcript", "compared coders (inter-coder agreement)", ("unit", "coders", "codes", "overall"), data=False),
+    # researchers, reconciling coders, merging projects (issue 14: services/researchers.py, agreement.py, merge.py)
+    Kind("researcher.add", "researcher", "added a researcher to the team", ("name", "role")),
+    Kind("researcher.role", "researcher", "changed a researcher's role", ("name", "role")),
+    Kind("coding.reconcile", "coding", "reconciled two coders' codings", ("code", "transcript", "accepted", "passage", "into")),
+    Kind("project.merge", "project", "merged another copy of the project", ("other", "matched", "added", "conflicts")),
     # undo itself
     Kind("undo", "project", "undid an action", ("event",)),
     Kind("redo", "project", "redid an action", ("event",)),

@@ -137,6 +137,12 @@ class StorageError(StoryloomError):
     code = "SL402"
 
 
+class RoleError(StoryloomError):
+    """The researcher's role in a team project does not allow the action (issue 14: accountability, not security)."""
+
+    code = "SL403"
+
+
 # -- the message catalogue ------------------------------------------------------------------------
 class Errors:
     """Every message Storyloom shows, by stable code. Never change a code's meaning; add a new one.
@@ -319,6 +325,30 @@ class Errors:
     E2712 = Msg("SL2712", "'{unit}' is not a unit of agreement. Choose one of: {allowed}.")
     E2713 = Msg("SL2713", "No coder named '{name}' has coded in this project (coders: {known}).")
     E2714 = Msg("SL2714", "Nothing to compare: none of the chosen transcripts holds a coding by {coders}{codes}.")
+    # researchers and roles, comparison and reconciling, merging projects (issue 14: analysis/roles.py,
+    # services/team.py, services/merge.py)
+    E4301 = Msg("SL4301", "{who} is a reader of this project and cannot change it ({label}). Nothing was changed. "
+                          "Ask the lead ({leads}) to make you a coder: storyloom researcher role \"{who}\" --role coder.")
+    E4302 = Msg("SL4302", "Only the project's lead ({leads}) can {label}; {who} is a {role}. Nothing was changed: "
+                          "ask the lead to do it, or to make you a lead.")
+    E4303 = Msg("SL4303", "'{who}' is not a researcher of this project (its researchers: {names}), so Storyloom "
+                          "cannot record who changed it. Nothing was changed. Use your own name (STORYLOOM_USER, "
+                          "--coder, or the sidebar), or ask the lead to add you: storyloom researcher add \"{who}\" "
+                          "--role coder.")
+    E4304 = Msg("SL4304", "'{role}' is not a role of a team project. Choose one of: {allowed}.")
+    E4305 = Msg("SL4305", "A researcher named '{name}' is already in this project (role: {role}). To change the "
+                          "role: storyloom researcher role \"{name}\" --role ROLE.")
+    E4306 = Msg("SL4306", "The first researcher registered in a project is its lead (roles apply from then on); "
+                          "'{name}' was to be a {role}. Register the lead first: storyloom researcher add NAME --role lead.")
+    E4307 = Msg("SL4307", "'{name}' is the project's only lead; make another researcher lead first, so that someone "
+                          "can still manage the team.")
+    E4308 = Msg("SL4308", "No researcher named '{name}' in this project (researchers: {names}).")
+    E4309 = Msg("SL4309", "A researcher needs a name (the name they code under).")
+    E4311 = Msg("SL4311", "{path} is not a Storyloom project on this machine (no project.db there). Merge takes "
+                          "the folder of another SQLite project coded from the same transcripts.")
+    E4312 = Msg("SL4312", "{path} is this project itself; choose the folder of the other coder's copy.")
+    E4315 = Msg("SL4315", "Nothing to reconcile: accepting {accept}'s coding needs at least one other coder to "
+                          "bring into line.")
     E9001 = Msg("SL9001", "Something went wrong that Storyloom did not expect ({kind}: {detail}). Nothing was changed "
                           "(the action was rolled back). Please report it with the steps that led here.")
 

@@ -69,7 +69,9 @@ def build_report(
     phased = [{"label": s["label"], "phase": s["phase"] or "(no phase)", "date": s["created_at"][:10],
                "top_level": len(s["codes"])} for s in snapshots]
     period = (coding_events[0].at[:10], coding_events[-1].at[:10]) if coding_events else None
-    paragraph = methods_paragraph(counts, phased, period)
+    compared = [e for e in events if e.action == "agreement.compare" and isinstance(e.after, dict)]
+    agreement = {**compared[-1].after, "date": compared[-1].at[:10]} if compared else None
+    paragraph = methods_paragraph(counts, phased, period, agreement=agreement)
     by_mode = f"{counts['searches']} ({modes['semantic']} / {modes['keyword']} / {modes['hybrid']})"
     shown: dict[str, Any] = counts | {"searches": by_mode}
     table = [{"measure": m, "value": shown[k]} for m, k in (
@@ -97,14 +99,17 @@ def build_report(
             ("Judged cells from accepted machine suggestions", "suggestions_accepted"))]
     report: dict[str, Any] = {"paragraph": paragraph, "matrix_paragraph": matrix_paragraph,
                               "counts": counts | ({"matrix": dict(matrix)} if matrix else {}), "table": table,
-                              "snapshots": phased, "generated": date.today().isoformat()}
+                              "snapshots": phased, "generated": date.today().isoformat(),
+                              "agreement": agreement}
     report["markdown"] = methods_markdown(report)
     return report
 
 
 def methods_paragraph(c: Mapping[str, int], snapshots: Sequence[Mapping[str, Any]],
-                      period: tuple[str, str] | None) -> str:
-    """The methods paragraph: what the researcher did and what the machine did, from the counts."""
+                      period: tuple[str, str] | None, *, agreement: Mapping[str, Any] | None = None) -> str:
+    """The methods paragraph: what the researcher did and what the machine did, from the counts; with the
+    last inter-coder comparison (the ``after`` of an ``agreement.compare`` event, plus its ``date``), a
+    sentence reporting it with its unit and statistics."""
     when = f" between {period[0]} and {period[1]}" if period and period[0] != period[1] else (
         f" on {period[0]}" if period else "")
     parts = [
@@ -135,8 +140,29 @@ def methods_paragraph(c: Mapping[str, int], snapshots: Sequence[Mapping[str, Any
         phases = Counter(s["phase"] for s in snapshots)
         parts.append(f"The codebook was recorded in {_n(len(snapshots), 'snapshot')} ("
                      + ", ".join(f"{n} in {p}" for p, n in phases.items()) + "). ")
+    if agreement:
+        parts.append(agreement_sentence(agreement))
     parts.append("Every count here is generated from the project's audit trail.")
     return "".join(parts)
+
+
+def agreement_sentence(a: Mapping[str, Any]) -> str:
+    """Inter-coder agreement as a methods sentence: coders, unit, statistics (from ``agreement.compare``)."""
+    unit = {"character": "characters", "sentence": "sentences", "turn": "speaker turns"}.get(str(a.get("unit")), "units")
+    coders = [str(x) for x in a.get("coders") or []]
+    o = a.get("overall") or {}
+
+    def num(v: Any) -> str:
+        return "undefined" if v is None else f"{float(v):.2f}"
+
+    stats = [f"percent agreement {num(o.get('percent_agreement'))}"]
+    if len(coders) == 2:
+        stats.append(f"Cohen's kappa {num(o.get('cohen_kappa'))}")
+    stats.append(f"Krippendorff's alpha (nominal) {num(o.get('krippendorff_alpha'))}")
+    return (f"As a coding-reliability check of the shared codebook, {_n(len(coders), 'coder')} "
+            f"({', '.join(coders)}) coded independently; agreement over {_n(int(a.get('codes') or 0), 'code')}, "
+            f"with {unit} as the unit ({int(o.get('units') or 0):,} code-unit pairs), was {', '.join(stats)} "
+            f"(computed on {a.get('date', '')}). ")
 
 
 def methods_markdown(report: Mapping[str, Any]) -> str:

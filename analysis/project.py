@@ -21,6 +21,8 @@ A project is composed of small typed services, each given one :class:`~analysis.
 ``project.cases``         cases, conditions, the case x condition matrix, set-theoretic comparison, its tables
 ``project.narrative``     events in story time, periods, restorying, the timeline, findings chapters and their export
 ``project.agreement``     inter-coder agreement (percent, Cohen's kappa, Krippendorff's alpha) for codebook-style studies
+``project.researchers``   a team's researchers and their roles (lead, coder, reader), enforced by the action runner
+``project.merge``         merge another SQLite copy of the project, coded separately from the same transcripts
 ========================  ==========================================================================
 
 This module owns what is not one service's: undo/redo, the audit trail, status, and ``sync`` (which
@@ -56,7 +58,10 @@ from .services.patterns import PatternService
 from .services.suggestions import SuggestionService
 from .services.transcripts import TranscriptService
 from .services.vignettes import VignetteService
-from .store import Store, audit as audit_store, stats, team as team_store
+from .roles import check as check_role
+from .services.merge import MergeService
+from .services.researchers import ResearcherService
+from .store import Store, audit as audit_store, researchers as researcher_store, stats, team as team_store
 
 Progress = Callable[[str, float], None]
 DB_NAME = "project.db"
@@ -111,6 +116,8 @@ class Project:
         self.narrative = NarrativeService(ctx, self.codebook, self.explore, self.participants, self.vignettes,
                                           self.disclosure)
         self.agreement = AgreementService(ctx, self.codebook)
+        self.researchers = ResearcherService(ctx)
+        self.merge = MergeService(ctx, self.codebook)
 
     # -- basics --------------------------------------------------------------------------------
     @property
@@ -203,6 +210,7 @@ class Project:
     def _replay(self, *, inverse: bool) -> AuditEvent:
         with self.store.write() as conn:
             event = audit_store.undo_candidate(conn, self.actor) if inverse else audit_store.redo_candidate(conn, self.actor)
+            check_role("undo" if inverse else "redo", self.actor, researcher_store.team(conn))
             if event is None:
                 raise NothingToUndoError(Errors.E2401 if inverse else Errors.E2402)
             audit_store.replay(conn, event, inverse=inverse, who=self.actor, at=self.ctx.now(), user_guid=new_guid())

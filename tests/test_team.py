@@ -285,18 +285,15 @@ def test_units_and_undefined_statistics() -> None:
 
 def _coded_by_two(p: Any) -> None:
     """The worked example on a 1,000-character transcript: Delay by A on [100, 200), by B on [150, 300)
-    (both 50, only A 50, only B 100); Fear by both on the same characters [400, 450).
-
-    (Two coders cannot apply one code to exactly the same span yet: ``codings`` is unique on code,
-    transcript, start and end, without the coder. Hence B's Fear is two codings.)"""
+    (both 50, only A 50, only B 100); Fear by both on exactly the same span [400, 450) (codings are
+    unique per coder: revision 0005_researchers)."""
     p.codebook.add_code("Delay")
     p.codebook.add_code("Fear")
     add = p.codings.add_coding
     add(transcript="a.txt", start=100, end=200, code="Delay", coder="A")
     add(transcript="a.txt", start=150, end=300, code="Delay", coder="B")
     add(transcript="a.txt", start=400, end=450, code="Fear", coder="A")
-    add(transcript="a.txt", start=400, end=420, code="Fear", coder="B")
-    add(transcript="a.txt", start=420, end=450, code="Fear", coder="B")
+    add(transcript="a.txt", start=400, end=450, code="Fear", coder="B")
 
 
 def test_the_service_on_the_worked_example(team_project: Any) -> None:
@@ -340,3 +337,68 @@ def test_agreement_cli_json_shape(make_project: Any) -> None:
     assert set(data["overall"]) == {"units", "percent_agreement", "cohen_kappa", "krippendorff_alpha"}
     human = runner.invoke(app, ["agreement", "--coders", "A,B", "--project", str(p.path)])
     assert human.exit_code == 0 and "(overall)" in human.stdout and "codebook-style" in human.stdout
+
+
+# -- the comparison view: disagreements, discussing, reconciling -----------------------------------------
+def test_disagreements_and_reconcile(team_project: Any) -> None:
+    p = team_project(transcripts={"a.txt": THOUSAND})
+    _coded_by_two(p)
+    found = p.agreement.disagreements(["A", "B"])
+    # one passage, side by side: A coded [100, 200), B [150, 300) (Fear: they agree, not listed)
+    assert [(d["code"], d["start"], d["end"], d["coded_by"], d["not_coded_by"]) for d in found] == [
+        ("Delay", 100, 300, ["A", "B"], [])]
+    first = found[0]
+    assert [c["start"] for c in first["codings"]["A"]] == [100] and [c["start"] for c in first["codings"]["B"]] == [150]
+    assert first["text"] == THOUSAND[100:300]
+    extra = p.codings.add_coding(transcript="a.txt", start=600, end=640, code="Fear", coder="A")  # B did not code it
+    [fear] = [d for d in p.agreement.disagreements(["A", "B"]) if d["code"] == "Fear"]
+    assert (fear["start"], fear["end"], fear["coded_by"], fear["not_coded_by"], fear["codings"]["B"]) == (
+        600, 640, ["A"], ["B"], [])
+    p.codings.remove_coding(extra.id)
+    # discuss: a memo on one of the codings
+    memo = p.memos.add("Does waiting include the wait for funding?", kind="coding", target=first["codings"]["A"][0]["id"])
+    assert memo.kind == "coding"
+    # reconcile: accept A's coding of the passage for B
+    r = p.agreement.reconcile(code="Delay", transcript="a.txt", start=100, end=300, accept="A", coders=["A", "B"])
+    assert r == {"removed": 1, "added": 1, "accepted": "A", "into": ["B"]}
+    assert p.agreement.disagreements(["A", "B"]) == []  # B's [150, 300) was replaced by A's [100, 200)
+    assert p.agreement.compare(["A", "B"], codes=["Delay"])["codes"][0]["percent_agreement"] == 1.0
+    assert p.undo().action == "coding.reconcile"
+    assert len(p.agreement.disagreements(["A", "B"])) == 1
+    with pytest.raises(ConflictError, match="SL4315"):
+        p.agreement.reconcile(code="Delay", transcript="a.txt", start=100, end=150, accept="A", coders=["A"])
+
+
+def test_blind_view_shows_only_my_codings(team_project: Any) -> None:
+    p = team_project(transcripts={"a.txt": THOUSAND})
+    _coded_by_two(p)
+    assert {c.coder for c in p.codings.codings_in("a.txt", coder="B")} == {"B"}
+    assert len(p.codings.codings_in("a.txt")) == 4
+
+
+# -- done when: two researchers at once on one server, each undoes their own, the lead reports agreement ---
+def test_two_researchers_on_one_server_then_the_lead_reports_agreement(make_pg_project: Any) -> None:
+    p = make_pg_project(transcripts={"a.txt": "Leader A: " + "We waited for the approval for months. " * 60 + "\n"})
+    p.researchers.add(p.user, role="lead")
+    p.researchers.add("A", role="coder")
+    p.researchers.add("B", role="coder")
+    p.codebook.add_code("Waiting")
+    go = time.time() + 2.5
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(p.path), who, str(go), "200"], env=ENV,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for who in ("A", "B")]
+    for proc in procs:
+        _out, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0 and "locked" not in err, err
+    assert len(p.codings.codings_in("a.txt")) == 400
+    a = second_seat(p, "A")
+    try:
+        assert a.undo().action == "coding.add"  # A's own last coding, not B's
+    finally:
+        a.close()
+    left = p.codings.codings_in("a.txt")
+    assert (sum(c.coder == "A" for c in left), sum(c.coder == "B" for c in left)) == (199, 200)
+    result = p.agreement.compare(["A", "B"], unit="sentence")
+    paragraph = p.exports.methods_report()["paragraph"]
+    kappa = f"Cohen's kappa {result['overall']['cohen_kappa']:.2f}" if result["overall"]["cohen_kappa"] is not None \
+        else "Cohen's kappa undefined"
+    assert "sentences as the unit" in paragraph and kappa in paragraph and "(A, B)" in paragraph

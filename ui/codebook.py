@@ -8,6 +8,7 @@ import streamlit as st
 
 from analysis import Project
 from analysis.model import CODE_KINDS, CODE_STATUSES, Code
+from ui.seen import guarded, seen
 from ui.widgets import (PHASE_LABELS, act, act_if_confirmed, ancestors, code_paths, code_picker, codes, codings,
                         colour_of, confirmed, fresh, md_escape, note_field, phase_picker, read, sidebar)
 
@@ -66,26 +67,31 @@ def add_code_form(project: Project) -> None:
 
 
 def edit_form(project: Project, code: Code) -> None:
-    with st.form(fresh(f"edit-{code.id}")):
-        new = {"name": st.text_input("Name", code.name)}
+    form = fresh(f"edit-{code.id}")
+    shown = seen(form, {k: getattr(code, k) for k in ("name", "kind", "status", "colour", "central_concept", *FIELDS)})
+    with st.form(form):
+        # drawn from what the editor first showed (not a newer version read on the submit's rerun), so what
+        # the researcher typed is what is saved, or refused as a conflict when someone changed it meanwhile
+        new = {"name": st.text_input("Name", shown["name"])}
         b, c, d = st.columns([2, 2, 1])
-        new |= {"kind": b.selectbox("Kind", CODE_KINDS, index=CODE_KINDS.index(code.kind)),
-                "status": c.selectbox("Status", CODE_STATUSES, index=CODE_STATUSES.index(code.status)),
-                "colour": d.color_picker("Colour", code.colour or "#999999")}
+        new |= {"kind": b.selectbox("Kind", CODE_KINDS, index=CODE_KINDS.index(shown["kind"])),
+                "status": c.selectbox("Status", CODE_STATUSES, index=CODE_STATUSES.index(shown["status"])),
+                "colour": d.color_picker("Colour", shown["colour"] or "#999999")}
         new["central_concept"] = st.text_area(
-            "Central organising concept", code.central_concept, height=100,
+            "Central organising concept", shown["central_concept"], height=100,
             help="For a theme: the idea that holds it together (a theme is more than a topic label).")
         left, right = st.columns(2)
         for i, (field, label) in enumerate(FIELDS.items()):
-            new[field] = (left if i % 2 == 0 else right).text_area(label, getattr(code, field), height=120)
+            new[field] = (left if i % 2 == 0 else right).text_area(label, shown[field], height=120)
         note = note_field(fresh(f"edit-note-{code.id}"))
         if st.form_submit_button("Save changes", type="primary"):
-            same = {"colour": lambda v: v.lower() == (code.colour or "#999999").lower()}
-            changes = {k: v for k, v in new.items() if not same.get(k, lambda v, k=k: v == getattr(code, k))(v)}
+            same = {"colour": lambda v: v.lower() == (shown["colour"] or "#999999").lower()}
+            changes = {k: v for k, v in new.items() if not same.get(k, lambda v, k=k: v == shown[k])(v)}
             if not changes:
                 st.info("Nothing to save: no field was changed.")
             else:
-                act(lambda: project.codebook.edit_code(code.id, note=note, **changes),
+                expected = {k: shown[k] for k in changes}  # another researcher's edit since: a conflict, not lost
+                act(guarded(form, lambda: project.codebook.edit_code(code.id, note=note, expected=expected, **changes)),
                     f"Saved {', '.join(changes)} of '{code.name}'")
 
 

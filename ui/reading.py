@@ -17,6 +17,7 @@ from analysis import Project
 from analysis.codebook import PALETTE
 from analysis.ingest.markdown import markup_spans, plain
 from analysis.model import Coding
+from ui import blind
 from ui.components.coder import CodingSpan, TurnSpan, transcript_html, trigger
 from ui.state import cached, get_project, researcher
 from ui.widgets import act, code_paths, codes, fresh, md_escape, phase_picker, quote_card
@@ -85,7 +86,7 @@ def turns_of(name: str) -> list[TurnSpan]:
 
 
 def codings_of(name: str) -> list[Coding]:
-    return cached(f"rc_codings:{name}", lambda p: p.codings.codings_in(name))
+    return blind.visible(cached(f"rc_codings:{name}", lambda p: p.codings.codings_in(name)))  # blind: mine only
 
 
 def _colours(project: Project) -> dict[int, str]:
@@ -109,7 +110,8 @@ def colours() -> dict[int, str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=48)
-def _view(path: str, version: int, name: str, selection: tuple[int, int] | None, active: tuple[int, ...]) -> str:
+def _view(path: str, version: int, name: str, selection: tuple[int, int] | None, active: tuple[int, ...],
+          blind_as: str | None = None) -> str:
     paths, colour = code_paths(), colours()
     spans = [CodingSpan(c.id, c.start, c.end, paths[c.code_id], colour[c.code_id])
              for c in codings_of(name) if not c.orphaned and c.code_id in paths]
@@ -122,7 +124,7 @@ def view_html(name: str) -> str:
     project = get_project()
     sel = selection(name)
     return _view(str(project.path), project.version(), name, (sel[0], sel[1]) if sel else None,
-                 tuple(clicked_ids(name)))
+                 tuple(clicked_ids(name)), blind.blind_coder())
 
 
 # -- what the researcher selected or clicked -----------------------------------------------------------

@@ -15,6 +15,7 @@ from analysis import Project
 from analysis.export import BY_NAME, VIGNETTE_FORMATS, render_document
 from analysis.quotes import ELISION, mark_hesitations
 from ui.state import action, cached
+from ui.seen import guarded, seen
 from ui.widgets import act, code_paths, codes, codings, fresh, md_escape, participants, recorded, subtree
 
 ANY = "(any)"
@@ -95,7 +96,8 @@ def add_panel(project: Project, v: Any) -> None:
     used = {(q.transcript, q.start, q.end) for q in v.quotes}
     frame = frame[[(r.transcript, r.start, r.end) not in used for r in frame.itertuples()]]
     quotes_tab, narrative_tab = st.tabs(["Add quotes from codings", "Add a paragraph"])
-    with quotes_tab, st.form(fresh(f"vg-add-{v.id}")):
+    with quotes_tab, st.form(form := fresh(f"vg-add-{v.id}")):
+        expected = seen(form, {"updated_at": v.updated_at})  # the item list is saved whole: a conflict, not a loss
         rows = {int(r.coding_id): r for r in frame.drop_duplicates(["transcript", "start", "end"]).itertuples()}
         picked = st.multiselect(f"Codings ({len(rows)})", list(rows), key=f"vg_add_{v.id}",
                                 format_func=lambda c: f"{rows[c].participant} · {rows[c].code}: "
@@ -103,7 +105,8 @@ def add_panel(project: Project, v: Any) -> None:
         if st.form_submit_button("Add quotes"):
             new = [{"transcript": rows[c].transcript, "start": rows[c].start, "end": rows[c].end, "coding_id": c,
                     "code": rows[c].code_path} for c in picked]
-            act(lambda: project.vignettes.update(v.id, items=[*v.items, *new]), f"{len(new)} quotes added")
+            act(guarded(form, lambda: project.vignettes.update(v.id, items=[*v.items, *new], expected=expected)),
+                f"{len(new)} quotes added")
     with narrative_tab, st.form(fresh(f"vg-para-{v.id}")):
         para = st.text_area("Paragraph", key=f"vg_para_{v.id}", height=100)
         if st.form_submit_button("Add paragraph"):

@@ -8,6 +8,7 @@ import streamlit as st
 
 from ui.vignette_widgets import (add_panel, disclosure_panel, downloads, export_options, item_editor, label,
                                  new_vignette_panel, preview, vignettes)
+from ui.seen import guarded, seen
 from ui.widgets import act, fresh, md_escape, sidebar
 
 project = sidebar()
@@ -34,10 +35,11 @@ if v.status == "draft":
 
 compose, look, check = st.tabs(["Compose", "Preview & export", "Disclosure check"])
 with compose:
-    with st.form(fresh(f"vg-title-{v.id}")):
+    with st.form(form := fresh(f"vg-title-{v.id}")):
         title = st.text_input("Title", v.title, key=fresh(f"vg_title_{v.id}"))
+        expected = seen(form, {"updated_at": v.updated_at})  # another researcher's edit since: a conflict
         if st.form_submit_button("Save title"):
-            act(lambda: project.vignettes.update(v.id, title=title), "Title saved")
+            act(guarded(form, lambda: project.vignettes.update(v.id, title=title, expected=expected)), "Title saved")
     if not v.items:
         st.caption("Empty: add quotes from codings or a paragraph below.")
     for index, item in enumerate(v.items):

@@ -140,6 +140,11 @@ def fresh(name: str) -> str:
     return f"{name}-{st.session_state.get('_generation', 0)}"
 
 
+def _as(project: Project, who: str, fn: Callable[[], Any]) -> Any:
+    with project.acting_as(who):
+        return fn()
+
+
 def sidebar() -> Project:
     """The sidebar every page shares; returns the open project."""
     project = project_or_stop()
@@ -147,8 +152,9 @@ def sidebar() -> Project:
     st.session_state.setdefault("researcher", project.user)
     if message := st.session_state.pop("_flash", None):
         st.toast(message, icon=":material/check_circle:")
-    undo = read("can_undo", lambda p: p.can_undo())
-    redo = read("can_redo", lambda p: p.can_redo())
+    who = st.session_state["researcher"]  # undo is per researcher (a team): the candidates are this name's
+    undo = read(f"can_undo:{who}", lambda p: _as(p, who, p.can_undo))
+    redo = read(f"can_redo:{who}", lambda p: _as(p, who, p.can_redo))
     status = read("status", lambda p: p.status())
     with st.sidebar:
         # No widget key: keyed widget state does not survive a switch to another page, "researcher" does.

@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 
 from ..agreement import UNITS, coded_units, statistics
-from ..errors import Errors, NotFoundError, ValidationError
-from ..store import codes as code_store, team as team_store, transcripts as transcript_store
+from ..errors import ConflictError, Errors, NotFoundError, ValidationError
+from ..store import codes as code_store, codings as coding_store, team as team_store, transcripts as transcript_store
 from .codebook import CodebookService
-from .context import Context
+from .context import Context, new_guid
 
 CAVEAT = ("Agreement statistics are offered for codebook-style (coding-reliability) studies; they are not a "
           "measure of quality for a reflexive thematic analysis, where the researcher's interpretation is the point.")
@@ -114,3 +114,99 @@ class AgreementService:
                 f"{o['units']:,} code-unit pairs in all), pooled over codes: {', '.join(stats)}. Per-code values "
                 f"are in the agreement table. This is a coding-reliability check for a codebook approach, not a "
                 f"measure of the quality of an interpretive analysis.")
+
+    # -- the comparison view: where coders disagree, and reconciling them --------------------------------
+    def disagreements(self, coders: Sequence[str], *, transcripts: Sequence[str] | None = None,
+                      codes: Sequence[str | int] | None = None) -> list[dict[str, Any]]:
+        """The passages where ``coders`` disagree, code by code, in text order.
+
+        A passage holds the characters of a transcript on which the coders who coded that transcript (a
+        coder with no coding there has not coded it) do not all agree whether ``code`` applies, widened
+        to the codings that touch them (so "A coded more of it than B" is one passage, shown side by
+        side). Each: ``{"code", "code_id", "transcript", "start", "end", "text", "coded_by",
+        "not_coded_by", "codings": {coder: [{"id", "guid", "start", "end", "quote", "memo"}]}}``, the
+        codings being each coder's of that code overlapping the passage."""
+        names = list(dict.fromkeys(c.strip() for c in coders if c and c.strip()))
+        if len(names) < 2:
+            raise ValidationError(Errors.E2711, coders=", ".join(names) or "none", known=", ".join(self.coders()) or "none")
+        paths = self.codebook.code_paths()
+        out: list[dict[str, Any]] = []
+        with self.ctx.store.read() as conn:
+            lengths = team_store.transcript_lengths(conn)
+            tids = None if not transcripts else {transcript_store.transcript_id(conn, t) for t in transcripts}
+            cids = None if not codes else {int(code_store.code_row(conn, c).id) for c in codes}
+            spans = team_store.coding_spans_by(conn, names, transcript_ids=tids, code_ids=None)
+            coded_in = {(sp[0], sp[2]) for sp in spans}
+            for tid in sorted({sp[2] for sp in spans} if tids is None else tids):
+                present = [n for n in names if (n, tid) in coded_in]
+                if len(present) < 2:
+                    continue
+                name, length = lengths[tid]
+                text = transcript_store.transcript_text(conn, tid)
+                for cid in sorted({sp[1] for sp in spans if sp[2] == tid and (cids is None or sp[1] in cids)}):
+                    cover = np.vstack([coded_units([(sp[3], sp[4]) for sp in spans
+                                                    if sp[0] == n and sp[1] == cid and sp[2] == tid], length)
+                                       for n in present])
+                    differ = cover.min(axis=0) != cover.max(axis=0)
+                    edges = np.flatnonzero(np.diff(np.concatenate(([0], differ.astype(np.int8), [0]))))
+                    code_spans = [(sp[3], sp[4]) for sp in spans if sp[1] == cid and sp[2] == tid and sp[0] in present]
+                    for start, end in _passages(list(zip(edges[::2].tolist(), edges[1::2].tolist())), code_spans):
+                        rows = team_store.coding_rows_by(conn, present, transcript_id=tid, code_id=cid, start=start, end=end)
+                        by = {n: [{"id": int(r.id), "guid": str(r.guid), "start": int(r.start), "end": int(r.end),
+                                   "quote": str(r.quote), "memo": str(r.memo)} for r in rows if r.coder == n]
+                              for n in present}
+                        coded = [n for i, n in enumerate(present) if cover[i, start:end].any()]
+                        out.append({"code": paths.get(cid, str(cid)), "code_id": cid, "transcript": name,
+                                    "start": start, "end": end, "text": text[start:end], "coded_by": coded,
+                                    "not_coded_by": [n for n in present if n not in coded], "codings": by})
+        return out
+
+    def reconcile(self, *, code: str | int, transcript: str, start: int, end: int, accept: str,
+                  coders: Sequence[str]) -> dict[str, Any]:
+        """Accept ``accept``'s coding of a passage for the other ``coders``: their codings of ``code`` that
+        overlap ``[start, end)`` are replaced by copies of ``accept``'s codings there (origin
+        ``reconciled``; none, when ``accept`` did not code it). One undoable action."""
+        others = [c for c in dict.fromkeys(coders) if c != accept]
+        if not others:
+            raise ConflictError(Errors.E4315, accept=accept)
+        with self.ctx.action("coding.reconcile") as act:
+            crow = code_store.code_row(act.conn, code)
+            tid = transcript_store.transcript_id(act.conn, transcript)
+            accepted = team_store.coding_rows_by(act.conn, [accept], transcript_id=tid, code_id=int(crow.id),
+                                                 start=start, end=end)
+            removed = added = 0
+            for other in others:
+                for r in team_store.coding_rows_by(act.conn, [other], transcript_id=tid, code_id=int(crow.id),
+                                                   start=start, end=end):
+                    act.rec.delete("codings", int(r.id))
+                    act.about("coding", str(r.guid), "related")
+                    removed += 1
+                for r in accepted:
+                    if coding_store.duplicate(act.conn, int(crow.id), tid, int(r.start), int(r.end), coder=other) is not None:
+                        continue
+                    guid = new_guid()
+                    act.rec.insert("codings", guid=guid, code_id=int(crow.id), transcript_id=tid, start=int(r.start),
+                                   end=int(r.end), quote=str(r.quote), context_before=str(r.context_before),
+                                   context_after=str(r.context_after), coder=other, memo="", origin="reconciled",
+                                   created_at=self.ctx.now())
+                    act.about("coding", guid, "related")
+                    added += 1
+            act.target = f"code:{crow.guid} transcript:{transcript}"
+            act.after = {"code": crow.name, "transcript": transcript, "accepted": accept, "passage": [start, end], "into": others,
+                         "removed": removed, "added": added}
+            act.summary = (f"Reconciled '{crow.name}' in {transcript} ({start}-{end}): accepted {accept}'s coding "
+                           f"for {', '.join(others)}")
+        return {"removed": removed, "added": added, "accepted": accept, "into": others}
+
+
+def _passages(runs: list[tuple[int, int]], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Each run of disagreement widened to the codings overlapping it; overlapping results joined."""
+    out: list[tuple[int, int]] = []
+    for start, end in runs:
+        touching = [(s, e) for s, e in spans if s < end and e > start]
+        lo, hi = min([start, *(s for s, _ in touching)]), max([end, *(e for _, e in touching)])
+        if out and lo < out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out

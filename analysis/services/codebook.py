@@ -200,7 +200,7 @@ class CodebookService:
         for r in coding_store.rows_of(act.conn, from_id):
             if coding_ids is not None and r.id not in coding_ids:
                 continue
-            if coding_store.duplicate(act.conn, to_id, r.transcript_id, r.start, r.end) is not None:
+            if coding_store.duplicate(act.conn, to_id, r.transcript_id, r.start, r.end, coder=r.coder) is not None:
                 act.rec.delete("codings", r.id)
                 collapsed += 1
             else:

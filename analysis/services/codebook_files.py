@@ -180,13 +180,14 @@ class CodebookFileService:
                 elif is_orphan:
                     warnings.append(f"{at}: the quote is not in the transcript; kept as an orphan to review")
                 start, end = found if found else (max(start, 0), max(end, 0))
-                if coding_store.duplicate(act.conn, int(crow.id), tid, start, end) is not None:
+                who = str(item.get("coder") or coder or self.ctx.actor)
+                if coding_store.duplicate(act.conn, int(crow.id), tid, start, end, coder=who) is not None:
                     skipped += 1
                     continue
                 before, after = ("", "") if is_orphan else context_of(text, start, end)
                 act.rec.insert("codings", guid=new_guid(), code_id=crow.id, transcript_id=tid, start=start, end=end,
                                quote=quote if is_orphan else text[start:end], context_before=before,
-                               context_after=after, coder=str(item.get("coder") or coder or self.ctx.actor),
+                               context_after=after, coder=who,
                                memo=str(item.get("memo") or ""), origin="direct", orphaned=is_orphan,
                                created_at=self.ctx.now())
                 orphaned += is_orphan

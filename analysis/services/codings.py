@@ -72,14 +72,15 @@ class CodingService:
         existing coding of the same code. Sets the action's target, ``after`` and summary; an ``origin``
         starting with ``suggestion`` makes the action ``coding.accept_suggestion``. Returns the new id."""
         tid, text = self._check_span(act.conn, transcript, start, end)
-        if coding_store.duplicate(act.conn, int(crow.id), tid, start, end) is not None:
+        coder = coder or self.ctx.actor
+        if coding_store.duplicate(act.conn, int(crow.id), tid, start, end, coder=coder) is not None:
             raise ConflictError(Errors.E2208, name=crow.name, transcript=transcript)
         before, after = context_of(text, start, end)
         guid = new_guid()
         quote = text[start:end]
         cid = act.rec.insert("codings", guid=guid, code_id=crow.id, transcript_id=tid, start=start, end=end,
                              quote=quote, context_before=before, context_after=after,
-                             coder=coder or self.ctx.actor, memo=memo, origin=origin, created_at=self.ctx.now())
+                             coder=coder, memo=memo, origin=origin, created_at=self.ctx.now())
         act.target = f"coding:{guid} code:{crow.guid} transcript:{transcript}"
         act.after = {"code": crow.name, "transcript": transcript, "start": start, "end": end, "quote": quote,
                      "origin": origin}
@@ -120,13 +121,14 @@ class CodingService:
             raise NotFoundError(Errors.E2003, coding_id=coding_id)
         return coding_from_row(row, row.text)
 
-    def codings_in(self, transcript: str) -> list[Coding]:
-        """The codings of one transcript, in text order (orphans last)."""
+    def codings_in(self, transcript: str, *, coder: str | None = None) -> list[Coding]:
+        """The codings of one transcript, in text order (orphans last); only ``coder``'s when given (the
+        blind mode of a team: a coder sees only their own codings until they choose to compare)."""
         with self.ctx.store.read() as conn:
             tid = transcript_store.transcript_id(conn, transcript)
             text = transcript_store.transcript_text(conn, tid)
             rows = coding_store.rows_in(conn, tid)
-        return [coding_from_row(r, text) for r in rows]
+        return [coding_from_row(r, text) for r in rows if coder is None or r.coder == coder]
 
     def snap_span(self, transcript: str, start: int, end: int, *, to: str = "word") -> tuple[int, int]:
         """Widen a selection to whole words (``to="word"``) or whole sentences (``to="sentence"``)."""
@@ -169,7 +171,7 @@ class CodingService:
                 orphaned += 1
                 continue
             start, end = found
-            if coding_store.duplicate(conn, r.code_id, tid, start, end, exclude=r.id) is not None:
+            if coding_store.duplicate(conn, r.code_id, tid, start, end, coder=r.coder, exclude=r.id) is not None:
                 coding_store.mark_orphaned(conn, r.id)
                 orphaned += 1
                 continue

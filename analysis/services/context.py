@@ -22,9 +22,10 @@ from uuid import uuid4
 from ..store import Connection
 
 from ..audit import check_kind
+from ..roles import check as check_role
 from ..errors import Errors, StorageError, StoryloomError
 from ..embed import Embedder
-from ..store import Store, audit as audit_store
+from ..store import Store, audit as audit_store, researchers as researcher_store
 from ..store.recorder import Recorder
 
 _ACTING_AS: ContextVar[str | None] = ContextVar("storyloom_acting_as", default=None)
@@ -119,6 +120,7 @@ class Context:
         """One researcher action: one transaction and one audit event (rolled back together)."""
         check_kind(kind)
         with self.store.write() as conn:
+            check_role(kind, self.actor, researcher_store.team(conn))  # the one place roles are enforced
             act = Action(Recorder(conn), kind, who or self.actor, note=note, undoable=undoable)
             yield act
             check_kind(act.action)

@@ -388,15 +388,15 @@ class InterchangeService:
                 for c in p.sel.codings:
                     code_id = code_ids[c.code_guid]
                     row = store.by_guid(act.conn, "codings", c.guid)
-                    dup = coding_store.duplicate(act.conn, code_id, tid, p.start, p.end)
+                    who = c.user or p.sel.user
+                    coder = users.get(who, _UNKNOWN_CODER) if who else _UNKNOWN_CODER
+                    dup = coding_store.duplicate(act.conn, code_id, tid, p.start, p.end, coder=coder)
                     if row is not None or dup is not None:
                         out[c.guid] = int(row.id) if row is not None else int(dup or 0)
                         out.setdefault(p.sel.guid, out[c.guid])
                         counts["unchanged"] += 1
                         continue
                     before, after = ("", "") if p.status == "orphan" else context_of(s.text, p.start, p.end)
-                    who = c.user or p.sel.user
-                    coder = users.get(who, _UNKNOWN_CODER) if who else _UNKNOWN_CODER
                     cid = act.rec.insert(
                         "codings", guid=c.guid, code_id=code_id, transcript_id=tid, start=p.start, end=p.end,
                         quote=p.quote, context_before=before, context_after=after, coder=coder,

@@ -34,11 +34,12 @@ def ids_of(conn: Connection, code_id: int) -> set[int]:
     return {int(r[0]) for r in conn.execute(sa.select(codings.c.id).where(codings.c.code_id == code_id))}
 
 
-def duplicate(conn: Connection, code_id: int, transcript_id: int, start: int, end: int, *,
+def duplicate(conn: Connection, code_id: int, transcript_id: int, start: int, end: int, *, coder: str,
               exclude: int | None = None) -> int | None:
-    """The id of a coding of ``code_id`` on exactly ``[start, end)`` of the transcript, if one exists."""
+    """The id of a coding of ``code_id`` by ``coder`` on exactly ``[start, end)`` of the transcript, if one
+    exists (two coders may code the same span with the same code: that is what agreement compares)."""
     q = sa.select(codings.c.id).where(codings.c.code_id == code_id, codings.c.transcript_id == transcript_id,
-                                      codings.c.start == start, codings.c.end == end)
+                                      codings.c.start == start, codings.c.end == end, codings.c.coder == coder)
     if exclude is not None:
         q = q.where(codings.c.id != exclude)
     row = conn.execute(q).first()

@@ -32,7 +32,7 @@ _ENTITY = {
     "codes": "code", "codings": "coding", "memos": "memo", "vignettes": "vignette", "participants": "participant",
     "participant_attributes": "participant attribute", "speakers": "speaker mapping", "snapshots": "snapshot",
     "suggestion_decisions": "suggestion decision", "allow_list": "disclosure allow-list term",
-    "variables": "attribute", "transcripts": "transcript",
+    "variables": "attribute", "transcripts": "transcript", "researchers": "researcher",
 }
 
 
@@ -46,7 +46,7 @@ def _derived(table: str, values: dict[str, Any]) -> dict[str, Any]:
     """Columns derived from others (kept by the one writer of rows, so no caller forgets them)."""
     if table == "codes" and "name" in values:
         return {**values, "name_key": name_key(str(values["name"]))}
-    if table in ("cases", "conditions", "events", "periods") and "name" in values:
+    if table in ("cases", "conditions", "events", "periods", "researchers") and "name" in values:
         return {**values, "name_key": name_key(str(values["name"]))}
     if table == "participants" and "pseudonym" in values:
         return {**values, "pseudonym_key": name_key(str(values["pseudonym"]))}

@@ -114,7 +114,8 @@ codings = sa.Table(
     sa.Column("origin", sa.String, nullable=False, server_default="direct"),
     sa.Column("orphaned", sa.Boolean, nullable=False, server_default="0"),
     sa.Column("created_at", sa.String, nullable=False),
-    sa.UniqueConstraint("code_id", "transcript_id", "start", "end"),
+    # One coder applies a code to a span once; a second coder may apply it too (issue 14: agreement).
+    sa.UniqueConstraint("code_id", "transcript_id", "start", "end", "coder", name="uq_codings_span_coder"),
 )
 memos = sa.Table(
     "memos", metadata, sa.Column("id", sa.Integer, primary_key=True), _guid(),
@@ -322,3 +323,18 @@ chapter_sections = sa.Table(
 )
 sa.Index("uq_periods_name_key", periods.c.name_key, unique=True)
 sa.Index("uq_events_name_key", events.c.name_key, unique=True)
+
+# -- researchers and their roles (issue 14: a team project) ---------------------------------------------
+# The researchers registered as members of the project, each with a role: lead (may also merge, split and
+# delete codes and delete transcripts), coder (codes, writes memos...), reader (reads, changes nothing).
+# A project with no researcher registered has no roles: everyone may do everything (a single researcher).
+# Accountability inside a trusted team, not security: access itself is the database server's business.
+researchers = sa.Table(
+    "researchers", metadata, sa.Column("id", sa.Integer, primary_key=True), _guid(),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("name_key", sa.String, nullable=False, default=_key_of("name")),  # unique, see below
+    sa.Column("role", sa.String, nullable=False, server_default="coder"),
+    sa.Column("added_by", sa.String, nullable=False, server_default=""),
+    sa.Column("created_at", sa.String, nullable=False),
+)
+sa.Index("uq_researchers_name_key", researchers.c.name_key, unique=True)

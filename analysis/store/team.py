@@ -39,7 +39,7 @@ from .dberrors import busy_timeout_ms
 
 __all__ = ["PROJECT_FILE", "check_expected", "check_url", "engine_url", "lock_for_upgrade", "lock_for_write", "read_url",
            "redacted", "server_errors", "write_project_file", "coder_names", "coding_spans_by", "transcript_lengths",
-           "unit_bounds"]
+           "unit_bounds", "coding_rows_by"]
 
 PROJECT_FILE = "project.toml"
 # Advisory lock keys (any two 64-bit numbers no other program on the database uses): "SLWR", "SLUP".
@@ -220,3 +220,18 @@ def unit_bounds(conn: Connection, unit: str, transcript_ids: set[int]) -> dict[i
     for tid, start, end in conn.execute(q):
         out[int(tid)].append((int(start), int(end)))
     return out
+
+
+def coding_rows_by(conn: Connection, coders: Sequence[str], *, transcript_id: int, code_id: int | None = None,
+                   start: int | None = None, end: int | None = None) -> list[sa.Row[Any]]:
+    """Live codings of ``coders`` in one transcript (of one code; overlapping ``[start, end)`` when given), in
+    text order."""
+    from .schema import codings
+
+    q = sa.select(codings).where(codings.c.coder.in_(list(coders)), codings.c.orphaned.is_(False),
+                                 codings.c.transcript_id == transcript_id)
+    if code_id is not None:
+        q = q.where(codings.c.code_id == code_id)
+    if start is not None and end is not None:
+        q = q.where(codings.c.start < end, codings.c.end > start)
+    return list(conn.execute(q.order_by(codings.c.start, codings.c.end, codings.c.id)).all())

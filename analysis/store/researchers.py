@@ -1,0 +1,37 @@
+"""Queries of a team project's researchers (issue 14: ``researchers``; the rules are in ``analysis.roles``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .recorder import name_key
+from .schema import researchers
+
+__all__ = ["by_name", "rows", "team", "user_guid"]
+
+
+def rows(conn: Connection) -> list[sa.Row[Any]]:
+    """Every registered researcher, in the order they were added."""
+    return list(conn.execute(sa.select(researchers).order_by(researchers.c.id)).all())
+
+
+def team(conn: Connection) -> list[tuple[str, str]]:
+    """``(name, role)`` of every registered researcher (empty: a project without roles)."""
+    return [(str(r[0]), str(r[1])) for r in conn.execute(
+        sa.select(researchers.c.name, researchers.c.role).order_by(researchers.c.id))]
+
+
+def by_name(conn: Connection, name: str) -> sa.Row[Any] | None:
+    """The researcher whose name compares equal to ``name`` (case-folded), if registered."""
+    return conn.execute(sa.select(researchers).where(researchers.c.name_key == name_key(name))).first()
+
+
+def user_guid(conn: Connection, name: str) -> str | None:
+    """The GUID of the user record ``name`` already has (every researcher who acted has one), if any."""
+    from .schema import users
+
+    row = conn.execute(sa.select(users.c.guid).where(users.c.name == name)).first()
+    return None if row is None else str(row[0])
