@@ -24,10 +24,13 @@ import re
 import shlex
 import unicodedata
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas costs ~0.4 s to import: only where a frame is built
+    import pandas as pd
 
 SEARCH_MODES = ("semantic", "keyword", "hybrid")
 RRF_K = 60

@@ -501,6 +501,17 @@ class Errors:
     E1308 = Msg("SL1308", "duplicate pseudonym '{pseudonym}' (first on line {v2}).")
     E1309 = Msg("SL1309", 'cannot be read as CSV ({err}).')
     E1310 = Msg("SL1310", "speaker '{v1}' of {v2} is mapped to '{pseudonym}' here and to '{other}' on line {other_line}.")
+    # speed (issue 13): the ONNX embedding backend (analysis/embed_onnx.py), batch search (analysis/cli/assist.py)
+    E9101 = Msg("SL9101", "The fast (ONNX) embedding model could not be prepared in {folder} ({err}); Storyloom uses "
+                          "the slower torch model instead. Vectors are the same; only speed differs.")
+    E9102 = Msg("SL9102", "The fast (ONNX) embedding model in {folder} does not agree with the torch model (lowest "
+                          "cosine {min_cosine}, needed {threshold}); Storyloom uses the torch model instead. Delete "
+                          "that folder to try the export again.")
+    E9103 = Msg("SL9103", "Give either a QUERY or --queries FILE (one query per line, '-' for standard input), not both.")
+    E9104 = Msg("SL9104", "Give a QUERY, or --queries FILE with one query per line ('-' for standard input).")
+    E9105 = Msg("SL9105", "has no queries (one query per line; blank lines are skipped).")
+    E9106 = Msg("SL9106", "this query could not be run: {error}")
+    E9107 = Msg("SL9107", "is not UTF-8 text; save it as UTF-8 (one query per line).")
 
 def translate(err: BaseException, *, path: object = None) -> str:
     """The one translation of any exception into a researcher's message (used by the CLI and the UI).

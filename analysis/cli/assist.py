@@ -3,11 +3,13 @@ researcher accepts or rejects each one."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from ..errors import Errors, ImportFormatError, StoryloomError, ValidationError
 from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table, wrote
 
 report_app = typer.Typer(help="Reports generated from the project's audit trail.", no_args_is_help=True)
@@ -30,7 +32,11 @@ def _attributes(pairs: list[str] | None) -> dict[str, str | list[str]] | None:
 
 @app.command()
 def search(
-    query: Annotated[str, typer.Argument(help="Words, \"a quoted phrase\", or a description of what you look for.")],
+    query: Annotated[str | None, typer.Argument(
+        help="Words, \"a quoted phrase\", or a description of what you look for.")] = None,
+    queries: Annotated[Path | None, typer.Option(
+        "--queries", help="Run many searches in one go: a file with one query per line ('-': standard input). "
+                          "With --json, one JSON object per query and line.")] = None,
     mode: Annotated[str, typer.Option(
         help="semantic (meaning), keyword (exact words, accents ignored) or hybrid.")] = "semantic",
     k: Annotated[int, typer.Option("--k", help="How many hits.")] = 10,
@@ -43,12 +49,47 @@ def search(
 ) -> None:
     """Search the transcripts' sentences: semantic (local embeddings), keyword or hybrid (rank fusion)."""
     with handled():
-        hits = open_(project).assist.search(query, mode=mode, k=k, participant=participant,
-                                     attributes=_attributes(attribute), code=code, exclude_code=not_code,
-                                     uncoded=uncoded)
+        if query is not None and queries is not None:
+            raise ValidationError(Errors.E9103)
+        if query is None and queries is None:
+            raise ValidationError(Errors.E9104)
+        batch = _read_queries(queries) if queries is not None else [(0, query or "")]
+        opened = open_(project)
         keys = ("participant", "transcript", "start", "end", "text", "score", "turn_text", "matches")
-        emit({"hits": [{key: h[key] for key in keys if key in h} for h in hits]}, as_json=as_json,
-             render=lambda r: table(r["hits"], ["score", "participant", "transcript", "start", "text"]))
+        for line, q in batch:
+            try:
+                hits = opened.assist.search(q, mode=mode, k=k, participant=participant,
+                                            attributes=_attributes(attribute), code=code, exclude_code=not_code,
+                                            uncoded=uncoded)
+            except StoryloomError as err:
+                if queries is None:
+                    raise
+                raise ImportFormatError(_queries_name(queries), Errors.E9106, line=line, error=err) from None
+            result: dict[str, Any] = {"hits": [{key: h[key] for key in keys if key in h} for h in hits]}
+            if queries is not None:
+                result = {"query": q, "line": line, **result}
+                if not as_json:
+                    typer.echo(f"== {q}")
+            emit(result, as_json=as_json,
+                 render=lambda r: table(r["hits"], ["score", "participant", "transcript", "start", "text"]))
+
+
+def _queries_name(path: Path) -> str:
+    return "standard input" if str(path) == "-" else str(path)
+
+
+def _read_queries(path: Path) -> list[tuple[int, str]]:
+    """``(line number, query)`` of each non-blank line of ``path`` (``-``: standard input)."""
+    name = _queries_name(path)
+    try:
+        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFormatError(name, Errors.E9107) from None
+    out = [(n, line.strip()) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    if not out:
+        raise ImportFormatError(name, Errors.E9105)
+    return out
 
 
 @app.command()

@@ -6,14 +6,13 @@ carry the title and no author name (ready for blind review)."""
 from __future__ import annotations
 
 import io
-
-from docx import Document as new_document
-from docx.document import Document as DocxDocument
-from docx.enum.style import WD_STYLE_TYPE
-from docx.shared import Cm, Pt
+from typing import TYPE_CHECKING
 
 from .document import APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, InlineQuote, Paragraph, source_table
 from .sanitize import xml_safe
+
+if TYPE_CHECKING:  # python-docx (and lxml) load when a document is written, not when the CLI starts
+    from docx.document import Document as DocxDocument
 
 BLOCK_STYLE = "Block Quote"
 TEXT_WIDTH_CM = 15.2  # the default template's text width (6 inches)
@@ -29,6 +28,10 @@ def clean(text: str) -> str:
 
 def new() -> DocxDocument:
     """An empty document with the block-quote style and neutral properties."""
+    from docx import Document as new_document
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.shared import Cm, Pt
+
     document = new_document()
     styles = document.styles
     if BLOCK_STYLE not in [s.name for s in styles]:
@@ -62,6 +65,8 @@ def _paragraph(document: DocxDocument, p: Paragraph) -> None:
 
 
 def render(doc: Document) -> bytes:
+    from docx.shared import Cm, Pt
+
     document = new()
     document.core_properties.title = clean(doc.title)
     document.add_heading(clean(doc.title), level=0)

@@ -9,14 +9,15 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Errors, ExportError
 from ..model import PHASES
 from . import docx as docx_out
 from .sanitize import escape_markdown_html, table_cell
+
+if TYPE_CHECKING:  # pandas costs ~0.4 s to import: only where a frame is built
+    import pandas as pd
 
 QUOTE_COLUMNS = ["code_path", "participant", "transcript", "timestamp", "text", "turn", "start", "end", "coding_id"]
 MEMO_KINDS = {"journal": "Reflexive journal", "familiarisation": "Familiarisation notes (transcripts)",
@@ -26,6 +27,8 @@ MEMO_KINDS = {"journal": "Reflexive journal", "familiarisation": "Familiarisatio
 def quote_table(frame: pd.DataFrame, attributes: Sequence[str]) -> pd.DataFrame:
     """The codings frame as a quote table: code path, participant, attributes, transcript, timestamp, text
     (then turn, offsets and coding id to trace each quote back)."""
+    import pandas as pd
+
     df = frame.copy()
     if "turn" in df:
         df["turn"] = df["turn"].map(lambda t: "" if pd.isna(t) else int(t) + 1)
@@ -34,6 +37,8 @@ def quote_table(frame: pd.DataFrame, attributes: Sequence[str]) -> pd.DataFrame:
 
 
 def _missing(value: Any) -> bool:
+    import pandas as pd
+
     try:
         return value is None or bool(pd.isna(value))
     except (TypeError, ValueError):  # a list or array in a cell: not missing
@@ -77,6 +82,8 @@ def write_csv(df: pd.DataFrame, path: Path, *, raw: bool = False) -> None:
     """UTF-8 with a byte-order mark, so Excel shows macrons (ā) correctly. A cell a spreadsheet would run
     as a formula (starts with = + - @, tab or CR) gets a leading ' unless ``raw`` (CLI ``--raw``).
     Written whole or not at all (:func:`write_whole`)."""
+    import pandas as pd
+
     header, rows = _cells(df, raw=raw, xml=False)
     table = pd.DataFrame(rows, columns=header)
     # CRLF rows (RFC 4180): a carriage return inside a quote is then quoted too, not read as a row break

@@ -14,7 +14,6 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..assist import (RRF_K, SEARCH_MODES, BoolArray, FloatArray, Scores, SegmentIndex, as_int, keyword_scores,
                       matches as match_offsets, top_k)
@@ -24,6 +23,7 @@ from ..store.segments import IndexKey
 from .context import Context
 
 if TYPE_CHECKING:
+    import pandas as pd
     from .codebook import CodebookService
     from .participants import ParticipantService
 
@@ -56,6 +56,8 @@ class AssistService:
     def segment_index(self) -> SegmentIndex:
         """All embedded segments and their vectors, cached until segments, embeddings or speaker
         mappings change (searches and codings, which bump the project version, keep it)."""
+        import pandas as pd
+
         model_id = self.ctx.embedder.model_id
         with self.ctx.store.read() as conn:
             key = segment_store.index_key(conn, model_id)
@@ -92,6 +94,8 @@ class AssistService:
     def coding_spans(self, code_ids: set[int] | None = None) -> pd.DataFrame:
         """The spans of the (not orphaned) codings, of ``code_ids`` only if given, by coding id: columns
         coding_id, code_id, transcript_id, start, end."""
+        import pandas as pd
+
         with self.ctx.store.read() as conn:
             rows = segment_store.coding_spans(conn, code_ids)
         return pd.DataFrame(rows, columns=SPAN_COLUMNS)

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from ..explore import CODING_COLUMNS, format_timestamp
 from ..store import codes as code_store, segments as segment_store
@@ -15,6 +14,7 @@ from ..store.segments import TurnInfo
 from .context import Context
 
 if TYPE_CHECKING:
+    import pandas as pd
     from .codebook import CodebookService
     from .participants import ParticipantService
 
@@ -41,6 +41,8 @@ class ExploreService:
     ) -> pd.DataFrame:
         """One row per coding, joined with code path, theme, participant (+ attributes), transcript, turn,
         timestamp and text. ``code`` includes its descendants."""
+        import pandas as pd
+
         with self.ctx.store.read() as conn:
             rows = segment_store.frame_codings(conn)
             texts = segment_store.transcript_texts(conn)
@@ -101,6 +103,8 @@ class ExploreService:
     ) -> pd.DataFrame:
         """Themes (``level="theme"``) or code paths (``level="code"``) x participants: counts of codings,
         or 1/0 for "has at least one" (``presence=True``). Every participant gets a column."""
+        import pandas as pd
+
         df = self.codings_frame(participant=participant, attributes=attributes)
         rows_key = "theme" if level == "theme" else "code_path"
         everyone = self.participants.list()
@@ -121,6 +125,8 @@ class ExploreService:
     def cooccurrence(self, *, kind: str = "overlap", level: str = "code") -> pd.DataFrame:
         """Code x code counts of co-occurrence: spans that overlap (``kind="overlap"``) or codings in the
         same turn (``kind="turn"``). The diagonal holds each code's own count of codings."""
+        import pandas as pd
+
         df = self.codings_frame()
         key = "code_path" if level == "code" else "theme"
         labels: list[str] = sorted(df[key].unique()) if len(df) else []

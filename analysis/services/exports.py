@@ -18,8 +18,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from ..errors import Errors, ExportError, StoryloomError
 from ..export import VIGNETTE_FORMATS, formats_for, pick_format, render_document, write_file
 from ..export.document import BLOCK_WORDS, PLACEHOLDER, Document, Options, build
@@ -32,6 +30,7 @@ from .context import Context
 
 if TYPE_CHECKING:
     from .cases import CaseService
+    import pandas as pd
     from .codebook import CodebookService
     from .codebook_files import CodebookFileService
     from .disclosure import DisclosureService

@@ -28,8 +28,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from ..disclosure import DEFAULT_LABELS, entities, is_allowed, normalise_term, unique_attribute_flags
 from ..errors import ConflictError, Errors, ExportError, NotFoundError, ValidationError
 from ..export import formats_for, pick_format, write_file
@@ -43,6 +41,7 @@ from ..vignettes import Item, NarrativeItem, QuoteItem, Vignette, stored_item, t
 from .context import Action, Context, new_guid
 
 if TYPE_CHECKING:
+    import pandas as pd
     from .codebook import CodebookService
     from .disclosure import DisclosureService
     from .explore import ExploreService
@@ -393,6 +392,8 @@ class NarrativeService:
                        attributes: dict[str, Any] | None = None) -> pd.DataFrame:
         """One row per (event, linked coding), for charts: event, order, when, told (the participant's
         placement), participant, coding_id, code, theme, transcript, start, end, text, disagreement."""
+        import pandas as pd
+
         frame = self.explore.codings_frame(code=theme if theme != "" else None, participant=participant,
                                            attributes=attributes)
         rows = {int(r["coding_id"]): r for r in frame.to_dict("records")}

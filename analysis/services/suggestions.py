@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..assist import IntArray, SegmentIndex, top_k, word_counts
 from ..consistency import MIN_WORDS, SUGGESTION_LABEL, SUGGESTION_ORIGIN, rank_like
@@ -19,6 +18,7 @@ from ..store.suggestions import Decision
 from .context import Action, Context
 
 if TYPE_CHECKING:
+    import pandas as pd
     from ..model import Coding
     from .assist import AssistService
     from .codebook import CodebookService
@@ -41,6 +41,8 @@ class SuggestionService:
         self.codings = codings
 
     def _decided(self, code_ids: set[int], decision: str) -> pd.DataFrame:
+        import pandas as pd
+
         with self.ctx.store.read() as conn:
             rows = suggestion_store.decided_spans(conn, code_ids, decision)
         return pd.DataFrame(rows, columns=["transcript_id", "start", "end"])

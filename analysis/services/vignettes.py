@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from ..coding import locate
 from ..errors import Errors, InvalidSpanError, NotFoundError, ValidationError
@@ -32,6 +31,7 @@ from ..vignettes import Item, NarrativeItem, QuoteItem, Vignette, stored_item, t
 from .context import Action, Context, new_guid
 
 if TYPE_CHECKING:
+    import pandas as pd
     from .assist import AssistService
     from .codebook import CodebookService
     from .codings import CodingService

@@ -9,21 +9,22 @@ a :class:`Store` brings its database to the newest schema with the Alembic revis
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import Errors, ProjectError
 from . import meta, schema, team
+
+if TYPE_CHECKING:  # Alembic costs ~0.3 s to import: only when a database is not at the newest revision
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 from .dberrors import busy_timeout_ms, translated
 
 __all__ = ["ALEMBIC_DIR", "Connection", "LEGACY_REVISION", "SCHEMA_VERSION", "Store"]
@@ -46,8 +47,32 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\b[^=]*=\s*(?:None|[\"']([^\"']+)[\"'])\s*$", re.M)
+
+
+def script_head() -> str | None:
+    """The newest revision of ``alembic/versions``, read from the files' ``revision`` and
+    ``down_revision`` lines without importing Alembic; None when they do not make one linear chain
+    (then the caller asks Alembic itself). tests/test_migrations.py holds it to Alembic's head."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (ALEMBIC_DIR / "versions").glob("*.py"):
+        if path.name.startswith("_"):
+            continue
+        found = dict((m.group(1), m.group(2)) for m in _REVISION_LINE.finditer(path.read_text(encoding="utf-8")))
+        if not found.get("revision") or "down_revision" not in found:
+            return None
+        revisions.add(str(found["revision"]))
+        if found["down_revision"]:
+            parents.add(str(found["down_revision"]))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 and len(parents) == len(revisions) - 1 else None
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     """The Alembic configuration, built in code (no ``alembic.ini``); ``connection`` is what env.py uses."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(ALEMBIC_DIR))
     if connection is not None:
@@ -107,6 +132,8 @@ class Store:
 
     def revision(self) -> str | None:
         """The Alembic revision the database is at (None for an empty or v1 database)."""
+        from alembic.runtime.migration import MigrationContext
+
         with self.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
@@ -116,6 +143,8 @@ class Store:
     def _state(self, conn: Connection, script: ScriptDirectory) -> tuple[str | None, bool]:
         """``(current revision, is a v1 database)``; raises ProjectError for a database this code
         cannot upgrade (written by a newer Storyloom, or not a Storyloom project)."""
+        from alembic.runtime.migration import MigrationContext
+
         tables = set(sa.inspect(conn).get_table_names())
         heads = MigrationContext.configure(conn).get_current_heads()
         v1 = meta.get(conn, "schema_version") if "meta" in tables else None
@@ -166,6 +195,10 @@ class Store:
         DDL); the write lock is taken at once and the state read again under it, so two processes
         opening one project upgrade it once. References the upgrade broke are checked before the commit.
         """
+        if self._at_head():
+            return
+        from alembic.script import ScriptDirectory
+
         script = ScriptDirectory.from_config(alembic_config())
         with self.engine.connect() as conn:
             current, legacy = self._state(conn, script)
@@ -177,7 +210,21 @@ class Store:
             self._backup(current)
         self._upgrade(script)
 
+    def _at_head(self) -> bool:
+        """True when ``alembic_version`` holds exactly the newest revision (:func:`script_head`): the
+        common case, decided with one query and without importing Alembic."""
+        head = script_head()
+        if head is None:
+            return False
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table("alembic_version"):
+                return False
+            rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchall()
+        return len(rows) == 1 and rows[0][0] == head
+
     def _upgrade(self, script: ScriptDirectory) -> None:
+        from alembic import command
+
         with self.engine.connect() as conn:
             sqlite = conn.dialect.name == "sqlite"
             if sqlite:
