@@ -39,16 +39,18 @@ def search(
     code: Annotated[str | None, typer.Option(help="Only passages coded with this code (or its sub-codes).")] = None,
     not_code: Annotated[str | None, typer.Option(help="Only passages not coded with this code.")] = None,
     uncoded: Annotated[bool, typer.Option(help="Only passages that no coding covers.")] = False,
+    interviewer: Annotated[bool, typer.Option(help="Search the interviewer's turns too (left out by default).")] = False,
     project: ProjectOpt = Path("."), as_json: JsonOpt = False,
 ) -> None:
     """Search the transcripts' sentences: semantic (local embeddings), keyword or hybrid (rank fusion)."""
     with handled():
         hits = open_(project).assist.search(query, mode=mode, k=k, participant=participant,
                                      attributes=_attributes(attribute), code=code, exclude_code=not_code,
-                                     uncoded=uncoded)
-        keys = ("participant", "transcript", "start", "end", "text", "score", "turn_text", "matches")
+                                     uncoded=uncoded, interviewer=interviewer)
+        keys = ("participant", "transcript", "line", "timestamp", "start", "end", "text", "score", "turn_text",
+                "matches")
         emit({"hits": [{key: h[key] for key in keys if key in h} for h in hits]}, as_json=as_json,
-             render=lambda r: table(r["hits"], ["score", "participant", "transcript", "start", "text"]))
+             render=lambda r: table(r["hits"], ["score", "participant", "transcript", "line", "timestamp", "text"]))
 
 
 @app.command()
