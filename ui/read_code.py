@@ -10,10 +10,12 @@ import streamlit as st
 from ui import reading
 from ui.assist_panel import render_assist_panel
 from ui.components.coder import coder
+from ui.quotes_view import readable_quotes
 from ui.state import researcher
 from ui.widgets import code_paths, codes, sidebar
 
 project = sidebar()
+readable_quotes()
 rows = reading.transcript_rows()
 if not rows:
     st.title("Read & code")
