@@ -126,23 +126,30 @@ def shade(colour: str, i: int) -> str:
 def _colours(project: Project) -> dict[int, str]:
     """Each code's colour: its own; else a shade of its nearest coloured ancestor's family (a theme's
     sub-codes take their theme's colour family, each its own shade); else a shade of a palette colour
-    per theme."""
+    per theme. A sub-code whose stored colour is its parent's (new codes inherit it) counts as having
+    none: one colour for a whole theme would hide where one code ends and the next begins."""
     all_codes = project.codebook.codes()
     by_id = {c.id: c for c in all_codes}
     tops = [c.id for c in all_codes if c.parent_id is None]
+
+    def own(code: Any) -> str:
+        parent = by_id.get(code.parent_id) if code.parent_id is not None else None
+        inherited = parent is not None and code.colour.lower() == (own(parent) or parent.colour).lower()
+        return "" if not code.colour or inherited else str(code.colour)
+
     base: dict[int, str] = {}
     for code in all_codes:  # the colour whose family the code belongs to, and that family's head
         node, top = code, code
-        while node is not None and not node.colour:
+        while node is not None and not own(node):
             top = node
             node = by_id.get(node.parent_id) if node.parent_id is not None else None
-        base[code.id] = node.colour if node is not None else PALETTE[tops.index(top.id) % len(PALETTE)]
+        base[code.id] = own(node) if node is not None else PALETTE[tops.index(top.id) % len(PALETTE)]
     out: dict[int, str] = {}
     members: dict[str, int] = {}
     for code in all_codes:  # codebook order: a family's head first, then its codes, a shade each
-        if code.colour:
-            out[code.id] = code.colour
-            members.setdefault(code.colour, 0)
+        if own(code):
+            out[code.id] = own(code)
+            members.setdefault(own(code), 0)
             continue
         n = members.get(base[code.id], 0) + (0 if code.parent_id is None else 1)
         members[base[code.id]] = n
