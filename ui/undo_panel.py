@@ -62,5 +62,5 @@ def history(events: list[Any]) -> None:
             return
         lines = [f"{e.at[11:16]} · **{md_escape(e.who)}** · {md_escape(e.summary[:90])}{STATES.get(e.state, '')}"
                  for e in events]
-        st.markdown("  \n".join(f":small[{line}]" for line in lines))
-        st.caption("Undo reverses your own last action, the top one of yours that is not undone.")
+        st.caption("  \n".join(lines))
+        st.caption("Undo reverses your own last action: the top one of yours that is not undone.")
