@@ -215,7 +215,17 @@ class Project:
         """``"318 codings, 2 codes"``: what undoing ``event`` changes back, in words."""
         scope = self.undo_scope(event)
         words = {"codings": ("coding", "codings"), "codes": ("code", "codes"), "memos": ("memo", "memos"),
-                 "participants": ("participant", "participants"), "transcripts": ("transcript", "transcripts")}
+                 "participants": ("participant", "participants"), "transcripts": ("transcript", "transcripts"),
+                 "participant_attributes": ("attribute value", "attribute values"), "speakers": ("speaker", "speakers"),
+                 "cases": ("case", "cases"), "conditions": ("condition", "conditions"),
+                 "case_values": ("judged cell", "judged cells"), "case_value_evidence": ("evidence link", "evidence links"),
+                 "case_evidence": ("case passage", "case passages"), "case_participants": ("case member", "case members"),
+                 "case_attributes": ("case attribute", "case attributes"), "variables": ("attribute", "attributes"),
+                 "suggestion_decisions": ("suggestion decision", "suggestion decisions"),
+                 "vignettes": ("vignette", "vignettes"), "events": ("event", "events"),
+                 "event_evidence": ("event passage", "event passages"), "periods": ("period", "periods"),
+                 "chapters": ("chapter", "chapters"), "chapter_sections": ("chapter section", "chapter sections"),
+                 "allow_list": ("allow-list entry", "allow-list entries")}
         parts = []
         for table, n in sorted(scope.items(), key=lambda kv: -kv[1]):
             one, many = words.get(table, (f"{table.replace('_', ' ')} row", f"{table.replace('_', ' ')} rows"))
