@@ -31,15 +31,15 @@ if st.session_state.get(reading.TRANSCRIPT) not in names:
 
 # A workspace: less air above the text, so the transcript and the coding panel fill the screen.
 st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.25rem;padding-bottom:1rem}</style>")
-top = st.columns([0.42, 0.15, 0.15, 0.28], vertical_alignment="bottom")
+top = st.columns([0.35, 0.19, 0.16, 0.30], vertical_alignment="bottom")
 name = top[0].selectbox("Transcript", names, key=reading.TRANSCRIPT, format_func=labels.get,
                         on_change=reading.clear, help="Participants first; type to filter.")
 top[1].toggle("Snap to words", value=True, key=reading.SNAP,
               help="Widen a selection to whole words and trim spaces at its edges.")
 stripes = top[2].toggle("Code stripes", value=True, key=reading.STRIPES,
                         help="A bar per coding in the margin, with its code's name.")
-top[3].caption("Select words, then press **C** to code by keyboard (type, Enter) · click a highlight to see "
-               "its codings · numbers in the margin are line numbers")
+top[3].caption("Select words, then **C** to code by keyboard (type, Enter) · click a highlight for its "
+               "codings · margin numbers are lines")
 reading.apply_keycoded(project, researcher())
 
 span = reading.selection(name)
