@@ -250,6 +250,14 @@ class Errors:
     E8004 = Msg("SL8004", "Say who '{label}' is: give a participant's pseudonym, or --interviewer if it is the interviewer.")
     E8005 = Msg("SL8005", "No participant '{pseudonym}' yet. Participants: {names}. Add --new to add '{pseudonym}' as a "
                           "new participant, or check the spelling.")
+    # first week, reading and undo: Read & code, Themes/Participants, Assist, undo history (issue 15 items 3-6)
+    E8101 = Msg("SL8101", "This undo would reverse a bulk action: '{summary}' ({scope}; by {who}, {when}). "
+                          "Confirm to undo it: in the app, press 'Yes, undo it'; on the command line, "
+                          "`storyloom undo --yes`.")
+    E8102 = Msg("SL8102", "The last action is no longer '{expected}' (now: '{summary}'), so nothing was undone. "
+                          "Look at the undo history and undo again if you still want to.")
+    E8103 = Msg("SL8103", "No code named '{typed}' to apply. Type part of a code's name or path and choose it from "
+                          "the list, or create the code first.")
     # narrative inquiry: events in story time, periods, the findings chapter (analysis/narrative.py, services/narrative.py)
     E7001 = Msg("SL7001", "No event named '{name}'. Events: {known}. Add it with `storyloom event add`, or on the Story page.")
     E7002 = Msg("SL7002", "An event needs a name, e.g. 'Programme launched'.")

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from .embed import Embedder, default_embedder
-from .errors import Errors, NothingToUndoError, ProjectError
+from .errors import ConflictError, Errors, NothingToUndoError, ProjectError
 from .model import AuditEvent
 from .services.agreement import AgreementService
 from .services.assist import AssistService
@@ -193,26 +193,88 @@ class Project:
         with self.store.read() as conn:
             return audit_store.redo_candidate(conn, self.actor)
 
-    def undo(self) -> AuditEvent:
+    #: Kinds whose undo reverses many rows at once (an import, a merge): undo asks first (see :meth:`is_bulk`).
+    BULK_KINDS = frozenset({"code.merge", "codebook.import", "codings.import", "refi.import", "case.matrix.import",
+                            "case.file.import", "participants.sync", "code.split", "pattern.make_code"})
+    #: An action touching more rows than this is bulk whatever its kind.
+    BULK_ROWS = 20
+
+    def undo_history(self, limit: int = 20) -> list[AuditEvent]:
+        """The last ``limit`` actions that changed data (every researcher's, undos and redos included),
+        newest first: who did what, and whether it is done, undone or final."""
+        from .audit import KINDS
+
+        kinds = {name for name, kind in KINDS.items() if kind.data}
+        with self.store.read() as conn:
+            return audit_store.recent_events(conn, limit=limit, kinds=kinds)
+
+    def undo_scope(self, event: AuditEvent) -> dict[str, int]:
+        """``{table: rows}`` that undoing ``event`` would change back."""
+        with self.store.read() as conn:
+            return audit_store.change_counts(conn, event.id)
+
+    def is_bulk(self, event: AuditEvent) -> bool:
+        """Whether undoing ``event`` reverses a bulk action: an import or a merge (:data:`BULK_KINDS`), or
+        any action that wrote more than :data:`BULK_ROWS` rows."""
+        return event.action in self.BULK_KINDS or sum(self.undo_scope(event).values()) > self.BULK_ROWS
+
+    def describe_scope(self, event: AuditEvent) -> str:
+        """``"318 codings, 2 codes"``: what undoing ``event`` changes back, in words."""
+        scope = self.undo_scope(event)
+        words = {"codings": ("coding", "codings"), "codes": ("code", "codes"), "memos": ("memo", "memos"),
+                 "participants": ("participant", "participants"), "transcripts": ("transcript", "transcripts"),
+                 "participant_attributes": ("attribute value", "attribute values"), "speakers": ("speaker", "speakers"),
+                 "cases": ("case", "cases"), "conditions": ("condition", "conditions"),
+                 "case_values": ("judged cell", "judged cells"), "case_value_evidence": ("evidence link", "evidence links"),
+                 "case_evidence": ("case passage", "case passages"), "case_participants": ("case member", "case members"),
+                 "case_attributes": ("case attribute", "case attributes"), "variables": ("attribute", "attributes"),
+                 "suggestion_decisions": ("suggestion decision", "suggestion decisions"),
+                 "vignettes": ("vignette", "vignettes"), "events": ("event", "events"),
+                 "event_evidence": ("event passage", "event passages"), "periods": ("period", "periods"),
+                 "chapters": ("chapter", "chapters"), "chapter_sections": ("chapter section", "chapter sections"),
+                 "allow_list": ("allow-list entry", "allow-list entries")}
+        parts = []
+        for table, n in sorted(scope.items(), key=lambda kv: -kv[1]):
+            one, many = words.get(table, (f"{table.replace('_', ' ')} row", f"{table.replace('_', ' ')} rows"))
+            parts.append(f"{n} {one if n == 1 else many}")
+        return ", ".join(parts) or "no rows"
+
+    def undo(self, *, allow_bulk: bool = True, expect: int | None = None) -> AuditEvent:
         """Undo the researcher's last action (works across restarts: the trail is in the project).
+
+        ``allow_bulk=False`` (the UI and CLI) refuses, changing nothing, to undo a bulk action
+        (:meth:`is_bulk`) with a message naming it, until the researcher confirms; ``expect`` (the
+        event id the researcher confirmed) refuses if the last action is another one by now.
 
         Per researcher: the last action of :attr:`actor`, never another researcher's (each of a team
         undoes their own work); a change of transcript text after it still stops anyone's undo.
 
         Refuses, changing nothing, when a row the action wrote has changed since (for instance a
         re-import moved the coding), or when a transcript's text changed after the action."""
-        return self._replay(inverse=True)
+        if not allow_bulk or expect is not None:
+            event = self.can_undo()
+            if event is not None and expect is not None and event.id != expect:
+                raise ConflictError(Errors.E8102, expected=self._summary_of(expect), summary=event.summary)
+            if event is not None and not allow_bulk and self.is_bulk(event):
+                raise ConflictError(Errors.E8101, summary=event.summary, scope=self.describe_scope(event),
+                                    who=event.who, when=event.at[:16].replace("T", " "))
+        return self._replay(inverse=True, expect=expect)
+
+    def _summary_of(self, event_id: int) -> str:
+        return next((e.summary for e in self.undo_history(200) if e.id == event_id), f"action {event_id}")
 
     def redo(self) -> AuditEvent:
         """Redo the action undone last, if nothing was done since."""
         return self._replay(inverse=False)
 
-    def _replay(self, *, inverse: bool) -> AuditEvent:
+    def _replay(self, *, inverse: bool, expect: int | None = None) -> AuditEvent:
         with self.store.write() as conn:
             event = audit_store.undo_candidate(conn, self.actor) if inverse else audit_store.redo_candidate(conn, self.actor)
             check_role("undo" if inverse else "redo", self.actor, researcher_store.team(conn))
             if event is None:
                 raise NothingToUndoError(Errors.E2401 if inverse else Errors.E2402)
+            if expect is not None and event.id != expect:  # another window acted since the check
+                raise ConflictError(Errors.E8102, expected=f"action {expect}", summary=event.summary)
             audit_store.replay(conn, event, inverse=inverse, who=self.actor, at=self.ctx.now(), user_guid=new_guid())
         return event
 

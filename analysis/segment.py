@@ -11,6 +11,13 @@ E088) and needs memory in proportion to the length, so a paragraph longer than
 segmentation: at the last sentence end (``.``, ``?``, ``!`` then whitespace) within
 :data:`CUT_WINDOW` characters before the limit, else at the last whitespace there, else at the
 limit itself. A cut always ends a sentence; offsets stay exact into the full text.
+
+Stray punctuation. The sentence recogniser sometimes starts a sentence with the previous one's
+punctuation (``Honestly? No`` | ``. Not my learners.``, ``"wait"`` | ``, and left``). A segment never
+starts with a comma, full stop or other closing mark: leading ``. ! ? … ) ] ” ’`` go back to the
+sentence before, and a sentence that begins with ``, ; :`` continues the one before and is joined to
+it (:func:`reattach`); at the start of a paragraph such marks are left out of the segment. Offsets
+stay exact (spans only move their boundaries; no text is changed).
 """
 
 from __future__ import annotations
@@ -28,6 +35,10 @@ MAX_PIECE_CHARS = 100_000
 #: How far before the limit a cut looks back for a sentence end or whitespace.
 CUT_WINDOW = 2_000
 _SENTENCE_END = re.compile(r"[.?!…][\"'”’)\]]*\s")
+#: Marks that close what came before: a segment must not start with them.
+CLOSING = ".!?…)]}”’"
+#: Marks that continue the clause before: a sentence starting with them is joined to the one before.
+CONTINUING = ",;:"
 
 
 @dataclass(frozen=True)
@@ -105,7 +116,8 @@ def sentences(text: str, turns: Sequence[tuple[int, int]], *, full: bool = False
     result: list[list[Span]] = [[] for _ in turns]
     docs: Iterable[Any] = nlp.pipe((text[s:e] for _, s, e in pieces), batch_size=64)
     for (i, s, _e), doc in zip(pieces, docs):
-        for start, end in _outside_brackets(doc.text, [(sent.start_char, sent.end_char) for sent in doc.sents]):
+        bounds = _outside_brackets(doc.text, [(sent.start_char, sent.end_char) for sent in doc.sents])
+        for start, end in reattach(doc.text, bounds):
             span = _trimmed(text, s + start, s + end)
             if span:
                 result[i].append(span)
@@ -125,3 +137,38 @@ def _outside_brackets(text: str, bounds: list[tuple[int, int]]) -> list[tuple[in
         else:
             merged.append((start, end))
     return merged
+
+
+def _closing_straight_quote(text: str, i: int, end: int) -> bool:
+    """A straight quote that closes (followed by a space, the end or another closing mark)."""
+    return text[i] in "\"'" and (i + 1 >= end or text[i + 1].isspace() or text[i + 1] in CLOSING + CONTINUING)
+
+
+def reattach(text: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Move stray leading punctuation of each sentence back to the sentence before (see the module
+    docstring): ``[.!?…)\\]”’]`` go back, a sentence starting with ``, ; :`` is joined to the one
+    before; before the first sentence such marks and spaces are left out. ``[start, end)`` stay
+    ordered, within ``text`` and never overlapping."""
+    out: list[tuple[int, int]] = []
+    for start, end in bounds:
+        pos = start
+        while pos < end and text[pos].isspace():
+            pos += 1
+        if pos < end and text[pos] in CONTINUING:
+            if out:
+                out[-1] = (out[-1][0], end)
+                continue
+            while pos < end and (text[pos] in CONTINUING or text[pos].isspace()):
+                pos += 1
+        lead = pos
+        while lead < end and (text[lead] in CLOSING or _closing_straight_quote(text, lead, end)):
+            lead += 1
+        if lead > pos:
+            if out:
+                out[-1] = (out[-1][0], lead)
+            pos = lead
+        while pos < end and (text[pos].isspace() or (not out and text[pos] in CLOSING + CONTINUING)):
+            pos += 1
+        if pos < end:
+            out.append((pos, end))
+    return out

@@ -33,7 +33,19 @@ def in_context(hit: dict[str, Any]) -> str:
 
 
 def where(hit: dict[str, Any]) -> str:
-    return f"{hit['participant']} · {hit['transcript']} · {hit['start']}–{hit['end']}"
+    """``Academic A · academic_a.txt · line 12 · 00:01:43``: who, and where as the researcher reads it
+    (the line number in Read & code's margin), never character offsets."""
+    line = hit.get("line")
+    stamp = hit.get("timestamp") or ""
+    place = (f"line {line}" if line else "") + (f" · {stamp}" if stamp else "")
+    return " · ".join(md_escape(str(x)) for x in (hit["participant"], hit["transcript"]) if x) + (
+        f" · {place}" if place else "")
+
+
+def interviewer_toggle(key: str) -> bool:
+    return st.toggle("Include interviewer turns", key=f"{key}_interviewer", value=False,
+                     help="Left out by default: the interviewer's questions are not data to code. Turn on to "
+                          "search or suggest in them too.")
 
 
 def _drop(key: str, hit: dict[str, Any]) -> None:
@@ -66,10 +78,12 @@ def search_box(project: Project, *, key: str, transcript: str | None = None, fil
             options["code"] = chosen if coded == "coded with…" else None
             options["exclude_code"] = chosen if coded == "not coded with…" else None
         only_here = transcript is not None and st.checkbox("Only this transcript", value=True, key=f"{key}_here")
+        interviewer = interviewer_toggle(key)
         k = st.slider("Hits", 5, 50, 10, step=5, key=f"{key}_k")
         if st.form_submit_button("Search", type="primary") and query.strip():
             with st.spinner("Searching…"):
-                hits = project.assist.search(query, mode=mode, k=k, transcript=transcript if only_here else None, **options)
+                hits = project.assist.search(query, mode=mode, k=k, transcript=transcript if only_here else None,
+                                             interviewer=interviewer, **options)
             st.session_state[key] = {"mode": mode, "query": query, "items": hits}
 
 
@@ -83,14 +97,19 @@ def search_hits(project: Project, *, key: str) -> None:
         return
     if not codes():
         st.caption("Create a code first to code hits in one click.")
-    target = code_picker("Code hits as", key=f"{key}_target") if codes() else None
+    paths = code_paths()
+    # No code chosen in advance: a hit is coded only with a code the researcher picked for it.
+    target = st.selectbox("Code hits as", [c.id for c in codes()], index=None, key=f"{key}_target",
+                          format_func=lambda cid: paths.get(cid, str(cid)), placeholder="Choose a code…",
+                          help="Pick the code first; then 'Code as…' under a hit codes it.") if codes() else None
     st.caption(f"{len(state['items'])} hits for *{md_escape(state['query'])}* ({MODES[state['mode']]}), "
                "ranked by the machine: read each in its context before coding it.")
     for n, hit in enumerate(state["items"]):
         with st.container(border=True):
             st.caption(f"{MACHINE} (search hit) · score {hit['score']:.3f} · {where(hit)}")
             st.markdown(in_context(hit))
-            if target is not None and st.button(f"Code as '{code_paths().get(target, '')}'", key=f"{key}_code_{n}"):
+            label = f"Code as '{paths.get(target, '')}'" if target is not None else "Code as… (choose a code above)"
+            if codes() and st.button(label, key=f"{key}_code_{n}", disabled=target is None):
                 act(lambda h=hit: project.codings.add_coding(transcript=h["transcript"], start=h["start"], end=h["end"],
                                                      code=target, coder=researcher(), origin=f"search:{state['mode']}"),
                     f"Coded the hit as '{code_paths().get(target, '')}'")
@@ -104,12 +123,14 @@ def suggestion_box(project: Project, *, key: str, transcript: str | None = None)
     code = code_picker("More like this code", key=f"{key}_for",
                        help="Passages similar to what you have coded with this code (and its sub-codes).")
     only_here = transcript is not None and st.checkbox("Only this transcript", value=True, key=f"{key}_here")
+    interviewer = interviewer_toggle(key)
     cols = st.columns([0.6, 0.4], vertical_alignment="bottom")
     k = cols[0].slider("Suggestions", 5, 30, 10, step=5, key=f"{key}_k")
     if cols[1].button("Suggest passages", key=f"{key}_go"):
         items = None
         with st.spinner("Comparing with your codings…"), action():  # e.g. the code has no codings yet
-            items = project.suggestions.suggest(code, k=k, transcript=transcript if only_here else None)
+            items = project.suggestions.suggest(code, k=k, transcript=transcript if only_here else None,
+                                                interviewer=interviewer)
         if items is None:
             return
         st.session_state[key] = {"code": code, "items": items}

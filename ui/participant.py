@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from ui.quotes_view import keep, kept, quote_rows, readable_quotes
 from ui.state import researcher
 from ui.widgets import (PHASE_LABELS, act, codes, codings, fresh, md_escape, no_codes_yet, participants, phase_picker,
-                        quote_card, read, sidebar)
+                        read, sidebar)
 
 PER_THEME = 5
 
@@ -17,6 +18,7 @@ def key_quotes(mine: pd.DataFrame) -> pd.DataFrame:
     """One row per coded span: the codes on it (and on spans overlapping it), most-coded and longest first."""
     spans = (mine.groupby(["transcript", "start", "end"], as_index=False)
              .agg(text=("text", "first"), timestamp=("timestamp", "first"), theme=("theme", "first"),
+                  participant=("participant", "first"), coding_id=("coding_id", "first"),
                   codes=("code", lambda s: sorted(set(s)))))
     overlapping = []
     for row in spans.itertuples():
@@ -40,6 +42,7 @@ def memo_list(name: str) -> None:
 
 
 project = sidebar()
+readable_quotes()
 st.title("Participants")
 people = participants()
 if not people:
@@ -47,7 +50,9 @@ if not people:
     st.page_link("ui/project.py", label="Open the Project page", icon=":material/folder_open:")
     st.stop()
 
+kept("pp_who")  # the participant survives a jump to Read & code and back
 name = st.selectbox("Participant", [p.pseudonym for p in people], key="pp_who")
+keep("pp_who")
 person = next(p for p in people if p.pseudonym == name)
 transcripts = [t["name"] for t in read("transcripts", lambda p: p.transcripts.list()) if name in t["participants"]]
 st.markdown(" · ".join([f"**{md_escape(k.replace('_', ' '))}**: {md_escape(v)}"
@@ -69,15 +74,17 @@ else:
                         .rename(columns={"code_path": "code"}), hide_index=True, width="stretch")
 
     st.subheader("Key quotes by theme")
-    st.caption(f"Up to {PER_THEME} per theme: spans carrying the most codes first, then the longest. "
-               "The raw material of a vignette.")
+    st.caption(f"The first {PER_THEME} per theme: spans carrying the most codes first, then the longest "
+               "(\"Show all\" lists every one). The raw material of a vignette.")
     spans = read(f"key_quotes:{name}", lambda p: key_quotes(mine))
     for i, theme in enumerate(themes.index):
         chosen = spans[spans["theme"] == theme]
         with st.expander(f"{theme} ({len(chosen)} coded passages)", expanded=i == 0):
-            for row in chosen.head(PER_THEME).itertuples():
-                where = " · ".join(x for x in (row.transcript, row.timestamp) if x)
-                quote_card(row.text, meta=f"{md_escape(where)} · coded {md_escape(', '.join(row.codes))}")
+            every = len(chosen) > PER_THEME and st.toggle(f"Show all {len(chosen)}", key=f"pp_all_{name}_{i}")
+            shown = chosen if every else chosen.head(PER_THEME)
+            quote_rows(shown, key=f"pp_q_{i}", code=False)
+            if len(shown) < len(chosen):
+                st.caption(f"{len(chosen) - len(shown)} more: \"Show all {len(chosen)}\" above.")
 
 st.subheader(f"Memos about {name}")
 memo_list(name)

@@ -10,10 +10,12 @@ import streamlit as st
 from ui import reading
 from ui.assist_panel import render_assist_panel
 from ui.components.coder import coder
+from ui.quotes_view import readable_quotes
 from ui.state import researcher
-from ui.widgets import sidebar
+from ui.widgets import code_paths, codes, sidebar
 
 project = sidebar()
+readable_quotes()
 rows = reading.transcript_rows()
 if not rows:
     st.title("Read & code")
@@ -29,20 +31,27 @@ if st.session_state.get(reading.TRANSCRIPT) not in names:
 
 # A workspace: less air above the text, so the transcript and the coding panel fill the screen.
 st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.25rem;padding-bottom:1rem}</style>")
-top = st.columns([0.46, 0.18, 0.36], vertical_alignment="bottom")
+top = st.columns([0.35, 0.19, 0.16, 0.30], vertical_alignment="bottom")
 name = top[0].selectbox("Transcript", names, key=reading.TRANSCRIPT, format_func=labels.get,
                         on_change=reading.clear, help="Participants first; type to filter.")
 top[1].toggle("Snap to words", value=True, key=reading.SNAP,
               help="Widen a selection to whole words and trim spaces at its edges.")
-top[2].caption("Select words to code them · click a highlight to see its codings · hover shows code names")
+stripes = top[2].toggle("Code stripes", value=True, key=reading.STRIPES,
+                        help="A bar per coding in the margin, with its code's name.")
+top[3].caption("Select words, then **C** to code by keyboard (type, Enter) · click a highlight for its "
+               "codings · margin numbers are lines")
+reading.apply_keycoded(project, researcher())
 
 span = reading.selection(name)
 ids = reading.clicked_ids(name)
 left, right = st.columns([0.63, 0.37], gap="medium")
 with left:
+    paths = code_paths()
     coder(html=reading.view_html(name), transcript=name, key=reading.COMPONENT_KEY,
           on_selected=reading.on_selected, on_clicked=reading.on_clicked, clearable=bool(span or ids),
-          focus=st.session_state.get(reading.FOCUS))
+          focus=st.session_state.get(reading.FOCUS), on_keycoded=reading.on_keycoded,
+          labels=reading.stripe_labels(name) if stripes else None, stripes=stripes,
+          codes=[(c.id, paths.get(c.id, c.name)) for c in codes()], selection=span)
 
 with right:
     if notice := st.session_state.pop(reading.NOTICE, None):

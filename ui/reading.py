@@ -9,12 +9,15 @@ in code points) and ``rc_clicked`` (``{"transcript", "offset", "ids"}``: codings
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import streamlit as st
 
 from analysis import Project
 from analysis.codebook import PALETTE
+from analysis.errors import Errors, NotFoundError
+from analysis.explore import line_at, line_starts, place_label, timestamp_at
 from analysis.ingest.markdown import markup_spans, plain
 from analysis.model import Coding
 from ui import blind
@@ -24,7 +27,7 @@ from ui.widgets import act, code_paths, codes, fresh, md_escape, phase_picker, q
 
 COMPONENT_KEY = "rc_coder"
 TRANSCRIPT, SELECTION, CLICKED, SNAP, NOTICE = "rc_transcript", "rc_selection", "rc_clicked", "rc_snap", "rc_notice"
-LAST_CODE, FOCUS = "rc_last_code", "rc_focus"
+LAST_CODE, FOCUS, STRIPES, KEYCODED = "rc_last_code", "rc_focus", "rc_stripes", "rc_keycoded"
 
 
 # -- labels and selections ---------------------------------------------------------------------------
@@ -82,26 +85,88 @@ def shown(name: str, passage: str) -> str:
 
 def turns_of(name: str) -> list[TurnSpan]:
     return cached(f"rc_turns:{name}", lambda p: [
-        TurnSpan(t.start, t.end, t.speaker, t.participant, t.interviewer) for t in p.transcripts.turns(name)])
+        TurnSpan(t.start, t.end, t.speaker, t.participant, t.interviewer, t.t_start) for t in p.transcripts.turns(name)])
+
+
+def lines_of(name: str) -> list[int]:
+    """Where the transcript's numbered lines start (the numbers in Read & code's margin)."""
+    return cached(f"rc_lines:{name}", lambda p: line_starts(p.transcripts.get(name).text))
+
+
+def line_of(name: str, offset: int) -> int:
+    return line_at(lines_of(name), offset)
+
+
+def place(name: str, offset: int) -> str:
+    """``"line 12 · 00:01:43"``: where ``offset`` of transcript ``name`` is, as the researcher reads it
+    (the line number in the margin; the turn's timestamp, ``~`` the nearest earlier one's)."""
+    stamp = timestamp_at([(t.start, t.end, t.t_start) for t in turns_of(name)], offset)
+    return place_label(line_of(name, offset), stamp)
 
 
 def codings_of(name: str) -> list[Coding]:
     return blind.visible(cached(f"rc_codings:{name}", lambda p: p.codings.codings_in(name)))  # blind: mine only
 
 
+def shade(colour: str, i: int) -> str:
+    """The ``i``-th shade of ``colour``'s family (``i = 0``: the colour itself): same hue, a step lighter
+    or darker each time, so sub-codes are told apart and still read as their theme's."""
+    import colorsys
+
+    if i == 0 or not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
+        return colour
+    r, g, b = (int(colour[k:k + 2], 16) / 255 for k in (1, 3, 5))
+    h, l, sat = colorsys.rgb_to_hls(r, g, b)
+    steps = [-0.12, 0.10, -0.22, 0.18, -0.30, 0.25]
+    step = steps[(i - 1) % len(steps)] * (1 + (i - 1) // len(steps) * 0.3)
+    l = min(0.85, max(0.18, l + step))
+    r, g, b = colorsys.hls_to_rgb(h, l, sat)
+    return "#" + "".join(f"{round(v * 255):02x}" for v in (r, g, b))
+
+
 def _colours(project: Project) -> dict[int, str]:
-    """Each code's colour: its own, else its nearest ancestor's (codes take their theme's colour),
-    else a palette colour per theme."""
+    """Each code's colour: its own; else a shade of its nearest coloured ancestor's family (a theme's
+    sub-codes take their theme's colour family, each its own shade); else a shade of a palette colour
+    per theme. A sub-code whose stored colour is its parent's (new codes inherit it) counts as having
+    none: one colour for a whole theme would hide where one code ends and the next begins."""
     all_codes = project.codebook.codes()
     by_id = {c.id: c for c in all_codes}
     tops = [c.id for c in all_codes if c.parent_id is None]
-    out = {}
-    for code in all_codes:
+
+    def own(code: Any) -> str:
+        parent = by_id.get(code.parent_id) if code.parent_id is not None else None
+        inherited = parent is not None and code.colour.lower() == (own(parent) or parent.colour).lower()
+        return "" if not code.colour or inherited else str(code.colour)
+
+    base: dict[int, str] = {}
+    for code in all_codes:  # the colour whose family the code belongs to, and that family's head
         node, top = code, code
-        while node is not None and not node.colour:
+        while node is not None and not own(node):
             top = node
             node = by_id.get(node.parent_id) if node.parent_id is not None else None
-        out[code.id] = node.colour if node is not None else PALETTE[tops.index(top.id) % len(PALETTE)]
+        base[code.id] = own(node) if node is not None else PALETTE[tops.index(top.id) % len(PALETTE)]
+    out: dict[int, str] = {}
+    members: dict[str, int] = {}
+    for code in all_codes:  # codebook order: a family's head first, then its codes, a shade each
+        if own(code):
+            out[code.id] = own(code)
+            members.setdefault(own(code), 0)
+            continue
+        n = members.get(base[code.id], 0) + (0 if code.parent_id is None else 1)
+        members[base[code.id]] = n
+        out[code.id] = shade(base[code.id], n)
+    return out
+
+
+def theme_of() -> dict[int, str]:
+    """Each code's theme (its top-level ancestor's name)."""
+    by_id = {c.id: c for c in codes()}
+    out = {}
+    for c in codes():
+        top = c
+        while top.parent_id is not None and top.parent_id in by_id:
+            top = by_id[top.parent_id]
+        out[c.id] = top.name
     return out
 
 
@@ -112,11 +177,18 @@ def colours() -> dict[int, str]:
 @st.cache_data(show_spinner=False, max_entries=48)
 def _view(path: str, version: int, name: str, selection: tuple[int, int] | None, active: tuple[int, ...],
           blind_as: str | None = None) -> str:
-    paths, colour = code_paths(), colours()
-    spans = [CodingSpan(c.id, c.start, c.end, paths[c.code_id], colour[c.code_id])
+    paths, colour, themes = code_paths(), colours(), theme_of()
+    spans = [CodingSpan(c.id, c.start, c.end, paths[c.code_id], colour[c.code_id], themes.get(c.code_id, ""))
              for c in codings_of(name) if not c.orphaned and c.code_id in paths]
     return transcript_html(text_of(name), turns_of(name), spans, selection=selection, active=active,
-                           markup=markup_of(name))
+                           markup=markup_of(name), lines=lines_of(name))
+
+
+def stripe_labels(name: str) -> dict[int, tuple[str, str]]:
+    """``{coding id: (code name, colour)}`` for the coding stripes beside the text."""
+    by_id, colour = {c.id: c for c in codes()}, colours()
+    return {c.id: (by_id[c.code_id].name, colour[c.code_id]) for c in codings_of(name)
+            if not c.orphaned and c.code_id in by_id}
 
 
 def view_html(name: str) -> str:
@@ -179,6 +251,46 @@ def on_clicked() -> None:
                                      "ids": [int(i) for i in value["ids"]]}
 
 
+def on_keycoded() -> None:
+    """Keyboard coding: the type-ahead sent a code for the live (or pending) selection; the page applies
+    it (:func:`apply_keycoded`) as one action."""
+    value = trigger(COMPONENT_KEY, "keycoded")
+    name = st.session_state.get(TRANSCRIPT)
+    if not value or value.get("transcript") != name or value.get("code") is None:
+        return
+    if value.get("start") is not None:
+        span = check_selection(text_of(name), value["start"], value.get("end", 0), value.get("text"))
+        if span is None:
+            st.session_state[NOTICE] = "That selection could not be matched to the transcript text; select it again."
+            return
+        if st.session_state.get(SNAP, True):
+            span = get_project().codings.snap_span(name, *span)
+    else:
+        span = selection(name)
+    if span is None or span[0] >= span[1]:
+        return
+    st.session_state[KEYCODED] = {"transcript": name, "start": span[0], "end": span[1], "code": int(value["code"])}
+
+
+def apply_keycoded(project: Project, coder_name: str) -> None:
+    """Apply the code chosen with the keyboard (set by :func:`on_keycoded`), if any."""
+    request = st.session_state.pop(KEYCODED, None)
+    if not request:
+        return
+    paths = code_paths()
+    code_id = request["code"]
+
+    def apply() -> None:
+        if code_id not in paths:
+            raise NotFoundError(Errors.E8103, typed=str(code_id))
+        project.codings.add_coding(transcript=request["transcript"], start=request["start"], end=request["end"],
+                                   code=code_id, coder=coder_name)
+        st.session_state[LAST_CODE] = code_id
+        clear()
+
+    act(apply, f"Coded as '{paths.get(code_id, code_id)}'")
+
+
 def speaker_at(name: str, offset: int) -> str:
     for turn in turns_of(name):
         if turn.start <= offset < turn.end:
@@ -203,7 +315,7 @@ def apply_panel(project: Project, name: str, span: tuple[int, int], coder_name: 
     """Code the selected span: with an existing code, or a new one created on the spot."""
     start, end = span
     quote_card(short(shown(name, text_of(name)[start:end]), 600),
-               meta=f"{speaker_at(name, start)} · {name} · characters {start}–{end}")
+               meta=f"{md_escape(speaker_at(name, start))} · {md_escape(name)} · {place(name, start)}")
     paths = code_paths()
     options = [c.id for c in codes()]
     if options:
@@ -256,7 +368,7 @@ def codings_panel(project: Project, name: str, ids: list[int]) -> None:
             st.markdown(f'<span style="color:{colour}">●</span> **{md_escape(paths.get(coding.code_id, "?"))}**',
                         unsafe_allow_html=True)
             quote_card(short(shown(name, coding.text), 500), meta=f"coded by {md_escape(coding.coder)} · {coding.origin}"
-                       f" · characters {coding.start}–{coding.end}")
+                       f" · {place(name, coding.start)}")
             memo = st.text_area("Memo", value=coding.memo, key=fresh(f"rc_memo_{coding_id}"), height=80)
             left, right = st.columns(2)
             if left.button("Save memo", key=f"rc_memo_save_{coding_id}", width="stretch"):
@@ -332,10 +444,18 @@ def familiarisation(project: Project, name: str) -> None:
 
 
 def open_in_reader(transcript: str, *, coding: int | None = None) -> None:
-    """For other pages: open ``transcript`` on Read & code, with ``coding`` shown in the panel."""
-    clear()
-    st.session_state[TRANSCRIPT] = transcript
-    if coding is not None:
-        st.session_state[CLICKED] = {"transcript": transcript, "offset": None, "ids": [coding]}
-        st.session_state[FOCUS] = f"coding-{coding}"
+    """For other pages: open ``transcript`` on Read & code, with ``coding`` shown in the panel and the
+    text scrolled to it."""
+    st.session_state.update(reader_request(transcript, coding=coding))
     st.switch_page("ui/read_code.py")
+
+
+def reader_request(transcript: str, *, coding: int | None = None) -> dict[str, Any]:
+    """The session state that opens ``transcript`` at ``coding`` on Read & code (for a button's
+    ``on_click``: a callback cannot switch pages, the page then does)."""
+    clear()
+    out: dict[str, Any] = {TRANSCRIPT: transcript}
+    if coding is not None:
+        out[CLICKED] = {"transcript": transcript, "offset": None, "ids": [coding]}
+        out[FOCUS] = f"coding-{coding}-{time.monotonic_ns()}"  # a new token: scroll there again
+    return out

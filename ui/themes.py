@@ -10,11 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from analysis import Project
-from ui.widgets import (ALL, attribute_values, code_paths, codes, codings, colour_of, no_codes_yet, quote_card,
-                        quote_meta, read, sidebar, subtree)
+from ui.quotes_view import keep, kept, pager, quote_rows, readable_quotes
+from ui.widgets import ALL, attribute_values, code_paths, codes, codings, colour_of, no_codes_yet, read, sidebar, subtree
 
 EVERYTHING = "All themes and codes"
-SHOWN = 40
+FILTERS = ["th_code", "th_participant", "th_all_codes"]
 
 
 def matrix_and_cells(
@@ -106,6 +106,7 @@ def theme_map(cooc: pd.DataFrame, threshold: int) -> str:
 
 
 project = sidebar()
+readable_quotes()
 st.title("Themes")
 st.caption("Themes are constructed by you, the researcher, from your codes. Counts show where coded material sits "
            "across participants, not how important a theme is.")
@@ -114,6 +115,8 @@ if not codes():
     st.stop()
 
 values = attribute_values()
+for key in FILTERS + [f"th_filter_{attr}" for attr in values]:
+    kept(key)  # filters survive a jump to Read & code and back
 filter_cols = st.columns(len(values) + 1)
 chosen = {attr: col.multiselect(attr.replace("_", " ").capitalize(), options, key=f"th_filter_{attr}",
                                 placeholder="All")
@@ -140,9 +143,11 @@ with matrix_tab:
     st.subheader("Quotes")
     paths = code_paths()
     options = [None, *[c.id for c in codes()]]
-    if st.session_state.get("th_code") not in options:
+    if st.session_state.get("th_code") not in options:  # only a code merged or deleted since
         st.session_state.pop("th_code", None)
-    people = [ALL, *matrix.columns]
+    # Every participant, whatever the attribute filters: choosing one filter never resets another (a
+    # participant outside the filtered group simply has no quotes here, and the page says so).
+    people = [ALL, *[p.pseudonym for p in read("participants", lambda p: p.participants.list())]]
     if st.session_state.get("th_participant", ALL) not in people:
         st.session_state.pop("th_participant", None)
     code_col, person_col = st.columns(2)
@@ -157,12 +162,16 @@ with matrix_tab:
     for attr, wanted in (attributes or {}).items():
         quotes = quotes[quotes[attr].isin(wanted)] if attr in quotes else quotes
     quotes = quotes.sort_values("coding_id", ascending=False) if code_id is None else quotes
+    for key in FILTERS + [f"th_filter_{attr}" for attr in values]:
+        keep(key)
+    first, last = pager(len(quotes), key="th_quotes")
     st.caption(f"{len(quotes)} quotes" + (", newest first" if code_id is None else ", in transcript order")
-               + (f"; showing the first {SHOWN}" if len(quotes) > SHOWN else ""))
+               + (f"; showing {first + 1}–{last}" if 0 < last - first < len(quotes) else ""))
     if quotes.empty:
-        st.info("No coded quotes here yet.")
-    for _, row in quotes.head(SHOWN).iterrows():
-        quote_card(row["text"], meta=quote_meta(row))
+        outside = person != ALL and attributes and person not in matrix.columns
+        st.info(f"{person} is not among the participants these filters select." if outside
+                else "No coded quotes here yet.")
+    quote_rows(quotes.iloc[first:last], key="th_q")
 
 with cooc_tab:
     kind = st.segmented_control("Codes co-occur when their codings", ["overlap", "turn"], default="overlap",

@@ -162,15 +162,9 @@ def sidebar() -> Project:
                              help="Recorded as the author of memos and the coder of codings.").strip()
         if name and name != st.session_state["researcher"]:
             st.session_state["researcher"] = name
-        left, right = st.columns(2)
-        if left.button("↶ Undo", key="sidebar_undo", disabled=undo is None, width="stretch",
-                       help=f"Undo: {undo.summary}" if undo else "Nothing to undo"):
-            act(project.undo, f"Undone: {undo.summary}" if undo else "Undone")
-        if right.button("↷ Redo", key="sidebar_redo", disabled=redo is None, width="stretch",
-                        help=f"Redo: {redo.summary}" if redo else "Nothing to redo"):
-            act(project.redo, f"Redone: {redo.summary}" if redo else "Redone")
-        if undo:
-            st.caption(f"Undo would reverse: *{md_escape(undo.summary)}*")
+        from ui.undo_panel import undo_controls  # Undo/Redo, the bulk confirmation, the undo history
+
+        undo_controls(project, undo, redo)
         st.caption(
             f"**{project.path.name}** · {status['transcripts']} transcripts · {status['participants']} participants"
             f" · {status['codes']} codes · {status['codings']} codings"

@@ -45,6 +45,7 @@ def search(
     code: Annotated[str | None, typer.Option(help="Only passages coded with this code (or its sub-codes).")] = None,
     not_code: Annotated[str | None, typer.Option(help="Only passages not coded with this code.")] = None,
     uncoded: Annotated[bool, typer.Option(help="Only passages that no coding covers.")] = False,
+    interviewer: Annotated[bool, typer.Option(help="Search the interviewer's turns too (left out by default).")] = False,
     project: ProjectOpt = Path("."), as_json: JsonOpt = False,
 ) -> None:
     """Search the transcripts' sentences: semantic (local embeddings), keyword or hybrid (rank fusion)."""
@@ -55,12 +56,13 @@ def search(
             raise ValidationError(Errors.E9104)
         batch = _read_queries(queries) if queries is not None else [(0, query or "")]
         opened = open_(project)
-        keys = ("participant", "transcript", "start", "end", "text", "score", "turn_text", "matches")
+        keys = ("participant", "transcript", "line", "timestamp", "start", "end", "text", "score", "turn_text",
+                "matches")
         for line, q in batch:
             try:
                 hits = opened.assist.search(q, mode=mode, k=k, participant=participant,
                                             attributes=_attributes(attribute), code=code, exclude_code=not_code,
-                                            uncoded=uncoded)
+                                            uncoded=uncoded, interviewer=interviewer)
             except StoryloomError as err:
                 if queries is None:
                     raise
@@ -71,7 +73,7 @@ def search(
                 if not as_json:
                     typer.echo(f"== {q}")
             emit(result, as_json=as_json,
-                 render=lambda r: table(r["hits"], ["score", "participant", "transcript", "start", "text"]))
+                 render=lambda r: table(r["hits"], ["score", "participant", "transcript", "line", "timestamp", "text"]))
 
 
 def _queries_name(path: Path) -> str:

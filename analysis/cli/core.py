@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -170,10 +171,25 @@ def participants(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> N
 
 
 @app.command()
-def undo(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
-    """Undo the last researcher action (across restarts)."""
+def undo(
+    project: ProjectOpt = Path("."), as_json: JsonOpt = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Undo a bulk action (an import, a merge) without asking.")] = False,
+    history: Annotated[bool, typer.Option("--history", help="Show the last 20 actions (who, what) and undo nothing.")] = False,
+) -> None:
+    """Undo the last researcher action (across restarts). A bulk action (an import, a merge) is undone only
+    once confirmed: at the prompt, or with --yes."""
     with handled():
-        ev = open_(project).undo()
+        p = open_(project)
+        if history:
+            rows = [{"when": e.at[:19].replace("T", " "), "who": e.who, "what": e.summary, "state": e.state}
+                    for e in p.undo_history(20)]
+            emit({"history": rows}, as_json=as_json, render=lambda r: table(r["history"], ["when", "who", "what", "state"]))
+            return
+        pending = p.can_undo()
+        if not yes and pending is not None and p.is_bulk(pending) and not as_json and sys.stdin.isatty():
+            typer.confirm(f"Undo '{pending.summary}' ({p.describe_scope(pending)}; by {pending.who})?", abort=True)
+            yes = True
+        ev = p.undo(allow_bulk=yes, expect=pending.id if pending is not None else None)
         emit({"undone": ev.summary, "event": ev.id}, as_json=as_json, render=lambda r: typer.echo(f"Undid: {r['undone']}"))
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from ..assist import (RRF_K, SEARCH_MODES, BoolArray, FloatArray, Scores, SegmentIndex, as_int, keyword_scores,
                       matches as match_offsets, top_k)
 from ..errors import Errors, ValidationError
+from ..explore import line_at, line_starts, timestamp_at
 from ..store import codes as code_store, segments as segment_store
 from ..store.segments import IndexKey
 from .context import Context
@@ -134,24 +135,31 @@ class AssistService:
         self, query: str, *, mode: str = "semantic", k: int = 10, participant: Filter | None = None,
         attributes: dict[str, Filter] | None = None, code: str | int | None = None,
         exclude_code: str | int | None = None, uncoded: bool = False, transcript: str | None = None,
+        interviewer: bool = False,
     ) -> list[dict[str, Any]]:
         """Search the segments: ``mode`` semantic (cosine), keyword (exact words and "phrases", accents and
         case ignored) or hybrid (reciprocal rank fusion). Filters: participant(s), participant
         ``attributes``, coded with ``code`` (with its sub-codes), not coded with ``exclude_code``,
-        ``uncoded`` (overlapping no coding), one ``transcript``. Each hit carries its turn (``turn_text``) for context.
+        ``uncoded`` (overlapping no coding), one ``transcript``. Interviewer turns are left out unless
+        ``interviewer`` is true. Each hit carries its turn (``turn_text``) for context, and where it is
+        as the researcher reads it (``line``, ``timestamp``: :meth:`with_places`).
         The search (unless the query is blank) is recorded in the audit trail (for the methods report)."""
         if mode not in SEARCH_MODES:
             raise ValidationError(Errors.E2101, mode=mode, SEARCH_MODES=', '.join(SEARCH_MODES))
         index = self.segment_index()
         filters: dict[str, object] = {"participant": participant, "attributes": attributes, "code": code,
-                                      "exclude_code": exclude_code, "uncoded": uncoded, "transcript": transcript}
+                                      "exclude_code": exclude_code, "uncoded": uncoded, "transcript": transcript,
+                                      "interviewer": interviewer}
         if not query.strip():
             return []
         hits: list[dict[str, Any]] = []
         if len(index.frame):
             mask = self.filter_mask(index, participant=participant, transcript=transcript, attributes=attributes,
                                     code=code, exclude_code=exclude_code, uncoded=uncoded)
-            hits = self._ranked_hits(index, query, mode=mode, k=max(1, k), mask=mask)
+            if not interviewer:
+                spoken = ~index.frame["interviewer"].to_numpy(dtype=bool)
+                mask = spoken if mask is None else mask & spoken
+            hits = self.with_places(self._ranked_hits(index, query, mode=mode, k=max(1, k), mask=mask))
         self.ctx.log("assist.search", summary=f"Searched ({mode}) for '{query[:60]}': {len(hits)} hits",
                      after={"query": query, "mode": mode, "k": k, "hits": len(hits),
                             "filters": {f: v for f, v in filters.items() if v}})
@@ -186,6 +194,27 @@ class AssistService:
         return [self.hit(index, int(i), float(scores[i]),
                          match_offsets(index, int(i), patterns) if patterns else None)
                 for i in top_k(scores, k)]
+
+    def with_places(self, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``hits`` with ``line`` (the line number shown in Read & code's margin) and ``timestamp`` (the
+        turn's, or ``~`` the nearest earlier one's) of each hit's start: see :mod:`analysis.explore`."""
+        if not hits:
+            return hits
+        index = self.segment_index()
+        names = {str(r["transcript"]) for r in hits}
+        frame = index.frame[index.frame["transcript"].isin(names)].drop_duplicates("transcript")
+        ids = {as_int(tid): str(name) for tid, name in zip(frame["transcript_id"], frame["transcript"])}
+        with self.ctx.store.read() as conn:
+            turns = segment_store.turn_infos(conn)
+        by_name: dict[str, tuple[list[int], list[tuple[int, int, float | None]]]] = {
+            name: (line_starts(index.texts[tid]),
+                   [(t.start, t.end, t.t_start) for t in turns if t.transcript_id == tid])
+            for tid, name in ids.items()}
+        for h in hits:
+            starts, spans = by_name.get(str(h["transcript"]), ([], []))
+            h["line"] = line_at(starts, int(h["start"]))
+            h["timestamp"] = timestamp_at(spans, int(h["start"]))
+        return hits
 
     @staticmethod
     def hit(index: SegmentIndex, row: int, score: float, matches: list[list[int]] | None = None) -> dict[str, Any]:

@@ -66,7 +66,8 @@ class SuggestionService:
                 owners.append(int(cid))
         return np.asarray(rows, dtype=np.int64), np.asarray(owners, dtype=np.int64)
 
-    def _suggestions(self, code: str | int, *, k: int, transcript: str | None = None) -> tuple[Any, list[Suggestion]]:
+    def _suggestions(self, code: str | int, *, k: int, transcript: str | None = None,
+                     interviewer: bool = False) -> tuple[Any, list[Suggestion]]:
         row, ids = self.assist.code_ids(code)
         index = self.assist.segment_index()
         spans = self.assist.coding_spans(ids)
@@ -74,7 +75,9 @@ class SuggestionService:
         if not len(ex_rows):
             raise ConflictError(Errors.E2210, name=row.name)
         f = index.frame
-        candidates = ~f["interviewer"].to_numpy(dtype=bool) & (word_counts(f) >= MIN_WORDS)
+        candidates = word_counts(f) >= MIN_WORDS
+        if not interviewer:
+            candidates &= ~f["interviewer"].to_numpy(dtype=bool)
         candidates &= ~index.overlap(spans) & ~index.overlap(self._decided(ids, "rejected"))
         if transcript:
             candidates &= (f["transcript"] == transcript).to_numpy(dtype=bool)
@@ -92,17 +95,20 @@ class SuggestionService:
                 "id": int(owners[j]), "text": quotes[int(owners[j])],
                 "score": round(float(best[i]), 4)}}
             out.append(hit)
-        return row, out
+        return row, self.assist.with_places(out)
 
-    def suggest(self, code: str | int, *, k: int = 10, transcript: str | None = None) -> list[Suggestion]:
-        """Machine suggestions for ``code``: the ``k`` participant segments most like its coded
+    def suggest(self, code: str | int, *, k: int = 10, transcript: str | None = None,
+                interviewer: bool = False) -> list[Suggestion]:
+        """Machine suggestions for ``code``: the ``k`` participant segments (the interviewer's too when
+        ``interviewer``) most like its coded
         material, none overlapping its codings or rejected for it, each with its closest coded example
         (``closest_coding``: id, text, score) so the researcher can see why; only in ``transcript`` if
         given. The run is logged."""
-        row, out = self._suggestions(code, k=k, transcript=transcript)
+        row, out = self._suggestions(code, k=k, transcript=transcript, interviewer=interviewer)
         self.ctx.log("assist.suggest", summary=f"Asked for {k} machine suggestions for '{row.name}': {len(out)} shown",
                      target=f"code:{row.guid}",
-                     after={"code": row.name, "k": k, "shown": len(out), "transcript": transcript})
+                     after={"code": row.name, "k": k, "shown": len(out), "transcript": transcript,
+                            **({"interviewer": True} if interviewer else {})})
         return out
 
     def _suggestion(self, code: str | int, suggestion: Suggestion | int) -> Suggestion:

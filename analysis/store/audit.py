@@ -179,3 +179,20 @@ def replay(conn: Connection, ev: AuditEvent, *, inverse: bool, who: str, at: str
     if targets:
         conn.execute(audit_targets.insert(), targets)
     bump(conn)
+
+
+def recent_events(conn: Connection, *, limit: int, kinds: set[str]) -> list[AuditEvent]:
+    """The last ``limit`` events of ``kinds`` (any researcher, any state), newest first."""
+    q = sa.select(audit).where(audit.c.action.in_(sorted(kinds))).order_by(audit.c.id.desc()).limit(limit)
+    return [event(r) for r in conn.execute(q).all()]
+
+
+def change_counts(conn: Connection, event_id: int) -> dict[str, int]:
+    """``{table: rows}`` the event's recorded changes touch (what its undo would reverse)."""
+    row = conn.execute(sa.select(audit.c.changes, audit.c.format).where(audit.c.id == event_id)).first()
+    if row is None:
+        return {}
+    counts: dict[str, int] = {}
+    for change in upgrade_changes(json.loads(row.changes), int(row.format)):
+        counts[str(change["table"])] = counts.get(str(change["table"]), 0) + 1
+    return counts

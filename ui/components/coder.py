@@ -30,6 +30,7 @@ class TurnSpan:
     speaker: str
     participant: str | None
     interviewer: bool
+    t_start: float | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class CodingSpan:
     end: int
     code: str
     colour: str
+    theme: str = ""
 
 
 # -- the transcript as blocks --------------------------------------------------------------------
@@ -117,13 +119,35 @@ def _segment_style(colours: list[str]) -> str:
     return f"background-color:{colours[0]}40;box-shadow:{shadows}"
 
 
+def edges(codings: Sequence[CodingSpan], text: str) -> set[int]:
+    """Offsets where a coding meets another coding of the same theme (touching, or with only spaces
+    between): there the renderer draws a visible edge, so two adjacent codings do not read as one."""
+    out: set[int] = set()
+    by_theme: dict[str, list[CodingSpan]] = {}
+    for c in codings:
+        by_theme.setdefault(c.theme or c.colour, []).append(c)
+    for group in by_theme.values():
+        group = sorted(group, key=lambda c: (c.start, c.end))
+        for a, b in zip(group, group[1:]):
+            if a.end <= b.start and not text[a.end:b.start].strip():
+                out.update((a.end, b.start))
+    return out
+
+
 def _spans_html(
     text: str, lo: int, hi: int, codings: Sequence[CodingSpan], selection: tuple[int, int] | None,
-    active: set[int], markup: Sequence[tuple[int, int]] = (),
+    active: set[int], markup: Sequence[tuple[int, int]] = (), lines: dict[int, int] | None = None,
+    marks: set[int] | None = None,
 ) -> str:
     """Text ``[lo, hi)`` with codings (and the pending selection) as spans, no text added or lost;
-    ``markup`` ranges (Markdown syntax) are kept in the DOM but not displayed (``hidden``)."""
+    ``markup`` ranges (Markdown syntax) are kept in the DOM but not displayed (``hidden``). Empty
+    elements (no text) mark each numbered line's start (``lines``: offset -> number, shown in the
+    margin) and the edges between adjacent codings of one theme (``marks``)."""
+    lines = lines or {}
+    marks = marks or set()
     cuts = {lo, hi}
+    cuts.update(p for p in lines if lo < p < hi)
+    cuts.update(p for p in marks if lo < p < hi)
     inside = [c for c in codings if c.start < hi and c.end > lo]
     for c in inside:
         cuts.update(p for p in (c.start, c.end) if lo < p < hi)
@@ -132,9 +156,13 @@ def _spans_html(
     hidden = [m for m in markup if m[0] < hi and m[1] > lo]
     for m in hidden:
         cuts.update(p for p in m if lo < p < hi)
-    edges = sorted(cuts)
+    points = sorted(cuts)
     parts: list[str] = []
-    for a, b in zip(edges, edges[1:]):
+    for a, b in zip(points, points[1:]):
+        if a in marks:
+            parts.append('<span class="edge"></span>')
+        if a in lines:
+            parts.append(f'<span class="ln" data-l="{lines[a]}"></span>')
         piece = _text(text[a:b])
         if any(m[0] <= a and m[1] >= b for m in hidden):
             piece = f'<span class="mk" hidden>{piece}</span>'
@@ -160,7 +188,7 @@ def _spans_html(
 def transcript_html(
     text: str, turns: Sequence[TurnSpan], codings: Sequence[CodingSpan], *,
     selection: tuple[int, int] | None = None, active: Iterable[int] = (),
-    markup: Sequence[tuple[int, int]] = (),
+    markup: Sequence[tuple[int, int]] = (), lines: Sequence[int] = (),
 ) -> str:
     """The transcript as HTML for one ``white-space: pre-wrap`` element whose text is exactly ``text``.
 
@@ -169,23 +197,33 @@ def transcript_html(
     ``title``, ``selection`` (the pending ``[start, end)``) is marked ``sel`` and ``active`` codings
     (the ones the researcher clicked) ``on``. ``markup`` (sorted ``[start, end)`` ranges: a Markdown
     transcript's ``#``, ``**``...) stays in the text but is not displayed, so offsets are unchanged.
+    ``lines`` (offsets where numbered lines start, :func:`analysis.explore.line_starts`) get their
+    number in the margin; adjacent codings of one theme get a visible edge between them (:func:`edges`).
     """
     if selection and not (0 <= selection[0] < selection[1] <= len(text)):
         selection = None
     live = sorted((c for c in codings if 0 <= c.start < c.end <= len(text)), key=lambda c: (c.start, -c.end))
     chosen = set(active)
+    every = {start: i for i, start in enumerate(lines, start=1)}
+    starts = {b.start for b in blocks(text, turns) if b.kind != "gap"}
+    numbers = {p: n for p, n in every.items() if p not in starts}  # a block's own number goes before its label
+
+    def ln(block: _Block) -> str:
+        return f'<span class="ln" data-l="{every[block.start]}"></span>' if block.start in every else ""
+
+    marks = edges(live, text)
     out: list[str] = []
     for block in blocks(text, turns):
         if block.kind == "gap":
-            out.append(f'<span class="gap">{_spans_html(text, block.start, block.end, live, selection, chosen, markup)}</span>')
+            out.append(f'<span class="gap">{_spans_html(text, block.start, block.end, live, selection, chosen, markup, numbers, marks)}</span>')
             continue
         if block.kind == "aside":
-            words = _spans_html(text, block.start, block.end, live, selection, chosen, markup)
-            out.append(f'<span class="blk aside" data-s="{block.start}">{words}</span>')
+            words = _spans_html(text, block.start, block.end, live, selection, chosen, markup, numbers, marks)
+            out.append(f'<span class="blk aside" data-s="{block.start}">{ln(block)}{words}</span>')
             continue
-        label = _label_html(text, block, lambda a, b: _spans_html(text, a, b, live, selection, chosen, markup))
-        words = _spans_html(text, block.label_end, block.end, live, selection, chosen, markup)
-        out.append(f'<span class="blk {block.kind}" data-s="{block.start}">{label}<span class="w">{words}</span></span>')
+        label = _label_html(text, block, lambda a, b: _spans_html(text, a, b, live, selection, chosen, markup, numbers, marks))
+        words = _spans_html(text, block.label_end, block.end, live, selection, chosen, markup, numbers, marks)
+        out.append(f'<span class="blk {block.kind}" data-s="{block.start}">{ln(block)}{label}<span class="w">{words}</span></span>')
     return "".join(out)
 
 
@@ -200,7 +238,10 @@ def html_text(html: str) -> str:
 
 # -- the component -----------------------------------------------------------------------------------
 _HERE = Path(__file__).parent
-HTML = '<div class="scroll"><div class="text" data-testid="storyloom-transcript"></div></div>'
+HTML = ('<div class="scroll"><div class="page"><div class="text" data-testid="storyloom-transcript"></div>'
+        '<div class="stripes" data-testid="storyloom-stripes" aria-hidden="true"></div>'
+        '<div class="qc" data-testid="storyloom-quickcode" hidden><input type="text" aria-label="Code as" '
+        'placeholder="Type a code…" autocomplete="off"><ul></ul></div></div></div>')
 
 _component = None
 
@@ -220,7 +261,9 @@ def _mount() -> Any:
 
 def coder(
     *, html: str, transcript: str, key: str, on_selected: Callable[[], None], on_clicked: Callable[[], None],
-    clearable: bool = False, base: int = 0, focus: str | None = None,
+    clearable: bool = False, base: int = 0, focus: str | None = None, on_keycoded: Callable[[], None] | None = None,
+    labels: dict[int, tuple[str, str]] | None = None, stripes: bool = False,
+    codes: Sequence[tuple[int, str]] = (), selection: tuple[int, int] | None = None,
 ) -> Any:
     """Show the transcript (``html`` from :func:`transcript_html`) and report selections and clicks.
 
@@ -228,10 +271,19 @@ def coder(
     :func:`trigger`. ``clearable`` says the page shows a selection or clicked codings that a click
     on plain text should clear; ``base`` is the code point offset of ``html``'s first character;
     a new ``focus`` token scrolls the text to the clicked codings (or the selection) once.
+
+    Coding stripes (``stripes``): one bar per coding in the margin beside its lines, with its code's
+    name, from ``labels`` (``{coding id: (code name, colour)}``). Keyboard coding: with a selection
+    (``selection``, the pending one, or a live one), the key ``C`` opens a type-ahead over ``codes``
+    (``(id, path)``); Enter sends ``keycoded`` = ``{transcript, code, start, end, text}`` to
+    ``on_keycoded`` (start/end/text of the live selection, or None for the pending one).
     """
     return _mount()(
-        data={"html": html, "transcript": transcript, "base": base, "clearable": clearable, "focus": focus},
+        data={"html": html, "transcript": transcript, "base": base, "clearable": clearable, "focus": focus,
+              "labels": {str(k): list(v) for k, v in (labels or {}).items()}, "stripes": stripes,
+              "codes": [list(c) for c in codes], "selection": list(selection) if selection else None},
         key=key, on_selected_change=on_selected, on_clicked_change=on_clicked,
+        on_keycoded_change=on_keycoded or (lambda: None),
     )
 
 
