@@ -169,6 +169,7 @@ class Project:
         report = self.transcripts.sync(progress=progress)
         report.update(self.codebook_files.sync_folder())
         report.update(self.cases.sync_folder())
+        report.update(self.narrative.sync_folder())
         return report
 
     # -- the audit trail and undo --------------------------------------------------------------

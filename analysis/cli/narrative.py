@@ -9,19 +9,11 @@ from typing import Annotated, Any
 import typer
 
 from ..export import formats_for
-from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table, wrote
+from ._common import JsonOpt, NoteOpt, ProjectOpt, app, command_group, emit, handled, open_, table, wrote
 
-event_app = typer.Typer(help="Events in story time: mark them, place them, link coded passages as evidence.",
-                        no_args_is_help=True)
-period_app = typer.Typer(help="Named periods of the story ('pre-pandemic'), in the order you give them once.",
-                         no_args_is_help=True)
-chapter_app = typer.Typer(help="The findings chapter: headed sections of your prose and verified quotes.",
-                          no_args_is_help=True)
-app.add_typer(event_app, name="event")
-app.add_typer(period_app, name="period")
-app.add_typer(chapter_app, name="chapter")
-
-NoteOpt = Annotated[str, typer.Option(help="A reflexive note: why you made this change.")]
+event_app = command_group("event", "Events in story time: mark them, place them, link coded passages as evidence.")
+period_app = command_group("period", "Named periods of the story ('pre-pandemic'), in the order you give them once.")
+chapter_app = command_group("chapter", "The findings chapter: headed sections of your prose and verified quotes.")
 EventArg = Annotated[str, typer.Argument(metavar="EVENT", help="The event's name.")]
 ChapterArg = Annotated[str, typer.Argument(metavar="CHAPTER", help="The chapter's id or title.")]
 WHEN_HELP = ("When in the story: 2019-03-14, 2019-03 or 'March 2019', 2019, a period ('pre-pandemic'), "

@@ -96,8 +96,17 @@ def period_rows(conn: Connection) -> list[PeriodRow]:
     return [_period(r) for r in conn.execute(sa.select(periods).order_by(periods.c.position, periods.c.id))]
 
 
+def _named(conn: Connection, table: sa.Table, name: str) -> sa.Row[Any] | None:
+    return conn.execute(sa.select(table).where(table.c.name_key == name_key(name))).first()
+
+
+def _known(names: list[str]) -> str:
+    return ", ".join(names) or "none yet"
+
+
 def period_named(conn: Connection, name: str) -> PeriodRow | None:
-    row = conn.execute(sa.select(periods).where(periods.c.name_key == name_key(name))).first()
+    """The period named ``name`` (case-insensitive), or None."""
+    row = _named(conn, periods, name)
     return None if row is None else _period(row)
 
 
@@ -105,8 +114,7 @@ def period_row(conn: Connection, name: str) -> PeriodRow:
     """The period named ``name`` (case-insensitive); :class:`NotFoundError` listing the periods otherwise."""
     found = period_named(conn, name)
     if found is None:
-        known = ", ".join(p.name for p in period_rows(conn)) or "none yet"
-        raise NotFoundError(Errors.E7006, name=name, known=known)
+        raise NotFoundError(Errors.E7006, name=name, known=_known([p.name for p in period_rows(conn)]))
     return found
 
 
@@ -116,7 +124,8 @@ def event_rows(conn: Connection) -> list[EventRow]:
 
 
 def event_named(conn: Connection, name: str) -> EventRow | None:
-    row = conn.execute(sa.select(events).where(events.c.name_key == name_key(name))).first()
+    """The event named ``name`` (case-insensitive), or None."""
+    row = _named(conn, events, name)
     return None if row is None else _event(row)
 
 
@@ -124,8 +133,7 @@ def event_row(conn: Connection, name: str) -> EventRow:
     """The event named ``name`` (case-insensitive); :class:`NotFoundError` listing the events otherwise."""
     found = event_named(conn, name)
     if found is None:
-        known = ", ".join(e.name for e in event_rows(conn)) or "none yet"
-        raise NotFoundError(Errors.E7001, name=name, known=known)
+        raise NotFoundError(Errors.E7001, name=name, known=_known([e.name for e in event_rows(conn)]))
     return found
 
 
