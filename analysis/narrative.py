@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from html import escape as html_escape
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 
 from .errors import Errors, ValidationError
 from .export import docx as docx_out, html as html_out, latex as latex_out, markdown as md_out
@@ -87,6 +87,43 @@ class Placement:
     approximate: bool = False  # placed by a period without dates, or relative to such an event
     unknown: bool = False
     note: str = ""
+
+
+def stored_when(kind: str, value: str, period: str | None = None, relative: str | None = None) -> When:
+    """The when stored as ``kind`` and ``value``, with the current name of its period or of the event it is
+    placed relative to (a renamed period or event is followed)."""
+    if kind == "period" and period is not None:
+        return When("period", period)
+    if kind in ("before", "after") and relative is not None:
+        return When(kind, relative)
+    return When(kind or "unknown", value)
+
+
+class StoredWhen(Protocol):
+    """A stored row with a when: an event, or a link's own placement (see :mod:`analysis.store.events`)."""
+
+    @property
+    def when_kind(self) -> str: ...
+    @property
+    def when_value(self) -> str: ...
+    @property
+    def period_id(self) -> int | None: ...
+    @property
+    def relative_to(self) -> int | None: ...
+
+
+def when_of_row(row: StoredWhen, periods: Mapping[int, str], names: Mapping[int, str]) -> When:
+    """The when ``row`` is stored with; ``periods`` and ``names`` map the ids of periods and events to their
+    current names (a renamed period or event is followed)."""
+    period = periods.get(row.period_id, row.when_value) if row.period_id is not None else None
+    relative = names.get(row.relative_to, row.when_value) if row.relative_to is not None else None
+    return stored_when(row.when_kind, row.when_value, period, relative)
+
+
+def refi_description(when: When, order: int, description: str) -> str:
+    """An event's REFI-QDA code description: its when and story order first, then its description."""
+    head = f"When in the story: {when.label} (number {order} in story order)."
+    return f"{head}\n\n{description}" if description.strip() else head
 
 
 def parse_dated(text: str) -> When | None:

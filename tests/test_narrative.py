@@ -396,3 +396,42 @@ def test_disclosure_check_reads_the_whole_chapter(project) -> None:
     for f in flags:
         project.disclosure.accept_term(f["text"])
     assert n.render(ch.id).decode().count("## ") == 5
+
+
+def test_refi_export_carries_events_as_codes_of_an_events_group(project, make_project, tmp_path) -> None:
+    import zipfile
+
+    from analysis.refi.read import parse_project
+    from analysis.refi.schema import validate
+    from tests.test_refi import REFI, XSDS
+
+    ids = _story(project)
+    out = project.interchange.export_project(tmp_path / "story.qdpx")
+    with zipfile.ZipFile(out) as z:
+        qde = z.read("project.qde")
+    if REFI.is_dir():
+        for xsd in XSDS:
+            assert validate(qde, xsd) == [], xsd.name
+    parsed = parse_project("story.qdpx", qde)
+    (group,) = [c for c in parsed.codes if c.name == "Events"]
+    assert not group.codable
+    timeline = project.narrative.timeline()
+    assert [c.name for c in group.children] == [e.name for e in timeline]  # in story order
+    assert [c.guid for c in group.children] == [e.guid for e in timeline]
+    launch = group.children[0]
+    assert launch.description == "When in the story: 2018 (number 1 in story order).\n\nThe programme is launched"
+    # each link is a coding of the linked passage with the event's code
+    linked = {(s.name, sel.start, sel.end) for s in parsed.sources for sel in s.selections
+              if any(c.code_guid == launch.guid for c in sel.codings)}
+    frame = project.explore.codings_frame().set_index("coding_id")
+    assert linked == {(str(frame.loc[i, "transcript"]), int(frame.loc[i, "start"]), int(frame.loc[i, "end"]))
+                      for i in (ids["launched"], ids["launch"])}
+    # a fresh project imports it without breaking: the events arrive as codes of an "Events" theme
+    fresh = make_project("dst")
+    fresh.interchange.import_project(out)
+    paths = fresh.codebook.code_paths()
+    assert {f"Events > {e.name}" for e in timeline} <= set(paths.values())
+    events_codings = [c for t in fresh.transcripts.list() for c in fresh.codings.codings_in(t["name"])
+                      if paths[c.code_id] == "Events > Launch"]
+    assert len(events_codings) == 2
+    assert fresh.interchange.import_project(out)["added"] == 0  # the re-import merges

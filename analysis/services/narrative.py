@@ -36,7 +36,8 @@ from ..errors import ConflictError, Errors, ExportError, Msg, NotFoundError, Sto
 from ..export import formats_for, pick_format, write_file
 from ..export.document import BLOCK_WORDS, PLACEHOLDER, Options
 from ..narrative import (ChapterDocument, Period, TimelineEvent, When, disagreement, gaps, is_placeholder,
-                         layout_chapter, parse_dated, parse_when, render_chapter, sort_key, story_order, timeline_svg)
+                         layout_chapter, parse_dated, parse_when, render_chapter, sort_key, story_order, timeline_svg,
+                         when_of_row)
 from ..story_file import STORY_FILE, parse_story_file
 from ..quotes import check_quote, clean_source, quote_label
 from ..safe_yaml import Where, load_yaml, yaml_path_error
@@ -168,11 +169,7 @@ class NarrativeService:
 
     @staticmethod
     def _when_of(row: EventRow | EvidenceRow, periods: dict[int, str], names: dict[int, str]) -> When:
-        if row.when_kind == "period" and row.period_id is not None:
-            return When("period", periods.get(row.period_id, row.when_value))
-        if row.when_kind in ("before", "after") and row.relative_to is not None:
-            return When(row.when_kind, names.get(row.relative_to, row.when_value))
-        return When(row.when_kind or "unknown", row.when_value)
+        return when_of_row(row, periods, names)
 
     # -- periods -----------------------------------------------------------------------------------
     def periods(self) -> builtins.list[PeriodRow]:

@@ -204,3 +204,4 @@ def section_rows(conn: Connection, chapter_id: int) -> list[SectionRow]:
     q = sa.select(s).where(s.c.chapter_id == chapter_id).order_by(s.c.position, s.c.id)
     return [SectionRow(int(r.id), str(r.guid), int(r.chapter_id), int(r.position), str(r.heading), str(r.items or "[]"),
                        _opt(r.vignette_id)) for r in conn.execute(q)]
+
