@@ -109,7 +109,7 @@ class Project:
         self.interchange = InterchangeService(ctx, self.codebook)
         self.cases = CaseService(ctx, self.codebook, self.participants, self.explore)
         self.narrative = NarrativeService(ctx, self.codebook, self.explore, self.participants, self.vignettes,
-                                          self.disclosure)
+                                          self.disclosure, self.cases)
         self.agreement = AgreementService(ctx, self.codebook)
 
     # -- basics --------------------------------------------------------------------------------

@@ -305,7 +305,7 @@ def test_chapter_export_refuses_drafts_and_changed_sources(project, tmp_path) ->
     with pytest.raises(ExportError, match="md, docx, tex, html"):
         n.export_chapter(ch.id, tmp_path / "x.csv", disclosure=False)
     with pytest.raises(ExportError, match=".svg"):
-        n.export_timeline(tmp_path / "t.png")
+        n.export_timeline(tmp_path / "t.pdf")
     svg = n.export_timeline(tmp_path / "t.svg").read_text(encoding="utf-8")
     assert svg.startswith("<svg") and "Manager B" in svg and "Launch" in svg
     spec = json.loads(n.export_timeline(tmp_path / "t.json").read_text(encoding="utf-8"))
@@ -435,3 +435,37 @@ def test_refi_export_carries_events_as_codes_of_an_events_group(project, make_pr
                       if paths[c.code_id] == "Events > Launch"]
     assert len(events_codings) == 2
     assert fresh.interchange.import_project(out)["added"] == 0  # the re-import merges
+
+
+def test_chapter_figures_timeline_case_matrix_and_themes_in_every_format(project, tmp_path) -> None:
+    ch = _chapter(project)
+    n = project.narrative
+    with pytest.raises(ValidationError, match="SL6202"):  # no cases yet: said, not an empty table
+        n.render(ch.id, format="md", disclosure=False, figures=["cases"])
+    with pytest.raises(ValidationError, match="SL6201"):
+        n.render(ch.id, format="md", disclosure=False, figures=["map"])
+    project.cases.add("Short courses", kind="programme")
+    project.cases.add_condition("Employer asked")
+    project.cases.set_cell("Short courses", "Employer asked", 1)
+    figures = ["timeline", "cases", "themes"]
+    md = n.render(ch.id, format="md", disclosure=False, figures=figures).decode()
+    assert md.index("**Figure 1. The story in time**") < md.index("**Table 1. Cases compared**") \
+        < md.index("**Table 2. Themes across participants**") < md.index("## Sources of quotes")
+    assert "| 1 | Launch | 2018 | Leader A, Manager B |" in md  # story order, who tells it
+    assert "Manager B places it in 2017" in md  # the disagreement is said in the caption and the table
+    assert "| Short courses | ✓ |" in md and "| Trajectory | 3 | 3 |" in md  # its code's passages too
+    html = n.render(ch.id, format="html", disclosure=False, figures=figures).decode()
+    assert html.count("<figure") == 3 and "<svg" in html and "<figcaption><strong>Table 2." in html
+    tex = n.render(ch.id, format="tex", disclosure=False, figures=figures).decode()
+    assert tex.count(r"\begin{table}") == 3 and "Short courses & 1" in tex and "✓" not in tex
+    from docx import Document as Docx
+    doc = Docx(io.BytesIO(n.render(ch.id, format="docx", disclosure=False, figures=figures)))
+    assert len(doc.inline_shapes) == 1  # the timeline as a picture
+    assert len(doc.tables) == 3  # the matrix, the themes, the sources
+    captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
+    assert [c.split(".")[0] for c in captions] == ["Figure 1", "Table 1", "Table 2"]
+    # the timeline on its own, as a picture for a paper
+    png = n.export_timeline(tmp_path / "timeline.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ExportError, match="SL7020"):
+        n.export_timeline(tmp_path / "timeline.gif")

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from ..export import formats_for
+from ..narrative import FIGURE_HELP
 from ._common import JsonOpt, NoteOpt, ProjectOpt, app, command_group, emit, handled, open_, table, wrote
 
 event_app = command_group("event", "Events in story time: mark them, place them, link coded passages as evidence.")
@@ -156,8 +157,8 @@ def period_remove(name: Annotated[str, typer.Argument(metavar="PERIOD")], note: 
 def timeline(
     participant: Annotated[list[str] | None, typer.Option(help="Only what this participant tells (repeatable).")] = None,
     theme: Annotated[str | None, typer.Option(help="Only passages coded with this theme or code (and its codes).")] = None,
-    output: Annotated[Path | None, typer.Option(help="Also write the chart: PATH.svg (a picture) or PATH.json "
-                                                     "(the Vega-Lite chart).")] = None,
+    output: Annotated[Path | None, typer.Option(help="Also write the chart: PATH.svg or PATH.png (a picture for a "
+                                                     "paper) or PATH.json (the Vega-Lite chart).")] = None,
     project: ProjectOpt = Path("."), as_json: JsonOpt = False,
 ) -> None:
     """The case's trajectory: events in story order across participants (ties and disagreements shown)."""
@@ -285,12 +286,13 @@ def chapter_export(
     fragment: Annotated[bool, typer.Option("--fragment", help="LaTeX: a fragment to \\input, not a whole document.")] = False,
     timestamps: Annotated[bool, typer.Option(help="Print each quote's timestamp in its attribution.")] = False,
     attribute: Annotated[list[str] | None, typer.Option(help="Print this participant attribute with quotes (repeatable).")] = None,
+    figure: Annotated[list[str] | None, typer.Option(help=f"Add a figure after the last section (repeatable): {FIGURE_HELP}.")] = None,
     project: ProjectOpt = Path("."), as_json: JsonOpt = False,
 ) -> None:
-    """Export a chapter (every quote checked against its transcript; one sources appendix)."""
+    """Export a chapter (every quote checked against its transcript; one sources appendix; optional figures)."""
     with handled():
         p = open_(project)
         opts: dict[str, Any] = dict(allow_draft=allow_draft, disclosure=not skip_disclosure, timestamps=timestamps,
-                                    attributes=tuple(attribute or ()))
+                                    attributes=tuple(attribute or ()), figures=tuple(figure or ()))
         out = p.narrative.export_chapter(chapter, output, format=format, standalone=not fragment, **opts)
         wrote(out, p.narrative.last_warnings, as_json=as_json, words=p.narrative.word_counts(chapter))

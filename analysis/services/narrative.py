@@ -35,9 +35,9 @@ from ..disclosure import DEFAULT_LABELS, entities, is_allowed, normalise_term, u
 from ..errors import ConflictError, Errors, ExportError, Msg, NotFoundError, StoryloomError, ValidationError
 from ..export import formats_for, pick_format, write_file
 from ..export.document import BLOCK_WORDS, PLACEHOLDER, Options
-from ..narrative import (ChapterDocument, Period, TimelineEvent, When, disagreement, gaps, is_placeholder,
-                         layout_chapter, parse_dated, parse_when, render_chapter, sort_key, story_order, timeline_svg,
-                         when_of_row)
+from ..narrative import (FIGURE_HELP, FIGURES, ChapterDocument, Figure, Period, TimelineEvent, When, disagreement, gaps, is_placeholder,
+                         layout_chapter, parse_dated, parse_when, render_chapter, sort_key, story_order, timeline_png,
+                         timeline_svg, when_of_row)
 from ..story_file import STORY_FILE, parse_story_file
 from ..quotes import check_quote, clean_source, quote_label
 from ..safe_yaml import Where, load_yaml, yaml_path_error
@@ -48,6 +48,7 @@ from ..vignettes import Item, NarrativeItem, QuoteItem, Vignette, stored_item
 from .context import Action, Context, new_guid
 
 if TYPE_CHECKING:
+    from .cases import CaseService
     from .codebook import CodebookService
     from .disclosure import DisclosureService
     from .explore import ExploreService
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
     from .vignettes import VignetteService
 
 CHAPTER_FORMATS = formats_for("chapter")
-TIMELINE_SUFFIXES = (".svg", ".json")
+TIMELINE_SUFFIXES = (".svg", ".png", ".json")
 
 
 @dataclass(frozen=True)
@@ -124,8 +125,10 @@ class NarrativeService:
     """Events in story time, periods, restorying, the timeline and findings chapters."""
 
     def __init__(self, ctx: Context, codebook: CodebookService, explore: ExploreService,
-                 participants: ParticipantService, vignettes: VignetteService, disclosure: DisclosureService) -> None:
+                 participants: ParticipantService, vignettes: VignetteService, disclosure: DisclosureService,
+                 cases: CaseService | None = None) -> None:
         self.ctx = ctx
+        self.cases = cases
         self.codebook = codebook
         self.explore = explore
         self.participants = participants
@@ -547,16 +550,16 @@ class NarrativeService:
         }
 
     def export_timeline(self, path: str | Path, **filters: Any) -> Path:
-        """Write the timeline as SVG (a picture for a paper) or JSON (the Vega-Lite chart), by the suffix."""
+        """Write the timeline as SVG or PNG (a picture for a paper) or JSON (the Vega-Lite chart), by the suffix."""
         self.last_warnings = []
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix not in TIMELINE_SUFFIXES:
             raise ExportError(Errors.E7020, suffix=suffix or path.name)
-        if suffix == ".svg":
+        if suffix in (".svg", ".png"):
             events = self.timeline(**filters)
             people = sorted({p for e in events for p in e.participants})
-            data = timeline_svg(events, people).encode("utf-8")
+            data = timeline_svg(events, people).encode("utf-8") if suffix == ".svg" else timeline_png(events, people)
         else:
             data = json.dumps(self.timeline_chart(**filters), ensure_ascii=False, indent=2).encode("utf-8")
         write_file(path, data)
@@ -763,12 +766,55 @@ class NarrativeService:
         return {"sections": [{"heading": s.heading, "words": s.words} for s in doc.sections], "total": doc.words}
 
     def _layout(self, ch: Chapter, *, draft: bool, block_words: int = BLOCK_WORDS, timestamps: bool = False,
-                line_refs: bool = False, appendix: bool = True, attributes: Sequence[str] = ()) -> ChapterDocument:
+                line_refs: bool = False, appendix: bool = True, attributes: Sequence[str] = (),
+                figures: Sequence[str] = ()) -> ChapterDocument:
         attrs = {p.pseudonym: p.attributes for p in self.participants.list()}
         options = Options(block_words=block_words, timestamps=timestamps, line_refs=line_refs, appendix=appendix,
                           attributes=tuple(attributes))
         return layout_chapter(ch.title, ch.introduction, [(s.heading, s.items) for s in ch.sections],
-                              options=options, attributes=attrs, draft=draft)
+                              options=options, attributes=attrs, draft=draft, figures=self.figures(figures))
+
+    def figures(self, kinds: Sequence[str]) -> builtins.list[Figure]:
+        """The chapter's optional figures, in the order asked: ``timeline`` (the events in story order, who
+        tells each, ties and disagreements; with its picture), ``cases`` (the case x condition matrix) and
+        ``themes`` (coded passages of each theme per participant)."""
+        out: list[Figure] = []
+        for kind in dict.fromkeys(k.strip().lower() for k in kinds):
+            if kind not in FIGURES:
+                raise ValidationError(Errors.E6201, name=kind, help=FIGURE_HELP)
+            if kind == "timeline":
+                events = self.timeline()
+                if not events:
+                    raise ValidationError(Errors.E6203)
+                people = sorted({p for e in events for p in e.participants})
+                rows = tuple((f"{e.order}{'=' if e.placement.tied else ''}", e.name, e.when.label, ", ".join(e.participants),
+                              e.disagreement or e.placement.note) for e in events)
+                said = " ".join(e.disagreement for e in events if e.disagreement)
+                out.append(Figure("timeline", "The story in time",
+                                  "Events in story order (the time of the story, not of the interviews) and the "
+                                  "participants who tell each; '=' marks events tied in story time, a hollow dot a "
+                                  "participant who places the event at another time." + (f" {said}" if said else ""),
+                                  ("Order", "Event", "When", "Told by", "Note"), rows,
+                                  svg=timeline_svg(events, people), png=timeline_png(events, people)))
+            elif kind == "cases":
+                from ..cases import LEGEND, matrix_table
+
+                matrix = self.cases.matrix() if self.cases is not None else None
+                if matrix is None or not matrix.cases or not matrix.conditions:
+                    raise ValidationError(Errors.E6202)
+                header, rows_ = matrix_table(matrix, cases_as="rows")
+                plain = matrix_table(matrix, cases_as="rows", symbols=False)[1]
+                out.append(Figure("cases", "Cases compared", f"The case x condition matrix. {LEGEND}", tuple(header),
+                                  tuple(tuple(r) for r in rows_), plain_rows=tuple(tuple(r) for r in plain),
+                                  plain_caption="The case x condition matrix. 1 present, 0 absent, a number: partial "
+                                                "membership (fuzzy set), blank: not yet judged."))
+            else:
+                m = self.explore.theme_matrix()
+                out.append(Figure("themes", "Themes across participants",
+                                  "The number of coded passages of each theme in each participant's interview.",
+                                  ("Theme", *(str(c) for c in m.columns)),
+                                  tuple((str(t), *(str(int(v)) for v in row)) for t, row in zip(m.index, m.to_numpy()))))
+        return out
 
     def disclosure_flags(self, ref: int | str, *, attributes: Sequence[str] = ()) -> builtins.list[dict[str, Any]]:
         """The disclosure check over the whole chapter: title, introduction, headings, paragraphs and quotes."""
@@ -802,8 +848,9 @@ class NarrativeService:
 
     def layout(self, ref: int | str, *, allow_draft: bool = False, timestamps: bool = False, line_refs: bool = False,
                appendix: bool = True, block_words: int = BLOCK_WORDS, attributes: Sequence[str] = (),
-               disclosure: bool = True) -> ChapterDocument:
-        """Check the whole chapter (drafts, every quote against its transcript, disclosure) and lay it out."""
+               disclosure: bool = True, figures: Sequence[str] = ()) -> ChapterDocument:
+        """Check the whole chapter (drafts, every quote against its transcript, disclosure) and lay it out, with
+        the ``figures`` asked (see :meth:`figures`) after its last section."""
         ch = self._chapter(ref)
         name = f"Chapter {ch.id} '{ch.title}'"
         if not ch.sections:
@@ -833,7 +880,7 @@ class NarrativeService:
                 more = f" and {len(flags) - 8} more" if len(flags) > 8 else ""
                 raise ExportError(Errors.E3110, name=name, listed=listed, more=more)
         return self._layout(ch, draft=bool(placeholders), block_words=block_words, timestamps=timestamps,
-                            line_refs=line_refs, appendix=appendix, attributes=attributes)
+                            line_refs=line_refs, appendix=appendix, attributes=attributes, figures=figures)
 
     def render(self, ref: int | str, *, format: str = "md", standalone: bool = True, **options: Any) -> bytes:
         """The chapter as ``format`` (md, docx, tex, html) bytes after the checks of :meth:`layout`;
