@@ -363,7 +363,9 @@ def test_story_page_timeline_restorying_and_chapter(project, monkeypatch) -> Non
     assert not at.exception, [e.value for e in at.exception]
     assert any("different times" in (w.value or "") for w in [*at.warning, *at.markdown, *at.caption])
     assert any("vega" in k.lower() for k in _walk(at.main)), "the timeline chart renders"
-    assert any(m.value.startswith("**Gaps**") for m in at.markdown)  # restorying Leader A: Manager B's events
+    # restorying Leader A: in story order, Manager B's events shown as gaps in their place
+    assert any("a gap: told by Manager B, not by Leader A" in m.value for m in at.markdown)
+    assert any(b.label == "Draft a vignette in story order" for b in at.button)
     assert {"Markdown", "Word (.docx)", "LaTeX", "HTML"} <= {d.proto.label for d in at.get("download_button")}
     next(t for t in at.text_input if t.label == "Event name").input("Restructure")
     next(t for t in at.text_input if t.label == "When").input("2021")
