@@ -117,6 +117,11 @@ def _new_name(text: str, holder: PeriodRow | EventRow | None, own_id: int, *, em
     return name
 
 
+def _are(names: Sequence[str]) -> str:
+    """``names`` listed for a sentence, with its verb: "coding 3 is", "A, B are"."""
+    return ", ".join(names) + (" is" if len(names) == 1 else " are")
+
+
 def _dumps(items: Sequence[Item]) -> str:
     return json.dumps([stored_item(i) for i in items], ensure_ascii=False)
 
@@ -250,7 +255,7 @@ class NarrativeService:
             row = store.period_row(act.conn, name)
             uses = store.uses_of_period(act.conn, row.id)
             if uses:
-                raise ConflictError(Errors.E7012, name=row.name, uses=", ".join(uses) + (" is" if len(uses) == 1 else " are"))
+                raise ConflictError(Errors.E7012, name=row.name, uses=_are(uses))
             act.rec.delete("periods", row.id)
             for n, p in enumerate(store.period_rows(act.conn)):
                 if p.position != n:
@@ -307,7 +312,7 @@ class NarrativeService:
             row = store.event_row(act.conn, name)
             uses = store.uses_of_event(act.conn, row.id)
             if uses:
-                raise ConflictError(Errors.E7011, name=row.name, others=", ".join(uses) + (" is" if len(uses) == 1 else " are"))
+                raise ConflictError(Errors.E7011, name=row.name, others=_are(uses))
             links = [e for e in store.evidence_rows(act.conn) if e.event_id == row.id]
             for link in links:
                 act.rec.delete("event_evidence", link.id)

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..errors import Errors, NotFoundError
+from ..errors import Errors, Msg, NotFoundError
 from .recorder import name_key
 from .schema import chapter_sections, chapters, codings, event_evidence, events, periods
 
@@ -77,6 +78,9 @@ class SectionRow:
     vignette_id: int | None
 
 
+_Row = TypeVar("_Row")
+
+
 def _opt(value: Any) -> int | None:
     return None if value is None else int(value)
 
@@ -100,8 +104,11 @@ def _named(conn: Connection, table: sa.Table, name: str) -> sa.Row[Any] | None:
     return conn.execute(sa.select(table).where(table.c.name_key == name_key(name))).first()
 
 
-def _known(names: list[str]) -> str:
-    return ", ".join(names) or "none yet"
+def _found(found: _Row | None, msg: Msg, name: str, every: Callable[[], list[str]]) -> _Row:
+    """``found``, or :class:`NotFoundError` ``msg`` naming ``name`` and listing ``every()`` name there is."""
+    if found is None:
+        raise NotFoundError(msg, name=name, known=", ".join(every()) or "none yet")
+    return found
 
 
 def period_named(conn: Connection, name: str) -> PeriodRow | None:
@@ -112,10 +119,7 @@ def period_named(conn: Connection, name: str) -> PeriodRow | None:
 
 def period_row(conn: Connection, name: str) -> PeriodRow:
     """The period named ``name`` (case-insensitive); :class:`NotFoundError` listing the periods otherwise."""
-    found = period_named(conn, name)
-    if found is None:
-        raise NotFoundError(Errors.E7006, name=name, known=_known([p.name for p in period_rows(conn)]))
-    return found
+    return _found(period_named(conn, name), Errors.E7006, name, lambda: [p.name for p in period_rows(conn)])
 
 
 def event_rows(conn: Connection) -> list[EventRow]:
@@ -131,10 +135,7 @@ def event_named(conn: Connection, name: str) -> EventRow | None:
 
 def event_row(conn: Connection, name: str) -> EventRow:
     """The event named ``name`` (case-insensitive); :class:`NotFoundError` listing the events otherwise."""
-    found = event_named(conn, name)
-    if found is None:
-        raise NotFoundError(Errors.E7001, name=name, known=_known([e.name for e in event_rows(conn)]))
-    return found
+    return _found(event_named(conn, name), Errors.E7001, name, lambda: [e.name for e in event_rows(conn)])
 
 
 def evidence_rows(conn: Connection) -> list[EvidenceRow]:
