@@ -276,6 +276,7 @@ class Errors:
                           "them on the Cases page (or `storyloom case add`), or leave the figure out.")
     E6203 = Msg("SL6203", "The chapter cannot show the timeline: no event is marked yet. Mark events on the Story page "
                           "(or `storyloom event add`), or leave the figure out.")
+    E6204 = Msg("SL6204", "'{text}' is not an attribute filter: write KEY=VALUE, e.g. period=pre-pandemic.")
     # quotes that do not match their source ({where} names the vignette and quote, ending in ": ")
     E3052 = Msg("SL3052", "{where}the quote has no words of the participant's own, only edit marks. Keep at least "
                           "some of the source text.")

@@ -336,8 +336,14 @@ def test_cli_events_timeline_and_chapter(project, tmp_path) -> None:
     assert {"name", "when", "order", "participants", "codings"} <= set(first)
     assert first["participants"] == ["Leader A", "Manager B"] and first["disagreement"]
     assert [e["name"] for e in json.loads(ok("timeline", "--participant", "Leader A", "--json"))["events"]] == ["Launch"]
+    by_role = json.loads(ok("timeline", "--attribute", "role=manager", "--json"))["events"]
+    assert [(e["name"], e["participants"]) for e in by_role] == [("Launch", ["Manager B"]), ("Pandemic", ["Manager B"])]
+    bad_filter = runner.invoke(app, ["timeline", "--attribute", "role", *where])
+    assert bad_filter.exit_code == 1 and "SL6204" in bad_filter.output
     ok("timeline", "--output", str(tmp_path / "t.svg"))
     assert (tmp_path / "t.svg").is_file()
+    ok("timeline", "--output", str(tmp_path / "t.png"))
+    assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
     story = json.loads(ok("restory", "Manager B", "--json"))
     assert [p["event"] for p in story["passages"]] == ["Launch", "Pandemic"]
     v = project.vignettes.create("Hope", items=[{"kind": "narrative", "text": "It began with hope."},
@@ -346,8 +352,10 @@ def test_cli_events_timeline_and_chapter(project, tmp_path) -> None:
     ok("chapter", "add", "Findings", "--vignette", str(v.id), "--heading", "A hopeful start")
     chapters = json.loads(ok("chapter", "list", "--json"))["chapters"]
     assert chapters[0]["sections"][0]["heading"] == "A hopeful start"
-    ok("chapter", "export", "Findings", "--format", "md", "--output", str(tmp_path / "f.md"), "--skip-disclosure-check")
+    ok("chapter", "export", "Findings", "--format", "md", "--output", str(tmp_path / "f.md"), "--skip-disclosure-check",
+       "--figure", "timeline")
     assert "## A hopeful start" in (tmp_path / "f.md").read_text(encoding="utf-8")
+    assert "**Figure 1. The story in time**" in (tmp_path / "f.md").read_text(encoding="utf-8")
     bad = runner.invoke(app, ["event", "link", "Nope", "--coding", "1", *where])
     assert bad.exit_code == 1 and "No event named 'Nope'" in bad.output and "Traceback" not in bad.output
 

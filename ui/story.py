@@ -50,13 +50,22 @@ def timeline_tab() -> None:
             dates = st.text_input("Its dates (optional: a date, month or year)")
             if st.form_submit_button("Add the period"):
                 act(lambda: project.narrative.add_period(pname, dates=dates), f"Added period '{pname}'")
-    left, right = st.columns(2)
-    people = [p.pseudonym for p in participants()]
+    left, middle, right = st.columns(3)
+    everyone = participants()
+    people = [p.pseudonym for p in everyone]
     chosen = left.multiselect("Participants", people, key="st_filter_people")
     frame = codings()
     themes = sorted(set(frame["theme"])) if not frame.empty else []
-    theme = right.selectbox("Theme", ["All themes", *themes], key="st_filter_theme")
-    filters: dict[str, Any] = {"participant": chosen or None, "theme": None if theme == "All themes" else theme}
+    theme = middle.selectbox("Theme", ["All themes", *themes], key="st_filter_theme")
+    values = sorted({f"{k}: {v}" for p in everyone for k, v in p.attributes.items() if v})
+    picked = right.multiselect("Participant attributes", values, key="st_filter_attrs",
+                               help="Only participants with these attribute values (e.g. period: pre-pandemic).")
+    attributes: dict[str, list[str]] = {}
+    for item in picked:
+        key, _, value = item.partition(": ")
+        attributes.setdefault(key, []).append(value)
+    filters: dict[str, Any] = {"participant": chosen or None, "theme": None if theme == "All themes" else theme,
+                               "attributes": attributes or None}
     events = timeline(**filters)
     if not events:
         st.info("No events yet. Mark one above, then link coded passages to it below.")
@@ -71,13 +80,14 @@ def timeline_tab() -> None:
         pick = alt.selection_point(fields=["coding_id"], name="passage", on="click")
         chart = alt.Chart(data).mark_point(size=170, filled=True, opacity=0.85).encode(
             x=alt.X("event_label:O", sort=order, title="Story time (events in story order)",
-                    axis=alt.Axis(labelAngle=-40, labelLimit=260)),
-            y=alt.Y("participant:N", title="Participant"), color=alt.Color("theme:N", title="Theme"),
+                    axis=alt.Axis(labelAngle=-45, labelLimit=240, labelOverlap=False, labelFontSize=10)),
+            y=alt.Y("participant:N", title="Participant", axis=alt.Axis(labelOverlap=False, labelFontSize=11)),
+            color=alt.Color("theme:N", title="Theme", legend=alt.Legend(orient="bottom", columns=2, labelLimit=320)),
             shape=alt.Shape("placed:N", title="Placed by the participant",
                             scale=alt.Scale(domain=["as the event", "at another time"], range=["circle", "diamond"])),
             tooltip=["event", alt.Tooltip("when", title="event's when"), alt.Tooltip("told", title="placed by them"),
                      "participant", "quote", alt.Tooltip("coding_id", title="coding")],
-        ).add_params(pick).properties(height=max(260, 44 * data["participant"].nunique()))
+        ).add_params(pick).properties(height=alt.Step(34))
         st.caption("Hover a point for the quote; click it to open the passage in Read & code. A diamond is a "
                    "participant who places the event at another time than the event's own.")
         clicked = st.altair_chart(chart, on_select="rerun", key="st_chart", width="stretch")

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..errors import Errors, ValidationError
 from ..export import formats_for
 from ..narrative import FIGURE_HELP
 from ._common import JsonOpt, NoteOpt, ProjectOpt, app, command_group, emit, handled, open_, table, wrote
@@ -157,6 +158,8 @@ def period_remove(name: Annotated[str, typer.Argument(metavar="PERIOD")], note: 
 def timeline(
     participant: Annotated[list[str] | None, typer.Option(help="Only what this participant tells (repeatable).")] = None,
     theme: Annotated[str | None, typer.Option(help="Only passages coded with this theme or code (and its codes).")] = None,
+    attribute: Annotated[list[str] | None, typer.Option(help="Only participants with this attribute value, "
+                                                        "KEY=VALUE (repeatable), e.g. period=pre-pandemic.")] = None,
     output: Annotated[Path | None, typer.Option(help="Also write the chart: PATH.svg or PATH.png (a picture for a "
                                                      "paper) or PATH.json (the Vega-Lite chart).")] = None,
     project: ProjectOpt = Path("."), as_json: JsonOpt = False,
@@ -164,7 +167,13 @@ def timeline(
     """The case's trajectory: events in story order across participants (ties and disagreements shown)."""
     with handled():
         p = open_(project)
-        filters: dict[str, Any] = {"participant": participant or None, "theme": theme}
+        wanted: dict[str, list[str]] = {}
+        for pair in attribute or []:
+            key, sep, value = pair.partition("=")
+            if not sep or not key.strip():
+                raise ValidationError(Errors.E6204, text=pair)
+            wanted.setdefault(key.strip(), []).append(value.strip())
+        filters: dict[str, Any] = {"participant": participant or None, "theme": theme, "attributes": wanted or None}
         result = _events(p.narrative.timeline(**filters))
         if output is not None:
             result["path"] = str(p.narrative.export_timeline(output, **filters))
