@@ -107,6 +107,8 @@ _KINDS: tuple[Kind, ...] = (
     Kind("chapter.section.remove", "chapter", "removed a section from a chapter", ("heading",)),
     Kind("chapter.export", "chapter", "exported a findings chapter", ("path", "format"), data=False),
     Kind("timeline.export", "event", "exported the timeline of events", ("path", "format"), data=False),
+    Kind("event.file.import", "event", "imported events, periods and chapters from a story file",
+         ("path", "periods", "events", "links", "chapters", "sections")),
     Kind("case.file.import", "case", "imported cases, conditions and judged cells from a cases file",
          ("path", "cases", "conditions", "cells", "evidence")),
     # exports (uses of the tool: in the methods report, not undoable)

@@ -281,9 +281,16 @@ class Errors:
     E7018 = Msg("SL7018", "None of {participant}'s passages is linked to an event yet, so there is nothing to restory. "
                           "Link coded passages to events first (`storyloom event link EVENT --coding ID`, or on the Story page).")
     E7019 = Msg("SL7019", "A period's dates are a date, a month or a year (e.g. 2020-03 or 2020), not '{value}'.")
-    E7020 = Msg("SL7020", "Cannot draw the timeline as '{suffix}': write it as .svg (open it in a browser, or convert "
-                          "it to PNG with Inkscape or a browser's print) or .json (the Vega-Lite chart).")
+    E7020 = Msg("SL7020", "Cannot draw the timeline as '{suffix}': write it as .svg (a picture that scales), .png (a "
+                          "picture for a word processor) or .json (the Vega-Lite chart).")
     E7021 = Msg("SL7021", "Section {index} of chapter '{title}' is empty. Add narrative and quotes, or remove the section.")
+    # narrative inquiry, continued: the chapter's figures (analysis/narrative.py, services/narrative.py)
+    E6201 = Msg("SL6201", "No figure '{name}'. A chapter's figures are {help}.")
+    E6202 = Msg("SL6202", "The chapter cannot show the case matrix: the project has no cases or no conditions yet. Add "
+                          "them on the Cases page (or `storyloom case add`), or leave the figure out.")
+    E6203 = Msg("SL6203", "The chapter cannot show the timeline: no event is marked yet. Mark events on the Story page "
+                          "(or `storyloom event add`), or leave the figure out.")
+    E6204 = Msg("SL6204", "'{text}' is not an attribute filter: write KEY=VALUE, e.g. period=pre-pandemic.")
     # quotes that do not match their source ({where} names the vignette and quote, ending in ": ")
     E3052 = Msg("SL3052", "{where}the quote has no words of the participant's own, only edit marks. Keep at least "
                           "some of the source text.")

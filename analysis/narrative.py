@@ -31,13 +31,14 @@ vignette renderers' paragraph and escaping rules. :func:`timeline_svg` draws the
 from __future__ import annotations
 
 import calendar
+import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape as html_escape
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 
 from .errors import Errors, ValidationError
 from .export import docx as docx_out, html as html_out, latex as latex_out, markdown as md_out
@@ -87,6 +88,43 @@ class Placement:
     approximate: bool = False  # placed by a period without dates, or relative to such an event
     unknown: bool = False
     note: str = ""
+
+
+def stored_when(kind: str, value: str, period: str | None = None, relative: str | None = None) -> When:
+    """The when stored as ``kind`` and ``value``, with the current name of its period or of the event it is
+    placed relative to (a renamed period or event is followed)."""
+    if kind == "period" and period is not None:
+        return When("period", period)
+    if kind in ("before", "after") and relative is not None:
+        return When(kind, relative)
+    return When(kind or "unknown", value)
+
+
+class StoredWhen(Protocol):
+    """A stored row with a when: an event, or a link's own placement (see :mod:`analysis.store.events`)."""
+
+    @property
+    def when_kind(self) -> str: ...
+    @property
+    def when_value(self) -> str: ...
+    @property
+    def period_id(self) -> int | None: ...
+    @property
+    def relative_to(self) -> int | None: ...
+
+
+def when_of_row(row: StoredWhen, periods: Mapping[int, str], names: Mapping[int, str]) -> When:
+    """The when ``row`` is stored with; ``periods`` and ``names`` map the ids of periods and events to their
+    current names (a renamed period or event is followed)."""
+    period = periods.get(row.period_id, row.when_value) if row.period_id is not None else None
+    relative = names.get(row.relative_to, row.when_value) if row.relative_to is not None else None
+    return stored_when(row.when_kind, row.when_value, period, relative)
+
+
+def refi_description(when: When, order: int, description: str) -> str:
+    """An event's REFI-QDA code description: its when and story order first, then its description."""
+    head = f"When in the story: {when.label} (number {order} in story order)."
+    return f"{head}\n\n{description}" if description.strip() else head
 
 
 def parse_dated(text: str) -> When | None:
@@ -266,6 +304,31 @@ class ChapterSection:
     words: int
 
 
+FIGURES = ("timeline", "cases", "themes")
+FIGURE_HELP = ("timeline (the events in story order and who tells them), cases (the case x condition matrix), "
+               "themes (the theme x participant table)")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure of the chapter: a table (``header``, ``rows``) with a caption; the timeline also carries its
+    picture (``svg`` for HTML, ``png`` for DOCX); LaTeX and Markdown print the table."""
+
+    kind: str
+    title: str
+    caption: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    svg: str = ""
+    png: bytes = b""
+    plain_rows: tuple[tuple[str, ...], ...] = ()  # LaTeX: the cells without symbols (1/0 for ✓/✗), if they differ
+    plain_caption: str = ""  # LaTeX: the caption that goes with ``plain_rows``
+
+    @property
+    def label(self) -> str:
+        return "Figure" if self.svg or self.png else "Table"
+
+
 @dataclass(frozen=True)
 class ChapterDocument:
     title: str
@@ -274,6 +337,7 @@ class ChapterDocument:
     sources: tuple[Source, ...]
     draft: bool = False
     notes: tuple[str, ...] = ()
+    figures: tuple[Figure, ...] = ()
 
     @property
     def words(self) -> int:
@@ -291,9 +355,11 @@ def is_placeholder(text: str) -> bool:
 
 
 def layout_chapter(title: str, introduction: str, sections: Sequence[tuple[str, Sequence[Any]]], *,
-                   options: Options, attributes: dict[str, dict[str, str]], draft: bool = False) -> ChapterDocument:
+                   options: Options, attributes: dict[str, dict[str, str]], draft: bool = False,
+                   figures: Sequence[Figure] = ()) -> ChapterDocument:
     """Lay a chapter out: ``sections`` are (heading, resolved vignette items); quotes follow the vignette
-    rules; the sources of every section make one appendix, numbered through the chapter."""
+    rules; the sources of every section make one appendix, numbered through the chapter; ``figures`` follow
+    the last section, numbered (Figure 1, Table 1...)."""
     intro = tuple(Paragraph((one_line(p),)) for p in re.split(r"\n\s*\n", introduction.strip()) if p.strip())
     laid: list[ChapterSection] = []
     sources: list[Source] = []
@@ -308,7 +374,17 @@ def layout_chapter(title: str, introduction: str, sections: Sequence[tuple[str, 
         laid.append(ChapterSection(heading, doc.blocks, sum(_words(b) for b in doc.blocks)))
     notes = ("Draft: placeholder paragraphs are left; not yet written by the researcher.",) if draft else ()
     return ChapterDocument(f"DRAFT: {title}" if draft else title, intro, tuple(laid),
-                           tuple(sources) if options.appendix else (), draft, notes)
+                           tuple(sources) if options.appendix else (), draft, notes, tuple(figures))
+
+
+def numbered(figures: Sequence[Figure]) -> list[tuple[str, Figure]]:
+    """Each figure with its number in print: "Figure 1", "Table 1", "Table 2"... (pictures and tables apart)."""
+    counts: dict[str, int] = {}
+    out = []
+    for f in figures:
+        counts[f.label] = counts.get(f.label, 0) + 1
+        out.append((f"{f.label} {counts[f.label]}", f))
+    return out
 
 
 def _md(doc: ChapterDocument) -> str:
@@ -320,6 +396,11 @@ def _md(doc: ChapterDocument) -> str:
         for b in s.blocks:
             lines += [f"> {md_out.escape(b.text)} {md_out.escape(b.attribution)}" if isinstance(b, BlockQuote)
                       else md_out._paragraph(b), ""]
+    for number, f in numbered(doc.figures):
+        lines += [f"**{number}. {md_out.escape(f.title)}**", "", "| " + " | ".join(md_out.escape(h) for h in f.header) + " |",
+                  "|" + "---|" * len(f.header)]
+        lines += ["| " + " | ".join(md_out.escape(c) for c in row) + " |" for row in f.rows]
+        lines += ["", f"*{md_out.escape(f.caption)}*", ""]
     if doc.sources:
         headers, rows = source_table(doc.sources)
         lines += [f"## {APPENDIX_TITLE}", "", md_out.escape(APPENDIX_NOTE), "",
@@ -339,6 +420,16 @@ def _html(doc: ChapterDocument) -> str:
     body += [html_out._paragraph(p) for p in doc.introduction]
     for s in doc.sections:
         body += [f"<h2>{html_escape(s.heading)}</h2>", *(block(b) for b in s.blocks)]
+    for number, f in numbered(doc.figures):
+        body.append(f'<figure class="{f.kind}">')
+        if f.svg:
+            body.append(f.svg.split("?>", 1)[-1].strip())
+        else:
+            body += ["<table>", "<tr>" + "".join(f"<th>{html_escape(h)}</th>" for h in f.header) + "</tr>"]
+            body += ["<tr>" + "".join(f"<td>{html_escape(c)}</td>" for c in row) + "</tr>" for row in f.rows]
+            body.append("</table>")
+        body += [f"<figcaption><strong>{html_escape(number)}. {html_escape(f.title)}.</strong> "
+                 f"{html_escape(f.caption)}</figcaption>", "</figure>"]
     if doc.sources:
         headers, rows = source_table(doc.sources)
         body += [f"<h2>{html_escape(APPENDIX_TITLE)}</h2>", f"<p>{html_escape(APPENDIX_NOTE)}</p>", "<table>",
@@ -357,6 +448,8 @@ def _tex(doc: ChapterDocument, *, standalone: bool) -> str:
             texts += [b.text, b.attribution] if isinstance(b, BlockQuote) else [
                 p if isinstance(p, str) else p.text + p.attribution for p in b.parts]
         texts += [c for row in source_table(doc.sources)[1] for c in row]
+        texts += [t for f in doc.figures for t in (f.title, f.plain_caption or f.caption, *f.header,
+                                                   *(c for r in f.plain_rows or f.rows for c in r))]
         unusual = sorted({ord(ch) for t in texts for ch in t if ord(ch) not in latex_out._PDFTEX_SAFE and not ch.isspace()})
         lines += [*latex_out.preamble(doc.title, unusual), "", r"\begin{document}", r"\maketitle", ""]
     else:
@@ -370,6 +463,15 @@ def _tex(doc: ChapterDocument, *, standalone: bool) -> str:
         for b in s.blocks:
             lines += ([r"\begin{quote}", f"{esc(b.text)} {esc(b.attribution)}", r"\end{quote}", ""]
                       if isinstance(b, BlockQuote) else [latex_out._paragraph(b), ""])
+    for number, f in numbered(doc.figures):
+        body = f.plain_rows or f.rows
+        spec = "".join(r"p{0.28\linewidth}" if max((len(r[i]) for r in body), default=0) > 28 else "l"
+                       for i in range(len(f.header)))
+        lines += [r"\begin{table}[ht]", r"\centering", r"\small", r"\begin{tabular}{" + spec + "}",
+                  r"\hline", " & ".join(esc(h) for h in f.header) + r" \\", r"\hline"]
+        lines += [" & ".join(esc(c) for c in row) + r" \\" for row in body]
+        lines += [r"\hline", r"\end{tabular}", f"\\caption{{{esc(f.title)}. {esc(f.plain_caption or f.caption)}}}",
+                  r"\end{table}", ""]
     if doc.sources:
         lines += [f"\\{sec}*{{{esc(APPENDIX_TITLE)}}}", esc(APPENDIX_NOTE), "", r"\begin{enumerate}"]
         headers, rows = source_table(doc.sources)
@@ -399,19 +501,32 @@ def _docx(doc: ChapterDocument) -> bytes:
                 document.add_paragraph(clean(f"{b.text} {b.attribution}"), style=docx_out.BLOCK_STYLE)
             else:
                 docx_out._paragraph(document, b)
+    for number, f in numbered(doc.figures):
+        if f.png:
+            from docx.shared import Inches
+
+            document.add_picture(io.BytesIO(f.png), width=Inches(6.3))
+        else:
+            _docx_table(document, f.header, f.rows)
+        caption = document.add_paragraph(style="Caption")
+        caption.add_run(clean(f"{number}. {f.title}. ")).bold = True
+        caption.add_run(clean(f.caption))
     if doc.sources:
         document.add_heading(APPENDIX_TITLE, level=1)
         document.add_paragraph(APPENDIX_NOTE)
-        headers, rows = source_table(doc.sources)
-        table = document.add_table(rows=1, cols=len(headers))
-        table.style = document.styles["Table Grid"]
-        for cell, header in zip(table.rows[0].cells, headers):
-            cell.text = header
-            cell.paragraphs[0].runs[0].bold = True
-        for values in rows:
-            for cell, value in zip(table.add_row().cells, values):
-                cell.text = clean(value)
+        _docx_table(document, *source_table(doc.sources))
     return docx_out.to_bytes(document)
+
+
+def _docx_table(document: Any, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    table = document.add_table(rows=1, cols=len(header))
+    table.style = document.styles["Table Grid"]
+    for cell, text in zip(table.rows[0].cells, header):
+        cell.text = docx_out.clean(text)
+        cell.paragraphs[0].runs[0].bold = True
+    for values in rows:
+        for cell, value in zip(table.add_row().cells, values):
+            cell.text = docx_out.clean(value)
 
 
 def render_chapter(doc: ChapterDocument, format: str, *, standalone: bool = True) -> bytes:
@@ -453,3 +568,44 @@ def timeline_svg(timeline: Sequence[TimelineEvent], participants: Sequence[str],
                "place it differently (hollow dots).</text>")
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def timeline_png(timeline: Sequence[TimelineEvent], participants: Sequence[str], *, title: str = "Story time",
+                 dpi: int = 200) -> bytes:
+    """The timeline as a PNG for a paper (drawn with matplotlib, no display needed): events in story order
+    across, participants down, a dot where a participant tells an event (hollow where they place it at another
+    time than the event's own), the event's when under its name."""
+    from matplotlib.figure import Figure as PlotFigure
+
+    longest = max((len(e.name) for e in timeline), default=10)
+    width = max(6.0, 0.55 * len(timeline) + 2.5)
+    height = max(2.5, 0.4 * len(participants) + 0.06 * longest + 1.2)
+    fig = PlotFigure(figsize=(width, height), dpi=dpi)
+    ax = fig.add_subplot()
+    rows = {who: n for n, who in enumerate(participants)}
+    for i, e in enumerate(timeline):
+        for who in e.participants:
+            if who not in rows:
+                continue
+            differs = who in e.told and e.told[who] != e.when
+            ax.scatter([i], [rows[who]], s=70, zorder=3, facecolors="white" if differs else "#1f6feb",
+                       edgecolors="#1f6feb", linewidths=1.5)
+    ax.set_xticks(range(len(timeline)))
+    ax.set_xticklabels([f"{e.order}{'=' if e.placement.tied else ''}. {e.name}\n{e.when.label}"
+                        f"{' ?' if e.disagreement else ''}" for e in timeline], rotation=40, ha="right",
+                       rotation_mode="anchor", fontsize=7)
+    ax.set_yticks(range(len(participants)))
+    ax.set_yticklabels(list(participants), fontsize=8)
+    ax.set_ylim(len(participants) - 0.5, -0.5)
+    ax.set_xlim(-0.5, max(0.5, len(timeline) - 0.5))
+    ax.grid(axis="x", color="#dddddd", zorder=0)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(title, fontsize=10, loc="left")
+    fig.text(0.01, 0.01, '"=" tied in story time; "?" and hollow dots: participants place it at different times.',
+             fontsize=6, color="#555555")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()

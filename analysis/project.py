@@ -114,7 +114,7 @@ class Project:
                                      self.vignettes, self.disclosure, self.codebook_files, self.cases)
         self.interchange = InterchangeService(ctx, self.codebook)
         self.narrative = NarrativeService(ctx, self.codebook, self.explore, self.participants, self.vignettes,
-                                          self.disclosure)
+                                          self.disclosure, self.cases)
         self.agreement = AgreementService(ctx, self.codebook)
         self.researchers = ResearcherService(ctx)
         self.merge = MergeService(ctx, self.codebook)
@@ -176,6 +176,7 @@ class Project:
         report = self.transcripts.sync(progress=progress)
         report.update(self.codebook_files.sync_folder())
         report.update(self.cases.sync_folder())
+        report.update(self.narrative.sync_folder())
         return report
 
     # -- the audit trail and undo --------------------------------------------------------------

@@ -271,3 +271,52 @@ def yaml_path_error(name: str, path: Sequence[str | int], message: str, *, line:
     List indices count from 0, as in ``codes[0]`` for the first code.
     """
     return CodebookFileError(name, Errors.E1406, path=yaml_path(path), message_text=message, line=line, hint=hint)
+
+
+# -- checking a parsed document entry by entry (errors name the file and the YAML path) -----------------------
+Where = Sequence[str | int]
+
+
+def kind_of(value: Any) -> str:
+    """What a YAML value is, in words for an error ("a list", "the number 3", "'maybe'")."""
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"'{value}'"
+
+
+def yaml_mapping(name: str, where: Where, value: Any, allowed: set[str], what: str) -> dict[str, Any]:
+    """``value`` checked to be a mapping whose keys are all in ``allowed`` (``what`` says what it is: "a case:
+    name, kind, ..."); else the error names file ``name`` and the YAML path ``where``."""
+    if not isinstance(value, dict):
+        raise yaml_path_error(name, where, f"is {kind_of(value)}, not a mapping ({what})")
+    for key in value:
+        if not isinstance(key, str) or key not in allowed:
+            raise yaml_path_error(name, [*where, str(key)], f"is not a key of {what.split(':')[0]}; "
+                                  f"use {', '.join(sorted(allowed))}")
+    return value
+
+
+def yaml_text(name: str, where: Where, value: Any, *, required: bool = False) -> str:
+    """``value`` as stripped text ('' when absent and not ``required``); else the error names the path."""
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise yaml_path_error(name, where, f"is {kind_of(value)}, not text; put it in quotes")
+    if required and not value.strip():
+        raise yaml_path_error(name, where, "is empty")
+    return value.strip()
+
+
+def yaml_list(name: str, where: Where, value: Any, what: str) -> list[Any]:
+    """``value`` checked to be a list (of ``what``); else the error names the path."""
+    if not isinstance(value, list):
+        raise yaml_path_error(name, where, f"is {kind_of(value)}, not a list of {what}")
+    return value

@@ -305,7 +305,7 @@ def test_chapter_export_refuses_drafts_and_changed_sources(project, tmp_path) ->
     with pytest.raises(ExportError, match="md, docx, tex, html"):
         n.export_chapter(ch.id, tmp_path / "x.csv", disclosure=False)
     with pytest.raises(ExportError, match=".svg"):
-        n.export_timeline(tmp_path / "t.png")
+        n.export_timeline(tmp_path / "t.pdf")
     svg = n.export_timeline(tmp_path / "t.svg").read_text(encoding="utf-8")
     assert svg.startswith("<svg") and "Manager B" in svg and "Launch" in svg
     spec = json.loads(n.export_timeline(tmp_path / "t.json").read_text(encoding="utf-8"))
@@ -336,8 +336,14 @@ def test_cli_events_timeline_and_chapter(project, tmp_path) -> None:
     assert {"name", "when", "order", "participants", "codings"} <= set(first)
     assert first["participants"] == ["Leader A", "Manager B"] and first["disagreement"]
     assert [e["name"] for e in json.loads(ok("timeline", "--participant", "Leader A", "--json"))["events"]] == ["Launch"]
+    by_role = json.loads(ok("timeline", "--attribute", "role=manager", "--json"))["events"]
+    assert [(e["name"], e["participants"]) for e in by_role] == [("Launch", ["Manager B"]), ("Pandemic", ["Manager B"])]
+    bad_filter = runner.invoke(app, ["timeline", "--attribute", "role", *where])
+    assert bad_filter.exit_code == 1 and "SL6204" in bad_filter.output
     ok("timeline", "--output", str(tmp_path / "t.svg"))
     assert (tmp_path / "t.svg").is_file()
+    ok("timeline", "--output", str(tmp_path / "t.png"))
+    assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
     story = json.loads(ok("restory", "Manager B", "--json"))
     assert [p["event"] for p in story["passages"]] == ["Launch", "Pandemic"]
     v = project.vignettes.create("Hope", items=[{"kind": "narrative", "text": "It began with hope."},
@@ -346,8 +352,10 @@ def test_cli_events_timeline_and_chapter(project, tmp_path) -> None:
     ok("chapter", "add", "Findings", "--vignette", str(v.id), "--heading", "A hopeful start")
     chapters = json.loads(ok("chapter", "list", "--json"))["chapters"]
     assert chapters[0]["sections"][0]["heading"] == "A hopeful start"
-    ok("chapter", "export", "Findings", "--format", "md", "--output", str(tmp_path / "f.md"), "--skip-disclosure-check")
+    ok("chapter", "export", "Findings", "--format", "md", "--output", str(tmp_path / "f.md"), "--skip-disclosure-check",
+       "--figure", "timeline")
     assert "## A hopeful start" in (tmp_path / "f.md").read_text(encoding="utf-8")
+    assert "**Figure 1. The story in time**" in (tmp_path / "f.md").read_text(encoding="utf-8")
     bad = runner.invoke(app, ["event", "link", "Nope", "--coding", "1", *where])
     assert bad.exit_code == 1 and "No event named 'Nope'" in bad.output and "Traceback" not in bad.output
 
@@ -363,7 +371,9 @@ def test_story_page_timeline_restorying_and_chapter(project, monkeypatch) -> Non
     assert not at.exception, [e.value for e in at.exception]
     assert any("different times" in (w.value or "") for w in [*at.warning, *at.markdown, *at.caption])
     assert any("vega" in k.lower() for k in _walk(at.main)), "the timeline chart renders"
-    assert any(m.value.startswith("**Gaps**") for m in at.markdown)  # restorying Leader A: Manager B's events
+    # restorying Leader A: in story order, Manager B's events shown as gaps in their place
+    assert any("a gap: told by Manager B, not by Leader A" in m.value for m in at.markdown)
+    assert any(b.label == "Draft a vignette in story order" for b in at.button)
     assert {"Markdown", "Word (.docx)", "LaTeX", "HTML"} <= {d.proto.label for d in at.get("download_button")}
     next(t for t in at.text_input if t.label == "Event name").input("Restructure")
     next(t for t in at.text_input if t.label == "When").input("2021")
@@ -396,3 +406,76 @@ def test_disclosure_check_reads_the_whole_chapter(project) -> None:
     for f in flags:
         project.disclosure.accept_term(f["text"])
     assert n.render(ch.id).decode().count("## ") == 5
+
+
+def test_refi_export_carries_events_as_codes_of_an_events_group(project, make_project, tmp_path) -> None:
+    import zipfile
+
+    from analysis.refi.read import parse_project
+    from analysis.refi.schema import validate
+    from tests.test_refi import REFI, XSDS
+
+    ids = _story(project)
+    out = project.interchange.export_project(tmp_path / "story.qdpx")
+    with zipfile.ZipFile(out) as z:
+        qde = z.read("project.qde")
+    if REFI.is_dir():
+        for xsd in XSDS:
+            assert validate(qde, xsd) == [], xsd.name
+    parsed = parse_project("story.qdpx", qde)
+    (group,) = [c for c in parsed.codes if c.name == "Events"]
+    assert not group.codable
+    timeline = project.narrative.timeline()
+    assert [c.name for c in group.children] == [e.name for e in timeline]  # in story order
+    assert [c.guid for c in group.children] == [e.guid for e in timeline]
+    launch = group.children[0]
+    assert launch.description == "When in the story: 2018 (number 1 in story order).\n\nThe programme is launched"
+    # each link is a coding of the linked passage with the event's code
+    linked = {(s.name, sel.start, sel.end) for s in parsed.sources for sel in s.selections
+              if any(c.code_guid == launch.guid for c in sel.codings)}
+    frame = project.explore.codings_frame().set_index("coding_id")
+    assert linked == {(str(frame.loc[i, "transcript"]), int(frame.loc[i, "start"]), int(frame.loc[i, "end"]))
+                      for i in (ids["launched"], ids["launch"])}
+    # a fresh project imports it without breaking: the events arrive as codes of an "Events" theme
+    fresh = make_project("dst")
+    fresh.interchange.import_project(out)
+    paths = fresh.codebook.code_paths()
+    assert {f"Events > {e.name}" for e in timeline} <= set(paths.values())
+    events_codings = [c for t in fresh.transcripts.list() for c in fresh.codings.codings_in(t["name"])
+                      if paths[c.code_id] == "Events > Launch"]
+    assert len(events_codings) == 2
+    assert fresh.interchange.import_project(out)["added"] == 0  # the re-import merges
+
+
+def test_chapter_figures_timeline_case_matrix_and_themes_in_every_format(project, tmp_path) -> None:
+    ch = _chapter(project)
+    n = project.narrative
+    with pytest.raises(ValidationError, match="SL6202"):  # no cases yet: said, not an empty table
+        n.render(ch.id, format="md", disclosure=False, figures=["cases"])
+    with pytest.raises(ValidationError, match="SL6201"):
+        n.render(ch.id, format="md", disclosure=False, figures=["map"])
+    project.cases.add("Short courses", kind="programme")
+    project.cases.add_condition("Employer asked")
+    project.cases.set_cell("Short courses", "Employer asked", 1)
+    figures = ["timeline", "cases", "themes"]
+    md = n.render(ch.id, format="md", disclosure=False, figures=figures).decode()
+    assert md.index("**Figure 1. The story in time**") < md.index("**Table 1. Cases compared**") \
+        < md.index("**Table 2. Themes across participants**") < md.index("## Sources of quotes")
+    assert "| 1 | Launch | 2018 | Leader A, Manager B |" in md  # story order, who tells it
+    assert "Manager B places it in 2017" in md  # the disagreement is said in the caption and the table
+    assert "| Short courses | ✓ |" in md and "| Trajectory | 3 | 3 |" in md  # its code's passages too
+    html = n.render(ch.id, format="html", disclosure=False, figures=figures).decode()
+    assert html.count("<figure") == 3 and "<svg" in html and "<figcaption><strong>Table 2." in html
+    tex = n.render(ch.id, format="tex", disclosure=False, figures=figures).decode()
+    assert tex.count(r"\begin{table}") == 3 and "Short courses & 1" in tex and "✓" not in tex
+    from docx import Document as Docx
+    doc = Docx(io.BytesIO(n.render(ch.id, format="docx", disclosure=False, figures=figures)))
+    assert len(doc.inline_shapes) == 1  # the timeline as a picture
+    assert len(doc.tables) == 3  # the matrix, the themes, the sources
+    captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
+    assert [c.split(".")[0] for c in captions] == ["Figure 1", "Table 1", "Table 2"]
+    # the timeline on its own, as a picture for a paper
+    png = n.export_timeline(tmp_path / "timeline.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ExportError, match="SL7020"):
+        n.export_timeline(tmp_path / "timeline.gif")

@@ -18,6 +18,8 @@ from ui.state import action, cached
 from ui.widgets import act, codings, fresh, md_escape, participants, quote_card, read, recorded, sidebar
 
 FORMATS = formats_for("chapter")
+FIGURE_NAMES = {"timeline": "The timeline (a picture in DOCX and HTML)", "cases": "The case x condition matrix",
+                "themes": "The theme x participant table"}
 project = sidebar()
 st.title("Story")
 st.caption("Events in the story's time (not the interview's clock), each participant's account restoried in "
@@ -48,38 +50,58 @@ def timeline_tab() -> None:
             dates = st.text_input("Its dates (optional: a date, month or year)")
             if st.form_submit_button("Add the period"):
                 act(lambda: project.narrative.add_period(pname, dates=dates), f"Added period '{pname}'")
-    left, right = st.columns(2)
-    people = [p.pseudonym for p in participants()]
+    left, middle, right = st.columns(3)
+    everyone = participants()
+    people = [p.pseudonym for p in everyone]
     chosen = left.multiselect("Participants", people, key="st_filter_people")
     frame = codings()
     themes = sorted(set(frame["theme"])) if not frame.empty else []
-    theme = right.selectbox("Theme", ["All themes", *themes], key="st_filter_theme")
-    filters: dict[str, Any] = {"participant": chosen or None, "theme": None if theme == "All themes" else theme}
+    theme = middle.selectbox("Theme", ["All themes", *themes], key="st_filter_theme")
+    values = sorted({f"{k}: {v}" for p in everyone for k, v in p.attributes.items() if v})
+    picked = right.multiselect("Participant attributes", values, key="st_filter_attrs",
+                               help="Only participants with these attribute values (e.g. period: pre-pandemic).")
+    attributes: dict[str, list[str]] = {}
+    for item in picked:
+        key, _, value = item.partition(": ")
+        attributes.setdefault(key, []).append(value)
+    filters: dict[str, Any] = {"participant": chosen or None, "theme": None if theme == "All themes" else theme,
+                               "attributes": attributes or None}
     events = timeline(**filters)
     if not events:
         st.info("No events yet. Mark one above, then link coded passages to it below.")
         return
-    for e in events:
-        if e.disagreement:
-            st.warning(e.disagreement, icon=":material/call_split:")
     points = read(f"st_frame_{sorted(filters.items())}", lambda p: p.narrative.timeline_frame(**filters))
     if not points.empty:
-        order = [f"{e.order}. {e.name}" for e in events]
-        data = points.assign(event_label=[f"{o}. {n}" for o, n in zip(points["order"], points["event"])],
-                             quote=points["text"].str.slice(0, 240))
-        pick = alt.selection_point(fields=["coding_id"], name="passage")
-        chart = alt.Chart(data).mark_circle(size=180).encode(
-            x=alt.X("event_label:O", sort=order, title="Story time (event order)"),
-            y=alt.Y("participant:N", title="Participant"), color=alt.Color("theme:N", title="Theme"),
-            tooltip=["event", alt.Tooltip("told", title="placed"), "participant", "quote", "coding_id"],
-        ).add_params(pick)
+        order = [f"{e.order}{'=' if e.placement.tied else ''}. {e.name}" for e in events]
+        label = {e.name: o for e, o in zip(events, order)}
+        data = points.assign(event_label=points["event"].map(label), quote=points["text"].str.slice(0, 240),
+                             placed=["at another time" if t != w else "as the event" for t, w in
+                                     zip(points["told"], points["when"])])
+        pick = alt.selection_point(fields=["coding_id"], name="passage", on="click")
+        chart = alt.Chart(data).mark_point(size=170, filled=True, opacity=0.85).encode(
+            x=alt.X("event_label:O", sort=order, title="Story time (events in story order)",
+                    axis=alt.Axis(labelAngle=-45, labelLimit=240, labelOverlap=False, labelFontSize=10)),
+            y=alt.Y("participant:N", title="Participant", axis=alt.Axis(labelOverlap=False, labelFontSize=11)),
+            color=alt.Color("theme:N", title="Theme", legend=alt.Legend(orient="bottom", columns=2, labelLimit=320)),
+            shape=alt.Shape("placed:N", title="Placed by the participant",
+                            scale=alt.Scale(domain=["as the event", "at another time"], range=["circle", "diamond"])),
+            tooltip=["event", alt.Tooltip("when", title="event's when"), alt.Tooltip("told", title="placed by them"),
+                     "participant", "quote", alt.Tooltip("coding_id", title="coding")],
+        ).add_params(pick).properties(height=alt.Step(34))
+        st.caption("Hover a point for the quote; click it to open the passage in Read & code. A diamond is a "
+                   "participant who places the event at another time than the event's own.")
         clicked = st.altair_chart(chart, on_select="rerun", key="st_chart", width="stretch")
         chosen_ids = [int(x["coding_id"]) for x in (clicked or {}).get("selection", {}).get("passage", []) if "coding_id" in x]
-        if chosen_ids:
+        if chosen_ids and st.session_state.get("st_opened") != chosen_ids[0]:
+            st.session_state["st_opened"] = chosen_ids[0]
             row = points[points["coding_id"] == chosen_ids[0]].iloc[0]
-            quote_card(str(row["text"]), meta=f"{row['participant']} · {row['event']} ({row['told']})")
-            if st.button("Open in Read & code", key="st_open"):
-                open_in_reader(str(row["transcript"]), coding=int(row["coding_id"]))
+            open_in_reader(str(row["transcript"]), coding=int(row["coding_id"]))
+        elif not chosen_ids:
+            st.session_state.pop("st_opened", None)
+    for e in events:
+        if e.disagreement:
+            st.warning(e.disagreement + " The timeline keeps both placements; it does not average them.",
+                       icon=":material/call_split:")
     table = pd.DataFrame([{"order": f"{e.order}{'=' if e.placement.tied else ''}", "event": e.name, "when": e.when.label,
                            "told by": ", ".join(e.participants), "passages": len(e.codings),
                            "note": e.placement.note or (f"overlaps {', '.join(e.placement.uncertain)}" if e.placement.uncertain else "")}
@@ -87,17 +109,18 @@ def timeline_tab() -> None:
     st.dataframe(table, hide_index=True, width="stretch")
     st.caption("'=' marks events tied in story time; overlapping dates (2019 and March 2019) are said, not hidden.")
     link_panel(events)
-    svg = recorded(lambda: _svg(filters))
-    st.download_button("Download the timeline (SVG)", svg, file_name="timeline.svg", mime="image/svg+xml",
-                       on_click="ignore", key="st_svg")
+    left, right, _ = st.columns([1, 1, 2])
+    for col, suffix, mime in ((left, "svg", "image/svg+xml"), (right, "png", "image/png")):
+        col.download_button(f"Download the timeline ({suffix.upper()})", recorded(lambda suffix=suffix: _picture(filters, suffix)),
+                            file_name=f"timeline.{suffix}", mime=mime, on_click="ignore", key=f"st_{suffix}")
 
 
-def _svg(filters: dict[str, Any]) -> bytes:
+def _picture(filters: dict[str, Any], suffix: str) -> bytes:
     import tempfile
     from pathlib import Path
 
     with tempfile.TemporaryDirectory() as tmp:
-        return project.narrative.export_timeline(Path(tmp) / "timeline.svg", **filters).read_bytes()
+        return project.narrative.export_timeline(Path(tmp) / f"timeline.{suffix}", **filters).read_bytes()
 
 
 def link_panel(events: list[Any]) -> None:
@@ -128,14 +151,41 @@ def restory_tab() -> None:
         return
     if not story.passages:
         st.info(f"None of {who}'s passages is linked to an event yet.")
-    for p in story.passages:
-        quote_card(p.text, meta=f"{p.order}. {p.event} ({p.when.label}) · {p.code}")
-    if story.gaps:
-        st.markdown("**Gaps**: events others tell that " + md_escape(who) + " does not:")
-        for g in story.gaps:
-            st.markdown(f"- {md_escape(g.name)} ({md_escape(g.when.label)}), told by {md_escape(', '.join(g.participants))}")
-    if story.passages and st.button("Draft a vignette in story order", key="st_restory_draft"):
+    st.caption(f"{who}'s passages in story order (not interview order), with the events others tell that {who} "
+               "does not, in their place in the story.")
+    told = {p.event for p in story.passages}
+    gaps = {g.name: g for g in story.gaps}
+    for e in timeline():
+        if e.name in told:
+            mine = [p for p in story.passages if p.event == e.name]
+            differs = mine[0].when != e.when
+            st.markdown(f"**{e.order}. {md_escape(e.name)}** · {md_escape(mine[0].when.label)}"
+                        + (f" (the event: {md_escape(e.when.label)})" if differs else ""))
+            for p in mine:
+                quote_card(p.text, meta=p.code)
+        elif e.name in gaps:
+            st.markdown(f":gray[**{e.order}. {md_escape(e.name)}** · {md_escape(e.when.label)} — a gap: told by "
+                        f"{md_escape(', '.join(e.participants))}, not by {md_escape(who)}]")
+    if story.passages:
+        draft_panel(who)
+
+
+def draft_panel(who: str) -> None:
+    """The restoried account as a draft vignette in chronological order, and its download."""
+    title = f"{who}: the story in time"
+    drafted = [v for v in read("vignettes", lambda p: p.vignettes.list()) if v.title == title]
+    if st.button("Draft a vignette in story order" if not drafted else "Draft it again (a new vignette)",
+                 key="st_restory_draft"):
         act(lambda: project.narrative.restory_vignette(who), f"Drafted {who}'s account in story order (Vignettes page)")
+    if drafted:
+        v = drafted[-1]
+        st.caption(f"Vignette {v.id} '{v.title}': placeholders mark the paragraphs to write in your words; edit it "
+                   "on the Vignettes page. Download it as it stands (titled DRAFT):")
+        cols = st.columns(len(FORMATS))
+        for col, fmt in zip(cols, FORMATS):
+            col.download_button(BY_NAME[fmt].label, recorded(lambda fmt=fmt: project.exports.download_vignette(
+                v.id, format=fmt, allow_draft=True, disclosure=False)), file_name=f"{v.title}{BY_NAME[fmt].suffixes[0]}",
+                mime=BY_NAME[fmt].mime, on_click="ignore", key=f"st_draft_dl_{v.id}_{fmt}")
 
 
 def chapter_tab() -> None:
@@ -187,10 +237,13 @@ def chapter_tab() -> None:
     st.subheader("Export")
     allow_draft = st.checkbox("Allow a draft (placeholder paragraphs; titled DRAFT)", key="st_allow_draft")
     check = st.checkbox("Run the disclosure check", value=True, key="st_disclosure")
-    options_: dict[str, Any] = {"allow_draft": allow_draft, "disclosure": check}
+    figures = st.multiselect("Figures after the last section", list(FIGURE_NAMES), format_func=FIGURE_NAMES.get,
+                             key="st_figures")
+    options_: dict[str, Any] = {"allow_draft": allow_draft, "disclosure": check, "figures": tuple(figures)}
     with action():
         cached(f"st_layout_{cid}_{sorted(options_.items())}", lambda p: p.narrative.layout(cid, **options_))
-        st.caption(f"The whole chapter passes its checks: {counts.get('total', 0)} words.")
+        st.caption(f"The whole chapter passes its checks (every quote against its transcript"
+                   f"{', disclosure' if check else ''}): {counts.get('total', 0)} words.")
         cols = st.columns(len(FORMATS))
         for col, fmt in zip(cols, FORMATS):
             col.download_button(BY_NAME[fmt].label,

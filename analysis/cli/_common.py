@@ -23,6 +23,14 @@ app = typer.Typer(
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="The project folder (holds project.db).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout (for scripts).")]
+NoteOpt = Annotated[str, typer.Option(help="A reflexive note: why you made this change.")]
+
+
+def command_group(name: str, help: str) -> typer.Typer:
+    """A group of subcommands (``storyloom NAME ...``) added to the app; it shows its help when called bare."""
+    group = typer.Typer(help=help, no_args_is_help=True)
+    app.add_typer(group, name=name)
+    return group
 
 
 def open_(path: Path, *, create: bool = False) -> Project:

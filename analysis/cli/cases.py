@@ -10,19 +10,11 @@ import typer
 
 from ..cases import format_cell
 from ..errors import Errors, ValidationError
-from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table
+from ._common import JsonOpt, NoteOpt, ProjectOpt, app, command_group, emit, handled, open_, table
 
-case_app = typer.Typer(help="Cases: what a cross-case comparison compares (programmes, units, participants...).",
-                       no_args_is_help=True)
-condition_app = typer.Typer(help="Conditions: the columns of the case x condition matrix (one may be the outcome).",
-                            no_args_is_help=True)
-matrix_app = typer.Typer(help="The case x condition matrix: judge cells with evidence, import, export.",
-                         no_args_is_help=True)
-app.add_typer(case_app, name="case")
-app.add_typer(condition_app, name="condition")
-app.add_typer(matrix_app, name="matrix")
-
-NoteOpt = Annotated[str, typer.Option(help="A reflexive note: why you made this change.")]
+case_app = command_group("case", "Cases: what a cross-case comparison compares (programmes, units, participants...).")
+condition_app = command_group("condition", "Conditions: the columns of the case x condition matrix (one may be the outcome).")
+matrix_app = command_group("matrix", "The case x condition matrix: judge cells with evidence, import, export.")
 CaseArg = Annotated[str, typer.Argument(metavar="CASE", help="The case's name.")]
 CondArg = Annotated[str, typer.Argument(metavar="CONDITION", help="The condition's name.")]
 AttrOpt = Annotated[list[str] | None, typer.Option("--attribute", help="KEY=VALUE (repeatable), e.g. sector=health.")]

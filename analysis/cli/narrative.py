@@ -8,20 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
+from ..errors import Errors, ValidationError
 from ..export import formats_for
-from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table, wrote
+from ..narrative import FIGURE_HELP
+from ._common import JsonOpt, NoteOpt, ProjectOpt, app, command_group, emit, handled, open_, table, wrote
 
-event_app = typer.Typer(help="Events in story time: mark them, place them, link coded passages as evidence.",
-                        no_args_is_help=True)
-period_app = typer.Typer(help="Named periods of the story ('pre-pandemic'), in the order you give them once.",
-                         no_args_is_help=True)
-chapter_app = typer.Typer(help="The findings chapter: headed sections of your prose and verified quotes.",
-                          no_args_is_help=True)
-app.add_typer(event_app, name="event")
-app.add_typer(period_app, name="period")
-app.add_typer(chapter_app, name="chapter")
-
-NoteOpt = Annotated[str, typer.Option(help="A reflexive note: why you made this change.")]
+event_app = command_group("event", "Events in story time: mark them, place them, link coded passages as evidence.")
+period_app = command_group("period", "Named periods of the story ('pre-pandemic'), in the order you give them once.")
+chapter_app = command_group("chapter", "The findings chapter: headed sections of your prose and verified quotes.")
 EventArg = Annotated[str, typer.Argument(metavar="EVENT", help="The event's name.")]
 ChapterArg = Annotated[str, typer.Argument(metavar="CHAPTER", help="The chapter's id or title.")]
 WHEN_HELP = ("When in the story: 2019-03-14, 2019-03 or 'March 2019', 2019, a period ('pre-pandemic'), "
@@ -164,14 +158,22 @@ def period_remove(name: Annotated[str, typer.Argument(metavar="PERIOD")], note: 
 def timeline(
     participant: Annotated[list[str] | None, typer.Option(help="Only what this participant tells (repeatable).")] = None,
     theme: Annotated[str | None, typer.Option(help="Only passages coded with this theme or code (and its codes).")] = None,
-    output: Annotated[Path | None, typer.Option(help="Also write the chart: PATH.svg (a picture) or PATH.json "
-                                                     "(the Vega-Lite chart).")] = None,
+    attribute: Annotated[list[str] | None, typer.Option(help="Only participants with this attribute value, "
+                                                        "KEY=VALUE (repeatable), e.g. period=pre-pandemic.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Also write the chart: PATH.svg or PATH.png (a picture for a "
+                                                     "paper) or PATH.json (the Vega-Lite chart).")] = None,
     project: ProjectOpt = Path("."), as_json: JsonOpt = False,
 ) -> None:
     """The case's trajectory: events in story order across participants (ties and disagreements shown)."""
     with handled():
         p = open_(project)
-        filters: dict[str, Any] = {"participant": participant or None, "theme": theme}
+        wanted: dict[str, list[str]] = {}
+        for pair in attribute or []:
+            key, sep, value = pair.partition("=")
+            if not sep or not key.strip():
+                raise ValidationError(Errors.E6204, text=pair)
+            wanted.setdefault(key.strip(), []).append(value.strip())
+        filters: dict[str, Any] = {"participant": participant or None, "theme": theme, "attributes": wanted or None}
         result = _events(p.narrative.timeline(**filters))
         if output is not None:
             result["path"] = str(p.narrative.export_timeline(output, **filters))
@@ -293,12 +295,13 @@ def chapter_export(
     fragment: Annotated[bool, typer.Option("--fragment", help="LaTeX: a fragment to \\input, not a whole document.")] = False,
     timestamps: Annotated[bool, typer.Option(help="Print each quote's timestamp in its attribution.")] = False,
     attribute: Annotated[list[str] | None, typer.Option(help="Print this participant attribute with quotes (repeatable).")] = None,
+    figure: Annotated[list[str] | None, typer.Option(help=f"Add a figure after the last section (repeatable): {FIGURE_HELP}.")] = None,
     project: ProjectOpt = Path("."), as_json: JsonOpt = False,
 ) -> None:
-    """Export a chapter (every quote checked against its transcript; one sources appendix)."""
+    """Export a chapter (every quote checked against its transcript; one sources appendix; optional figures)."""
     with handled():
         p = open_(project)
         opts: dict[str, Any] = dict(allow_draft=allow_draft, disclosure=not skip_disclosure, timestamps=timestamps,
-                                    attributes=tuple(attribute or ()))
+                                    attributes=tuple(attribute or ()), figures=tuple(figure or ()))
         out = p.narrative.export_chapter(chapter, output, format=format, standalone=not fragment, **opts)
         wrote(out, p.narrative.last_warnings, as_json=as_json, words=p.narrative.word_counts(chapter))

@@ -29,7 +29,8 @@ from ..errors import ConflictError, Errors, ExportError, NotFoundError, Storyloo
 from ..export import pick_format, write_file
 from ..export.tables import write_csv, write_xlsx
 from ..quotes import check_quote
-from ..safe_yaml import load_yaml, yaml_path_error
+from ..safe_yaml import kind_of as _kind_of, load_yaml, yaml_list as _list, yaml_mapping as _mapping, yaml_path_error
+from ..safe_yaml import yaml_text as _text
 from ..store import cases as store, codes as code_store, codings as coding_store, participants as people_store
 from ..store import transcripts as transcript_store
 from ..store.dberrors import storage_error
@@ -123,46 +124,6 @@ class _CasesFile:
     conditions: tuple[_FileCondition, ...]
     cases: tuple[_FileCase, ...]
     outcome: str | None = None
-
-
-def _kind_of(value: Any) -> str:
-    if value is None:
-        return "empty"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return f"'{value}'"
-
-
-def _mapping(name: str, where: Where, value: Any, allowed: set[str], what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise yaml_path_error(name, where, f"is {_kind_of(value)}, not a mapping ({what})")
-    for key in value:
-        if not isinstance(key, str) or key not in allowed:
-            raise yaml_path_error(name, [*where, str(key)], f"is not a key of {what.split(':')[0]}; "
-                                  f"use {', '.join(sorted(allowed))}")
-    return value
-
-
-def _text(name: str, where: Where, value: Any, *, required: bool = False) -> str:
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str):
-        raise yaml_path_error(name, where, f"is {_kind_of(value)}, not text; put it in quotes")
-    if required and not value.strip():
-        raise yaml_path_error(name, where, "is empty")
-    return value.strip()
-
-
-def _list(name: str, where: Where, value: Any, what: str) -> builtins.list[Any]:
-    if not isinstance(value, list):
-        raise yaml_path_error(name, where, f"is {_kind_of(value)}, not a list of {what}")
-    return value
 
 
 def _parse_cases_file(name: str, doc: Any) -> _CasesFile:

@@ -41,7 +41,9 @@ class DisclosureService:
         with self.ctx.store.read() as conn:
             return store.allow_list_entries(conn)
 
-    def _allowed_terms(self) -> set[str]:
+    def allowed_terms(self) -> set[str]:
+        """The terms the disclosure check never flags, normalised: the allow-list, every participant's pseudonym
+        and attribute values, and the codebook's code names."""
         terms = {r["term"] for r in self.allow_list()}
         for p in self.participants.list():
             terms.add(p.pseudonym)
@@ -89,7 +91,7 @@ class DisclosureService:
                 continue  # Storyloom's own placeholder words, not data
             texts.append(item.text)
             places.append((i, quote_label(item.text) if item.kind == "quote" else f"narrative paragraph {i + 1}"))
-        allowed = self._allowed_terms()
+        allowed = self.allowed_terms()
         flags: list[dict[str, Any]] = []
         seen: set[tuple[str, str, int | None]] = set()
         for (index, where), found in zip(places, entities(texts, labels=labels)):

@@ -27,7 +27,9 @@ Sets, links, graphs and non-text sources (PDF, pictures, audio, video) are count
 Export. ``.qdpx``: the codebook (colours; definition and criteria in the description), sources as UTF-8
 text members ``sources/<guid>.txt`` with code-point positions (``positions="utf16"`` for tools that read
 NVivo-style ones), codings with their coder and date, participants as Cases with their attribute values,
-memos as Notes with author and date, users. ``.qdc``: the codebook. GUIDs are the stored ones, paths are
+memos as Notes with author and date, users; events in story time as codes of an "Events" group (the when and
+the story order in each description) whose codings are the passages linked to them (importing such a file
+brings them in as codes of an "Events" theme). ``.qdc``: the codebook. GUIDs are the stored ones, paths are
 relative; orphaned codings (no place in the text) are left out and counted.
 """
 
@@ -41,6 +43,7 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..coding import context_of
@@ -57,6 +60,8 @@ from ..refi.read import (Archive, RefiCase, RefiCode, RefiCodebook, RefiCoding, 
 from ..refi.write import qdpx_bytes, write_codebook, write_project
 from ..segment import sentences
 from ..store import codes as code_store, codings as coding_store, embeddings as embedding_store
+from ..narrative import Period, refi_description, story_order, when_of_row
+from ..store import events as event_store
 from ..store import interchange as store, participants as participant_store, transcripts as transcript_store
 from .context import Action, Context, new_guid
 
@@ -71,6 +76,9 @@ QDC_FILE_BYTES = 64 * MiB
 POSITIONS = ("codepoints", "utf16")
 _NS = uuid.UUID("0b7e2f4c-8d1a-4c3e-9f5b-6a7d8e9f0a1b")  # stable GUIDs for exported selections and users
 _UNKNOWN_CODER = "unknown coder (REFI-QDA)"
+EVENTS_GROUP = "Events"
+EVENTS_GROUP_DESCRIPTION = ("Events in story time (Storyloom): each code is an event, its description says when it "
+                            "falls in the story and its number in story order; its codings are the passages told of it.")
 
 
 @dataclass
@@ -523,6 +531,28 @@ class InterchangeService:
             (roots if r.parent_id is None else nodes[int(r.parent_id)].children).append(nodes[int(r.id)])
         return roots
 
+    @staticmethod
+    def _events(conn: Connection, guid_of: Callable[[str], str]) -> tuple[RefiCode | None, dict[int, list[RefiCoding]]]:
+        """The events as codes of an "Events" group (their when and story order in the description), and each
+        link of a coded passage to an event as a coding of that passage with the event's code, by coding id."""
+        periods, events, links = event_store.period_rows(conn), event_store.event_rows(conn), event_store.evidence_rows(conn)
+        if not events:
+            return None, {}
+        pnames = {p.id: p.name for p in periods}
+        enames = {e.id: e.name for e in events}
+        whens = {e.name: when_of_row(e, pnames, enames) for e in events}
+        placed = story_order(whens, [Period(p.name, p.anchor) for p in periods])
+        children = [RefiCode(e.guid, e.name, True, "", refi_description(whens[e.name], placed[e.name].order, e.description), 0)
+                    for e in sorted(events, key=lambda e: (placed[e.name].order, e.name.casefold()))]
+        group = RefiCode(str(uuid.uuid5(_NS, "storyloom:events")), EVENTS_GROUP, False, "", EVENTS_GROUP_DESCRIPTION, 0,
+                         children=children)
+        guid = {e.id: e.guid for e in events}
+        out: dict[int, list[RefiCoding]] = defaultdict(list)
+        for link in links:
+            out[link.coding_id].append(RefiCoding(str(uuid.uuid5(_NS, f"event-link:{guid[link.event_id]}:{link.coding_id}")),
+                                                  guid[link.event_id], guid_of(link.linked_by), link.linked_at, 0))
+        return group, out
+
     def _build(self, positions: str) -> tuple[RefiProject, dict[str, bytes], int]:
         with self.ctx.store.read() as conn:
             users = store.all_users(conn)
@@ -560,6 +590,9 @@ class InterchangeService:
                                       str(m.created_at), 0))
             codes = self._codes(conn, coded, code_notes)
             code_guids = {int(r.id): str(r.guid) for r in code_store.code_rows(conn)}
+            events_group, event_links = self._events(conn, guid_of)
+            if events_group is not None:
+                codes.append(events_group)
         by_tid: dict[int, list[Any]] = defaultdict(list)
         skipped = 0
         for c in codings:
@@ -583,6 +616,7 @@ class InterchangeService:
                                     text[start:end], memo, guid_of(str(group[0].coder)), str(group[0].created_at), 0)
                 sel.codings = [RefiCoding(str(c.guid), code_guids[int(c.code_id)], guid_of(str(c.coder)),
                                           str(c.created_at), 0, coding_notes.get(int(c.id), [])) for c in group]
+                sel.codings += [link for c in group for link in event_links.get(int(c.id), [])]
                 selections.append(sel)
             member = f"sources/{t.guid}.txt"
             members[member] = text.encode("utf-8")

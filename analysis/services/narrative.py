@@ -28,20 +28,27 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from .. import limits
 from ..disclosure import DEFAULT_LABELS, entities, is_allowed, normalise_term, unique_attribute_flags
-from ..errors import ConflictError, Errors, ExportError, NotFoundError, ValidationError
+from ..errors import ConflictError, Errors, ExportError, Msg, NotFoundError, StoryloomError, ValidationError
 from ..export import formats_for, pick_format, write_file
 from ..export.document import BLOCK_WORDS, PLACEHOLDER, Options
-from ..narrative import (ChapterDocument, Period, TimelineEvent, When, disagreement, gaps, is_placeholder,
-                         layout_chapter, parse_dated, parse_when, render_chapter, sort_key, story_order, timeline_svg)
+from ..narrative import (FIGURE_HELP, FIGURES, ChapterDocument, Figure, Period, TimelineEvent, When, disagreement, gaps, is_placeholder,
+                         layout_chapter, parse_dated, parse_when, render_chapter, sort_key, story_order, timeline_png,
+                         timeline_svg, when_of_row)
+from ..story_file import STORY_FILE, parse_story_file
 from ..quotes import check_quote, clean_source, quote_label
-from ..store import events as store, participants as participant_store
+from ..safe_yaml import Where, load_yaml, yaml_path_error
+from ..store import codings as coding_store, events as store, participants as participant_store
+from ..store import transcripts as transcript_store
 from ..store.events import EventRow, EvidenceRow, PeriodRow
-from ..vignettes import Item, NarrativeItem, QuoteItem, Vignette, stored_item, to_item
+from ..vignettes import Item, NarrativeItem, QuoteItem, Vignette, stored_item
 from .context import Action, Context, new_guid
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .cases import CaseService
     from .codebook import CodebookService
     from .disclosure import DisclosureService
     from .explore import ExploreService
@@ -49,7 +56,7 @@ if TYPE_CHECKING:
     from .vignettes import VignetteService
 
 CHAPTER_FORMATS = formats_for("chapter")
-TIMELINE_SUFFIXES = (".svg", ".json")
+TIMELINE_SUFFIXES = (".svg", ".png", ".json")
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,22 @@ class Chapter:
     sections: tuple[Section, ...]
 
 
+def _new_name(text: str, holder: PeriodRow | EventRow | None, own_id: int, *, empty: Msg, taken: Msg) -> str:
+    """A new name (white space folded) for the row ``own_id``: refused when empty, or when ``holder`` (the
+    row already named so, ignoring case) is another row."""
+    name = " ".join(text.split())
+    if not name:
+        raise ValidationError(empty)
+    if holder is not None and holder.id != own_id:
+        raise ConflictError(taken, name=name)
+    return name
+
+
+def _are(names: Sequence[str]) -> str:
+    """``names`` listed for a sentence, with its verb: "coding 3 is", "A, B are"."""
+    return ", ".join(names) + (" is" if len(names) == 1 else " are")
+
+
 def _dumps(items: Sequence[Item]) -> str:
     return json.dumps([stored_item(i) for i in items], ensure_ascii=False)
 
@@ -107,8 +130,10 @@ class NarrativeService:
     """Events in story time, periods, restorying, the timeline and findings chapters."""
 
     def __init__(self, ctx: Context, codebook: CodebookService, explore: ExploreService,
-                 participants: ParticipantService, vignettes: VignetteService, disclosure: DisclosureService) -> None:
+                 participants: ParticipantService, vignettes: VignetteService, disclosure: DisclosureService,
+                 cases: CaseService | None = None) -> None:
         self.ctx = ctx
+        self.cases = cases
         self.codebook = codebook
         self.explore = explore
         self.participants = participants
@@ -152,11 +177,7 @@ class NarrativeService:
 
     @staticmethod
     def _when_of(row: EventRow | EvidenceRow, periods: dict[int, str], names: dict[int, str]) -> When:
-        if row.when_kind == "period" and row.period_id is not None:
-            return When("period", periods.get(row.period_id, row.when_value))
-        if row.when_kind in ("before", "after") and row.relative_to is not None:
-            return When(row.when_kind, names.get(row.relative_to, row.when_value))
-        return When(row.when_kind or "unknown", row.when_value)
+        return when_of_row(row, periods, names)
 
     # -- periods -----------------------------------------------------------------------------------
     def periods(self) -> builtins.list[PeriodRow]:
@@ -206,13 +227,8 @@ class NarrativeService:
             row = store.period_row(act.conn, name)
             values: dict[str, Any] = {}
             if new_name is not None:
-                new_name = " ".join(new_name.split())
-                if not new_name:
-                    raise ValidationError(Errors.E7007)
-                other = store.period_named(act.conn, new_name)
-                if other is not None and other.id != row.id:
-                    raise ConflictError(Errors.E7008, name=new_name)
-                values["name"] = new_name
+                values["name"] = _new_name(new_name, store.period_named(act.conn, " ".join(new_name.split())), row.id,
+                                           empty=Errors.E7007, taken=Errors.E7008)
             if dates is not None:
                 values["anchor"] = self._dates(dates)
             if description is not None:
@@ -239,7 +255,7 @@ class NarrativeService:
             row = store.period_row(act.conn, name)
             uses = store.uses_of_period(act.conn, row.id)
             if uses:
-                raise ConflictError(Errors.E7012, name=row.name, uses=", ".join(uses) + (" is" if len(uses) == 1 else " are"))
+                raise ConflictError(Errors.E7012, name=row.name, uses=_are(uses))
             act.rec.delete("periods", row.id)
             for n, p in enumerate(store.period_rows(act.conn)):
                 if p.position != n:
@@ -274,13 +290,9 @@ class NarrativeService:
             values: dict[str, Any] = {}
             after: dict[str, Any] = {}
             if new_name is not None:
-                new_name = " ".join(new_name.split())
-                if not new_name:
-                    raise ValidationError(Errors.E7002)
-                other = store.event_named(act.conn, new_name)
-                if other is not None and other.id != row.id:
-                    raise ConflictError(Errors.E7003, name=new_name)
-                values["name"] = after["name"] = new_name
+                values["name"] = after["name"] = _new_name(
+                    new_name, store.event_named(act.conn, " ".join(new_name.split())), row.id,
+                    empty=Errors.E7002, taken=Errors.E7003)
             if when is not None:
                 cols, placed, _ = self._placed(act, when, own=row)
                 values.update(cols, sort_key=sort_key(placed))
@@ -300,7 +312,7 @@ class NarrativeService:
             row = store.event_row(act.conn, name)
             uses = store.uses_of_event(act.conn, row.id)
             if uses:
-                raise ConflictError(Errors.E7011, name=row.name, others=", ".join(uses) + (" is" if len(uses) == 1 else " are"))
+                raise ConflictError(Errors.E7011, name=row.name, others=_are(uses))
             links = [e for e in store.evidence_rows(act.conn) if e.event_id == row.id]
             for link in links:
                 act.rec.delete("event_evidence", link.id)
@@ -342,6 +354,122 @@ class NarrativeService:
             act.rec.delete("event_evidence", eid)
             act.target, act.after = f"event:{row.guid}", {"event": row.name, "coding": int(coding)}
             act.summary = f"Unlinked coding {coding} from event '{row.name}'"
+
+    # -- the story file (codebooks/story.yaml) -----------------------------------------------------------
+    def import_file(self, path: str | Path, *, data: bytes | None = None, note: str = "") -> dict[str, Any]:
+        """Bring in periods, events with their evidence, and chapters from a story file (``codebooks/story.yaml``;
+        the format is :data:`analysis.story_file.STORY_FILE_FORMAT`). Periods and events are matched to existing
+        ones by name (ignoring case; a matched one keeps its dates or its when) and added when new; evidence,
+        each ``{transcript, quote}`` matched to the codings of that transcript whose quote is exactly that text,
+        is linked (a link that exists already is kept); chapters are always added. One action: a bad entry
+        anywhere, or a quote that matches no coding, writes nothing, and the error names the file and the
+        entry's YAML path."""
+        path = Path(path)
+        name = str(path)
+        raw = data if data is not None else limits.read_regular_file(path, cap=limits.YAML_BYTES, name=name)
+        parsed = parse_story_file(name, load_yaml(name, raw))
+        made = {"periods": 0, "events": 0, "links": 0, "chapters": 0, "sections": 0}
+        with self.ctx.action("event.file.import", note=note) as act:
+            sources: dict[str, tuple[str, builtins.list[Any]]] = {}
+            paths = self.codebook.code_paths()
+            for period in parsed.periods:
+                if store.period_named(act.conn, period.name) is None:
+                    act.rec.insert("periods", guid=new_guid(), name=period.name, position=len(store.period_rows(act.conn)),
+                                   anchor=self._dates(period.dates), description=period.description,
+                                   created_at=self.ctx.now())
+                    made["periods"] += 1
+            for event in parsed.events:
+                row = store.event_named(act.conn, event.name)
+                if row is None:
+                    cols, placed, added = self._file_placed(act, name, [*event.where, "when"], event.when)
+                    act.rec.insert("events", guid=new_guid(), name=event.name, description=event.description,
+                                   sort_key=sort_key(placed), created_at=self.ctx.now(), **cols)
+                    row = store.event_row(act.conn, event.name)
+                    made["events"] += 1
+                    made["periods"] += bool(added)
+                for ev in event.evidence:
+                    for coding in self._file_codings(act, name, ev.transcript, ev.quote, ev.where, sources, whole=True):
+                        if store.evidence_id(act.conn, row.id, coding.id) is not None:
+                            continue
+                        cols = {}
+                        if ev.when:
+                            cols, _, added = self._file_placed(act, name, [*ev.where, "when"], ev.when)
+                            made["periods"] += bool(added)
+                        act.rec.insert("event_evidence", event_id=row.id, coding_id=coding.id, note="",
+                                       linked_by=act.who, linked_at=self.ctx.now(), **cols)
+                        made["links"] += 1
+            for chapter in parsed.chapters:
+                now = self.ctx.now()
+                cid = act.rec.insert("chapters", guid=new_guid(), title=chapter.title, introduction=chapter.introduction,
+                                     created_at=now, updated_at=now)
+                made["chapters"] += 1
+                for n, section in enumerate(chapter.sections):
+                    items: list[Item | dict[str, Any]] = []
+                    for item in section.items:
+                        if isinstance(item, str):
+                            items.append(NarrativeItem(item))
+                            continue
+                        (coding, start, end), = self._file_codings(act, name, item.transcript, item.quote, item.where,
+                                                                  sources, whole=False)
+                        items.append(QuoteItem(item.transcript, start, end, "", coding.id, paths.get(coding.code_id)))
+                    checked = self._checked(act, f"{chapter.title}, section '{section.heading}'", items)
+                    act.rec.insert("chapter_sections", guid=new_guid(), chapter_id=cid, position=n,
+                                   heading=section.heading, items=_dumps(checked), vignette_id=None, created_at=now,
+                                   updated_at=now)
+                    made["sections"] += 1
+            act.target = "events"
+            act.after = {"path": str(path), **made}
+            act.summary = (f"Imported {made['events']} events ({made['links']} links to coded passages), "
+                           f"{made['periods']} periods and {made['chapters']} chapters ({made['sections']} sections) "
+                           f"from {path.name}")
+        return made
+
+    def _file_placed(self, act: Action, name: str, where: Where, when: str) -> tuple[dict[str, Any], When, str]:
+        try:
+            return self._placed(act, when, own=None)
+        except StoryloomError as err:  # e.g. 'after X' naming no event above
+            raise yaml_path_error(name, where, str(err)) from None
+
+    @staticmethod
+    def _file_codings(act: Action, name: str, transcript: str, quote: str, where: Where,
+                      cache: dict[str, tuple[str, builtins.list[Any]]], *, whole: bool) -> builtins.list[Any]:
+        """The codings of ``transcript`` quoted by ``quote``: with ``whole``, every coding whose quote is exactly
+        that text; else one ``(coding, start, end)``: the coding quoted whole, or the first coded passage of
+        which the quote is an exact part, with the part's span."""
+        if transcript not in cache:
+            row = transcript_store.by_name(act.conn, transcript)
+            if row is None:
+                known = ", ".join(str(r.name) for r in transcript_store.transcripts_by_name(act.conn)) or "none yet"
+                raise yaml_path_error(name, [*where, "transcript"],
+                                      f"'{transcript}' is not a transcript of this project (known: {known})")
+            cache[transcript] = (transcript_store.transcript_text(act.conn, int(row.id)),
+                                 [r for r in coding_store.rows_in(act.conn, int(row.id)) if not r.orphaned])
+        text, rows = cache[transcript]
+        exact = [r for r in rows if str(r.quote) == quote]
+        if whole:
+            found: builtins.list[Any] = exact
+        elif exact:
+            found = [(exact[0], int(exact[0].start), int(exact[0].end))]
+        else:
+            found = [(r, int(r.start) + at, int(r.start) + at + len(quote)) for r in rows
+                     if (at := text[int(r.start):int(r.end)].find(quote)) >= 0][:1]
+        if not found:
+            raise yaml_path_error(name, [*where, "quote"],
+                                  f"matches no coding of {transcript}: " + (
+                                      "evidence is a coded passage, quoted exactly as its coding quotes it" if whole else
+                                      "a quote is a coded passage, or an exact part of one")
+                                  + " (code the passage first, e.g. in codings.yaml, or copy the coding's quote)")
+        return found
+
+    def sync_folder(self) -> dict[str, Any]:
+        """On sync: bring in ``codebooks/story.yaml`` when the project has no events and no chapters yet (after
+        the codings, whose passages it quotes). Returns ``{"events_imported": events created}``."""
+        path = self.ctx.codebooks_dir / STORY_FILE
+        with self.ctx.store.read() as conn:
+            started = bool(store.event_rows(conn) or store.chapter_rows(conn))
+        if started or not path.exists():
+            return {"events_imported": 0}
+        return {"events_imported": self.import_file(path, note="story file found on sync")["events"]}
 
     # -- reading: the timeline -----------------------------------------------------------------------
     def _state(self) -> tuple[list[PeriodRow], list[EventRow], list[EvidenceRow]]:
@@ -429,16 +557,16 @@ class NarrativeService:
         }
 
     def export_timeline(self, path: str | Path, **filters: Any) -> Path:
-        """Write the timeline as SVG (a picture for a paper) or JSON (the Vega-Lite chart), by the suffix."""
+        """Write the timeline as SVG or PNG (a picture for a paper) or JSON (the Vega-Lite chart), by the suffix."""
         self.last_warnings = []
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix not in TIMELINE_SUFFIXES:
             raise ExportError(Errors.E7020, suffix=suffix or path.name)
-        if suffix == ".svg":
+        if suffix in (".svg", ".png"):
             events = self.timeline(**filters)
             people = sorted({p for e in events for p in e.participants})
-            data = timeline_svg(events, people).encode("utf-8")
+            data = timeline_svg(events, people).encode("utf-8") if suffix == ".svg" else timeline_png(events, people)
         else:
             data = json.dumps(self.timeline_chart(**filters), ensure_ascii=False, indent=2).encode("utf-8")
         write_file(path, data)
@@ -494,8 +622,7 @@ class NarrativeService:
             row = store.chapter_row(conn, ref)
             rows = store.section_rows(conn, row.id)
         cache: dict[str, Any] = {}
-        sections = tuple(Section(s.id, s.guid, s.heading,
-                                 tuple(self.vignettes._resolve(to_item(d), cache) for d in json.loads(s.items)),
+        sections = tuple(Section(s.id, s.guid, s.heading, tuple(self.vignettes.resolve_items(json.loads(s.items), cache)),
                                  s.vignette_id) for s in rows)
         return Chapter(row.id, row.guid, row.title, row.introduction, sections)
 
@@ -553,7 +680,7 @@ class NarrativeService:
 
     def _checked(self, act: Action, where: str, items: Sequence[Item | dict[str, Any]]) -> builtins.list[Item]:
         # the vignettes' own check: spans inside their transcripts, quotes with marked edits only
-        return self.vignettes._checked_items(act, where, items)
+        return self.vignettes.check_items(act, where, items)
 
     def add_section(self, ref: int | str, *, heading: str | None = None, vignette: int | None = None,
                     items: Sequence[Item | dict[str, Any]] | None = None, position: int | None = None,
@@ -646,12 +773,55 @@ class NarrativeService:
         return {"sections": [{"heading": s.heading, "words": s.words} for s in doc.sections], "total": doc.words}
 
     def _layout(self, ch: Chapter, *, draft: bool, block_words: int = BLOCK_WORDS, timestamps: bool = False,
-                line_refs: bool = False, appendix: bool = True, attributes: Sequence[str] = ()) -> ChapterDocument:
+                line_refs: bool = False, appendix: bool = True, attributes: Sequence[str] = (),
+                figures: Sequence[str] = ()) -> ChapterDocument:
         attrs = {p.pseudonym: p.attributes for p in self.participants.list()}
         options = Options(block_words=block_words, timestamps=timestamps, line_refs=line_refs, appendix=appendix,
                           attributes=tuple(attributes))
         return layout_chapter(ch.title, ch.introduction, [(s.heading, s.items) for s in ch.sections],
-                              options=options, attributes=attrs, draft=draft)
+                              options=options, attributes=attrs, draft=draft, figures=self.figures(figures))
+
+    def figures(self, kinds: Sequence[str]) -> builtins.list[Figure]:
+        """The chapter's optional figures, in the order asked: ``timeline`` (the events in story order, who
+        tells each, ties and disagreements; with its picture), ``cases`` (the case x condition matrix) and
+        ``themes`` (coded passages of each theme per participant)."""
+        out: list[Figure] = []
+        for kind in dict.fromkeys(k.strip().lower() for k in kinds):
+            if kind not in FIGURES:
+                raise ValidationError(Errors.E6201, name=kind, help=FIGURE_HELP)
+            if kind == "timeline":
+                events = self.timeline()
+                if not events:
+                    raise ValidationError(Errors.E6203)
+                people = sorted({p for e in events for p in e.participants})
+                rows = tuple((f"{e.order}{'=' if e.placement.tied else ''}", e.name, e.when.label, ", ".join(e.participants),
+                              e.disagreement or e.placement.note) for e in events)
+                said = " ".join(e.disagreement for e in events if e.disagreement)
+                out.append(Figure("timeline", "The story in time",
+                                  "Events in story order (the time of the story, not of the interviews) and the "
+                                  "participants who tell each; '=' marks events tied in story time, a hollow dot a "
+                                  "participant who places the event at another time." + (f" {said}" if said else ""),
+                                  ("Order", "Event", "When", "Told by", "Note"), rows,
+                                  svg=timeline_svg(events, people), png=timeline_png(events, people)))
+            elif kind == "cases":
+                from ..cases import LEGEND, matrix_table
+
+                matrix = self.cases.matrix() if self.cases is not None else None
+                if matrix is None or not matrix.cases or not matrix.conditions:
+                    raise ValidationError(Errors.E6202)
+                header, rows_ = matrix_table(matrix, cases_as="rows")
+                plain = matrix_table(matrix, cases_as="rows", symbols=False)[1]
+                out.append(Figure("cases", "Cases compared", f"The case x condition matrix. {LEGEND}", tuple(header),
+                                  tuple(tuple(r) for r in rows_), plain_rows=tuple(tuple(r) for r in plain),
+                                  plain_caption="The case x condition matrix. 1 present, 0 absent, a number: partial "
+                                                "membership (fuzzy set), blank: not yet judged."))
+            else:
+                m = self.explore.theme_matrix()
+                out.append(Figure("themes", "Themes across participants",
+                                  "The number of coded passages of each theme in each participant's interview.",
+                                  ("Theme", *(str(c) for c in m.columns)),
+                                  tuple((str(t), *(str(int(v)) for v in row)) for t, row in zip(m.index, m.to_numpy()))))
+        return out
 
     def disclosure_flags(self, ref: int | str, *, attributes: Sequence[str] = ()) -> builtins.list[dict[str, Any]]:
         """The disclosure check over the whole chapter: title, introduction, headings, paragraphs and quotes."""
@@ -668,7 +838,7 @@ class NarrativeService:
                     continue
                 places.append(f"section {n}, " + (quote_label(item.text) if isinstance(item, QuoteItem) else f"paragraph {i}"))
                 texts.append(item.text)
-        allowed = self.disclosure._allowed_terms()
+        allowed = self.disclosure.allowed_terms()
         flags: list[dict[str, Any]] = []
         seen: set[tuple[str, str, str]] = set()
         for where, found in zip(places, entities(texts, labels=DEFAULT_LABELS)):
@@ -685,8 +855,9 @@ class NarrativeService:
 
     def layout(self, ref: int | str, *, allow_draft: bool = False, timestamps: bool = False, line_refs: bool = False,
                appendix: bool = True, block_words: int = BLOCK_WORDS, attributes: Sequence[str] = (),
-               disclosure: bool = True) -> ChapterDocument:
-        """Check the whole chapter (drafts, every quote against its transcript, disclosure) and lay it out."""
+               disclosure: bool = True, figures: Sequence[str] = ()) -> ChapterDocument:
+        """Check the whole chapter (drafts, every quote against its transcript, disclosure) and lay it out, with
+        the ``figures`` asked (see :meth:`figures`) after its last section."""
         ch = self._chapter(ref)
         name = f"Chapter {ch.id} '{ch.title}'"
         if not ch.sections:
@@ -716,7 +887,7 @@ class NarrativeService:
                 more = f" and {len(flags) - 8} more" if len(flags) > 8 else ""
                 raise ExportError(Errors.E3110, name=name, listed=listed, more=more)
         return self._layout(ch, draft=bool(placeholders), block_words=block_words, timestamps=timestamps,
-                            line_refs=line_refs, appendix=appendix, attributes=attributes)
+                            line_refs=line_refs, appendix=appendix, attributes=attributes, figures=figures)
 
     def render(self, ref: int | str, *, format: str = "md", standalone: bool = True, **options: Any) -> bytes:
         """The chapter as ``format`` (md, docx, tex, html) bytes after the checks of :meth:`layout`;

@@ -145,14 +145,24 @@ class VignetteService:
             turn=turn.index if turn else None, timestamp=format_timestamp(turn.t_start) if turn else "",
             line=text.count("\n", 0, start) + 1)
 
+    def resolve_items(self, stored: Sequence[Item | dict[str, Any]], cache: _Sources | None = None) -> builtins.list[Item]:
+        """Items as they read now: each quote of ``stored`` (items or their stored dicts, as in a vignette's or a
+        chapter section's JSON) placed again if its transcript was corrected since, with its participant, turn,
+        timestamp, line and source derived. ``cache`` (transcript name -> its text and turns, or None when the
+        transcript is gone) may be shared by the calls of one read."""
+        cache = {} if cache is None else cache
+        return [self._resolve(to_item(d), cache) for d in stored]
+
     def _items_of(self, row: VignetteRow) -> builtins.list[Item]:
         """The stored items, each quote placed again if its transcript was corrected since."""
-        cache: _Sources = {}
-        return [self._resolve(to_item(d), cache) for d in json.loads(row.items or "[]")]
+        return self.resolve_items(json.loads(row.items or "[]"))
 
     # -- writing --------------------------------------------------------------------------------
-    def _checked_items(self, act: Action, title: str, items: Sequence[Item | dict[str, Any]]) -> builtins.list[Item]:
-        """Validate items before they are stored: spans inside their transcripts, quotes with marked edits only."""
+    def check_items(self, act: Action, title: str, items: Sequence[Item | dict[str, Any]]) -> builtins.list[Item]:
+        """Validate items inside action ``act`` before they are stored (by a vignette, or a chapter's section):
+        every quote's span lies inside its transcript and its rendering differs from the source by marked edits
+        only (an empty rendering becomes the cleaned source); narrative paragraphs are not empty. Returns the
+        items with each quote's ``text`` and ``source`` set; errors name ``title`` and the item's number."""
         conn = act.conn
         out: list[Item] = []
         for n, raw in enumerate(items, start=1):
@@ -197,7 +207,7 @@ class VignetteService:
         with self.ctx.action(action, note=note) as act:
             pid = participant_store.participant_id(act.conn, participant) if participant else None
             cid = int(code_store.code_row(act.conn, theme).id) if theme is not None and theme != "" else None
-            checked = self._checked_items(act, title, items)
+            checked = self.check_items(act, title, items)
             guid, now = new_guid(), self.ctx.now()
             vid = act.rec.insert("vignettes", guid=guid, title=title, participant_id=pid, code_id=cid, status=status,
                                  items=_dumps(checked), created_at=now, updated_at=now)
@@ -226,7 +236,7 @@ class VignetteService:
                 team_store.check_expected(act.conn, current=current, expected=seen,
                                           what=f"The vignette '{row.title}'", entity="vignette", guid=row.guid)
             new_title = title.strip() if title is not None else row.title
-            checked = self._checked_items(act, new_title, items) if items is not None else None
+            checked = self.check_items(act, new_title, items) if items is not None else None
             self._save(act, row, items=checked, title=new_title if title is not None else None)
             changed = [k for k, v in (("title", title), ("items", items)) if v is not None]
             before_items = len(self._items_of(row))
@@ -240,7 +250,7 @@ class VignetteService:
         with self.ctx.action(action, note=note) as act:
             row = vignette_store.vignette_row(act.conn, vignette_id)
             items, summary = change(self._items_of(row))
-            self._save(act, row, items=self._checked_items(act, row.title, items))
+            self._save(act, row, items=self.check_items(act, row.title, items))
             act.summary = f"{summary} in vignette '{row.title}'"
         return self.get(row.id)
 

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..errors import Errors, NotFoundError
+from ..errors import Errors, Msg, NotFoundError
 from .recorder import name_key
 from .schema import chapter_sections, chapters, codings, event_evidence, events, periods
 
@@ -77,6 +78,9 @@ class SectionRow:
     vignette_id: int | None
 
 
+_Row = TypeVar("_Row")
+
+
 def _opt(value: Any) -> int | None:
     return None if value is None else int(value)
 
@@ -96,18 +100,26 @@ def period_rows(conn: Connection) -> list[PeriodRow]:
     return [_period(r) for r in conn.execute(sa.select(periods).order_by(periods.c.position, periods.c.id))]
 
 
+def _named(conn: Connection, table: sa.Table, name: str) -> sa.Row[Any] | None:
+    return conn.execute(sa.select(table).where(table.c.name_key == name_key(name))).first()
+
+
+def _found(found: _Row | None, msg: Msg, name: str, every: Callable[[], list[str]]) -> _Row:
+    """``found``, or :class:`NotFoundError` ``msg`` naming ``name`` and listing ``every()`` name there is."""
+    if found is None:
+        raise NotFoundError(msg, name=name, known=", ".join(every()) or "none yet")
+    return found
+
+
 def period_named(conn: Connection, name: str) -> PeriodRow | None:
-    row = conn.execute(sa.select(periods).where(periods.c.name_key == name_key(name))).first()
+    """The period named ``name`` (case-insensitive), or None."""
+    row = _named(conn, periods, name)
     return None if row is None else _period(row)
 
 
 def period_row(conn: Connection, name: str) -> PeriodRow:
     """The period named ``name`` (case-insensitive); :class:`NotFoundError` listing the periods otherwise."""
-    found = period_named(conn, name)
-    if found is None:
-        known = ", ".join(p.name for p in period_rows(conn)) or "none yet"
-        raise NotFoundError(Errors.E7006, name=name, known=known)
-    return found
+    return _found(period_named(conn, name), Errors.E7006, name, lambda: [p.name for p in period_rows(conn)])
 
 
 def event_rows(conn: Connection) -> list[EventRow]:
@@ -116,17 +128,14 @@ def event_rows(conn: Connection) -> list[EventRow]:
 
 
 def event_named(conn: Connection, name: str) -> EventRow | None:
-    row = conn.execute(sa.select(events).where(events.c.name_key == name_key(name))).first()
+    """The event named ``name`` (case-insensitive), or None."""
+    row = _named(conn, events, name)
     return None if row is None else _event(row)
 
 
 def event_row(conn: Connection, name: str) -> EventRow:
     """The event named ``name`` (case-insensitive); :class:`NotFoundError` listing the events otherwise."""
-    found = event_named(conn, name)
-    if found is None:
-        known = ", ".join(e.name for e in event_rows(conn)) or "none yet"
-        raise NotFoundError(Errors.E7001, name=name, known=known)
-    return found
+    return _found(event_named(conn, name), Errors.E7001, name, lambda: [e.name for e in event_rows(conn)])
 
 
 def evidence_rows(conn: Connection) -> list[EvidenceRow]:
@@ -196,3 +205,4 @@ def section_rows(conn: Connection, chapter_id: int) -> list[SectionRow]:
     q = sa.select(s).where(s.c.chapter_id == chapter_id).order_by(s.c.position, s.c.id)
     return [SectionRow(int(r.id), str(r.guid), int(r.chapter_id), int(r.position), str(r.heading), str(r.items or "[]"),
                        _opt(r.vignette_id)) for r in conn.execute(q)]
+
