@@ -244,6 +244,14 @@ class Errors:
     E8004 = Msg("SL8004", "Say who '{label}' is: give a participant's pseudonym, or --interviewer if it is the interviewer.")
     E8005 = Msg("SL8005", "No participant '{pseudonym}' yet. Participants: {names}. Add --new to add '{pseudonym}' as a "
                           "new participant, or check the spelling.")
+    # writing up: vignette export, vignette edits from the CLI, disclosure, progress, first run (issue 15 items 7-10)
+    E8201 = Msg("SL8201", "Item {n} cannot be joined to the item before it: {what}. Join a quote that follows a quote.")
+    E8202 = Msg("SL8202", "Item {n} is a quote, not a paragraph of narrative. Change a quote's wording with "
+                          "`storyloom vignette edit-quote`, or add a paragraph with `storyloom vignette add-narrative`.")
+    E8203 = Msg("SL8203", "Vignette {vid} has items 1 to {n}; there is no item {index}. `storyloom vignette show {vid}` "
+                          "lists them.")
+    E8204 = Msg("SL8204", "Vignette {vid} is empty: add a quote (`storyloom vignette add-quote`) or a paragraph "
+                          "(`storyloom vignette add-narrative`) first.")
     # narrative inquiry: events in story time, periods, the findings chapter (analysis/narrative.py, services/narrative.py)
     E7001 = Msg("SL7001", "No event named '{name}'. Events: {known}. Add it with `storyloom event add`, or on the Story page.")
     E7002 = Msg("SL7002", "An event needs a name, e.g. 'Programme launched'.")
