@@ -107,7 +107,7 @@ TextArg = Annotated[str, typer.Argument(help="The text; '-' reads it from standa
 
 
 def _text(text: str) -> str:
-    return typer.get_text_stream("stdin").read() if text == "-" else text
+    return typer.get_text_stream("stdin").read().strip() if text == "-" else text
 
 
 def _item(project: Any, vignette_id: int, n: int) -> int:

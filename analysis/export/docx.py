@@ -27,8 +27,9 @@ BLOCK_STYLE = "Block Quote"
 TEXT_WIDTH_CM = 15.2  # the default template's text width (6 inches)
 TABLE_PT = 8  # the appendix table's font size
 CELL_MARGINS_CM = 0.4  # Word's default cell margins, left and right together (0.19 cm each), rounded up
-EM_PER_CHAR = 0.62  # a generous average advance of a bold sans-serif character, in ems
 QUOTE_MIN_CM = 4.0
+NARROW_MAX_CM = 3.5  # a longer word in a cell (a long file name) wraps inside it; header words always fit
+_NARROW_CHARS, _WIDE_CHARS = set("iljtfrI.,:;'!|()[] -–"), set("mwMW@%")
 
 
 def clean(text: str) -> str:
@@ -72,14 +73,19 @@ def page_numbers(document: DocxDocument) -> None:
 
 
 def text_cm(text: str, size_pt: float = TABLE_PT) -> float:
-    """About how wide ``text`` prints at ``size_pt`` (a generous estimate, so a column fits it)."""
-    return len(text) * EM_PER_CHAR * size_pt / 72 * 2.54
+    """About how wide ``text`` prints in bold at ``size_pt``: advances in ems by class of character, at
+    least as wide as Arial Bold's (so Calibri, Word's default, and Liberation Sans fit too)."""
+    ems = sum(0.34 if ch in _NARROW_CHARS else 0.9 if ch in _WIDE_CHARS else 0.74 if ch.isupper() or ch.isdigit()
+              else 0.62 for ch in text)
+    return ems * size_pt / 72 * 2.54
 
 
 def column_cm(header: str, values: list[str]) -> float:
-    """A narrow column's width: its longest word (header or cell) and the cell margins."""
-    words = [w for v in [header, *values] for w in v.split()] or [header]
-    return math.ceil((max(text_cm(w) for w in words) + CELL_MARGINS_CM) * 10) / 10
+    """A narrow column's width: its longest word (of the header: always; of a cell: up to
+    :data:`NARROW_MAX_CM`) and the cell margins."""
+    cells = max((text_cm(w) for v in values for w in v.split()), default=0.0)
+    need = max(text_cm(header), min(cells, NARROW_MAX_CM - CELL_MARGINS_CM)) + CELL_MARGINS_CM
+    return math.ceil(need * 10) / 10
 
 
 def _fixed(table: Table) -> None:

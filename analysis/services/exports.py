@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..disclosure import label_words
 from ..errors import Errors, ExportError, StoryloomError
 from ..export import VIGNETTE_FORMATS, formats_for, pick_format, render_document, write_file
 from ..export.document import BLOCK_WORDS, PLACEHOLDER, Document, Options, build
@@ -99,7 +100,7 @@ class ExportService:
         if disclosure:
             flags = self.disclosure.check(v.id, attributes=attributes)
             if flags:
-                listed = "; ".join(f"'{f['text']}' ({f['label']}, in {f['quote']})" for f in flags[:8])
+                listed = "; ".join(f"'{f['text']}' ({label_words(f['label'])}, in {f['quote']})" for f in flags[:8])
                 more = f" and {len(flags) - 8} more" if len(flags) > 8 else ""
                 raise ExportError(
                     Errors.E3110, name=name, listed=listed, more=more)
