@@ -29,7 +29,7 @@ rescans the transcripts folder, then the codebooks folder).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from typing import Any
 from .embed import Embedder, default_embedder
 from .errors import Errors, NothingToUndoError, ProjectError
 from .model import AuditEvent
+from .progress import Progress
 from .services.agreement import AgreementService
 from .services.assist import AssistService
 from .services.cases import CaseService
@@ -58,7 +59,6 @@ from .services.transcripts import TranscriptService
 from .services.vignettes import VignetteService
 from .store import Store, audit as audit_store, stats, team as team_store
 
-Progress = Callable[[str, float], None]
 DB_NAME = "project.db"
 
 

@@ -15,24 +15,32 @@ import streamlit as st
 from analysis import Project
 from analysis.ingest import suffix_list
 from analysis.errors import ConflictError
+from analysis.progress import Progress, Rate, Step, describe
 from ui.state import action
 from ui.widgets import act, fresh, participants, read, recorded, sidebar
 
 INTERVIEWER, NEW = "Interviewer (not a participant)", "New participant…"
 
 
-def import_with_progress(run: Callable[[Callable[[str, float], None]], dict[str, Any]], label: str) -> None:
-    """Run an import with a progress bar fed by its progress callback; errors leave the project unchanged."""
-    bar = st.progress(0.0, text=label)
+def import_with_progress(run: Callable[[Progress], dict[str, Any]], label: str) -> None:
+    """Run an import with one progress bar per stage (reading, splitting, embedding with sentences/s and
+    the time left, saving), fed by its progress callback; errors leave the project unchanged."""
+    area = st.container()
+    area.caption(label)
+    bars: dict[str, Any] = {}
+    rates: dict[str, Rate] = {}
 
-    def progress(stage: str, fraction: float) -> None:
-        bar.progress(min(max(float(fraction), 0.0), 1.0), text=stage)
+    def progress(step: Step) -> None:
+        if step.stage not in bars:
+            bars[step.stage], rates[step.stage] = area.progress(0.0, text=describe(step)), Rate()
+        rate, left = rates[step.stage].update(step)
+        bars[step.stage].progress(step.fraction, text=describe(step, rate, left))
 
     def run_and_keep() -> None:
         st.session_state["_import_report"] = run(progress)
 
     act(run_and_keep, "Import finished")
-    bar.empty()
+    area.empty()
 
 
 def attribute_changes(table: pd.DataFrame, edited_rows: dict[Any, dict[str, Any]]) -> dict[str, dict[str, str]]:
