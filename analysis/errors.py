@@ -262,6 +262,7 @@ class Errors:
                           "lists them.")
     E8204 = Msg("SL8204", "Vignette {vid} is empty: add a quote (`storyloom vignette add-quote`) or a paragraph "
                           "(`storyloom vignette add-narrative`) first.")
+    E8205 = Msg("SL8205", "Choose who this speaker is: a participant, the interviewer or a new participant.")
     # narrative inquiry: events in story time, periods, the findings chapter (analysis/narrative.py, services/narrative.py)
     E7001 = Msg("SL7001", "No event named '{name}'. Events: {known}. Add it with `storyloom event add`, or on the Story page.")
     E7002 = Msg("SL7002", "An event needs a name, e.g. 'Programme launched'.")

@@ -21,6 +21,7 @@ A project is composed of small typed services, each given one :class:`~analysis.
 ``project.cases``         cases, conditions, the case x condition matrix, set-theoretic comparison, its tables
 ``project.narrative``     events in story time, periods, restorying, the timeline, findings chapters and their export
 ``project.agreement``     inter-coder agreement (percent, Cohen's kappa, Krippendorff's alpha) for codebook-style studies
+``project.guide``         the first-run "Start here" guide: its steps in phase order, shown until hidden
 ========================  ==========================================================================
 
 This module owns what is not one service's: undo/redo, the audit trail, status, and ``sync`` (which
@@ -48,6 +49,7 @@ from .services.consistency import ConsistencyService
 from .services.context import Context, default_user, new_guid
 from .services.disclosure import DisclosureService
 from .services.explore import ExploreService
+from .services.guide import GuideService
 from .services.exports import ExportService
 from .services.interchange import InterchangeService
 from .services.memos import MemoService
@@ -111,6 +113,7 @@ class Project:
         self.narrative = NarrativeService(ctx, self.codebook, self.explore, self.participants, self.vignettes,
                                           self.disclosure)
         self.agreement = AgreementService(ctx, self.codebook)
+        self.guide = GuideService(ctx)
 
     # -- basics --------------------------------------------------------------------------------
     @property

@@ -249,3 +249,11 @@ def test_explain_keeps_the_code_for_a_details_line(project, vignette):
     assert message.startswith("Vignette 1 has items 1 to 2") and details == "SL8203"
     message, details = explain(RuntimeError("boom"))
     assert "[SL" not in message and details == "SL9001"
+
+
+def test_the_workbench_raises_only_catalogued_messages():
+    """ui/ raises Storyloom errors with catalogue entries too (a bare string there became an internal error)."""
+    from tests.test_messages import REPO, _uncatalogued
+
+    bad = [b for p in sorted([*(REPO / "ui").rglob("*.py"), REPO / "app.py"]) for b in _uncatalogued(p)]
+    assert bad == []

@@ -14,7 +14,7 @@ import streamlit as st
 
 from analysis import Project
 from analysis.ingest import suffix_list
-from analysis.errors import ConflictError
+from analysis.errors import ConflictError, Errors
 from analysis.progress import Progress, Rate, Step, describe
 from ui.state import action
 from ui.widgets import act, fresh, participants, read, recorded, sidebar
@@ -90,8 +90,7 @@ def map_speaker_form(project: Project, transcript: str, speaker: dict[str, Any],
         if st.form_submit_button("Map speaker"):
             def map_it() -> None:
                 if choice is None:
-                    raise ConflictError("Choose who this speaker is: a participant, the interviewer or a new "
-                                        "participant.")
+                    raise ConflictError(Errors.E8205)
                 if choice == NEW:
                     project.participants.add(new_name)
                 project.transcripts.map_speaker(transcript, speaker["label"], None if choice == INTERVIEWER else
@@ -213,6 +212,13 @@ with qda_out:
                        file_name=f"{project.path.name}.qdpx", mime="application/zip", on_click="ignore", key="qdpx")
     st.download_button("Download the codebook (.qdc)", recorded(lambda: refi_bytes(".qdc")),
                        file_name=f"{project.path.name}.qdc", mime="application/xml", on_click="ignore", key="qdc")
+
+if not project.guide.shown():
+    if st.button("Show the Start here guide again", key="guide_again", icon=":material/flag:"):
+        with action():
+            project.guide.show_again()
+            st.session_state.pop("_guide_hidden", None)
+            st.rerun()
 
 with st.expander("Recent activity (audit trail)"):
     events = read("audit", lambda p: p.audit_trail(limit=25))
