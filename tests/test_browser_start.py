@@ -64,6 +64,7 @@ def test_first_start_guide_progress_messages_and_screenshots(browser: Any, sampl
         page.goto(url)
         guide = page.locator(".st-key-start-here")
         guide.wait_for(timeout=60_000)
+        page.get_by_text("Coding panel").wait_for(timeout=60_000)  # the Read & code page below it, drawn
         settle(page)
         for phase in ("Before you start", "1. Familiarising", "2. Coding", "6. Writing up"):
             assert guide.get_by_text(phase).count() == 1, phase
@@ -71,8 +72,8 @@ def test_first_start_guide_progress_messages_and_screenshots(browser: Any, sampl
 
         # Hidden once, hidden for good in this project (a reload, another page), until asked back.
         guide.get_by_role("button", name="Hide").click()
+        guide.wait_for(state="detached", timeout=30_000)
         settle(page)
-        assert guide.count() == 0
         page.reload()
         page.get_by_test_id("stSidebarNav").wait_for(timeout=60_000)
         settle(page)
@@ -105,7 +106,7 @@ def test_first_start_guide_progress_messages_and_screenshots(browser: Any, sampl
             shot(page, name)
 
         open_page(page, "Project")
-        assert page.get_by_role("button", name="Show the Start here guide again").count() == 1
+        page.get_by_role("button", name="Show the Start here guide again").wait_for(timeout=60_000)
         assert page.get_by_test_id("stException").count() == 0
     with open_project(project_dir, embedder=HashingEmbedder()) as project:
         assert not project.guide.shown() and NEW in [t["name"] for t in project.transcripts.list()]

@@ -130,3 +130,29 @@ def test_pyproject_builds_without_a_setuptools_deprecation_warning(tmp_path):
     assert warned == []
     metadata = next(tmp_path.glob("*.dist-info")) / "METADATA"
     assert "License-Expression: MIT" in metadata.read_text(encoding="utf-8")
+
+
+def test_the_start_here_guide_follows_the_phases_and_stays_hidden_once_hidden(make_project):
+    import re
+
+    from analysis.model import PHASES
+    from ui.guide import PAGE_FILES
+
+    project = make_project(transcripts={"a.txt": interview(3)})
+    steps = project.guide.steps()
+    assert [s.phase for s in steps] == ["", *PHASES]  # getting the data in, then the six phases in order
+    source = (REPO / "app.py").read_text(encoding="utf-8")
+    routed = dict((title, path) for path, title in re.findall(r'st\.Page\("([^"]+)",\s*title="([^"]+)"', source))
+    assert {t for s in steps for t in s.pages} <= set(PAGE_FILES) and all(routed[t] == f for t, f in PAGE_FILES.items())
+    assert project.guide.shown()
+    events = len(project.audit_trail())
+    with project.acting_as("Ana"):
+        project.guide.dismiss()
+    assert len(project.audit_trail()) == events  # a preference, not a change of data: nothing to undo
+    from analysis import open_project
+    from analysis.embed import HashingEmbedder
+
+    with open_project(project.path, embedder=HashingEmbedder()) as again:  # remembered in the project
+        assert not again.guide.shown()
+        again.guide.show_again()
+    assert project.guide.shown()

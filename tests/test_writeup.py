@@ -257,3 +257,26 @@ def test_the_workbench_raises_only_catalogued_messages():
 
     bad = [b for p in sorted([*(REPO / "ui").rglob("*.py"), REPO / "app.py"]) for b in _uncatalogued(p)]
     assert bad == []
+
+
+@pytest.mark.slow
+def test_a_sample_study_vignette_reads_as_a_journal_editor_expects(sample_project, tmp_path):
+    """Real models: a drafted vignette, its narrative written from the API, exported to DOCX and read back."""
+    from analysis.disclosure import BUILT_IN_ALLOWED, normalise_term
+
+    project = sample_project
+    who = project.participants.list()[0].pseudonym
+    v = project.vignettes.draft(participant=who, per_code=2)
+    for i, item in enumerate(v.items):
+        if item.kind == "narrative":
+            project.vignettes.set_narrative(v.id, i, f"What {who} said here matters (paragraph {i + 1}).")
+    built_in = {normalise_term(t) for t in BUILT_IN_ALLOWED}
+    assert not [f for f in project.disclosure.check(v.id) if normalise_term(f["text"]) in built_in]
+    path = project.exports.export_vignette(v.id, tmp_path / "vignette.docx", disclosure=False, appendix=True,
+                                           timestamps=True)
+    document = docx.Document(str(path))
+    body = [p.text for p in document.paragraphs if p.style.name in ("Normal", "Block Quote") and p.text]
+    assert body and all(p.count(f"” ({who}") + p.count(f". ({who}") <= 1 for p in body), body  # one quote a paragraph
+    assert not any("'" in p or '"' in p for p in body)  # typographic throughout
+    assert 'w:instr="PAGE"' in document.sections[0].footer._element.xml
+    assert document.core_properties.author == project.user and document.core_properties.title == v.title
