@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 import tomllib
@@ -83,12 +84,13 @@ def test_cli_draws_a_bar_per_stage_on_a_terminal(make_project):
     finals = {label: next(x for x in reversed(lines) if x.startswith(label))
               for label in ("Reading files", "Splitting into sentences", "Embedding sentences", "Saving transcripts")}
     assert finals["Reading files"].endswith("1/1 files, a.txt")
-    assert "sentences/s" in finals["Embedding sentences"] and "601/601 sentences" in finals["Embedding sentences"]
-    assert any("left" in x for x in lines if x.startswith("Embedding sentences"))  # an ETA while it ran
+    assert re.search(r"601/601 sentences, [\d,]+/s$", finals["Embedding sentences"]), finals["Embedding sentences"]
+    assert any(re.search(r"sentences, [\d,]+/s · \d+ s left$", x) for x in lines if x.startswith("Embedding"))  # ETA
+    assert all(len(x) <= 80 for x in lines), [x for x in lines if len(x) > 80]  # fits a terminal
     assert finals["Saving transcripts"].endswith("1/1 transcripts, a.txt")
     quiet = Terminal()
     project.sync(progress=progress_bar(True, quiet))
-    assert "Embedding sentences        nothing to do (no new sentences)" in quiet.getvalue()
+    assert "Embedding sentences      nothing to do (no new sentences)" in quiet.getvalue()
 
 
 def test_cli_is_quiet_when_piped_or_with_json(make_project):

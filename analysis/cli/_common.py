@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -76,7 +77,7 @@ def progress_bar(enabled: bool, stream: TextIO | None = None) -> Progress | None
 
     bars: dict[str, Any] = {}
     rates: dict[str, Rate] = {}
-    fmt = "{desc:<26} {bar:24} {n_fmt}/{total_fmt} {unit}{postfix}"
+    fmt = "{desc:<24} {bar:12} {n_fmt}/{total_fmt} {unit}{postfix}"  # fits 80 columns
 
     def update(step: Step) -> None:
         for stage, old in list(bars.items()):
@@ -85,19 +86,20 @@ def progress_bar(enabled: bool, stream: TextIO | None = None) -> Progress | None
                 del bars[stage]
         label = STAGE_LABELS.get(step.stage, step.stage)
         if step.total <= 0:
-            out.write(f"{label:<26} nothing to do" + (f" ({step.item})" if step.item else "") + "\n")
+            out.write(f"{label:<24} nothing to do" + (f" ({step.item})" if step.item else "") + "\n")
             return
         bar = bars.get(step.stage)
         if bar is None:
+            size = shutil.get_terminal_size((100, 24))  # a terminal that reports no size (0 x 0): 100 x 24
             bar = bars[step.stage] = tqdm(total=step.total, file=out, leave=True, unit=step.unit, desc=label,
-                                          mininterval=0, bar_format=fmt)  # one refresh a batch
+                                          mininterval=0, bar_format=fmt, ncols=max(size.columns, 60),
+                                          nrows=max(size.lines, 5))  # (tqdm hides a bar below row 0 of 0)
             rates[step.stage] = Rate()
         rate, left = rates[step.stage].update(step)
         notes = [step.item[:40]] if step.item else []
         if step.stage == "embed" and rate is not None:
-            notes = [f"{rate:,.0f} {step.unit}/s", *([] if step.finished else [f"about {clock_text(left or 0)} left"]),
-                     *notes]
-        bar.set_postfix_str(", ".join(notes), refresh=False)
+            notes = [f"{rate:,.0f}/s", *([] if step.finished else [f"{clock_text(left or 0)} left"]), *notes]
+        bar.set_postfix_str(" · ".join(notes), refresh=False)
         bar.update(max(step.done - bar.n, 0))
         if step.finished:
             bar.close()
