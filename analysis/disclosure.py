@@ -8,7 +8,7 @@ allow-list. The allow-list is, case-insensitively: the pseudonyms, the participa
 values, the code and theme names, every term a researcher accepted (the ``allow_list`` table,
 e.g. te reo Māori words the model takes for names), and a built-in list of words that name no one
 (:data:`BUILT_IN_ALLOWED`: months, weekdays, seasons and holidays, COVID-19 and its variants, the
-video-call tools interviews happen on). An entity made of allowed parts ("Leader A and Leader B",
+video-call tools interviews happen on, everyday te reo Māori words, a few terms of the education sector). An entity made of allowed parts ("Leader A and Leader B",
 "the COVID-19 lockdown", "Monday morning") is allowed too. When attributes are printed with quotes, a
 combination of attribute values that only one participant has (k-anonymity of 1) is flagged too.
 
@@ -50,6 +50,10 @@ BUILT_IN_ALLOWED: tuple[str, ...] = (
     "pandemic", "lockdown", "lockdowns", "the lockdown", "Level 4", "Alert Level", "Zoom", "Teams", "Microsoft Teams",
     "Google Meet", "Skype", "WhatsApp", "Moodle", "Canvas", "Blackboard", "Excel", "PowerPoint", "Word",
     "Google", "Internet", "the internet", "email", "Facebook", "YouTube",
+    # everyday te reo Māori words the model takes for names (greetings, food, learners, meetings)
+    "kia ora", "kai", "whānau", "hui", "mahi", "ākonga", "kaiako", "tikanga", "kaupapa", "aroha", "haere mai",
+    # sector terms of education and training, not organisations
+    "RPL", "recognition of prior learning", "micro-credential", "micro-credentials",
 )
 _JOINS = re.compile(r"\s*(?:,|&|/|\band\b|\bor\b)\s*", re.IGNORECASE)
 UNIQUE_ATTRIBUTES = "UNIQUE_ATTRIBUTES"
