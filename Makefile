@@ -15,11 +15,13 @@ $(BIN)/python:
 
 # torch first, pinned to the CPU build on disk; then the project and its dev extras.
 $(STAMP): pyproject.toml | $(BIN)/python
+	@echo "==> Installing Storyloom and its language models into $(VENV) (the first time only: a few minutes)"
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 setup: $(STAMP)
+	@echo "==> [1/4] Storyloom is installed in $(VENV)"
 
 # Debian's Chromium for the browser test (Playwright's own browser download does not work offline).
 browser-deps:
@@ -34,12 +36,18 @@ postgres-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi; }
 
+# Each stage says what it does; sync draws a bar per stage (reading, sentences, embedding with sentences/s and
+# the time left, saving) on a terminal. The file watcher is off (.streamlit/config.toml) and the server
+# listens on localhost only: nothing leaves the machine.
 sample: setup
-	$(BIN)/storyloom init .
-	$(BIN)/storyloom sync --project .
+	@echo "==> [2/4] Opening the sample project in $(CURDIR)"
+	@$(BIN)/storyloom init .
+	@echo "==> [3/4] Importing the sample study: reading, splitting into sentences, embedding, saving"
+	@$(BIN)/storyloom sync --project .
 
 demo: sample
-	$(BIN)/streamlit run app.py -- --project .
+	@echo "==> [4/4] Starting Storyloom at http://localhost:8501 (open it in your browser; Ctrl+C stops it)"
+	@$(BIN)/streamlit run app.py --server.fileWatcherType none --server.address localhost -- --project .
 
 test: setup browser-deps postgres-deps
 	$(BIN)/mypy

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui.guide import start_here
 from ui.state import project_or_stop
 
 st.set_page_config(page_title="Storyloom", layout="wide",  # local favicon; a ":material/...:" one loads from fonts.gstatic.com
@@ -27,4 +28,6 @@ pages = {
         st.Page("ui/team.py", title="Team", icon=":material/group:"),
     ],
 }
-st.navigation(pages).run()
+navigation = st.navigation(pages)
+start_here(project_or_stop())  # the first-run guide above the page, until hidden
+navigation.run()

@@ -63,6 +63,7 @@ _KINDS: tuple[Kind, ...] = (
     Kind("vignette.item.edit", "vignette", "edited a vignette item"),
     Kind("vignette.item.remove", "vignette", "removed a vignette item"),
     Kind("vignette.reorder", "vignette", "reordered a vignette"),
+    Kind("vignette.join", "vignette", "joined a quote to the one before it, or gave it its own paragraph"),
     Kind("vignette.delete", "vignette", "deleted a vignette"),
     Kind("disclosure.accept", "vignette", "accepted a term as safe to disclose"),
     Kind("disclosure.remove", "vignette", "removed a term from the disclosure allow-list"),

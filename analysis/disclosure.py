@@ -5,8 +5,11 @@ narrative paragraphs and every quote as it would print, and flags people, organi
 (``PERSON``, ``ORG``, ``GPE``, ``LOC``, ``FAC``; ``NORP`` on request; only entities with a capital
 letter, since names are written with one) that are not on the project's
 allow-list. The allow-list is, case-insensitively: the pseudonyms, the participants' attribute
-values, the code and theme names, and every term a researcher accepted (the ``allow_list`` table,
-e.g. te reo Māori words the model takes for names). When attributes are printed with quotes, a
+values, the code and theme names, every term a researcher accepted (the ``allow_list`` table,
+e.g. te reo Māori words the model takes for names), and a built-in list of words that name no one
+(:data:`BUILT_IN_ALLOWED`: months, weekdays, seasons and holidays, COVID-19 and its variants, the
+video-call tools interviews happen on, everyday te reo Māori words, a few terms of the education sector). An entity made of allowed parts ("Leader A and Leader B",
+"the COVID-19 lockdown", "Monday morning") is allowed too. When attributes are printed with quotes, a
 combination of attribute values that only one participant has (k-anonymity of 1) is flagged too.
 
 A flag is resolved by editing the quote (a bracketed substitution: ``[a colleague]``) or accepted
@@ -29,6 +32,30 @@ if TYPE_CHECKING:
     from .vignettes import Vignette
 
 DEFAULT_LABELS: tuple[str, ...] = ("PERSON", "ORG", "GPE", "LOC", "FAC")
+#: What each label means, in the researcher's words (the UI and the export message show these).
+LABEL_WORDS: dict[str, str] = {
+    "PERSON": "a person's name", "ORG": "an organisation", "GPE": "a place", "LOC": "a place",
+    "FAC": "a building or facility", "NORP": "a nationality, religious or political group",
+    "UNIQUE_ATTRIBUTES": "attributes only one participant has",
+}
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec")
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Mon", "Tue", "Tues", "Wed",
+         "Thu", "Thurs", "Fri", "Sat", "Sun", "weekend", "today", "tomorrow", "yesterday")
+#: Words that identify no one, allowed in every project (see the module docstring).
+BUILT_IN_ALLOWED: tuple[str, ...] = (
+    *_MONTHS, *_DAYS, "spring", "summer", "autumn", "fall", "winter", "morning", "afternoon", "evening", "night",
+    "Christmas", "Easter", "New Year", "Matariki", "Ramadan", "Eid", "Diwali", "Hanukkah", "Thanksgiving",
+    "COVID", "COVID-19", "Covid", "Covid-19", "COVID19", "coronavirus", "SARS-CoV-2", "Delta", "Omicron",
+    "pandemic", "lockdown", "lockdowns", "the lockdown", "Level 4", "Alert Level", "Zoom", "Teams", "Microsoft Teams",
+    "Google Meet", "Skype", "WhatsApp", "Moodle", "Canvas", "Blackboard", "Excel", "PowerPoint", "Word",
+    "Google", "Internet", "the internet", "email", "Facebook", "YouTube",
+    # everyday te reo Māori words the model takes for names (greetings, food, learners, meetings)
+    "kia ora", "kai", "whānau", "hui", "mahi", "ākonga", "kaiako", "tikanga", "kaupapa", "aroha", "haere mai",
+    # sector terms of education and training, not organisations
+    "RPL", "recognition of prior learning", "micro-credential", "micro-credentials",
+)
+_JOINS = re.compile(r"\s*(?:,|&|/|\band\b|\bor\b)\s*", re.IGNORECASE)
 UNIQUE_ATTRIBUTES = "UNIQUE_ATTRIBUTES"
 _NER_ONLY = ("parser", "tagger", "attribute_ruler", "lemmatizer", "senter")
 
@@ -55,12 +82,36 @@ def entities(texts: Sequence[str], *, labels: Iterable[str] = DEFAULT_LABELS) ->
     return out
 
 
-def is_allowed(term: str, allowed: set[str]) -> bool:
-    """A term is allowed when it is an allowed term, or a run of whole words of one."""
-    norm = normalise_term(term)
-    if not norm or norm in allowed:
+def _allowed_one(norm: str, allowed: set[str]) -> bool:
+    if not norm or norm in allowed or any(f" {norm} " in f" {a} " for a in allowed):
         return True
-    return any(f" {norm} " in f" {a} " for a in allowed)
+    words = norm.split(" ")
+    # every word covered by an allowed term of one or more words ("covid-19 lockdown", "monday morning")
+    covered, i = 0, 0
+    while i < len(words):
+        for j in range(len(words), i, -1):
+            if normalise_term(" ".join(words[i:j])) in allowed:
+                covered, i = covered + (j - i), j
+                break
+        else:
+            return False
+    return covered == len(words)
+
+
+def is_allowed(term: str, allowed: set[str]) -> bool:
+    """A term is allowed when it is an allowed term, a run of whole words of one, a run of allowed terms
+    ("COVID-19 lockdown"), or allowed parts joined by "and", "or", "&", "/" or commas ("Leader A and
+    Leader B")."""
+    norm = normalise_term(term)
+    if _allowed_one(norm, allowed):
+        return True
+    parts = [normalise_term(p) for p in _JOINS.split(norm)]
+    return len(parts) > 1 and all(_allowed_one(p, allowed) for p in parts if p)
+
+
+def label_words(label: str) -> str:
+    """A flag's label in the researcher's words (``ORG`` is "an organisation")."""
+    return LABEL_WORDS.get(label, label)
 
 
 def unique_attribute_flags(

@@ -24,9 +24,15 @@ class Msg:
 
     code: str
     text: str
+    ui: str = ""
+    """The text the workbench shows where it must differ (it names a button, not a Python argument or a
+    CLI flag); empty when ``text`` serves both."""
 
     def format(self, **params: Any) -> str:
         return self.text.format(**params)
+
+    def format_ui(self, **params: Any) -> str:
+        return (self.ui or self.text).format(**params)
 
 
 class StoryloomError(Exception):
@@ -39,6 +45,7 @@ class StoryloomError(Exception):
         text = message.format(**params)
         super().__init__(text)
         self.message = text
+        self.ui_message = message.format_ui(**params) if message.ui else text
         self.params = params
 
     def __str__(self) -> str:
@@ -54,9 +61,12 @@ class ImportFormatError(StoryloomError):
                  **params: Any) -> None:
         where = f"{file}, line {line}" if line is not None else file
         text = f"{where}: {message.format(**params)}"
+        ui = f"{where}: {message.format_ui(**params)}" if message.ui else ""
         if hint:
             text += f" {hint}"
-        super().__init__(Msg(message.code, text.replace("{", "{{").replace("}", "}}")))
+            ui += f" {hint}" if ui else ""
+        super().__init__(Msg(message.code, text.replace("{", "{{").replace("}", "}}"),
+                             ui.replace("{", "{{").replace("}", "}}")))
         self.file = file
         self.line = line
 
@@ -258,6 +268,15 @@ class Errors:
                           "Look at the undo history and undo again if you still want to.")
     E8103 = Msg("SL8103", "No code named '{typed}' to apply. Type part of a code's name or path and choose it from "
                           "the list, or create the code first.")
+    # writing up: vignette export, vignette edits from the CLI, disclosure, progress, first run (issue 15 items 7-10)
+    E8201 = Msg("SL8201", "Item {n} cannot be joined to the item before it: {what}. Join a quote that follows a quote.")
+    E8202 = Msg("SL8202", "Item {n} is a quote, not a paragraph of narrative. Change a quote's wording with "
+                          "`storyloom vignette edit-quote`, or add a paragraph with `storyloom vignette add-narrative`.")
+    E8203 = Msg("SL8203", "Vignette {vid} has items 1 to {n}; there is no item {index}. `storyloom vignette show {vid}` "
+                          "lists them.")
+    E8204 = Msg("SL8204", "Vignette {vid} is empty: add a quote (`storyloom vignette add-quote`) or a paragraph "
+                          "(`storyloom vignette add-narrative`) first.")
+    E8205 = Msg("SL8205", "Choose who this speaker is: a participant, the interviewer or a new participant.")
     # narrative inquiry: events in story time, periods, the findings chapter (analysis/narrative.py, services/narrative.py)
     E7001 = Msg("SL7001", "No event named '{name}'. Events: {known}. Add it with `storyloom event add`, or on the Story page.")
     E7002 = Msg("SL7002", "An event needs a name, e.g. 'Programme launched'.")
@@ -477,12 +496,14 @@ class Errors:
     E3102 = Msg("SL3102", 'Cannot write {path}: the folder {parent} does not exist. Create it or choose another.')
     E3103 = Msg("SL3103", 'Cannot write {path}: {strerror}. Choose another file or folder.')
     E3104 = Msg("SL3104", 'Cannot write {path}: {v2}. Choose another file or folder.')
-    E3105 = Msg("SL3105", "{name} {why}. Edit it and save (replace each '{PLACEHOLDER} ...]' paragraph with your own words), or export it as a draft with allow_draft=True (CLI: --allow-draft); the output is then titled DRAFT.")
+    E3105 = Msg("SL3105", "{name} {why}. Edit it and save (replace each '{PLACEHOLDER} ...]' paragraph with your own words), or export it as a draft with allow_draft=True (CLI: --allow-draft); the output is then titled DRAFT.",
+                ui="{name} {why}. Edit it and save (write each '{PLACEHOLDER} ...]' paragraph in your own words), or tick 'Allow a draft' to download it as a draft; it is then titled DRAFT.")
     E3106 = Msg("SL3106", '{name} is empty. Add quotes and narrative before exporting.')
     E3107 = Msg("SL3107", 'Cannot write {path}: the folder {parent} does not exist.')
     E3108 = Msg("SL3108", "Cannot write a methods report as '{fmt}' ({out}); use md or docx.")
     E3109 = Msg("SL3109", "{where}: its transcript '{transcript}' is no longer in the project. Remove the quote or import the transcript again.")
-    E3110 = Msg("SL3110", '{name} may identify someone: {listed}{more}. Replace each in its quote with a bracketed substitution such as [a colleague], or accept it if it identifies no one (`storyloom disclosure accept TERM`, or Accept on the Vignettes page). To export without the check, pass disclosure=False (CLI: --skip-disclosure-check).')
+    E3110 = Msg("SL3110", '{name} may identify someone: {listed}{more}. Replace each in its quote with a bracketed substitution such as [a colleague], or accept it if it identifies no one (`storyloom disclosure accept TERM`, or Accept on the Vignettes page). To export without the check, pass disclosure=False (CLI: --skip-disclosure-check).',
+                ui="{name} may identify someone: {listed}{more}. Replace each in its quote with a bracketed substitution such as [a colleague], or, if it identifies no one, press Accept beside it on the Disclosure check tab.")
     # ProjectError
     E4101 = Msg("SL4101", '{self_text} was written by a newer Storyloom (database revision {heads}; this version knows up to {script}). Upgrade Storyloom to open it; nothing was changed.')
     E4102 = Msg("SL4102", '{self_text} says schema_version {v1!r} but has no Alembic revision: it was written by a newer (or a development) Storyloom. Upgrade Storyloom to open it; nothing was changed.')
@@ -543,6 +564,17 @@ def translate(err: BaseException, *, path: object = None) -> str:
             return str(StorageError(Errors.E4002, path=where))
         return str(StorageError(Errors.E4006, path=where, detail=err.strerror or str(err)))
     return str(StoryloomError(Errors.E9001, kind=type(err).__name__, detail=str(err)[:200]))
+
+
+def explain(err: BaseException, *, path: object = None) -> tuple[str, str]:
+    """The workbench's form of :func:`translate`: ``(message, details)``, the message in the researcher's
+    words (the entry's ``ui`` text where it has one: buttons, not Python arguments; no ``[SL...]``
+    prefix) and the code alone, for a small details line."""
+    if not isinstance(err, StoryloomError):
+        text = translate(err, path=path)
+        code, _, rest = text.partition("] ")
+        return rest, code.lstrip("[")
+    return err.ui_message, err.code
 
 
 # -- untrusted input (appended for analysis/limits.py, safe_yaml.py and the readers) ---------------

@@ -23,6 +23,7 @@ A project is composed of small typed services, each given one :class:`~analysis.
 ``project.agreement``     inter-coder agreement (percent, Cohen's kappa, Krippendorff's alpha) for codebook-style studies
 ``project.researchers``   a team's researchers and their roles (lead, coder, reader), enforced by the action runner
 ``project.merge``         merge another SQLite copy of the project, coded separately from the same transcripts
+``project.guide``         the first-run "Start here" guide: its steps in phase order, shown until hidden
 ========================  ==========================================================================
 
 This module owns what is not one service's: undo/redo, the audit trail, status, and ``sync`` (which
@@ -31,7 +32,7 @@ rescans the transcripts folder, then the codebooks folder).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from typing import Any
 from .embed import Embedder, default_embedder
 from .errors import ConflictError, Errors, NothingToUndoError, ProjectError
 from .model import AuditEvent
+from .progress import Progress
 from .services.agreement import AgreementService
 from .services.assist import AssistService
 from .services.cases import CaseService
@@ -49,6 +51,7 @@ from .services.consistency import ConsistencyService
 from .services.context import Context, default_user, new_guid
 from .services.disclosure import DisclosureService
 from .services.explore import ExploreService
+from .services.guide import GuideService
 from .services.exports import ExportService
 from .services.interchange import InterchangeService
 from .services.memos import MemoService
@@ -63,7 +66,6 @@ from .services.merge import MergeService
 from .services.researchers import ResearcherService
 from .store import Store, audit as audit_store, researchers as researcher_store, stats, team as team_store
 
-Progress = Callable[[str, float], None]
 DB_NAME = "project.db"
 
 
@@ -118,6 +120,7 @@ class Project:
         self.agreement = AgreementService(ctx, self.codebook)
         self.researchers = ResearcherService(ctx)
         self.merge = MergeService(ctx, self.codebook)
+        self.guide = GuideService(ctx)
 
     # -- basics --------------------------------------------------------------------------------
     @property

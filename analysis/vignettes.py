@@ -40,6 +40,9 @@ class QuoteItem:
     timestamp: str = ""
     line: int | None = None
     source: str = ""
+    joined: bool = False
+    """Print this (short) quote in the same paragraph as the quote before it; by default each quote that
+    follows a quote starts its own paragraph."""
 
 
 @dataclass(frozen=True)
@@ -85,12 +88,15 @@ def to_item(data: Item | dict[str, Any]) -> Item:
     coding_id, code = data.get("coding_id"), data.get("code")
     return QuoteItem(str(data["transcript"]), int(data["start"]), int(data["end"]), str(data.get("text") or ""),
                      None if coding_id is None else int(coding_id), None if code is None else str(code),
-                     source=str(data.get("source") or ""))
+                     source=str(data.get("source") or ""), joined=bool(data.get("joined", False)))
 
 
 def stored_item(item: Item) -> dict[str, Any]:
     """The dict an item is stored as (in the ``vignettes.items`` JSON list)."""
     if isinstance(item, NarrativeItem):
         return {"kind": "narrative", "text": item.text}
-    return {"kind": "quote", "transcript": item.transcript, "start": item.start, "end": item.end, "text": item.text,
-            "coding_id": item.coding_id, "code": item.code, "source": item.source}
+    stored = {"kind": "quote", "transcript": item.transcript, "start": item.start, "end": item.end, "text": item.text,
+              "coding_id": item.coding_id, "code": item.code, "source": item.source}
+    if item.joined:
+        stored["joined"] = True
+    return stored

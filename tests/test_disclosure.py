@@ -81,7 +81,7 @@ def test_every_kind_of_entity_and_the_allow_list(project):
 
 def test_a_bracketed_substitution_resolves_a_flag_and_export_waits_for_it(project):
     vid = quote_vignette(project)
-    with pytest.raises(ExportError, match=r"may identify someone: 'Tania Whitcombe' \(PERSON, in \"I talked"):
+    with pytest.raises(ExportError, match=r"may identify someone: 'Tania Whitcombe' \(a person's name, in \"I talked"):
         project.exports.render_vignette(vid, format="md")
     assert project.exports.render_vignette(vid, format="md", disclosure=False)  # the researcher's explicit override
     project.vignettes.edit_item(vid, 1, "I talked it through with [a colleague], our programme lead")
@@ -100,7 +100,7 @@ def test_unique_attribute_combinations_are_flagged_when_printed(project):
     flags = project.disclosure.check(vid, attributes=("stakeholder_group", "unit"))
     assert [(f["text"], f["label"]) for f in flags] == [("manager, Trades", UNIQUE_ATTRIBUTES)]
     assert "only Manager A has manager, Trades" in flags[0]["detail"]
-    with pytest.raises(ExportError, match="UNIQUE_ATTRIBUTES"):
+    with pytest.raises(ExportError, match="attributes only one participant has"):
         project.exports.render_vignette(vid, format="md", attributes=("stakeholder_group", "unit"))
     project.disclosure.accept_term("manager, Trades", label=UNIQUE_ATTRIBUTES)
     out = project.exports.render_vignette(vid, format="md", attributes=("stakeholder_group", "unit")).decode()

@@ -14,25 +14,33 @@ import streamlit as st
 
 from analysis import Project
 from analysis.ingest import suffix_list
-from analysis.errors import ConflictError
+from analysis.errors import ConflictError, Errors
+from analysis.progress import Progress, Rate, Step, describe
 from ui.state import action
 from ui.widgets import act, fresh, participants, read, recorded, sidebar
 
 INTERVIEWER, NEW = "Interviewer (not a participant)", "New participant…"
 
 
-def import_with_progress(run: Callable[[Callable[[str, float], None]], dict[str, Any]], label: str) -> None:
-    """Run an import with a progress bar fed by its progress callback; errors leave the project unchanged."""
-    bar = st.progress(0.0, text=label)
+def import_with_progress(run: Callable[[Progress], dict[str, Any]], label: str) -> None:
+    """Run an import with one progress bar per stage (reading, splitting, embedding with sentences/s and
+    the time left, saving), fed by its progress callback; errors leave the project unchanged."""
+    area = st.container()
+    area.caption(label)
+    bars: dict[str, Any] = {}
+    rates: dict[str, Rate] = {}
 
-    def progress(stage: str, fraction: float) -> None:
-        bar.progress(min(max(float(fraction), 0.0), 1.0), text=stage)
+    def progress(step: Step) -> None:
+        if step.stage not in bars:
+            bars[step.stage], rates[step.stage] = area.progress(0.0, text=describe(step)), Rate()
+        rate, left = rates[step.stage].update(step)
+        bars[step.stage].progress(step.fraction, text=describe(step, rate, left))
 
     def run_and_keep() -> None:
         st.session_state["_import_report"] = run(progress)
 
     act(run_and_keep, "Import finished")
-    bar.empty()
+    area.empty()
 
 
 def attribute_changes(table: pd.DataFrame, edited_rows: dict[Any, dict[str, Any]]) -> dict[str, dict[str, str]]:
@@ -82,8 +90,7 @@ def map_speaker_form(project: Project, transcript: str, speaker: dict[str, Any],
         if st.form_submit_button("Map speaker"):
             def map_it() -> None:
                 if choice is None:
-                    raise ConflictError("Choose who this speaker is: a participant, the interviewer or a new "
-                                        "participant.")
+                    raise ConflictError(Errors.E8205)
                 if choice == NEW:
                     project.participants.add(new_name)
                 project.transcripts.map_speaker(transcript, speaker["label"], None if choice == INTERVIEWER else
@@ -205,6 +212,13 @@ with qda_out:
                        file_name=f"{project.path.name}.qdpx", mime="application/zip", on_click="ignore", key="qdpx")
     st.download_button("Download the codebook (.qdc)", recorded(lambda: refi_bytes(".qdc")),
                        file_name=f"{project.path.name}.qdc", mime="application/xml", on_click="ignore", key="qdc")
+
+if not project.guide.shown():
+    if st.button("Show the Start here guide again", key="guide_again", icon=":material/flag:"):
+        with action():
+            project.guide.show_again()
+            st.session_state.pop("_guide_hidden", None)
+            st.rerun()
 
 with st.expander("Recent activity (audit trail)"):
     events = read("audit", lambda p: p.audit_trail(limit=25))

@@ -20,7 +20,7 @@ from analysis.offline import set_offline_env
 set_offline_env()
 
 from analysis import Project, open_project  # noqa: E402
-from analysis.errors import translate  # noqa: E402
+from analysis.errors import explain  # noqa: E402
 
 
 def project_path() -> Path:
@@ -63,8 +63,10 @@ def _cached_call(path: str, version: int, name: str, fn: Callable[[Project], Any
 
 
 def show_error(err: BaseException) -> None:
-    """The UI's one way to show an error: the catalogue message of :func:`analysis.errors.translate`."""
-    st.error(translate(err, path=project_path()), icon=":material/error:")
+    """The UI's one way to show an error: the catalogue message in the researcher's words
+    (:func:`analysis.errors.explain`: buttons, not Python arguments), its code on a small details line."""
+    message, details = explain(err, path=project_path())
+    st.error(f"{message}\n\n:small[:gray[Details: {details}]]" if details else message, icon=":material/error:")
 
 
 @contextmanager

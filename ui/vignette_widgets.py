@@ -12,6 +12,7 @@ from typing import Any
 import streamlit as st
 
 from analysis import Project
+from analysis.disclosure import label_words
 from analysis.export import BY_NAME, VIGNETTE_FORMATS, render_document
 from analysis.quotes import ELISION, mark_hesitations
 from ui.state import action, cached
@@ -72,6 +73,13 @@ def item_editor(project: Project, v: Any, index: int, item: Any) -> None:
         if item.kind == "quote":
             with st.expander("The transcript says (verbatim)"):
                 st.markdown(md_escape(item.source))
+        if item.kind == "quote" and index and v.items[index - 1].kind == "quote":
+            joined = st.toggle("Same paragraph as the quote before", value=item.joined, key=f"{key}-join",
+                               help="By default each quote that follows a quote starts its own paragraph; a short "
+                                    "quote joined to the one before runs on in its paragraph.")
+            if joined != item.joined:
+                act(lambda: project.vignettes.join_item(v.id, index, joined=joined),
+                    "Joined to the quote before" if joined else "In its own paragraph")
         cols = st.columns([2, 3, 1, 1, 1])
         if cols[0].button("Save", key=f"{key}-save", type="primary"):
             act(lambda: project.vignettes.edit_item(v.id, index, text), f"Item {index + 1} saved")
@@ -121,7 +129,14 @@ def export_options(v: Any) -> dict[str, Any]:
                 block_words=int(c4.number_input("Block quote from (words)", 10, 200, 40, key="vg_bw")),
                 attributes=tuple(st.multiselect("Print attributes in attributions", names, key="vg_attr")),
                 allow_draft=st.checkbox("Allow a draft (titled DRAFT)", key=f"vg_draft_ok_{v.id}",
-                                        value=v.status == "draft"))
+                                        value=v.status == "draft"),
+                straight_quotes=c1.checkbox("Straight quotes (\" ')", key="vg_straight",
+                                            help="Typographic marks (“ ” ‘ ’) unless the journal asks for straight ones."),
+                fragment=c2.checkbox("LaTeX to \\input", key="vg_fragment",
+                                     help="The LaTeX download holds only the vignette, to \\input into your manuscript."),
+                author=c3.text_input("Author (document properties)", value=st.session_state.get("researcher", ""),
+                                     key="vg_author", help="Shown in Word's document properties; leave it empty "
+                                                           "for blind review."))
 
 
 def preview(project: Project, v: Any, options: dict[str, Any]) -> None:
@@ -144,7 +159,8 @@ def disclosure_panel(project: Project, v: Any, options: dict[str, Any]) -> None:
         st.success("No possible identifying details found.")
     for n, flag in enumerate(flags or []):
         left, right = st.columns([5, 1])
-        left.markdown(f"**{md_escape(flag['text'])}** · {flag['label']} · in {md_escape(flag['quote'])}")
+        left.markdown(f"**{md_escape(flag['text'])}** · {md_escape(label_words(flag['label']))} · in "
+                      f"{md_escape(flag['quote'])}" + (f"  \n:small[{md_escape(flag['detail'])}]" if flag.get("detail") else ""))
         if right.button("Accept", key=f"vg_accept_{v.id}_{n}", help="Not identifying: stop flagging it"):
             act(lambda: project.disclosure.accept_term(flag["text"], label=flag["label"]), f"Accepted '{flag['text']}'")
     if flags:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
 from ..errors import translate
 
 if TYPE_CHECKING:
+    from ..progress import Progress
     from ..project import Project
 
 app = typer.Typer(
@@ -70,20 +72,46 @@ def wrote(path: Path, warnings: list[str], *, as_json: bool, **extra: Any) -> No
          render=lambda r: typer.echo(f"Wrote {r['path']}"))
 
 
-def progress_bar(enabled: bool) -> Any:
-    """A tqdm progress callback on a terminal; none for ``--json`` or when piped."""
-    if not enabled or not sys.stderr.isatty():
+def progress_bar(enabled: bool, stream: TextIO | None = None) -> Progress | None:
+    """A progress callback drawing one tqdm bar per stage (parse, segment, embed, store) on a terminal,
+    each left on screen when its stage is done; the embedding's shows sentences/s and the time left.
+    None (quiet) for ``--json`` or when ``stream`` (default: stderr) is not a terminal."""
+    out = sys.stderr if stream is None else stream
+    if not enabled or not out.isatty():
         return None
     from tqdm import tqdm
 
-    bar = tqdm(total=100, file=sys.stderr, leave=False, bar_format="{desc:40.40} {bar} {percentage:3.0f}%")
+    from ..progress import STAGE_LABELS, Rate, Step, clock_text
 
-    def update(stage: str, fraction: float) -> None:
-        bar.set_description_str(stage)
-        bar.n = int(fraction * 100)
-        bar.refresh()
-        if stage == "Done":
+    bars: dict[str, Any] = {}
+    rates: dict[str, Rate] = {}
+    fmt = "{desc:<24} {bar:12} {n_fmt}/{total_fmt} {unit}{postfix}"  # fits 80 columns
+
+    def update(step: Step) -> None:
+        for stage, old in list(bars.items()):
+            if stage != step.stage:
+                old.close()
+                del bars[stage]
+        label = STAGE_LABELS.get(step.stage, step.stage)
+        if step.total <= 0:
+            out.write(f"{label:<24} nothing to do" + (f" ({step.item})" if step.item else "") + "\n")
+            return
+        bar = bars.get(step.stage)
+        if bar is None:
+            size = shutil.get_terminal_size((100, 24))  # a terminal that reports no size (0 x 0): 100 x 24
+            bar = bars[step.stage] = tqdm(total=step.total, file=out, leave=True, unit=step.unit, desc=label,
+                                          mininterval=0, bar_format=fmt, ncols=max(size.columns, 60),
+                                          nrows=max(size.lines, 5))  # (tqdm hides a bar below row 0 of 0)
+            rates[step.stage] = Rate()
+        rate, left = rates[step.stage].update(step)
+        notes = [step.item[:40]] if step.item else []
+        if step.stage == "embed" and rate is not None:
+            notes = [f"{rate:,.0f}/s", *([] if step.finished else [f"{clock_text(left or 0)} left"]), *notes]
+        bar.set_postfix_str(" · ".join(notes), refresh=False)
+        bar.update(max(step.done - bar.n, 0))
+        if step.finished:
             bar.close()
+            del bars[step.stage]
 
     return update
 

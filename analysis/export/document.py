@@ -6,8 +6,13 @@ Layout rules (APA 7 style):
   paragraph, no quotation marks, the attribution after its final punctuation;
 - a shorter quote runs into the paragraph before it, in double quotation marks (double marks
   inside it become single), followed by the attribution and a full stop;
+- a short quote that follows a quote starts a paragraph of its own, unless the researcher joined it
+  to the one before (:attr:`analysis.vignettes.QuoteItem.joined`); after the researcher's own
+  words it runs on in their paragraph;
 - attribution by pseudonym: ``(Leader A)``, optionally with printed attributes, the timestamp
-  ``(Leader A, 00:12:31)`` and/or the transcript line ``(Leader A, line 45)``.
+  ``(Leader A, 00:12:31)`` and/or the transcript line ``(Leader A, line 45)``;
+- quotation marks and apostrophes are typographic throughout (“ ” ‘ ’, straight ones in quotes and
+  narrative converted), or all straight (" ') with ``straight_quotes``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ class Options:
     line_refs: bool = False
     appendix: bool = False
     attributes: tuple[str, ...] = ()
+    straight_quotes: bool = False
+    author: str = ""  # the document's author property (DOCX, LaTeX standalone); empty for blind review
+    fragment: bool = False  # LaTeX: a fragment to \input into a manuscript instead of a whole document
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,15 @@ class Document:
     sources: tuple[Source, ...] = ()
     draft: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    straight: bool = False  # straight quotation marks (" ') instead of typographic ones
+    author: str = ""
+    created: str = ""  # ISO time of the export (document properties)
+    fragment: bool = False
+
+    @property
+    def marks(self) -> tuple[str, str]:
+        """The double quotation marks that enclose a run-in quote."""
+        return ('"', '"') if self.straight else ("“", "”")
 
 
 def one_line(text: str) -> str:
@@ -83,17 +100,38 @@ def word_count(text: str) -> int:
     return len(re.findall(r"[\w’']+", text))
 
 
-def single_quotes(text: str) -> str:
-    """Double quotation marks inside a run-in quote become single ones (‘ ’)."""
-    text = text.replace("“", "‘").replace("”", "’")
-    out, opening = [], True
-    for ch in text:
-        if ch == '"':
-            out.append("‘" if opening else "’")
-            opening = not opening
-        else:
-            out.append(ch)
-    return "".join(out)
+_OPENS_AFTER = r"(^|[\s(\[{<—–/-])"
+_ELISIONS = r"(?:\d\ds?|cause|cos|em|til|tis|twas|n|round|bout)\b"
+
+
+def typographic(text: str) -> str:
+    """Straight quotation marks and apostrophes made typographic: ``"`` becomes “ or ” (opening after a
+    space, a bracket or a dash), ``'`` an apostrophe ’ (inside or at the end of a word, and in elisions
+    such as 'cause, '90s) or an opening ‘."""
+    text = re.sub(_OPENS_AFTER + '"', r"\1“", text).replace('"', "”")
+    text = re.sub(_OPENS_AFTER + "'(?=" + _ELISIONS + ")", r"\1’", text, flags=re.IGNORECASE)
+    text = re.sub(_OPENS_AFTER.replace("/-", "/“-") + "'", r"\1‘", text)
+    return text.replace("'", "’")
+
+
+_STRAIGHT: dict[str, str | int | None] = {"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'"}
+
+
+def straight(text: str) -> str:
+    """Typographic quotation marks and apostrophes made straight (" and ')."""
+    return text.translate(str.maketrans(_STRAIGHT))
+
+
+def marks(text: str, straight_quotes: bool) -> str:
+    """``text`` with one consistent style of quotation marks and apostrophes."""
+    return straight(text) if straight_quotes else typographic(text)
+
+
+def single_quotes(text: str, straight_quotes: bool = False) -> str:
+    """Double quotation marks inside a run-in quote become single ones (‘ ’, or ' when straight)."""
+    if straight_quotes:
+        return straight(text).replace('"', "'")
+    return typographic(text).replace("“", "‘").replace("”", "’")
 
 
 def attribution(quote: Any, options: Options, attributes: dict[str, dict[str, str]]) -> str:
@@ -107,31 +145,34 @@ def attribution(quote: Any, options: Options, attributes: dict[str, dict[str, st
     return "(" + ", ".join(parts) + ")"
 
 
-def _inline(text: str, attr: str) -> InlineQuote:
-    text = single_quotes(text)
+def _inline(text: str, attr: str, straight_quotes: bool) -> InlineQuote:
+    text = single_quotes(text, straight_quotes)
     if text.endswith(".") and not text.endswith("..."):
         text = text[:-1]
     return InlineQuote(text, attr, ".")
 
 
-def build(vignette: Any, *, options: Options, attributes: dict[str, dict[str, str]]) -> Document:
+def build(vignette: Any, *, options: Options, attributes: dict[str, dict[str, str]], created: str = "") -> Document:
     """Lay a vignette out: narrative paragraphs, run-in or block quotes, sources."""
     blocks: list[Paragraph | BlockQuote] = []
     sources: list[Source] = []
+    plain = options.straight_quotes
     for item in vignette.items:
         if item.kind == "narrative":
             for para in re.split(r"\n\s*\n", item.text.strip()):
                 if para.strip():
-                    blocks.append(Paragraph((one_line(para),)))
+                    blocks.append(Paragraph((marks(one_line(para), plain),)))
             continue
         text = one_line(item.text)
         attr = attribution(item, options, attributes)
         if word_count(text) >= options.block_words:
-            blocks.append(BlockQuote(text, attr))
+            blocks.append(BlockQuote(marks(text, plain), attr))
         else:
-            quote = _inline(text, attr)
-            if blocks and isinstance(blocks[-1], Paragraph):
-                blocks[-1] = Paragraph((*blocks[-1].parts, quote))
+            quote = _inline(text, attr, plain)
+            last = blocks[-1] if blocks else None
+            # run on after the researcher's words, or after a quote the researcher joined it to
+            if isinstance(last, Paragraph) and (isinstance(last.parts[-1], str) or getattr(item, "joined", False)):
+                blocks[-1] = Paragraph((*last.parts, quote))
             else:
                 blocks.append(Paragraph((quote,)))
         words = text.split()
@@ -140,9 +181,10 @@ def build(vignette: Any, *, options: Options, attributes: dict[str, dict[str, st
                               item.timestamp, item.line))
     draft = vignette.status == "draft" or any(
         i.kind == "narrative" and i.text.lstrip().startswith(PLACEHOLDER) for i in vignette.items)
-    title = f"DRAFT: {vignette.title}" if draft else vignette.title
+    title = marks(f"DRAFT: {vignette.title}" if draft else vignette.title, plain)
     notes = ("Draft: machine-drafted quotes and placeholder paragraphs; not yet edited by the researcher.",) if draft else ()
-    return Document(title, tuple(blocks), tuple(sources) if options.appendix else (), draft, notes)
+    return Document(title, tuple(blocks), tuple(sources) if options.appendix else (), draft, notes, straight=plain,
+                    author=options.author, created=created, fragment=options.fragment)
 
 
 def source_fields(s: Source) -> list[str]:

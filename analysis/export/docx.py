@@ -1,11 +1,15 @@
 """DOCX (python-docx): real styles that Word and LibreOffice show in their style lists: ``Title``,
 ``Heading 1``, ``Normal`` for narrative, and ``Block Quote`` (an indented paragraph style, based on
-Normal, no italics) for block quotes; the appendix is a ``Table Grid`` table. Document properties
-carry the title and no author name (ready for blind review)."""
+Normal, no italics) for block quotes; the appendix is a ``Table Grid`` table with a fixed layout whose
+narrow columns are as wide as their longest word (no header word broken over two lines), its header
+row repeated on each page. Every page has its number in the footer (a ``PAGE`` field). Document
+properties carry the title, the author (empty for blind review) and the time of the export."""
 
 from __future__ import annotations
 
 import io
+import math
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from .document import APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, InlineQuote, Paragraph, source_table
@@ -13,11 +17,15 @@ from .sanitize import xml_safe
 
 if TYPE_CHECKING:  # python-docx (and lxml) load when a document is written, not when the CLI starts
     from docx.document import Document as DocxDocument
+    from docx.table import Table
 
 BLOCK_STYLE = "Block Quote"
 TEXT_WIDTH_CM = 15.2  # the default template's text width (6 inches)
-COLUMN_CM = {"#": 0.8, "Participant": 2.2, "Transcript": 2.8, "Turn": 1.3, "Offsets": 2.3, "Timestamp": 1.9,
-             "Line": 1.3}
+TABLE_PT = 8  # the appendix table's font size
+CELL_MARGINS_CM = 0.4  # Word's default cell margins, left and right together (0.19 cm each), rounded up
+QUOTE_MIN_CM = 4.0
+NARROW_MAX_CM = 3.5  # a longer word in a cell (a long file name) wraps inside it; header words always fit
+_NARROW_CHARS, _WIDE_CHARS = set("iljtfrI.,:;'!|()[] -–"), set("mwMW@%")
 
 
 def clean(text: str) -> str:
@@ -45,7 +53,55 @@ def new() -> DocxDocument:
     props = document.core_properties
     props.author = props.last_modified_by = ""
     props.comments = "Written by Storyloom"
+    page_numbers(document)
     return document
+
+
+def page_numbers(document: DocxDocument) -> None:
+    """The page number, centred in every section's footer (a ``PAGE`` field Word and LibreOffice fill in)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    for section in document.sections:
+        para = section.footer.paragraphs[0] if section.footer.paragraphs else section.footer.add_paragraph()
+        para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        field = OxmlElement("w:fldSimple")
+        field.set(qn("w:instr"), "PAGE")
+        run = OxmlElement("w:r")
+        text = OxmlElement("w:t")
+        text.text = "1"
+        run.append(text)
+        field.append(run)
+        para._p.append(field)
+
+
+def text_cm(text: str, size_pt: float = TABLE_PT) -> float:
+    """About how wide ``text`` prints in bold at ``size_pt``: advances in ems by class of character, at
+    least as wide as Arial Bold's (so Calibri, Word's default, and Liberation Sans fit too)."""
+    ems = sum(0.34 if ch in _NARROW_CHARS else 0.9 if ch in _WIDE_CHARS else 0.74 if ch.isupper() or ch.isdigit()
+              else 0.62 for ch in text)
+    return ems * size_pt / 72 * 2.54
+
+
+def column_cm(header: str, values: list[str]) -> float:
+    """A narrow column's width: its longest word (of the header: always; of a cell: up to
+    :data:`NARROW_MAX_CM`) and the cell margins."""
+    cells = max((text_cm(w) for v in values for w in v.split()), default=0.0)
+    need = max(text_cm(header), min(cells, NARROW_MAX_CM - CELL_MARGINS_CM)) + CELL_MARGINS_CM
+    return math.ceil(need * 10) / 10
+
+
+def _fixed(table: Table) -> None:
+    """A fixed table layout (Word and LibreOffice keep the column widths) and the header row repeated."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    table.autofit = False  # w:tblLayout w:type="fixed"
+    row_props = table.rows[0]._tr.get_or_add_trPr()
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    row_props.append(header)
 
 
 def to_bytes(document: DocxDocument) -> bytes:
@@ -54,12 +110,12 @@ def to_bytes(document: DocxDocument) -> bytes:
     return buf.getvalue()
 
 
-def _paragraph(document: DocxDocument, p: Paragraph) -> None:
+def _paragraph(document: DocxDocument, p: Paragraph, marks: tuple[str, str] = ("“", "”")) -> None:
     para = document.add_paragraph(style="Normal")
     for n, part in enumerate(p.parts):
         lead = " " if n else ""
         if isinstance(part, InlineQuote):
-            para.add_run(clean(f"{lead}“{part.text}” {part.attribution}{part.closing}"))
+            para.add_run(clean(f"{lead}{marks[0]}{part.text}{marks[1]} {part.attribution}{part.closing}"))
         else:
             para.add_run(clean(lead + part))
 
@@ -68,7 +124,11 @@ def render(doc: Document) -> bytes:
     from docx.shared import Cm, Pt
 
     document = new()
-    document.core_properties.title = clean(doc.title)
+    props = document.core_properties
+    props.title = clean(doc.title)
+    props.author = props.last_modified_by = clean(doc.author)
+    if doc.created:
+        props.created = props.modified = datetime.fromisoformat(doc.created)
     document.add_heading(clean(doc.title), level=0)
     for note in doc.notes:
         document.add_paragraph().add_run(clean(note)).italic = True
@@ -76,27 +136,28 @@ def render(doc: Document) -> bytes:
         if isinstance(block, BlockQuote):
             document.add_paragraph(clean(f"{block.text} {block.attribution}"), style=BLOCK_STYLE)
         else:
-            _paragraph(document, block)
+            _paragraph(document, block, doc.marks)
     if doc.sources:
         document.add_heading(APPENDIX_TITLE, level=1)
         document.add_paragraph(APPENDIX_NOTE)
         headers, rows = source_table(doc.sources)
         table = document.add_table(rows=1, cols=len(headers))
         table.style = document.styles["Table Grid"]
-        table.autofit = False
+        _fixed(table)
         for cell, header in zip(table.rows[0].cells, headers):
             cell.text = header
             cell.paragraphs[0].runs[0].bold = True
         for values in rows:
             for cell, value in zip(table.add_row().cells, values):
                 cell.text = clean(value)
-        quote_cm = max(4.0, TEXT_WIDTH_CM - sum(COLUMN_CM.get(h, 2.0) for h in headers if h != "Quote"))
+        narrow = {h: column_cm(h, [r[i] for r in rows]) for i, h in enumerate(headers) if h != "Quote"}
+        quote_cm = max(QUOTE_MIN_CM, TEXT_WIDTH_CM - sum(narrow.values()))
         for header, column in zip(headers, table.columns):
-            width = Cm(quote_cm if header == "Quote" else COLUMN_CM.get(header, 2.0))
+            width = Cm(quote_cm if header == "Quote" else narrow[header])
             column.width = width  # the grid (LibreOffice reads it) and each cell (Word reads those)
             for cell in column.cells:
                 cell.width = width
                 for para in cell.paragraphs:
                     for run in para.runs:
-                        run.font.size = Pt(8)
+                        run.font.size = Pt(TABLE_PT)
     return to_bytes(document)

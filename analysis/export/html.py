@@ -17,22 +17,23 @@ table { border-collapse: collapse; font-size: 0.85em; } th, td { border: 1px sol
   text-align: left; vertical-align: top; }"""
 
 
-def _paragraph(p: Paragraph) -> str:
+def _paragraph(p: Paragraph, marks: tuple[str, str] = ("“", "”")) -> str:
     out = []
     for part in p.parts:
         if isinstance(part, InlineQuote):
-            out.append(f"“{escape(part.text)}” <span class=\"attribution\">{escape(part.attribution)}</span>"
+            out.append(f"{escape(marks[0])}{escape(part.text)}{escape(marks[1])} <span class=\"attribution\">{escape(part.attribution)}</span>"
                        f"{escape(part.closing)}")
         else:
             out.append(escape(part))
     return "<p>" + " ".join(out) + "</p>"
 
 
-def page(title: str, body: list[str]) -> str:
+def page(title: str, body: list[str], author: str = "") -> str:
     """A complete HTML document around ``body`` (already escaped markup)."""
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        *([f'<meta name="author" content="{escape(author)}">'] if author else []),
         f"<title>{escape(title)}</title>", f"<style>\n{CSS}\n</style>", "</head>", "<body>", *body, "</body>",
         "</html>", ""])
 
@@ -45,11 +46,11 @@ def render(doc: Document) -> str:
             body.append(f"<blockquote><p>{escape(block.text)} "
                         f"<span class=\"attribution\">{escape(block.attribution)}</span></p></blockquote>")
         else:
-            body.append(_paragraph(block))
+            body.append(_paragraph(block, doc.marks))
     if doc.sources:
         headers, rows = source_table(doc.sources)
         body += [f"<h2>{escape(APPENDIX_TITLE)}</h2>", f"<p>{escape(APPENDIX_NOTE)}</p>", "<table>",
                  "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in headers) + "</tr>"]
         body += ["<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows]
         body.append("</table>")
-    return page(doc.title, body)
+    return page(doc.title, body, doc.author)

@@ -19,11 +19,11 @@ def escape(text: str) -> str:
     return re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", text)
 
 
-def _paragraph(p: Paragraph) -> str:
+def _paragraph(p: Paragraph, marks: tuple[str, str] = ("“", "”")) -> str:
     out = []
     for part in p.parts:
         if isinstance(part, InlineQuote):
-            out.append(f"“{escape(part.text)}” {escape(part.attribution)}{part.closing}")
+            out.append(f"{marks[0]}{escape(part.text)}{marks[1]} {escape(part.attribution)}{part.closing}")
         else:
             out.append(escape(part))
     return " ".join(out)
@@ -37,7 +37,7 @@ def render(doc: Document) -> str:
         if isinstance(block, BlockQuote):
             lines += [f"> {escape(block.text)} {escape(block.attribution)}", ""]
         else:
-            lines += [_paragraph(block), ""]
+            lines += [_paragraph(block, doc.marks), ""]
     if doc.sources:
         headers, rows = source_table(doc.sources)
         lines += [f"## {APPENDIX_TITLE}", "", escape(APPENDIX_NOTE), "",

@@ -3,8 +3,9 @@
 Before a vignette is exported, spaCy's named-entity recogniser reads what would be printed and flags
 people, organisations and places that are not on the project's allow-list (see :mod:`analysis.disclosure`
 for the rules). The allow-list is, case-insensitively: the pseudonyms, the participants' attribute
-values, the code and theme names, and every term a researcher accepted with :meth:`DisclosureService.accept_term`
-(one audit event each).
+values, the code and theme names, every term a researcher accepted with :meth:`DisclosureService.accept_term`
+(one audit event each), and the built-in list of words that name no one (months, weekdays, COVID-19...:
+:data:`analysis.disclosure.BUILT_IN_ALLOWED`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..disclosure import DEFAULT_LABELS, entities, is_allowed, normalise_term, unique_attribute_flags
+from ..disclosure import BUILT_IN_ALLOWED, DEFAULT_LABELS, entities, is_allowed, normalise_term, unique_attribute_flags
 from ..errors import Errors, NotFoundError, ValidationError
 from ..export.document import PLACEHOLDER
 from ..quotes import quote_label
@@ -43,8 +44,9 @@ class DisclosureService:
 
     def allowed_terms(self) -> set[str]:
         """The terms the disclosure check never flags, normalised: the allow-list, every participant's pseudonym
-        and attribute values, and the codebook's code names."""
-        terms = {r["term"] for r in self.allow_list()}
+        and attribute values, the codebook's code names, and the built-in
+        list of common non-identifying words (months, weekdays, COVID-19...)."""
+        terms = {r["term"] for r in self.allow_list()} | set(BUILT_IN_ALLOWED)
         for p in self.participants.list():
             terms.add(p.pseudonym)
             terms.update(v for v in p.attributes.values() if v)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..disclosure import label_words
 from ..errors import Errors, ExportError, StoryloomError
 from ..export import VIGNETTE_FORMATS, formats_for, pick_format, render_document, write_file
 from ..export.document import BLOCK_WORDS, PLACEHOLDER, Document, Options, build
@@ -74,8 +75,13 @@ class ExportService:
     def layout_vignette(
         self, vignette_id: int, *, allow_draft: bool = False, timestamps: bool = False, line_refs: bool = False,
         appendix: bool = False, block_words: int = BLOCK_WORDS, attributes: Sequence[str] = (), disclosure: bool = True,
+        straight_quotes: bool = False, author: str | None = None, fragment: bool = False,
     ) -> Document:
-        """Check a vignette (draft, quote integrity, disclosure) and lay it out for printing."""
+        """Check a vignette (draft, quote integrity, disclosure) and lay it out for printing.
+
+        ``straight_quotes``: straight quotation marks and apostrophes (" ') instead of typographic ones;
+        ``author``: the document's author property (default: the researcher exporting it; ``""`` for
+        blind review); ``fragment``: LaTeX only, the vignette alone to ``\\input`` into a manuscript."""
         v = self.vignettes.get(vignette_id)
         name = f"Vignette {v.id} '{v.title}'"
         placeholders = [n for n, i in enumerate(v.items, 1) if i.kind == "narrative" and i.text.lstrip().startswith(PLACEHOLDER)]
@@ -95,31 +101,35 @@ class ExportService:
         if disclosure:
             flags = self.disclosure.check(v.id, attributes=attributes)
             if flags:
-                listed = "; ".join(f"'{f['text']}' ({f['label']}, in {f['quote']})" for f in flags[:8])
+                listed = "; ".join(f"'{f['text']}' ({label_words(f['label'])}, in {f['quote']})" for f in flags[:8])
                 more = f" and {len(flags) - 8} more" if len(flags) > 8 else ""
                 raise ExportError(
                     Errors.E3110, name=name, listed=listed, more=more)
         attrs = {p.pseudonym: p.attributes for p in self.participants.list()}
         options = Options(block_words=block_words, timestamps=timestamps, line_refs=line_refs, appendix=appendix,
-                          attributes=tuple(attributes))
-        return build(v, options=options, attributes=attrs)
+                          attributes=tuple(attributes), straight_quotes=straight_quotes,
+                          author=self.ctx.actor if author is None else author.strip(), fragment=fragment)
+        return build(v, options=options, attributes=attrs, created=self.ctx.now())
 
     def render_vignette(
         self, vignette_id: int, *, format: str = "md", allow_draft: bool = False, timestamps: bool = False,
         line_refs: bool = False, appendix: bool = False, block_words: int = BLOCK_WORDS,
-        attributes: Sequence[str] = (), disclosure: bool = True,
+        attributes: Sequence[str] = (), disclosure: bool = True, straight_quotes: bool = False,
+        author: str | None = None, fragment: bool = False,
     ) -> bytes:
         """The vignette as ``format`` (md, docx, tex, html) bytes, after the checks of :meth:`layout_vignette`."""
         fmt = pick_format(None, format, VIGNETTE_FORMATS)
         doc = self.layout_vignette(vignette_id, allow_draft=allow_draft, timestamps=timestamps, line_refs=line_refs,
                                    appendix=appendix, block_words=block_words, attributes=attributes,
-                                   disclosure=disclosure)
+                                   disclosure=disclosure, straight_quotes=straight_quotes, author=author,
+                                   fragment=fragment)
         return render_document(doc, fmt)
 
     def export_vignette(
         self, vignette_id: int, path: str | Path, *, format: str | None = None, allow_draft: bool = False,
         timestamps: bool = False, line_refs: bool = False, appendix: bool = False, block_words: int = BLOCK_WORDS,
-        attributes: Sequence[str] = (), disclosure: bool = True,
+        attributes: Sequence[str] = (), disclosure: bool = True, straight_quotes: bool = False,
+        author: str | None = None, fragment: bool = False,
     ) -> Path:
         """Write the vignette to ``path`` (format from ``format`` or the suffix: .md .docx .tex .html);
         the export is recorded in the audit trail."""
@@ -128,11 +138,13 @@ class ExportService:
         fmt = pick_format(path, format, VIGNETTE_FORMATS)
         data = self.render_vignette(vignette_id, format=fmt, attributes=attributes, allow_draft=allow_draft,
                                     timestamps=timestamps, line_refs=line_refs, appendix=appendix,
-                                    block_words=block_words, disclosure=disclosure)
+                                    block_words=block_words, disclosure=disclosure, straight_quotes=straight_quotes,
+                                    author=author, fragment=fragment)
         out = write_file(path, data)
         v = self.vignettes.get(vignette_id)
         options: dict[str, Any] = dict(allow_draft=allow_draft, timestamps=timestamps, line_refs=line_refs,
-                                       appendix=appendix, block_words=block_words, disclosure=disclosure)
+                                       appendix=appendix, block_words=block_words, disclosure=disclosure,
+                                       straight_quotes=straight_quotes, fragment=fragment)
         self._record("vignette.export", summary=f"Exported vignette '{v.title}' as {fmt} to {path.name}",
                      target=f"vignette:{v.guid}",
                      after={"path": str(path), "format": fmt, "attributes": list(attributes), **options})
@@ -141,20 +153,23 @@ class ExportService:
     def download_vignette(
         self, vignette_id: int, *, format: str, allow_draft: bool = False, timestamps: bool = False,
         line_refs: bool = False, appendix: bool = False, block_words: int = BLOCK_WORDS,
-        attributes: Sequence[str] = (), disclosure: bool = True,
+        attributes: Sequence[str] = (), disclosure: bool = True, straight_quotes: bool = False,
+        author: str | None = None, fragment: bool = False,
     ) -> bytes:
         """The vignette as ``format`` bytes for a download (the UI): the same checks as
         :meth:`export_vignette`, and recorded in the audit trail the same way (to "a download")."""
         self.last_warnings = []
         data = self.render_vignette(vignette_id, format=format, attributes=attributes, allow_draft=allow_draft,
                                     timestamps=timestamps, line_refs=line_refs, appendix=appendix,
-                                    block_words=block_words, disclosure=disclosure)
+                                    block_words=block_words, disclosure=disclosure, straight_quotes=straight_quotes,
+                                    author=author, fragment=fragment)
         v = self.vignettes.get(vignette_id)
         self._record("vignette.export", summary=f"Exported vignette '{v.title}' as {format} (downloaded)",
                      target=f"vignette:{v.guid}",
                      after={"path": None, "format": format, "attributes": list(attributes), "allow_draft": allow_draft,
                             "timestamps": timestamps, "line_refs": line_refs, "appendix": appendix,
-                            "block_words": block_words, "disclosure": disclosure})
+                            "block_words": block_words, "disclosure": disclosure,
+                            "straight_quotes": straight_quotes, "fragment": fragment})
         return data
 
     # -- quote table and memos --------------------------------------------------------------------

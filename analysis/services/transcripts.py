@@ -15,7 +15,7 @@ import builtins
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ from ..errors import Errors, FileRefusedError, NotFoundError, UnsupportedFormatE
 from ..ingest import SUPPORTED_SUFFIXES, is_interviewer_label, read_transcript
 from ..model import ParsedTranscript, Transcript, Turn
 from ..participants import ParticipantRow
+from ..progress import Progress, Step, no_progress
 from ..segment import Span, sentences
 from ..store import embeddings as embedding_store, participants as participant_store, transcripts as store
 from .context import Action, Context, new_guid
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PARTICIPANTS_FILE", "Progress", "TranscriptService"]
 
-Progress = Callable[[str, float], None]
 Vectors = dict[str, npt.NDArray[np.float32]]
 
 
@@ -52,10 +52,6 @@ class _Prepared:
     parsed: ParsedTranscript
     sentences: list[list[Span]] = field(default_factory=list)
     data: bytes = b""
-
-
-def _noop(_stage: str, _fraction: float) -> None:
-    return None
 
 
 class TranscriptService:
@@ -85,10 +81,12 @@ class TranscriptService:
         """A transcript file's bytes: regular files only, capped, links kept inside ``root``."""
         return path.name, limits.read_regular_file(path, cap=limits.TRANSCRIPT_BYTES, root=root, name=path.name)
 
-    def _prepare(self, named: Sequence[tuple[str, bytes]]) -> list[_Prepared]:
+    def _prepare(self, named: Sequence[tuple[str, bytes]], progress: Progress | None = None) -> list[_Prepared]:
         """Parse every file first (pure: raises before anything is written)."""
+        progress = progress or no_progress
         prepared = []
-        for name, data in named:
+        progress(Step("parse", 0, len(named), "files"))
+        for n, (name, data) in enumerate(named, start=1):
             problem = limits.is_importable_name(name)
             if problem is not None:
                 raise FileRefusedError(repr(name), Errors.E1554, problem=problem)
@@ -98,6 +96,7 @@ class TranscriptService:
                     hint=f"Use one of: {', '.join(sorted(SUPPORTED_SUFFIXES))}.",
                 )
             prepared.append(_Prepared(name, hashlib.sha256(data).hexdigest(), read_transcript(name, data), data=data))
+            progress(Step("parse", n, len(named), "files", name))
         return prepared
 
     def import_files(
@@ -114,7 +113,7 @@ class TranscriptService:
         """Import transcripts given as ``(file name, bytes)`` (an upload, say). The names are checked
         (no folders, ``..``, control or invisible characters) and every file is parsed before anything
         is written; ``participants.csv``, when present and changed, is applied first (see ``sync``)."""
-        prepared = self._prepare(named)
+        prepared = self._prepare(named, progress)
         csv = self.participants.read_csv()
         report = self._import(prepared, csv.rows, participant=participant, progress=progress)
         report.update(self._keep_copies(prepared))
@@ -154,7 +153,7 @@ class TranscriptService:
         progress: Progress | None,
     ) -> dict[str, Any]:
         """Segment, embed and store parsed transcripts (one transaction each)."""
-        progress = progress or _noop
+        progress = progress or no_progress
         report: dict[str, Any] = {"added": [], "updated": [], "unchanged": [], "segments_embedded": 0,
                                   "reanchored": 0, "orphaned": 0, "unmapped": []}
         with self.ctx.store.read() as conn:
@@ -166,19 +165,20 @@ class TranscriptService:
                 report["unchanged"].append(p.name)
             else:
                 todo.append(p)
-        for i, p in enumerate(todo):
-            progress(f"Segmenting {p.name}", i / max(len(todo), 1))
+        progress(Step("segment", 0, len(todo), "transcripts", "" if todo else "every transcript unchanged"))
+        for i, p in enumerate(todo, start=1):
             p.sentences = sentences(p.parsed.text, [(t.start, t.end) for t in p.parsed.turns])
+            progress(Step("segment", i, len(todo), "transcripts", p.name))
         vectors = self._embed_missing(todo, progress)
         report["segments_embedded"] = len(vectors)  # (the store step consumes ``vectors``)
-        for p in todo:
-            progress(f"Saving {p.name}", 1.0)
+        progress(Step("store", 0, len(todo), "transcripts"))
+        for i, p in enumerate(todo, start=1):
             outcome = self._store_transcript(p, rows, participant, vectors)
+            progress(Step("store", i, len(todo), "transcripts", p.name))
             report["updated" if p.name in existing else "added"].append(p.name)
             report["reanchored"] += outcome["reanchored"]
             report["orphaned"] += outcome["orphaned"]
             report["unmapped"].extend(outcome["unmapped"])
-        progress("Done", 1.0)
         return report
 
     def _embed_missing(self, todo: Sequence[_Prepared], progress: Progress) -> Vectors:
@@ -189,19 +189,22 @@ class TranscriptService:
                     seg = p.parsed.text[s.start:s.end]
                     texts.setdefault(text_sha256(seg), seg)
         if not texts:
+            progress(Step("embed", 0, 0, "sentences", "no new sentences"))
             return {}
         model_id = self.ctx.embedder.model_id
         keys = builtins.list(texts)
         with self.ctx.store.read() as conn:
             have = embedding_store.cached(conn, model_id, keys)
         missing = [k for k in keys if k not in have]
+        reused = f"{len(keys) - len(missing):,} embedded before" if len(missing) < len(keys) else ""
         out: Vectors = {}
         batch = 256
+        progress(Step("embed", 0, len(missing), "sentences", reused))
         for i in range(0, len(missing), batch):
-            progress(f"Embedding sentences {i}/{len(missing)}", i / max(len(missing), 1))
             chunk = missing[i:i + batch]
             for key, vec in zip(chunk, self.ctx.embedder.embed([texts[k] for k in chunk])):
                 out[key] = vec
+            progress(Step("embed", i + len(chunk), len(missing), "sentences", reused))
         return out
 
     def _store_transcript(
@@ -286,7 +289,7 @@ class TranscriptService:
         files = sorted(c for c in folder.iterdir() if c.suffix.lower() in SUPPORTED_SUFFIXES) if folder.exists() else []
         csv = self.participants.read_csv()
         # every file is read and parsed before anything is written: a bad file stops sync here
-        prepared = self._prepare([self._read(f, folder) for f in files])
+        prepared = self._prepare([self._read(f, folder) for f in files], progress)
         report = self._import(prepared, csv.rows, participant=None, progress=progress)
         names = {f.name for f in files}
         # after the transcripts, so that new participants are mapped; the step is an undoable action

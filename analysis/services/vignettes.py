@@ -78,6 +78,15 @@ def _index(items: list[Item], index: int) -> int:
     return index
 
 
+def _what(items: list[Item], i: int) -> str:
+    """Why item ``i`` cannot be joined to the one before it, in the researcher's words."""
+    if not isinstance(items[i], QuoteItem):
+        return "it is a paragraph of narrative, not a quote"
+    if i == 0:
+        return "it is the first item"
+    return "the item before it is a paragraph of narrative (a short quote runs on in it anyway)"
+
+
 def _dumps(items: list[Item]) -> str:
     return json.dumps([stored_item(i) for i in items], ensure_ascii=False)
 
@@ -299,6 +308,27 @@ class VignetteService:
             items.insert(max(0, min(to, len(items))), item)
             return items, f"Moved item {index + 1} to position {max(0, min(to, len(items) - 1)) + 1}"
         return self._edit_items(vignette_id, "vignette.reorder", note, change)
+
+    def join_item(self, vignette_id: int, index: int, *, joined: bool = True, note: str = "") -> Vignette:
+        """Print quote ``index`` in one paragraph with the quote before it (``joined=False``: in its own
+        paragraph again, the default). Only short quotes run on; a block quote stands alone either way."""
+        def change(items: list[Item]) -> tuple[list[Item], str]:
+            i = _index(items, index)
+            item = items[i]
+            if not isinstance(item, QuoteItem) or i == 0 or not isinstance(items[i - 1], QuoteItem):
+                raise ValidationError(Errors.E8201, n=i + 1, what=_what(items, i))
+            items[i] = replace(item, joined=joined)
+            how = "Joined quote {n} to the quote before it" if joined else "Gave quote {n} its own paragraph"
+            return items, how.format(n=i + 1)
+        return self._edit_items(vignette_id, "vignette.join", note, change)
+
+    def set_narrative(self, vignette_id: int, index: int, text: str, *, note: str = "") -> Vignette:
+        """Rewrite narrative paragraph ``index`` (e.g. a draft's placeholder) in the researcher's words."""
+        with self.ctx.store.read() as conn:
+            items = self._items_of(vignette_store.vignette_row(conn, vignette_id))
+        if not isinstance(items[_index(items, index)], NarrativeItem):
+            raise ValidationError(Errors.E8202, n=index + 1)
+        return self.edit_item(vignette_id, index, text, note=note)
 
     def remove_item(self, vignette_id: int, index: int, *, note: str = "") -> Vignette:
         """Remove one item (a quote or a paragraph)."""
