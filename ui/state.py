@@ -82,11 +82,7 @@ class LanguageModel:
         return self
 
     def _load(self, project: Project) -> None:
-        try:  # below the pages' priority (Linux: per thread), so the first page is not slowed by the load
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-        except (AttributeError, OSError):
-            pass
-        try:
+        try:  # at the pages' priority: a lower one starves on a busy machine, and a search may be waiting
             project.embedder.embed(["Preparing the language model."])
             project.assist.segment_index()
         except Exception as err:  # noqa: BLE001 - shown when a search needs the model (its own message)

@@ -178,13 +178,8 @@ PREPARING = ("Preparing the language model… semantic search is ready in a mome
 
 
 def model_notice() -> None:
-    """Say "preparing the language model" while it loads (the notice goes once it is ready)."""
-    if not language_model().ready.is_set():
-        _model_notice()
-
-
-@st.fragment(run_every=2)
-def _model_notice() -> None:
+    """Say "preparing the language model" while it loads (gone from the next rerun once it is ready).
+    Not a polling fragment: reruns every few seconds would compete with the load and the researcher."""
     if not language_model().ready.is_set():
         st.caption(f":material/hourglass_top: {PREPARING}")
 
