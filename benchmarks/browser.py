@@ -284,7 +284,21 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="write the raw timings here")
     ap.add_argument("--compare", type=Path, help="a --json file of an earlier run: adds a before/after table")
     ap.add_argument("--no-write", action="store_true", help="do not write BENCHMARKS.md")
+    ap.add_argument("--results", type=Path, nargs="+",
+                    help="--json files of earlier runs (merged by project): report them, run nothing")
     args = ap.parse_args()
+    if args.results:
+        merged: dict[str, Any] = {}
+        for path in args.results:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            merged = {**data, "projects": {**merged.get("projects", {}), **data["projects"]}}
+        before = json.loads(args.compare.read_text(encoding="utf-8")) if args.compare else None
+        runs = max(v["n"] for r in merged["projects"].values() for v in r["summary"].values())
+        text = report(merged, before, runs)
+        print(text)
+        if not args.no_write:
+            write_section(HEADING, text)
+        return
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="storyloom-browser-bench-"))

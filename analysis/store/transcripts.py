@@ -132,7 +132,8 @@ def delete_speaker(conn: Connection, sid: int) -> None:
 def transcript_listing(conn: Connection) -> list[sa.Row[Any]]:
     """Every transcript by name without its text (id, name, format, warnings): for lists."""
     t = transcripts.c
-    return list(conn.execute(sa.select(t.id, t.name, t.format, t.warnings).order_by(t.name)).all())
+    rows: Any = conn.execute(sa.select(t.id, t.name, t.format, t.warnings).order_by(t.name)).all()
+    return list(rows)
 
 
 def segment_counts(conn: Connection) -> dict[int, int]:
@@ -151,7 +152,8 @@ def speaker_summaries(conn: Connection) -> dict[int, list[sa.Row[Any]]]:
          .outerjoin(turn_counts, turn_counts.c.speaker_id == speakers.c.id)
          .order_by(speakers.c.transcript_id, speakers.c.id))
     out: dict[int, list[sa.Row[Any]]] = {}
-    for row in conn.execute(q).all():
+    rows: Any = conn.execute(q).all()
+    for row in rows:
         out.setdefault(int(row.transcript_id), []).append(row)
     return out
 
