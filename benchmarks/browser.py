@@ -217,8 +217,8 @@ def one_run(browser: Any, source: Path, work: Path, run: int, root: Path) -> dic
         clock.until("open a highlight", t0, "[data-testid=stButton] button", "Uncode")
         settle(page)
         t0 = clock.start()
-        page.get_by_role("button", name="↶ Undo").click()
-        clock.until("undo", t0, "[data-testid=stToast]", "Undone")
+        page.get_by_role("button", name="↶ Undo").click()  # redo turns enabled (a toast may be gone by then)
+        clock.until("undo", t0, "[data-testid=stSidebar] button:not([disabled])", "Redo")
         settle(page)
 
         # every page; Themes filtered; two semantic searches on Assist
@@ -323,11 +323,18 @@ def main() -> None:
             for run in range(1, args.runs + 1):
                 loads.append(os.getloadavg()[0])
                 print(f"{label}: run {run}/{args.runs} (load {loads[-1]:.1f})", flush=True)
-                for k, v in one_run(browser, folder, work, run, args.root).items():
+                try:
+                    got = one_run(browser, folder, work, run, args.root)
+                except Exception as err:  # noqa: BLE001 - a run that did not settle: said, and the rest run
+                    print(f"  run {run} failed: {err}", flush=True)
+                    results.setdefault("failed", []).append(f"{label} run {run}: {str(err)[:200]}")
+                    continue
+                for k, v in got.items():
                     samples.setdefault(k, []).extend(v)
-            loads.append(os.getloadavg()[0])
-            results["projects"][label] = {"status": status, "loads": loads, "samples": samples,
-                                          "summary": summary(samples)}
+                results["projects"][label] = {"status": status, "loads": [*loads, os.getloadavg()[0]],
+                                              "samples": samples, "summary": summary(samples)}
+                if args.json:  # after every run: a long benchmark cut short still leaves its figures
+                    args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
         browser.close()
     if args.json:
         args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
