@@ -91,3 +91,24 @@ def test_without_loading_at_start_the_model_loads_on_first_use(
     model = ui.state._language_model(str(project.path))
     assert model.ready.is_set() and not model._thread.is_alive() and embedder.calls == 0
     assert "Preparing the language model" not in _captions(at)
+
+
+def test_the_codings_frame_kept_per_version_follows_every_change(make_project: Callable[..., Project]) -> None:
+    """ExploreService keeps the joined frame for one project version: a coding, a rename, its undo
+    and an uncoding each show in the next frame (and the frame handed out is the caller's to change)."""
+    project = make_project("frame", transcripts={"leader_a.txt": INTERVIEW})
+    code = project.codebook.add_code("Approval burden")
+    assert project.explore.codings_frame().empty
+    text = project.transcripts.get("leader_a.txt").text
+    start = text.index("fourteen months")
+    project.codings.add_coding(transcript="leader_a.txt", start=start, end=start + 15, code=code.id, coder="A")
+    frame = project.explore.codings_frame()
+    assert frame["text"].tolist() == ["fourteen months"] and frame["code"].tolist() == ["Approval burden"]
+    frame.loc[0, "text"] = "changed by the caller"
+    assert project.explore.codings_frame()["text"].tolist() == ["fourteen months"]
+    project.codebook.edit_code(code.id, name="Approval delay")
+    assert project.explore.codings_frame()["code_path"].tolist() == ["Approval delay"]
+    project.undo()
+    assert project.explore.codings_frame()["code_path"].tolist() == ["Approval burden"]
+    project.codings.remove_coding(int(frame.loc[0, "coding_id"]))
+    assert project.explore.codings_frame().empty
