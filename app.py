@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui.guide import start_here
-from ui.state import project_or_stop
+from ui.state import language_model, project_or_stop
 
 st.set_page_config(page_title="Storyloom", layout="wide",  # local favicon; a ":material/...:" one loads from fonts.gstatic.com
                    page_icon=str(__import__("pathlib").Path(__file__).with_name("ui") / "static" / "favicon.png"))
@@ -28,6 +28,10 @@ pages = {
         st.Page("ui/team.py", title="Team", icon=":material/group:"),
     ],
 }
-navigation = st.navigation(pages)
-start_here(project_or_stop())  # the first-run guide above the page, until hidden
-navigation.run()
+try:
+    navigation = st.navigation(pages)
+    start_here(project_or_stop())  # the first-run guide above the page, until hidden
+    navigation.run()
+finally:  # the first page has run: load the language model in the background (once per server process)
+    language_model()
+    st.session_state.pop("_reads", None)  # the run's memo of reads and version (ui.state.run_version)

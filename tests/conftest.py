@@ -14,6 +14,7 @@ from analysis.offline import set_offline_env  # noqa: E402
 
 set_offline_env()
 os.environ.setdefault("STORYLOOM_USER", "Test Researcher")
+os.environ.setdefault("STORYLOOM_LOAD_MODEL_AT_START", "0")  # AppTest apps: no MiniLM load in the background
 
 from analysis import Project, open_project  # noqa: E402
 from analysis.embed import HashingEmbedder  # noqa: E402

@@ -136,15 +136,16 @@ def _free_port() -> int:
 
 
 @contextmanager
-def streamlit_app(project: Path, log: Path) -> Iterator[str]:
-    """``streamlit run app.py -- --project PROJECT`` on a free port; killed however the test ends."""
+def streamlit_app(project: Path, log: Path, root: Path = REPO) -> Iterator[str]:
+    """``streamlit run app.py -- --project PROJECT`` on a free port; killed however the test ends.
+    ``root``: the checkout whose app.py runs (benchmarks/browser.py compares two)."""
     port = _free_port()
     with log.open("w") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none", "--", "--project", str(project)],
-            cwd=REPO, env={**os.environ, **OFFLINE_ENV},
+            cwd=root, env={**os.environ, **OFFLINE_ENV, "PYTHONPATH": str(root)},
             stdout=out, stderr=subprocess.STDOUT,
         )
         try:

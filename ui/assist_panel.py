@@ -15,7 +15,7 @@ import streamlit as st
 
 from analysis import Project
 from ui.state import action, researcher
-from ui.widgets import ALL, act, code_paths, code_picker, codes, md_escape, participants
+from ui.widgets import ALL, act, code_paths, code_picker, codes, md_escape, model_notice, participants, wait_for_model
 
 MACHINE = ":material/smart_toy: Machine suggestion"
 MODES = {"semantic": "Meaning (semantic)", "keyword": "Exact words (keyword)", "hybrid": "Both (hybrid)"}
@@ -58,6 +58,7 @@ def _drop(key: str, hit: dict[str, Any]) -> None:
 
 def search_box(project: Project, *, key: str, transcript: str | None = None, filters: bool = True) -> None:
     """A search form; its hits are kept in ``st.session_state[key]``."""
+    model_notice()
     with st.form(f"{key}_form", border=False):
         query = st.text_input("Search", key=f"{key}_query", placeholder='e.g. fear of being assessed, or "heat pump"',
                               help='Semantic search finds passages with a similar meaning; keyword search finds the '
@@ -81,6 +82,7 @@ def search_box(project: Project, *, key: str, transcript: str | None = None, fil
         interviewer = interviewer_toggle(key)
         k = st.slider("Hits", 5, 50, 10, step=5, key=f"{key}_k")
         if st.form_submit_button("Search", type="primary") and query.strip():
+            wait_for_model(mode)
             with st.spinner("Searching…"):
                 hits = project.assist.search(query, mode=mode, k=k, transcript=transcript if only_here else None,
                                              interviewer=interviewer, **options)

@@ -31,7 +31,7 @@ def tree_table() -> pd.DataFrame:
 
 def tree() -> None:
     """The codebook as an indented table; clicking a row opens that code on the right."""
-    table = tree_table()
+    table = read("cb_tree_table", lambda p: tree_table())  # once per project version, not every rerun
     ids, colours = table.pop("id").tolist(), table.pop("colour")
     number = st.column_config.NumberColumn
     st.dataframe(table.style.apply(lambda _: [f"color: {c}" for c in colours], subset=["●"]), key="cb_tree",

@@ -22,7 +22,7 @@ from analysis.ingest.markdown import markup_spans, plain
 from analysis.model import Coding
 from ui import blind
 from ui.components.coder import CodingSpan, TurnSpan, transcript_html, trigger
-from ui.state import cached, get_project, researcher
+from ui.state import cached, get_project, researcher, run_version
 from ui.widgets import act, code_paths, codes, fresh, md_escape, phase_picker, quote_card
 
 COMPONENT_KEY = "rc_coder"
@@ -195,7 +195,7 @@ def view_html(name: str) -> str:
     """The transcript's HTML with its codings, the pending selection and the clicked codings marked."""
     project = get_project()
     sel = selection(name)
-    return _view(str(project.path), project.version(), name, (sel[0], sel[1]) if sel else None,
+    return _view(str(project.path), run_version(project), name, (sel[0], sel[1]) if sel else None,
                  tuple(clicked_ids(name)), blind.blind_coder())
 
 

@@ -4,8 +4,10 @@ project's change counter, and one way to show errors."""
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,10 +27,15 @@ from analysis.errors import explain  # noqa: E402
 
 def project_path() -> Path:
     """``--project PATH`` after ``--`` on the streamlit command line, else $STORYLOOM_PROJECT, else '.'."""
+    return _project_path(tuple(sys.argv[1:]), os.environ.get("STORYLOOM_PROJECT"))
+
+
+@functools.lru_cache(maxsize=8)  # asked for many times in every run: parse the command line once
+def _project_path(argv: tuple[str, ...], env: str | None) -> Path:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--project", default=None)
-    args, _ = parser.parse_known_args(sys.argv[1:])
-    return Path(args.project or os.environ.get("STORYLOOM_PROJECT") or ".").resolve()
+    args, _ = parser.parse_known_args(list(argv))
+    return Path(args.project or env or ".").resolve()
 
 
 @st.cache_resource(show_spinner="Opening the project...")
@@ -51,10 +58,71 @@ def project_or_stop() -> Project:
         raise
 
 
+LOAD_AT_START = "STORYLOOM_LOAD_MODEL_AT_START"
+
+
+class LanguageModel:
+    """The project's sentence-embedding model (and its segment index), loaded once per server process
+    by a background thread started with the app, so that no page waits for it: semantic search waits
+    (or says "preparing the language model") only while it is still loading."""
+
+    def __init__(self, project: Project) -> None:
+        self.ready = threading.Event()
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._load, args=(project,), name="storyloom-language-model",
+                                        daemon=True)
+
+    def start(self) -> LanguageModel:
+        """Start loading; with ``STORYLOOM_LOAD_MODEL_AT_START=0`` (the fast tests) load nothing now:
+        the model loads on its first use, as the CLI's does."""
+        if os.environ.get(LOAD_AT_START, "1") == "0":
+            self.ready.set()
+        else:
+            self._thread.start()
+        return self
+
+    def _load(self, project: Project) -> None:
+        try:  # at the pages' priority: a lower one starves on a busy machine, and a search may be waiting
+            project.embedder.embed(["Preparing the language model."])
+            project.assist.segment_index()
+        except Exception as err:  # noqa: BLE001 - shown when a search needs the model (its own message)
+            self.error = translate(err, path=project.path)
+        finally:
+            self.ready.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the model is loaded (or failed to); False if ``timeout`` passed first."""
+        return self.ready.wait(timeout)
+
+
+@st.cache_resource(show_spinner=False)
+def _language_model(path: str) -> LanguageModel:
+    return LanguageModel(_open(path)).start()
+
+
+def language_model() -> LanguageModel:
+    """The background loader of the open project's model: started by the first call (app.py makes it
+    once the first page has run), the same object for every session of this server process."""
+    return _language_model(str(project_path()))
+
+
 def cached(name: str, fn: Callable[[Project], Any]) -> Any:
     """``fn(project)``, computed once per project version (every change bumps the version)."""
     project = get_project()
-    return _cached_call(str(project.path), project.version(), name, fn)
+    return _cached_call(str(project.path), run_version(project), name, fn)
+
+
+def run_version(project: Project) -> int:
+    """The project's version, read once per script run (a page's cached reads used to read it once
+    each, a query every time): kept in the run's memo (``_reads``, made by ui.widgets.sidebar,
+    dropped by app.py when the run ends and by :func:`action` after every action). Callbacks and
+    fragments, which run without that memo, read it afresh."""
+    memo = st.session_state.get("_reads")
+    if memo is None:
+        return project.version()
+    if "_version" not in memo:
+        memo["_version"] = project.version()
+    return int(memo["_version"])
 
 
 @st.cache_data(show_spinner=False, max_entries=64, hash_funcs={type(lambda: 0): lambda f: f.__qualname__})
@@ -87,6 +155,10 @@ def action(success: str | None = None) -> Iterator[bool]:
     else:
         if success:
             st.toast(success)
+    finally:  # the project may have changed: later reads in this run see its new version
+        memo = st.session_state.get("_reads")
+        if memo:
+            memo.pop("_version", None)
 
 
 def researcher() -> str:

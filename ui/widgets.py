@@ -17,7 +17,7 @@ import streamlit as st
 
 from analysis import Project
 from analysis.model import PHASES, Code
-from ui.state import action, cached, get_project, project_or_stop, researcher
+from ui.state import action, cached, get_project, language_model, project_or_stop, researcher
 
 ALL = "All participants"
 PHASE_LABELS = {p: f"{i}. {p}" for i, p in enumerate(PHASES, start=1)}
@@ -170,6 +170,25 @@ def sidebar() -> Project:
             f" · {status['codes']} codes · {status['codings']} codings"
         )
     return project
+
+
+# -- the language model, loaded in the background (ui.state.LanguageModel) ----------------------------
+PREPARING = ("Preparing the language model… semantic search is ready in a moment; keyword search works now. "
+             "(It loads once, when the app starts.)")
+
+
+def model_notice() -> None:
+    """Say "preparing the language model" while it loads (gone from the next rerun once it is ready).
+    Not a polling fragment: reruns every few seconds would compete with the load and the researcher."""
+    if not language_model().ready.is_set():
+        st.caption(f":material/hourglass_top: {PREPARING}")
+
+
+def wait_for_model(mode: str) -> None:
+    """Before a search in ``mode``: wait for the model (semantic and hybrid need it), with a spinner."""
+    if mode != "keyword" and not language_model().ready.is_set():
+        with st.spinner("Preparing the language model…"):
+            language_model().wait()
 
 
 # -- pickers and display ----------------------------------------------------------------------------

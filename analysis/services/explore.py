@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..explore import CODING_COLUMNS, format_timestamp
-from ..store import codes as code_store, segments as segment_store
+from ..store import audit as audit_store, codes as code_store, segments as segment_store
 from ..store.segments import TurnInfo
 from .context import Context
 
@@ -34,6 +34,9 @@ class ExploreService:
         self.ctx = ctx
         self.codebook = codebook
         self.participants = participants
+        # Every coding joined, orphans included, as built for one value of the project's change counter
+        # (every change bumps it): a page asks for it several times (matrix, co-occurrence, quotes, story).
+        self._frame_cache: tuple[int, pd.DataFrame, npt.NDArray[np.bool_]] | None = None
 
     def codings_frame(
         self, *, code: str | int | None = None, participant: Filter | None = None,
@@ -41,16 +44,39 @@ class ExploreService:
     ) -> pd.DataFrame:
         """One row per coding, joined with code path, theme, participant (+ attributes), transcript, turn,
         timestamp and text. ``code`` includes its descendants."""
+        wanted: set[int] | None = None
+        with self.ctx.store.read() as conn:
+            version = audit_store.change_counter(conn)
+            if code is not None:
+                root = int(code_store.code_row(conn, code).id)
+                wanted = {root} | code_store.descendants(conn, root)
+        cached = self._frame_cache
+        if cached is None or cached[0] != version:
+            # The counter is read before the rows: a frame is never older than the version it is kept under.
+            cached = (version, *self._all_codings())
+            self._frame_cache = cached
+        df, orphaned = cached[1], cached[2]
+        keep = np.ones(len(df), dtype=bool) if include_orphans else ~orphaned
+        if wanted is not None:
+            keep &= df["code_id"].isin(wanted).to_numpy()
+        df = df[keep]
+        if participant is not None:
+            df = df[df["participant"].isin(_one_or_many(participant))]
+        for key, value in (attributes or {}).items():
+            if key not in df.columns:
+                continue
+            df = df[df[key].isin(_one_or_many(value))]
+        return df.sort_values(["transcript", "start", "code_path"]).reset_index(drop=True)
+
+    def _all_codings(self) -> tuple[pd.DataFrame, npt.NDArray[np.bool_]]:
+        """Every coding (orphans included, in the store's order) as :meth:`codings_frame`'s rows, and
+        which of them are orphaned."""
         import pandas as pd
 
         with self.ctx.store.read() as conn:
             rows = segment_store.frame_codings(conn)
             texts = segment_store.transcript_texts(conn)
             turns = segment_store.turn_infos(conn)
-            wanted: set[int] | None = None
-            if code is not None:
-                root = int(code_store.code_row(conn, code).id)
-                wanted = {root} | code_store.descendants(conn, root)
         codes = {c.id: c for c in self.codebook.codes()}
         paths = self.codebook.code_paths()
         people = {p.pseudonym: p.attributes for p in self.participants.list()}
@@ -68,8 +94,6 @@ class ExploreService:
             themes[cid] = top.name
         records: list[dict[str, object]] = []
         for r in rows:
-            if (r.orphaned and not include_orphans) or (wanted is not None and r.code_id not in wanted):
-                continue
             turn_no: int | None = None
             t_start: float | None = None
             speaker: str | None = None
@@ -88,14 +112,8 @@ class ExploreService:
                 "coder": r.coder, "memo": r.memo, "origin": r.origin,
                 **{a: people.get(who or "", {}).get(a, "") for a in attr_names},
             })
-        df = pd.DataFrame(records, columns=CODING_COLUMNS + attr_names)
-        if participant is not None:
-            df = df[df["participant"].isin(_one_or_many(participant))]
-        for key, value in (attributes or {}).items():
-            if key not in df.columns:
-                continue
-            df = df[df[key].isin(_one_or_many(value))]
-        return df.sort_values(["transcript", "start", "code_path"]).reset_index(drop=True)
+        return (pd.DataFrame(records, columns=CODING_COLUMNS + attr_names),
+                np.asarray([bool(r.orphaned) for r in rows], dtype=bool))
 
     def theme_matrix(
         self, *, level: str = "theme", presence: bool = False, participant: Filter | None = None,

@@ -302,10 +302,12 @@ class TranscriptService:
     def list(self) -> builtins.list[dict[str, Any]]:
         """One row per transcript: name, format, participants, speakers, segments, warnings."""
         out = []
-        with self.ctx.store.read() as conn:
-            for tr in store.transcripts_by_name(conn):
-                speakers = store.speaker_summary(conn, tr.id)
-                segs = store.segment_count(conn, tr.id)
+        with self.ctx.store.read() as conn:  # three queries, however many transcripts (no text read)
+            listing, counts, summaries = store.transcript_listing(conn), store.segment_counts(conn), \
+                store.speaker_summaries(conn)
+            for tr in listing:
+                speakers = summaries.get(tr.id, [])
+                segs = counts.get(tr.id, 0)
                 warnings = builtins.list(json.loads(tr.warnings))
                 warnings += [f"unmapped speaker '{s.label}' ({s.turns} turns): map it to a participant"
                              for s in speakers if not s.interviewer and s.pseudonym is None]

@@ -129,6 +129,35 @@ def delete_speaker(conn: Connection, sid: int) -> None:
     conn.execute(speakers.delete().where(speakers.c.id == sid))
 
 
+def transcript_listing(conn: Connection) -> list[sa.Row[Any]]:
+    """Every transcript by name without its text (id, name, format, warnings): for lists."""
+    t = transcripts.c
+    rows: Any = conn.execute(sa.select(t.id, t.name, t.format, t.warnings).order_by(t.name)).all()
+    return list(rows)
+
+
+def segment_counts(conn: Connection) -> dict[int, int]:
+    """``{transcript id: segments}`` for every transcript with segments (one query)."""
+    q = sa.select(segments.c.transcript_id, sa.func.count()).group_by(segments.c.transcript_id)
+    return {int(tid): int(n) for tid, n in conn.execute(q).all()}
+
+
+def speaker_summaries(conn: Connection) -> dict[int, list[sa.Row[Any]]]:
+    """:func:`speaker_summary` of every transcript at once: ``{transcript id: rows}`` (one query)."""
+    turn_counts = (sa.select(turns.c.speaker_id, sa.func.count().label("n")).group_by(turns.c.speaker_id)
+                   .subquery())
+    q = (sa.select(speakers.c.transcript_id, speakers.c.label, speakers.c.interviewer, participants.c.pseudonym,
+                   sa.func.coalesce(turn_counts.c.n, 0).label("turns"))
+         .outerjoin(participants, participants.c.id == speakers.c.participant_id)
+         .outerjoin(turn_counts, turn_counts.c.speaker_id == speakers.c.id)
+         .order_by(speakers.c.transcript_id, speakers.c.id))
+    out: dict[int, list[sa.Row[Any]]] = {}
+    rows: Any = conn.execute(q).all()
+    for row in rows:
+        out.setdefault(int(row.transcript_id), []).append(row)
+    return out
+
+
 def speaker_summary(conn: Connection, tid: int) -> list[sa.Row[Any]]:
     """A transcript's speakers in order: label, interviewer, pseudonym (or None), turns (a count)."""
     q = (sa.select(speakers.c.label, speakers.c.interviewer, participants.c.pseudonym,
