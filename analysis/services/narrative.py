@@ -37,6 +37,7 @@ from ..narrative import (FIGURE_HELP, FIGURES, ChapterDocument, Figure, Period, 
                          layout_chapter, parse_dated, parse_when, render_chapter, sort_key, story_order, timeline_png,
                          timeline_svg, when_of_row)
 from ..story_file import STORY_FILE, parse_story_file
+from ..methods_report import _n
 from ..quotes import check_quote, clean_source, quote_label
 from ..safe_yaml import Where, load_yaml, yaml_path_error
 from ..store import codings as coding_store, events as store, participants as participant_store
@@ -419,9 +420,9 @@ class NarrativeService:
                     made["sections"] += 1
             act.target = "events"
             act.after = {"path": str(path), **made}
-            act.summary = (f"Imported {made['events']} events ({made['links']} links to coded passages), "
-                           f"{made['periods']} periods and {made['chapters']} chapters ({made['sections']} sections) "
-                           f"from {path.name}")
+            act.summary = (f"Imported {_n(made['events'], 'event')} ({_n(made['links'], 'link')} to coded passages), "
+                           f"{_n(made['periods'], 'period')} and {_n(made['chapters'], 'chapter')} "
+                           f"({_n(made['sections'], 'section')}) from {path.name}")
         return made
 
     def _file_placed(self, act: Action, name: str, where: Where, when: str) -> tuple[dict[str, Any], When, str]:
