@@ -156,7 +156,11 @@ def test_read_and_code_lines_stripes_edges_keyboard_and_undo(browser: Any, sampl
                                            code=codes["Reaching the already-served"].id)
         live = [c for c in project.codings.codings_in(TRANSCRIPT) if not c.orphaned]
         bulk = project.can_undo()
-    assert bulk is not None and bulk.action == "case.file.import"
+        # the sample's imports on sync, newest first: its story file, its cases file, then its 318 codings
+        chain = [e.summary for e in project.undo_history()
+                 if e.action in ("event.file.import", "case.file.import", "codings.import")]
+        assert bulk is not None and bulk.action == "event.file.import" and project.is_bulk(bulk)
+    assert len(chain) == 3 and chain[0] == bulk.summary and chain[2].startswith("Imported 318 codings")
     page, errors = _page(browser)
     with streamlit_app(folder, tmp_path / "server.log") as url:
         _start_on(page, url)
@@ -236,7 +240,7 @@ def test_read_and_code_lines_stripes_edges_keyboard_and_undo(browser: Any, sampl
         settle(page)
         with open_project(folder, embedder=HashingEmbedder()) as project:
             assert project.can_undo() == bulk
-        for summary in (bulk.summary, "Imported 318 codings"):  # the cases file, then the 318 codings
+        for summary in chain:  # the story file, the cases file, then the 318 codings: each asked first
             sidebar.get_by_role("button", name="↶ Undo").click()
             settle(page)
             assert summary[:40] in sidebar.inner_text()
