@@ -268,7 +268,9 @@ def test_vignettes_page_drafts_edits_checks_and_offers_downloads(sample_project,
     index = [t.label for t in at.text_area].index("Quote as printed")
     [b for b in at.button if b.label == "Save"][index].click()
     at.run()
-    assert any(re.search(r"\[SL30\d\d\]", e.value) and "not in the source" in e.value for e in at.error), [e.value for e in at.error]
+    # in the researcher's words: no "[SL...]" prefix; the code on the details line
+    assert any(re.search(r"Details: SL30\d\d", e.value) and "[SL" not in e.value and "not in the source" in e.value
+               for e in at.error), [e.value for e in at.error]
     assert sample_project.version() == version
     # Write the first paragraph, move it down: each one action, and the vignette is the researcher's now.
     next(t for t in at.text_area if t.label == "Narrative").input("Leader A championed the idea.")
