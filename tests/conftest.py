@@ -48,28 +48,6 @@ def sample_project(sample_study_dir: Path, tmp_path: Path) -> Iterator[Project]:
     project.close()
 
 
-@pytest.fixture
-def make_project(tmp_path: Path) -> Iterator[Callable[..., Project]]:
-    """Factory: a fresh project on disk with a fast hashing embedder (unit tests only)."""
-    made: list[Project] = []
-
-    def factory(name: str = "p", *, transcripts: dict[str, str | bytes] | None = None, sync: bool = True) -> Project:
-        folder = tmp_path / name
-        (folder / "transcripts").mkdir(parents=True, exist_ok=True)
-        for fname, content in (transcripts or {}).items():
-            data = content.encode("utf-8") if isinstance(content, str) else content
-            (folder / "transcripts" / fname).write_bytes(data)
-        project = open_project(folder, embedder=HashingEmbedder())
-        made.append(project)
-        if sync and transcripts:
-            project.sync()
-        return project
-
-    yield factory
-    for p in made:
-        p.close()
-
-
 INTERVIEW = """Interviewer: Can you tell me about the micro-credential?
 
 Leader A: Um, it was... it was hard. We built an assessment-only credential and nobody wanted it.
@@ -204,10 +182,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture
-def make_project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Project]]:  # noqa: F811
+def make_project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Project]]:
     """Factory: a fresh project with a fast hashing embedder (unit tests only): real SQLite on disk, or,
     with ``--database postgresql``, a fresh database on the session's PostgreSQL server (the same
-    tests, the other dialect). Replaces the SQLite-only definition above; behaves exactly as it did."""
+    tests, the other dialect)."""
     if request.config.getoption("--database") == "postgresql":
         yield request.getfixturevalue("make_pg_project")
         return
