@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,13 +32,18 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+#: Told how many of the texts are embedded so far (a progress bar's step).
+Done = Callable[[int], None]
+
+
 class Embedder(Protocol):
-    """Anything that turns texts into unit vectors of a fixed size."""
+    """Anything that turns texts into unit vectors of a fixed size. ``done``, when given, is called as
+    the work goes (with the number of texts embedded so far), so one call can embed a whole sync."""
 
     model_id: str
     dim: int
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+    def embed(self, texts: Sequence[str], done: Done | None = None) -> np.ndarray: ...
 
 
 def model_dir() -> Path:
@@ -82,6 +87,7 @@ def _load_onnx() -> Any:
 
 
 BACKENDS = ("onnx", "torch")
+TORCH_CHUNK = 1024
 
 
 class MiniLMEmbedder:
@@ -94,7 +100,7 @@ class MiniLMEmbedder:
     model_id = MINILM_ID
     dim = 384
 
-    def __init__(self, *, batch_size: int = 64, backend: str | None = None) -> None:
+    def __init__(self, *, batch_size: int = 32, backend: str | None = None) -> None:
         self.batch_size = batch_size
         wanted = backend or os.environ.get("STORYLOOM_EMBEDDINGS", "onnx")
         self.wanted = wanted if wanted in BACKENDS else "onnx"
@@ -106,17 +112,20 @@ class MiniLMEmbedder:
         self.backend = "onnx" if runner is not None else "torch"
         return runner if runner is not None else _load_minilm()
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str], done: Done | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self.load()
         if self.backend == "onnx":
-            return np.asarray(model.encode(list(texts), batch_size=self.batch_size), dtype=np.float32)
-        vectors = model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-            show_progress_bar=False, convert_to_numpy=True,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+            return np.asarray(model.encode(list(texts), batch_size=self.batch_size, done=done), dtype=np.float32)
+        out = []
+        for i in range(0, len(texts), TORCH_CHUNK):  # sentence-transformers reports no progress: chunks
+            out.append(np.asarray(model.encode(
+                list(texts[i:i + TORCH_CHUNK]), batch_size=self.batch_size, normalize_embeddings=True,
+                show_progress_bar=False, convert_to_numpy=True), dtype=np.float32))
+            if done is not None:
+                done(min(i + TORCH_CHUNK, len(texts)))
+        return np.concatenate(out)
 
 
 class HashingEmbedder:
@@ -128,15 +137,19 @@ class HashingEmbedder:
     model_id = "test-hashing-64"
     dim = 64
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str], done: Done | None = None) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
             for word in text.lower().split():
                 h = int(hashlib.md5(word.strip(".,;:!?\"'()[]").encode()).hexdigest(), 16)
                 out[i, h % self.dim] += 1.0
+            if done is not None and (i + 1) % 64 == 0:  # in batches, as the real model reports
+                done(i + 1)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         result: np.ndarray = out / norms
+        if done is not None and len(texts) % 64:
+            done(len(texts))
         return result
 
 

@@ -33,7 +33,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -132,8 +132,10 @@ class OnnxMiniLM:
         out: np.ndarray = (pooled / norms).astype(np.float32)
         return out
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
-        """Unit vectors of ``texts`` (float32, shape ``(len(texts), 384)``), in order."""
+    def encode(self, texts: Sequence[str], *, batch_size: int = 32,
+               done: Callable[[int], None] | None = None) -> np.ndarray:
+        """Unit vectors of ``texts`` (float32, shape ``(len(texts), 384)``), in order; ``done(n)`` is
+        told the number embedded so far as batches finish (shortest first)."""
         encodings = self.tokenizer.encode_batch(list(texts))
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
         order = np.argsort(lengths, kind="stable")
@@ -152,11 +154,15 @@ class OnnxMiniLM:
         if len(batches) > 1 and self.workers > 1:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="storyloom-embed")
-            results = list(self._pool.map(lambda b: self._run(b[1], b[2]), batches))
+            results: Iterable[np.ndarray] = self._pool.map(lambda b: self._run(b[1], b[2]), batches)
         else:
-            results = [self._run(ids, mask) for _, ids, mask in batches]
-        for (idx, _, _), vectors in zip(batches, results):
+            results = (self._run(ids, mask) for _, ids, mask in batches)
+        finished = 0
+        for (idx, _, _), vectors in zip(batches, results):  # in order, as they finish
             out[idx] = vectors
+            finished += len(idx)
+            if done is not None:
+                done(finished)
         return out
 
 

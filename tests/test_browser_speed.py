@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui.state
 from analysis import Project, open_project
-from analysis.embed import HashingEmbedder
+from analysis.embed import Done, HashingEmbedder
 
 REPO = Path(__file__).absolute().parents[1]
 INTERVIEW = ("Interviewer: How was the approval?\n\n"
@@ -30,10 +30,10 @@ class GatedEmbedder(HashingEmbedder):
         self.gate = threading.Event()
         self.calls = 0
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str], done: Done | None = None) -> np.ndarray:
         self.calls += 1
         assert self.gate.wait(60), "the test never let the model load"
-        return super().embed(texts)
+        return super().embed(texts, done)
 
 
 def _captions(at: AppTest) -> str:

@@ -40,7 +40,7 @@ stripes = top[2].toggle("Code stripes", value=True, key=reading.STRIPES,
                         help="A bar per coding in the margin, with its code's name.")
 top[3].caption("Select words, then **C** to code by keyboard (type, Enter) · click a highlight for its "
                "codings · margin numbers are lines")
-reading.apply_keycoded(project, researcher())
+reading.apply_keycoded(project, researcher())  # a request still pending (the callback applies it first)
 
 span = reading.selection(name)
 ids = reading.clicked_ids(name)

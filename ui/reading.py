@@ -23,7 +23,7 @@ from analysis.model import Coding
 from ui import blind
 from ui.components.coder import CodingSpan, TurnSpan, transcript_html, trigger
 from ui.state import cached, get_project, researcher, run_version
-from ui.widgets import act, code_paths, codes, fresh, md_escape, phase_picker, quote_card
+from ui.widgets import act, code_paths, codes, fresh, md_escape, on_click, phase_picker, quote_card
 
 COMPONENT_KEY = "rc_coder"
 TRANSCRIPT, SELECTION, CLICKED, SNAP, NOTICE = "rc_transcript", "rc_selection", "rc_clicked", "rc_snap", "rc_notice"
@@ -270,10 +270,12 @@ def on_keycoded() -> None:
     if span is None or span[0] >= span[1]:
         return
     st.session_state[KEYCODED] = {"transcript": name, "start": span[0], "end": span[1], "code": int(value["code"])}
+    apply_keycoded(get_project(), researcher())  # here, in the callback: the page then runs once, coded
 
 
 def apply_keycoded(project: Project, coder_name: str) -> None:
-    """Apply the code chosen with the keyboard (set by :func:`on_keycoded`), if any."""
+    """Apply the code chosen with the keyboard (set by :func:`on_keycoded`), if any, as a callback's
+    action (:func:`ui.widgets.on_click`)."""
     request = st.session_state.pop(KEYCODED, None)
     if not request:
         return
@@ -288,7 +290,7 @@ def apply_keycoded(project: Project, coder_name: str) -> None:
         st.session_state[LAST_CODE] = code_id
         clear()
 
-    act(apply, f"Coded as '{paths.get(code_id, code_id)}'")
+    on_click(apply, f"Coded as '{paths.get(code_id, code_id)}'")()
 
 
 def speaker_at(name: str, offset: int) -> str:
@@ -325,27 +327,35 @@ def apply_panel(project: Project, name: str, span: tuple[int, int], coder_name: 
                                help="Type part of a name or path to filter.")
         if code_id is not None:
             code_help(code_id)
-        memo = st.text_input("Coding memo (optional)", key=fresh("rc_coding_memo"))
-        left, right = st.columns(2)
-        if left.button("Apply code", key="rc_apply", type="primary", disabled=code_id is None, width="stretch"):
-            def apply() -> None:
-                project.codings.add_coding(transcript=name, start=start, end=end, code=code_id, coder=coder_name, memo=memo)
-                st.session_state[LAST_CODE] = code_id
-                clear()
+        memo_key = fresh("rc_coding_memo")
+        st.text_input("Coding memo (optional)", key=memo_key)
 
-            act(apply, f"Coded as '{paths.get(code_id, code_id)}'")
-        if right.button("Clear selection", key="rc_clear", width="stretch"):
+        def apply() -> None:  # a callback: the values are read as they are at the click
+            chosen = st.session_state.get("rc_code")
+            project.codings.add_coding(transcript=name, start=start, end=end, code=chosen, coder=coder_name,
+                                       memo=st.session_state.get(memo_key) or "")
+            st.session_state[LAST_CODE] = chosen
             clear()
-            st.rerun()
+
+        left, right = st.columns(2)
+        left.button("Apply code", key="rc_apply", type="primary", disabled=code_id is None, width="stretch",
+                    on_click=on_click(apply, lambda: f"Coded as '{paths.get(st.session_state[LAST_CODE], '?')}'"))
+        right.button("Clear selection", key="rc_clear", width="stretch", on_click=clear)
     with st.expander("Create a new code and apply it", expanded=not options):
-        new_name = st.text_input("New code name", key=fresh("rc_new_name"), placeholder="e.g. Approval burden")
-        parent = st.selectbox("Under", [None, *options], key=fresh("rc_new_parent"),
-                              format_func=lambda i: "(top level)" if i is None else paths.get(i, str(i)))
-        definition = st.text_area("Definition", key=fresh("rc_new_definition"), height=80,
-                                  placeholder="What this code captures, in a sentence.")
-        if st.button("Create code and apply", key="rc_new_apply", width="stretch"):
-            act(lambda: create_and_apply(project, name, span, new_name, parent, definition, coder_name),
-                f"Created '{new_name.strip()}' and coded the selection")
+        keys = {k: fresh(f"rc_new_{k}") for k in ("name", "parent", "definition")}
+        st.text_input("New code name", key=keys["name"], placeholder="e.g. Approval burden")
+        st.selectbox("Under", [None, *options], key=keys["parent"],
+                     format_func=lambda i: "(top level)" if i is None else paths.get(i, str(i)))
+        st.text_area("Definition", key=keys["definition"], height=80,
+                     placeholder="What this code captures, in a sentence.")
+
+        def create() -> None:
+            create_and_apply(project, name, span, st.session_state.get(keys["name"]) or "",
+                             st.session_state.get(keys["parent"]), st.session_state.get(keys["definition"]) or "",
+                             coder_name)
+
+        st.button("Create code and apply", key="rc_new_apply", width="stretch", on_click=on_click(
+            create, lambda: f"Created '{(st.session_state.get(keys['name']) or '').strip()}' and coded the selection"))
 
 
 def create_and_apply(project: Project, name: str, span: tuple[int, int], code_name: str, parent: int | None,
@@ -369,17 +379,22 @@ def codings_panel(project: Project, name: str, ids: list[int]) -> None:
                         unsafe_allow_html=True)
             quote_card(short(shown(name, coding.text), 500), meta=f"coded by {md_escape(coding.coder)} · {coding.origin}"
                        f" · {place(name, coding.start)}")
-            memo = st.text_area("Memo", value=coding.memo, key=fresh(f"rc_memo_{coding_id}"), height=80)
+            memo_key = fresh(f"rc_memo_{coding_id}")
+            st.text_area("Memo", value=coding.memo, key=memo_key, height=80)
             left, right = st.columns(2)
-            if left.button("Save memo", key=f"rc_memo_save_{coding_id}", width="stretch"):
-                act(lambda: project.codings.set_coding_memo(coding_id, memo), "Memo saved")
-            if right.button("Uncode", key=f"rc_uncode_{coding_id}", width="stretch",
-                            help="Remove this coding (undo in the sidebar)"):
-                def uncode() -> None:
-                    project.codings.remove_coding(coding_id)
-                    clear()
 
-                act(uncode, f"Uncoded from '{paths.get(coding.code_id)}'")
+            def save_memo(cid: int = coding_id, key: str = memo_key) -> None:
+                project.codings.set_coding_memo(cid, st.session_state.get(key) or "")
+
+            def uncode(cid: int = coding_id) -> None:
+                project.codings.remove_coding(cid)
+                clear()
+
+            left.button("Save memo", key=f"rc_memo_save_{coding_id}", width="stretch",
+                        on_click=on_click(save_memo, "Memo saved"))
+            right.button("Uncode", key=f"rc_uncode_{coding_id}", width="stretch",
+                         help="Remove this coding (undo in the sidebar)",
+                         on_click=on_click(uncode, f"Uncoded from '{paths.get(coding.code_id)}'"))
 
 
 def _chip(label: str, colour: str) -> str:

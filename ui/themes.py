@@ -14,7 +14,7 @@ from ui.quotes_view import keep, kept, pager, quote_rows, readable_quotes
 from ui.widgets import ALL, attribute_values, code_paths, codes, codings, colour_of, no_codes_yet, read, sidebar, subtree
 
 EVERYTHING = "All themes and codes"
-FILTERS = ["th_code", "th_participant", "th_all_codes"]
+FILTERS = ["th_code", "th_participant", "th_all_codes", "th_cooc_kind", "th_threshold"]
 
 
 def matrix_and_cells(
@@ -126,8 +126,8 @@ level = "code" if all_codes else "theme"
 attributes = {k: v for k, v in chosen.items() if v} or None
 matrix, cells = read(f"matrix:{level}:{attributes}", lambda p: matrix_and_cells(p, level, attributes))
 
-matrix_tab, cooc_tab, map_tab = st.tabs(["Theme × participant", "Co-occurrence", "Theme map"])
-with matrix_tab:
+
+def matrix_view() -> None:
     if matrix.empty or matrix.shape[1] == 0:
         st.info("No participant matches these filters.")
     else:
@@ -162,8 +162,6 @@ with matrix_tab:
     for attr, wanted in (attributes or {}).items():
         quotes = quotes[quotes[attr].isin(wanted)] if attr in quotes else quotes
     quotes = quotes.sort_values("coding_id", ascending=False) if code_id is None else quotes
-    for key in FILTERS + [f"th_filter_{attr}" for attr in values]:
-        keep(key)
     first, last = pager(len(quotes), key="th_quotes")
     st.caption(f"{len(quotes)} quotes" + (", newest first" if code_id is None else ", in transcript order")
                + (f"; showing {first + 1}–{last}" if 0 < last - first < len(quotes) else ""))
@@ -173,10 +171,11 @@ with matrix_tab:
                 else "No coded quotes here yet.")
     quote_rows(quotes.iloc[first:last], key="th_q")
 
-with cooc_tab:
+
+def cooc_view() -> None:
+    words = {"overlap": "overlap in the text", "turn": "fall in the same turn"}
     kind = st.segmented_control("Codes co-occur when their codings", ["overlap", "turn"], default="overlap",
-                                key="th_cooc_kind", required=True,
-                                format_func={"overlap": "overlap in the text", "turn": "fall in the same turn"}.get)
+                                key="th_cooc_kind", required=True, format_func=lambda k: words[k]) or "overlap"
     shown_cooc = read(f"cooc:{kind}:{level}", lambda p: p.explore.cooccurrence(kind=kind, level=level))
     names = {path: path.split(" > ")[-1] for path in shown_cooc.index}
     if len(set(names.values())) < len(names):
@@ -192,7 +191,9 @@ with cooc_tab:
         st.caption("Empty cells: no co-occurrence. Co-occurrence is a prompt to reread the passages, not evidence "
                    "of a relationship. 'Show all codes' (above) switches between themes and codes.")
 
-with map_tab:
+
+def map_view() -> None:
+    kind = st.session_state.get("th_cooc_kind") or "overlap"
     cooc = read(f"cooc:{kind}:code", lambda p: p.explore.cooccurrence(kind=kind, level="code"))
     off = cooc.to_numpy(copy=True)
     np.fill_diagonal(off, 0)
@@ -203,3 +204,14 @@ with map_tab:
     st.caption("Boxes: themes; ovals: codes; solid lines: the hierarchy; dashed red lines: codes whose codings "
                f"{'overlap' if kind == 'overlap' else 'fall in the same turn'} at least {threshold} times (choose "
                "overlap or same turn on the Co-occurrence tab). A picture of your codebook to think with.")
+
+
+# Lazy tabs: only the open tab's code runs (choosing a tab reruns the page), so the co-occurrence
+# matrix and the theme map are neither computed nor sent while the researcher reads the matrix.
+for tab, view in zip(st.tabs(["Theme × participant", "Co-occurrence", "Theme map"], key="th_tab", on_change="rerun"),
+                     (matrix_view, cooc_view, map_view)):
+    if tab.open:
+        with tab:
+            view()
+for key in FILTERS + [f"th_filter_{attr}" for attr in values]:
+    keep(key)

@@ -115,11 +115,32 @@ def act(fn: Callable[[], Any], success: str) -> Any:
         done = True
     if not done:
         return None
+    _changed(success)
+    st.rerun()
+    return result  # pragma: no cover - st.rerun() does not return
+
+
+def _changed(success: str) -> None:
+    """After an action: announce it on the next run, forget this run's reads, give forms fresh keys."""
     st.session_state["_flash"] = success
     st.session_state["_reads"] = {}
     st.session_state["_generation"] = st.session_state.get("_generation", 0) + 1
-    st.rerun()
-    return result  # pragma: no cover - st.rerun() does not return
+
+
+def on_click(fn: Callable[[], Any], success: str | Callable[[], str]) -> Callable[[], None]:
+    """:func:`act` as a widget's ``on_click``/``on_change`` callback. Streamlit runs a callback before
+    the page's script, so the page is drawn once, already changed: one script run per click instead of
+    act's two (the run that acts, then its rerun). ``fn`` must read the widgets' values from
+    ``st.session_state`` (a callback's arguments are those of the run that drew the button). An error
+    shows at the top of the page, nothing changed; ``success`` (or what it returns) is announced."""
+    def callback() -> None:
+        done = False
+        with action():
+            fn()
+            done = True
+        if done:
+            _changed(success() if callable(success) else success)
+    return callback
 
 
 def recorded(fn: Callable[[], bytes]) -> Callable[[], bytes]:

