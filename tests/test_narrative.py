@@ -371,10 +371,19 @@ def test_story_page_timeline_restorying_and_chapter(project, monkeypatch) -> Non
     assert not at.exception, [e.value for e in at.exception]
     assert any("different times" in (w.value or "") for w in [*at.warning, *at.markdown, *at.caption])
     assert any("vega" in k.lower() for k in _walk(at.main)), "the timeline chart renders"
+    # only the open tab runs (lazy tabs): the chapter's downloads are not made while the timeline is read
+    assert not any(d.proto.label == "Markdown" for d in at.get("download_button"))
+    assert not any(b.label == "Draft a vignette in story order" for b in at.button)
+    at.session_state["st_tab"] = "Restorying"
+    at.run()
     # restorying Leader A: in story order, Manager B's events shown as gaps in their place
     assert any("a gap: told by Manager B, not by Leader A" in m.value for m in at.markdown)
     assert any(b.label == "Draft a vignette in story order" for b in at.button)
+    at.session_state["st_tab"] = "Chapter"
+    at.run()
     assert {"Markdown", "Word (.docx)", "LaTeX", "HTML"} <= {d.proto.label for d in at.get("download_button")}
+    at.session_state["st_tab"] = "Timeline"
+    at.run()
     next(t for t in at.text_input if t.label == "Event name").input("Restructure")
     next(t for t in at.text_input if t.label == "When").input("2021")
     next(b for b in at.button if b.label == "Mark the event").click()

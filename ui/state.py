@@ -85,6 +85,9 @@ class LanguageModel:
         try:  # at the pages' priority: a lower one starves on a busy machine, and a search may be waiting
             project.embedder.embed(["Preparing the language model."])
             project.assist.segment_index()
+            from analysis.segment import load_nlp
+
+            load_nlp(full=True)  # spaCy with its NER, for the disclosure checks (Story's chapter, exports)
         except Exception as err:  # noqa: BLE001 - shown when a search needs the model (its own message)
             self.error = translate(err, path=project.path)
         finally:

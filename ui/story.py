@@ -252,10 +252,10 @@ def chapter_tab() -> None:
                                 on_click="ignore", key=f"st_dl_{cid}_{fmt}")
 
 
-tab_time, tab_restory, tab_chapter = st.tabs(["Timeline", "Restorying", "Chapter"])
-with tab_time:
-    timeline_tab()
-with tab_restory:
-    restory_tab()
-with tab_chapter:
-    chapter_tab()
+# Lazy tabs, as on Themes: only the open tab runs (the chapter's checks read every quote and run the
+# disclosure check; the timeline draws a chart), and choosing a tab reruns the page.
+for tab, view in zip(st.tabs(["Timeline", "Restorying", "Chapter"], key="st_tab", on_change="rerun"),
+                     (timeline_tab, restory_tab, chapter_tab)):
+    if tab.open:
+        with tab:
+            view()
