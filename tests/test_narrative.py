@@ -121,6 +121,18 @@ def _story(p) -> dict[str, int]:
     return ids
 
 
+def test_undo_of_a_coding_removal_restores_its_event_links(project) -> None:
+    ids = _story(project)
+    n = project.narrative
+    assert n.event("Launch").codings == (ids["launched"], ids["launch"])
+    project.codings.remove_coding(ids["launch"])  # the link (with Manager B's own "2017") goes with it
+    assert n.event("Launch").codings == (ids["launched"],)
+    project.undo()
+    assert n.event("Launch").codings == (ids["launched"], ids["launch"])
+    launch = next(e for e in n.timeline() if e.name == "Launch")
+    assert launch.told.get("Manager B") == When("year", "2017")  # the participant's own placement is back too
+
+
 def test_events_links_audit_and_undo(project) -> None:
     n = project.narrative
     event = n.add_event("Launch", when="2018-02", description="The launch")

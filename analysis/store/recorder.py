@@ -57,7 +57,7 @@ def _derived(table: str, values: dict[str, Any]) -> dict[str, Any]:
 # :meth:`Recorder.delete` removes (and records) them first, so that undoing the deletion restores them.
 # (table -> [(dependent table, its column that refers to the row)], deleted in this order.)
 _DEPENDENTS: dict[str, list[tuple[str, str]]] = {
-    "codings": [("case_value_evidence", "coding_id"), ("case_evidence", "coding_id")],
+    "codings": [("case_value_evidence", "coding_id"), ("case_evidence", "coding_id"), ("event_evidence", "coding_id")],
 }
 
 
