@@ -165,6 +165,14 @@ def test_new_code_with_an_empty_name_shows_an_error_and_changes_nothing(
     assert not at.exception
     assert any("needs a name" in e.value for e in at.error)
     assert (sample_project.version(), sample_project.status()) == before
+    # shown beside the button, in the expander it came from (kept by the click's callback), not at the top
+    # of the page, where a callback's own output goes
+    expander = next(x for x in at.expander if x.label == "Create a new code and apply it")
+    assert any("needs a name" in e.value for e in expander.error)
+    assert not any("needs a name" in getattr(child, "value", "") for child in list(at.main.children.values())[:3])
+    assert "rc_selection" in at.session_state  # the passage is still selected, to try again
+    at.run()
+    assert not at.error  # said once
 
 
 def test_new_code_is_created_and_applied_in_one_click(app: Callable[[], AppTest], sample_project: Project) -> None:

@@ -12,7 +12,7 @@ from ui.assist_panel import render_assist_panel
 from ui.components.coder import coder
 from ui.quotes_view import readable_quotes
 from ui.state import researcher
-from ui.widgets import code_paths, codes, sidebar
+from ui.widgets import code_paths, codes, pending_error, sidebar
 
 project = sidebar()
 readable_quotes()
@@ -56,6 +56,7 @@ with left:
 with right:
     if notice := st.session_state.pop(reading.NOTICE, None):
         st.warning(notice)
+    pending_error(reading.KEYCODED)  # a keyboard coding that failed (its callback kept the error)
     with st.container(border=True):
         if span:
             st.markdown("**Code the selection**")

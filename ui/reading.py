@@ -23,7 +23,8 @@ from analysis.model import Coding
 from ui import blind
 from ui.components.coder import CodingSpan, TurnSpan, transcript_html, trigger
 from ui.state import cached, get_project, researcher, run_version
-from ui.widgets import act, code_paths, codes, fresh, md_escape, on_click, phase_picker, quote_card
+from ui.widgets import (act, code_paths, codes, fresh, md_escape, on_click, pending_error, phase_picker,
+                        quote_card)
 
 COMPONENT_KEY = "rc_coder"
 TRANSCRIPT, SELECTION, CLICKED, SNAP, NOTICE = "rc_transcript", "rc_selection", "rc_clicked", "rc_snap", "rc_notice"
@@ -290,7 +291,7 @@ def apply_keycoded(project: Project, coder_name: str) -> None:
         st.session_state[LAST_CODE] = code_id
         clear()
 
-    on_click(apply, f"Coded as '{paths.get(code_id, code_id)}'")()
+    on_click(apply, f"Coded as '{paths.get(code_id, code_id)}'", where=KEYCODED)()
 
 
 def speaker_at(name: str, offset: int) -> str:
@@ -339,8 +340,10 @@ def apply_panel(project: Project, name: str, span: tuple[int, int], coder_name: 
 
         left, right = st.columns(2)
         left.button("Apply code", key="rc_apply", type="primary", disabled=code_id is None, width="stretch",
-                    on_click=on_click(apply, lambda: f"Coded as '{paths.get(st.session_state[LAST_CODE], '?')}'"))
+                    on_click=on_click(apply, lambda: f"Coded as '{paths.get(st.session_state[LAST_CODE], '?')}'",
+                                      where="rc_apply"))
         right.button("Clear selection", key="rc_clear", width="stretch", on_click=clear)
+        pending_error("rc_apply")
     with st.expander("Create a new code and apply it", expanded=not options):
         keys = {k: fresh(f"rc_new_{k}") for k in ("name", "parent", "definition")}
         st.text_input("New code name", key=keys["name"], placeholder="e.g. Approval burden")
@@ -355,7 +358,9 @@ def apply_panel(project: Project, name: str, span: tuple[int, int], coder_name: 
                              coder_name)
 
         st.button("Create code and apply", key="rc_new_apply", width="stretch", on_click=on_click(
-            create, lambda: f"Created '{(st.session_state.get(keys['name']) or '').strip()}' and coded the selection"))
+            create, lambda: f"Created '{(st.session_state.get(keys['name']) or '').strip()}' and coded the selection",
+            where="rc_new_apply"))
+        pending_error("rc_new_apply")
 
 
 def create_and_apply(project: Project, name: str, span: tuple[int, int], code_name: str, parent: int | None,
@@ -391,10 +396,12 @@ def codings_panel(project: Project, name: str, ids: list[int]) -> None:
                 clear()
 
             left.button("Save memo", key=f"rc_memo_save_{coding_id}", width="stretch",
-                        on_click=on_click(save_memo, "Memo saved"))
+                        on_click=on_click(save_memo, "Memo saved", where=f"rc_coding_{coding_id}"))
             right.button("Uncode", key=f"rc_uncode_{coding_id}", width="stretch",
                          help="Remove this coding (undo in the sidebar)",
-                         on_click=on_click(uncode, f"Uncoded from '{paths.get(coding.code_id)}'"))
+                         on_click=on_click(uncode, f"Uncoded from '{paths.get(coding.code_id)}'",
+                                           where=f"rc_coding_{coding_id}"))
+            pending_error(f"rc_coding_{coding_id}")
 
 
 def _chip(label: str, colour: str) -> str:

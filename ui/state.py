@@ -148,10 +148,11 @@ def show_error(err: BaseException) -> None:
 
 
 @contextmanager
-def action(success: str | None = None) -> Iterator[bool]:
+def action(success: str | None = None, *, on_error: Callable[[BaseException], None] | None = None) -> Iterator[bool]:
     """The UI's one error boundary: run the block as the sidebar's researcher (every action is
     recorded under that name); any error becomes ``st.error`` with its catalogue message, never a
     traceback, and the page keeps working. Streamlit's own rerun/stop signals pass through.
+    ``on_error``: what to do with the error instead of showing it here (a callback keeps it for the page).
 
     ``with action() as ok:`` -- ``ok`` is not meaningful inside the block; use :func:`ui.widgets.act`
     for an action that must rerun the page on success."""
@@ -161,7 +162,7 @@ def action(success: str | None = None) -> Iterator[bool]:
     except ScriptControlException:
         raise
     except Exception as err:  # noqa: BLE001 - the boundary
-        show_error(err)
+        (on_error or show_error)(err)
     else:
         if success:
             st.toast(success)

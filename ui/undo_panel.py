@@ -17,21 +17,22 @@ STATES = {"done": "", "undone": " · *undone*", "discarded": " · *undone, redo 
 
 def undo_controls(project: Project, undo: Any, redo: Any) -> None:
     """Undo/Redo (inside the sidebar), the bulk confirmation, and the history."""
-    from ui.widgets import act, md_escape, on_click, read
+    from ui.widgets import act, md_escape, on_click, pending_error, read
 
     def press_undo() -> None:  # callbacks: the page runs once, already undone (not twice)
         if undo is not None and project.is_bulk(undo):
             st.session_state[CONFIRM] = undo.id  # ask first (below), naming what it reverses
         else:
             on_click(lambda: project.undo(allow_bulk=False, expect=undo.id if undo else None),
-                     f"Undone: {undo.summary}" if undo else "Undone")()
+                     f"Undone: {undo.summary}" if undo else "Undone", where="sidebar_undo")()
 
     left, right = st.columns(2)
     left.button("↶ Undo", key="sidebar_undo", disabled=undo is None, width="stretch", on_click=press_undo,
                 help=f"Undo: {undo.summary}" if undo else "Nothing to undo")
     right.button("↷ Redo", key="sidebar_redo", disabled=redo is None, width="stretch",
-                 on_click=on_click(project.redo, f"Redone: {redo.summary}" if redo else "Redone"),
+                 on_click=on_click(project.redo, f"Redone: {redo.summary}" if redo else "Redone", where="sidebar_undo"),
                  help=f"Redo: {redo.summary}" if redo else "Nothing to redo")
+    pending_error("sidebar_undo")
     pending = st.session_state.get(CONFIRM)
     if pending is not None and (undo is None or undo.id != pending):
         st.session_state.pop(CONFIRM, None)  # the last action changed meanwhile: ask again on the next press

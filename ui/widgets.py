@@ -17,7 +17,7 @@ import streamlit as st
 
 from analysis import Project
 from analysis.model import PHASES, Code
-from ui.state import action, cached, get_project, language_model, project_or_stop, researcher
+from ui.state import action, cached, get_project, language_model, project_or_stop, researcher, show_error
 
 ALL = "All participants"
 PHASE_LABELS = {p: f"{i}. {p}" for i, p in enumerate(PHASES, start=1)}
@@ -127,20 +127,33 @@ def _changed(success: str) -> None:
     st.session_state["_generation"] = st.session_state.get("_generation", 0) + 1
 
 
-def on_click(fn: Callable[[], Any], success: str | Callable[[], str]) -> Callable[[], None]:
+PENDING_ERROR = "_pending_error"
+
+
+def on_click(fn: Callable[[], Any], success: str | Callable[[], str], *, where: str) -> Callable[[], None]:
     """:func:`act` as a widget's ``on_click``/``on_change`` callback. Streamlit runs a callback before
     the page's script, so the page is drawn once, already changed: one script run per click instead of
     act's two (the run that acts, then its rerun). ``fn`` must read the widgets' values from
-    ``st.session_state`` (a callback's arguments are those of the run that drew the button). An error
-    shows at the top of the page, nothing changed; ``success`` (or what it returns) is announced."""
+    ``st.session_state`` (a callback's arguments are those of the run that drew the button). On success
+    ``success`` (or what it returns) is announced; an error (nothing changed) is kept for the page to show
+    at ``where`` (:func:`pending_error`), beside the button, not at the top of the page where a callback's
+    own output would go (and would shift every element below it, closing the expander it came from)."""
     def callback() -> None:
         done = False
-        with action():
+        with action(on_error=lambda err: st.session_state.__setitem__(PENDING_ERROR, (where, err))):
             fn()
             done = True
         if done:
             _changed(success() if callable(success) else success)
     return callback
+
+
+def pending_error(where: str) -> None:
+    """Show the error a callback kept for ``where`` (see :func:`on_click`), once."""
+    kept = st.session_state.get(PENDING_ERROR)
+    if kept and kept[0] == where:
+        del st.session_state[PENDING_ERROR]
+        show_error(kept[1])
 
 
 def recorded(fn: Callable[[], bytes]) -> Callable[[], bytes]:
