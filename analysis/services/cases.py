@@ -29,12 +29,13 @@ from ..errors import ConflictError, Errors, ExportError, NotFoundError, Storyloo
 from ..export import pick_format, write_file
 from ..export.tables import write_csv, write_xlsx
 from ..quotes import check_quote
-from ..safe_yaml import kind_of as _kind_of, load_yaml, yaml_list as _list, yaml_mapping as _mapping, yaml_path_error
+from ..safe_yaml import Where, kind_of as _kind_of, load_yaml, yaml_list as _list, yaml_mapping as _mapping
+from ..safe_yaml import yaml_path_error
 from ..safe_yaml import yaml_text as _text
-from ..store import cases as store, codes as code_store, codings as coding_store, participants as people_store
-from ..store import transcripts as transcript_store
+from ..store import cases as store, codes as code_store, participants as people_store
 from ..store.dberrors import storage_error
 from .context import Action, Context, new_guid
+from .file_quotes import Sources, coded_passages
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,7 +84,6 @@ _CONDITION_KEYS = {"name", "description", "code", "outcome"}
 _CELL_KEYS = {"value", "note", "evidence"}
 _TOP_KEYS = {"storyloom_cases", "conditions", "cases"}
 
-Where = Sequence[str | int]
 
 
 @dataclass(frozen=True)
@@ -845,7 +845,7 @@ class CaseService:
                             act.rec.update("conditions", oid, is_outcome=False)
                     if not row.is_outcome:
                         act.rec.update("conditions", int(row.id), is_outcome=True)
-            codings: dict[str, builtins.list[Any]] = {}
+            codings: Sources = {}
             for case in parsed.cases:
                 crow: Any = store.find_case(act.conn, case.name)
                 if crow is None:
@@ -860,8 +860,9 @@ class CaseService:
                     vid = self._write_cell(act, crow, krow, cell.value, note=cell.note, origin="import")
                     n_cells += 1
                     for ev in cell.evidence:
-                        for coding in self._codings_quoting(act.conn, name, ev, codings):
-                            self._attach(act, crow, krow, vid, coding)
+                        for coding in coded_passages(act.conn, name, ev.transcript, ev.quote, ev.where, codings,
+                                                     whole=True):
+                            self._attach(act, crow, krow, vid, int(coding.id))
                             n_links += 1
             act.target = "cases"
             act.after = {"path": str(path), "cases": len(parsed.cases), "conditions": len(parsed.conditions),
@@ -871,25 +872,6 @@ class CaseService:
         return {"cases": [c.name for c in parsed.cases], "conditions": [c.name for c in parsed.conditions],
                 "cells": n_cells, "evidence": n_links, "outcome": parsed.outcome, "new_cases": made_cases,
                 "new_conditions": made_conds}
-
-    @staticmethod
-    def _codings_quoting(conn: Connection, name: str, ev: _FileEvidence,
-                         cache: dict[str, builtins.list[Any]]) -> builtins.list[int]:
-        """The ids of the (placed) codings of ``ev.transcript`` whose quote is exactly ``ev.quote``."""
-        if ev.transcript not in cache:
-            row = transcript_store.by_name(conn, ev.transcript)
-            if row is None:
-                known = ", ".join(str(r.name) for r in transcript_store.transcripts_by_name(conn)) or "none yet"
-                raise yaml_path_error(name, [*ev.where, "transcript"],
-                                      f"'{ev.transcript}' is not a transcript of this project (known: {known})")
-            cache[ev.transcript] = [r for r in coding_store.rows_in(conn, int(row.id)) if not r.orphaned]
-        found = [int(r.id) for r in cache[ev.transcript] if str(r.quote) == ev.quote]
-        if not found:
-            raise yaml_path_error(name, [*ev.where, "quote"],
-                                  f"matches no coding of {ev.transcript}: evidence is a coded passage, quoted exactly "
-                                  "as its coding quotes it (code the passage first, e.g. in codings.yaml, or copy "
-                                  "the coding's quote)")
-        return found
 
     def sync_folder(self) -> dict[str, Any]:
         """On sync: bring in ``codebooks/cases.yaml`` when the project has no cases yet (after the codebook

@@ -40,11 +40,11 @@ from ..story_file import STORY_FILE, parse_story_file
 from ..methods_report import _n
 from ..quotes import check_quote, clean_source, quote_label
 from ..safe_yaml import Where, load_yaml, yaml_path_error
-from ..store import codings as coding_store, events as store, participants as participant_store
-from ..store import transcripts as transcript_store
+from ..store import events as store, participants as participant_store
 from ..store.events import EventRow, EvidenceRow, PeriodRow
 from ..vignettes import Item, NarrativeItem, QuoteItem, Vignette, stored_item
 from .context import Action, Context, new_guid
+from .file_quotes import Sources, coded_passages
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -371,7 +371,7 @@ class NarrativeService:
         parsed = parse_story_file(name, load_yaml(name, raw))
         made = {"periods": 0, "events": 0, "links": 0, "chapters": 0, "sections": 0}
         with self.ctx.action("event.file.import", note=note) as act:
-            sources: dict[str, tuple[str, builtins.list[Any]]] = {}
+            sources: Sources = {}
             paths = self.codebook.code_paths()
             for period in parsed.periods:
                 if store.period_named(act.conn, period.name) is None:
@@ -389,7 +389,7 @@ class NarrativeService:
                     made["events"] += 1
                     made["periods"] += bool(added)
                 for ev in event.evidence:
-                    for coding in self._file_codings(act, name, ev.transcript, ev.quote, ev.where, sources, whole=True):
+                    for coding in coded_passages(act.conn, name, ev.transcript, ev.quote, ev.where, sources, whole=True):
                         if store.evidence_id(act.conn, row.id, coding.id) is not None:
                             continue
                         cols = {}
@@ -410,7 +410,7 @@ class NarrativeService:
                         if isinstance(item, str):
                             items.append(NarrativeItem(item))
                             continue
-                        (coding, start, end), = self._file_codings(act, name, item.transcript, item.quote, item.where,
+                        (coding, start, end), = coded_passages(act.conn, name, item.transcript, item.quote, item.where,
                                                                   sources, whole=False)
                         items.append(QuoteItem(item.transcript, start, end, "", coding.id, paths.get(coding.code_id)))
                     checked = self._checked(act, f"{chapter.title}, section '{section.heading}'", items)
@@ -430,37 +430,6 @@ class NarrativeService:
             return self._placed(act, when, own=None)
         except StoryloomError as err:  # e.g. 'after X' naming no event above
             raise yaml_path_error(name, where, str(err)) from None
-
-    @staticmethod
-    def _file_codings(act: Action, name: str, transcript: str, quote: str, where: Where,
-                      cache: dict[str, tuple[str, builtins.list[Any]]], *, whole: bool) -> builtins.list[Any]:
-        """The codings of ``transcript`` quoted by ``quote``: with ``whole``, every coding whose quote is exactly
-        that text; else one ``(coding, start, end)``: the coding quoted whole, or the first coded passage of
-        which the quote is an exact part, with the part's span."""
-        if transcript not in cache:
-            row = transcript_store.by_name(act.conn, transcript)
-            if row is None:
-                known = ", ".join(str(r.name) for r in transcript_store.transcripts_by_name(act.conn)) or "none yet"
-                raise yaml_path_error(name, [*where, "transcript"],
-                                      f"'{transcript}' is not a transcript of this project (known: {known})")
-            cache[transcript] = (transcript_store.transcript_text(act.conn, int(row.id)),
-                                 [r for r in coding_store.rows_in(act.conn, int(row.id)) if not r.orphaned])
-        text, rows = cache[transcript]
-        exact = [r for r in rows if str(r.quote) == quote]
-        if whole:
-            found: builtins.list[Any] = exact
-        elif exact:
-            found = [(exact[0], int(exact[0].start), int(exact[0].end))]
-        else:
-            found = [(r, int(r.start) + at, int(r.start) + at + len(quote)) for r in rows
-                     if (at := text[int(r.start):int(r.end)].find(quote)) >= 0][:1]
-        if not found:
-            raise yaml_path_error(name, [*where, "quote"],
-                                  f"matches no coding of {transcript}: " + (
-                                      "evidence is a coded passage, quoted exactly as its coding quotes it" if whole else
-                                      "a quote is a coded passage, or an exact part of one")
-                                  + " (code the passage first, e.g. in codings.yaml, or copy the coding's quote)")
-        return found
 
     def sync_folder(self) -> dict[str, Any]:
         """On sync: bring in ``codebooks/story.yaml`` when the project has no events and no chapters yet (after
