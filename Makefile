@@ -55,8 +55,8 @@ test: setup browser-deps postgres-deps
 	$(MAKE) --no-print-directory test-postgresql
 
 # The service-level suite again, every `make_project` on the session's own PostgreSQL server (tests of
-# SQLite itself skip there, saying so). tests/test_team.py runs on both dialects in the plain run.
-SERVICE_TESTS = $(filter-out tests/test_ui% tests/test_team.py,$(shell grep -l make_project tests/test_*.py))
+# SQLite itself skip there, saying so). tests/services/test_team.py runs on both dialects in the plain run.
+SERVICE_TESTS = $(filter-out tests/test_ui% tests/services/test_team.py,$(shell grep -l make_project tests/test_*.py))
 test-postgresql: setup postgres-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider --database postgresql -m "not slow and not browser" $(SERVICE_TESTS)
 

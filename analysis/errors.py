@@ -213,8 +213,8 @@ class Errors:
     E2451 = Msg("SL2451", "Cannot {what}: {change}. Nothing was changed; undo refuses rather than write stale data.")
     E2452 = Msg("SL2452", "This action was recorded in change format {fmt}, which this Storyloom does not know. "
                           "Upgrade Storyloom to undo it.")
-    E9002 = Msg("SL9002", "'{kind}' is not a declared action kind; add it to analysis/audit.py.")
-    # cases and the case x condition matrix (analysis/cases.py, services/cases.py)
+    E9002 = Msg("SL9002", "'{kind}' is not a declared action kind; add it to analysis/domain/audit.py.")
+    # cases and the case x condition matrix (analysis/domain/cases.py, services/cases.py)
     E6001 = Msg("SL6001", "No case named '{name}'. Cases: {known}. Add it with `storyloom case add`, or on the Cases page.")
     E6002 = Msg("SL6002", "No condition named '{name}'. Conditions: {known}. Add it with `storyloom condition add`, or on the Cases page.")
     E6003 = Msg("SL6003", "A case needs a name, e.g. 'Programme A' or 'Trades unit'.")
@@ -277,7 +277,7 @@ class Errors:
     E8204 = Msg("SL8204", "Vignette {vid} is empty: add a quote (`storyloom vignette add-quote`) or a paragraph "
                           "(`storyloom vignette add-narrative`) first.")
     E8205 = Msg("SL8205", "Choose who this speaker is: a participant, the interviewer or a new participant.")
-    # narrative inquiry: events in story time, periods, the findings chapter (analysis/narrative.py, services/narrative.py)
+    # narrative inquiry: events in story time, periods, the findings chapter (analysis/domain/narrative.py, services/narrative.py)
     E7001 = Msg("SL7001", "No event named '{name}'. Events: {known}. Add it with `storyloom event add`, or on the Story page.")
     E7002 = Msg("SL7002", "An event needs a name, e.g. 'Programme launched'.")
     E7003 = Msg("SL7003", "An event named '{name}' already exists (names are compared ignoring case); choose another name.")
@@ -303,7 +303,7 @@ class Errors:
     E7020 = Msg("SL7020", "Cannot draw the timeline as '{suffix}': write it as .svg (a picture that scales), .png (a "
                           "picture for a word processor) or .json (the Vega-Lite chart).")
     E7021 = Msg("SL7021", "Section {index} of chapter '{title}' is empty. Add narrative and quotes, or remove the section.")
-    # narrative inquiry, continued: the chapter's figures (analysis/narrative.py, services/narrative.py)
+    # narrative inquiry, continued: the chapter's figures (analysis/domain/narrative.py, services/narrative.py)
     E6201 = Msg("SL6201", "No figure '{name}'. A chapter's figures are {help}.")
     E6202 = Msg("SL6202", "The chapter cannot show the case matrix: the project has no cases or no conditions yet. Add "
                           "them on the Cases page (or `storyloom case add`), or leave the figure out.")
@@ -353,13 +353,13 @@ class Errors:
     E2701 = Msg("SL2701", "{what} was changed by {who} since you read it ({changes}). Nothing was saved: "
                           "look at the new version, then make your edit again.")
     E2702 = Msg("SL2702", "Cannot check for edits made since you read it: {what} has no field(s) {fields}.")
-    # inter-coder agreement (issue 14: analysis/agreement.py)
+    # inter-coder agreement (issue 14: analysis/domain/agreement.py)
     E2711 = Msg("SL2711", "Inter-coder agreement needs at least two coders; got {coders}. Name them with "
                           "--coders A,B (the names codings carry: {known}).")
     E2712 = Msg("SL2712", "'{unit}' is not a unit of agreement. Choose one of: {allowed}.")
     E2713 = Msg("SL2713", "No coder named '{name}' has coded in this project (coders: {known}).")
     E2714 = Msg("SL2714", "Nothing to compare: none of the chosen transcripts holds a coding by {coders}{codes}.")
-    # researchers and roles, comparison and reconciling, merging projects (issue 14: analysis/roles.py,
+    # researchers and roles, comparison and reconciling, merging projects (issue 14: analysis/domain/roles.py,
     # services/team.py, services/merge.py)
     E4301 = Msg("SL4301", "{who} is a reader of this project and cannot change it ({label}). Nothing was changed. "
                           "Ask the lead ({leads}) to make you a coder: storyloom researcher role \"{who}\" --role coder.")
@@ -537,7 +537,7 @@ class Errors:
     E1308 = Msg("SL1308", "duplicate pseudonym '{pseudonym}' (first on line {v2}).")
     E1309 = Msg("SL1309", 'cannot be read as CSV ({err}).')
     E1310 = Msg("SL1310", "speaker '{v1}' of {v2} is mapped to '{pseudonym}' here and to '{other}' on line {other_line}.")
-    # speed (issue 13): the ONNX embedding backend (analysis/embed_onnx.py), batch search (analysis/cli/assist.py)
+    # speed (issue 13): the ONNX embedding backend (analysis/embedding/onnx_backend.py), batch search (analysis/cli/assist.py)
     E9101 = Msg("SL9101", "The fast (ONNX) embedding model could not be prepared in {folder} ({err}); Storyloom uses "
                           "the slower torch model instead. Vectors are the same; only speed differs.")
     E9102 = Msg("SL9102", "The fast (ONNX) embedding model in {folder} does not agree with the torch model (lowest "

@@ -38,36 +38,36 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .embed import Embedder, default_embedder
-from .errors import ConflictError, Errors, NothingToUndoError, ProjectError
-from .model import AuditEvent
-from .progress import Progress
-from .services.context import Context, default_user, new_guid
-from .roles import check as check_role
-from .store import Store, audit as audit_store, researchers as researcher_store, stats, team as team_store
+from analysis.embedding.minilm import Embedder, default_embedder
+from analysis.errors import ConflictError, Errors, NothingToUndoError, ProjectError
+from analysis.domain.model import AuditEvent
+from analysis.domain.progress import Progress
+from analysis.services.context import Context, default_user, new_guid
+from analysis.domain.roles import check as check_role
+from analysis.store import Store, audit as audit_store, researchers as researcher_store, stats, team as team_store
 
 if TYPE_CHECKING:  # the services' modules load on first use (a CLI command needs one or two)
-    from .services.agreement import AgreementService
-    from .services.assist import AssistService
-    from .services.cases import CaseService
-    from .services.codebook import CodebookService
-    from .services.codebook_files import CodebookFileService
-    from .services.codings import CodingService
-    from .services.consistency import ConsistencyService
-    from .services.disclosure import DisclosureService
-    from .services.explore import ExploreService
-    from .services.exports import ExportService
-    from .services.guide import GuideService
-    from .services.interchange import InterchangeService
-    from .services.memos import MemoService
-    from .services.merge import MergeService
-    from .services.narrative import NarrativeService
-    from .services.participants import ParticipantService
-    from .services.patterns import PatternService
-    from .services.researchers import ResearcherService
-    from .services.suggestions import SuggestionService
-    from .services.transcripts import TranscriptService
-    from .services.vignettes import VignetteService
+    from analysis.services.agreement import AgreementService
+    from analysis.services.assist import AssistService
+    from analysis.services.cases import CaseService
+    from analysis.services.codebook import CodebookService
+    from analysis.services.codebook_files import CodebookFileService
+    from analysis.services.codings import CodingService
+    from analysis.services.consistency import ConsistencyService
+    from analysis.services.disclosure import DisclosureService
+    from analysis.services.explore import ExploreService
+    from analysis.services.exports import ExportService
+    from analysis.services.guide import GuideService
+    from analysis.services.interchange import InterchangeService
+    from analysis.services.memos import MemoService
+    from analysis.services.merge import MergeService
+    from analysis.services.narrative import NarrativeService
+    from analysis.services.participants import ParticipantService
+    from analysis.services.patterns import PatternService
+    from analysis.services.researchers import ResearcherService
+    from analysis.services.suggestions import SuggestionService
+    from analysis.services.transcripts import TranscriptService
+    from analysis.services.vignettes import VignetteService
 
 DB_NAME = "project.db"
 
@@ -103,130 +103,130 @@ class Project:
     # -- the services, each made on first use ------------------------------------------------
     @cached_property
     def participants(self) -> ParticipantService:
-        from .services.participants import ParticipantService
+        from analysis.services.participants import ParticipantService
 
         return ParticipantService(self.ctx)
 
     @cached_property
     def codebook(self) -> CodebookService:
-        from .services.codebook import CodebookService
+        from analysis.services.codebook import CodebookService
 
         return CodebookService(self.ctx)
 
     @cached_property
     def codings(self) -> CodingService:
-        from .services.codings import CodingService
+        from analysis.services.codings import CodingService
 
         return CodingService(self.ctx, self.codebook)
 
     @cached_property
     def transcripts(self) -> TranscriptService:
-        from .services.transcripts import TranscriptService
+        from analysis.services.transcripts import TranscriptService
 
         return TranscriptService(self.ctx, self.participants, self.codings)
 
     @cached_property
     def memos(self) -> MemoService:
-        from .services.memos import MemoService
+        from analysis.services.memos import MemoService
 
         return MemoService(self.ctx)
 
     @cached_property
     def codebook_files(self) -> CodebookFileService:
-        from .services.codebook_files import CodebookFileService
+        from analysis.services.codebook_files import CodebookFileService
 
         return CodebookFileService(self.ctx, self.codebook)
 
     @cached_property
     def explore(self) -> ExploreService:
-        from .services.explore import ExploreService
+        from analysis.services.explore import ExploreService
 
         return ExploreService(self.ctx, self.codebook, self.participants)
 
     @cached_property
     def assist(self) -> AssistService:
-        from .services.assist import AssistService
+        from analysis.services.assist import AssistService
 
         return AssistService(self.ctx, self.codebook, self.participants)
 
     @cached_property
     def suggestions(self) -> SuggestionService:
-        from .services.suggestions import SuggestionService
+        from analysis.services.suggestions import SuggestionService
 
         return SuggestionService(self.ctx, self.assist, self.codebook, self.codings)
 
     @cached_property
     def patterns(self) -> PatternService:
-        from .services.patterns import PatternService
+        from analysis.services.patterns import PatternService
 
         return PatternService(self.ctx, self.assist, self.codebook, self.codings)
 
     @cached_property
     def consistency(self) -> ConsistencyService:
-        from .services.consistency import ConsistencyService
+        from analysis.services.consistency import ConsistencyService
 
         return ConsistencyService(self.ctx, self.assist, self.codebook, self.explore, self.suggestions)
 
     @cached_property
     def vignettes(self) -> VignetteService:
-        from .services.vignettes import VignetteService
+        from analysis.services.vignettes import VignetteService
 
         return VignetteService(self.ctx, self.codebook, self.codings, self.transcripts, self.participants,
                                self.explore, self.assist)
 
     @cached_property
     def disclosure(self) -> DisclosureService:
-        from .services.disclosure import DisclosureService
+        from analysis.services.disclosure import DisclosureService
 
         return DisclosureService(self.ctx, self.participants, self.codebook, self.vignettes)
 
     @cached_property
     def cases(self) -> CaseService:
-        from .services.cases import CaseService
+        from analysis.services.cases import CaseService
 
         return CaseService(self.ctx, self.codebook, self.participants, self.explore)
 
     @cached_property
     def exports(self) -> ExportService:
-        from .services.exports import ExportService
+        from analysis.services.exports import ExportService
 
         return ExportService(self.ctx, self.codebook, self.memos, self.explore, self.participants, self.vignettes,
                              self.disclosure, self.codebook_files, self.cases)
 
     @cached_property
     def interchange(self) -> InterchangeService:
-        from .services.interchange import InterchangeService
+        from analysis.services.interchange import InterchangeService
 
         return InterchangeService(self.ctx, self.codebook)
 
     @cached_property
     def narrative(self) -> NarrativeService:
-        from .services.narrative import NarrativeService
+        from analysis.services.narrative import NarrativeService
 
         return NarrativeService(self.ctx, self.codebook, self.explore, self.participants, self.vignettes,
                                 self.disclosure, self.cases)
 
     @cached_property
     def agreement(self) -> AgreementService:
-        from .services.agreement import AgreementService
+        from analysis.services.agreement import AgreementService
 
         return AgreementService(self.ctx, self.codebook)
 
     @cached_property
     def researchers(self) -> ResearcherService:
-        from .services.researchers import ResearcherService
+        from analysis.services.researchers import ResearcherService
 
         return ResearcherService(self.ctx)
 
     @cached_property
     def merge(self) -> MergeService:
-        from .services.merge import MergeService
+        from analysis.services.merge import MergeService
 
         return MergeService(self.ctx, self.codebook)
 
     @cached_property
     def guide(self) -> GuideService:
-        from .services.guide import GuideService
+        from analysis.services.guide import GuideService
 
         return GuideService(self.ctx)
 
@@ -314,7 +314,7 @@ class Project:
     def undo_history(self, limit: int = 20) -> list[AuditEvent]:
         """The last ``limit`` actions that changed data (every researcher's, undos and redos included),
         newest first: who did what, and whether it is done, undone or final."""
-        from .audit import KINDS
+        from analysis.domain.audit import KINDS
 
         kinds = {name for name, kind in KINDS.items() if kind.data}
         with self.store.read() as conn:

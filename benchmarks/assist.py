@@ -31,9 +31,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from analysis import open_project  # noqa: E402
-from analysis.assist import SegmentIndex, top_k  # noqa: E402
-from analysis.consistency import MIN_WORDS, rank_like  # noqa: E402
-from analysis.patterns import MIN_PATTERN_WORDS, cluster_vectors, distinctive_words  # noqa: E402
+from analysis.domain.assist import SegmentIndex, top_k  # noqa: E402
+from analysis.domain.consistency import MIN_WORDS, rank_like  # noqa: E402
+from analysis.domain.patterns import MIN_PATTERN_WORDS, cluster_vectors, distinctive_words  # noqa: E402
 from benchmarks.machine import describe, write_section  # noqa: E402
 
 HEADING = "Assist (semantic suggestions, search, clustering)"

@@ -5,7 +5,7 @@
 
 For each project (the sample study, synced with the real models; the sample study scaled x10 as
 benchmarks/ui.py builds it) and each of ``--runs`` runs: a fresh copy of the project, a fresh
-``streamlit run app.py`` (tests/test_browser.py's ``streamlit_app``) and a fresh browser page, then a
+``streamlit run app.py`` (tests/browser/test_browser.py's ``streamlit_app``) and a fresh browser page, then a
 researcher's round: open the app, switch transcript, select a passage, apply a code, select another,
 create-and-apply a code, open a highlight, undo, visit every page, filter Themes by participant, a
 first semantic search (at least 10 s after the app opened) and a later one, back to Read & code.
@@ -42,9 +42,9 @@ from analysis.offline import set_offline_env  # noqa: E402
 set_offline_env()
 
 from analysis import open_project  # noqa: E402
-from analysis.embed import HashingEmbedder  # noqa: E402
+from analysis.embedding.minilm import HashingEmbedder  # noqa: E402
 from benchmarks.machine import describe, write_section  # noqa: E402
-from tests.test_browser import ARGS, CHROMIUM, SELECT_JS, _pages, choose, settle, streamlit_app  # noqa: E402
+from tests.browser.test_browser import ARGS, CHROMIUM, SELECT_JS, _pages, choose, settle, streamlit_app  # noqa: E402
 
 HEADING = "Real browser (click to settled)"
 QUERIES = ("fear of being assessed again", "the approval process took too long")

@@ -36,7 +36,7 @@ set_offline_env()
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from analysis import open_project  # noqa: E402
-from analysis.embed import HashingEmbedder  # noqa: E402
+from analysis.embedding.minilm import HashingEmbedder  # noqa: E402
 from benchmarks.machine import describe, write_section  # noqa: E402
 
 BUDGET_MS = 300
@@ -101,7 +101,7 @@ def compile_once() -> None:
 def measure(reruns: int) -> dict[str, Any]:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
     t0 = time.perf_counter()
-    at.switch_page("ui/cases.py").run()
+    at.switch_page("analysis/workbench/pages/cases.py").run()
     first = time.perf_counter() - t0
     if at.exception:
         raise SystemExit(f"the Cases page failed: {at.exception[0].value}")

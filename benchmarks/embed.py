@@ -34,7 +34,7 @@ set_offline_env()
 
 import numpy as np  # noqa: E402
 
-from analysis import embed, embed_onnx  # noqa: E402
+from analysis.embedding import minilm as embed, onnx_backend as embed_onnx  # noqa: E402
 from benchmarks.machine import describe, write_section  # noqa: E402
 
 HEADING = "Speed: CLI start, embeddings, search (issue 13)"
@@ -131,7 +131,7 @@ def throughput(texts: list[str], runners: dict[str, Any], rounds: int) -> tuple[
 def gate(project: Any, runner_fp32: Any, runner_int8: Any, queries: list[str], seeds: int) -> dict[str, Any]:
     """"More like this code" recall@10 (held-out codings, benchmarks/assist.py's protocol, shipped ranker)
     and search top-10 with fp32 vectors and with int8 vectors of every segment (and query)."""
-    from analysis.assist import SegmentIndex
+    from analysis.domain.assist import SegmentIndex
     from benchmarks.assist import evaluate, summarise
 
     index = project.assist.segment_index()
@@ -165,7 +165,7 @@ def gate(project: Any, runner_fp32: Any, runner_int8: Any, queries: list[str], s
 
 # -- 4. search latency at 100,000 segments, the query embedded each time -------------------------------------------------
 def search_latency(project: Any, queries: list[str], folder: Path) -> list[dict[str, Any]]:
-    from analysis.assist import top_k
+    from analysis.domain.assist import top_k
     from benchmarks.assist import scaled_index, stats, timed
 
     real = project.assist.segment_index()
@@ -215,7 +215,7 @@ def markdown_cli(info: dict[str, Any]) -> str:
              "warm-up, bytecode cached as after an install. Before: every command imported pandas (~0.4 s), Alembic "
              "(~0.3 s, to check the schema revision) and python-docx; now a project at the newest revision is checked "
              "with one query and those load only where used. No command that needs no model imports torch, spaCy, "
-             "sentence-transformers or onnxruntime (tests/test_speed.py). CPU seconds are less sensitive to the "
+             "sentence-transformers or onnxruntime (tests/system/test_speed.py). CPU seconds are less sensitive to the "
              "other load than wall seconds.", "",
              "| command | wall median / max s | CPU median s | load 1/5/15 |", "|---|---|---|---|"]
     for r in [*info["cli"], *info.get("cli_before", [])]:

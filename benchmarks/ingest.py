@@ -24,9 +24,9 @@ from analysis.offline import set_offline_env  # noqa: E402
 set_offline_env()
 
 from analysis import open_project  # noqa: E402
-from analysis.embed import MiniLMEmbedder  # noqa: E402
+from analysis.embedding.minilm import MiniLMEmbedder  # noqa: E402
 from analysis.ingest import read_transcript  # noqa: E402
-from analysis.segment import load_nlp, sentences  # noqa: E402
+from analysis.domain.segment import load_nlp, sentences  # noqa: E402
 from benchmarks.machine import describe, write_section  # noqa: E402
 from benchmarks.scale import scale_study  # noqa: E402
 

@@ -39,7 +39,7 @@ WRITER = textwrap.dedent("""
     import json, sys, time
     from pathlib import Path
     from analysis import open_project
-    from analysis.embed import HashingEmbedder
+    from analysis.embedding.minilm import HashingEmbedder
     from analysis.errors import StorageError
     folder, me, slot, writers, go_file, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), Path(sys.argv[5]), int(sys.argv[6])
     p = open_project(folder, embedder=HashingEmbedder(), user=me, create=False)
@@ -66,7 +66,7 @@ WATCHER = textwrap.dedent("""
     import json, sys, time
     from pathlib import Path
     from analysis import open_project
-    from analysis.embed import HashingEmbedder
+    from analysis.embedding.minilm import HashingEmbedder
     folder, trials = Path(sys.argv[1]), int(sys.argv[2])
     p = open_project(folder, embedder=HashingEmbedder(), user="watcher", create=False)
     seen = p.version()
@@ -118,7 +118,7 @@ def postgres() -> Iterator[str | None]:
 
 def _project(root: Path, name: str, url: str | None) -> Path:
     from analysis import open_project
-    from analysis.embed import HashingEmbedder
+    from analysis.embedding.minilm import HashingEmbedder
 
     folder = root / name
     (folder / "transcripts").mkdir(parents=True)
@@ -157,7 +157,7 @@ def throughput(folder: Path, writers: int, per_writer: int) -> dict[str, float]:
             raise RuntimeError(err)
         results.append(json.loads(out.strip().splitlines()[-1]))
     from analysis import open_project
-    from analysis.embed import HashingEmbedder
+    from analysis.embedding.minilm import HashingEmbedder
 
     with open_project(folder, embedder=HashingEmbedder(), create=False) as p:
         stored = len(p.codings.codings_in("a.txt"))
@@ -170,7 +170,7 @@ def throughput(folder: Path, writers: int, per_writer: int) -> dict[str, float]:
 
 def visibility(folder: Path, trials: int) -> list[float]:
     from analysis import open_project
-    from analysis.embed import HashingEmbedder
+    from analysis.embedding.minilm import HashingEmbedder
 
     watcher = subprocess.Popen([sys.executable, "-c", WATCHER, str(folder), str(trials)], env=_env(),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

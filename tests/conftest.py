@@ -17,7 +17,7 @@ os.environ.setdefault("STORYLOOM_USER", "Test Researcher")
 os.environ.setdefault("STORYLOOM_LOAD_MODEL_AT_START", "0")  # AppTest apps: no MiniLM load in the background
 
 from analysis import Project, open_project  # noqa: E402
-from analysis.embed import HashingEmbedder  # noqa: E402
+from analysis.embedding.minilm import HashingEmbedder  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 EXTDATA = REPO.parent / "shared" / "extdata"

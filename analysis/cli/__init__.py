@@ -7,11 +7,11 @@ Errors are printed on stderr as one clear message, with exit status 1; never a t
 
 from __future__ import annotations
 
-from ..offline import set_offline_env
+from analysis.offline import set_offline_env
 
 set_offline_env()
 
-from ._common import app  # noqa: E402
-from . import assist, cases, codebook, core, interchange, narrative, team, vignettes  # noqa: E402,F401
+from analysis.cli._common import app  # noqa: E402
+from analysis.cli import assist, cases, codebook, core, interchange, narrative, team, vignettes  # noqa: E402,F401
 
 __all__ = ["app"]

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from ..errors import translate
+from analysis.errors import translate
 
 if TYPE_CHECKING:
-    from ..progress import Progress
-    from ..project import Project
+    from analysis.domain.progress import Progress
+    from analysis.project import Project
 
 app = typer.Typer(
     name="storyloom", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -37,7 +37,7 @@ def command_group(name: str, help: str) -> typer.Typer:
 
 def open_(path: Path, *, create: bool = False) -> Project:
     """Open the project at ``path``; every command but ``init`` refuses a folder without project.db."""
-    from ..project import open_project
+    from analysis.project import open_project
 
     return open_project(path, create=create)
 
@@ -81,7 +81,7 @@ def progress_bar(enabled: bool, stream: TextIO | None = None) -> Progress | None
         return None
     from tqdm import tqdm
 
-    from ..progress import STAGE_LABELS, Rate, Step, clock_text
+    from analysis.domain.progress import STAGE_LABELS, Rate, Step, clock_text
 
     bars: dict[str, Any] = {}
     rates: dict[str, Rate] = {}

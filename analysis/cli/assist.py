@@ -9,8 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import Errors, ImportFormatError, StoryloomError, ValidationError
-from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table, wrote
+from analysis.errors import Errors, ImportFormatError, StoryloomError, ValidationError
+from analysis.cli._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table, wrote
 
 report_app = typer.Typer(help="Reports generated from the project's audit trail.", no_args_is_help=True)
 app.add_typer(report_app, name="report")

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from ..cases import format_cell
-from ..errors import Errors, ValidationError
-from ._common import JsonOpt, NoteOpt, ProjectOpt, app, command_group, emit, handled, open_, table
+from analysis.domain.cases import format_cell
+from analysis.errors import Errors, ValidationError
+from analysis.cli._common import JsonOpt, NoteOpt, ProjectOpt, app, command_group, emit, handled, open_, table
 
 case_app = command_group("case", "Cases: what a cross-case comparison compares (programmes, units, participants...).")
 condition_app = command_group("condition", "Conditions: the columns of the case x condition matrix (one may be the outcome).")
@@ -215,7 +215,7 @@ def matrix_set(
 @matrix_app.command("show")
 def matrix_show(cases_as: CasesAsOpt = "columns", project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """The matrix: ✓ / ✗ / partial value / – (not judged)."""
-    from ..cases import matrix_table
+    from analysis.domain.cases import matrix_table
 
     with handled():
         m = open_(project).cases.matrix()
@@ -300,7 +300,7 @@ def compare_cmd(
                     "in all outcome": c["present_in_all_outcome_cases"],
                     "absent in others": c["absent_in_all_other_cases"]} for c in r["conditions"]],
                   ["condition", "nec.cons", "nec.cov", "suf.cons", "suf.cov", "in all outcome", "absent in others"])
-            from ..cases import separating_sentence
+            from analysis.domain.cases import separating_sentence
 
             typer.echo(separating_sentence(r))
             for c in r["contradictions"]:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table, wrote
+from analysis.cli._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table, wrote
 
 code_app = typer.Typer(help="Create and revise codes and themes.", no_args_is_help=True)
 coding_app = typer.Typer(help="Apply codes to spans of transcripts, or remove them.", no_args_is_help=True)

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import Errors, NotFoundError, ValidationError
-from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, progress_bar, table
+from analysis.errors import Errors, NotFoundError, ValidationError
+from analysis.cli._common import JsonOpt, ProjectOpt, app, emit, handled, open_, progress_bar, table
 
 
 @app.command()
@@ -112,8 +112,8 @@ def sync(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
 @app.command()
 def formats(as_json: JsonOpt = False) -> None:
     """The file formats Storyloom reads (transcripts) and writes (exports)."""
-    from ..export import EXPORT_FORMATS
-    from ..ingest import TRANSCRIPT_FORMATS
+    from analysis.export import EXPORT_FORMATS
+    from analysis.ingest import TRANSCRIPT_FORMATS
 
     result = {"transcripts": [{"format": f.name, "suffixes": list(f.suffixes), "label": f.label, "mime": f.mime}
                               for f in TRANSCRIPT_FORMATS],
@@ -202,6 +202,6 @@ def redo(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
 
 
 def _open_team(path: Path, database: str) -> Any:
-    from ..project import open_project
+    from analysis.project import open_project
 
     return open_project(path, create=True, database=database)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table
+from analysis.cli._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table
 
 refi_app = typer.Typer(help="REFI-QDA interchange with NVivo, MAXQDA, ATLAS.ti, QualCoder (.qdpx projects, .qdc "
                             "codebooks).", no_args_is_help=True)

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import Errors, ValidationError
-from ..export import formats_for
-from ..narrative import FIGURE_HELP
-from ._common import JsonOpt, NoteOpt, ProjectOpt, app, command_group, emit, handled, open_, table, wrote
+from analysis.errors import Errors, ValidationError
+from analysis.export import formats_for
+from analysis.domain.narrative import FIGURE_HELP
+from analysis.cli._common import JsonOpt, NoteOpt, ProjectOpt, app, command_group, emit, handled, open_, table, wrote
 
 event_app = command_group("event", "Events in story time: mark them, place them, link coded passages as evidence.")
 period_app = command_group("period", "Named periods of the story ('pre-pandemic'), in the order you give them once.")

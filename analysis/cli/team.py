@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table
+from analysis.cli._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table
 
 researcher_app = typer.Typer(help="The researchers of a team project and their roles (lead, coder, reader).",
                              no_args_is_help=True)

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import Errors, NotFoundError
-from ._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table, wrote
+from analysis.errors import Errors, NotFoundError
+from analysis.cli._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table, wrote
 
 vignette_app = typer.Typer(help="Compose vignettes from quotes and export them for publication.", no_args_is_help=True)
 export_app = typer.Typer(help="Export the quote table, or all memos and the journal.", no_args_is_help=True)
@@ -96,7 +96,7 @@ def vignette_export(
             appendix=appendix, block_words=block_words, attributes=tuple(attribute or ()),
             disclosure=not skip_disclosure_check, straight_quotes=straight_quotes,
             author="" if anonymous else author, fragment=fragment)
-        from ..export import VIGNETTE_FORMATS, pick_format
+        from analysis.export import VIGNETTE_FORMATS, pick_format
 
         wrote(path, exports.last_warnings, as_json=as_json, format=pick_format(path, format, VIGNETTE_FORMATS))
 

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Errors, ExportError
-from . import docx as docx_out
-from . import html as html_out
-from . import latex as latex_out
-from . import markdown as md_out
-from .document import Document
+from analysis.errors import Errors, ExportError
+from analysis.export import docx as docx_out
+from analysis.export import html as html_out
+from analysis.export import latex as latex_out
+from analysis.export import markdown as md_out
+from analysis.export.document import Document
 
 
 

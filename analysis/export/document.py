@@ -7,7 +7,7 @@ Layout rules (APA 7 style):
 - a shorter quote runs into the paragraph before it, in double quotation marks (double marks
   inside it become single), followed by the attribution and a full stop;
 - a short quote that follows a quote starts a paragraph of its own, unless the researcher joined it
-  to the one before (:attr:`analysis.vignettes.QuoteItem.joined`); after the researcher's own
+  to the one before (:attr:`analysis.domain.vignettes.QuoteItem.joined`); after the researcher's own
   words it runs on in their paragraph;
 - attribution by pseudonym: ``(Leader A)``, optionally with printed attributes, the timestamp
   ``(Leader A, 00:12:31)`` and/or the transcript line ``(Leader A, line 45)``;

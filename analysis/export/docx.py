@@ -12,8 +12,8 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from .document import APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, InlineQuote, Paragraph, source_table
-from .sanitize import xml_safe
+from analysis.export.document import APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, InlineQuote, Paragraph, source_table
+from analysis.export.sanitize import xml_safe
 
 if TYPE_CHECKING:  # python-docx (and lxml) load when a document is written, not when the CLI starts
     from docx.document import Document as DocxDocument

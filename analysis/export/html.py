@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .document import APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, InlineQuote, Paragraph, source_table
+from analysis.export.document import APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, InlineQuote, Paragraph, source_table
 
 CSS = """body { font-family: Georgia, 'Times New Roman', serif; max-width: 42em; margin: 2em auto; padding: 0 1em;
   line-height: 1.6; color: #222; }

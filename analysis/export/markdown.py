@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from .document import APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, InlineQuote, Paragraph, source_table
-from .sanitize import escape_markdown_html
+from analysis.export.document import APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, InlineQuote, Paragraph, source_table
+from analysis.export.sanitize import escape_markdown_html
 
 
 def escape(text: str) -> str:

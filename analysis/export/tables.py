@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Errors, ExportError
-from ..model import PHASES
-from . import docx as docx_out
-from .sanitize import escape_markdown_html, table_cell
+from analysis.errors import Errors, ExportError
+from analysis.domain.model import PHASES
+from analysis.export import docx as docx_out
+from analysis.export.sanitize import escape_markdown_html, table_cell
 
 if TYPE_CHECKING:  # pandas costs ~0.4 s to import: only where a frame is built
     import pandas as pd

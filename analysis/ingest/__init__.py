@@ -1,4 +1,4 @@
-"""Transcript readers: bytes of a transcript file -> :class:`~analysis.model.ParsedTranscript`
+"""Transcript readers: bytes of a transcript file -> :class:`~analysis.domain.model.ParsedTranscript`
 (canonical NFC text with ``\\n`` line ends, speaker turns with exact code-point offsets, optional
 timestamps). Readers are pure functions; which file suffix goes to which reader is the registry in
 :mod:`analysis.ingest.formats`.
@@ -12,7 +12,7 @@ from analysis import limits
 from analysis.errors import Errors, UnsupportedFormatError
 from analysis.ingest.formats import SUPPORTED_SUFFIXES, TRANSCRIPT_FORMATS, format_for, suffix_list
 from analysis.ingest.text import is_interviewer_label
-from analysis.model import ParsedTranscript
+from analysis.domain.model import ParsedTranscript
 
 __all__ = ["SUPPORTED_SUFFIXES", "TRANSCRIPT_FORMATS", "format_for", "is_interviewer_label", "read_transcript",
            "suffix_list"]

@@ -38,7 +38,7 @@ from analysis import limits
 from analysis.errors import Errors, FileRefusedError, ImportFormatError, Msg
 from analysis.ingest.decode import normalise
 from analysis.ingest.text import Label, match_label, parse_text, strip_invisible
-from analysis.model import ParsedTranscript
+from analysis.domain.model import ParsedTranscript
 
 if TYPE_CHECKING:
     from docx.text.paragraph import Paragraph

@@ -5,7 +5,7 @@ Each :class:`TranscriptFormat` names its suffixes, a label for people, the MIME 
 error messages and the README's list all come from :data:`TRANSCRIPT_FORMATS`.
 
 To add a format: write its reader in ``analysis/ingest/<name>.py`` (pure; exact code-point offsets;
-errors naming the file and line), add one entry here, and a test in tests/test_ingest.py.
+errors naming the file and line), add one entry here, and a test in tests/formats/test_ingest.py.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from ..model import ParsedTranscript
-from .docx import read_docx
-from .subtitles import read_subtitles
-from .text import read_text
+from analysis.domain.model import ParsedTranscript
+from analysis.ingest.docx import read_docx
+from analysis.ingest.subtitles import read_subtitles
+from analysis.ingest.text import read_text
 
 Reader = Callable[[str, bytes], ParsedTranscript]
 

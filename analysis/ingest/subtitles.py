@@ -43,7 +43,7 @@ from analysis.ingest.text import (
     invisible_label_warning,
     strip_invisible,
 )
-from analysis.model import ParsedTranscript, ParsedTurn
+from analysis.domain.model import ParsedTranscript, ParsedTurn
 
 _TIMING = re.compile(r"^\s*(?P<a>\S+)\s+-->\s+(?P<b>\S+)(?:\s+.*)?$")
 _TIME = re.compile(r"^(?:(\d+):)?(\d{2}):(\d{2})[.,](\d{1,3})$")

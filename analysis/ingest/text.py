@@ -50,7 +50,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from analysis.ingest.decode import decode
-from analysis.model import ParsedTranscript, ParsedTurn
+from analysis.domain.model import ParsedTranscript, ParsedTurn
 
 DEFAULT_SPEAKER = "Speaker"
 NO_LABELS_WARNING = "no speaker labels found; the whole file is one speaker's turn"

@@ -29,8 +29,8 @@ from typing import Any
 
 from lxml import etree
 
-from ..errors import Errors, ImportFormatError
-from ..limits import MiB, human_size
+from analysis.errors import Errors, ImportFormatError
+from analysis.limits import MiB, human_size
 
 __all__ = [
     "Archive", "RefiCase", "RefiCode", "RefiCodebook", "RefiCoding", "RefiNote", "RefiProject", "RefiSelection",
@@ -203,7 +203,7 @@ def _parser() -> etree.XMLParser:
 def parse_xml(file: str, data: bytes) -> Any:
     """The root element of XML ``data`` (from ``file``), parsed safely (see the module docstring)."""
     if len(data) > XML_BYTES:
-        from ..limits import too_big
+        from analysis.limits import too_big
 
         raise too_big(file, "the XML", XML_BYTES, size=len(data), error=ImportFormatError)
     prolog = _PROLOG.match(data)
@@ -481,7 +481,7 @@ class Archive:
         """The bytes of ``member``, expanded at most ``cap`` bytes (one more and it is refused)."""
         info = self.names[member]
         if info.file_size > cap:
-            from ..limits import too_big
+            from analysis.limits import too_big
 
             raise too_big(f"{self.file} ({member})", "the member", cap, size=info.file_size, error=ImportFormatError)
         out = io.BytesIO()
@@ -492,7 +492,7 @@ class Archive:
                     break
                 out.write(chunk)
                 if out.tell() > cap:
-                    from ..limits import too_big
+                    from analysis.limits import too_big
 
                     raise too_big(f"{self.file} ({member})", "the member", cap, error=ImportFormatError)
         return out.getvalue()

@@ -16,7 +16,7 @@ from typing import Any
 
 from lxml import etree
 
-from .read import RefiCode, RefiCodebook, RefiProject, RefiSet
+from analysis.refi.read import RefiCode, RefiCodebook, RefiProject, RefiSet
 
 __all__ = ["CODEBOOK_NS", "PROJECT_NS", "qdpx_bytes", "write_codebook", "write_project"]
 

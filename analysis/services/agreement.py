@@ -1,6 +1,6 @@
 """``project.agreement``: inter-coder agreement between named coders, for codebook-style studies.
 
-Not the measure of a reflexive thematic analysis (see :mod:`analysis.agreement`, which also defines
+Not the measure of a reflexive thematic analysis (see :mod:`analysis.domain.agreement`, which also defines
 the units and the statistics): the report says so, and its methods paragraph names unit and statistic.
 """
 
@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from ..agreement import UNITS, coded_units, statistics
-from ..errors import ConflictError, Errors, NotFoundError, ValidationError
-from ..store import codes as code_store, codings as coding_store, team as team_store, transcripts as transcript_store
-from .codebook import CodebookService
-from .context import Context, new_guid
+from analysis.domain.agreement import UNITS, coded_units, statistics
+from analysis.errors import ConflictError, Errors, NotFoundError, ValidationError
+from analysis.store import codes as code_store, codings as coding_store, team as team_store, transcripts as transcript_store
+from analysis.services.codebook import CodebookService
+from analysis.services.context import Context, new_guid
 
 CAVEAT = ("Agreement statistics are offered for codebook-style (coding-reliability) studies; they are not a "
           "measure of quality for a reflexive thematic analysis, where the researcher's interpretation is the point.")

@@ -1,4 +1,4 @@
-"""The local semantic assist: the segment index and search (modes: :mod:`analysis.assist`).
+"""The local semantic assist: the segment index and search (modes: :mod:`analysis.domain.assist`).
 
 Suggestions only (ARCHITECTURE invariant 4): nothing here writes a coding on its own. "More like this
 code", patterns in uncoded text and consistency checks are their own services, built on this one's
@@ -15,18 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..assist import (RRF_K, SEARCH_MODES, BoolArray, FloatArray, Scores, SegmentIndex, as_int, keyword_scores,
+from analysis.domain.assist import (RRF_K, SEARCH_MODES, BoolArray, FloatArray, Scores, SegmentIndex, as_int, keyword_scores,
                       matches as match_offsets, top_k)
-from ..errors import Errors, ValidationError
-from ..explore import line_at, line_starts, timestamp_at
-from ..store import codes as code_store, segments as segment_store
-from ..store.segments import IndexKey
-from .context import Context
+from analysis.errors import Errors, ValidationError
+from analysis.domain.explore import line_at, line_starts, timestamp_at
+from analysis.store import codes as code_store, segments as segment_store
+from analysis.store.segments import IndexKey
+from analysis.services.context import Context
 
 if TYPE_CHECKING:
     import pandas as pd
-    from .codebook import CodebookService
-    from .participants import ParticipantService
+    from analysis.services.codebook import CodebookService
+    from analysis.services.participants import ParticipantService
 
 __all__ = ["AssistService", "SPAN_COLUMNS"]
 
@@ -197,7 +197,7 @@ class AssistService:
 
     def with_places(self, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``hits`` with ``line`` (the line number shown in Read & code's margin) and ``timestamp`` (the
-        turn's, or ``~`` the nearest earlier one's) of each hit's start: see :mod:`analysis.explore`."""
+        turn's, or ``~`` the nearest earlier one's) of each hit's start: see :mod:`analysis.domain.explore`."""
         if not hits:
             return hits
         index = self.segment_index()

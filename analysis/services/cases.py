@@ -6,7 +6,7 @@ publication table (Markdown, DOCX, LaTeX, HTML, CSV, XLSX) with an evidence appe
 cases file (``codebooks/cases.yaml``: cases, conditions and judged cells with their evidence quoted from
 coded passages; see :data:`CASES_FILE_FORMAT`), imported on sync into a project with no cases.
 
-Every change is one action (``case.*`` in :mod:`analysis.audit`): one transaction, one audit event,
+Every change is one action (``case.*`` in :mod:`analysis.domain.audit`): one transaction, one audit event,
 undo and redo for free. Removing a case or a condition removes the rows hanging on it through the
 recorder too, so undo restores them. A coding removed elsewhere (``coding remove``, a code deleted with
 its codings, a duplicate collapsed by a merge) takes its evidence links with it, recorded by the same
@@ -22,28 +22,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import limits
-from ..cases import (Case, Condition, EvidenceQuote, Matrix, Publication, check_orientation, compare, format_cell,
+from analysis import limits
+from analysis.domain.cases import (Case, Condition, EvidenceQuote, Matrix, Publication, check_orientation, compare, format_cell,
                      matrix_methods_paragraph, matrix_table, parse_matrix_csv, parse_value, render)
-from ..errors import ConflictError, Errors, ExportError, NotFoundError, StoryloomError, ValidationError
-from ..export import pick_format, write_file
-from ..export.tables import write_csv, write_xlsx
-from ..quotes import check_quote
-from ..safe_yaml import Where, kind_of as _kind_of, load_yaml, yaml_list as _list, yaml_mapping as _mapping
-from ..safe_yaml import yaml_path_error
-from ..safe_yaml import yaml_text as _text
-from ..store import cases as store, codes as code_store, participants as people_store
-from ..store.dberrors import storage_error
-from .context import Action, Context, new_guid
-from .file_quotes import Sources, coded_passages
+from analysis.errors import ConflictError, Errors, ExportError, NotFoundError, StoryloomError, ValidationError
+from analysis.export import pick_format, write_file
+from analysis.export.tables import write_csv, write_xlsx
+from analysis.domain.quotes import check_quote
+from analysis.files.safe_yaml import Where, kind_of as _kind_of, load_yaml, yaml_list as _list, yaml_mapping as _mapping
+from analysis.files.safe_yaml import yaml_path_error
+from analysis.files.safe_yaml import yaml_text as _text
+from analysis.store import cases as store, codes as code_store, participants as people_store
+from analysis.store.dberrors import storage_error
+from analysis.services.context import Action, Context, new_guid
+from analysis.services.file_quotes import Sources, coded_passages
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..store import Connection
-    from .codebook import CodebookService
-    from .explore import ExploreService
-    from .participants import ParticipantService
+    from analysis.store import Connection
+    from analysis.services.codebook import CodebookService
+    from analysis.services.explore import ExploreService
+    from analysis.services.participants import ParticipantService
 
 __all__ = ["CASES_FILE", "CASES_FILE_FORMAT", "MATRIX_FORMATS", "CaseService"]
 
@@ -229,7 +229,7 @@ class CaseService:
 
     # -- reads ------------------------------------------------------------------------------------
     def matrix(self) -> Matrix:
-        """Every case, condition and cell (see :class:`analysis.cases.Matrix`; ``.to_json()`` for the CLI)."""
+        """Every case, condition and cell (see :class:`analysis.domain.cases.Matrix`; ``.to_json()`` for the CLI)."""
         paths = self.codebook.code_paths()
         with self.ctx.store.read() as conn:
             return store.matrix(conn, paths)
@@ -379,7 +379,7 @@ class CaseService:
 
     @staticmethod
     def _coding_guid(conn: Connection, coding: int) -> str | None:
-        from ..store import memos as memo_store
+        from analysis.store import memos as memo_store
 
         return memo_store.coding_guid(conn, coding)
 
@@ -609,7 +609,7 @@ class CaseService:
     # -- comparison -------------------------------------------------------------------------------
     def compare(self, outcome: str | None = None) -> dict[str, Any]:
         """The set-theoretic comparison for ``outcome`` (default: the condition marked as the outcome);
-        see :func:`analysis.cases.compare`."""
+        see :func:`analysis.domain.cases.compare`."""
         m = self.matrix()
         if outcome is None:
             outcome = m.outcome
@@ -763,7 +763,7 @@ class CaseService:
     # -- import -----------------------------------------------------------------------------------
     def import_csv(self, path: str | Path, *, cases_as: str | None = None, data: bytes | None = None,
                    note: str = "") -> dict[str, Any]:
-        """Bring in a matrix built in a spreadsheet (see :func:`analysis.cases.parse_matrix_csv`): names are
+        """Bring in a matrix built in a spreadsheet (see :func:`analysis.domain.cases.parse_matrix_csv`): names are
         matched to existing cases and conditions (ignoring case), new ones are created, judged cells are
         set (origin ``import``; evidence and notes kept), blank cells left as they are. One action; a bad
         cell anywhere writes nothing."""

@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..audit import KINDS
-from ..codebook import EDITABLE, PALETTE, PATH_SEP, code_fields, code_from_row
-from .. import limits
-from ..errors import ConflictError, Errors, ValidationError
-from ..model import CODE_KINDS, CODE_STATUSES, AuditEvent, Code
-from ..store import audit as audit_store, codes as code_store, codings as coding_store, team as team_store
-from .context import Action, Context, new_guid
+from analysis.domain.audit import KINDS
+from analysis.domain.codebook import EDITABLE, PALETTE, PATH_SEP, code_fields, code_from_row
+from analysis import limits
+from analysis.errors import ConflictError, Errors, ValidationError
+from analysis.domain.model import CODE_KINDS, CODE_STATUSES, AuditEvent, Code
+from analysis.store import audit as audit_store, codes as code_store, codings as coding_store, team as team_store
+from analysis.services.context import Action, Context, new_guid
 
 __all__ = ["CodebookService"]
 

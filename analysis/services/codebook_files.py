@@ -13,16 +13,16 @@ from pathlib import Path
 from typing import Any
 
 
-from ..codebook import EDITABLE, PATH_SEP
-from .. import limits
-from ..codebook_files import DEFINITION_KEYS, dump_yaml, validate_tree
-from ..safe_yaml import load_yaml, yaml_path_error
-from ..coding import context_of, locate
-from ..errors import CodebookFileError, ConflictError, Errors, NotFoundError, ValidationError
-from ..store import audit as audit_store, codes as code_store, codings as coding_store, snapshots as snapshot_store
-from ..store import transcripts as transcript_store
-from .codebook import CodebookService
-from .context import Context, new_guid
+from analysis.domain.codebook import EDITABLE, PATH_SEP
+from analysis import limits
+from analysis.files.codebook_files import DEFINITION_KEYS, dump_yaml, validate_tree
+from analysis.files.safe_yaml import load_yaml, yaml_path_error
+from analysis.domain.coding import context_of, locate
+from analysis.errors import CodebookFileError, ConflictError, Errors, NotFoundError, ValidationError
+from analysis.store import audit as audit_store, codes as code_store, codings as coding_store, snapshots as snapshot_store
+from analysis.store import transcripts as transcript_store
+from analysis.services.codebook import CodebookService
+from analysis.services.context import Context, new_guid
 
 __all__ = ["CodebookFileService"]
 

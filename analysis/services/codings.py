@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..store import Connection
+from analysis.store import Connection
 
-from ..coding import coding_from_row, context_of, locate
-from ..errors import ConflictError, Errors, InvalidSpanError, NotFoundError
-from ..model import Coding
-from ..store import codes as code_store, codings as coding_store, transcripts as transcript_store
-from .codebook import CodebookService
-from .context import Action, Context, new_guid
+from analysis.domain.coding import coding_from_row, context_of, locate
+from analysis.errors import ConflictError, Errors, InvalidSpanError, NotFoundError
+from analysis.domain.model import Coding
+from analysis.store import codes as code_store, codings as coding_store, transcripts as transcript_store
+from analysis.services.codebook import CodebookService
+from analysis.services.context import Action, Context, new_guid
 
 __all__ = ["CodingService"]
 
@@ -159,7 +159,7 @@ class CodingService:
     def reanchor(self, conn: Connection, tid: int, old_text: str, new_text: str) -> dict[str, int]:
         """Place every coding of a changed transcript again (inside the import's transaction).
 
-        Each coding is found by its quote and context (:func:`analysis.coding.locate`); one that cannot
+        Each coding is found by its quote and context (:func:`analysis.domain.coding.locate`); one that cannot
         be found, or that would land exactly on another coding of the same code, is kept as an orphan.
         Returns ``{"reanchored": codings that moved or were placed again, "orphaned": n}``. ``old_text``
         is the transcript's text before the change (the stored quotes and offsets refer to it)."""

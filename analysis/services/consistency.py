@@ -1,6 +1,6 @@
 """Consistency checks of the coding: possible mis-codings, merge candidates, gaps to look at.
 
-What each check computes, and its thresholds: :mod:`analysis.consistency`. The checks are prompts for
+What each check computes, and its thresholds: :mod:`analysis.domain.consistency`. The checks are prompts for
 the researcher, never verdicts.
 """
 
@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..consistency import (MIN_CODINGS, OUTLIER_Z, SIMILAR_THRESHOLD, THEME_SHARE, FloatArray, coding_vectors,
+from analysis.domain.consistency import (MIN_CODINGS, OUTLIER_Z, SIMILAR_THRESHOLD, THEME_SHARE, FloatArray, coding_vectors,
                            leave_one_out)
-from .context import Context
+from analysis.services.context import Context
 
 if TYPE_CHECKING:
-    from .assist import AssistService
-    from .codebook import CodebookService
-    from .explore import ExploreService
-    from .suggestions import SuggestionService
+    from analysis.services.assist import AssistService
+    from analysis.services.codebook import CodebookService
+    from analysis.services.explore import ExploreService
+    from analysis.services.suggestions import SuggestionService
 
 __all__ = ["ConsistencyService"]
 
@@ -38,7 +38,7 @@ class ConsistencyService:
         self, *, outlier_z: float = OUTLIER_Z, similar_threshold: float = SIMILAR_THRESHOLD,
         theme_share: float = THEME_SHARE, min_codings: int = MIN_CODINGS,
     ) -> dict[str, list[dict[str, Any]]]:
-        """Consistency checks (see :mod:`analysis.consistency`); the run is recorded in the audit trail."""
+        """Consistency checks (see :mod:`analysis.domain.consistency`); the run is recorded in the audit trail."""
         index = self.assist.segment_index()
         spans = self.assist.coding_spans()
         paths = self.codebook.code_paths()

@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from ..store import Connection
+from analysis.store import Connection
 
-from ..audit import check_kind
-from ..roles import check as check_role
-from ..errors import Errors, StorageError, StoryloomError
-from ..embed import Embedder
-from ..store import Store, audit as audit_store, researchers as researcher_store
-from ..store.recorder import Recorder
+from analysis.domain.audit import check_kind
+from analysis.domain.roles import check as check_role
+from analysis.errors import Errors, StorageError, StoryloomError
+from analysis.embedding.minilm import Embedder
+from analysis.store import Store, audit as audit_store, researchers as researcher_store
+from analysis.store.recorder import Recorder
 
 _ACTING_AS: ContextVar[str | None] = ContextVar("storyloom_acting_as", default=None)
 

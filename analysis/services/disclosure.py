@@ -1,11 +1,11 @@
 """The disclosure check and its allow-list (``project.disclosure``).
 
 Before a vignette is exported, spaCy's named-entity recogniser reads what would be printed and flags
-people, organisations and places that are not on the project's allow-list (see :mod:`analysis.disclosure`
+people, organisations and places that are not on the project's allow-list (see :mod:`analysis.domain.disclosure`
 for the rules). The allow-list is, case-insensitively: the pseudonyms, the participants' attribute
 values, the code and theme names, every term a researcher accepted with :meth:`DisclosureService.accept_term`
 (one audit event each), and the built-in list of words that name no one (months, weekdays, COVID-19...:
-:data:`analysis.disclosure.BUILT_IN_ALLOWED`).
+:data:`analysis.domain.disclosure.BUILT_IN_ALLOWED`).
 """
 
 from __future__ import annotations
@@ -14,17 +14,17 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..disclosure import BUILT_IN_ALLOWED, DEFAULT_LABELS, entities, is_allowed, normalise_term, unique_attribute_flags
-from ..errors import Errors, NotFoundError, ValidationError
-from ..export.document import PLACEHOLDER
-from ..quotes import quote_label
-from ..store import disclosure as store
-from .context import Context
+from analysis.domain.disclosure import BUILT_IN_ALLOWED, DEFAULT_LABELS, entities, is_allowed, normalise_term, unique_attribute_flags
+from analysis.errors import Errors, NotFoundError, ValidationError
+from analysis.export.document import PLACEHOLDER
+from analysis.domain.quotes import quote_label
+from analysis.store import disclosure as store
+from analysis.services.context import Context
 
 if TYPE_CHECKING:
-    from .codebook import CodebookService
-    from .participants import ParticipantService
-    from .vignettes import VignetteService
+    from analysis.services.codebook import CodebookService
+    from analysis.services.participants import ParticipantService
+    from analysis.services.vignettes import VignetteService
 
 
 class DisclosureService:

@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from ..explore import CODING_COLUMNS, format_timestamp
-from ..store import audit as audit_store, codes as code_store, segments as segment_store
-from ..store.segments import TurnInfo
-from .context import Context
+from analysis.domain.explore import CODING_COLUMNS, format_timestamp
+from analysis.store import audit as audit_store, codes as code_store, segments as segment_store
+from analysis.store.segments import TurnInfo
+from analysis.services.context import Context
 
 if TYPE_CHECKING:
     import pandas as pd
-    from .codebook import CodebookService
-    from .participants import ParticipantService
+    from analysis.services.codebook import CodebookService
+    from analysis.services.participants import ParticipantService
 
 __all__ = ["CODING_COLUMNS", "ExploreService", "format_timestamp"]
 

@@ -3,7 +3,7 @@ XLSX), memos and the journal (Markdown, DOCX), and the methods report (Markdown,
 
 Before a vignette is written it must pass three checks: it is not a never-edited draft (unless
 ``allow_draft=True``; the output is then titled DRAFT), every quote matches its source once marked
-edits are accounted for (:func:`analysis.quotes.check_quote`), and the disclosure check finds no
+edits are accounted for (:func:`analysis.domain.quotes.check_quote`), and the disclosure check finds no
 unresolved identifying detail (unless ``disclosure=False``).
 
 Every export that writes a file is recorded in the audit trail (a use of the tool, for the methods
@@ -18,27 +18,27 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..disclosure import label_words
-from ..errors import Errors, ExportError, StoryloomError
-from ..export import VIGNETTE_FORMATS, formats_for, pick_format, render_document, write_file
-from ..export.document import BLOCK_WORDS, PLACEHOLDER, Document, Options, build
-from ..export.tables import MemoEntry, memos_docx, memos_markdown, quote_table, write_csv, write_xlsx
-from ..methods_report import REPORT_FORMATS, build_report, report_docx
-from ..quotes import check_quote, quote_label
-from ..store import audit as audit_store, stats, transcripts as transcript_store
-from ..vignettes import QuoteItem
-from .context import Context
+from analysis.domain.disclosure import label_words
+from analysis.errors import Errors, ExportError, StoryloomError
+from analysis.export import VIGNETTE_FORMATS, formats_for, pick_format, render_document, write_file
+from analysis.export.document import BLOCK_WORDS, PLACEHOLDER, Document, Options, build
+from analysis.export.tables import MemoEntry, memos_docx, memos_markdown, quote_table, write_csv, write_xlsx
+from analysis.domain.methods_report import REPORT_FORMATS, build_report, report_docx
+from analysis.domain.quotes import check_quote, quote_label
+from analysis.store import audit as audit_store, stats, transcripts as transcript_store
+from analysis.domain.vignettes import QuoteItem
+from analysis.services.context import Context
 
 if TYPE_CHECKING:
-    from .cases import CaseService
+    from analysis.services.cases import CaseService
     import pandas as pd
-    from .codebook import CodebookService
-    from .codebook_files import CodebookFileService
-    from .disclosure import DisclosureService
-    from .explore import ExploreService
-    from .memos import MemoService
-    from .participants import ParticipantService
-    from .vignettes import VignetteService
+    from analysis.services.codebook import CodebookService
+    from analysis.services.codebook_files import CodebookFileService
+    from analysis.services.disclosure import DisclosureService
+    from analysis.services.explore import ExploreService
+    from analysis.services.memos import MemoService
+    from analysis.services.participants import ParticipantService
+    from analysis.services.vignettes import VignetteService
 
 
 

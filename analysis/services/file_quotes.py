@@ -7,11 +7,11 @@ from __future__ import annotations
 import builtins
 from typing import TYPE_CHECKING, Any
 
-from ..safe_yaml import Where, yaml_path_error
-from ..store import codings as coding_store, transcripts as transcript_store
+from analysis.files.safe_yaml import Where, yaml_path_error
+from analysis.store import codings as coding_store, transcripts as transcript_store
 
 if TYPE_CHECKING:
-    from ..store import Connection
+    from analysis.store import Connection
 
 #: transcript name -> (its text, its placed codings), read once per import
 Sources = dict[str, tuple[str, builtins.list[Any]]]

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import PHASES
-from ..store import meta
-from .context import Context
+from analysis.domain.model import PHASES
+from analysis.store import meta
+from analysis.services.context import Context
 
 _KEY = "guide.dismissed"
 

@@ -46,28 +46,28 @@ from pathlib import Path, PurePosixPath
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..coding import context_of
-from ..embed import text_sha256
-from ..errors import ConflictError, Errors, ImportFormatError, ValidationError
-from ..ingest.docx import read_docx
-from ..ingest.text import parse_text
-from ..limits import MiB, read_regular_file
-from ..refi import description as desc
-from ..refi.positions import PositionMap, canonical, choose_rule, position_map, RULES, utf16_offsets
-from ..refi.read import (Archive, RefiCase, RefiCode, RefiCodebook, RefiCoding, RefiNote, RefiProject,
+from analysis.domain.coding import context_of
+from analysis.embedding.minilm import text_sha256
+from analysis.errors import ConflictError, Errors, ImportFormatError, ValidationError
+from analysis.ingest.docx import read_docx
+from analysis.ingest.text import parse_text
+from analysis.limits import MiB, read_regular_file
+from analysis.refi import description as desc
+from analysis.refi.positions import PositionMap, canonical, choose_rule, position_map, RULES, utf16_offsets
+from analysis.refi.read import (Archive, RefiCase, RefiCode, RefiCodebook, RefiCoding, RefiNote, RefiProject,
                          RefiSelection, RefiSource, RefiUser, RefiVariable, open_archive, parse_codebook,
                          parse_project)
-from ..refi.write import qdpx_bytes, write_codebook, write_project
-from ..segment import sentences
-from ..store import codes as code_store, codings as coding_store, embeddings as embedding_store
-from ..narrative import Period, refi_description, story_order, when_of_row
-from ..store import events as event_store
-from ..store import interchange as store, participants as participant_store, transcripts as transcript_store
-from .context import Action, Context, new_guid
+from analysis.refi.write import qdpx_bytes, write_codebook, write_project
+from analysis.domain.segment import sentences
+from analysis.store import codes as code_store, codings as coding_store, embeddings as embedding_store
+from analysis.domain.narrative import Period, refi_description, story_order, when_of_row
+from analysis.store import events as event_store
+from analysis.store import interchange as store, participants as participant_store, transcripts as transcript_store
+from analysis.services.context import Action, Context, new_guid
 
 if TYPE_CHECKING:
-    from ..store import Connection
-    from .codebook import CodebookService
+    from analysis.store import Connection
+    from analysis.services.codebook import CodebookService
 
 __all__ = ["InterchangeService"]
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import Errors, NotFoundError, ValidationError
-from ..memos import MEMO_KINDS
-from ..model import PHASES, Memo
-from ..store import codes, memos as store, participants, transcripts
-from .context import Context, new_guid
+from analysis.errors import Errors, NotFoundError, ValidationError
+from analysis.domain.memos import MEMO_KINDS
+from analysis.domain.model import PHASES, Memo
+from analysis.store import codes, memos as store, participants, transcripts
+from analysis.services.context import Context, new_guid
 
 if TYPE_CHECKING:
-    from ..store import Connection
+    from analysis.store import Connection
 
 __all__ = ["MEMO_KINDS", "MemoService"]
 

@@ -28,12 +28,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..coding import context_of, locate
-from ..errors import Errors, ProjectError
-from ..store import codes as code_store, codings as coding_store, merge as store, transcripts as transcript_store
-from ..store.recorder import name_key
-from .codebook import CodebookService
-from .context import Action, Context, new_guid
+from analysis.domain.coding import context_of, locate
+from analysis.errors import Errors, ProjectError
+from analysis.store import codes as code_store, codings as coding_store, merge as store, transcripts as transcript_store
+from analysis.store.recorder import name_key
+from analysis.services.codebook import CodebookService
+from analysis.services.context import Action, Context, new_guid
 
 _TEXT_FIELDS = ("definition", "inclusion", "exclusion", "example")
 _CODE_FIELDS = ("kind", *_TEXT_FIELDS, "colour", "central_concept", "status", "position", "created_at")

@@ -2,7 +2,7 @@
 
 * **Periods** are named spans of the story ("pre-pandemic", "early 2020") in the researcher's order, each
   optionally dated (its ``dates``: a date, month or year). **Events** (GUID, unique name, description) have
-  a *when* in story time (see :mod:`analysis.narrative`); a period named in a when that does not exist yet
+  a *when* in story time (see :mod:`analysis.domain.narrative`); a period named in a when that does not exist yet
   is added at the end of the period order (the action says so). Coded passages are linked to events as
   evidence, several participants to one event, each link optionally with the participant's own placement.
 * :meth:`NarrativeService.timeline` is every event in story order (ties, uncertain overlaps, unknowns and
@@ -28,33 +28,33 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from .. import limits
-from ..disclosure import DEFAULT_LABELS, entities, is_allowed, normalise_term, unique_attribute_flags
-from ..errors import ConflictError, Errors, ExportError, Msg, NotFoundError, StoryloomError, ValidationError
-from ..export import formats_for, pick_format, write_file
-from ..export.document import BLOCK_WORDS, PLACEHOLDER, Options
-from ..narrative import (FIGURE_HELP, FIGURES, ChapterDocument, Figure, Period, TimelineEvent, When, disagreement, gaps, is_placeholder,
+from analysis import limits
+from analysis.domain.disclosure import DEFAULT_LABELS, entities, is_allowed, normalise_term, unique_attribute_flags
+from analysis.errors import ConflictError, Errors, ExportError, Msg, NotFoundError, StoryloomError, ValidationError
+from analysis.export import formats_for, pick_format, write_file
+from analysis.export.document import BLOCK_WORDS, PLACEHOLDER, Options
+from analysis.domain.narrative import (FIGURE_HELP, FIGURES, ChapterDocument, Figure, Period, TimelineEvent, When, disagreement, gaps, is_placeholder,
                          layout_chapter, parse_dated, parse_when, render_chapter, sort_key, story_order, timeline_png,
                          timeline_svg, when_of_row)
-from ..story_file import STORY_FILE, parse_story_file
-from ..methods_report import _n
-from ..quotes import check_quote, clean_source, quote_label
-from ..safe_yaml import Where, load_yaml, yaml_path_error
-from ..store import events as store, participants as participant_store
-from ..store.events import EventRow, EvidenceRow, PeriodRow
-from ..vignettes import Item, NarrativeItem, QuoteItem, Vignette, stored_item
-from .context import Action, Context, new_guid
-from .file_quotes import Sources, coded_passages
+from analysis.files.story_file import STORY_FILE, parse_story_file
+from analysis.domain.methods_report import _n
+from analysis.domain.quotes import check_quote, clean_source, quote_label
+from analysis.files.safe_yaml import Where, load_yaml, yaml_path_error
+from analysis.store import events as store, participants as participant_store
+from analysis.store.events import EventRow, EvidenceRow, PeriodRow
+from analysis.domain.vignettes import Item, NarrativeItem, QuoteItem, Vignette, stored_item
+from analysis.services.context import Action, Context, new_guid
+from analysis.services.file_quotes import Sources, coded_passages
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .cases import CaseService
-    from .codebook import CodebookService
-    from .disclosure import DisclosureService
-    from .explore import ExploreService
-    from .participants import ParticipantService
-    from .vignettes import VignetteService
+    from analysis.services.cases import CaseService
+    from analysis.services.codebook import CodebookService
+    from analysis.services.disclosure import DisclosureService
+    from analysis.services.explore import ExploreService
+    from analysis.services.participants import ParticipantService
+    from analysis.services.vignettes import VignetteService
 
 CHAPTER_FORMATS = formats_for("chapter")
 TIMELINE_SUFFIXES = (".svg", ".png", ".json")
@@ -359,7 +359,7 @@ class NarrativeService:
     # -- the story file (codebooks/story.yaml) -----------------------------------------------------------
     def import_file(self, path: str | Path, *, data: bytes | None = None, note: str = "") -> dict[str, Any]:
         """Bring in periods, events with their evidence, and chapters from a story file (``codebooks/story.yaml``;
-        the format is :data:`analysis.story_file.STORY_FILE_FORMAT`). Periods and events are matched to existing
+        the format is :data:`analysis.files.story_file.STORY_FILE_FORMAT`). Periods and events are matched to existing
         ones by name (ignoring case; a matched one keeps its dates or its when) and added when new; evidence,
         each ``{transcript, quote}`` matched to the codings of that transcript whose quote is exactly that text,
         is linked (a link that exists already is kept); chapters are always added. One action: a bad entry
@@ -774,7 +774,7 @@ class NarrativeService:
                                   ("Order", "Event", "When", "Told by", "Note"), rows,
                                   svg=timeline_svg(events, people), png=timeline_png(events, people)))
             elif kind == "cases":
-                from ..cases import LEGEND, matrix_table
+                from analysis.domain.cases import LEGEND, matrix_table
 
                 matrix = self.cases.matrix() if self.cases is not None else None
                 if matrix is None or not matrix.cases or not matrix.conditions:

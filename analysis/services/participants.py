@@ -9,16 +9,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .. import limits
-from ..errors import ConflictError, Errors, ValidationError
-from ..model import Participant
-from ..participants import ParticipantRow, parse_participants
-from ..store import meta, participants as store
-from ..store.recorder import Recorder, name_key
-from .context import Context, new_guid
+from analysis import limits
+from analysis.errors import ConflictError, Errors, ValidationError
+from analysis.domain.model import Participant
+from analysis.files.participants_csv import ParticipantRow, parse_participants
+from analysis.store import meta, participants as store
+from analysis.store.recorder import Recorder, name_key
+from analysis.services.context import Context, new_guid
 
 if TYPE_CHECKING:
-    from ..store import Connection
+    from analysis.store import Connection
 
 __all__ = ["PARTICIPANTS_FILE", "ParticipantService", "ParticipantsCsv"]
 

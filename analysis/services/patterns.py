@@ -1,7 +1,7 @@
 """Patterns in the uncoded text: groups of similar participant passages no coding covers yet, and the
 researcher's decisions on them (dismiss one, or make a code of its passages).
 
-The algorithm, and why it was chosen: :mod:`analysis.patterns`. A pattern is a machine grouping,
+The algorithm, and why it was chosen: :mod:`analysis.domain.patterns`. A pattern is a machine grouping,
 never a theme.
 """
 
@@ -12,17 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..assist import word_counts
-from ..errors import Errors, ValidationError
-from ..patterns import MIN_PATTERN_WORDS, PATTERN_ORIGIN, cluster_vectors, distinctive_words, fingerprint
-from ..store import audit as audit_store, codes as code_store
-from .context import Context
+from analysis.domain.assist import word_counts
+from analysis.errors import Errors, ValidationError
+from analysis.domain.patterns import MIN_PATTERN_WORDS, PATTERN_ORIGIN, cluster_vectors, distinctive_words, fingerprint
+from analysis.store import audit as audit_store, codes as code_store
+from analysis.services.context import Context
 
 if TYPE_CHECKING:
-    from ..model import Code
-    from .assist import AssistService
-    from .codebook import CodebookService
-    from .codings import CodingService
+    from analysis.domain.model import Code
+    from analysis.services.assist import AssistService
+    from analysis.services.codebook import CodebookService
+    from analysis.services.codings import CodingService
 
 __all__ = ["PatternService"]
 

@@ -1,6 +1,6 @@
 """``project.researchers``: the members of a team project and their roles (issue 14).
 
-Registering researchers turns roles on (see :mod:`analysis.roles`: lead, coder, reader, checked by the
+Registering researchers turns roles on (see :mod:`analysis.domain.roles`: lead, coder, reader, checked by the
 action runner for every change); a project with none registered behaves as a single researcher's. A
 researcher's GUID is the one their user record has (every researcher who acted has one), so exports
 name the same person under the same GUID.
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ConflictError, Errors, NotFoundError, ValidationError
-from ..roles import ROLES, check_role
-from ..store import audit as audit_store, researchers as store
-from .context import Context, new_guid
+from analysis.errors import ConflictError, Errors, NotFoundError, ValidationError
+from analysis.domain.roles import ROLES, check_role
+from analysis.store import audit as audit_store, researchers as store
+from analysis.services.context import Context, new_guid
 
 
 def _row(r: Any) -> dict[str, Any]:

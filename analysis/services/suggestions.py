@@ -1,6 +1,6 @@
 """"More like this code": machine suggestions for a code, and the researcher's decisions on them.
 
-How candidates are scored, and why: :mod:`analysis.consistency`. Suggestions only (ARCHITECTURE
+How candidates are scored, and why: :mod:`analysis.domain.consistency`. Suggestions only (ARCHITECTURE
 invariant 4): a suggestion becomes a coding only when the researcher accepts it (:meth:`SuggestionService.accept`).
 """
 
@@ -10,19 +10,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..assist import IntArray, SegmentIndex, top_k, word_counts
-from ..consistency import MIN_WORDS, SUGGESTION_LABEL, SUGGESTION_ORIGIN, rank_like
-from ..errors import ConflictError, Errors, NotFoundError
-from ..store import codes as code_store, suggestions as suggestion_store, transcripts as transcript_store
-from ..store.suggestions import Decision
-from .context import Action, Context
+from analysis.domain.assist import IntArray, SegmentIndex, top_k, word_counts
+from analysis.domain.consistency import MIN_WORDS, SUGGESTION_LABEL, SUGGESTION_ORIGIN, rank_like
+from analysis.errors import ConflictError, Errors, NotFoundError
+from analysis.store import codes as code_store, suggestions as suggestion_store, transcripts as transcript_store
+from analysis.store.suggestions import Decision
+from analysis.services.context import Action, Context
 
 if TYPE_CHECKING:
     import pandas as pd
-    from ..model import Coding
-    from .assist import AssistService
-    from .codebook import CodebookService
-    from .codings import CodingService
+    from analysis.domain.model import Coding
+    from analysis.services.assist import AssistService
+    from analysis.services.codebook import CodebookService
+    from analysis.services.codings import CodingService
 
 __all__ = ["Decision", "SuggestionService"]
 

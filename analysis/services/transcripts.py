@@ -23,22 +23,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from ..embed import text_sha256
-from .. import limits
-from ..errors import Errors, FileRefusedError, NotFoundError, UnsupportedFormatError
-from ..ingest import SUPPORTED_SUFFIXES, is_interviewer_label, read_transcript
-from ..model import ParsedTranscript, Transcript, Turn
-from ..participants import ParticipantRow
-from ..progress import Progress, Step, no_progress
-from ..segment import Span, sentences
-from ..store import embeddings as embedding_store, participants as participant_store, transcripts as store
-from .context import Action, Context, new_guid
-from .participants import PARTICIPANTS_FILE, ParticipantService
+from analysis.embedding.minilm import text_sha256
+from analysis import limits
+from analysis.errors import Errors, FileRefusedError, NotFoundError, UnsupportedFormatError
+from analysis.ingest import SUPPORTED_SUFFIXES, is_interviewer_label, read_transcript
+from analysis.domain.model import ParsedTranscript, Transcript, Turn
+from analysis.files.participants_csv import ParticipantRow
+from analysis.domain.progress import Progress, Step, no_progress
+from analysis.domain.segment import Span, sentences
+from analysis.store import embeddings as embedding_store, participants as participant_store, transcripts as store
+from analysis.services.context import Action, Context, new_guid
+from analysis.services.participants import PARTICIPANTS_FILE, ParticipantService
 
 if TYPE_CHECKING:
-    from ..store import Connection
+    from analysis.store import Connection
 
-    from .codings import CodingService
+    from analysis.services.codings import CodingService
 
 __all__ = ["PARTICIPANTS_FILE", "Progress", "TranscriptService"]
 

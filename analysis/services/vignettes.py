@@ -1,6 +1,6 @@
 """Vignettes (``project.vignettes``): compose, edit and draft a participant's or a theme's story.
 
-A vignette is a title and an ordered list of items (see :mod:`analysis.vignettes` for the dataclasses):
+A vignette is a title and an ordered list of items (see :mod:`analysis.domain.vignettes` for the dataclasses):
 quotes with the researcher's rendering (marked edits only, checked against the source when saved) and
 narrative paragraphs. Every edit is one action with one audit event, undoable. :meth:`VignetteService.draft`
 builds a first draft from codings (status ``draft``); any edit by the researcher makes it ``edited``.
@@ -18,26 +18,26 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from ..coding import locate
-from ..errors import Errors, InvalidSpanError, NotFoundError, ValidationError
-from ..explore import format_timestamp
-from ..export.document import PLACEHOLDER
-from ..model import Code, Turn
-from ..quotes import check_quote, clean_source, quote_label
-from ..store import codes as code_store, participants as participant_store, transcripts as transcript_store
-from ..store import team as team_store, vignettes as vignette_store
-from ..store.vignettes import VignetteRow
-from ..vignettes import Item, NarrativeItem, QuoteItem, Vignette, stored_item, to_item
-from .context import Action, Context, new_guid
+from analysis.domain.coding import locate
+from analysis.errors import Errors, InvalidSpanError, NotFoundError, ValidationError
+from analysis.domain.explore import format_timestamp
+from analysis.export.document import PLACEHOLDER
+from analysis.domain.model import Code, Turn
+from analysis.domain.quotes import check_quote, clean_source, quote_label
+from analysis.store import codes as code_store, participants as participant_store, transcripts as transcript_store
+from analysis.store import team as team_store, vignettes as vignette_store
+from analysis.store.vignettes import VignetteRow
+from analysis.domain.vignettes import Item, NarrativeItem, QuoteItem, Vignette, stored_item, to_item
+from analysis.services.context import Action, Context, new_guid
 
 if TYPE_CHECKING:
     import pandas as pd
-    from .assist import AssistService
-    from .codebook import CodebookService
-    from .codings import CodingService
-    from .explore import ExploreService
-    from .participants import ParticipantService
-    from .transcripts import TranscriptService
+    from analysis.services.assist import AssistService
+    from analysis.services.codebook import CodebookService
+    from analysis.services.codings import CodingService
+    from analysis.services.explore import ExploreService
+    from analysis.services.participants import ParticipantService
+    from analysis.services.transcripts import TranscriptService
 
 Vector = npt.NDArray[np.float32]
 ItemChange = Callable[[list[Item]], tuple[list[Item], str]]

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ..errors import Errors, ProjectError
-from . import meta, schema, team
+from analysis.errors import Errors, ProjectError
+from analysis.store import meta, schema, team
 
 if TYPE_CHECKING:  # Alembic costs ~0.3 s to import: only when a database is not at the newest revision
     from alembic.config import Config
     from alembic.script import ScriptDirectory
-from .dberrors import busy_timeout_ms, translated
+from analysis.store.dberrors import busy_timeout_ms, translated
 
 __all__ = ["ALEMBIC_DIR", "Connection", "LEGACY_REVISION", "SCHEMA_VERSION", "Store"]
 
@@ -53,7 +53,7 @@ _REVISION_LINE = re.compile(r"^(down_revision|revision)\b[^=]*=\s*(?:None|[\"'](
 def script_head() -> str | None:
     """The newest revision of ``alembic/versions``, read from the files' ``revision`` and
     ``down_revision`` lines without importing Alembic; None when they do not make one linear chain
-    (then the caller asks Alembic itself). tests/test_migrations.py holds it to Alembic's head."""
+    (then the caller asks Alembic itself). tests/store/test_migrations.py holds it to Alembic's head."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in (ALEMBIC_DIR / "versions").glob("*.py"):

@@ -9,10 +9,10 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..model import AuditEvent
-from . import meta
-from .recorder import CHANGE_FORMAT, Recorder, upgrade_changes
-from .schema import audit, audit_targets, users
+from analysis.domain.model import AuditEvent
+from analysis.store import meta
+from analysis.store.recorder import CHANGE_FORMAT, Recorder, upgrade_changes
+from analysis.store.schema import audit, audit_targets, users
 
 
 class RecordedAction(Protocol):

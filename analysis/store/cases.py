@@ -7,10 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..cases import Case, Cell, Condition, Matrix
-from ..errors import Errors, NotFoundError
-from .recorder import name_key
-from .schema import (case_attributes, case_evidence, case_participants, case_value_evidence, case_values, cases,
+from analysis.domain.cases import Case, Cell, Condition, Matrix
+from analysis.errors import Errors, NotFoundError
+from analysis.store.recorder import name_key
+from analysis.store.schema import (case_attributes, case_evidence, case_participants, case_value_evidence, case_values, cases,
                      codes, codings, conditions, participants, transcripts, variables)
 
 __all__ = [

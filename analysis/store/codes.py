@@ -7,11 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..errors import ConflictError, Errors, NotFoundError
-from .recorder import name_key
-from .schema import codes, memos, suggestion_decisions, vignettes
-
-PATH_SEP = " > "
+from analysis.domain.codebook import PATH_SEP
+from analysis.errors import ConflictError, Errors, NotFoundError
+from analysis.store.recorder import name_key
+from analysis.store.schema import codes, memos, suggestion_decisions, vignettes
 
 __all__ = ["PATH_SEP", "check_sibling_name", "children", "code_row", "code_rows", "colour_of", "count", "dependents",
            "descendants", "name_key", "named", "next_position", "sibling", "sibling_ids"]

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .schema import codings, segments, speakers, transcripts, turns
+from analysis.store.schema import codings, segments, speakers, transcripts, turns
 
 __all__ = ["count", "count_of", "counts_by_code", "duplicate", "export_rows", "ids_of", "mark_orphaned", "orphan_rows",
            "place", "rows_in", "rows_of", "segment_spans", "with_text"]

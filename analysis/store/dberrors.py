@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from ..errors import ConflictError, Errors, StorageError, StoryloomError
+from analysis.errors import ConflictError, Errors, StorageError, StoryloomError
 
 def busy_timeout_ms() -> int:
     """How long a writer waits for another process's write to finish before giving up: 5 s, or

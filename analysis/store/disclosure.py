@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .schema import allow_list
+from analysis.store.schema import allow_list
 
 __all__ = ["allow_list_entries", "allow_list_ids"]
 

@@ -9,7 +9,7 @@ import numpy.typing as npt
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .schema import embeddings
+from analysis.store.schema import embeddings
 
 __all__ = ["cached", "insert"]
 

@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..errors import Errors, Msg, NotFoundError
-from .recorder import name_key
-from .schema import chapter_sections, chapters, codings, event_evidence, events, periods
+from analysis.errors import Errors, Msg, NotFoundError
+from analysis.store.recorder import name_key
+from analysis.store.schema import chapter_sections, chapters, codings, event_evidence, events, periods
 
 __all__ = ["ChapterRow", "EventRow", "EvidenceRow", "PeriodRow", "SectionRow", "chapter_row", "chapter_rows",
            "coding_guid", "event_named", "event_row", "event_rows", "evidence_id", "evidence_rows", "period_named",
@@ -123,7 +123,7 @@ def period_row(conn: Connection, name: str) -> PeriodRow:
 
 
 def event_rows(conn: Connection) -> list[EventRow]:
-    """Every event, oldest first (story order is computed by :mod:`analysis.narrative`)."""
+    """Every event, oldest first (story order is computed by :mod:`analysis.domain.narrative`)."""
     return [_event(r) for r in conn.execute(sa.select(events).order_by(events.c.id))]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .schema import codes, codings, memos, participant_attributes, participants, speakers, transcripts, users, variables
+from analysis.store.schema import codes, codings, memos, participant_attributes, participants, speakers, transcripts, users, variables
 
 __all__ = ["all_codings", "all_memos", "all_users", "attribute_rows", "by_guid", "insert_user", "participant_rows",
            "participant_sources", "variable_rows"]

@@ -7,8 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..model import Memo
-from .schema import codings, memos
+from analysis.domain.model import Memo
+from analysis.store.schema import codings, memos
 
 __all__ = ["coding_guid", "memo", "memo_from_row", "memos_filtered"]
 

@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from . import Store
-from .schema import codings, memos, participants, transcripts
+from analysis.store import Store
+from analysis.store.schema import codings, memos, participants, transcripts
 
 __all__ = ["all_codings", "all_memos", "coding_by_guid", "copy_of", "memo_guid_exists", "participant_by_pseudonym",
            "pseudonyms", "table_counts", "transcript_rows"]
@@ -74,7 +74,7 @@ def memo_guid_exists(conn: Connection, guid: str) -> bool:
 
 def table_counts(conn: Connection, tables: tuple[str, ...]) -> dict[str, int]:
     """Row counts of the named tables (what a merge does not carry over, for its report)."""
-    from .schema import metadata
+    from analysis.store.schema import metadata
 
     return {name: int(conn.execute(sa.select(sa.func.count()).select_from(metadata.tables[name])).scalar_one())
             for name in tables}

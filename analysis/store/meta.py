@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .schema import meta as _meta
+from analysis.store.schema import meta as _meta
 
 
 def get(conn: Connection, key: str, default: str = "") -> str:

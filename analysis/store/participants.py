@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..errors import Errors, NotFoundError
-from ..model import Participant
-from .recorder import name_key
-from .schema import participant_attributes, participants, variables
+from analysis.errors import Errors, NotFoundError
+from analysis.domain.model import Participant
+from analysis.store.recorder import name_key
+from analysis.store.schema import participant_attributes, participants, variables
 
 __all__ = [
     "all_participants", "attribute_id", "attributes_of", "find_participant", "find_participant_by_key",

@@ -11,14 +11,14 @@ transaction rolls back: undo can refuse, it can never corrupt.
 from __future__ import annotations
 
 import json
-import unicodedata
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..errors import UndoConflictError
-from . import schema
+from analysis.domain.names import name_key
+from analysis.errors import UndoConflictError
+from analysis.store import schema
 
 __all__ = ["CHANGE_FORMAT", "Change", "Recorder", "name_key", "upgrade_changes"]
 
@@ -34,12 +34,6 @@ _ENTITY = {
     "suggestion_decisions": "suggestion decision", "allow_list": "disclosure allow-list term",
     "variables": "attribute", "transcripts": "transcript", "researchers": "researcher",
 }
-
-
-def name_key(name: str) -> str:
-    """The form in which names are compared for uniqueness: NFC, stripped, case-folded (as the
-    schema's insert defaults compute it)."""
-    return unicodedata.normalize("NFC", name).strip().casefold()
 
 
 def _derived(table: str, values: dict[str, Any]) -> dict[str, Any]:

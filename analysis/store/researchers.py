@@ -1,4 +1,4 @@
-"""Queries of a team project's researchers (issue 14: ``researchers``; the rules are in ``analysis.roles``)."""
+"""Queries of a team project's researchers (issue 14: ``researchers``; the rules are in ``analysis.domain.roles``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .recorder import name_key
-from .schema import researchers
+from analysis.store.recorder import name_key
+from analysis.store.schema import researchers
 
 __all__ = ["by_name", "rows", "team", "user_guid"]
 
@@ -31,7 +31,7 @@ def by_name(conn: Connection, name: str) -> sa.Row[Any] | None:
 
 def user_guid(conn: Connection, name: str) -> str | None:
     """The GUID of the user record ``name`` already has (every researcher who acted has one), if any."""
-    from .schema import users
+    from analysis.store.schema import users
 
     row = conn.execute(sa.select(users.c.guid).where(users.c.name == name)).first()
     return None if row is None else str(row[0])

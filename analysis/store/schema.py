@@ -266,7 +266,7 @@ sa.Index("uq_conditions_name_key", conditions.c.name_key, unique=True)
 # interview's clock: ``when_kind`` is date | month | year (``when_value`` ISO: 2019-03-14, 2019-03, 2019),
 # period (``period_id``: a named period the researcher orders once), before | after (``relative_to``:
 # another event), or unknown. ``sort_key`` is the ISO value of a dated event ('' otherwise): the total
-# order is computed when read (analysis/narrative.py), since moving a period re-places its events.
+# order is computed when read (analysis/domain/narrative.py), since moving a period re-places its events.
 # A passage linked to an event as evidence may carry the participant's own placement (the same columns,
 # ``when_kind`` '' = as the event), so a disagreement between participants is kept, not averaged.
 # Chapters are modelled apart from vignettes: a chapter (title, introduction) holds ordered sections,

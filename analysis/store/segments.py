@@ -12,7 +12,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .schema import codings, embeddings, participants, segments, speakers, transcripts, turns
+from analysis.store.schema import codings, embeddings, participants, segments, speakers, transcripts, turns
 
 __all__ = ["CodingSpan", "FrameCoding", "IndexKey", "IndexedSegment", "TurnInfo", "coding_spans", "frame_codings",
            "index_key", "indexed_segments", "transcript_texts", "turn_infos"]

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .schema import snapshots
+from analysis.store.schema import snapshots
 
 __all__ = ["exists", "rows"]
 

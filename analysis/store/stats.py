@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .schema import codes, codings, embeddings, participants, segments, transcripts, turns
+from analysis.store.schema import codes, codings, embeddings, participants, segments, transcripts, turns
 
 
 def _count(conn: Connection, q: sa.Select[int]) -> int:

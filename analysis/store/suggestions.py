@@ -11,7 +11,7 @@ from typing import NamedTuple, TypedDict
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .schema import codes, suggestion_decisions, transcripts
+from analysis.store.schema import codes, suggestion_decisions, transcripts
 
 __all__ = ["Decision", "DecidedSpan", "decided_spans", "decisions"]
 

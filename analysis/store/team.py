@@ -34,8 +34,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 
-from ..errors import ConflictError, Errors, ProjectError, StorageError, ValidationError
-from .dberrors import busy_timeout_ms
+from analysis.errors import ConflictError, Errors, ProjectError, StorageError, ValidationError
+from analysis.store.dberrors import busy_timeout_ms
 
 __all__ = ["PROJECT_FILE", "check_expected", "check_url", "engine_url", "lock_for_upgrade", "lock_for_write", "read_url",
            "redacted", "server_errors", "write_project_file", "coder_names", "coding_spans_by", "transcript_lengths",
@@ -170,7 +170,7 @@ def check_expected(conn: Connection, *, current: dict[str, Any], expected: dict[
     changed = [k for k in sorted(expected) if expected[k] != current[k]]
     if not changed:
         return
-    from .audit import events_about  # here, not at the top: audit imports this package's modules
+    from analysis.store.audit import events_about  # here, not at the top: audit imports this package's modules
 
     last = events_about(conn, entity, {guid})
     who = last[-1].who if last else "another researcher"
@@ -181,7 +181,7 @@ def check_expected(conn: Connection, *, current: dict[str, Any], expected: dict[
 # -- inter-coder agreement: what the comparison reads ------------------------------------------------
 def coder_names(conn: Connection) -> list[str]:
     """Every name codings carry as their coder, sorted."""
-    from .schema import codings
+    from analysis.store.schema import codings
 
     return sorted(str(r[0]) for r in conn.execute(sa.select(codings.c.coder).distinct()))
 
@@ -189,7 +189,7 @@ def coder_names(conn: Connection) -> list[str]:
 def coding_spans_by(conn: Connection, coders: Sequence[str], *, transcript_ids: set[int] | None = None,
                     code_ids: set[int] | None = None) -> list[tuple[str, int, int, int, int]]:
     """``(coder, code_id, transcript_id, start, end)`` of the live (not orphaned) codings of ``coders``."""
-    from .schema import codings
+    from analysis.store.schema import codings
 
     q = sa.select(codings.c.coder, codings.c.code_id, codings.c.transcript_id, codings.c.start, codings.c.end).where(
         codings.c.coder.in_(list(coders)), codings.c.orphaned.is_(False))
@@ -203,7 +203,7 @@ def coding_spans_by(conn: Connection, coders: Sequence[str], *, transcript_ids: 
 
 def transcript_lengths(conn: Connection) -> dict[int, tuple[str, int]]:
     """``{transcript id: (name, length of its text in characters)}``."""
-    from .schema import transcripts
+    from analysis.store.schema import transcripts
 
     return {int(r[0]): (str(r[1]), int(r[2] or 0)) for r in conn.execute(
         sa.select(transcripts.c.id, transcripts.c.name, sa.func.length(transcripts.c.text)))}
@@ -211,7 +211,7 @@ def transcript_lengths(conn: Connection) -> dict[int, tuple[str, int]]:
 
 def unit_bounds(conn: Connection, unit: str, transcript_ids: set[int]) -> dict[int, list[tuple[int, int]]]:
     """The ``[start, end)`` of each sentence (segment) or turn of the transcripts, in text order."""
-    from .schema import segments, turns
+    from analysis.store.schema import segments, turns
 
     table = segments if unit == "sentence" else turns
     out: dict[int, list[tuple[int, int]]] = {t: [] for t in transcript_ids}
@@ -226,7 +226,7 @@ def coding_rows_by(conn: Connection, coders: Sequence[str], *, transcript_id: in
                    start: int | None = None, end: int | None = None) -> list[sa.Row[Any]]:
     """Live codings of ``coders`` in one transcript (of one code; overlapping ``[start, end)`` when given), in
     text order."""
-    from .schema import codings
+    from analysis.store.schema import codings
 
     q = sa.select(codings).where(codings.c.coder.in_(list(coders)), codings.c.orphaned.is_(False),
                                  codings.c.transcript_id == transcript_id)

@@ -9,9 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..errors import Errors, NotFoundError
-from ..model import Transcript, Turn
-from .schema import participants, segments, speakers, transcripts, turns
+from analysis.errors import Errors, NotFoundError
+from analysis.domain.model import Transcript, Turn
+from analysis.store.schema import participants, segments, speakers, transcripts, turns
 
 __all__ = [
     "by_name", "delete_speaker", "delete_turns", "insert_segments", "insert_speaker", "insert_transcript",

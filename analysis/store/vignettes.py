@@ -8,8 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..errors import Errors, NotFoundError
-from .schema import participants, vignettes
+from analysis.errors import Errors, NotFoundError
+from analysis.store.schema import participants, vignettes
 
 __all__ = ["VignetteRow", "participant_pseudonym", "vignette_row", "vignette_rows"]
 

@@ -1,0 +1,208 @@
+"""The transparency report: a short, factual methods paragraph and a table, generated from the audit
+trail and the project's current state, as Markdown or DOCX.
+
+It says what the researcher did and what the machine did: the researcher constructed the codes and
+themes and applied every coding; a local sentence-embedding model only proposed passages (search hits,
+"more like this code" suggestions, groupings of uncoded text) for the researcher to accept or reject.
+Counts of tool use come from the audit trail (events undone by the researcher are left out), so each
+number can be traced to dated events.
+
+This module builds the report from plain values (:func:`build_report`, :func:`report_docx`); the
+service that gathers them from a project is :class:`analysis.services.exports.ExportService`
+(``project.exports.methods_report()``).
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from analysis.export import formats_for
+from analysis.domain.model import AuditEvent
+
+LIVE = ("done", "final")
+REPORT_FORMATS = formats_for("methods")
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def build_report(
+    trail: Iterable[AuditEvent], status: Mapping[str, int], code_kinds: Iterable[str], origins: Iterable[str],
+    snapshots: Sequence[Mapping[str, Any]], matrix: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The methods report from the audit trail (``trail``, oldest first), the project's counts (``status``,
+    as :func:`analysis.store.stats.counts`), the kind of every code, the origin of every coding and the
+    codebook snapshots: the paragraph, the counts behind it (``counts``), a ``table`` of measures, the
+    snapshots by phase, and the whole as ``markdown``. ``matrix``: how the case x condition matrix was
+    built (:meth:`analysis.services.cases.CaseService.matrix_counts`), when there are cases; it adds the
+    ``matrix_paragraph``, ``counts["matrix"]`` and its rows of the table."""
+    events = [e for e in trail if e.state in LIVE]
+    acts = Counter(e.action for e in events)
+    modes = Counter((e.after or {}).get("mode", "semantic") for e in events if e.action == "assist.search")
+    kinds = Counter(code_kinds)
+    origin_counts = Counter(origins)
+    from_suggestions = sum(n for o, n in origin_counts.items() if str(o).startswith("suggestion:more-like-this"))
+    from_patterns = sum(n for o, n in origin_counts.items() if str(o).startswith("suggestion:pattern"))
+    from_search = sum(n for o, n in origin_counts.items() if str(o).startswith("search"))
+    coding_events = [e for e in events if e.action.startswith(("coding.", "pattern.make_code", "code."))]
+    total = sum(origin_counts.values())
+    counts = {
+        "transcripts": status["transcripts"], "participants": status["participants"],
+        "codes": kinds.get("code", 0), "candidate_themes": kinds.get("candidate theme", 0),
+        "themes": kinds.get("theme", 0), "codings": int(total),
+        "codings_direct": int(total - from_suggestions - from_patterns - from_search),
+        "codings_from_suggestions": int(from_suggestions), "codings_from_patterns": int(from_patterns),
+        "codings_from_search": int(from_search),
+        "searches": acts["assist.search"], "searches_semantic": modes["semantic"],
+        "searches_keyword": modes["keyword"], "searches_hybrid": modes["hybrid"],
+        "suggestion_runs": acts["assist.suggest"], "suggestions_accepted": acts["coding.accept_suggestion"],
+        "suggestions_rejected": acts["suggestion.reject"], "pattern_reviews": acts["assist.patterns"],
+        "patterns_dismissed": acts["pattern.dismiss"], "codes_from_patterns": acts["pattern.make_code"],
+        "consistency_checks": acts["assist.check"], "snapshots": len(snapshots),
+        "coders": len({e.who for e in coding_events}),
+    }
+    phased = [{"label": s["label"], "phase": s["phase"] or "(no phase)", "date": s["created_at"][:10],
+               "top_level": len(s["codes"])} for s in snapshots]
+    period = (coding_events[0].at[:10], coding_events[-1].at[:10]) if coding_events else None
+    compared = [e for e in events if e.action == "agreement.compare" and isinstance(e.after, dict)]
+    agreement = {**compared[-1].after, "date": compared[-1].at[:10]} if compared else None
+    paragraph = methods_paragraph(counts, phased, period, agreement=agreement)
+    by_mode = f"{counts['searches']} ({modes['semantic']} / {modes['keyword']} / {modes['hybrid']})"
+    shown: dict[str, Any] = counts | {"searches": by_mode}
+    table = [{"measure": m, "value": shown[k]} for m, k in (
+        ("Transcripts", "transcripts"), ("Participants", "participants"), ("Themes", "themes"),
+        ("Candidate themes", "candidate_themes"), ("Codes", "codes"), ("Codings (all)", "codings"),
+        ("Codings applied directly by the researcher", "codings_direct"),
+        ("Codings from accepted machine suggestions", "codings_from_suggestions"),
+        ("Codings from machine-grouped patterns", "codings_from_patterns"),
+        ("Codings from search hits", "codings_from_search"),
+        ("Searches (semantic / keyword / hybrid)", "searches"), ("Suggestion runs", "suggestion_runs"),
+        ("Machine suggestions accepted", "suggestions_accepted"),
+        ("Machine suggestions rejected", "suggestions_rejected"),
+        ("Reviews of patterns in uncoded text", "pattern_reviews"), ("Patterns dismissed", "patterns_dismissed"),
+        ("Codes made from patterns", "codes_from_patterns"), ("Consistency checks run", "consistency_checks"),
+        ("Codebook snapshots", "snapshots"))]
+    matrix_paragraph = ""
+    if matrix:
+        from analysis.domain.cases import matrix_methods_paragraph
+
+        matrix_paragraph = matrix_methods_paragraph(dict(matrix))
+        table += [{"measure": m, "value": matrix[k]} for m, k in (
+            ("Cases compared", "cases"), ("Conditions (besides the outcome)", "conditions"),
+            ("Matrix cells judged", "judged"), ("Matrix cells in all", "cells"),
+            ("Judged cells with evidence (coded passages)", "with_evidence"),
+            ("Judged cells from accepted machine suggestions", "suggestions_accepted"))]
+    report: dict[str, Any] = {"paragraph": paragraph, "matrix_paragraph": matrix_paragraph,
+                              "counts": counts | ({"matrix": dict(matrix)} if matrix else {}), "table": table,
+                              "snapshots": phased, "generated": date.today().isoformat(),
+                              "agreement": agreement}
+    report["markdown"] = methods_markdown(report)
+    return report
+
+
+def methods_paragraph(c: Mapping[str, int], snapshots: Sequence[Mapping[str, Any]],
+                      period: tuple[str, str] | None, *, agreement: Mapping[str, Any] | None = None) -> str:
+    """The methods paragraph: what the researcher did and what the machine did, from the counts; with the
+    last inter-coder comparison (the ``after`` of an ``agreement.compare`` event, plus its ``date``), a
+    sentence reporting it with its unit and statistics."""
+    when = f" between {period[0]} and {period[1]}" if period and period[0] != period[1] else (
+        f" on {period[0]}" if period else "")
+    parts = [
+        "The analysis followed reflexive thematic analysis (Braun & Clarke). "
+        f"{_n(c['transcripts'], 'interview transcript')} from {_n(c['participants'], 'participant')} "
+        f"were coded in Storyloom{when}. "
+        f"The researcher{'s' if c['coders'] > 1 else ''} constructed {_n(c['themes'], 'theme')}"
+        + (f" and {_n(c['candidate_themes'], 'candidate theme')}" if c["candidate_themes"] else "")
+        + f" from {_n(c['codes'], 'code')}, and applied "
+        f"{_n(c['codings'], 'coding')}: {c['codings_direct']} directly, "
+        f"{c['codings_from_suggestions']} by accepting passages proposed by the software's "
+        "\"more like this code\" suggestions"
+        + (f", {c['codings_from_search']} from search hits" if c["codings_from_search"] else "")
+        + (f", {c['codings_from_patterns']} from passages the software had grouped in uncoded text"
+           if c["codings_from_patterns"] else "")
+        + ". ",
+        "Suggestions, searches and groupings came from a sentence-embedding model (all-MiniLM-L6-v2) running "
+        "locally; the software only proposed passages and never applied a code. ",
+        f"The researcher ran {_n(c['searches'], 'search', 'searches')} ({c['searches_semantic']} semantic, "
+        f"{c['searches_keyword']} keyword, {c['searches_hybrid']} hybrid), asked for suggestions "
+        f"{_n(c['suggestion_runs'], 'time')}, accepted {c['suggestions_accepted']} and rejected "
+        f"{c['suggestions_rejected']} machine suggestion{'s' if c['suggestions_rejected'] != 1 else ''}, reviewed "
+        f"machine-grouped patterns in uncoded text {_n(c['pattern_reviews'], 'time')} (dismissing "
+        f"{c['patterns_dismissed']}, making {_n(c['codes_from_patterns'], 'code')} from them) and ran "
+        f"{_n(c['consistency_checks'], 'consistency check')}. ",
+    ]
+    if snapshots:
+        phases = Counter(s["phase"] for s in snapshots)
+        parts.append(f"The codebook was recorded in {_n(len(snapshots), 'snapshot')} ("
+                     + ", ".join(f"{n} in {p}" for p, n in phases.items()) + "). ")
+    if agreement:
+        parts.append(agreement_sentence(agreement))
+    parts.append("Every count here is generated from the project's audit trail.")
+    return "".join(parts)
+
+
+def agreement_sentence(a: Mapping[str, Any]) -> str:
+    """Inter-coder agreement as a methods sentence: coders, unit, statistics (from ``agreement.compare``)."""
+    unit = {"character": "characters", "sentence": "sentences", "turn": "speaker turns"}.get(str(a.get("unit")), "units")
+    coders = [str(x) for x in a.get("coders") or []]
+    o = a.get("overall") or {}
+
+    def num(v: Any) -> str:
+        return "undefined" if v is None else f"{float(v):.2f}"
+
+    stats = [f"percent agreement {num(o.get('percent_agreement'))}"]
+    if len(coders) == 2:
+        stats.append(f"Cohen's kappa {num(o.get('cohen_kappa'))}")
+    stats.append(f"Krippendorff's alpha (nominal) {num(o.get('krippendorff_alpha'))}")
+    return (f"As a coding-reliability check of the shared codebook, {_n(len(coders), 'coder')} "
+            f"({', '.join(coders)}) coded independently; agreement over {_n(int(a.get('codes') or 0), 'code')}, "
+            f"with {unit} as the unit ({int(o.get('units') or 0):,} code-unit pairs), was {', '.join(stats)} "
+            f"(computed on {a.get('date', '')}). ")
+
+
+def methods_markdown(report: Mapping[str, Any]) -> str:
+    """The report (paragraph, table, snapshots) as Markdown."""
+    lines = ["## Methods: the analysis process", "", report["paragraph"], ""]
+    if report.get("matrix_paragraph"):
+        lines += [report["matrix_paragraph"], ""]
+    lines += ["| Measure | Value |", "| --- | --- |"]
+    lines += [f"| {row['measure']} | {row['value']} |" for row in report["table"]]
+    if report["snapshots"]:
+        lines += ["", "Codebook snapshots:", "", "| Snapshot | Phase | Date | Top-level codes |",
+                  "| --- | --- | --- | --- |"]
+        lines += [f"| {s['label']} | {s['phase']} | {s['date']} | {s['top_level']} |" for s in report["snapshots"]]
+    lines += ["", f"_Generated by Storyloom from the audit trail on {report['generated']}._", ""]
+    return "\n".join(lines)
+
+
+def report_docx(report: Mapping[str, Any]) -> bytes:
+    """A methods report (as :func:`build_report` returns it) as a Word document (bytes)."""
+    from docx import Document
+
+    doc = Document()
+    doc.add_heading("Methods: the analysis process", level=2)
+    doc.add_paragraph(report["paragraph"])
+    if report.get("matrix_paragraph"):
+        doc.add_paragraph(report["matrix_paragraph"])
+    tables = [(["Measure", "Value"], [[r["measure"], str(r["value"])] for r in report["table"]])]
+    if report["snapshots"]:
+        tables.append((["Snapshot", "Phase", "Date", "Top-level codes"],
+                       [[s["label"], s["phase"], s["date"], str(s["top_level"])] for s in report["snapshots"]]))
+    for header, rows in tables:
+        table = doc.add_table(rows=1, cols=len(header))
+        table.style = "Table Grid"
+        for cell, text in zip(table.rows[0].cells, header):
+            cell.text = text
+        for row in rows:
+            for cell, text in zip(table.add_row().cells, row):
+                cell.text = text
+        doc.add_paragraph("")
+    doc.add_paragraph(f"Generated by Storyloom from the audit trail on {report['generated']}.")
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,1 @@
+"""Local sentence embeddings: the torch reference (minilm) and the ONNX Runtime backend."""

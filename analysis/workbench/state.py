@@ -1,0 +1,177 @@
+"""What every page shares: the open project (cached once per process), cached reads keyed on the
+project's change counter, and one way to show errors."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
+from analysis.offline import set_offline_env
+
+set_offline_env()
+
+from analysis import Project, open_project  # noqa: E402
+from analysis.errors import explain  # noqa: E402
+
+
+def project_path() -> Path:
+    """``--project PATH`` after ``--`` on the streamlit command line, else $STORYLOOM_PROJECT, else '.'."""
+    return _project_path(tuple(sys.argv[1:]), os.environ.get("STORYLOOM_PROJECT"))
+
+
+@functools.lru_cache(maxsize=8)  # asked for many times in every run: parse the command line once
+def _project_path(argv: tuple[str, ...], env: str | None) -> Path:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--project", default=None)
+    args, _ = parser.parse_known_args(list(argv))
+    return Path(args.project or env or ".").resolve()
+
+
+@st.cache_resource(show_spinner="Opening the project...")
+def _open(path: str) -> Project:
+    return open_project(path)
+
+
+def get_project() -> Project:
+    return _open(str(project_path()))
+
+
+def project_or_stop() -> Project:
+    try:
+        return get_project()
+    except ScriptControlException:
+        raise
+    except Exception as err:  # noqa: BLE001 - the boundary: an unopenable project is a message
+        show_error(err)
+        st.stop()
+        raise
+
+
+LOAD_AT_START = "STORYLOOM_LOAD_MODEL_AT_START"
+
+
+class LanguageModel:
+    """The project's sentence-embedding model (and its segment index), loaded once per server process
+    by a background thread started with the app, so that no page waits for it: semantic search waits
+    (or says "preparing the language model") only while it is still loading."""
+
+    def __init__(self, project: Project) -> None:
+        self.ready = threading.Event()
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._load, args=(project,), name="storyloom-language-model",
+                                        daemon=True)
+
+    def start(self) -> LanguageModel:
+        """Start loading; with ``STORYLOOM_LOAD_MODEL_AT_START=0`` (the fast tests) load nothing now:
+        the model loads on its first use, as the CLI's does."""
+        if os.environ.get(LOAD_AT_START, "1") == "0":
+            self.ready.set()
+        else:
+            self._thread.start()
+        return self
+
+    def _load(self, project: Project) -> None:
+        try:  # at the pages' priority: a lower one starves on a busy machine, and a search may be waiting
+            # First what a page's first visit would otherwise wait for (x10 project: 0.25 s and 0.16 s of
+            # Codebook's 0.7 s): the codings frame of this version (Themes, Codebook, Story, Participants
+            # share it) and pandas' Styler with its templates (the code tree).
+            project.explore.codings_frame()
+            import pandas as pd
+
+            pd.DataFrame({"warm": [1]}).style.to_html()
+            project.embedder.embed(["Preparing the language model."])
+            project.assist.segment_index()
+            from analysis.domain.segment import load_nlp
+
+            load_nlp(full=True)  # spaCy with its NER, for the disclosure checks (Story's chapter, exports)
+        except Exception as err:  # noqa: BLE001 - shown when a search needs the model (its own message)
+            self.error = translate(err, path=project.path)
+        finally:
+            self.ready.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the model is loaded (or failed to); False if ``timeout`` passed first."""
+        return self.ready.wait(timeout)
+
+
+@st.cache_resource(show_spinner=False)
+def _language_model(path: str) -> LanguageModel:
+    return LanguageModel(_open(path)).start()
+
+
+def language_model() -> LanguageModel:
+    """The background loader of the open project's model: started by the first call (app.py makes it
+    once the first page has run), the same object for every session of this server process."""
+    return _language_model(str(project_path()))
+
+
+def cached(name: str, fn: Callable[[Project], Any]) -> Any:
+    """``fn(project)``, computed once per project version (every change bumps the version)."""
+    project = get_project()
+    return _cached_call(str(project.path), run_version(project), name, fn)
+
+
+def run_version(project: Project) -> int:
+    """The project's version, read once per script run (a page's cached reads used to read it once
+    each, a query every time): kept in the run's memo (``_reads``, made by analysis.workbench.widgets.sidebar,
+    dropped by app.py when the run ends and by :func:`action` after every action). Callbacks and
+    fragments, which run without that memo, read it afresh."""
+    memo = st.session_state.get("_reads")
+    if memo is None:
+        return project.version()
+    if "_version" not in memo:
+        memo["_version"] = project.version()
+    return int(memo["_version"])
+
+
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs={type(lambda: 0): lambda f: f.__qualname__})
+def _cached_call(path: str, version: int, name: str, fn: Callable[[Project], Any]) -> Any:
+    return fn(get_project())
+
+
+def show_error(err: BaseException) -> None:
+    """The UI's one way to show an error: the catalogue message in the researcher's words
+    (:func:`analysis.errors.explain`: buttons, not Python arguments), its code on a small details line."""
+    message, details = explain(err, path=project_path())
+    st.error(f"{message}\n\n:small[:gray[Details: {details}]]" if details else message, icon=":material/error:")
+
+
+@contextmanager
+def action(success: str | None = None, *, on_error: Callable[[BaseException], None] | None = None) -> Iterator[bool]:
+    """The UI's one error boundary: run the block as the sidebar's researcher (every action is
+    recorded under that name); any error becomes ``st.error`` with its catalogue message, never a
+    traceback, and the page keeps working. Streamlit's own rerun/stop signals pass through.
+    ``on_error``: what to do with the error instead of showing it here (a callback keeps it for the page).
+
+    ``with action() as ok:`` -- ``ok`` is not meaningful inside the block; use :func:`analysis.workbench.widgets.act`
+    for an action that must rerun the page on success."""
+    try:
+        with get_project().acting_as(researcher()):
+            yield True
+    except ScriptControlException:
+        raise
+    except Exception as err:  # noqa: BLE001 - the boundary
+        (on_error or show_error)(err)
+    else:
+        if success:
+            st.toast(success)
+    finally:  # the project may have changed: later reads in this run see its new version
+        memo = st.session_state.get("_reads")
+        if memo:
+            memo.pop("_version", None)
+
+
+def researcher() -> str:
+    """The name recorded as coder/author (sidebar setting, default: the project's user)."""
+    return st.session_state.get("researcher") or get_project().user
