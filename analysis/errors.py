@@ -548,6 +548,39 @@ class Errors:
     E9105 = Msg("SL9105", "has no queries (one query per line; blank lines are skipped).")
     E9106 = Msg("SL9106", "this query could not be run: {error}")
     E9107 = Msg("SL9107", "is not UTF-8 text; save it as UTF-8 (one query per line).")
+    # hardening (issue 25): exports' destinations, REFI sources outside the archive, names, merges, caps, secrets
+    E3201 = Msg("SL3201", "Cannot write {path}: it is a symbolic link (to {target}). Storyloom does not write through "
+                          "a link; export to {target} itself, or remove the link. Nothing was written.")
+    E3202 = Msg("SL3202", "Cannot write {path}: it is {kind}, not a regular file, so an export cannot replace it. "
+                          "Choose another file name. Nothing was written.")
+    E3203 = Msg("SL3203", "Cannot write {path}: the disk is full. The previous file (if any) is unchanged; free "
+                          "some space and export again.")
+    E5201 = Msg("SL5201", "source '{name}' (<{element}>) is read from '{target}', outside the archive. Storyloom reads "
+                          "files from this computer only from a folder you name: pass --sources-from FOLDER "
+                          "(sources_from=FOLDER) if you trust this project file. Nothing was imported.")
+    E5202 = Msg("SL5202", "source '{name}' (<{element}>) is read from '{target}', which is outside {folder}, the folder "
+                          "sources may come from{via}. Nothing was imported.")
+    E5203 = Msg("SL5203", "member '{member}' is damaged ({why}); the archive may be truncated or corrupt. Export it again "
+                          "from the other program. Nothing was imported.")
+    E5204 = Msg("SL5204", "source '{name}' ({path}) contains the control character {char} at offset {offset}; "
+                          "transcripts hold text only. Remove it in the other program and export again.")
+    E2161 = Msg("SL2161", "the {what} name {name!r} cannot be used: {problem}. Nothing was imported.")
+    E4401 = Msg("SL4401", "{path} cannot be merged: its project.db is not a whole SQLite database ({detail}). It may be "
+                          "truncated or damaged: ask for a fresh copy. Nothing was changed.")
+    E4402 = Msg("SL4402", "{path} cannot be merged: its {what} {row} points at {target}, which does not exist in that "
+                          "copy. Nothing was changed; open that copy in Storyloom to repair it, or ask for a fresh copy.")
+    E4403 = Msg("SL4403", "{path} cannot be merged: its codes' parents form a cycle ({cycle}). Nothing was changed.")
+    E4404 = Msg("SL4404", "{path} cannot be merged: its code {name!r} is nested more than {cap} levels deep. "
+                          "Nothing was changed.")
+    E4405 = Msg("SL4405", "{path} is locked by another process ({holder}) and stayed locked for {seconds:g} seconds. "
+                          "Nothing was changed: close the program using it and merge again.")
+    E1601 = Msg("SL1601", "The {what} is not valid UTF-8 text (byte 0x{byte:02X} at offset {offset}). Type it again, "
+                          "or save the file as UTF-8. Nothing was changed.")
+    E6151 = Msg("SL6151", "holds {cells:,} cells, over Storyloom's limit of {cap:,} for one matrix. Split it into "
+                          "smaller matrices. Nothing was imported.")
+    E4421 = Msg("SL4421", "The database URL holds a password ({where}); Storyloom keeps the URL in project.toml, so it "
+                          "would be written to disk. Remove it from the URL and put it in ~/.pgpass (host:port:db:user:"
+                          "password, mode 0600) or the PGPASSWORD environment variable. Nothing was created.")
 
 def translate(err: BaseException, *, path: object = None) -> str:
     """The one translation of any exception into a researcher's message (used by the CLI and the UI).

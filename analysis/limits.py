@@ -86,7 +86,8 @@ def too_big(name: str, what: str, cap: int, *, size: int | None = None,
     return error(name, Errors.E1551, what=what, cap=human_size(cap), got=got, line=line, hint=hint)
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words ("a named pipe (FIFO)"), for messages."""
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISFIFO(mode):
@@ -149,7 +150,7 @@ def read_regular_file(path: Path, *, cap: int, root: Path | None = None, name: s
                                 hint="Check that the file exists and that you may read it.") from None
     if not stat.S_ISREG(info.st_mode):
         raise _refuse(shown, Errors.E1506, "Choose a regular file.",
-                      st_mode=_kind(info.st_mode))
+                      st_mode=file_kind(info.st_mode))
     if info.st_size > cap:
         raise too_big(shown, "the file", cap, size=info.st_size)
     # ``target`` is resolved or was lstat-ed as no link: O_NOFOLLOW refuses a link swapped in since.
@@ -163,7 +164,7 @@ def read_regular_file(path: Path, *, cap: int, root: Path | None = None, name: s
         opened = os.fstat(fd)
         if not stat.S_ISREG(opened.st_mode):
             raise _refuse(shown, Errors.E1506, "Choose a regular file.",
-                          st_mode=_kind(opened.st_mode))
+                          st_mode=file_kind(opened.st_mode))
         chunks: list[bytes] = []
         total = 0
         while total <= cap:

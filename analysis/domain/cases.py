@@ -444,9 +444,8 @@ def _by_cell(quotes: Sequence[EvidenceQuote]) -> list[tuple[tuple[str, str], lis
 
 
 def render_html(pub: Publication) -> str:
-    from html import escape
-
     from analysis.export.html import page
+    from analysis.export.sanitize import html_text as escape
 
     def table(header: list[str], rows: list[list[str]]) -> list[str]:
         return ["<table>", "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>",

@@ -36,8 +36,6 @@ relative; orphaned codings (no place in the text) are left out and counted.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import unicodedata
 import uuid
 from collections import Counter, defaultdict
@@ -48,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from analysis.domain.coding import context_of
 from analysis.embedding.minilm import text_sha256
+from analysis.export.destination import write_atomic
 from analysis.errors import ConflictError, Errors, ImportFormatError, ValidationError
 from analysis.ingest.docx import read_docx
 from analysis.ingest.text import parse_text
@@ -642,11 +641,4 @@ class InterchangeService:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)
