@@ -562,8 +562,6 @@ class Errors:
                           "sources may come from{via}. Nothing was imported.")
     E5203 = Msg("SL5203", "member '{member}' is damaged ({why}); the archive may be truncated or corrupt. Export it again "
                           "from the other program. Nothing was imported.")
-    E5204 = Msg("SL5204", "source '{name}' ({path}) contains the control character {char} at offset {offset}; "
-                          "transcripts hold text only. Remove it in the other program and export again.")
     E2161 = Msg("SL2161", "the {what} name {name!r} cannot be used: {problem}. Nothing was imported.")
     E4401 = Msg("SL4401", "{path} cannot be merged: its project.db is not a whole SQLite database ({detail}). It may be "
                           "truncated or damaged: ask for a fresh copy. Nothing was changed.")

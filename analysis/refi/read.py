@@ -22,6 +22,7 @@ import re
 import stat
 import uuid
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -485,16 +486,21 @@ class Archive:
 
             raise too_big(f"{self.file} ({member})", "the member", cap, size=info.file_size, error=ImportFormatError)
         out = io.BytesIO()
-        with self.zip.open(info) as fh:
-            while True:
-                chunk = fh.read(1 << 20)
-                if not chunk:
-                    break
-                out.write(chunk)
-                if out.tell() > cap:
-                    from analysis.limits import too_big
+        try:
+            with self.zip.open(info) as fh:
+                while True:
+                    chunk = fh.read(1 << 20)
+                    if not chunk:
+                        break
+                    out.write(chunk)
+                    if out.tell() > cap:
+                        from analysis.limits import too_big
 
-                    raise too_big(f"{self.file} ({member})", "the member", cap, error=ImportFormatError)
+                        raise too_big(f"{self.file} ({member})", "the member", cap, error=ImportFormatError)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError,
+                OSError) as err:  # a bad CRC, a truncated or corrupt stream, an encrypted or unknown method
+            raise ImportFormatError(self.file, Errors.E5203, member=member,
+                                    why=str(err) or type(err).__name__) from None
         return out.getvalue()
 
     def qde(self) -> str:

@@ -45,9 +45,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from analysis.domain.coding import context_of
+from analysis.domain.names import check_name
 from analysis.embedding.minilm import text_sha256
 from analysis.export.destination import write_atomic
 from analysis.errors import ConflictError, Errors, ImportFormatError, ValidationError
+from analysis.ingest.decode import check_text
 from analysis.ingest.docx import read_docx
 from analysis.ingest.text import parse_text
 from analysis.limits import MiB, read_regular_file
@@ -72,6 +74,7 @@ __all__ = ["InterchangeService"]
 
 QDPX_FILE_BYTES = 2048 * MiB  # a .qdpx read into memory (its video members are never expanded)
 QDC_FILE_BYTES = 64 * MiB
+QDPX_SOURCE_BYTES = 200 * MiB  # one source's text read from outside the archive (only with sources_from)
 POSITIONS = ("codepoints", "utf16")
 _NS = uuid.UUID("0b7e2f4c-8d1a-4c3e-9f5b-6a7d8e9f0a1b")  # stable GUIDs for exported selections and users
 _UNKNOWN_CODER = "unknown coder (REFI-QDA)"
@@ -104,6 +107,22 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _check_names(file: str, book: RefiCodebook) -> None:
+    """Every name the file would store (codes; a project's sources, cases, users and variables) passes
+    :func:`~analysis.domain.names.check_name`, before anything is read further or written."""
+    for code, _ in book.walk():
+        check_name(code.name, what="REFI-QDA code", file=file, line=code.line)
+    if isinstance(book, RefiProject):
+        for src in book.sources:
+            check_name(src.name, what="REFI-QDA source", file=file, line=src.line)
+        for case in book.cases:
+            check_name(case.name, what="REFI-QDA case", file=file, line=case.line)
+        for user in book.users:
+            check_name(user.name, what="REFI-QDA user", file=file)
+        for var in book.variables:
+            check_name(var.name, what="REFI-QDA variable", file=file)
+
+
 def _code_name(name: str) -> str:
     """A code name Storyloom accepts: NFC, stripped, ``>`` (the path separator) as ``›``."""
     return unicodedata.normalize("NFC", name).strip().replace(">", "›") or "(unnamed code)"
@@ -124,8 +143,15 @@ class InterchangeService:
         self.codebook = codebook
 
     # ============================================================================ import ==========
-    def import_project(self, path: str | Path, *, dry_run: bool = False) -> dict[str, Any]:
-        """Import a ``.qdpx`` project (or, by its suffix, a ``.qdc`` codebook). Returns the report."""
+    def import_project(self, path: str | Path, *, dry_run: bool = False,
+                       sources_from: str | Path | None = None) -> dict[str, Any]:
+        """Import a ``.qdpx`` project (or, by its suffix, a ``.qdc`` codebook). Returns the report.
+
+        Sources are read from the archive. A source whose ``plainTextPath`` or ``richTextPath`` points
+        outside it (an absolute path, ``file://``, or ``relative://`` from the project's ``basePath``) is
+        read only from the folder ``sources_from`` names, never through a link that leads out of it; without
+        ``sources_from`` it is refused. Every file read from outside is listed in the report
+        (``outside_files``), the dry run's too."""
         path = Path(path)
         if path.suffix.lower() == ".qdc":
             return self.import_codebook(path, dry_run=dry_run)
@@ -134,9 +160,13 @@ class InterchangeService:
         archive = open_archive(file, data)
         qde = archive.qde()
         project = parse_project(f"{file} ({qde})", archive.read(qde))
-        sources, skipped = self._read_sources(file, path, archive, project)
+        _check_names(f"{file} ({qde})", project)
+        outside: list[str] = []
+        folder = Path(sources_from).expanduser() if sources_from is not None else None
+        sources, skipped = self._read_sources(file, path, archive, project, folder, outside)
         notes = {n.guid: self._note_text(file, archive, n) for n in project.notes}
         report = self._report(project, sources, skipped)
+        report["outside_files"] = outside
         if dry_run:
             return report
         for s in sources:  # segmentation and embedding are slow: before the transaction (it holds the write lock)
@@ -166,6 +196,7 @@ class InterchangeService:
         path = Path(path)
         data = read_regular_file(path, cap=QDC_FILE_BYTES, name=str(path))
         book = parse_codebook(path.name, data)
+        _check_names(path.name, book)
         report: dict[str, Any] = {"file": path.name, "origin": book.origin, "codes": sum(1 for _ in book.walk()),
                                   "sets": len(book.sets), "added": 0, "changed": 0, "unchanged": 0}
         if dry_run:
@@ -182,8 +213,8 @@ class InterchangeService:
         return report
 
     # -- reading (pure: raises before anything is written) ---------------------------------------
-    def _member_bytes(self, file: str, path: Path, archive: Archive, project: RefiProject, src: RefiSource,
-                      ref: str) -> bytes:
+    def _member_bytes(self, file: str, archive: Archive, project: RefiProject, src: RefiSource,
+                      ref: str, folder: Path | None, outside: list[str]) -> bytes:
         def missing(why: str) -> ImportFormatError:
             return ImportFormatError(file, Errors.E5110, line=src.line, name=src.name, element=src.kind,
                                      path=ref, why=why)
@@ -198,16 +229,27 @@ class InterchangeService:
             rel = ref[len("relative://"):]
             if any(p == ".." for p in PurePosixPath(rel).parts):
                 raise missing("outside the project's base path")
-            base = Path(project.base_path) if project.base_path else path.parent
+            base = Path(project.base_path) if project.base_path else (folder or Path("."))
             target = base / rel
         else:
             target = Path(ref.removeprefix("file://"))
+        if folder is None:
+            raise ImportFormatError(file, Errors.E5201, line=src.line, name=src.name, element=src.kind, target=target)
+        if not target.is_absolute():
+            target = folder / target
+        root = folder.resolve()
+        resolved = target.resolve()
+        if not resolved.is_relative_to(root) or not target.absolute().is_relative_to(folder.absolute()):
+            via = " (through a symbolic link)" if target.absolute().is_relative_to(folder.absolute()) else ""
+            raise ImportFormatError(file, Errors.E5202, line=src.line, name=src.name, element=src.kind,
+                                    target=resolved if via else target, folder=folder, via=via)
         if not target.is_file():
             raise missing("not a file on this computer")
-        return read_regular_file(target, cap=200 * MiB, name=str(target))
+        outside.append(str(resolved))
+        return read_regular_file(target, cap=QDPX_SOURCE_BYTES, root=root, name=str(target))
 
-    def _read_sources(self, file: str, path: Path, archive: Archive,
-                      project: RefiProject) -> tuple[list[_Source], list[str]]:
+    def _read_sources(self, file: str, path: Path, archive: Archive, project: RefiProject, folder: Path | None,
+                      outside: list[str]) -> tuple[list[_Source], list[str]]:
         out: list[_Source] = []
         skipped: list[str] = []
         names: Counter[str] = Counter()
@@ -218,17 +260,18 @@ class InterchangeService:
             if src.content is not None:
                 raw = src.content
             elif src.plain_path:
-                data = self._member_bytes(file, path, archive, project, src, src.plain_path)
+                data = self._member_bytes(file, archive, project, src, src.plain_path, folder, outside)
                 try:
                     raw = data.decode("utf-8")
                 except UnicodeDecodeError as err:
                     raise ImportFormatError(file, Errors.E5111, line=src.line, name=src.name, path=src.plain_path,
                                             detail=f"byte 0x{data[err.start]:02X} at offset {err.start}") from None
             elif src.rich_path and src.rich_path.lower().endswith(".docx"):
-                data = self._member_bytes(file, path, archive, project, src, src.rich_path)
+                data = self._member_bytes(file, archive, project, src, src.rich_path, folder, outside)
                 raw = read_docx(f"{file} ({src.rich_path})", data).text
             else:
                 raise ImportFormatError(file, Errors.E5115, line=src.line, name=src.name)
+            check_text(f"{file} (source '{src.name}')", raw)  # NUL, mostly control characters: as a .txt import
             sels = [(s.start, s.end, s.name) for s in src.selections]
             pmap, _scores = choose_rule(raw, sels) if sels else (position_map(raw, RULES[0]), [])
             base = unicodedata.normalize("NFC", src.name.strip()) or src.guid
