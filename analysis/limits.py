@@ -61,6 +61,14 @@ YAML_ALIASES = 100
 #: Nesting depth of lists and mappings in a YAML document (a codebook is a few levels deep).
 YAML_DEPTH = 100
 
+# -- merged copies and matrices (issue 25) ----------------------------------------------------------------
+#: Levels of codes under codes in a merged copy (a real codebook is 2-5 deep); deeper, or a cycle of
+#: parents, is refused before the merge walks the tree.
+CODE_DEPTH = 50
+#: Cells (rows x columns) of one matrix CSV: a study has tens of cases and conditions; 10,000 x 200 is
+#: no study's matrix and would take many minutes to write cell by cell.
+MATRIX_CELLS = 100_000
+
 # -- file names ---------------------------------------------------------------------------------
 #: Characters in an imported file's name (most file systems allow 255).
 NAME_CHARS = 255

@@ -26,6 +26,7 @@ from itertools import combinations
 from typing import Any
 
 from analysis.errors import Errors, ImportFormatError, ValidationError
+from analysis.domain.names import check_name
 
 __all__ = [
     "CASE_KINDS", "Case", "Cell", "Condition", "Matrix", "ParsedMatrix", "compare", "format_cell",
@@ -602,7 +603,7 @@ def parse_matrix_csv(file: str, data: bytes, *, cases_as: str | None = None) -> 
     if orientation is None:
         raise ImportFormatError(file, Errors.E6101, line=lines[0], first=header[0] if header else "")
     across_what, down_what = ("condition", "case") if orientation == "rows" else ("case", "condition")
-    across = header[1:]
+    across = [check_name(h, what=f"matrix {across_what}", file=file, line=lines[0]) if h else h for h in header[1:]]
     _unique(file, lines[0], across, across_what, where_of=lambda i: f"header column {i + 2}")
     down: list[str] = []
     cells: dict[tuple[str, str], float] = {}
@@ -612,6 +613,7 @@ def parse_matrix_csv(file: str, data: bytes, *, cases_as: str | None = None) -> 
         name = row[0].strip()
         if not name:
             raise ImportFormatError(file, Errors.E6105, line=line, what=down_what, where="its first cell")
+        name = check_name(name, what=f"matrix {down_what}", file=file, line=line)
         down.append(name)
         for i, other in enumerate(across):
             raw = row[i + 1] if i + 1 < len(row) else ""

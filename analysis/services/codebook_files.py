@@ -16,6 +16,7 @@ from typing import Any
 from analysis.domain.codebook import EDITABLE, PATH_SEP
 from analysis import limits
 from analysis.files.codebook_files import DEFINITION_KEYS, dump_yaml, validate_tree
+from analysis.domain.names import check_name
 from analysis.export.destination import write_atomic
 from analysis.files.safe_yaml import load_yaml, yaml_path_error
 from analysis.domain.coding import context_of, locate
@@ -221,6 +222,7 @@ class CodebookFileService:
         label = label.strip()
         if not label:
             raise ValidationError(Errors.E2109)
+        label = check_name(label, what="snapshot label")
         tree = self.codebook_tree(with_counts=True)
         with self.ctx.action("codebook.snapshot", note=note) as act:
             if snapshot_store.exists(act.conn, label):
