@@ -66,8 +66,8 @@ YAML_DEPTH = 100
 #: parents, is refused before the merge walks the tree.
 CODE_DEPTH = 50
 #: Cells (rows x columns) of one matrix CSV: a study has tens of cases and conditions; 10,000 x 200 is
-#: no study's matrix and would take many minutes to write cell by cell.
-MATRIX_CELLS = 100_000
+#: no study's matrix and would take many minutes to write cell by cell (about 1 ms a cell).
+MATRIX_CELLS = 20_000
 
 # -- file names ---------------------------------------------------------------------------------
 #: Characters in an imported file's name (most file systems allow 255).

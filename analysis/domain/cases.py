@@ -26,6 +26,7 @@ from itertools import combinations
 from typing import Any
 
 from analysis.errors import Errors, ImportFormatError, ValidationError
+from analysis import limits
 from analysis.domain.names import check_name
 
 __all__ = [
@@ -597,6 +598,9 @@ def parse_matrix_csv(file: str, data: bytes, *, cases_as: str | None = None) -> 
     if not rows:
         raise ImportFormatError(file, Errors.E6103)
     header = [c.strip() for c in rows[0]]
+    n_cells = (len(rows) - 1) * max(len(header) - 1, 0)
+    if n_cells > limits.MATRIX_CELLS:
+        raise ImportFormatError(file, Errors.E6151, cells=n_cells, cap=limits.MATRIX_CELLS)
     first = header[0].casefold() if header else ""
     orientation = {"case": "rows", "cases": "rows", "condition": "columns", "conditions": "columns"}.get(first)
     orientation = orientation or cases_as

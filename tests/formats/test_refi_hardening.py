@@ -193,3 +193,51 @@ def test_a_member_with_a_bad_crc_or_stream_is_refused_by_name(member: str, how: 
     _corrupt(path, member, how)
     err = refused(make_project(), path, "SL5203")
     assert member in str(err)
+
+
+# -- class 4: bounded memory for a big source ---------------------------------------------------------------
+BIG_SOURCE = r'''
+import io, random, resource, sys, time, zipfile
+from pathlib import Path
+from analysis import open_project
+from analysis.embedding.minilm import HashingEmbedder
+src, code = "22222222-2222-2222-2222-222222222222", "11111111-1111-1111-1111-111111111111"
+random.seed(1)
+words = "hard built assessment credential nobody wanted approval months employer ākonga “afraid” failing 😬".split()
+text = "".join(f"Leader {random.randint(1, 9)}: " + " ".join(random.choice(words) for _ in range(12)) + ".\r\n"
+               for _ in range(20 * 1024 * 1024 // 100))
+sels = "".join(f'<PlainTextSelection guid="{i:08d}-0000-0000-0000-000000000000" startPosition="{i * 997}" '
+               f'endPosition="{i * 997 + 8}"><Coding guid="{i:08d}-1111-0000-0000-000000000000"><CodeRef '
+               f'targetGUID="{code}"/></Coding></PlainTextSelection>' for i in range(500))
+qde = (f'<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="x"><CodeBook><Codes>'
+       f'<Code guid="{code}" name="c" isCodable="true"/></Codes></CodeBook><Sources><TextSource guid="{src}" '
+       f'name="s" plainTextPath="internal://{src}.txt">{sels}</TextSource></Sources></Project>')
+folder = Path(sys.argv[1])
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("project.qde", qde)
+    z.writestr(f"sources/{src}.txt", text.encode())
+(folder / "big.qdpx").write_bytes(buf.getvalue())
+size = len(text.encode())
+del text, buf
+p = open_project(folder / "p", embedder=HashingEmbedder())
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.monotonic()
+report = p.interchange.import_project(folder / "big.qdpx", dry_run=True)
+print(size, report["sources"][0]["selections"], time.monotonic() - start,
+      (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
+'''
+
+
+def test_a_dry_run_of_a_20_mb_source_stays_in_bounded_memory(tmp_path: Path) -> None:
+    """Was 4.3 GB: the position map held a Python int per source position for each of four rules."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", BIG_SOURCE, str(tmp_path)], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    size, selections, seconds, grown = result.stdout.split()
+    assert int(size) > 20_000_000 and int(selections) == 500
+    assert int(grown) < 800 * 1024 * 1024, f"the dry run grew by {int(grown) >> 20} MiB"
+    assert float(seconds) < 120

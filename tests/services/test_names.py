@@ -104,3 +104,18 @@ def test_story_yaml_names_are_checked(kind: str, where: str, make_project: Calla
     p = make_project()
     err = unchanged(p, lambda: p.narrative.import_file(path), "SL2161")
     assert "story.yaml: " in str(err) and f"{where}[0]" in str(err)
+
+
+# -- class 4: a matrix CSV over the cell cap is refused before anything is written ------------------------------
+def test_a_huge_matrix_csv_is_refused_at_once(make_project: Callable[..., Any], tmp_path: Path) -> None:
+    import time
+
+    from analysis.limits import MATRIX_CELLS
+
+    path = tmp_path / "matrix.csv"
+    path.write_text("case," + ",".join(f"C{j}" for j in range(200)) + "\n"
+                    + "".join(f"K{i}," + ",".join("1" for _ in range(200)) + "\n" for i in range(10_000)))
+    p = make_project()
+    start = time.monotonic()
+    err = unchanged(p, lambda: p.cases.import_csv(path), "SL6151")
+    assert time.monotonic() - start < 30 and f"{MATRIX_CELLS:,}" in str(err) and "2,000,000" in str(err)
