@@ -576,9 +576,6 @@ class Errors:
                           "or save the file as UTF-8. Nothing was changed.")
     E6151 = Msg("SL6151", "holds {cells:,} cells, over Storyloom's limit of {cap:,} for one matrix. Split it into "
                           "smaller matrices. Nothing was imported.")
-    E4421 = Msg("SL4421", "The database URL holds a password ({where}); Storyloom keeps the URL in project.toml, so it "
-                          "would be written to disk. Remove it from the URL and put it in ~/.pgpass (host:port:db:user:"
-                          "password, mode 0600) or the PGPASSWORD environment variable. Nothing was created.")
 
 def translate(err: BaseException, *, path: object = None) -> str:
     """The one translation of any exception into a researcher's message (used by the CLI and the UI).
