@@ -283,11 +283,14 @@ class Project:
     # -- the folder ----------------------------------------------------------------------------
     def sync(self, *, progress: Progress | None = None) -> dict[str, Any]:
         """Rescan ``transcripts/`` (new, changed, missing files; ``participants.csv``), then, when the
-        project has no codebook yet, import the codebook and codings found in ``codebooks/``."""
+        project has no codebook yet, import the codebook and codings found in ``codebooks/``, and the cases
+        and story files: the files of ``codebooks/`` are applied in ONE transaction, all or nothing (a valid
+        ``cases.yaml`` is not written when ``story.yaml`` is refused)."""
         report = self.transcripts.sync(progress=progress)
-        report.update(self.codebook_files.sync_folder())
-        report.update(self.cases.sync_folder())
-        report.update(self.narrative.sync_folder())
+        with self.store.transaction():
+            report.update(self.codebook_files.sync_folder())
+            report.update(self.cases.sync_folder())
+            report.update(self.narrative.sync_folder())
         return report
 
     # -- the audit trail and undo --------------------------------------------------------------

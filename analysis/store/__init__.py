@@ -13,6 +13,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,9 @@ if TYPE_CHECKING:  # Alembic costs ~0.3 s to import: only when a database is not
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 from analysis.store.dberrors import busy_timeout_ms, translated
+
+#: The transaction that :meth:`Store.transaction` holds open in this thread or task, with its store.
+_SHARED: ContextVar[tuple[Store, Connection] | None] = ContextVar("storyloom_transaction", default=None)
 
 __all__ = ["ALEMBIC_DIR", "Connection", "LEGACY_REVISION", "SCHEMA_VERSION", "Store"]
 
@@ -263,9 +267,34 @@ class Store:
     # -- connections ------------------------------------------------------------------------
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A connection for reading; database errors leave as Storyloom errors."""
+        """A connection for reading; database errors leave as Storyloom errors. Inside :meth:`transaction`
+        it is the transaction's own connection, so what the transaction wrote so far is read back."""
+        shared = self._shared()
+        if shared is not None:
+            yield shared
+            return
         with translated(self._where()), self._server_errors(), self.engine.connect() as conn:
             yield conn
+
+    def _shared(self) -> Connection | None:
+        held = _SHARED.get()
+        return held[1] if held is not None and held[0] is self else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction around several actions (a sync's files): every :meth:`write` and :meth:`read`
+        inside it (in this thread or task) uses its connection, each write in a savepoint; the whole is
+        committed at the end or, on any exception, rolled back whole. Nested, it is the outer one."""
+        shared = self._shared()
+        if shared is not None:
+            yield shared
+            return
+        with self.write() as conn:
+            token = _SHARED.set((self, conn))
+            try:
+                yield conn
+            finally:
+                _SHARED.reset(token)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -275,7 +304,12 @@ class Store:
         timeout instead of reading a snapshot they can no longer commit on, so a check made inside
         the transaction (a sibling name, a duplicate coding) sees every earlier writer's commit. On
         PostgreSQL the transaction first takes the project's writer lock (``team.lock_for_write``): the
-        same guarantee, the same busy timeout."""
+        same guarantee, the same busy timeout. Inside :meth:`transaction` it is a savepoint of that one."""
+        shared = self._shared()
+        if shared is not None:
+            with translated(self._where()), self._server_errors(), shared.begin_nested():
+                yield shared
+            return
         with translated(self._where()), self._server_errors(), self.engine.connect() as conn, conn.begin():
             if self.server:
                 team.lock_for_write(conn)
