@@ -68,6 +68,10 @@ def _render_import(r: dict[str, Any]) -> None:
                    f"participants.csv line {c['line']} now says {c['in_file']!r}: edit one of them to agree")
     for warning in [*people.get("warnings", []), *r.get("codings_warnings", [])]:
         typer.echo(f"Warning: {warning}")
+    for attached in r.get("media_attached", []):
+        typer.echo(f"Recording attached (matched by name): {attached}")
+    for warning in r.get("media_warnings", []):
+        typer.echo(f"Warning: {warning}")
 
 
 speaker_app = typer.Typer(help="Speakers of a transcript: say who each label is.", no_args_is_help=True)
