@@ -195,3 +195,16 @@ def test_cli_media_and_transcript_edit(make_project: Callable[..., Project], tmp
     bad.write_bytes(b"\x00" * 100)
     res = runner.invoke(app, ["media", "attach", "talk.srt", str(bad), "--project", str(p.path)])
     assert res.exit_code == 1 and "x.ogg" in res.output and "Traceback" not in res.output
+
+
+def test_the_methods_report_says_how_transcripts_were_checked(make_project: Callable[..., Project],
+                                                              tmp_path: Path) -> None:
+    p = make_project(transcripts={"talk.srt": SRT})
+    assert "recording" not in p.exports.methods_report()["paragraph"]
+    p.media.attach("talk.srt", tone(tmp_path / "talk.wav", 50.0))
+    p.transcripts.correct("talk.srt", line=2, text="Fixed once.")
+    p.transcripts.correct("talk.srt", line=3, text="Fixed twice.")
+    p.undo()  # the second correction, undone: not counted
+    paragraph = p.exports.methods_report()["paragraph"]
+    assert ("1 transcript had its recording attached and was read beside it (the recordings stayed on the "
+            "researcher's computer); the researcher corrected 1 transcript while listening (1 correction).") in paragraph

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.export import BY_NAME, formats_for
+from analysis.workbench import media
 from analysis.workbench.reading import open_in_reader
 from analysis.workbench.state import action, cached
 from analysis.workbench.widgets import act, codings, fresh, md_escape, participants, quote_card, read, recorded, sidebar
@@ -163,6 +164,7 @@ def restory_tab() -> None:
                         + (f" (the event: {md_escape(e.when.label)})" if differs else ""))
             for p in mine:
                 quote_card(p.text, meta=p.code)
+                media.listen(p.transcript, p.start, p.end, key=f"st_rs_{p.coding_id}_{e.order}")
         elif e.name in gaps:
             st.markdown(f":gray[**{e.order}. {md_escape(e.name)}** · {md_escape(e.when.label)} — a gap: told by "
                         f"{md_escape(', '.join(e.participants))}, not by {md_escape(who)}]")
@@ -214,6 +216,7 @@ def chapter_tab() -> None:
             for item in s.items:
                 if item.kind == "quote":
                     quote_card(item.text, meta=item.participant or "")
+                    media.listen(item.transcript, item.start, item.end, key=f"st_ch_{s.id}_{item.start}")
                 else:
                     st.markdown(md_escape(item.text))
             a, b, c = st.columns(3)
