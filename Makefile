@@ -51,6 +51,7 @@ demo: sample
 
 test: setup browser-deps postgres-deps
 	$(BIN)/mypy
+	$(BIN)/ruff check analysis app.py tests benchmarks
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	$(MAKE) --no-print-directory test-postgresql
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analysis.domain.disclosure import label_words
-from analysis.errors import Errors, ExportError, StoryloomError
+from analysis.errors import Errors, ExportError
 from analysis.export import VIGNETTE_FORMATS, formats_for, pick_format, render_document, write_file
 from analysis.export.document import BLOCK_WORDS, PLACEHOLDER, Document, Options, build
 from analysis.export.tables import MemoEntry, memos_docx, memos_markdown, quote_table, write_csv, write_xlsx

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from analysis.errors import Errors, ProjectError
-from analysis.store import meta, schema, team
+from analysis.store import meta, schema, team  # noqa: F401 - schema: analysis.store.schema for every importer
 
 if TYPE_CHECKING:  # Alembic costs ~0.3 s to import: only when a database is not at the newest revision
     from alembic.config import Config

@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 
 from analysis import open_project
 from analysis.cli import app
-from analysis.embedding.minilm import HashingEmbedder
 from analysis.errors import ImportFormatError, ParticipantsFileError, UnsupportedFormatError
 
 runner = CliRunner()

@@ -115,8 +115,10 @@ def participants_table(project: Project) -> None:
         if not changes:
             st.info("No cell was changed: edit a cell in the table first (double-click it).")
         else:
-            act(lambda: [project.participants.set_attributes(who, attrs) for who, attrs in changes.items()],
-                f"Saved attributes of {', '.join(changes)}")
+            def save() -> None:
+                for who, attrs in changes.items():
+                    project.participants.set_attributes(who, attrs)
+            act(save, f"Saved attributes of {', '.join(changes)}")
     with st.expander("Add a participant"):
         with st.form(fresh("add-participant")):
             pseudonym = st.text_input("Pseudonym", placeholder="e.g. Academic C")
