@@ -214,6 +214,10 @@ class Errors:
     E2452 = Msg("SL2452", "This action was recorded in change format {fmt}, which this Storyloom does not know. "
                           "Upgrade Storyloom to undo it.")
     E9002 = Msg("SL9002", "'{kind}' is not a declared action kind; add it to analysis/domain/audit.py.")
+    E9003 = Msg("SL9003", "The action '{kind}' was started inside the running action '{running}' {why}: it cannot "
+                          "join it, and it would wait for that action's write lock. Nothing was changed. Call it "
+                          "through the running action's project, as the same researcher (analysis/services/context.py: "
+                          "Context.action).")
     # cases and the case x condition matrix (analysis/domain/cases.py, services/cases.py)
     E6001 = Msg("SL6001", "No case named '{name}'. Cases: {known}. Add it with `storyloom case add`, or on the Cases page.")
     E6002 = Msg("SL6002", "No condition named '{name}'. Conditions: {known}. Add it with `storyloom condition add`, or on the Cases page.")
