@@ -91,10 +91,11 @@ def map_speaker_form(project: Project, transcript: str, speaker: dict[str, Any],
             def map_it() -> None:
                 if choice is None:
                     raise ConflictError(Errors.E8205)
-                if choice == NEW:
-                    project.participants.add(new_name)
-                project.transcripts.map_speaker(transcript, speaker["label"], None if choice == INTERVIEWER else
-                                    (new_name.strip() if choice == NEW else choice), interviewer=choice == INTERVIEWER)
+                if choice == NEW:  # one action: undo takes back the participant and the mapping together
+                    project.map_speaker_to_new(transcript, speaker["label"], new_name)
+                else:
+                    project.transcripts.map_speaker(transcript, speaker["label"], None if choice == INTERVIEWER else choice,
+                                                    interviewer=choice == INTERVIEWER)
             act(map_it, f"Mapped {speaker['label']} in {transcript}")
 
 
