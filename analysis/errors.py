@@ -364,7 +364,7 @@ class Errors:
     E2713 = Msg("SL2713", "No coder named '{name}' has coded in this project (coders: {known}).")
     E2714 = Msg("SL2714", "Nothing to compare: none of the chosen transcripts holds a coding by {coders}{codes}.")
     # researchers and roles, comparison and reconciling, merging projects (issue 14: analysis/domain/roles.py,
-    # services/team.py, services/merge.py)
+    # services/researchers.py, services/agreement.py, services/merge.py)
     E4301 = Msg("SL4301", "{who} is a reader of this project and cannot change it ({label}). Nothing was changed. "
                           "Ask the lead ({leads}) to make you a coder: storyloom researcher role \"{who}\" --role coder.")
     E4302 = Msg("SL4302", "Only the project's lead ({leads}) can {label}; {who} is a {role}. Nothing was changed: "
@@ -581,7 +581,7 @@ def explain(err: BaseException, *, path: object = None) -> tuple[str, str]:
     return err.ui_message, err.code
 
 
-# -- untrusted input (appended for analysis/limits.py, safe_yaml.py and the readers) ---------------
+# -- untrusted input (appended for analysis/limits.py, analysis/files/safe_yaml.py and the readers) -
 class FileRefusedError(ImportFormatError):
     """A file refused before it was parsed: not a regular file (a FIFO, device, folder), a link that
     leads out of the project folder, over one of the caps in :mod:`analysis.limits`, or a compressed
