@@ -57,6 +57,7 @@ demo: sample
 
 test: setup browser-deps postgres-deps media-deps
 	$(BIN)/mypy
+	$(BIN)/ruff check analysis app.py tests benchmarks
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	$(MAKE) --no-print-directory test-postgresql
 

@@ -214,6 +214,10 @@ class Errors:
     E2452 = Msg("SL2452", "This action was recorded in change format {fmt}, which this Storyloom does not know. "
                           "Upgrade Storyloom to undo it.")
     E9002 = Msg("SL9002", "'{kind}' is not a declared action kind; add it to analysis/domain/audit.py.")
+    E9003 = Msg("SL9003", "The action '{kind}' was started inside the running action '{running}' {why}: it cannot "
+                          "join it, and it would wait for that action's write lock. Nothing was changed. Call it "
+                          "through the running action's project, as the same researcher (analysis/services/context.py: "
+                          "Context.action).")
     # cases and the case x condition matrix (analysis/domain/cases.py, services/cases.py)
     E6001 = Msg("SL6001", "No case named '{name}'. Cases: {known}. Add it with `storyloom case add`, or on the Cases page.")
     E6002 = Msg("SL6002", "No condition named '{name}'. Conditions: {known}. Add it with `storyloom condition add`, or on the Cases page.")
@@ -360,7 +364,7 @@ class Errors:
     E2713 = Msg("SL2713", "No coder named '{name}' has coded in this project (coders: {known}).")
     E2714 = Msg("SL2714", "Nothing to compare: none of the chosen transcripts holds a coding by {coders}{codes}.")
     # researchers and roles, comparison and reconciling, merging projects (issue 14: analysis/domain/roles.py,
-    # services/team.py, services/merge.py)
+    # services/researchers.py, services/agreement.py, services/merge.py)
     E4301 = Msg("SL4301", "{who} is a reader of this project and cannot change it ({label}). Nothing was changed. "
                           "Ask the lead ({leads}) to make you a coder: storyloom researcher role \"{who}\" --role coder.")
     E4302 = Msg("SL4302", "Only the project's lead ({leads}) can {label}; {who} is a {role}. Nothing was changed: "
@@ -598,7 +602,7 @@ def explain(err: BaseException, *, path: object = None) -> tuple[str, str]:
     return err.ui_message, err.code
 
 
-# -- untrusted input (appended for analysis/limits.py, safe_yaml.py and the readers) ---------------
+# -- untrusted input (appended for analysis/limits.py, analysis/files/safe_yaml.py and the readers) -
 class FileRefusedError(ImportFormatError):
     """A file refused before it was parsed: not a regular file (a FIFO, device, folder), a link that
     leads out of the project folder, over one of the caps in :mod:`analysis.limits`, or a compressed

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from analysis.embedding.minilm import Embedder, default_embedder
 from analysis.errors import ConflictError, Errors, NothingToUndoError, ProjectError
-from analysis.domain.model import AuditEvent
+from analysis.domain.model import AuditEvent, Participant
 from analysis.domain.progress import Progress
 from analysis.services.context import Context, default_user, new_guid
 from analysis.domain.roles import check as check_role
@@ -298,6 +298,16 @@ class Project:
         report.update(self.cases.sync_folder())
         report.update(self.narrative.sync_folder())
         return report
+
+    # -- actions across two services -----------------------------------------------------------
+    def map_speaker_to_new(self, transcript: str, label: str, pseudonym: str, *, note: str = "") -> Participant:
+        """Add ``pseudonym`` as a new participant and map ``transcript``'s speaker ``label`` to them: one
+        action (one audit event, one undo step), the two services' actions joined in it."""
+        with self.ctx.action("speaker.map", note=note) as act:
+            participant = self.participants.add(pseudonym, note=note)
+            self.transcripts.map_speaker(transcript, label, participant.pseudonym, note=note)
+            act.summary = f"Added participant {participant.pseudonym} as speaker '{label}' in {transcript}"
+        return participant
 
     # -- the audit trail and undo --------------------------------------------------------------
     def audit_trail(self, *, action: str | None = None, limit: int | None = None) -> list[AuditEvent]:

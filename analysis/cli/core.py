@@ -96,13 +96,14 @@ def speaker_map(
         if not interviewer and not (participant or "").strip():
             raise ValidationError(Errors.E8004, label=label)
         opened = open_(project)
-        if participant and not interviewer:
-            names = [p.pseudonym for p in opened.participants.list()]
-            if new:
-                opened.participants.add(participant, note=note)
-            elif participant not in names:
-                raise NotFoundError(Errors.E8005, pseudonym=participant, names=", ".join(names) or "none yet")
-        opened.transcripts.map_speaker(transcript, label, participant, interviewer=interviewer, note=note)
+        if participant and not interviewer and new:
+            opened.map_speaker_to_new(transcript, label, participant, note=note)  # one action, one undo step
+        else:
+            if participant and not interviewer:
+                names = [p.pseudonym for p in opened.participants.list()]
+                if participant not in names:
+                    raise NotFoundError(Errors.E8005, pseudonym=participant, names=", ".join(names) or "none yet")
+            opened.transcripts.map_speaker(transcript, label, participant, interviewer=interviewer, note=note)
         who = "the interviewer" if interviewer else participant
         emit({"transcript": transcript, "label": label, "participant": None if interviewer else participant,
               "interviewer": interviewer}, as_json=as_json,

@@ -13,6 +13,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from analysis.errors import Errors, ProjectError
-from analysis.store import meta, schema, team
+from analysis.store import meta, schema, team  # noqa: F401 - schema: analysis.store.schema for every importer
 
 if TYPE_CHECKING:  # Alembic costs ~0.3 s to import: only when a database is not at the newest revision
     from alembic.config import Config
@@ -28,6 +29,10 @@ if TYPE_CHECKING:  # Alembic costs ~0.3 s to import: only when a database is not
 from analysis.store.dberrors import busy_timeout_ms, translated
 
 __all__ = ["ALEMBIC_DIR", "Connection", "LEGACY_REVISION", "SCHEMA_VERSION", "Store"]
+
+#: The transaction this thread or task has open, and its store: a read inside it reads through it (and so
+#: sees its own uncommitted rows), as an action joined to a running one does (services/context.py).
+_WRITING: ContextVar[tuple[Store, Connection] | None] = ContextVar("storyloom_writing", default=None)
 
 ALEMBIC_DIR = Path(__file__).resolve().parent / "alembic"
 # The revision that is exactly the v1 release's schema (which recorded only meta.schema_version = '1').
@@ -263,7 +268,12 @@ class Store:
     # -- connections ------------------------------------------------------------------------
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A connection for reading; database errors leave as Storyloom errors."""
+        """A connection for reading; database errors leave as Storyloom errors. Inside this store's open
+        transaction (:meth:`write`), that transaction's connection: the read sees what it wrote."""
+        writing = _WRITING.get()
+        if writing is not None and writing[0] is self:
+            yield writing[1]
+            return
         with translated(self._where()), self._server_errors(), self.engine.connect() as conn:
             yield conn
 
@@ -281,7 +291,11 @@ class Store:
                 team.lock_for_write(conn)
             else:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
-            yield conn
+            token = _WRITING.set((self, conn))
+            try:
+                yield conn
+            finally:
+                _WRITING.reset(token)
 
     def close(self) -> None:
         self.engine.dispose()

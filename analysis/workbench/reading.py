@@ -20,7 +20,7 @@ from analysis.errors import Errors, NotFoundError
 from analysis.domain.explore import line_at, line_starts, place_label
 from analysis.domain.timing import stamp_at
 from analysis.ingest.markdown import markup_spans, plain
-from analysis.domain.model import Anchor, Coding
+from analysis.domain.model import Anchor, Code, Coding
 from analysis.workbench import blind, media
 from analysis.workbench.components.coder import CodingSpan, TurnSpan, transcript_html, trigger
 from analysis.workbench.state import cached, get_project, researcher, run_version
@@ -124,11 +124,11 @@ def shade(colour: str, i: int) -> str:
     if i == 0 or not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
         return colour
     r, g, b = (int(colour[k:k + 2], 16) / 255 for k in (1, 3, 5))
-    h, l, sat = colorsys.rgb_to_hls(r, g, b)
+    h, light, sat = colorsys.rgb_to_hls(r, g, b)
     steps = [-0.12, 0.10, -0.22, 0.18, -0.30, 0.25]
     step = steps[(i - 1) % len(steps)] * (1 + (i - 1) // len(steps) * 0.3)
-    l = min(0.85, max(0.18, l + step))
-    r, g, b = colorsys.hls_to_rgb(h, l, sat)
+    light = min(0.85, max(0.18, light + step))
+    r, g, b = colorsys.hls_to_rgb(h, light, sat)
     return "#" + "".join(f"{round(v * 255):02x}" for v in (r, g, b))
 
 
@@ -148,7 +148,8 @@ def _colours(project: Project) -> dict[int, str]:
 
     base: dict[int, str] = {}
     for code in all_codes:  # the colour whose family the code belongs to, and that family's head
-        node, top = code, code
+        node: Code | None = code
+        top = code
         while node is not None and not own(node):
             top = node
             node = by_id.get(node.parent_id) if node.parent_id is not None else None
@@ -340,7 +341,7 @@ def apply_panel(project: Project, name: str, span: tuple[int, int], coder_name: 
         st.text_input("Coding memo (optional)", key=memo_key)
 
         def apply() -> None:  # a callback: the values are read as they are at the click
-            chosen = st.session_state.get("rc_code")
+            chosen = st.session_state["rc_code"]  # the selectbox above (the button is disabled without a code)
             project.codings.add_coding(transcript=name, start=start, end=end, code=chosen, coder=coder_name,
                                        memo=st.session_state.get(memo_key) or "")
             st.session_state[LAST_CODE] = chosen

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import urllib.parse
 from pathlib import Path
-from typing import Any
 
 import pytest
 

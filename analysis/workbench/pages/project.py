@@ -142,10 +142,11 @@ def map_speaker_form(project: Project, transcript: str, speaker: dict[str, Any],
             def map_it() -> None:
                 if choice is None:
                     raise ConflictError(Errors.E8205)
-                if choice == NEW:
-                    project.participants.add(new_name)
-                project.transcripts.map_speaker(transcript, speaker["label"], None if choice == INTERVIEWER else
-                                    (new_name.strip() if choice == NEW else choice), interviewer=choice == INTERVIEWER)
+                if choice == NEW:  # one action: undo takes back the participant and the mapping together
+                    project.map_speaker_to_new(transcript, speaker["label"], new_name)
+                else:
+                    project.transcripts.map_speaker(transcript, speaker["label"], None if choice == INTERVIEWER else choice,
+                                                    interviewer=choice == INTERVIEWER)
             act(map_it, f"Mapped {speaker['label']} in {transcript}")
 
 
@@ -166,8 +167,10 @@ def participants_table(project: Project) -> None:
         if not changes:
             st.info("No cell was changed: edit a cell in the table first (double-click it).")
         else:
-            act(lambda: [project.participants.set_attributes(who, attrs) for who, attrs in changes.items()],
-                f"Saved attributes of {', '.join(changes)}")
+            def save() -> None:
+                for who, attrs in changes.items():
+                    project.participants.set_attributes(who, attrs)
+            act(save, f"Saved attributes of {', '.join(changes)}")
     with st.expander("Add a participant"):
         with st.form(fresh("add-participant")):
             pseudonym = st.text_input("Pseudonym", placeholder="e.g. Academic C")

@@ -32,7 +32,7 @@ if st.session_state.get(reading.TRANSCRIPT) not in names:
 # A workspace: less air above the text, so the transcript and the coding panel fill the screen.
 st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.25rem;padding-bottom:1rem}</style>")
 top = st.columns([0.35, 0.19, 0.16, 0.30], vertical_alignment="bottom")
-name = top[0].selectbox("Transcript", names, key=reading.TRANSCRIPT, format_func=labels.get,
+name = top[0].selectbox("Transcript", names, key=reading.TRANSCRIPT, format_func=labels.__getitem__,
                         on_change=reading.clear, help="Participants first; type to filter.")
 top[1].toggle("Snap to words", value=True, key=reading.SNAP,
               help="Widen a selection to whole words and trim spaces at its edges.")
