@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: demo test test-postgresql setup sample browser-deps postgres-deps bench clean
+.PHONY: demo test test-postgresql setup sample browser-deps postgres-deps media-deps bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,12 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
 
+# Debian's espeak-ng and sox: the media tests speak their own interviews (no recordings in the repository).
+media-deps:
+	@{ command -v espeak-ng && command -v sox; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox >/dev/null; fi; }
+
 # Debian's PostgreSQL server for the team-project tests (the suite starts its own throwaway server as the
 # postgres user on a Unix socket; nothing is left running). Its binaries live in /usr/lib/postgresql/*/bin.
 postgres-deps:
@@ -49,8 +55,9 @@ demo: sample
 	@echo "==> [4/4] Starting Storyloom at http://localhost:8501 (open it in your browser; Ctrl+C stops it)"
 	@$(BIN)/streamlit run app.py --server.fileWatcherType none --server.address localhost -- --project .
 
-test: setup browser-deps postgres-deps
+test: setup browser-deps postgres-deps media-deps
 	$(BIN)/mypy
+	$(BIN)/ruff check analysis app.py tests benchmarks
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	$(MAKE) --no-print-directory test-postgresql
 

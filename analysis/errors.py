@@ -214,6 +214,10 @@ class Errors:
     E2452 = Msg("SL2452", "This action was recorded in change format {fmt}, which this Storyloom does not know. "
                           "Upgrade Storyloom to undo it.")
     E9002 = Msg("SL9002", "'{kind}' is not a declared action kind; add it to analysis/domain/audit.py.")
+    E9003 = Msg("SL9003", "The action '{kind}' was started inside the running action '{running}' {why}: it cannot "
+                          "join it, and it would wait for that action's write lock. Nothing was changed. Call it "
+                          "through the running action's project, as the same researcher (analysis/services/context.py: "
+                          "Context.action).")
     # cases and the case x condition matrix (analysis/domain/cases.py, services/cases.py)
     E6001 = Msg("SL6001", "No case named '{name}'. Cases: {known}. Add it with `storyloom case add`, or on the Cases page.")
     E6002 = Msg("SL6002", "No condition named '{name}'. Conditions: {known}. Add it with `storyloom condition add`, or on the Cases page.")
@@ -360,7 +364,7 @@ class Errors:
     E2713 = Msg("SL2713", "No coder named '{name}' has coded in this project (coders: {known}).")
     E2714 = Msg("SL2714", "Nothing to compare: none of the chosen transcripts holds a coding by {coders}{codes}.")
     # researchers and roles, comparison and reconciling, merging projects (issue 14: analysis/domain/roles.py,
-    # services/team.py, services/merge.py)
+    # services/researchers.py, services/agreement.py, services/merge.py)
     E4301 = Msg("SL4301", "{who} is a reader of this project and cannot change it ({label}). Nothing was changed. "
                           "Ask the lead ({leads}) to make you a coder: storyloom researcher role \"{who}\" --role coder.")
     E4302 = Msg("SL4302", "Only the project's lead ({leads}) can {label}; {who} is a {role}. Nothing was changed: "
@@ -548,6 +552,27 @@ class Errors:
     E9105 = Msg("SL9105", "has no queries (one query per line; blank lines are skipped).")
     E9106 = Msg("SL9106", "this query could not be run: {error}")
     E9107 = Msg("SL9107", "is not UTF-8 text; save it as UTF-8 (one query per line).")
+    # recordings (the media issue): reading a media file (SL16xx), attaching and correcting (SL25xx)
+    E1601 = Msg("SL1601", "is not a recording Storyloom plays: {suffix} files are not audio or video. Use one of "
+                          "{supported}.")
+    E1602 = Msg("SL1602", "is empty (0 bytes); it holds no recording.")
+    E1603 = Msg("SL1603", "is {size}, over the limit of {cap} for one recording; split it, or save it compressed "
+                          "(.m4a, .mp3, .opus) at a lower bit rate.")
+    E1604 = Msg("SL1604", "cannot be read as audio or video ({err}); it may be truncated or not a recording at all.")
+    E1605 = Msg("SL1605", "holds no audio (only {streams}); Storyloom needs a sound track to play beside the text.")
+    E1606 = Msg("SL1606", "could not be decoded past {at} ({err}); it is probably truncated. Export it again.")
+    E2501 = Msg("SL2501", "No recording is attached to {name}. Attach one with `storyloom media attach {name} FILE`.",
+                ui="No recording is attached to {name}. Attach one on the Project page.")
+    E2502 = Msg("SL2502", "{file} is not in the project's media/ folder and could not be copied there ({err}). "
+                          "Nothing was changed.")
+    E2503 = Msg("SL2503", "A file called {file} is already in media/ and differs from the one given; rename one of "
+                          "them. Nothing was changed.")
+    E2504 = Msg("SL2504", "{name} has no line {line} (it has {lines}).")
+    E2505 = Msg("SL2505", "Line {line} of {name} is not words of a speaker turn (a heading or a blank line); "
+                          "corrections change the words of a turn.")
+    E2506 = Msg("SL2506", "A correction cannot make a turn empty; to remove words, keep at least one.")
+    E2507 = Msg("SL2507", "The correction is not undone: {name} has changed since (a later correction or sync). "
+                          "Correct the words again instead.")
     # hardening (issue 25): exports' destinations, REFI sources outside the archive, names, merges, caps, secrets
     E3201 = Msg("SL3201", "Cannot write {path}: it is a symbolic link (to {target}). Storyloom does not write through "
                           "a link; export to {target} itself, or remove the link. Nothing was written.")
@@ -572,7 +597,7 @@ class Errors:
                           "Nothing was changed.")
     E4405 = Msg("SL4405", "{path} is locked by another process ({holder}) and stayed locked for {seconds:g} seconds. "
                           "Nothing was changed: close the program using it and merge again.")
-    E1601 = Msg("SL1601", "The {what} is not valid UTF-8 text (byte 0x{byte:02X} at offset {offset}). Type it again, "
+    E1701 = Msg("SL1701", "The {what} is not valid UTF-8 text (byte 0x{byte:02X} at offset {offset}). Type it again, "
                           "or save the file as UTF-8. Nothing was changed.")
     E6151 = Msg("SL6151", "holds {cells:,} cells, over Storyloom's limit of {cap:,} for one matrix. Split it into "
                           "smaller matrices. Nothing was imported.")
@@ -605,7 +630,7 @@ def explain(err: BaseException, *, path: object = None) -> tuple[str, str]:
     return err.ui_message, err.code
 
 
-# -- untrusted input (appended for analysis/limits.py, safe_yaml.py and the readers) ---------------
+# -- untrusted input (appended for analysis/limits.py, analysis/files/safe_yaml.py and the readers) -
 class FileRefusedError(ImportFormatError):
     """A file refused before it was parsed: not a regular file (a FIFO, device, folder), a link that
     leads out of the project folder, over one of the caps in :mod:`analysis.limits`, or a compressed

@@ -7,6 +7,7 @@ A project is composed of small typed services, each given one :class:`~analysis.
 ``project.participants``  participants and their attributes
 ``project.codebook``      codes and themes: create, edit, move, merge, split, delete, history
 ``project.codings``       codes applied to spans; re-anchoring after a transcript changes
+``project.media``         recordings attached to transcripts (media/): attach, detach, list, match by name on sync
 ``project.memos``         memos and the reflexive journal
 ``project.codebook_files`` codebook/codings YAML, snapshots and their diffs
 ``project.explore``       DataFrames: codings, theme x participant matrices, co-occurrence
@@ -40,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from analysis.embedding.minilm import Embedder, default_embedder
 from analysis.errors import ConflictError, Errors, NothingToUndoError, ProjectError
-from analysis.domain.model import AuditEvent
+from analysis.domain.model import AuditEvent, Participant
 from analysis.domain.progress import Progress
 from analysis.services.context import Context, default_user, new_guid
 from analysis.domain.roles import check as check_role
@@ -59,6 +60,7 @@ if TYPE_CHECKING:  # the services' modules load on first use (a CLI command need
     from analysis.services.exports import ExportService
     from analysis.services.guide import GuideService
     from analysis.services.interchange import InterchangeService
+    from analysis.services.media import MediaService
     from analysis.services.memos import MemoService
     from analysis.services.merge import MergeService
     from analysis.services.narrative import NarrativeService
@@ -124,6 +126,12 @@ class Project:
         from analysis.services.transcripts import TranscriptService
 
         return TranscriptService(self.ctx, self.participants, self.codings)
+
+    @cached_property
+    def media(self) -> MediaService:
+        from analysis.services.media import MediaService
+
+        return MediaService(self.ctx)
 
     @cached_property
     def memos(self) -> MemoService:
@@ -287,11 +295,22 @@ class Project:
         and story files: the files of ``codebooks/`` are applied in ONE transaction, all or nothing (a valid
         ``cases.yaml`` is not written when ``story.yaml`` is refused)."""
         report = self.transcripts.sync(progress=progress)
+        report.update(self.media.attach_matching())  # media/<stem>.m4a beside transcripts/<stem>.vtt
         with self.store.transaction():
             report.update(self.codebook_files.sync_folder())
             report.update(self.cases.sync_folder())
             report.update(self.narrative.sync_folder())
         return report
+
+    # -- actions across two services -----------------------------------------------------------
+    def map_speaker_to_new(self, transcript: str, label: str, pseudonym: str, *, note: str = "") -> Participant:
+        """Add ``pseudonym`` as a new participant and map ``transcript``'s speaker ``label`` to them: one
+        action (one audit event, one undo step), the two services' actions joined in it."""
+        with self.ctx.action("speaker.map", note=note) as act:
+            participant = self.participants.add(pseudonym, note=note)
+            self.transcripts.map_speaker(transcript, label, participant.pseudonym, note=note)
+            act.summary = f"Added participant {participant.pseudonym} as speaker '{label}' in {transcript}"
+        return participant
 
     # -- the audit trail and undo --------------------------------------------------------------
     def audit_trail(self, *, action: str | None = None, limit: int | None = None) -> list[AuditEvent]:
@@ -366,6 +385,14 @@ class Project:
 
         Refuses, changing nothing, when a row the action wrote has changed since (for instance a
         re-import moved the coding), or when a transcript's text changed after the action."""
+        last = self.can_undo()
+        if last is not None and last.action == "transcript.correct" and (expect is None or last.id == expect):
+            # A correction is reversed by correcting back (the same path as the correction, codings re-placed),
+            # refused when the transcript changed since; the reversal is final, and the event is marked undone.
+            self.transcripts.undo_correction(last)
+            with self.store.write() as conn:
+                audit_store.mark_undone(conn, last.id, at=self.ctx.now())
+            return last
         if not allow_bulk or expect is not None:
             event = self.can_undo()
             if event is not None and expect is not None and event.id != expect:

@@ -106,7 +106,7 @@ class Clock:
               timeout: float = 60_000) -> float:
         try:
             self.page.wait_for_function(SETTLED_JS, arg=[css, text, how, shadow], polling="raf", timeout=timeout)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a timeout of any kind: keep a screenshot and the page's state, then re-raise
             self.page.screenshot(path=str(Path(tempfile.gettempdir()) / "storyloom-browser-bench-timeout.png"))
             state = self.page.evaluate("[window.__storyloomRuns, document.querySelector('[data-testid=stApp]')"
                                        "?.getAttribute('data-test-script-state')]")

@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +112,7 @@ def throughput(texts: list[str], runners: dict[str, Any], rounds: int) -> tuple[
     """Every runner on ``texts``, interleaved round by round (so load changes hit them alike)."""
     results: dict[str, dict[str, Any]] = {name: {"wall": [], "cpu": []} for name in runners}
     vectors: dict[str, np.ndarray] = {}
-    for name, fn in runners.items():  # warm-up
+    for fn in runners.values():  # warm-up
         fn(texts[:64])
     for r in range(rounds):
         for name, fn in runners.items():

@@ -68,6 +68,13 @@ def _render_import(r: dict[str, Any]) -> None:
                    f"participants.csv line {c['line']} now says {c['in_file']!r}: edit one of them to agree")
     for warning in [*people.get("warnings", []), *r.get("codings_warnings", [])]:
         typer.echo(f"Warning: {warning}")
+    for name in r.get("conflicts", []):
+        typer.echo(f"Conflict: {name} was corrected in Storyloom and its file changed too; the corrected text is "
+                   f"kept and the file is not overwritten (`storyloom import transcripts/{name}` takes the file)")
+    for attached in r.get("media_attached", []):
+        typer.echo(f"Recording attached (matched by name): {attached}")
+    for warning in r.get("media_warnings", []):
+        typer.echo(f"Warning: {warning}")
 
 
 speaker_app = typer.Typer(help="Speakers of a transcript: say who each label is.", no_args_is_help=True)
@@ -89,13 +96,14 @@ def speaker_map(
         if not interviewer and not (participant or "").strip():
             raise ValidationError(Errors.E8004, label=label)
         opened = open_(project)
-        if participant and not interviewer:
-            names = [p.pseudonym for p in opened.participants.list()]
-            if new:
-                opened.participants.add(participant, note=note)
-            elif participant not in names:
-                raise NotFoundError(Errors.E8005, pseudonym=participant, names=", ".join(names) or "none yet")
-        opened.transcripts.map_speaker(transcript, label, participant, interviewer=interviewer, note=note)
+        if participant and not interviewer and new:
+            opened.map_speaker_to_new(transcript, label, participant, note=note)  # one action, one undo step
+        else:
+            if participant and not interviewer:
+                names = [p.pseudonym for p in opened.participants.list()]
+                if participant not in names:
+                    raise NotFoundError(Errors.E8005, pseudonym=participant, names=", ".join(names) or "none yet")
+            opened.transcripts.map_speaker(transcript, label, participant, interviewer=interviewer, note=note)
         who = "the interviewer" if interviewer else participant
         emit({"transcript": transcript, "label": label, "participant": None if interviewer else participant,
               "interviewer": interviewer}, as_json=as_json,

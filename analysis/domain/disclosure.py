@@ -15,21 +15,23 @@ combination of attribute values that only one participant has (k-anonymity of 1)
 A flag is resolved by editing the quote (a bracketed substitution: ``[a colleague]``) or accepted
 with :meth:`analysis.services.disclosure.DisclosureService.accept_term` (one audit event).
 
-This module holds the pure parts (term normalisation, entity recognition, the k-anonymity flags); the
-service with the allow-list is :class:`analysis.services.disclosure.DisclosureService`
+This module holds the pure parts (term normalisation, entity recognition, the k-anonymity flags, and
+:func:`check_publishable`, the one check before a vignette, a findings chapter or the case matrix is
+published); the service with the allow-list is :class:`analysis.services.disclosure.DisclosureService`
 (``project.disclosure``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from analysis.errors import Errors, NotFoundError
+from analysis.errors import Errors, ExportError, NotFoundError
 
 if TYPE_CHECKING:
-    from analysis.domain.vignettes import Vignette
+    from analysis.domain.vignettes import Item
 
 DEFAULT_LABELS: tuple[str, ...] = ("PERSON", "ORG", "GPE", "LOC", "FAC")
 #: What each label means, in the researcher's words (the UI and the export message show these).
@@ -115,11 +117,11 @@ def label_words(label: str) -> str:
 
 
 def unique_attribute_flags(
-    vignette: Vignette, attributes: Sequence[str], people: Mapping[str, Mapping[str, str]], allowed: set[str],
+    items: Sequence[Item], attributes: Sequence[str], people: Mapping[str, Mapping[str, str]], allowed: set[str],
 ) -> list[dict[str, Any]]:
-    """Flags for the quoted participants whose combination of ``attributes`` values no one else has
-    (k-anonymity of 1). ``people`` maps each pseudonym to its attributes; ``allowed`` holds normalised
-    allowed terms (see :func:`normalise_term`)."""
+    """Flags for the quoted participants of ``items`` (a vignette's, or every section's of a chapter) whose
+    combination of ``attributes`` values no one else has (k-anonymity of 1). ``people`` maps each pseudonym
+    to its attributes; ``allowed`` holds normalised allowed terms (see :func:`normalise_term`)."""
     if not attributes:
         return []
     from analysis.domain.quotes import quote_label
@@ -135,7 +137,7 @@ def unique_attribute_flags(
         combos[combo] = combos.get(combo, 0) + 1
     flags: list[dict[str, Any]] = []
     done: set[str] = set()
-    for i, item in enumerate(vignette.items):
+    for i, item in enumerate(items):
         who = item.participant if isinstance(item, QuoteItem) else None
         if who is None or who not in people or who in done:
             continue
@@ -146,3 +148,42 @@ def unique_attribute_flags(
             flags.append({"text": printed, "label": UNIQUE_ATTRIBUTES, "quote": quote_label(item.text), "item": i,
                           "detail": f"only {who} has {printed}: printing it identifies them (k-anonymity of 1)"})
     return flags
+
+
+# -- the publishing check ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PrintedQuote:
+    """A quote as it would be published: where it sits (named in a refusal), the researcher's rendering,
+    the transcript passage it stands for (``None``: the transcript is no longer in the project) and the
+    transcript's name."""
+
+    where: str
+    text: str
+    source: str | None
+    transcript: str
+
+
+#: How many flags a refusal lists before "and N more".
+LISTED_FLAGS = 8
+
+
+def check_publishable(
+    name: str, quotes: Iterable[PrintedQuote], disclosure: Callable[[], Sequence[Mapping[str, Any]]] | None = None,
+) -> None:
+    """The one check before anything is published (a vignette, a findings chapter, the case matrix):
+    every quote is its transcript passage but for marked edits (:func:`analysis.domain.quotes.check_quote`),
+    then the disclosure check (``disclosure()``: the flags from ``project.disclosure``, asked only once the
+    quotes hold; ``None`` when the researcher turned it off) leaves nothing unresolved. Raises the first
+    failure as an :class:`ExportError` naming ``name``, the place and, for a flag, what it is in words
+    ("an organisation", not ``ORG``)."""
+    from analysis.domain.quotes import check_quote
+
+    for quote in quotes:
+        if quote.source is None:
+            raise ExportError(Errors.E3109, where=quote.where, transcript=quote.transcript)
+        check_quote(quote.text, quote.source, where=quote.where)
+    flags = disclosure() if disclosure is not None else ()
+    if flags:
+        listed = "; ".join(f"'{f['text']}' ({label_words(f['label'])}, in {f['quote']})" for f in flags[:LISTED_FLAGS])
+        more = f" and {len(flags) - LISTED_FLAGS} more" if len(flags) > LISTED_FLAGS else ""
+        raise ExportError(Errors.E3110, name=name, listed=listed, more=more)

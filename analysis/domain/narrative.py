@@ -463,7 +463,7 @@ def _tex(doc: ChapterDocument, *, standalone: bool) -> str:
         for b in s.blocks:
             lines += ([r"\begin{quote}", f"{esc(b.text)} {esc(b.attribution)}", r"\end{quote}", ""]
                       if isinstance(b, BlockQuote) else [latex_out._paragraph(b), ""])
-    for number, f in numbered(doc.figures):
+    for _number, f in numbered(doc.figures):  # LaTeX's \caption numbers the table
         body = f.plain_rows or f.rows
         spec = "".join(r"p{0.28\linewidth}" if max((len(r[i]) for r in body), default=0) > 28 else "l"
                        for i in range(len(f.header)))

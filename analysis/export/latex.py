@@ -1,4 +1,4 @@
-"""LaTeX: a complete ``article`` that compiles with pdflatex (utf8 inputenc + T1 fontenc, so
+r"""LaTeX: a complete ``article`` that compiles with pdflatex (utf8 inputenc + T1 fontenc, so
 macrons such as ā print) or with lualatex/xelatex (fontspec); or, with ``fragment``, only the vignette
 (a ``\subsection*`` heading, its paragraphs and quotes) to ``\input`` into a manuscript, which needs no
 package beyond the LaTeX kernel (what pdflatex needs for unusual characters is named in a comment at the

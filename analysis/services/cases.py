@@ -29,7 +29,7 @@ from analysis.errors import ConflictError, Errors, ExportError, NotFoundError, S
 from analysis.export import pick_format, write_file
 from analysis.export.tables import write_csv, write_xlsx
 from analysis.domain.names import check_name
-from analysis.domain.quotes import check_quote
+from analysis.domain.disclosure import PrintedQuote, check_publishable
 from analysis.files.safe_yaml import Where, kind_of as _kind_of, load_yaml, yaml_list as _list, yaml_mapping as _mapping
 from analysis.files.safe_yaml import yaml_path_error
 from analysis.files.safe_yaml import yaml_name, yaml_text as _text
@@ -631,13 +631,16 @@ class CaseService:
         with self.ctx.store.read() as conn:
             rows = store.evidence_rows(conn)
         frame = self.explore.codings_frame(include_orphans=True).set_index("coding_id") if rows else None
+        orphaned = next((r for r in rows if r.orphaned), None)
+        if orphaned is not None:
+            raise ExportError(Errors.E6020, case=orphaned.case, condition=orphaned.condition,
+                              coding_id=orphaned.coding_id, transcript=orphaned.transcript)
+        sources = [str(r.transcript_text)[int(r.start):int(r.end)] for r in rows]
+        check_publishable("The case matrix", [
+            PrintedQuote(f"Case '{r.case}', condition '{r.condition}', coding {r.coding_id}: ", str(r.quote), source,
+                         str(r.transcript)) for r, source in zip(rows, sources)])
         out = []
-        for r in rows:
-            if r.orphaned:
-                raise ExportError(Errors.E6020, case=r.case, condition=r.condition, coding_id=r.coding_id,
-                                  transcript=r.transcript)
-            source = str(r.transcript_text)[int(r.start):int(r.end)]
-            check_quote(str(r.quote), source, where=f"Case '{r.case}', condition '{r.condition}', coding {r.coding_id}: ")
+        for r, source in zip(rows, sources):
             who, when = "", ""
             if frame is not None and r.coding_id in frame.index:
                 info = frame.loc[r.coding_id]

@@ -4,6 +4,12 @@ A researcher action is ``with ctx.action("code.create") as act: ...``: one trans
 event, rolled back together. Rows are written through ``act.rec`` (the undo recorder); the entities
 the action is about are named with ``act.about("code", guid)`` (they land in ``audit_targets``, so
 "how did this theme come to be" is a query, not a text search).
+
+The running action is tracked (a context variable), so an action started inside another (a service
+method calling another's) joins it: its rows go into the same transaction and the same undo step, its
+targets into the same event, its role is checked. One that cannot join (another connection to the same
+database, or another researcher) fails at once with an internal error (``SL9003``) instead of waiting
+five seconds on its own write lock and reporting the project "locked".
 """
 
 from __future__ import annotations
@@ -29,6 +35,24 @@ from analysis.store import Store, audit as audit_store, researchers as researche
 from analysis.store.recorder import Recorder
 
 _ACTING_AS: ContextVar[str | None] = ContextVar("storyloom_acting_as", default=None)
+
+
+@dataclass(frozen=True)
+class _Running:
+    """The action running in this thread or task: its store (the write lock it holds) and what it records."""
+
+    store: Store
+    act: Action
+
+
+_RUNNING: ContextVar[_Running | None] = ContextVar("storyloom_running_action", default=None)
+
+
+def _same_database(one: Store, other: Store) -> bool:
+    """Whether two stores open the same database (one write lock between them)."""
+    if one.db_path is not None and other.db_path is not None:
+        return one.db_path.resolve() == other.db_path.resolve()
+    return one.url == other.url
 
 
 def now_iso() -> str:
@@ -60,6 +84,8 @@ class Action:
     barrier: bool = False
     changes_data: bool = True  # False for usage records (a search): caches of the data stay valid
     targets: list[tuple[str, str, str]] = field(default_factory=list)
+    joined: list[str] = field(default_factory=list)
+    """The summaries of the actions that joined this one (started inside it: :meth:`Context.action`)."""
 
     @property
     def conn(self) -> Connection:
@@ -111,20 +137,69 @@ class Context:
         return self.path / "transcripts"
 
     @property
+    def media_dir(self) -> Path:
+        """The project's recordings (``media/``), each attached to a transcript."""
+        return self.path / "media"
+
+    @property
     def codebooks_dir(self) -> Path:
         return self.path / "codebooks"
 
     # -- the action runner -------------------------------------------------------------------------
     @contextmanager
     def action(self, kind: str, *, who: str | None = None, note: str = "", undoable: bool = True) -> Iterator[Action]:
-        """One researcher action: one transaction and one audit event (rolled back together)."""
+        """One researcher action: one transaction and one audit event (rolled back together). Started
+        inside a running action, it joins that one (see :meth:`_join`)."""
         check_kind(kind)
+        running = _RUNNING.get()
+        if running is not None:
+            with self._join(running, kind, who=who or self.actor, note=note, undoable=undoable) as act:
+                yield act
+            return
         with self.store.write() as conn:
             check_role(kind, self.actor, researcher_store.team(conn))  # the one place roles are enforced
             act = Action(Recorder(conn), kind, who or self.actor, note=note, undoable=undoable)
-            yield act
+            token = _RUNNING.set(_Running(self.store, act))
+            try:
+                yield act
+            finally:
+                _RUNNING.reset(token)
             check_kind(act.action)
+            act.summary = act.summary or "; ".join(act.joined)
             audit_store.record(conn, act, at=self.now(), user_guid=new_guid())
+
+    @contextmanager
+    def _join(self, running: _Running, kind: str, *, who: str, note: str, undoable: bool) -> Iterator[Action]:
+        """An action inside a running one: the same transaction, recorder and audit event (one undo step).
+        Its role is checked; its targets and barrier join the running event's; its summary stands in for the
+        running one's only if that one has none. On another connection to the same database, or as another
+        researcher, it fails at once (SL9003): it would wait for the running action's lock, or be recorded
+        under the wrong name. An action on another project's database is an action of its own."""
+        outer = running.act
+        if running.store is not self.store:
+            if _same_database(running.store, self.store):
+                raise StoryloomError(Errors.E9003, kind=kind, running=outer.action,
+                                     why="on another connection to the same project")
+            token = _RUNNING.set(None)
+            try:
+                with self.action(kind, who=who, note=note, undoable=undoable) as act:
+                    yield act
+            finally:
+                _RUNNING.reset(token)
+            return
+        if who != outer.who:
+            raise StoryloomError(Errors.E9003, kind=kind, running=outer.action,
+                                 why=f"as {who}, while the running action records {outer.who}")
+        check_role(kind, who, researcher_store.team(outer.conn))
+        act = Action(outer.rec, kind, who, note=note, undoable=undoable)
+        yield act
+        check_kind(act.action)
+        for entity, guid, role in [*act.targets, *audit_store.parse_targets(act.target)]:
+            outer.about(entity, guid, role)
+        outer.barrier = outer.barrier or act.barrier
+        outer.changes_data = outer.changes_data or act.changes_data
+        if act.summary:
+            outer.joined.append(act.summary)
 
     def log(self, kind: str, *, summary: str, after: Any = None, target: str = "") -> str | None:
         """Record a use of the tool that changes no data (a search, an export) for the methods report.

@@ -22,13 +22,18 @@ from analysis.store import disclosure as store
 from analysis.services.context import Context
 
 if TYPE_CHECKING:
+    from analysis.domain.vignettes import Item
     from analysis.services.codebook import CodebookService
     from analysis.services.participants import ParticipantService
     from analysis.services.vignettes import VignetteService
 
+#: A place in what would be published: (the item's index or None, where it is in words, its text as printed).
+Place = tuple[int | None, str, str]
+
 
 class DisclosureService:
-    """The disclosure check of a vignette, and the terms researchers accepted as not identifying."""
+    """The disclosure check of a vignette (or of any text about to be published: :meth:`flags`), and the
+    terms researchers accepted as not identifying."""
 
     def __init__(self, ctx: Context, participants: ParticipantService, codebook: CodebookService,
                  vignettes: VignetteService) -> None:
@@ -86,24 +91,32 @@ class DisclosureService:
         """Possible identifying details in what would be exported: ``{text, label, quote, item}`` each
         (``quote`` names the quote by its first words, or the title / a narrative paragraph)."""
         v = self.vignettes.get(vignette_id)
-        places: list[tuple[int | None, str]] = [(None, "title")]
-        texts = [v.title]
+        places: list[Place] = [(None, "title", v.title)]
         for i, item in enumerate(v.items):
             if item.kind == "narrative" and item.text.lstrip().startswith(PLACEHOLDER):
                 continue  # Storyloom's own placeholder words, not data
-            texts.append(item.text)
-            places.append((i, quote_label(item.text) if item.kind == "quote" else f"narrative paragraph {i + 1}"))
+            places.append((i, quote_label(item.text) if item.kind == "quote" else f"narrative paragraph {i + 1}", item.text))
+        return self.flags(places, items=v.items, attributes=attributes, labels=labels)
+
+    def flags(
+        self, places: Sequence[Place], *, items: Sequence[Item] = (), attributes: Sequence[str] = (),
+        labels: Iterable[str] = DEFAULT_LABELS,
+    ) -> list[dict[str, Any]]:
+        """The check over any text about to be published (a vignette's, a chapter's): ``places`` are
+        ``(item index or None, where, text as printed)``; with ``attributes``, the quoted participants of
+        ``items`` whose combination of them no one else has are flagged too. ``{text, label, quote, item}``
+        each, ``quote`` naming the place."""
         allowed = self.allowed_terms()
         flags: list[dict[str, Any]] = []
-        seen: set[tuple[str, str, int | None]] = set()
-        for (index, where), found in zip(places, entities(texts, labels=labels)):
+        seen: set[tuple[str, str, int | None, str]] = set()
+        for (index, where, _), found in zip(places, entities([text for *_, text in places], labels=labels)):
             for text, label in found:
-                key = (normalise_term(text), label, index)
+                key = (normalise_term(text), label, index, where)
                 if key in seen or is_allowed(text, allowed):
                     continue
                 seen.add(key)
                 flags.append({"text": text, "label": label, "quote": where, "item": index})
         if attributes:
             people = {p.pseudonym: p.attributes for p in self.participants.list()}
-            flags += unique_attribute_flags(v, attributes, people, allowed)
+            flags += unique_attribute_flags(items, attributes, people, allowed)
         return flags

@@ -18,13 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analysis.domain.disclosure import label_words
-from analysis.errors import Errors, ExportError, StoryloomError
+from analysis.domain.disclosure import PrintedQuote, check_publishable
+from analysis.errors import Errors, ExportError
 from analysis.export import VIGNETTE_FORMATS, formats_for, pick_format, render_document, write_file
 from analysis.export.document import BLOCK_WORDS, PLACEHOLDER, Document, Options, build
 from analysis.export.tables import MemoEntry, memos_docx, memos_markdown, quote_table, write_csv, write_xlsx
 from analysis.domain.methods_report import REPORT_FORMATS, build_report, report_docx
-from analysis.domain.quotes import check_quote, quote_label
+from analysis.domain.quotes import quote_label
 from analysis.store import audit as audit_store, stats, transcripts as transcript_store
 from analysis.domain.vignettes import QuoteItem
 from analysis.services.context import Context
@@ -91,20 +91,9 @@ class ExportService:
             raise ExportError(Errors.E3105, name=name, why=why, PLACEHOLDER=PLACEHOLDER)
         if not v.items:
             raise ExportError(Errors.E3106, name=name)
-        for n, item in enumerate(v.items, 1):
-            if not isinstance(item, QuoteItem):
-                continue
-            where = f"{name}, quote {n} ({quote_label(item.text)})"
-            if not item.source:
-                raise ExportError(Errors.E3109, where=where, transcript=item.transcript)
-            check_quote(item.text, item.source, where=where)
-        if disclosure:
-            flags = self.disclosure.check(v.id, attributes=attributes)
-            if flags:
-                listed = "; ".join(f"'{f['text']}' ({label_words(f['label'])}, in {f['quote']})" for f in flags[:8])
-                more = f" and {len(flags) - 8} more" if len(flags) > 8 else ""
-                raise ExportError(
-                    Errors.E3110, name=name, listed=listed, more=more)
+        quotes = [PrintedQuote(f"{name}, quote {n} ({quote_label(item.text)})", item.text, item.source or None,
+                               item.transcript) for n, item in enumerate(v.items, 1) if isinstance(item, QuoteItem)]
+        check_publishable(name, quotes, (lambda: self.disclosure.check(v.id, attributes=attributes)) if disclosure else None)
         attrs = {p.pseudonym: p.attributes for p in self.participants.list()}
         options = Options(block_words=block_words, timestamps=timestamps, line_refs=line_refs, appendix=appendix,
                           attributes=tuple(attributes), straight_quotes=straight_quotes,

@@ -32,7 +32,7 @@ from analysis import limits
 from analysis.domain.coding import context_of, locate
 from analysis.domain.names import check_name
 from analysis.errors import Errors, ProjectError
-from analysis.store import codes as code_store, codings as coding_store, merge as store, transcripts as transcript_store
+from analysis.store import codes as code_store, codings as coding_store, merge as store
 from analysis.store.recorder import name_key
 from analysis.services.codebook import CodebookService
 from analysis.services.context import Action, Context, new_guid

@@ -25,12 +25,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from analysis import limits
 from analysis.domain.names import check_name
-from analysis.domain.disclosure import DEFAULT_LABELS, entities, is_allowed, normalise_term, unique_attribute_flags
+from analysis.domain.disclosure import PrintedQuote, check_publishable
 from analysis.errors import ConflictError, Errors, ExportError, Msg, NotFoundError, StoryloomError, ValidationError
 from analysis.export import formats_for, pick_format, write_file
 from analysis.export.document import BLOCK_WORDS, PLACEHOLDER, Options
@@ -39,7 +38,7 @@ from analysis.domain.narrative import (FIGURE_HELP, FIGURES, ChapterDocument, Fi
                          timeline_svg, when_of_row)
 from analysis.files.story_file import STORY_FILE, parse_story_file
 from analysis.domain.methods_report import _n
-from analysis.domain.quotes import check_quote, clean_source, quote_label
+from analysis.domain.quotes import clean_source, quote_label
 from analysis.files.safe_yaml import Where, load_yaml, yaml_path_error
 from analysis.store import events as store, participants as participant_store
 from analysis.store.events import EventRow, EvidenceRow, PeriodRow
@@ -52,7 +51,7 @@ if TYPE_CHECKING:
 
     from analysis.services.cases import CaseService
     from analysis.services.codebook import CodebookService
-    from analysis.services.disclosure import DisclosureService
+    from analysis.services.disclosure import DisclosureService, Place
     from analysis.services.explore import ExploreService
     from analysis.services.participants import ParticipantService
     from analysis.services.vignettes import VignetteService
@@ -797,32 +796,17 @@ class NarrativeService:
     def disclosure_flags(self, ref: int | str, *, attributes: Sequence[str] = ()) -> builtins.list[dict[str, Any]]:
         """The disclosure check over the whole chapter: title, introduction, headings, paragraphs and quotes."""
         ch = self._chapter(ref)
-        places, texts = ["title"], [ch.title]
+        places: list[Place] = [(None, "title", ch.title)]
         if ch.introduction.strip() and not is_placeholder(ch.introduction):
-            places.append("the introduction")
-            texts.append(ch.introduction)
+            places.append((None, "the introduction", ch.introduction))
         for n, s in enumerate(ch.sections, 1):
-            places.append(f"the heading of section {n}")
-            texts.append(s.heading)
+            places.append((None, f"the heading of section {n}", s.heading))
             for i, item in enumerate(s.items, 1):
                 if isinstance(item, NarrativeItem) and is_placeholder(item.text):
                     continue
-                places.append(f"section {n}, " + (quote_label(item.text) if isinstance(item, QuoteItem) else f"paragraph {i}"))
-                texts.append(item.text)
-        allowed = self.disclosure.allowed_terms()
-        flags: list[dict[str, Any]] = []
-        seen: set[tuple[str, str, str]] = set()
-        for where, found in zip(places, entities(texts, labels=DEFAULT_LABELS)):
-            for text, label in found:
-                key = (normalise_term(text), label, where)
-                if key not in seen and not is_allowed(text, allowed):
-                    seen.add(key)
-                    flags.append({"text": text, "label": label, "quote": where})
-        if attributes:
-            people = {p.pseudonym: p.attributes for p in self.participants.list()}
-            every = SimpleNamespace(items=[i for s in ch.sections for i in s.items])
-            flags += unique_attribute_flags(every, attributes, people, allowed)  # type: ignore[arg-type]
-        return flags
+                where = f"section {n}, " + (quote_label(item.text) if isinstance(item, QuoteItem) else f"paragraph {i}")
+                places.append((None, where, item.text))
+        return self.disclosure.flags(places, items=[i for s in ch.sections for i in s.items], attributes=attributes)
 
     def layout(self, ref: int | str, *, allow_draft: bool = False, timestamps: bool = False, line_refs: bool = False,
                appendix: bool = True, block_words: int = BLOCK_WORDS, attributes: Sequence[str] = (),
@@ -843,20 +827,10 @@ class NarrativeService:
         if placeholders and not allow_draft:
             raise ExportError(Errors.E3105, name=name, why=f"still has placeholder paragraphs ({', '.join(placeholders)})",
                               PLACEHOLDER=PLACEHOLDER)
-        for n, s in enumerate(ch.sections, 1):
-            for i, item in enumerate(s.items, 1):
-                if not isinstance(item, QuoteItem):
-                    continue
-                where = f"{name}, section {n} '{s.heading}', item {i} ({quote_label(item.text)})"
-                if not item.source:
-                    raise ExportError(Errors.E3109, where=where, transcript=item.transcript)
-                check_quote(item.text, item.source, where=where)
-        if disclosure:
-            flags = self.disclosure_flags(ch.id, attributes=attributes)
-            if flags:
-                listed = "; ".join(f"'{f['text']}' ({f['label']}, in {f['quote']})" for f in flags[:8])
-                more = f" and {len(flags) - 8} more" if len(flags) > 8 else ""
-                raise ExportError(Errors.E3110, name=name, listed=listed, more=more)
+        quotes = [PrintedQuote(f"{name}, section {n} '{s.heading}', item {i} ({quote_label(item.text)})", item.text,
+                               item.source or None, item.transcript)
+                  for n, s in enumerate(ch.sections, 1) for i, item in enumerate(s.items, 1) if isinstance(item, QuoteItem)]
+        check_publishable(name, quotes, (lambda: self.disclosure_flags(ch.id, attributes=attributes)) if disclosure else None)
         return self._layout(ch, draft=bool(placeholders), block_words=block_words, timestamps=timestamps,
                             line_refs=line_refs, appendix=appendix, attributes=attributes, figures=figures)
 

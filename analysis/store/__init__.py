@@ -21,17 +21,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from analysis.errors import Errors, ProjectError
-from analysis.store import meta, schema, team
+from analysis.store import meta, schema, team  # noqa: F401 - schema: analysis.store.schema for every importer
 
 if TYPE_CHECKING:  # Alembic costs ~0.3 s to import: only when a database is not at the newest revision
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 from analysis.store.dberrors import busy_timeout_ms, translated
 
-#: The transaction that :meth:`Store.transaction` holds open in this thread or task, with its store.
-_SHARED: ContextVar[tuple[Store, Connection] | None] = ContextVar("storyloom_transaction", default=None)
-
 __all__ = ["ALEMBIC_DIR", "Connection", "LEGACY_REVISION", "SCHEMA_VERSION", "Store"]
+
+#: The transaction this thread or task has open, and its store: a read inside it reads through it (and so
+#: sees its own uncommitted rows), as an action joined to a running one does (services/context.py).
+_WRITING: ContextVar[tuple[Store, Connection] | None] = ContextVar("storyloom_writing", default=None)
 
 ALEMBIC_DIR = Path(__file__).resolve().parent / "alembic"
 # The revision that is exactly the v1 release's schema (which recorded only meta.schema_version = '1').
@@ -267,8 +268,9 @@ class Store:
     # -- connections ------------------------------------------------------------------------
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A connection for reading; database errors leave as Storyloom errors. Inside :meth:`transaction`
-        it is the transaction's own connection, so what the transaction wrote so far is read back."""
+        """A connection for reading; database errors leave as Storyloom errors. Inside this store's open
+        transaction (:meth:`write`, :meth:`transaction`), that transaction's connection: the read sees what
+        it wrote."""
         shared = self._shared()
         if shared is not None:
             yield shared
@@ -277,7 +279,7 @@ class Store:
             yield conn
 
     def _shared(self) -> Connection | None:
-        held = _SHARED.get()
+        held = _WRITING.get()
         return held[1] if held is not None and held[0] is self else None
 
     @contextmanager
@@ -285,16 +287,8 @@ class Store:
         """One transaction around several actions (a sync's files): every :meth:`write` and :meth:`read`
         inside it (in this thread or task) uses its connection, each write in a savepoint; the whole is
         committed at the end or, on any exception, rolled back whole. Nested, it is the outer one."""
-        shared = self._shared()
-        if shared is not None:
-            yield shared
-            return
         with self.write() as conn:
-            token = _SHARED.set((self, conn))
-            try:
-                yield conn
-            finally:
-                _SHARED.reset(token)
+            yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -315,7 +309,11 @@ class Store:
                 team.lock_for_write(conn)
             else:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
-            yield conn
+            token = _WRITING.set((self, conn))
+            try:
+                yield conn
+            finally:
+                _WRITING.reset(token)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from analysis import Project
+from analysis.workbench import media
 from analysis.workbench.state import action, researcher
 from analysis.workbench.widgets import ALL, act, code_paths, code_picker, codes, md_escape, model_notice, participants, wait_for_model
 
@@ -63,7 +64,7 @@ def search_box(project: Project, *, key: str, transcript: str | None = None, fil
         query = st.text_input("Search", key=f"{key}_query", placeholder='e.g. fear of being assessed, or "heat pump"',
                               help='Semantic search finds passages with a similar meaning; keyword search finds the '
                                    'exact words (accents and case ignored; "quote" a phrase).')
-        mode = st.radio("Mode", list(MODES), format_func=MODES.get, horizontal=True, key=f"{key}_mode")
+        mode = st.radio("Mode", list(MODES), format_func=MODES.__getitem__, horizontal=True, key=f"{key}_mode")
         options: dict[str, Any] = {}
         if filters:
             cols = st.columns(3)
@@ -110,11 +111,14 @@ def search_hits(project: Project, *, key: str) -> None:
         with st.container(border=True):
             st.caption(f"{MACHINE} (search hit) · score {hit['score']:.3f} · {where(hit)}")
             st.markdown(in_context(hit))
+            media.listen(str(hit["transcript"]), int(hit["start"]), int(hit["end"]), key=f"{key}_hit_{n}")
             label = f"Code as '{paths.get(target, '')}'" if target is not None else "Code as… (choose a code above)"
-            if codes() and st.button(label, key=f"{key}_code_{n}", disabled=target is None):
-                act(lambda h=hit: project.codings.add_coding(transcript=h["transcript"], start=h["start"], end=h["end"],
-                                                     code=target, coder=researcher(), origin=f"search:{state['mode']}"),
+            if codes() and target is not None and st.button(label, key=f"{key}_code_{n}"):
+                act(lambda: project.codings.add_coding(transcript=hit["transcript"], start=hit["start"], end=hit["end"],
+                                                       code=target, coder=researcher(), origin=f"search:{state['mode']}"),
                     f"Coded the hit as '{code_paths().get(target, '')}'")
+            elif codes() and target is None:
+                st.button(label, key=f"{key}_code_{n}", disabled=True)
 
 
 def suggestion_box(project: Project, *, key: str, transcript: str | None = None) -> None:
@@ -124,6 +128,8 @@ def suggestion_box(project: Project, *, key: str, transcript: str | None = None)
         return
     code = code_picker("More like this code", key=f"{key}_for",
                        help="Passages similar to what you have coded with this code (and its sub-codes).")
+    if code is None:  # not offered without codes (above)
+        return
     only_here = transcript is not None and st.checkbox("Only this transcript", value=True, key=f"{key}_here")
     interviewer = interviewer_toggle(key)
     cols = st.columns([0.6, 0.4], vertical_alignment="bottom")
@@ -158,12 +164,16 @@ def suggestion_list(project: Project, *, key: str) -> None:
             left, right = st.columns(2)
             if left.button("Accept", key=f"{key}_accept_{n}", type="primary", width="stretch",
                            help="Code this passage with the code (your decision, recorded as such)."):
-                act(lambda s=s: (project.suggestions.accept(state["code"], s, coder=researcher()), _drop(key, s)),
-                    f"Coded as '{name}' (accepted suggestion)")
+                def accept(s: dict[str, Any] = s) -> None:
+                    project.suggestions.accept(state["code"], s, coder=researcher())
+                    _drop(key, s)
+                act(accept, f"Coded as '{name}' (accepted suggestion)")
             if right.button("Reject", key=f"{key}_reject_{n}", width="stretch",
                             help="Not this code: it will not be suggested again for it."):
-                act(lambda s=s: (project.suggestions.reject(state["code"], s), _drop(key, s)),
-                    "Rejected: it will not be suggested again for this code")
+                def reject(s: dict[str, Any] = s) -> None:
+                    project.suggestions.reject(state["code"], s)
+                    _drop(key, s)
+                act(reject, "Rejected: it will not be suggested again for this code")
 
 
 def render_assist_panel(project: Project, transcript: str | None) -> None:

@@ -39,7 +39,7 @@ def kept(name: str, fn: Callable[[Any], Any]) -> Any:
     if "_cs_key" not in run:
         run["_cs_key"] = (str(project.path), project.version())
     key = run["_cs_key"]
-    memo = st.session_state.get("_cs_kept")
+    memo: tuple[Any, dict[str, Any]] | None = st.session_state.get("_cs_kept")
     if memo is None or memo[0] != key:
         memo = (key, {})
         st.session_state["_cs_kept"] = memo
@@ -58,7 +58,7 @@ def ordered(m: Any) -> list[Any]:
 
 
 def label(c: Any) -> str:
-    return c.name + (OUTCOME_MARK if c.is_outcome else "")
+    return str(c.name) + (OUTCOME_MARK if c.is_outcome else "")
 
 
 def grid(m: Any, *, blank: str = "–") -> pd.DataFrame:

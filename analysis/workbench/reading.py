@@ -17,10 +17,11 @@ import streamlit as st
 from analysis import Project
 from analysis.domain.codebook import PALETTE
 from analysis.errors import Errors, NotFoundError
-from analysis.domain.explore import line_at, line_starts, place_label, timestamp_at
+from analysis.domain.explore import line_at, line_starts, place_label
+from analysis.domain.timing import stamp_at
 from analysis.ingest.markdown import markup_spans, plain
-from analysis.domain.model import Coding
-from analysis.workbench import blind
+from analysis.domain.model import Anchor, Code, Coding
+from analysis.workbench import blind, media
 from analysis.workbench.components.coder import CodingSpan, TurnSpan, transcript_html, trigger
 from analysis.workbench.state import cached, get_project, researcher, run_version
 from analysis.workbench.widgets import (act, code_paths, codes, fresh, md_escape, on_click, pending_error, phase_picker,
@@ -89,6 +90,12 @@ def turns_of(name: str) -> list[TurnSpan]:
         TurnSpan(t.start, t.end, t.speaker, t.participant, t.interviewer, t.t_start) for t in p.transcripts.turns(name)])
 
 
+def anchors_of(name: str) -> list[Anchor]:
+    """The transcript's times (anchors), by offset: the player's times and the time of every place."""
+    found: list[Anchor] = cached(f"anchors:{name}", lambda p: p.transcripts.anchors(name))
+    return found
+
+
 def lines_of(name: str) -> list[int]:
     """Where the transcript's numbered lines start (the numbers in Read & code's margin)."""
     return cached(f"rc_lines:{name}", lambda p: line_starts(p.transcripts.get(name).text))
@@ -100,9 +107,9 @@ def line_of(name: str, offset: int) -> int:
 
 def place(name: str, offset: int) -> str:
     """``"line 12 · 00:01:43"``: where ``offset`` of transcript ``name`` is, as the researcher reads it
-    (the line number in the margin; the turn's timestamp, ``~`` the nearest earlier one's)."""
-    stamp = timestamp_at([(t.start, t.end, t.t_start) for t in turns_of(name)], offset)
-    return place_label(line_of(name, offset), stamp)
+    (the line number in the margin; the time of the nearest anchor at or before it)."""
+    turn = next((t.start for t in turns_of(name) if t.start <= offset < t.end), None)
+    return place_label(line_of(name, offset), stamp_at(anchors_of(name), offset, turn))
 
 
 def codings_of(name: str) -> list[Coding]:
@@ -117,11 +124,11 @@ def shade(colour: str, i: int) -> str:
     if i == 0 or not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
         return colour
     r, g, b = (int(colour[k:k + 2], 16) / 255 for k in (1, 3, 5))
-    h, l, sat = colorsys.rgb_to_hls(r, g, b)
+    h, light, sat = colorsys.rgb_to_hls(r, g, b)
     steps = [-0.12, 0.10, -0.22, 0.18, -0.30, 0.25]
     step = steps[(i - 1) % len(steps)] * (1 + (i - 1) // len(steps) * 0.3)
-    l = min(0.85, max(0.18, l + step))
-    r, g, b = colorsys.hls_to_rgb(h, l, sat)
+    light = min(0.85, max(0.18, light + step))
+    r, g, b = colorsys.hls_to_rgb(h, light, sat)
     return "#" + "".join(f"{round(v * 255):02x}" for v in (r, g, b))
 
 
@@ -141,7 +148,8 @@ def _colours(project: Project) -> dict[int, str]:
 
     base: dict[int, str] = {}
     for code in all_codes:  # the colour whose family the code belongs to, and that family's head
-        node, top = code, code
+        node: Code | None = code
+        top = code
         while node is not None and not own(node):
             top = node
             node = by_id.get(node.parent_id) if node.parent_id is not None else None
@@ -182,7 +190,8 @@ def _view(path: str, version: int, name: str, selection: tuple[int, int] | None,
     spans = [CodingSpan(c.id, c.start, c.end, paths[c.code_id], colour[c.code_id], themes.get(c.code_id, ""))
              for c in codings_of(name) if not c.orphaned and c.code_id in paths]
     return transcript_html(text_of(name), turns_of(name), spans, selection=selection, active=active,
-                           markup=markup_of(name), lines=lines_of(name))
+                           markup=markup_of(name), lines=lines_of(name),
+                           anchors=[(a.offset, a.t_start, a.t_end) for a in anchors_of(name)])
 
 
 def stripe_labels(name: str) -> dict[int, tuple[str, str]]:
@@ -332,7 +341,7 @@ def apply_panel(project: Project, name: str, span: tuple[int, int], coder_name: 
         st.text_input("Coding memo (optional)", key=memo_key)
 
         def apply() -> None:  # a callback: the values are read as they are at the click
-            chosen = st.session_state.get("rc_code")
+            chosen = st.session_state["rc_code"]  # the selectbox above (the button is disabled without a code)
             project.codings.add_coding(transcript=name, start=start, end=end, code=chosen, coder=coder_name,
                                        memo=st.session_state.get(memo_key) or "")
             st.session_state[LAST_CODE] = chosen
@@ -395,6 +404,10 @@ def codings_panel(project: Project, name: str, ids: list[int]) -> None:
                 project.codings.remove_coding(cid)
                 clear()
 
+            if media.media_of(name) is not None:
+                st.button("Listen", key=f"rc_listen_{coding_id}", icon=":material/play_arrow:",
+                          help="Play exactly this passage of the recording",
+                          on_click=media.request_listen, args=(name, coding.start, coding.end))
             left.button("Save memo", key=f"rc_memo_save_{coding_id}", width="stretch",
                         on_click=on_click(save_memo, "Memo saved", where=f"rc_coding_{coding_id}"))
             right.button("Uncode", key=f"rc_uncode_{coding_id}", width="stretch",
@@ -402,6 +415,40 @@ def codings_panel(project: Project, name: str, ids: list[int]) -> None:
                          on_click=on_click(uncode, f"Uncoded from '{paths.get(coding.code_id)}'",
                                            where=f"rc_coding_{coding_id}"))
             pending_error(f"rc_coding_{coding_id}")
+
+
+def correction_panel(project: Project, name: str, span: tuple[int, int] | None) -> None:
+    """Correct while listening: a line's words (and its turn's speaker), one recorded, undoable action; the
+    codings outside the changed words keep their quotes (``project.transcripts.correct``)."""
+    rows = {r["name"]: r for r in transcript_rows()}
+    count = int(rows.get(name, {}).get("corrections", 0))
+    label = "Correct a line" + (f" · {count} correction{'s' * (count != 1)} so far" if count else "")
+    with st.expander(label, icon=":material/edit:", expanded=bool(st.session_state.get("rc_fix_open"))):
+        starts = lines_of(name)
+        if not starts:
+            st.caption("This transcript has no lines to correct.")
+            return
+        default = line_of(name, span[0]) if span else 1
+        line = int(st.number_input("Line", min_value=1, max_value=len(starts), value=min(default, len(starts)),
+                                   key=f"rc_fix_line_{name}", help="As numbered in the margin"))
+        text = text_of(name)
+        lo = starts[line - 1]
+        hi = text.find("\n", lo)
+        turn = next((t for t in turns_of(name) if t.start < (len(text) if hi < 0 else hi) and t.end > lo), None)
+        words = text[max(lo, turn.start):min(len(text) if hi < 0 else hi, turn.end)] if turn else ""
+        words_key, speaker_key = fresh(f"rc_fix_words_{name}_{line}"), fresh(f"rc_fix_speaker_{name}_{line}")
+        st.text_area("Words", value=words.strip(), key=words_key, height=90, disabled=turn is None)
+        st.text_input("Speaker", value=turn.speaker if turn else "", key=speaker_key, disabled=turn is None)
+
+        def save() -> None:
+            st.session_state["rc_fix_open"] = True
+            project.transcripts.correct(name, line=line, text=st.session_state.get(words_key) or "",
+                                        speaker=st.session_state.get(speaker_key) or None)
+
+        st.button("Save correction", key=f"rc_fix_save_{name}", disabled=turn is None,
+                  help="One recorded action (undo in the sidebar); codings outside the changed words keep their quotes",
+                  on_click=on_click(save, f"Line {line} corrected", where="rc_fix"))
+        pending_error("rc_fix")
 
 
 def _chip(label: str, colour: str) -> str:

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import streamlit as st
 
@@ -68,7 +68,7 @@ class LanguageModel:
 
     def __init__(self, project: Project) -> None:
         self.ready = threading.Event()
-        self.error: str | None = None
+        self.error: str | None = None  # why the load failed, in the researcher's words (widgets.model_notice)
         self._thread = threading.Thread(target=self._load, args=(project,), name="storyloom-language-model",
                                         daemon=True)
 
@@ -96,7 +96,7 @@ class LanguageModel:
 
             load_nlp(full=True)  # spaCy with its NER, for the disclosure checks (Story's chapter, exports)
         except Exception as err:  # noqa: BLE001 - shown when a search needs the model (its own message)
-            self.error = translate(err, path=project.path)
+            self.error = explain(err, path=project.path)[0]
         finally:
             self.ready.set()
 
@@ -116,10 +116,14 @@ def language_model() -> LanguageModel:
     return _language_model(str(project_path()))
 
 
-def cached(name: str, fn: Callable[[Project], Any]) -> Any:
+T = TypeVar("T")
+
+
+def cached(name: str, fn: Callable[[Project], T]) -> T:
     """``fn(project)``, computed once per project version (every change bumps the version)."""
     project = get_project()
-    return _cached_call(str(project.path), run_version(project), name, fn)
+    result: T = _cached_call(str(project.path), run_version(project), name, fn)
+    return result
 
 
 def run_version(project: Project) -> int:

@@ -7,7 +7,8 @@ the researcher is looking, and nothing changes); checks and renders run under :f
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, cast
 
 import streamlit as st
 
@@ -106,7 +107,7 @@ def add_panel(project: Project, v: Any) -> None:
     quotes_tab, narrative_tab = st.tabs(["Add quotes from codings", "Add a paragraph"])
     with quotes_tab, st.form(form := fresh(f"vg-add-{v.id}")):
         expected = seen(form, {"updated_at": v.updated_at})  # the item list is saved whole: a conflict, not a loss
-        rows = {int(r.coding_id): r for r in frame.drop_duplicates(["transcript", "start", "end"]).itertuples()}
+        rows = {int(cast(int, r.coding_id)): r for r in frame.drop_duplicates(["transcript", "start", "end"]).itertuples()}
         picked = st.multiselect(f"Codings ({len(rows)})", list(rows), key=f"vg_add_{v.id}",
                                 format_func=lambda c: f"{rows[c].participant} · {rows[c].code}: "
                                                       f"{' '.join(str(rows[c].text).split()[:14])} …")
@@ -177,10 +178,10 @@ def disclosure_panel(project: Project, v: Any, options: dict[str, Any]) -> None:
 def downloads(project: Project, v: Any, options: dict[str, Any]) -> None:
     """One download button per format, once the vignette passes its checks (draft, integrity, disclosure)."""
     with action():
-        doc = cached(f"vg_layout_{v.id}_{sorted(options.items())}", lambda p: p.exports.layout_vignette(v.id, **options))
+        cached(f"vg_layout_{v.id}_{sorted(options.items())}", lambda p: p.exports.layout_vignette(v.id, **options))
         cols = st.columns(len(VIGNETTE_FORMATS))
         for col, fmt in zip(cols, VIGNETTE_FORMATS):
             col.download_button(
-                LABELS[fmt], recorded(lambda fmt=fmt: project.exports.download_vignette(v.id, format=fmt, **options)),
+                LABELS[fmt], recorded(functools.partial(project.exports.download_vignette, v.id, format=fmt, **options)),
                 file_name=f"{v.title}{BY_NAME[fmt].suffixes[0]}", mime=BY_NAME[fmt].mime, on_click="ignore",
                 key=f"vg_dl_{v.id}_{fmt}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -21,10 +21,11 @@ from analysis.workbench.state import action, cached, get_project, language_model
 
 ALL = "All participants"
 PHASE_LABELS = {p: f"{i}. {p}" for i, p in enumerate(PHASES, start=1)}
+T = TypeVar("T")
 
 
 # -- reads: cached per project version (analysis.workbench.state.cached) and memoised for the current run ----------
-def read(name: str, fn: Callable[[Project], Any]) -> Any:
+def read(name: str, fn: Callable[[Project], T]) -> T:
     """``fn(project)`` through :func:`analysis.workbench.state.cached`, fetched at most once per script run.
 
     :func:`sidebar` starts each run with an empty memo, so a page reading the codebook twenty times
@@ -36,7 +37,7 @@ def read(name: str, fn: Callable[[Project], Any]) -> Any:
         return cached(name, fn)
     if name not in memo:
         memo[name] = cached(name, fn)
-    return memo[name]
+    return memo[name]  # type: ignore[no-any-return]  # the memo holds what ``fn`` returned under ``name``
 
 
 def codes() -> list[Code]:
@@ -63,7 +64,8 @@ def _family() -> tuple[dict[int | None, list[int]], dict[int, Code]]:
         for c in codes():
             children.setdefault(c.parent_id, []).append(c.id)
         memo["_family"] = (children, {c.id: c for c in codes()})
-    return memo["_family"]
+    family: tuple[dict[int | None, list[int]], dict[int, Code]] = memo["_family"]
+    return family
 
 
 def subtree(code_id: int) -> set[int]:
@@ -209,13 +211,17 @@ def sidebar() -> Project:
 # -- the language model, loaded in the background (analysis.workbench.state.LanguageModel) ----------------------------
 PREPARING = ("Preparing the language model… semantic search is ready in a moment; keyword search works now. "
              "(It loads once, when the app starts.)")
+MODEL_FAILED = "The language model could not be loaded in the background; keyword search works. The reason:"
 
 
 def model_notice() -> None:
     """Say "preparing the language model" while it loads (gone from the next rerun once it is ready).
     Not a polling fragment: reruns every few seconds would compete with the load and the researcher."""
-    if not language_model().ready.is_set():
+    model = language_model()
+    if not model.ready.is_set():
         st.caption(f":material/hourglass_top: {PREPARING}")
+    elif model.error:
+        st.warning(f"{MODEL_FAILED} {model.error}", icon=":material/warning:")
 
 
 def wait_for_model(mode: str) -> None:
@@ -235,11 +241,11 @@ def code_picker(
     if st.session_state.get(key, options[0] if options else None) not in options:
         st.session_state.pop(key, None)  # the code was merged or deleted since: fall back to the first
     return st.selectbox(label, options, key=key, help=help,
-                        format_func=lambda cid: none if cid is None else paths.get(cid, str(cid)))
+                        format_func=lambda cid: (none or "") if cid is None else paths.get(cid, str(cid)))
 
 
 def phase_picker(label: str = "Phase", *, key: str, default: str = "coding") -> str:
-    return st.selectbox(label, PHASES, index=PHASES.index(default), key=key, format_func=PHASE_LABELS.get,
+    return st.selectbox(label, PHASES, index=PHASES.index(default), key=key, format_func=PHASE_LABELS.__getitem__,
                         help="The phase of reflexive thematic analysis (Braun & Clarke) this belongs to.")
 
 

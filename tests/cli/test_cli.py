@@ -58,7 +58,7 @@ def test_json_shapes_and_codebook_flow(make_project, interview_text):
     assert set(run("status", *where)) == {"transcripts", "participants", "turns", "segments", "embedded", "codes",
                                          "codings"}
     [row] = run("transcripts", *where)["transcripts"]
-    assert set(row) == {"name", "format", "participants", "speakers", "segments", "warnings"}
+    assert set(row) == {"name", "format", "participants", "speakers", "segments", "warnings", "corrections"}
     assert {"label", "turns", "interviewer"} <= set(row["speakers"][0])
     run("code", "add", "Barriers", "--kind", "theme", *where)
     run("code", "add", "Approval burden", "--parent", "Barriers", "--definition", "Delays", *where)

@@ -139,7 +139,7 @@ def test_two_processes_creating_codes_and_codings_lose_nothing(make_project: Any
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(p.path), who, str(go)], env=ENV,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for who in ("A", "B")]
     outs = [proc.communicate(timeout=120) for proc in procs]
-    for proc, (out, err) in zip(procs, outs):
+    for proc, (_out, err) in zip(procs, outs):
         assert proc.returncode == 0, err
     (made_a, taken_a, coded_a), (made_b, taken_b, coded_b) = [tuple(map(int, out.split())) for out, _ in outs]
     assert made_a + made_b == 25 and taken_a + taken_b == 25  # every name made once, the other refused

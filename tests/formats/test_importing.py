@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 
 from analysis import open_project
 from analysis.cli import app
-from analysis.embedding.minilm import HashingEmbedder
 from analysis.errors import ImportFormatError, ParticipantsFileError, UnsupportedFormatError
 
 runner = CliRunner()
@@ -158,6 +157,17 @@ def test_unmapped_speakers_are_reported_and_can_be_mapped(make_project):
     assert p.transcripts.list()[0]["participants"] == ["Manager B"]
     p.undo()
     assert p.transcripts.list()[0]["participants"] == []
+
+
+def test_a_speaker_mapped_to_a_new_participant_is_one_undo_step(make_project):
+    p = make_project(transcripts={"x.txt": "Interviewer: Hello?\n\nHemi: Kia ora.\n"})
+    before = len(p.audit_trail())
+    p.map_speaker_to_new("x.txt", "Hemi", " Manager B ")
+    [event] = p.audit_trail()[before:]
+    assert event.action == "speaker.map" and "Manager B" in event.summary
+    assert p.transcripts.list()[0]["participants"] == ["Manager B"]
+    p.undo()  # the participant and the mapping go back together
+    assert p.transcripts.list()[0]["participants"] == [] and p.participants.list() == []
 
 
 def test_import_with_participant_option_and_folder(make_project, interview_text, tmp_path):

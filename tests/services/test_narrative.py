@@ -429,6 +429,23 @@ def test_disclosure_check_reads_the_whole_chapter(project) -> None:
     assert n.render(ch.id).decode().count("## ") == 5
 
 
+def test_a_chapter_refusal_reads_like_a_vignette_refusal(project) -> None:
+    """One publishing check (analysis.domain.disclosure.check_publishable): a chapter's refusal names what a
+    flag is in words, as a vignette's does, never spaCy's ORG or GPE."""
+    words = "Fieldwork took place at Wellington Polytechnic with Sarah Johnson."
+    ch = _chapter(project)
+    project.narrative.edit_chapter(ch.id, introduction=words)
+    v = project.vignettes.create("Fieldwork", items=[{"kind": "narrative", "text": words}])
+    refusals = []
+    for export in (lambda: project.narrative.render(ch.id), lambda: project.exports.render_vignette(v.id)):
+        with pytest.raises(ExportError, match="may identify someone") as refused:
+            export()
+        refusals.append(str(refused.value))
+    listed = [re.findall(r"'[^']+' \(([^,]+), in ", r) for r in refusals]
+    assert listed[0] and listed[0] == listed[1], refusals
+    assert "a person's name" in listed[0] and not {"ORG", "GPE", "PERSON"} & set(listed[0])
+
+
 def test_refi_export_carries_events_as_codes_of_an_events_group(project, make_project, tmp_path) -> None:
     import zipfile
 

@@ -212,5 +212,5 @@ def test_sibling_names_are_unique_in_the_database_too(study: Any) -> None:
     with sqlite3.connect(study.path / "project.db") as db, pytest.raises(sqlite3.IntegrityError):
         db.execute("INSERT INTO codes (guid, name, name_key, created_at) VALUES ('x', 'DELAY', 'delay', 'now')")
     with pytest.raises(StoryloomError):
-        study.ctx.store  # the store is fine afterwards
+        assert study.ctx.store is not None  # the store is fine afterwards
         study.codebook.add_code(" Delay ")

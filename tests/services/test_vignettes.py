@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.errors import ConflictError, ExportError, NotFoundError, QuoteIntegrityError, ValidationError
+from analysis.errors import ExportError, NotFoundError, QuoteIntegrityError, ValidationError
 from analysis.domain.quotes import ELISION, check_quote, clean_source, mark_hesitations, parse_quote
 
 APP = Path(__file__).resolve().parents[2] / "app.py"

@@ -285,6 +285,7 @@ def test_cli_import_then_speaker_map(make_project: Any, tmp_path: Path) -> None:
     ok = cli("speaker", "map", "teams.txt", "Speaker 2", "Aroha", "--new", "--json", *where)
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.output)["participant"] == "Aroha"
+    assert p.audit_trail()[-1].action == "speaker.map" and p.audit_trail()[-2].action != "participant.add"  # one step
     assert cli("speaker", "map", "teams.txt", "Speaker 1", "--interviewer", *where).exit_code == 0
     speakers = {s["label"]: s for s in p.transcripts.list()[0]["speakers"]}
     assert speakers["Speaker 2"]["participant"] == "Aroha" and speakers["Speaker 1"]["interviewer"]

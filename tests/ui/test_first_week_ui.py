@@ -251,7 +251,7 @@ def test_themes_quotes_are_all_reachable_and_filters_keep_each_other(page: Calla
     assert total > 40
     at.selectbox(key="th_code").set_value(theme.id).run()
     opens = [b for b in at.button if b.label == "Open in Read & code"]
-    assert len(opens) == 40 and any(f"showing 1–40" in c.value for c in at.caption)
+    assert len(opens) == 40 and any("showing 1–40" in c.value for c in at.caption)
     at.number_input(key="th_quotes_page").set_value(2).run()
     assert len([b for b in at.button if b.label == "Open in Read & code"]) == min(40, total - 40)
     at.toggle(key="th_quotes_all").set_value(True).run()

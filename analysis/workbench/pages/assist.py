@@ -2,6 +2,9 @@
 the methods report. The machine proposes passages; the researcher decides, and every decision is a
 recorded action. Nothing here names a theme. Only the open tab runs."""
 
+import functools
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -52,11 +55,15 @@ def patterns() -> None:
                                  placeholder="Your name for what these passages share, if anything")
             b1, b2 = st.columns(2)
             if b1.button("Make a code from selected segments", key=f"as_pat_make_{c['id']}", type="primary"):
-                act(lambda c=c, chosen=chosen, name=name: (
-                    project.patterns.make_code(c, name=name, segments=chosen, coder=researcher()),
-                    _drop_pattern(c["id"])), f"Made code '{name}' from {len(chosen)} passages")
+                def make(c: dict[str, Any] = c) -> None:
+                    project.patterns.make_code(c, name=name, segments=chosen, coder=researcher())
+                    _drop_pattern(c["id"])
+                act(make, f"Made code '{name}' from {len(chosen)} passages")
             if b2.button("Dismiss", key=f"as_pat_dismiss_{c['id']}", help="Recorded; not shown again."):
-                act(lambda c=c: (project.patterns.dismiss(c), _drop_pattern(c["id"])), "Pattern dismissed")
+                def dismiss(c: dict[str, Any] = c) -> None:
+                    project.patterns.dismiss(c)
+                    _drop_pattern(c["id"])
+                act(dismiss, "Pattern dismissed")
 
 
 def checks() -> None:
@@ -90,7 +97,7 @@ def report() -> None:
     d1, d2 = st.columns(2)
     for col, fmt in zip((d1, d2), REPORT_FORMATS):
         col.download_button(f"Download {BY_NAME[fmt].label}",
-                            recorded(lambda fmt=fmt: project.exports.download_methods_report(format=fmt)),
+                            recorded(functools.partial(project.exports.download_methods_report, format=fmt)),
                             file_name=f"methods{BY_NAME[fmt].suffixes[0]}", mime=BY_NAME[fmt].mime,
                             on_click="ignore", key=f"as_{fmt}")
 

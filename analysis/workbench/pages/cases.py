@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.domain.cases import LEGEND, OUTCOME_MARK, comparison_table, format_cell, separating_sentence
+from analysis.workbench import media
 from analysis.workbench.case_grid import ROW_HEIGHT, grid, kept, label, matrix, ordered, widths
 from analysis.workbench.state import action, get_project
 from analysis.workbench.widgets import act, code_paths, codings, fresh, md_escape, participants, quote_card, quote_meta, sidebar
@@ -110,10 +111,11 @@ def cell_panel(m: Any) -> None:
         if any(about):
             st.caption(" · ".join(a for a in about if a))
         quick = st.columns(4)
-        for col, (text, chosen) in zip(quick, [("✓ Present", 1), ("✗ Absent", 0), ("Not yet judged", "clear")]):
+        choices: list[tuple[str, str | float]] = [("✓ Present", 1), ("✗ Absent", 0), ("Not yet judged", "clear")]
+        for col, (text, chosen) in zip(quick, choices):
             if col.button(text, key=f"cs_set_{chosen}", width="stretch", disabled=value == chosen or (
                     chosen == "clear" and value is None)):
-                act(lambda chosen=chosen: project.cases.set_cell(case, cond, chosen), f"{case} x {cond}: {text}")
+                act(lambda: project.cases.set_cell(case, cond, chosen), f"{case} x {cond}: {text}")
         suggestion = kept(f"suggest:{case}:{cond}", lambda p: p.cases.suggestion(case, cond))
         if suggestion and value is None:
             st.info(f"Machine suggestion: present ({suggestion['reason']}). Nothing is set until you accept it.",
@@ -142,9 +144,10 @@ def evidence_panel(m: Any, case: str, cond: str, cell: Any, condition: Any) -> N
     shown = frame[frame["coding_id"].isin(attached)]
     for _, row in shown.iterrows():
         quote, button = st.columns([0.88, 0.12], vertical_alignment="center")
+        cid = int(row["coding_id"])
         with quote:
             quote_card(str(row["text"]), meta=quote_meta(row))
-        cid = int(row["coding_id"])
+            media.listen(str(row["transcript"]), int(row["start"]), int(row["end"]), key=f"cs_q{cid}")
         if button.button("Detach", key=f"cs_detach_{cid}", help="Detach this passage from the cell (it stays linked "
                          "to the case)"):
             act(lambda: project.cases.detach_evidence(case, cond, cid), "Detached the passage")
@@ -162,7 +165,7 @@ def evidence_panel(m: Any, case: str, cond: str, cell: Any, condition: Any) -> N
                    for _, r in offered.iterrows()}
         pick, go = st.columns([0.8, 0.2], vertical_alignment="bottom")
         picked = pick.multiselect("Attach passages (linked to this case, or coded with the condition's code)",
-                                  list(options), format_func=options.get, key=fresh("cs_attach"))
+                                  list(options), format_func=options.__getitem__, key=fresh("cs_attach"))
         if go.button("Attach", key="cs_attach_btn", disabled=not picked, width="stretch"):
             act(lambda: project.cases.attach_evidence(case, cond, picked), f"Attached {len(picked)} passage(s)")
     from_read_code(case, cond, attached)
@@ -334,7 +337,7 @@ def downloads_tab(m: Any) -> None:
         st.info("Nothing to download yet.")
     else:
         a, b, c = st.columns(3)
-        fmt = a.selectbox("Format", list(FORMATS), format_func=FORMATS.get, key="cs_fmt")
+        fmt = a.selectbox("Format", list(FORMATS), format_func=FORMATS.__getitem__, key="cs_fmt")
         cases_as = b.radio("Cases as", ["columns", "rows"], horizontal=True, key="cs_orient")
         evidence = c.checkbox("Evidence appendix", key="cs_evidence", disabled=fmt == "csv",
                               help="For each judged cell, its justifying quotes with attribution, checked word for "

@@ -109,8 +109,11 @@ def move_merge_forms(project: Project, code: Code) -> None:
         note = note_field(fresh(f"merge-note-{code.id}"))
         ok = confirmed("Yes, merge them", fresh(f"merge-ok-{code.id}"))
         if st.form_submit_button("Merge"):
-            act_if_confirmed(ok, lambda: project.codebook.merge_codes(code.id, target, note=note),
-                             f"Merged '{code.name}' into '{code_paths().get(target, target)}'")
+            if target is None:
+                st.warning("Nothing changed: there is no other code to merge into.", icon=":material/info:")
+            else:
+                act_if_confirmed(ok, lambda: project.codebook.merge_codes(code.id, target, note=note),
+                                 f"Merged '{code.name}' into '{code_paths().get(target, str(target))}'")
 
 
 def split_form(project: Project, code: Code) -> None:
@@ -121,7 +124,7 @@ def split_form(project: Project, code: Code) -> None:
     quotes = {int(r.coding_id): f"{r.participant} · {r.transcript}: “{r.text[:110]}{'…' * (len(r.text) > 110)}”"
               for r in own.itertuples()}
     with st.form(fresh(f"split-{code.id}")):
-        chosen = st.multiselect("Codings that go to the new code", list(quotes), format_func=quotes.get,
+        chosen = st.multiselect("Codings that go to the new code", list(quotes), format_func=quotes.__getitem__,
                                 placeholder="Choose codings by their quotes")
         name = st.text_input("New code's name")
         definition = st.text_input("New code's definition")

@@ -3,7 +3,7 @@ in one list, filtered by kind, phase, author, code and participant; and a form f
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import streamlit as st
 
@@ -35,7 +35,7 @@ def memo_rows(project: Project) -> list[dict[str, Any]]:
         elif m.kind == "coding" and m.target_id in frame.index:
             c = frame.loc[m.target_id]
             about = f"a coding of {c['code_path']} ({c['participant']}, {c['transcript']})"
-            code_ids, who = {int(c["code_id"])}, {c["participant"]}
+            code_ids, who = {int(cast(int, c["code_id"]))}, {c["participant"]}
         rows.append({"memo": m, "about": about, "codes": code_ids, "participants": who})
     return rows
 
@@ -61,7 +61,7 @@ with st.expander("Write a journal entry", icon=":material/edit_note:",
 rows = read("memo_rows", memo_rows)
 kind_col, phase_col, author_col = st.columns(3)
 kinds = kind_col.multiselect("Kind", MEMO_KINDS, key="jn_kind", placeholder="All kinds")
-phases = phase_col.multiselect("Phase", PHASES, key="jn_phase", format_func=PHASE_LABELS.get, placeholder="All phases")
+phases = phase_col.multiselect("Phase", PHASES, key="jn_phase", format_func=PHASE_LABELS.__getitem__, placeholder="All phases")
 authors = author_col.multiselect("Author", sorted({r["memo"].author for r in rows}), key="jn_author",
                                  placeholder="Everyone")
 code_col, person_col = st.columns(2)

@@ -7,7 +7,7 @@ stored text (see analysis/workbench/components/coder.js), checked against the te
 
 import streamlit as st
 
-from analysis.workbench import reading
+from analysis.workbench import media, reading
 from analysis.workbench.assist_panel import render_assist_panel
 from analysis.workbench.components.coder import coder
 from analysis.workbench.quotes_view import readable_quotes
@@ -32,7 +32,7 @@ if st.session_state.get(reading.TRANSCRIPT) not in names:
 # A workspace: less air above the text, so the transcript and the coding panel fill the screen.
 st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.25rem;padding-bottom:1rem}</style>")
 top = st.columns([0.35, 0.19, 0.16, 0.30], vertical_alignment="bottom")
-name = top[0].selectbox("Transcript", names, key=reading.TRANSCRIPT, format_func=labels.get,
+name = top[0].selectbox("Transcript", names, key=reading.TRANSCRIPT, format_func=labels.__getitem__,
                         on_change=reading.clear, help="Participants first; type to filter.")
 top[1].toggle("Snap to words", value=True, key=reading.SNAP,
               help="Widen a selection to whole words and trim spaces at its edges.")
@@ -51,7 +51,8 @@ with left:
           on_selected=reading.on_selected, on_clicked=reading.on_clicked, clearable=bool(span or ids),
           focus=st.session_state.get(reading.FOCUS), on_keycoded=reading.on_keycoded,
           labels=reading.stripe_labels(name) if stripes else None, stripes=stripes,
-          codes=[(c.id, paths.get(c.id, c.name)) for c in codes()], selection=span)
+          codes=[(c.id, paths.get(c.id, c.name)) for c in codes()], selection=span,
+          media=media.payload(name), play=media.play_request(name))
 
 with right:
     if notice := st.session_state.pop(reading.NOTICE, None):
@@ -72,6 +73,7 @@ with right:
             st.caption("Select a passage in the transcript with the mouse: it appears here, ready to code. "
                        "Click a coloured highlight to see, uncode or memo the codings there.")
             reading.legend(name)
+    reading.correction_panel(project, name, span)
     reading.orphans(project, name)
     reading.familiarisation(project, name)
     with st.expander("Assist · machine suggestions for this transcript", icon=":material/manage_search:"):

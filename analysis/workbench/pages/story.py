@@ -6,13 +6,17 @@ its downloads."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
+from analysis.domain.vignettes import QuoteItem
+
 from analysis.export import BY_NAME, formats_for
+from analysis.workbench import media
 from analysis.workbench.reading import open_in_reader
 from analysis.workbench.state import action, cached
 from analysis.workbench.widgets import act, codings, fresh, md_escape, participants, quote_card, read, recorded, sidebar
@@ -91,7 +95,8 @@ def timeline_tab() -> None:
         st.caption("Hover a point for the quote; click it to open the passage in Read & code. A diamond is a "
                    "participant who places the event at another time than the event's own.")
         clicked = st.altair_chart(chart, on_select="rerun", key="st_chart", width="stretch")
-        chosen_ids = [int(x["coding_id"]) for x in (clicked or {}).get("selection", {}).get("passage", []) if "coding_id" in x]
+        selection: dict[str, Any] = dict(clicked.get("selection", {})) if clicked else {}
+        chosen_ids = [int(x["coding_id"]) for x in selection.get("passage", []) if "coding_id" in x]
         if chosen_ids and st.session_state.get("st_opened") != chosen_ids[0]:
             st.session_state["st_opened"] = chosen_ids[0]
             row = points[points["coding_id"] == chosen_ids[0]].iloc[0]
@@ -111,7 +116,7 @@ def timeline_tab() -> None:
     link_panel(events)
     left, right, _ = st.columns([1, 1, 2])
     for col, suffix, mime in ((left, "svg", "image/svg+xml"), (right, "png", "image/png")):
-        col.download_button(f"Download the timeline ({suffix.upper()})", recorded(lambda suffix=suffix: _picture(filters, suffix)),
+        col.download_button(f"Download the timeline ({suffix.upper()})", recorded(functools.partial(_picture, filters, suffix)),
                             file_name=f"timeline.{suffix}", mime=mime, on_click="ignore", key=f"st_{suffix}")
 
 
@@ -132,7 +137,7 @@ def link_panel(events: list[Any]) -> None:
         event = st.selectbox("Event", [e.name for e in timeline()])
         options = {int(r["coding_id"]): f"{r['participant']} · {r['code']}: {str(r['text'])[:90]}"
                    for _, r in frame.iterrows()}
-        coding = st.selectbox("Passage", list(options), format_func=options.get)
+        coding = st.selectbox("Passage", list(options), format_func=options.__getitem__)
         told = st.text_input("Where this participant places it (if not where the event is)")
         if st.form_submit_button("Link"):
             act(lambda: project.narrative.link(event, coding, when=told or None), f"Linked the passage to '{event}'")
@@ -163,6 +168,7 @@ def restory_tab() -> None:
                         + (f" (the event: {md_escape(e.when.label)})" if differs else ""))
             for p in mine:
                 quote_card(p.text, meta=p.code)
+                media.listen(p.transcript, p.start, p.end, key=f"st_rs_{p.coding_id}_{e.order}")
         elif e.name in gaps:
             st.markdown(f":gray[**{e.order}. {md_escape(e.name)}** · {md_escape(e.when.label)} — a gap: told by "
                         f"{md_escape(', '.join(e.participants))}, not by {md_escape(who)}]")
@@ -183,8 +189,8 @@ def draft_panel(who: str) -> None:
                    "on the Vignettes page. Download it as it stands (titled DRAFT):")
         cols = st.columns(len(FORMATS))
         for col, fmt in zip(cols, FORMATS):
-            col.download_button(BY_NAME[fmt].label, recorded(lambda fmt=fmt: project.exports.download_vignette(
-                v.id, format=fmt, allow_draft=True, disclosure=False)), file_name=f"{v.title}{BY_NAME[fmt].suffixes[0]}",
+            col.download_button(BY_NAME[fmt].label, recorded(functools.partial(
+                project.exports.download_vignette, v.id, format=fmt, allow_draft=True, disclosure=False)), file_name=f"{v.title}{BY_NAME[fmt].suffixes[0]}",
                 mime=BY_NAME[fmt].mime, on_click="ignore", key=f"st_draft_dl_{v.id}_{fmt}")
 
 
@@ -212,22 +218,23 @@ def chapter_tab() -> None:
         words = counts["sections"][n]["words"] if n < len(counts["sections"]) else 0
         with st.expander(f"{n + 1}. {s.heading} ({words} words)"):
             for item in s.items:
-                if item.kind == "quote":
+                if isinstance(item, QuoteItem):
                     quote_card(item.text, meta=item.participant or "")
+                    media.listen(item.transcript, item.start, item.end, key=f"st_ch_{s.id}_{item.start}")
                 else:
                     st.markdown(md_escape(item.text))
             a, b, c = st.columns(3)
             if a.button("Move up", key=f"st_up_{s.id}", disabled=n == 0):
-                act(lambda n=n: project.narrative.move_section(cid, n, to=n - 1), "Moved the section")
+                act(lambda: project.narrative.move_section(cid, n, to=n - 1), "Moved the section")
             if b.button("Move down", key=f"st_down_{s.id}", disabled=n == len(ch.sections) - 1):
-                act(lambda n=n: project.narrative.move_section(cid, n, to=n + 1), "Moved the section")
+                act(lambda: project.narrative.move_section(cid, n, to=n + 1), "Moved the section")
             if c.button("Remove", key=f"st_rm_{s.id}"):
-                act(lambda n=n: project.narrative.remove_section(cid, n), "Removed the section")
+                act(lambda: project.narrative.remove_section(cid, n), "Removed the section")
     vignettes = read("vignettes", lambda p: p.vignettes.list())
     with st.form(fresh(f"st_section_{cid}")):
         st.markdown("**Add a section**")
         options = {0: "(an empty section with one paragraph)", **{v.id: f"{v.id}: {v.title}" for v in vignettes}}
-        source = st.selectbox("Start from a vignette", list(options), format_func=options.get)
+        source = st.selectbox("Start from a vignette", list(options), format_func=options.__getitem__)
         heading = st.text_input("Heading (default: the vignette's title)")
         para = st.text_area("A paragraph of your own")
         if st.form_submit_button("Add the section"):
@@ -237,7 +244,7 @@ def chapter_tab() -> None:
     st.subheader("Export")
     allow_draft = st.checkbox("Allow a draft (placeholder paragraphs; titled DRAFT)", key="st_allow_draft")
     check = st.checkbox("Run the disclosure check", value=True, key="st_disclosure")
-    figures = st.multiselect("Figures after the last section", list(FIGURE_NAMES), format_func=FIGURE_NAMES.get,
+    figures = st.multiselect("Figures after the last section", list(FIGURE_NAMES), format_func=FIGURE_NAMES.__getitem__,
                              key="st_figures")
     options_: dict[str, Any] = {"allow_draft": allow_draft, "disclosure": check, "figures": tuple(figures)}
     with action():
@@ -247,7 +254,7 @@ def chapter_tab() -> None:
         cols = st.columns(len(FORMATS))
         for col, fmt in zip(cols, FORMATS):
             col.download_button(BY_NAME[fmt].label,
-                                recorded(lambda fmt=fmt: project.narrative.download_chapter(cid, format=fmt, **options_)),
+                                recorded(functools.partial(project.narrative.download_chapter, cid, format=fmt, **options_)),
                                 file_name=f"{ch.title}{BY_NAME[fmt].suffixes[0]}", mime=BY_NAME[fmt].mime,
                                 on_click="ignore", key=f"st_dl_{cid}_{fmt}")
 

@@ -89,7 +89,7 @@ pick = st.columns([3, 3, 2])
 chosen = pick[0].multiselect("Coders", coders, default=coders[:2], key="team_coders")
 chosen_transcripts = pick[1].multiselect("Transcripts", transcript_names, placeholder="All they coded",
                                          key="team_transcripts")
-unit = pick[2].selectbox("Unit", list(UNIT_LABELS), format_func=UNIT_LABELS.get, key="team_unit")
+unit = pick[2].selectbox("Unit", list(UNIT_LABELS), format_func=UNIT_LABELS.__getitem__, key="team_unit")
 st.caption("Agreement statistics are offered for codebook-style (coding-reliability) studies; they are not a "
            "measure of quality for a reflexive thematic analysis, where the researcher's interpretation is the point.")
 if len(chosen) < 2:
@@ -141,7 +141,7 @@ for i, d in enumerate(passages[(page - 1) * PAGE:page * PAGE], start=(page - 1) 
                                                                          if c["memo"] else ""))
                 if st.button(f"Accept {coder}'s", key=f"team_accept_{i}_{coder}", icon=":material/done_all:",
                              help=f"Reconcile: the other coders' codings of this code here become {coder}'s (undoable)."):
-                    act(lambda d=d, coder=coder: project.agreement.reconcile(
+                    act(lambda: project.agreement.reconcile(
                         code=d["code_id"], transcript=d["transcript"], start=d["start"], end=d["end"], accept=coder,
                         coders=list(d["codings"])), f"Reconciled: accepted {coder}'s coding")
         first = next((c for cs in d["codings"].values() for c in cs), None)
@@ -149,7 +149,7 @@ for i, d in enumerate(passages[(page - 1) * PAGE:page * PAGE], start=(page - 1) 
             note = st.text_area("Memo on this passage", key=f"team_note_{i}",
                                 placeholder="What does each of you see here? What does the codebook say?")
             if st.button("Save memo", key=f"team_discuss_{i}", type="primary", disabled=first is None):
-                act(lambda d=d, first=first, note=note: project.memos.add(
+                act(lambda: project.memos.add(
                     note, kind="coding", target=first["id"] if first else None, author=me,
                     title=f"Discussion: {d['code']} in {d['transcript']} ({d['start']}–{d['end']})"),
                     "Memo saved: the discussion is on the coding, in Journal & memos")

@@ -3,7 +3,7 @@ the quotes behind a cell, how codes co-occur, and a map of themes, codes and the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,7 @@ def matrix_and_cells(
     project: Project, level: str, attributes: dict[str, list[str]] | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The theme (or code) x participant matrix, and the same as one row per cell for the heat map."""
-    matrix = project.explore.theme_matrix(level=level, attributes=attributes)
+    matrix = project.explore.theme_matrix(level=level, attributes=dict(attributes) if attributes else None)
     stacked = matrix.stack()
     cells = pd.DataFrame({"row": stacked.index.get_level_values(0), "participant": stacked.index.get_level_values(1),
                           "codings": stacked.to_numpy()})
@@ -134,7 +134,7 @@ def matrix_view() -> None:
         shown = matrix.reset_index()
         st.dataframe(shown, key="th_table", on_select=lambda: on_table_click(matrix, level),
                      selection_mode="single-cell", hide_index=True, width="stretch",
-                     column_config={matrix.index.name: st.column_config.TextColumn(level.capitalize(), pinned=True)})
+                     column_config={str(matrix.index.name): st.column_config.TextColumn(level.capitalize(), pinned=True)})
         heat_map(cells, x="participant", y="row", value="codings",
                  order=list(matrix.index), title="Codings per participant", key="th_heat",
                  on_select=lambda: on_heat_click(level))
@@ -180,8 +180,8 @@ def cooc_view() -> None:
     names = {path: path.split(" > ")[-1] for path in shown_cooc.index}
     if len(set(names.values())) < len(names):
         names = {path: path for path in shown_cooc.index}
-    long = shown_cooc.rename(index=names, columns=names).rename_axis(index="code", columns="with").stack()
-    long = long.rename("codings").reset_index().query("code != `with` and codings > 0")
+    pairs = cast("pd.Series[int]", shown_cooc.rename(index=names, columns=names).rename_axis(index="code", columns="with").stack())
+    long = pairs.rename("codings").reset_index().query("code != `with` and codings > 0")
     if long.empty:
         st.info("No two codes share a passage yet." if kind == "overlap" else "No two codes share a turn yet.")
     else:
