@@ -30,6 +30,10 @@ GiB = 1024 * MiB
 #: Bytes of one transcript file as stored on disk (a .txt, .md, .vtt, .srt or the .docx zip itself).
 TRANSCRIPT_BYTES = 50 * MiB
 
+#: Characters of one transcript's text as read (a REFI-QDA source's included): segmenting runs at about
+#: 5 s a million characters, so this is about half a minute; a two-hour interview is about 100,000.
+TRANSCRIPT_CHARS = 5_000_000
+
 # -- Word (.docx) zip containers, checked before anything is decompressed -------------------------
 #: Uncompressed bytes of any one member of a .docx (document.xml, an embedded image ...).
 DOCX_MEMBER_BYTES = 100 * MiB

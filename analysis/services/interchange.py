@@ -52,6 +52,7 @@ from analysis.errors import ConflictError, Errors, ImportFormatError, Validation
 from analysis.ingest.decode import check_text
 from analysis.ingest.docx import read_docx
 from analysis.ingest.text import parse_text
+from analysis import limits
 from analysis.limits import MiB, read_regular_file
 from analysis.refi import description as desc
 from analysis.refi.positions import PositionMap, canonical, choose_rule, position_map, RULES, utf16_offsets
@@ -272,6 +273,9 @@ class InterchangeService:
             else:
                 raise ImportFormatError(file, Errors.E5115, line=src.line, name=src.name)
             check_text(f"{file} (source '{src.name}')", raw)  # NUL, mostly control characters: as a .txt import
+            if len(raw) > limits.TRANSCRIPT_CHARS:
+                raise ImportFormatError(file, Errors.E1551, line=src.line, what=f"source '{src.name}' ({len(raw):,} "
+                                        f"characters)", cap=f"{limits.TRANSCRIPT_CHARS:,} characters", got="")
             sels = [(s.start, s.end, s.name) for s in src.selections]
             pmap, _scores = choose_rule(raw, sels) if sels else (position_map(raw, RULES[0]), [])
             base = unicodedata.normalize("NFC", src.name.strip()) or src.guid

@@ -241,3 +241,12 @@ def test_a_dry_run_of_a_20_mb_source_stays_in_bounded_memory(tmp_path: Path) -> 
     assert int(size) > 20_000_000 and int(selections) == 500
     assert int(grown) < 800 * 1024 * 1024, f"the dry run grew by {int(grown) >> 20} MiB"
     assert float(seconds) < 120
+
+
+def test_a_source_over_the_character_cap_is_refused_before_segmenting(make_project, tmp_path, monkeypatch) -> None:
+    from analysis import limits
+
+    monkeypatch.setattr(limits, "TRANSCRIPT_CHARS", 1000)
+    path = qdpx(tmp_path / "long.qdpx", {"project.qde": qde(), f"sources/{SRC}.txt": b"Leader A: " + b"word " * 400})
+    err = refused(make_project(), path, "SL1551")
+    assert "1,000 characters" in str(err) and "Interview A" in str(err)
