@@ -599,6 +599,13 @@ class Errors:
                           "Nothing was changed: close the program using it and merge again.")
     E1701 = Msg("SL1701", "The {what} is not valid UTF-8 text (byte 0x{byte:02X} at offset {offset}). Type it again, "
                           "or save the file as UTF-8. Nothing was changed.")
+    E6152 = Msg("SL6152", "the conditions '{first}' and '{second}' are both marked as the outcome; a matrix has one "
+                          "outcome. Remove ' (outcome)' from one of them. Nothing was imported.")
+    E6153 = Msg("SL6153", "the outcome '{name}' has no judged cell: every case's cell is blank, so nothing can be "
+                          "compared with it. Fill its column (1, 0 or a value in between) or unmark it. Nothing was "
+                          "imported.")
+    E6154 = Msg("SL6154", "the {what} '{name}' appears twice (first at {first}; names are compared ignoring case). "
+                          "Nothing was imported.")
     E6151 = Msg("SL6151", "holds {cells:,} cells, over Storyloom's limit of {cap:,} for one matrix. Split it into "
                           "smaller matrices. Nothing was imported.")
 

@@ -34,6 +34,8 @@ def _render(r: dict[str, Any], dry_run: bool) -> None:
                f"{r['codes']} codes" + (f", {r['codings']} codings" if "codings" in r else ""))
     if r.get("sources"):
         table(r["sources"], ["name", "rule", "selections", "placed", "ambiguous", "orphaned"])
+    for warning in r.get("warnings", []):
+        typer.echo(f"Warning: {warning}")
     for name in r.get("outside_files", []):
         typer.echo(f"{'Would read' if dry_run else 'Read'} from outside the archive: {name}")
     for name in r.get("skipped_sources", []):

@@ -124,6 +124,10 @@ def _check_names(file: str, book: RefiCodebook) -> None:
             check_name(var.name, what="REFI-QDA variable", file=file)
 
 
+def _source_name(src: RefiSource) -> str:
+    return unicodedata.normalize("NFC", src.name.strip()) or src.guid
+
+
 def _code_name(name: str) -> str:
     """A code name Storyloom accepts: NFC, stripped, ``>`` (the path separator) as ``›``."""
     return unicodedata.normalize("NFC", name).strip().replace(">", "›") or "(unnamed code)"
@@ -168,6 +172,8 @@ class InterchangeService:
         notes = {n.guid: self._note_text(file, archive, n) for n in project.notes}
         report = self._report(project, sources, skipped)
         report["outside_files"] = outside
+        report["warnings"] = [f"{file}, line {s.refi.line}: a second source is named '{s.refi.name.strip()}'; it is "
+                              f"imported as '{s.name}'" for s in sources if s.name != _source_name(s.refi)]
         if dry_run:
             return report
         for s in sources:  # segmentation and embedding are slow: before the transaction (it holds the write lock)
@@ -278,7 +284,7 @@ class InterchangeService:
                                         f"characters)", cap=f"{limits.TRANSCRIPT_CHARS:,} characters", got="")
             sels = [(s.start, s.end, s.name) for s in src.selections]
             pmap, _scores = choose_rule(raw, sels) if sels else (position_map(raw, RULES[0]), [])
-            base = unicodedata.normalize("NFC", src.name.strip()) or src.guid
+            base = _source_name(src)
             names[base] += 1
             name = base if names[base] == 1 else f"{base} ({names[base]})"
             rule = pmap.rule.name if sels else "none (no selections)"
