@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from analysis.errors import StoryloomError
-from tests.conftest import table_dump
+from tests.services.test_names import unchanged
 from tests.formats.test_refi_hardening import CODE, SRC, qdpx
 
 
@@ -25,12 +24,7 @@ def _matrix(p: Any, tmp_path: Path, text: str) -> Any:
 
 
 def refused(p: Any, call: Callable[[], object], code: str) -> str:
-    before = table_dump(p.ctx.path)
-    with pytest.raises(StoryloomError) as err:
-        call()
-    assert err.value.code == code, str(err.value)
-    assert table_dump(p.ctx.path) == before
-    return str(err.value)
+    return str(unchanged(p, call, code))
 
 
 def test_two_outcome_columns_are_refused(make_project: Callable[..., Any], tmp_path: Path) -> None:
@@ -89,23 +83,24 @@ def test_two_refi_sources_of_one_name_are_warned_about(make_project: Callable[..
     assert len(report["warnings"]) == 1 and "'Interview A (2)'" in report["warnings"][0]
 
 
-@pytest.mark.parametrize("value", ["yesterday", "2024-13-45T10:00:00", "01/05/2024"])
-def test_a_refi_date_that_is_not_a_date_is_refused(value: str, make_project: Callable[..., Any], tmp_path: Path) -> None:
+def _dated(tmp_path: Path, value: str) -> Path:
+    """A .qdpx with one coded selection whose creationDateTime is ``value``."""
     source = (f'<TextSource guid="{SRC}" name="A" plainTextPath="internal://{SRC}.txt"><PlainTextSelection '
               f'guid="44444444-4444-4444-4444-444444444444" startPosition="0" endPosition="6" '
               f'creationDateTime="{value}"><Coding guid="55555555-5555-5555-5555-555555555555"><CodeRef '
               f'targetGUID="{CODE}"/></Coding></PlainTextSelection></TextSource>')
-    path = qdpx(tmp_path / "date.qdpx", {"project.qde": _qde(source), f"sources/{SRC}.txt": b"Leader A: one.\n"})
+    return qdpx(tmp_path / "date.qdpx", {"project.qde": _qde(source), f"sources/{SRC}.txt": b"Leader A: one.\n"})
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2024-13-45T10:00:00", "01/05/2024"])
+def test_a_refi_date_that_is_not_a_date_is_refused(value: str, make_project: Callable[..., Any], tmp_path: Path) -> None:
+    path = _dated(tmp_path, value)
     p = make_project()
     err = refused(p, lambda: p.interchange.import_project(path), "SL5106")
     assert "creationDateTime" in err and "date.qdpx" in err
 
 
 def test_a_refi_date_in_xsd_form_is_kept(make_project: Callable[..., Any], tmp_path: Path) -> None:
-    source = (f'<TextSource guid="{SRC}" name="A" plainTextPath="internal://{SRC}.txt"><PlainTextSelection '
-              f'guid="44444444-4444-4444-4444-444444444444" startPosition="0" endPosition="6" '
-              f'creationDateTime="2024-05-01T10:00:00Z"><Coding guid="55555555-5555-5555-5555-555555555555"><CodeRef '
-              f'targetGUID="{CODE}"/></Coding></PlainTextSelection></TextSource>')
-    path = qdpx(tmp_path / "date.qdpx", {"project.qde": _qde(source), f"sources/{SRC}.txt": b"Leader A: one.\n"})
+    path = _dated(tmp_path, "2024-05-01T10:00:00Z")
     p = make_project()
     assert p.interchange.import_project(path)["codings"] == 1
