@@ -173,22 +173,41 @@ def methods_paragraph(c: Mapping[str, int], snapshots: Sequence[Mapping[str, Any
     return "".join(parts)
 
 
+#: The unit of an agreement comparison, in words.
+UNIT_WORDS = {"character": "characters", "sentence": "sentences", "turn": "speaker turns"}
+
+
+def agreement_statistics(overall: Mapping[str, Any], n_coders: int) -> str:
+    """"percent agreement 0.850, Cohen's kappa 0.318, Krippendorff's alpha (nominal) 0.320": three decimals
+    (as reliability statistics are reported), kappa only for two coders, "undefined" where it is."""
+    def num(v: Any) -> str:
+        return "undefined" if v is None else f"{float(v):.3f}"
+
+    stats = [f"percent agreement {num(overall.get('percent_agreement'))}"]
+    if n_coders == 2:
+        stats.append(f"Cohen's kappa {num(overall.get('cohen_kappa'))}")
+    stats.append(f"Krippendorff's alpha (nominal) {num(overall.get('krippendorff_alpha'))}")
+    return ", ".join(stats)
+
+
+def coders_with_transcripts(coders: Sequence[str], per_coder: Mapping[str, int] | None) -> str:
+    """"A (3 transcripts), B (2 transcripts)": each coder with how many of the compared transcripts they coded."""
+    if not per_coder:
+        return ", ".join(coders)
+    return ", ".join(f"{c} ({_n(int(per_coder.get(c, 0)), 'transcript')})" for c in coders)
+
+
 def agreement_sentence(a: Mapping[str, Any]) -> str:
-    """Inter-coder agreement as a methods sentence: coders, unit, statistics (from ``agreement.compare``)."""
-    unit = {"character": "characters", "sentence": "sentences", "turn": "speaker turns"}.get(str(a.get("unit")), "units")
+    """Inter-coder agreement as a methods sentence: coders (and the transcripts each coded), unit, statistics
+    to three decimals (from ``agreement.compare``)."""
+    unit = UNIT_WORDS.get(str(a.get("unit")), "units")
     coders = [str(x) for x in a.get("coders") or []]
     o = a.get("overall") or {}
-
-    def num(v: Any) -> str:
-        return "undefined" if v is None else f"{float(v):.2f}"
-
-    stats = [f"percent agreement {num(o.get('percent_agreement'))}"]
-    if len(coders) == 2:
-        stats.append(f"Cohen's kappa {num(o.get('cohen_kappa'))}")
-    stats.append(f"Krippendorff's alpha (nominal) {num(o.get('krippendorff_alpha'))}")
+    over = f" of {_n(int(a['transcripts']), 'transcript')}" if a.get("transcripts") else ""
     return (f"As a coding-reliability check of the shared codebook, {_n(len(coders), 'coder')} "
-            f"({', '.join(coders)}) coded independently; agreement over {_n(int(a.get('codes') or 0), 'code')}, "
-            f"with {unit} as the unit ({int(o.get('units') or 0):,} code-unit pairs), was {', '.join(stats)} "
+            f"({coders_with_transcripts(coders, a.get('transcripts_per_coder'))}) coded independently; agreement "
+            f"over {_n(int(a.get('codes') or 0), 'code')}{over}, with {unit} as the unit "
+            f"({int(o.get('units') or 0):,} code-unit pairs), was {agreement_statistics(o, len(coders))} "
             f"(computed on {a.get('date', '')}). ")
 
 
