@@ -208,3 +208,20 @@ def test_the_methods_report_says_how_transcripts_were_checked(make_project: Call
     paragraph = p.exports.methods_report()["paragraph"]
     assert ("1 transcript had its recording attached and was read beside it (the recordings stayed on the "
             "researcher's computer); the researcher corrected 1 transcript while listening (1 correction).") in paragraph
+
+
+def test_a_pipe_or_a_link_out_of_media_is_refused_without_blocking(make_project: Callable[..., Project],
+                                                                   tmp_path: Path) -> None:
+    import os
+
+    p = make_project(transcripts={"talk.srt": SRT})
+    (p.path / "media").mkdir()
+    os.mkfifo(p.path / "media" / "talk.wav")  # a decoder would wait on it forever
+    report = p.sync()
+    assert report["media_attached"] == [] and "not a file" in report["media_warnings"][0]
+    (p.path / "media" / "talk.wav").unlink()
+    outside = tone(tmp_path / "secret.wav", 2.0)
+    (p.path / "media" / "talk.wav").symlink_to(outside)
+    report = p.sync()
+    assert report["media_attached"] == [] and "leads outside the folder" in report["media_warnings"][0]
+    assert p.media.list() == []
