@@ -135,16 +135,15 @@ def test_pyproject_builds_without_a_setuptools_deprecation_warning(tmp_path):
 
 
 def test_the_start_here_guide_follows_the_phases_and_stays_hidden_once_hidden(make_project):
-    import re
-
     from analysis.domain.model import PHASES
     from analysis.workbench.guide import PAGE_FILES
 
     project = make_project(transcripts={"a.txt": interview(3)})
     steps = project.guide.steps()
     assert [s.phase for s in steps] == ["", *PHASES]  # getting the data in, then the six phases in order
-    source = (REPO / "app.py").read_text(encoding="utf-8")
-    routed = dict((title, path) for path, title in re.findall(r'st\.Page\("([^"]+)",\s*title="([^"]+)"', source))
+    from analysis.workbench.app import routes
+
+    routed = {title: str(REPO / path) for path, title in routes()}
     assert {t for s in steps for t in s.pages} <= set(PAGE_FILES) and all(routed[t] == f for t, f in PAGE_FILES.items())
     assert project.guide.shown()
     events = len(project.audit_trail())
