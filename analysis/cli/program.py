@@ -61,6 +61,7 @@ def demo(
     it with a progress bar per stage, and open it in the workbench."""
     from analysis.project import create_project, is_project
     from analysis.sample import copy_sample
+    from analysis.userdirs import remember_project
 
     with handled():
         folder = path.expanduser().resolve()
@@ -77,6 +78,7 @@ def demo(
                 typer.echo(f"Transcripts: {len(result.get('added', [])) + len(result.get('updated', []))} imported, "
                            f"{len(result.get('unchanged', []))} unchanged")
             status = project.status()
+        remember_project(folder)
         typer.echo(f"Sample study ready: {status.get('transcripts', 0)} transcripts, {status.get('codes', 0)} codes, "
                    f"{status.get('codings', 0)} codings")
         if not no_open:
