@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: demo test test-postgresql setup sample browser-deps postgres-deps bench clean
+.PHONY: demo test test-postgresql setup sample browser-deps postgres-deps bench dist clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -36,18 +36,14 @@ postgres-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi; }
 
-# Each stage says what it does; sync draws a bar per stage (reading, sentences, embedding with sentences/s and
-# the time left, saving) on a terminal. The file watcher is off (.streamlit/config.toml) and the server
-# listens on localhost only: nothing leaves the machine.
+# `storyloom demo .`: the repository root is the sample study. Each stage says what it does; sync draws a bar
+# per stage (reading, sentences, embedding with sentences/s and the time left, saving) on a terminal. The
+# workbench listens on localhost only, without a file watcher: nothing leaves the machine.
 sample: setup
-	@echo "==> [2/4] Opening the sample project in $(CURDIR)"
-	@$(BIN)/storyloom init .
-	@echo "==> [3/4] Importing the sample study: reading, splitting into sentences, embedding, saving"
-	@$(BIN)/storyloom sync --project .
+	@$(BIN)/storyloom demo . --no-open
 
-demo: sample
-	@echo "==> [4/4] Starting Storyloom at http://localhost:8501 (open it in your browser; Ctrl+C stops it)"
-	@$(BIN)/streamlit run app.py --server.fileWatcherType none --server.address localhost -- --project .
+demo: setup
+	@$(BIN)/storyloom demo .
 
 test: setup browser-deps postgres-deps
 	$(BIN)/mypy
@@ -60,8 +56,13 @@ SERVICE_TESTS = $(filter-out tests/test_ui% tests/services/test_team.py,$(shell 
 test-postgresql: setup postgres-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider --database postgresql -m "not slow and not browser" $(SERVICE_TESTS)
 
+# The distribution a user installs (wheel and sdist, into dist/): pip install dist/storyloom-*.whl
+dist: setup
+	$(BIN)/python -m pip wheel --no-deps --no-build-isolation -q -w dist .
+	$(BIN)/python -c "from setuptools import build_meta as b; b.build_sdist('dist')"
+
 bench: setup
 	$(BIN)/python benchmarks/ingest.py
 
 clean:
-	rm -rf $(VENV) project.db project.db-* test-artifacts
+	rm -rf $(VENV) project.db project.db-* test-artifacts dist

@@ -59,7 +59,7 @@ def demo(
 ) -> None:
     """Copy the sample study (seven coded interviews, their codebook, cases and story) into PATH, import
     it with a progress bar per stage, and open it in the workbench."""
-    from analysis.project import create_project, is_project
+    from analysis.project import create_project
     from analysis.sample import copy_sample
     from analysis.userdirs import remember_project
 
@@ -70,13 +70,11 @@ def demo(
         for name in report["kept"]:
             typer.echo(f"Kept your {name} (it differs from the sample's)")
         _prepare_language_model()
-        fresh = not is_project(folder)
         typer.echo("==> Importing the sample study: reading, splitting into sentences, embedding, saving")
-        with create_project(folder) as project:
-            if fresh or report["copied"]:
-                result = project.sync(progress=progress_bar(True))
-                typer.echo(f"Transcripts: {len(result.get('added', [])) + len(result.get('updated', []))} imported, "
-                           f"{len(result.get('unchanged', []))} unchanged")
+        with create_project(folder) as project:  # a study set up before is synced again: quick when unchanged
+            result = project.sync(progress=progress_bar(True))
+            typer.echo(f"Transcripts: {len(result.get('added', [])) + len(result.get('updated', []))} imported, "
+                       f"{len(result.get('unchanged', []))} unchanged")
             status = project.status()
         remember_project(folder)
         typer.echo(f"Sample study ready: {status.get('transcripts', 0)} transcripts, {status.get('codes', 0)} codes, "
