@@ -30,7 +30,8 @@ SETTINGS = {
 
 
 def port_free(port: int) -> bool:
-    with socket.socket() as s:
+    with socket.socket() as s:  # as the server binds (SO_REUSEADDR): a port its last run just left is free
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

@@ -43,9 +43,9 @@ def main() -> None:
     from analysis.workbench.state import language_model, project_or_stop, project_ready
 
     st.set_page_config(page_title="Storyloom", layout="wide", page_icon=str(FAVICON))
-    if not project_ready():
-        start_screen()
-        st.stop()
+    if not project_ready():  # one hidden page: no sidebar of pages (nor Streamlit's pages/ folder listing)
+        st.navigation([st.Page(start_screen, title="Storyloom", url_path="start")], position="hidden").run()
+        return
     project_or_stop()
     pages: dict[str, list[st.Page]] = {}
     for n, (section, file, title, icon) in enumerate(ROUTES):

@@ -32,25 +32,39 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _open(installed: Any, *args: str) -> tuple[subprocess.Popen[str], str, list[str]]:
+    """``storyloom open ARGS --no-browser`` from the installed environment; its address once it answers."""
+    server = subprocess.Popen([str(installed.storyloom), "open", *args, "--no-browser", "--port", str(_free_port())],
+                              cwd=installed.work, env=installed.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)
+    lines: list[str] = []
+    assert server.stdout is not None
+    deadline = time.monotonic() + 180
+    while not any("Storyloom is running at" in x for x in lines):
+        line = server.stdout.readline()
+        if not line and server.poll() is not None:
+            pytest.fail("".join(lines))
+        lines.append(line)
+        if time.monotonic() > deadline:
+            server.kill()
+            pytest.fail("".join(lines))
+    return server, re.search(r"running at (http://localhost:\d+)", "".join(lines))[1], lines  # type: ignore[index]
+
+
+def _stop(server: subprocess.Popen[str]) -> str:
+    server.send_signal(signal.SIGINT)  # Ctrl-C
+    rest, _ = server.communicate(timeout=30)
+    return rest
+
+
 def test_storyloom_open_from_the_wheel_codes_a_passage_by_mouse(browser: Any, installed: Any, installed_demo: Path,
                                                                  tmp_path: Path) -> None:
     study = tmp_path / "study"
     shutil.copytree(installed_demo, study)
     with open_project(study, embedder=HashingEmbedder(), create=False) as project:
         before = len(project.codings.codings_in(TRANSCRIPT))
-    server = subprocess.Popen([str(installed.storyloom), "open", str(study), "--no-browser", "--port", str(_free_port())],
-                              cwd=installed.work, env=installed.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True)
-    lines: list[str] = []
+    server, url, lines = _open(installed, str(study))
     try:
-        assert server.stdout is not None
-        deadline = time.monotonic() + 180
-        while not any("Storyloom is running at" in x for x in lines):
-            line = server.stdout.readline()
-            assert line or server.poll() is None, "".join(lines)
-            lines.append(line)
-            assert time.monotonic() < deadline, "".join(lines)
-        url = re.search(r"running at (http://localhost:\d+)", "".join(lines))[1]  # type: ignore[index]
         page = browser.new_page(viewport={"width": 1440, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda err: errors.append(str(err)))
@@ -70,9 +84,33 @@ def test_storyloom_open_from_the_wheel_codes_a_passage_by_mouse(browser: Any, in
         assert not errors, errors
         page.close()
     finally:
-        server.send_signal(signal.SIGINT)  # Ctrl-C
-        rest, _ = server.communicate(timeout=30)
+        rest = _stop(server)
     assert server.returncode == 0 and "Storyloom stopped." in rest, "".join(lines) + rest
     with pytest.raises(OSError):
         urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
     assert str(study.resolve()) in (installed.home / "recent.json").read_text(encoding="utf-8")
+
+
+def test_the_start_screen_from_the_wheel_creates_a_project_only_when_asked(browser: Any, installed: Any,
+                                                                            tmp_path: Path) -> None:
+    folder = tmp_path / "new study"
+    server, url, lines = _open(installed)  # in installed.work: no project there, none named
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(url)
+        page.get_by_text("Try the sample study").wait_for(timeout=90_000)
+        settle(page)
+        assert page.get_by_test_id("stSidebarNav").count() == 0  # no pages to list before there is a project
+        assert not (installed.work / "project.db").exists()
+        page.get_by_role("textbox", name="Folder").fill(str(folder))
+        page.get_by_role("textbox", name="Folder").press("Enter")
+        settle(page)
+        page.get_by_role("button", name="Create project").click()
+        page.get_by_text("No transcripts yet").wait_for(timeout=60_000)
+        settle(page)
+        assert (folder / "project.db").is_file() and (folder / "transcripts").is_dir()
+        assert page.get_by_test_id("stSidebarNav").get_by_role("link", name="Codebook").count() == 1
+        page.close()
+    finally:
+        rest = _stop(server)
+    assert "Storyloom stopped." in rest, "".join(lines) + rest
