@@ -40,7 +40,7 @@ def main() -> None:
     from analysis.workbench.guide import start_here
     from analysis.workbench.pages import page_file
     from analysis.workbench.start import start_screen
-    from analysis.workbench.state import language_model, project_or_stop, project_ready
+    from analysis.workbench.state import language_model, project_or_stop, project_ready, switch_project
 
     st.set_page_config(page_title="Storyloom", layout="wide", page_icon=str(FAVICON))
     if not project_ready():  # one hidden page: no sidebar of pages (nor Streamlit's pages/ folder listing)
@@ -52,6 +52,8 @@ def main() -> None:
         pages.setdefault(section, []).append(st.Page(page_file(file), title=title, icon=icon, default=n == 0))
     try:
         navigation = st.navigation(pages)
+        st.sidebar.button("Switch project", key="switch_project", type="tertiary", icon=":material/swap_horiz:",
+                          on_click=switch_project, help="Open another project, create one, or try the sample study.")
         start_here(project_or_stop())  # the first-run guide above the page, until hidden
         navigation.run()
     finally:  # the first page has run: load the language model in the background (once per server process)

@@ -24,6 +24,8 @@ def start_screen() -> None:
     st.caption("A local-first workbench for narrative inquiry and reflexive thematic analysis. "
                "Everything stays on this computer.")
     asked = asked_path()
+    if asked is not None and is_project(asked):  # "Switch project": the one open now is on the recent list
+        asked = None
     if asked is not None:
         st.warning(f"There is no Storyloom project in `{asked}` yet.", icon=":material/folder_off:")
         if st.button(f"Create a project in {asked}", type="primary", key="start_create_asked",

@@ -52,6 +52,15 @@ def asked_path() -> Path | None:
 def choose_project(path: Path | str) -> None:
     """Work on ``path`` from now on (the start screen's choice), in this session and any new one."""
     st.session_state[CHOSEN] = _chosen["path"] = str(Path(path).resolve())
+    st.session_state.pop(SWITCHING, None)
+
+
+SWITCHING = "_storyloom_switching"
+
+
+def switch_project() -> None:
+    """Show the start screen in this session (the sidebar's "Switch project"), until a project is chosen."""
+    st.session_state[SWITCHING] = True
 
 
 def project_ready() -> bool:
@@ -60,7 +69,7 @@ def project_ready() -> bool:
     made a project silently."""
     from analysis.project import is_project
 
-    return is_project(project_path())
+    return not st.session_state.get(SWITCHING) and is_project(project_path())
 
 
 @functools.lru_cache(maxsize=8)  # asked for many times in every run: parse the command line once

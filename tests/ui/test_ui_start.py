@@ -86,3 +86,17 @@ def test_the_sample_study_is_copied_imported_and_opened(start: Path, monkeypatch
     assert status["transcripts"] == 7 and status["codings"] == 318, status
     assert recent_projects() == [target.resolve()]
     assert not at.text_input or all(t.label != "Copy it into" for t in at.text_input)  # the workbench now
+
+
+def test_switch_project_shows_the_start_screen_and_back(start: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    a, b = start / "a", start / "b"
+    for folder in (a, b):
+        with open_project(folder, embedder=HashingEmbedder()):
+            pass
+    remember_project(b)
+    at = _app(a, monkeypatch)
+    at = _click(at, "Switch project")
+    assert not at.warning and any(t.label == "Folder" for t in at.text_input)  # the start screen, no false alarm
+    at = _click(at, "b")
+    assert at.session_state["_storyloom_project"] == str(b.resolve())
+    assert any(b.label == "Switch project" for b in at.button)  # the workbench again, on b
