@@ -57,6 +57,7 @@ test-postgresql: setup postgres-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider --database postgresql -m "not slow and not browser" $(SERVICE_TESTS)
 
 # The distribution a user installs (wheel and sdist, into dist/): pip install dist/storyloom-*.whl
+# (setuptools >= 77 comes with the dev extra; the build's hook puts the sample study into the wheel).
 dist: setup
 	$(BIN)/python -m pip wheel --no-deps --no-build-isolation -q -w dist .
 	$(BIN)/python -c "from setuptools import build_meta as b; b.build_sdist('dist')"
