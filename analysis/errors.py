@@ -338,6 +338,14 @@ class Errors:
                           "methods report will not list it ({reason}).")
     E4010 = Msg("SL4010", "The disk holding {path} could not be written (disk I/O error): it may be full, removed "
                           "or failing. Nothing was changed: check the disk, free some space, and try again.")
+    # the installed program: the sample study, the workbench server (issue 23: analysis/sample/, analysis/cli/server.py)
+    E4401 = Msg("SL4401", "The sample study is missing from this installation of Storyloom (looked in {path}). "
+                          "Reinstall Storyloom (pip install --force-reinstall storyloom-*.whl), or run `storyloom demo` "
+                          "from a clone of its repository.")
+    E4402 = Msg("SL4402", "The workbench stopped before it answered (exit status {status}). What it said is in {log}.")
+    E4403 = Msg("SL4403", "The workbench did not answer at {url} within {seconds} s; it was stopped. What it said is "
+                          "in {log}.")
+    E4404 = Msg("SL4404", "Port {port} is taken; choose another with --port, or leave --port out to take a free one.")
     # a team project on a database server (issue 14: analysis/store/team.py)
     E4201 = Msg("SL4201", "'{url}' is not a PostgreSQL database URL. Use postgresql://USER@HOST[:PORT]/DATABASE "
                           "(or postgresql:///?service=NAME for a libpq service file).")
@@ -552,6 +560,27 @@ class Errors:
     E9105 = Msg("SL9105", "has no queries (one query per line; blank lines are skipped).")
     E9106 = Msg("SL9106", "this query could not be run: {error}")
     E9107 = Msg("SL9107", "is not UTF-8 text; save it as UTF-8 (one query per line).")
+    # recordings (the media issue): reading a media file (SL16xx), attaching and correcting (SL25xx)
+    E1601 = Msg("SL1601", "is not a recording Storyloom plays: {suffix} files are not audio or video. Use one of "
+                          "{supported}.")
+    E1602 = Msg("SL1602", "is empty (0 bytes); it holds no recording.")
+    E1603 = Msg("SL1603", "is {size}, over the limit of {cap} for one recording; split it, or save it compressed "
+                          "(.m4a, .mp3, .opus) at a lower bit rate.")
+    E1604 = Msg("SL1604", "cannot be read as audio or video ({err}); it may be truncated or not a recording at all.")
+    E1605 = Msg("SL1605", "holds no audio (only {streams}); Storyloom needs a sound track to play beside the text.")
+    E1606 = Msg("SL1606", "could not be decoded past {at} ({err}); it is probably truncated. Export it again.")
+    E2501 = Msg("SL2501", "No recording is attached to {name}. Attach one with `storyloom media attach {name} FILE`.",
+                ui="No recording is attached to {name}. Attach one on the Project page.")
+    E2502 = Msg("SL2502", "{file} is not in the project's media/ folder and could not be copied there ({err}). "
+                          "Nothing was changed.")
+    E2503 = Msg("SL2503", "A file called {file} is already in media/ and differs from the one given; rename one of "
+                          "them. Nothing was changed.")
+    E2504 = Msg("SL2504", "{name} has no line {line} (it has {lines}).")
+    E2505 = Msg("SL2505", "Line {line} of {name} is not words of a speaker turn (a heading or a blank line); "
+                          "corrections change the words of a turn.")
+    E2506 = Msg("SL2506", "A correction cannot make a turn empty; to remove words, keep at least one.")
+    E2507 = Msg("SL2507", "The correction is not undone: {name} has changed since (a later correction or sync). "
+                          "Correct the words again instead.")
 
 def translate(err: BaseException, *, path: object = None) -> str:
     """The one translation of any exception into a researcher's message (used by the CLI and the UI).

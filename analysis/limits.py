@@ -24,6 +24,7 @@ from analysis.errors import Errors, FileRefusedError, ImportFormatError, Msg
 
 KiB = 1024
 MiB = 1024 * KiB
+GiB = 1024 * MiB
 
 # -- transcripts -----------------------------------------------------------------------------------
 #: Bytes of one transcript file as stored on disk (a .txt, .md, .vtt, .srt or the .docx zip itself).
@@ -46,6 +47,11 @@ DOCX_RATIO_FROM_BYTES = 1 * MiB
 # -- participants.csv ----------------------------------------------------------------------------
 #: Bytes of participants.csv (one row per participant; 5 MiB is tens of thousands of rows).
 PARTICIPANTS_BYTES = 5 * MiB
+# A recording (media/): the local app holds the one being played in memory while it serves it, so a cap
+# keeps that bounded; 2 GiB is a two-hour 1080p video or about 60 hours of 64 kbit/s speech.
+MEDIA_BYTES = 2 * GiB
+# How far a recording's length may disagree with its transcript's last timestamp before a warning (seconds).
+MEDIA_DURATION_TOLERANCE = 30.0
 #: Characters in one CSV field. Python's csv module refuses fields over 128 KiB with
 #: ``_csv.Error: field larger than field limit``; we set the limit ourselves and name the row.
 CSV_FIELD_CHARS = 64 * KiB

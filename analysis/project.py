@@ -7,6 +7,7 @@ A project is composed of small typed services, each given one :class:`~analysis.
 ``project.participants``  participants and their attributes
 ``project.codebook``      codes and themes: create, edit, move, merge, split, delete, history
 ``project.codings``       codes applied to spans; re-anchoring after a transcript changes
+``project.media``         recordings attached to transcripts (media/): attach, detach, list, match by name on sync
 ``project.memos``         memos and the reflexive journal
 ``project.codebook_files`` codebook/codings YAML, snapshots and their diffs
 ``project.explore``       DataFrames: codings, theme x participant matrices, co-occurrence
@@ -59,6 +60,7 @@ if TYPE_CHECKING:  # the services' modules load on first use (a CLI command need
     from analysis.services.exports import ExportService
     from analysis.services.guide import GuideService
     from analysis.services.interchange import InterchangeService
+    from analysis.services.media import MediaService
     from analysis.services.memos import MemoService
     from analysis.services.merge import MergeService
     from analysis.services.narrative import NarrativeService
@@ -124,6 +126,12 @@ class Project:
         from analysis.services.transcripts import TranscriptService
 
         return TranscriptService(self.ctx, self.participants, self.codings)
+
+    @cached_property
+    def media(self) -> MediaService:
+        from analysis.services.media import MediaService
+
+        return MediaService(self.ctx)
 
     @cached_property
     def memos(self) -> MemoService:
@@ -285,6 +293,7 @@ class Project:
         """Rescan ``transcripts/`` (new, changed, missing files; ``participants.csv``), then, when the
         project has no codebook yet, import the codebook and codings found in ``codebooks/``."""
         report = self.transcripts.sync(progress=progress)
+        report.update(self.media.attach_matching())  # media/<stem>.m4a beside transcripts/<stem>.vtt
         report.update(self.codebook_files.sync_folder())
         report.update(self.cases.sync_folder())
         report.update(self.narrative.sync_folder())
@@ -373,6 +382,14 @@ class Project:
 
         Refuses, changing nothing, when a row the action wrote has changed since (for instance a
         re-import moved the coding), or when a transcript's text changed after the action."""
+        last = self.can_undo()
+        if last is not None and last.action == "transcript.correct" and (expect is None or last.id == expect):
+            # A correction is reversed by correcting back (the same path as the correction, codings re-placed),
+            # refused when the transcript changed since; the reversal is final, and the event is marked undone.
+            self.transcripts.undo_correction(last)
+            with self.store.write() as conn:
+                audit_store.mark_undone(conn, last.id, at=self.ctx.now())
+            return last
         if not allow_bulk or expect is not None:
             event = self.can_undo()
             if event is not None and expect is not None and event.id != expect:
@@ -399,6 +416,21 @@ class Project:
                 raise ConflictError(Errors.E8102, expected=f"action {expect}", summary=event.summary)
             audit_store.replay(conn, event, inverse=inverse, who=self.actor, at=self.ctx.now(), user_guid=new_guid())
         return event
+
+
+def is_project(path: str | Path) -> bool:
+    """Whether folder ``path`` holds a project: ``project.db``, or a team project's ``project.toml``."""
+    folder = Path(path)
+    return (folder / DB_NAME).is_file() or (folder / team_store.PROJECT_FILE).is_file()
+
+
+def create_project(path: str | Path, *, embedder: Embedder | None = None) -> Project:
+    """Make folder ``path`` a project (or open the one there): ``project.db`` beside ``transcripts/`` and
+    ``codebooks/``, both made if missing (``storyloom init``, the start screen's "Create")."""
+    project = open_project(path, embedder=embedder, create=True)
+    for folder in ("transcripts", "codebooks"):
+        (project.path / folder).mkdir(exist_ok=True)
+    return project
 
 
 def open_project(path: str | Path, *, embedder: Embedder | None = None, user: str | None = None,

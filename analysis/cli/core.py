@@ -68,6 +68,13 @@ def _render_import(r: dict[str, Any]) -> None:
                    f"participants.csv line {c['line']} now says {c['in_file']!r}: edit one of them to agree")
     for warning in [*people.get("warnings", []), *r.get("codings_warnings", [])]:
         typer.echo(f"Warning: {warning}")
+    for name in r.get("conflicts", []):
+        typer.echo(f"Conflict: {name} was corrected in Storyloom and its file changed too; the corrected text is "
+                   f"kept and the file is not overwritten (`storyloom import transcripts/{name}` takes the file)")
+    for attached in r.get("media_attached", []):
+        typer.echo(f"Recording attached (matched by name): {attached}")
+    for warning in r.get("media_warnings", []):
+        typer.echo(f"Warning: {warning}")
 
 
 speaker_app = typer.Typer(help="Speakers of a transcript: say who each label is.", no_args_is_help=True)

@@ -31,6 +31,10 @@ _KINDS: tuple[Kind, ...] = (
     Kind("participant.add", "participant", "added a participant", ("pseudonym", "attributes")),
     Kind("participant.attributes", "participant", "edited a participant's attributes"),
     Kind("speaker.map", "transcript", "mapped a speaker"),
+    Kind("transcript.correct", "transcript", "corrected a transcript while listening", ("line", "before", "after")),
+    # recordings
+    Kind("media.attach", "transcript", "attached a recording", ("file", "duration", "codec")),
+    Kind("media.detach", "transcript", "detached a recording", ("file",)),
     # codebook
     Kind("code.create", "code", "created a code", ("name", "parent_id", "kind")),
     Kind("code.edit", "code", "edited a code"),

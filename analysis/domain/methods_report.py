@@ -65,6 +65,7 @@ def build_report(
         "patterns_dismissed": acts["pattern.dismiss"], "codes_from_patterns": acts["pattern.make_code"],
         "consistency_checks": acts["assist.check"], "snapshots": len(snapshots),
         "coders": len({e.who for e in coding_events}),
+        **_recordings(events),
     }
     phased = [{"label": s["label"], "phase": s["phase"] or "(no phase)", "date": s["created_at"][:10],
                "top_level": len(s["codes"])} for s in snapshots]
@@ -105,6 +106,31 @@ def build_report(
     return report
 
 
+def _recordings(events: Sequence[AuditEvent]) -> dict[str, int]:
+    """How many transcripts have a recording attached now, and the corrections made while listening (a
+    correction undone is left out, and so is the reversal itself)."""
+    attached: dict[str, bool] = {}
+    for e in events:
+        if e.action in ("media.attach", "media.detach"):
+            attached[e.target] = e.action == "media.attach"
+    fixes = [e for e in events if e.action == "transcript.correct" and e.note != "undo"]
+    return {"recordings": sum(attached.values()), "corrections": len(fixes),
+            "corrected_transcripts": len({e.target for e in fixes})}
+
+
+def recordings_sentence(c: Mapping[str, int]) -> str:
+    """How the transcripts were checked against their recordings, or "" when none was attached or corrected."""
+    if not c.get("recordings") and not c.get("corrections"):
+        return ""
+    one = c["recordings"] == 1
+    out = (f"{_n(c['recordings'], 'transcript')} had {'its' if one else 'their'} recording attached and "
+           f"{'was' if one else 'were'} read beside it (the recordings stayed on the researcher's computer)")
+    if c.get("corrections"):
+        out += (f"; the researcher corrected {_n(c['corrected_transcripts'], 'transcript')} while listening "
+                f"({_n(c['corrections'], 'correction')})")
+    return out + ". "
+
+
 def methods_paragraph(c: Mapping[str, int], snapshots: Sequence[Mapping[str, Any]],
                       period: tuple[str, str] | None, *, agreement: Mapping[str, Any] | None = None) -> str:
     """The methods paragraph: what the researcher did and what the machine did, from the counts; with the
@@ -136,6 +162,7 @@ def methods_paragraph(c: Mapping[str, int], snapshots: Sequence[Mapping[str, Any
         f"{c['patterns_dismissed']}, making {_n(c['codes_from_patterns'], 'code')} from them) and ran "
         f"{_n(c['consistency_checks'], 'consistency check')}. ",
     ]
+    parts.insert(1, recordings_sentence(c))
     if snapshots:
         phases = Counter(s["phase"] for s in snapshots)
         parts.append(f"The codebook was recorded in {_n(len(snapshots), 'snapshot')} ("

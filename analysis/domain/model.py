@@ -35,13 +35,27 @@ class ParsedTurn:
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """A time the source gave for a place in the text (REFI-QDA's SyncPoint): from code point ``offset`` on,
+    the recording is at ``t_start`` seconds; ``t_end`` where the source says when that stretch ends
+    (a subtitle cue's end)."""
+
+    offset: int
+    t_start: float
+    t_end: float | None = None
+
+
+@dataclass(frozen=True)
 class ParsedTranscript:
-    """What a reader returns: the canonical text and its turns."""
+    """What a reader returns: the canonical text and its turns; ``anchors`` (by offset) are every time the
+    source gave, each cue or timestamped block (:func:`analysis.domain.timing.anchors_of` fills them from
+    the turns for readers that give none)."""
 
     text: str
     turns: tuple[ParsedTurn, ...]
     format: str
     warnings: tuple[str, ...] = ()
+    anchors: tuple[Anchor, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,12 @@ Cues are parsed by hand (not webvtt-py) so that every error names its line. A cu
 from a ``<v Name>`` voice tag, else from a label at the start of its text judged by the text rules
 (:func:`analysis.ingest.text.find_labels`): ``Name:``, ``Name (role):``, ``[SPEAKER_00]:``,
 ``SPEAKER_00:``. A cue without a label continues the previous speaker; consecutive cues of one
-speaker merge into one turn (``t_start`` of the first cue, ``t_end`` of the last).
+speaker merge into one turn (``t_start`` of the first cue, ``t_end`` of the last), and every cue keeps
+its own start and end as an anchor (:mod:`analysis.domain.timing`).
 
 Canonical text: one paragraph per merged turn, ``[hh:mm:ss] Speaker: content``, where content is
-the cue texts (tags stripped, entities unescaped, line breaks as spaces) joined by single spaces;
+the cue texts (tags stripped, entities unescaped, line breaks as spaces) joined by single spaces (in a file
+that names no speaker at all, by line breaks: each cue is a line of the one turn);
 paragraphs are joined by ``"\\n\\n"`` and the text ends with ``"\\n"``. A turn's ``[start, end)``
 covers the content only; ``line`` is the source line of its first cue's text.
 
@@ -43,7 +45,7 @@ from analysis.ingest.text import (
     invisible_label_warning,
     strip_invisible,
 )
-from analysis.domain.model import ParsedTranscript, ParsedTurn
+from analysis.domain.model import Anchor, ParsedTranscript, ParsedTurn
 
 _TIMING = re.compile(r"^\s*(?P<a>\S+)\s+-->\s+(?P<b>\S+)(?:\s+.*)?$")
 _TIME = re.compile(r"^(?:(\d+):)?(\d{2}):(\d{2})[.,](\d{1,3})$")
@@ -221,10 +223,11 @@ class _Group:
     t_end: float
     line: int
     parts: list[str]
+    times: list[tuple[float, float]]  # each part's cue start and end: an anchor each
 
 
-def _group(cues: list[Cue]) -> tuple[list[_Group], list[str]]:
-    """Speakers for cues, consecutive cues of one speaker merged; and warnings."""
+def _group(cues: list[Cue]) -> tuple[list[_Group], list[str], bool]:
+    """Speakers for cues, consecutive cues of one speaker merged; warnings; whether any cue is labelled."""
     labels = find_labels([cue.text for cue in cues])
     labelled = [i for i, cue in enumerate(cues) if cue.voice is not None or i in labels]
     groups: list[_Group] = []
@@ -243,9 +246,10 @@ def _group(cues: list[Cue]) -> tuple[list[_Group], list[str]]:
             continue
         if groups and groups[-1].speaker == speaker:
             groups[-1].parts.append(content)
+            groups[-1].times.append((cue.start, cue.end))
             groups[-1].t_end = max(groups[-1].t_end, cue.end)
         else:
-            groups.append(_Group(speaker, cue.start, cue.end, cue.line, [content]))
+            groups.append(_Group(speaker, cue.start, cue.end, cue.line, [content], [(cue.start, cue.end)]))
     if not labelled:
         warnings.append(NO_LABELS_WARNING)
     elif labelled[0] > 0:
@@ -253,27 +257,35 @@ def _group(cues: list[Cue]) -> tuple[list[_Group], list[str]]:
             f"the first {labelled[0]} cue(s) have no speaker label; "
             f"they are attributed to '{DEFAULT_SPEAKER}'"
         )
-    return groups, warnings
+    return groups, warnings, bool(labelled)
 
 
 def read_subtitles(name: str, data: bytes, fmt: str) -> ParsedTranscript:
     """Read a ``.vtt`` (``fmt="vtt"``) or ``.srt`` (``fmt="srt"``) transcript from its bytes."""
     text, warnings = decode(name, data)
     cues, timing_warnings = check_timings(parse_cues(name, text, fmt))
-    groups, group_warnings = _group(cues)
+    groups, group_warnings, labelled = _group(cues)
     if not groups:
         raise ImportFormatError(
             name, Errors.E1113, hint="Every cue is a bare speaker label."
         )
     paragraphs: list[str] = []
     turns: list[ParsedTurn] = []
+    anchors: list[Anchor] = []
+    # A file that names no speakers is one turn; each cue is then a line of its own (timed cue by cue).
+    joiner = " " if labelled else "\n"
     offset = 0
     for g in groups:
         prefix = f"[{_clock(g.t_start)}] {g.speaker}: "
-        content = " ".join(g.parts)
+        content = joiner.join(g.parts)
         start = offset + len(prefix)
         turns.append(ParsedTurn(g.speaker, start, start + len(content), g.t_start, g.t_end, g.line))
+        at = start
+        for part, (t_start, t_end) in zip(g.parts, g.times):  # every cue keeps its own time
+            anchors.append(Anchor(at, t_start, t_end))
+            at += len(part) + len(joiner)
         paragraphs.append(prefix + content)
         offset = start + len(content) + 2
     canonical = "\n\n".join(paragraphs) + "\n"
-    return ParsedTranscript(canonical, tuple(turns), fmt, tuple([*warnings, *timing_warnings, *group_warnings]))
+    return ParsedTranscript(canonical, tuple(turns), fmt, tuple([*warnings, *timing_warnings, *group_warnings]),
+                            tuple(anchors))

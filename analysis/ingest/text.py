@@ -50,7 +50,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from analysis.ingest.decode import decode
-from analysis.domain.model import ParsedTranscript, ParsedTurn
+from analysis.domain.timing import normalise
+from analysis.domain.model import Anchor, ParsedTranscript, ParsedTurn
 
 DEFAULT_SPEAKER = "Speaker"
 NO_LABELS_WARNING = "no speaker labels found; the whole file is one speaker's turn"
@@ -270,9 +271,10 @@ def find_block_headers(lines: Sequence[str], skip: Collection[int] = ()) -> dict
 
 def _join_blocks(
     lines: list[str], labels: dict[int, Label], skip: set[int], line_of: Sequence[int] | None,
-) -> tuple[list[str], dict[int, Label], set[int], Sequence[int] | None]:
+) -> tuple[list[str], dict[int, Label], set[int], Sequence[int] | None, dict[int, float]]:
     """Consecutive timestamped blocks of one speaker as one turn (see the module docstring): the
-    later blocks' labels leave the text. Returns the new lines, labels, skipped lines and line map."""
+    later blocks' labels leave the text, their times stay as anchors. Returns the new lines, labels,
+    skipped lines, line map, and the times of the kept lines where a dropped block began."""
     drop: dict[int, int] = {}
     last: Label | None = None
     for i in range(len(lines)):
@@ -286,12 +288,14 @@ def _join_blocks(
         elif i in skip:
             last = None
     if not drop:
-        return lines, labels, skip, line_of
+        return lines, labels, skip, line_of, {}
     source = list(line_of) if line_of is not None else [i + 1 for i in range(len(lines))]
     out: list[str] = []
     new_of: list[int] = []
     index: dict[int, int] = {}
     skip_blank = False
+    times: dict[int, float] = {}
+    waiting: float | None = None  # the time of a dropped header alone on its line: its block's next line
     for i, line in enumerate(lines):
         if skip_blank and not line.strip():
             skip_blank = False
@@ -301,14 +305,19 @@ def _join_blocks(
             rest = line[drop[i]:].lstrip(" \t")
             if not rest.strip():  # a header alone on its line: the line goes, and one blank beside it
                 skip_blank = bool(out) and not out[-1].strip()
+                waiting = labels[i].t_start
                 continue
             line = rest
+            waiting = labels[i].t_start
+        if waiting is not None and line.strip():
+            times[len(out)] = waiting
+            waiting = None
         index[i] = len(out)
         out.append(line)
         new_of.append(source[i])
     new_labels = {index[i]: lab for i, lab in labels.items() if i not in drop and i in index}
     new_skip = {index[i] for i in skip if i in index}
-    return out, new_labels, new_skip, new_of
+    return out, new_labels, new_skip, new_of, times
 
 
 def _front_matter(lines: Sequence[str]) -> range:
@@ -374,11 +383,16 @@ def parse_text(
     if len(headers) + alone >= len(labels) - alone:  # the file's style, not stray "Lunch  12:00" lines
         labels.update(headers)
     labels.update(known_labels or {})
-    lines, labels, skip, line_of = _join_blocks(lines, labels, skip, line_of)
+    lines, labels, skip, line_of, block_times = _join_blocks(lines, labels, skip, line_of)
     text = "\n".join(lines)
     out_warnings = list(warnings)
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    anchors = [*inline_anchors(text), *(Anchor(starts[i] + len(lines[i]) - len(lines[i].lstrip()), t)
+                                      for i, t in block_times.items())]
     if not labels:
-        return _whole_text_turn(text, fmt, out_warnings, line_of)
+        return _with_anchors(_whole_text_turn(text, fmt, out_warnings, line_of), anchors)
     for i in sorted(labels):
         codes = invisible_chars(lines[i][: labels[i].content])
         if codes:
@@ -410,8 +424,34 @@ def parse_text(
         else:
             turns.append(ParsedTurn(d.speaker, d.start, d.end, d.t_start, None, d.line))
     if not turns:
-        return _whole_text_turn(text, fmt, out_warnings, line_of)
-    return ParsedTranscript(text, link_times(turns), fmt, tuple(out_warnings))
+        return _with_anchors(_whole_text_turn(text, fmt, out_warnings, line_of), anchors)
+    return _with_anchors(ParsedTranscript(text, link_times(turns), fmt, tuple(out_warnings)), anchors)
+
+
+# Inline timestamps that become anchors wherever they stand: ``[00:12:03]``, ``(12:03)``, ATLAS.ti's
+# ``#00:12:03.5#`` and NVivo's bare ``00:12:03`` (a bare ``12:03`` is a time of day as often as not: left).
+_INLINE_TS = re.compile(
+    rf"\[(?P<a>{_TS})\]|\((?P<b>{_TS})\)|#(?P<c>{_TS})#|(?<![\w:.])(?P<d>\d{{1,2}}:\d{{2}}:\d{{2}}(?:[.,]\d{{1,3}})?)(?![\w:])")
+
+
+def inline_anchors(text: str) -> list[Anchor]:
+    """An anchor after each inline timestamp of ``text`` (where the words it times begin)."""
+    out: list[Anchor] = []
+    for m in _INLINE_TS.finditer(text):
+        seconds = parse_timestamp(m.group(m.lastgroup or "a"))
+        if seconds is None:
+            continue
+        at = m.end()
+        while at < len(text) and text[at] in " \t\r\n":
+            at += 1
+        out.append(Anchor(at, seconds))
+    return out
+
+
+def _with_anchors(parsed: ParsedTranscript, found: Sequence[Anchor]) -> ParsedTranscript:
+    """``parsed`` with its anchors: each timed turn's start, each joined block's, each inline timestamp."""
+    turn_anchors = [Anchor(t.start, t.t_start) for t in parsed.turns if t.t_start is not None]
+    return replace(parsed, anchors=normalise([*turn_anchors, *found], len(parsed.text)))
 
 
 def read_text(name: str, data: bytes, fmt: str = "txt") -> ParsedTranscript:

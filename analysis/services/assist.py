@@ -18,8 +18,10 @@ import numpy as np
 from analysis.domain.assist import (RRF_K, SEARCH_MODES, BoolArray, FloatArray, Scores, SegmentIndex, as_int, keyword_scores,
                       matches as match_offsets, top_k)
 from analysis.errors import Errors, ValidationError
-from analysis.domain.explore import line_at, line_starts, timestamp_at
-from analysis.store import codes as code_store, segments as segment_store
+from analysis.domain.explore import line_at, line_starts
+from analysis.domain.model import Anchor
+from analysis.domain.timing import stamp_at
+from analysis.store import codes as code_store, segments as segment_store, transcripts as transcript_store
 from analysis.store.segments import IndexKey
 from analysis.services.context import Context
 
@@ -205,15 +207,17 @@ class AssistService:
         frame = index.frame[index.frame["transcript"].isin(names)].drop_duplicates("transcript")
         ids = {as_int(tid): str(name) for tid, name in zip(frame["transcript_id"], frame["transcript"])}
         with self.ctx.store.read() as conn:
+            anchors = transcript_store.sync_points_of(conn)
             turns = segment_store.turn_infos(conn)
-        by_name: dict[str, tuple[list[int], list[tuple[int, int, float | None]]]] = {
-            name: (line_starts(index.texts[tid]),
-                   [(t.start, t.end, t.t_start) for t in turns if t.transcript_id == tid])
-            for tid, name in ids.items()}
+        by_name: dict[str, tuple[list[int], list[Anchor], list[tuple[int, int]]]] = {
+            name: (line_starts(index.texts[tid]), anchors.get(tid, []),
+                   [(t.start, t.end) for t in turns if t.transcript_id == tid]) for tid, name in ids.items()}
         for h in hits:
-            starts, spans = by_name.get(str(h["transcript"]), ([], []))
-            h["line"] = line_at(starts, int(h["start"]))
-            h["timestamp"] = timestamp_at(spans, int(h["start"]))
+            starts, points, spans = by_name.get(str(h["transcript"]), ([], [], []))
+            at = int(h["start"])
+            h["line"] = line_at(starts, at)
+            turn = next((a for a, b in spans if a <= at < b), None)
+            h["timestamp"] = stamp_at(points, at, turn)  # the hit's own time; ~ borrowed from an earlier turn
         return hits
 
     @staticmethod

@@ -137,6 +137,11 @@ class Context:
         return self.path / "transcripts"
 
     @property
+    def media_dir(self) -> Path:
+        """The project's recordings (``media/``), each attached to a transcript."""
+        return self.path / "media"
+
+    @property
     def codebooks_dir(self) -> Path:
         return self.path / "codebooks"
 

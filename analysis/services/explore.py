@@ -9,7 +9,9 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis.domain.explore import CODING_COLUMNS, format_timestamp
+from analysis.domain.timing import own_time
 from analysis.store import audit as audit_store, codes as code_store, segments as segment_store
+from analysis.store import transcripts as transcript_store
 from analysis.store.segments import TurnInfo
 from analysis.services.context import Context
 
@@ -77,6 +79,7 @@ class ExploreService:
             rows = segment_store.frame_codings(conn)
             texts = segment_store.transcript_texts(conn)
             turns = segment_store.turn_infos(conn)
+            anchors = transcript_store.sync_points_of(conn)
         codes = {c.id: c for c in self.codebook.codes()}
         paths = self.codebook.code_paths()
         people = {p.pseudonym: p.attributes for p in self.participants.list()}
@@ -95,14 +98,16 @@ class ExploreService:
         records: list[dict[str, object]] = []
         for r in rows:
             turn_no: int | None = None
-            t_start: float | None = None
             speaker: str | None = None
             who: str | None = None
-            if r.transcript_id in by_tr:
+            found_turn = r.transcript_id in by_tr
+            if found_turn:
                 ends, tuples = by_tr[r.transcript_id]
                 found = tuples[min(int(np.searchsorted(ends, r.start, side="right")), len(tuples) - 1)]
-                turn_no, t_start, speaker = found.idx, found.t_start, found.speaker
+                turn_no, speaker = found.idx, found.speaker
                 who = found.participant or ("(interviewer)" if found.interviewer else speaker)
+            # the time of the coding's first word: the nearest anchor at or before it in its turn
+            t_start = own_time(anchors.get(r.transcript_id, []), r.start, found.start if found_turn else None)
             text = r.quote if r.orphaned else texts[r.transcript_id][r.start:r.end]
             records.append({
                 "coding_id": r.id, "code": codes[r.code_id].name, "code_id": r.code_id, "code_path": paths[r.code_id],

@@ -25,9 +25,10 @@ import numpy.typing as npt
 
 from analysis.embedding.minilm import text_sha256
 from analysis import limits
-from analysis.errors import Errors, FileRefusedError, NotFoundError, UnsupportedFormatError
+from analysis.errors import ConflictError, Errors, FileRefusedError, NotFoundError, UnsupportedFormatError, ValidationError
 from analysis.ingest import SUPPORTED_SUFFIXES, is_interviewer_label, read_transcript
-from analysis.domain.model import ParsedTranscript, Transcript, Turn
+from analysis.domain.model import Anchor, ParsedTranscript, ParsedTurn, Transcript, Turn
+from analysis.domain.timing import Timing, anchors_of, span_time
 from analysis.files.participants_csv import ParticipantRow
 from analysis.domain.progress import Progress, Step, no_progress
 from analysis.domain.segment import Span, sentences
@@ -150,12 +151,14 @@ class TranscriptService:
 
     def _import(
         self, prepared: list[_Prepared], rows: Sequence[ParticipantRow], *, participant: str | None,
-        progress: Progress | None,
+        progress: Progress | None, keep_corrected: bool = False,
     ) -> dict[str, Any]:
-        """Segment, embed and store parsed transcripts (one transaction each)."""
+        """Segment, embed and store parsed transcripts (one transaction each). With ``keep_corrected`` (sync),
+        a transcript corrected in the app whose file changed too is kept as corrected and reported as a
+        conflict (neither side is overwritten); an explicit import replaces it with the file."""
         progress = progress or no_progress
         report: dict[str, Any] = {"added": [], "updated": [], "unchanged": [], "segments_embedded": 0,
-                                  "reanchored": 0, "orphaned": 0, "unmapped": []}
+                                  "reanchored": 0, "orphaned": 0, "unmapped": [], "conflicts": []}
         with self.ctx.store.read() as conn:
             existing = {t.name: t for t in store.transcript_rows(conn)}
         todo = []
@@ -163,6 +166,8 @@ class TranscriptService:
             old = existing.get(p.name)
             if old is not None and old.source_sha256 == p.source_sha and participant is None:
                 report["unchanged"].append(p.name)
+            elif old is not None and keep_corrected and int(old.corrections or 0):
+                report["conflicts"].append(p.name)
             else:
                 todo.append(p)
         progress(Step("segment", 0, len(todo), "transcripts", "" if todo else "every transcript unchanged"))
@@ -211,10 +216,18 @@ class TranscriptService:
         return dict(zip(missing, found))
 
     def _store_transcript(
-        self, p: _Prepared, rows: Sequence[ParticipantRow], participant: str | None, vectors: Vectors,
+        self, p: _Prepared, rows: Sequence[ParticipantRow], participant: str | None, vectors: Vectors, *,
+        correction: dict[str, Any] | None = None, note: str = "",
     ) -> dict[str, Any]:
+        """Store one parsed transcript (text, speakers, turns, segments, anchors, new vectors) in one action,
+        re-anchoring its codings when the text changed: the one path that adds or changes a transcript's
+        text (an import, a sync, a correction: ``correction`` is then its audit payload)."""
         unmapped: list[str] = []
-        with self.ctx.action("transcript.import", undoable=False) as act:
+        # A correction is undoable (Project.undo reverses it with undo_correction, not with row images: its
+        # rows are the whole transcript's); the reversal itself and imports are not.
+        undoable = bool(correction) and note != "undo"
+        with self.ctx.action("transcript.correct" if correction else "transcript.import", undoable=undoable,
+                             note=note) as act:
             conn = act.conn
             # New vectors this transcript needs, each stored once (``vectors`` is consumed as it goes).
             keys = dict.fromkeys(text_sha256(p.parsed.text[s.start:s.end]) for sents in p.sentences for s in sents)
@@ -224,6 +237,9 @@ class TranscriptService:
             values: dict[str, Any] = dict(
                 format=p.parsed.format, text=p.parsed.text, source_sha256=p.source_sha,
                 warnings=json.dumps(builtins.list(p.parsed.warnings), ensure_ascii=False), updated_at=now)
+            if correction and old:
+                values.update(corrections=int(old.corrections or 0) + 1,
+                              edited_from_sha256=old.edited_from_sha256 or old.source_sha256)
             if old:
                 tid = int(old.id)
                 store.update_transcript(conn, tid, **values)
@@ -238,12 +254,18 @@ class TranscriptService:
                 store.insert_segments(conn, [
                     {"transcript_id": tid, "turn_id": turn_id, "start": s.start, "end": s.end,
                      "text_sha256": text_sha256(p.parsed.text[s.start:s.end])} for s in sents])
+            store.replace_sync_points(conn, tid, anchors_of(p.parsed))
             moved = {"reanchored": 0, "orphaned": 0}
             if old and old.text != p.parsed.text:
                 moved = self.codings.reanchor(conn, tid, old.text, p.parsed.text)
                 # A change of text is an undo barrier: earlier actions' spans refer to the old text.
                 act.barrier = True
-            self._describe(act, p, old is not None, unmapped, moved)
+            if correction:
+                act.target = f"transcript:{p.name}"
+                act.summary = correction.pop("summary")
+                act.after = {**correction, **moved, "text_sha256": hashlib.sha256(p.parsed.text.encode()).hexdigest()}
+            else:
+                self._describe(act, p, old is not None, unmapped, moved)
         return {**moved, "unmapped": unmapped}
 
     @staticmethod
@@ -293,7 +315,7 @@ class TranscriptService:
         csv = self.participants.read_csv()
         # every file is read and parsed before anything is written: a bad file stops sync here
         prepared = self._prepare([self._read(f, folder) for f in files], progress)
-        report = self._import(prepared, csv.rows, participant=None, progress=progress)
+        report = self._import(prepared, csv.rows, participant=None, progress=progress, keep_corrected=True)
         names = {f.name for f in files}
         # after the transcripts, so that new participants are mapped; the step is an undoable action
         report["participants"] = self.participants.apply_csv(csv, known_transcripts=names)
@@ -319,14 +341,121 @@ class TranscriptService:
                     "participants": sorted({s.pseudonym for s in speakers if s.pseudonym}),
                     "speakers": [{"label": s.label, "turns": int(s.turns), "interviewer": bool(s.interviewer),
                                   "participant": s.pseudonym} for s in speakers],
-                    "segments": segs, "warnings": warnings,
+                    "segments": segs, "warnings": warnings, "corrections": int(tr.corrections or 0),
                 })
         return out
+
+    # -- corrections while listening -------------------------------------------------------------
+    def correct(self, name: str, *, line: int, text: str | None = None, speaker: str | None = None,
+                note: str = "") -> dict[str, Any]:
+        """Correct the words of line ``line`` (numbered as in Read & code's margin) and/or its turn's speaker.
+
+        One recorded action through the same path as an import (:meth:`_store_transcript`): codings outside
+        the changed words keep their quotes, codings inside are re-placed or reported as orphaned; the time
+        anchors after the line move with the text. The file in ``transcripts/`` is not rewritten: the
+        database holds the corrected text and a later ``sync`` keeps it (a file changed too is a conflict,
+        reported, neither side overwritten). Undo with :meth:`undo_correction` (``project.undo``)."""
+        from analysis.domain.explore import line_starts
+
+        with self.ctx.store.read() as conn:
+            row = store.by_name(conn, name)
+            if row is None:
+                raise NotFoundError(Errors.E2003, ref=name)
+            tid = int(row.id)
+            turns = store.turns_of(conn, tid)
+            anchors = store.sync_points_of(conn, tid).get(tid, [])
+        full = str(row.text)
+        starts = line_starts(full)
+        if not 1 <= line <= len(starts):
+            raise NotFoundError(Errors.E2504, name=name, line=line, lines=f"{len(starts)} lines")
+        lo = starts[line - 1]
+        hi = full.find("\n", lo)
+        hi = len(full) if hi < 0 else hi
+        turn = next((t for t in turns if t.start < hi and t.end > lo), None)
+        if turn is None:
+            raise ValidationError(Errors.E2505, name=name, line=line)
+        a, b = max(lo, turn.start), min(hi, turn.end)
+        b = a + len(full[a:b].rstrip())
+        words = full[a:b] if text is None else " ".join(text.split())
+        if not words:
+            raise ValidationError(Errors.E2506)
+        label = turn.speaker if speaker is None or not speaker.strip() else " ".join(speaker.split())
+        return self._apply_correction(name, row, turns, anchors, (a, b), words, label, line=line, note=note,
+                                      summary=f"Corrected line {line} of {name}")
+
+    def _apply_correction(
+        self, name: str, row: Any, turns: Sequence[Turn], anchors: Sequence[Anchor], span: tuple[int, int],
+        words: str, label: str, *, line: int, note: str, summary: str,
+    ) -> dict[str, Any]:
+        full = str(row.text)
+        a, b = span
+        delta = len(words) - (b - a)
+        new_text = full[:a] + words + full[b:]
+
+        def moved(offset: int, *, end: bool = False) -> int:
+            if offset < a or (offset == a and not end):
+                return offset
+            if offset >= b:
+                return offset + delta
+            return a + min(offset - a, len(words))  # inside the changed words: kept in proportion to its place
+
+        holder = next(t for t in turns if t.start <= a and t.end >= b)
+        parsed_turns = tuple(
+            ParsedTurn(label if t.id == holder.id else t.speaker, moved(t.start), moved(t.end, end=True),
+                       t.t_start, t.t_end) for t in turns)
+        parsed = ParsedTranscript(new_text, parsed_turns, str(row.format), tuple(json.loads(row.warnings)),
+                                  tuple(Anchor(moved(p.offset), p.t_start, p.t_end) for p in anchors))
+        prepared = _Prepared(name, str(row.source_sha256), parsed)
+        prepared.sentences = sentences(new_text, [(t.start, t.end) for t in parsed_turns])
+        vectors = self._embed_missing([prepared], no_progress)
+        outcome = self._store_transcript(prepared, [], None, vectors, note=note, correction={
+            "summary": summary, "line": line, "start": a, "before": full[a:b], "after": words,
+            "speaker_before": holder.speaker, "speaker_after": label})
+        with self.ctx.store.read() as conn:
+            count = int(store.by_name(conn, name).corrections)  # type: ignore[union-attr]
+        return {"transcript": name, "line": line, "start": a, "end": a + len(words), "text": words,
+                "speaker": label, "corrections": count, "reanchored": outcome["reanchored"],
+                "orphaned": outcome["orphaned"]}
+
+    def undo_correction(self, event: Any) -> dict[str, Any]:
+        """Reverse the correction recorded in ``event`` (a ``transcript.correct`` audit event): its words and
+        speaker come back, through the same path, as long as the transcript has not changed since."""
+        after = event.after or {}
+        name = str(event.target).split(":", 1)[1]
+        with self.ctx.store.read() as conn:
+            row = store.by_name(conn, name)
+            if row is None:
+                raise NotFoundError(Errors.E2003, ref=name)
+            if hashlib.sha256(str(row.text).encode()).hexdigest() != after.get("text_sha256"):
+                raise ConflictError(Errors.E2507, name=name)
+            tid = int(row.id)
+            turns = store.turns_of(conn, tid)
+            anchors = store.sync_points_of(conn, tid).get(tid, [])
+        a = int(after["start"])
+        return self._apply_correction(name, row, turns, anchors, (a, a + len(after["after"])), str(after["before"]),
+                                      str(after["speaker_before"]), line=int(after["line"]), note="undo",
+                                      summary=f"Undid the correction of line {after['line']} of {name}")
 
     def get(self, name: str) -> Transcript:
         """The transcript called ``name`` (its text and import warnings)."""
         with self.ctx.store.read() as conn:
             return store.transcript(conn, store.transcript_id(conn, name))
+
+    def anchors(self, name: str) -> builtins.list[Anchor]:
+        """Every time the transcript's source gave, by offset (:mod:`analysis.domain.timing`)."""
+        with self.ctx.store.read() as conn:
+            tid = store.transcript_id(conn, name)
+            return store.sync_points_of(conn, tid).get(tid, [])
+
+    def all_anchors(self) -> dict[str, builtins.list[Anchor]]:
+        """Anchors of every transcript, by transcript name."""
+        with self.ctx.store.read() as conn:
+            names = {int(t.id): str(t.name) for t in store.transcript_rows(conn)}
+            return {names[tid]: points for tid, points in store.sync_points_of(conn).items() if tid in names}
+
+    def time_of(self, name: str, start: int, end: int) -> Timing | None:
+        """The time of ``[start, end)`` of transcript ``name`` from its nearest anchors, or None."""
+        return span_time(self.anchors(name), start, end)
 
     def turns(self, name: str) -> builtins.list[Turn]:
         """The speaker turns of transcript ``name``, in order."""

@@ -21,8 +21,9 @@ import numpy.typing as npt
 from analysis.domain.coding import locate
 from analysis.errors import Errors, InvalidSpanError, NotFoundError, ValidationError
 from analysis.domain.explore import format_timestamp
+from analysis.domain.timing import own_time
 from analysis.export.document import PLACEHOLDER
-from analysis.domain.model import Code, Turn
+from analysis.domain.model import Anchor, Code, Turn
 from analysis.domain.quotes import check_quote, clean_source, quote_label
 from analysis.store import codes as code_store, participants as participant_store, transcripts as transcript_store
 from analysis.store import team as team_store, vignettes as vignette_store
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 Vector = npt.NDArray[np.float32]
 ItemChange = Callable[[list[Item]], tuple[list[Item], str]]
-_Sources = dict[str, tuple[str, list[Turn]] | None]  # transcript name -> (text, turns), None if gone
+_Sources = dict[str, tuple[str, list[Turn], list[Anchor]] | None]  # name -> (text, turns, anchors); None: gone
 
 
 class _CodingRow(NamedTuple):
@@ -135,13 +136,14 @@ class VignetteService:
         if item.transcript not in cache:
             try:
                 cache[item.transcript] = (self.transcripts.get(item.transcript).text,
-                                          self.transcripts.turns(item.transcript))
+                                          self.transcripts.turns(item.transcript),
+                                          self.transcripts.anchors(item.transcript))
             except NotFoundError:
                 cache[item.transcript] = None
         found_source = cache[item.transcript]
         if found_source is None:
             return replace(item, source="")
-        text, turns = found_source
+        text, turns, anchors = found_source
         start, end = item.start, item.end
         if item.source and text[start:end] != item.source:
             found = locate(item.source, "", "", text, start)
@@ -151,7 +153,7 @@ class VignetteService:
         return replace(
             item, start=start, end=end, source=text[start:end],
             participant=(turn.participant or turn.speaker) if turn else None,
-            turn=turn.index if turn else None, timestamp=format_timestamp(turn.t_start) if turn else "",
+            turn=turn.index if turn else None, timestamp=format_timestamp(own_time(anchors, start, turn.start if turn else None)),
             line=text.count("\n", 0, start) + 1)
 
     def resolve_items(self, stored: Sequence[Item | dict[str, Any]], cache: _Sources | None = None) -> builtins.list[Item]:

@@ -161,6 +161,11 @@ def redo_candidate(conn: Connection, who: str | None = None) -> AuditEvent | Non
     return None if barrier else event(row)
 
 
+def mark_undone(conn: Connection, event_id: int, *, at: str) -> None:
+    """Mark an event undone whose reversal a service made itself (a correction: see Project.undo)."""
+    conn.execute(audit.update().where(audit.c.id == event_id).values(state="undone", undone_at=at))
+
+
 def replay(conn: Connection, ev: AuditEvent, *, inverse: bool, who: str, at: str, user_guid: str) -> None:
     """Undo (``inverse``) or redo one event inside the caller's transaction, checking every row first."""
     row = conn.execute(sa.select(audit.c.changes, audit.c.format).where(audit.c.id == ev.id)).one()

@@ -57,6 +57,10 @@ transcripts = sa.Table(
     sa.Column("warnings", sa.Text, nullable=False, server_default="[]"),
     sa.Column("imported_at", sa.String, nullable=False),
     sa.Column("updated_at", sa.String, nullable=False),
+    # Corrections made in the app (revision 0007): their count, and the source file's hash when the first
+    # was made; a sync then keeps the corrected text unless the file changed too (a conflict, reported).
+    sa.Column("corrections", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("edited_from_sha256", sa.String(64)),
 )
 speakers = sa.Table(
     "speakers", metadata, sa.Column("id", sa.Integer, primary_key=True),
@@ -82,6 +86,30 @@ segments = sa.Table(
     sa.Column("turn_id", sa.ForeignKey("turns.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("start", sa.Integer, nullable=False), sa.Column("end", sa.Integer, nullable=False),
     sa.Column("text_sha256", sa.String(64), nullable=False, index=True),
+)
+# Time beside text (revision 0007_media_anchors): every time the source gave, as REFI-QDA keeps SyncPoints.
+# A line, segment, coding or quote takes its time from the nearest anchor at or before its start.
+sync_points = sa.Table(
+    "sync_points", metadata, sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("transcript_id", sa.ForeignKey("transcripts.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False),  # code point offset into transcripts.text
+    sa.Column("t_start", sa.Float, nullable=False),  # seconds from the recording's start
+    sa.Column("t_end", sa.Float),  # the cue's end where the source says it
+)
+# A recording attached to a transcript: the file lives in the project's media/ folder.
+media = sa.Table(
+    "media", metadata, sa.Column("id", sa.Integer, primary_key=True), _guid(),
+    sa.Column("transcript_id", sa.ForeignKey("transcripts.id", ondelete="CASCADE"), nullable=False, unique=True),
+    sa.Column("file", sa.String, nullable=False),  # its name inside media/
+    sa.Column("format", sa.String, nullable=False),  # analysis.media.formats MEDIA_FORMATS name
+    sa.Column("kind", sa.String, nullable=False),  # audio | video
+    sa.Column("duration", sa.Float),
+    sa.Column("codec", sa.String, nullable=False, server_default=""),
+    sa.Column("channels", sa.Integer),
+    sa.Column("sample_rate", sa.Integer),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("attached_at", sa.String, nullable=False),
 )
 embeddings = sa.Table(
     "embeddings", metadata,

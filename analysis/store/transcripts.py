@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from analysis.errors import Errors, NotFoundError
-from analysis.domain.model import Transcript, Turn
-from analysis.store.schema import participants, segments, speakers, transcripts, turns
+from analysis.domain.model import Anchor, Transcript, Turn
+from analysis.store.schema import participants, segments, speakers, sync_points, transcripts, turns
 
 __all__ = [
     "by_name", "delete_speaker", "delete_turns", "insert_segments", "insert_speaker", "insert_transcript",
-    "insert_turn", "segment_count", "speaker", "speaker_summary", "speakers_of", "transcript", "transcript_id",
+    "insert_turn", "replace_sync_points", "segment_count", "speaker", "sync_points_of", "speaker_summary", "speakers_of", "transcript", "transcript_id",
     "transcript_rows", "transcript_text", "transcripts_by_name", "turns_of", "update_speaker", "update_transcript",
 ]
 
@@ -39,9 +39,10 @@ def transcript_text(conn: Connection, tid: int) -> str:
 
 
 def transcript_rows(conn: Connection) -> list[Any]:
-    """id, name, format, source_sha256, warnings of every transcript, by name."""
+    """id, name, format, source_sha256, warnings, corrections of every transcript, by name."""
     t = transcripts
-    return list(conn.execute(sa.select(t.c.id, t.c.name, t.c.format, t.c.source_sha256, t.c.warnings).order_by(t.c.name)))
+    return list(conn.execute(sa.select(t.c.id, t.c.name, t.c.format, t.c.source_sha256, t.c.warnings, t.c.corrections)
+                             .order_by(t.c.name)))
 
 
 def by_name(conn: Connection, name: str) -> sa.Row[Any] | None:
@@ -100,6 +101,26 @@ def turns_of(conn: Connection, tid: int) -> list[Turn]:
                  r.t_start, r.t_end) for r in conn.execute(q).all()]
 
 
+# -- time anchors (sync points) ------------------------------------------------------------------
+def replace_sync_points(conn: Connection, tid: int, anchors: Sequence[Anchor]) -> None:
+    """The transcript's anchors are ``anchors`` from now on (sorted by offset, one per offset)."""
+    conn.execute(sync_points.delete().where(sync_points.c.transcript_id == tid))
+    if anchors:
+        conn.execute(sync_points.insert(), [{"transcript_id": tid, "position": a.offset, "t_start": a.t_start,
+                                             "t_end": a.t_end} for a in anchors])
+
+
+def sync_points_of(conn: Connection, tid: int | None = None) -> dict[int, list[Anchor]]:
+    """Anchors by transcript id, each list by offset (every transcript, or only ``tid``)."""
+    q = sa.select(sync_points.c.transcript_id, sync_points.c.position, sync_points.c.t_start, sync_points.c.t_end)
+    if tid is not None:
+        q = q.where(sync_points.c.transcript_id == tid)
+    out: dict[int, list[Anchor]] = {}
+    for r in conn.execute(q.order_by(sync_points.c.transcript_id, sync_points.c.position)):
+        out.setdefault(int(r[0]), []).append(Anchor(int(r[1]), float(r[2]), None if r[3] is None else float(r[3])))
+    return out
+
+
 def segment_count(conn: Connection, tid: int) -> int:
     return int(conn.execute(sa.select(sa.func.count()).select_from(segments)
                             .where(segments.c.transcript_id == tid)).scalar_one())
@@ -130,9 +151,9 @@ def delete_speaker(conn: Connection, sid: int) -> None:
 
 
 def transcript_listing(conn: Connection) -> list[sa.Row[Any]]:
-    """Every transcript by name without its text (id, name, format, warnings): for lists."""
+    """Every transcript by name without its text (id, name, format, warnings, corrections): for lists."""
     t = transcripts.c
-    rows: Any = conn.execute(sa.select(t.id, t.name, t.format, t.warnings).order_by(t.name)).all()
+    rows: Any = conn.execute(sa.select(t.id, t.name, t.format, t.warnings, t.corrections).order_by(t.name)).all()
     return list(rows)
 
 

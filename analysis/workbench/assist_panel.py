@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from analysis import Project
+from analysis.workbench import media
 from analysis.workbench.state import action, researcher
 from analysis.workbench.widgets import ALL, act, code_paths, code_picker, codes, md_escape, model_notice, participants, wait_for_model
 
@@ -110,6 +111,7 @@ def search_hits(project: Project, *, key: str) -> None:
         with st.container(border=True):
             st.caption(f"{MACHINE} (search hit) · score {hit['score']:.3f} · {where(hit)}")
             st.markdown(in_context(hit))
+            media.listen(str(hit["transcript"]), int(hit["start"]), int(hit["end"]), key=f"{key}_hit_{n}")
             label = f"Code as '{paths.get(target, '')}'" if target is not None else "Code as… (choose a code above)"
             if codes() and target is not None and st.button(label, key=f"{key}_code_{n}"):
                 act(lambda: project.codings.add_coding(transcript=hit["transcript"], start=hit["start"], end=hit["end"],

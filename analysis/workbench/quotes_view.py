@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analysis.workbench import reading
+from analysis.workbench import media, reading
 from analysis.workbench.widgets import md_escape, quote_card
 
 PAGE_SIZE = 40
@@ -79,6 +79,7 @@ def quote_rows(rows: pd.DataFrame, *, key: str, code: bool = True, ids: Sequence
     for i, (_, row) in enumerate(rows.iterrows()):
         quote_card(str(row["text"]), meta=where(row, code=code))
         coding = int(ids[i]) if ids is not None else int(row["coding_id"])
+        media.listen(str(row["transcript"]), int(row["start"]), int(row["end"]), key=f"{key}_q{coding}")
         if st.button("Open in Read & code", key=f"{key}_open_{coding}", icon=":material/open_in_new:",
                      type="tertiary", help="Open this transcript at this quote, with its coding shown in the panel."):
             reading.open_in_reader(str(row["transcript"]), coding=coding)

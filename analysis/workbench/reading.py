@@ -14,13 +14,15 @@ from typing import Any
 
 import streamlit as st
 
+from analysis.workbench.pages import page_file
 from analysis import Project
 from analysis.domain.codebook import PALETTE
 from analysis.errors import Errors, NotFoundError
-from analysis.domain.explore import line_at, line_starts, place_label, timestamp_at
+from analysis.domain.explore import line_at, line_starts, place_label
+from analysis.domain.timing import stamp_at
 from analysis.ingest.markdown import markup_spans, plain
-from analysis.domain.model import Code, Coding
-from analysis.workbench import blind
+from analysis.domain.model import Anchor, Code, Coding
+from analysis.workbench import blind, media
 from analysis.workbench.components.coder import CodingSpan, TurnSpan, transcript_html, trigger
 from analysis.workbench.state import cached, get_project, researcher, run_version
 from analysis.workbench.widgets import (act, code_paths, codes, fresh, md_escape, on_click, pending_error, phase_picker,
@@ -89,6 +91,12 @@ def turns_of(name: str) -> list[TurnSpan]:
         TurnSpan(t.start, t.end, t.speaker, t.participant, t.interviewer, t.t_start) for t in p.transcripts.turns(name)])
 
 
+def anchors_of(name: str) -> list[Anchor]:
+    """The transcript's times (anchors), by offset: the player's times and the time of every place."""
+    found: list[Anchor] = cached(f"anchors:{name}", lambda p: p.transcripts.anchors(name))
+    return found
+
+
 def lines_of(name: str) -> list[int]:
     """Where the transcript's numbered lines start (the numbers in Read & code's margin)."""
     return cached(f"rc_lines:{name}", lambda p: line_starts(p.transcripts.get(name).text))
@@ -100,9 +108,9 @@ def line_of(name: str, offset: int) -> int:
 
 def place(name: str, offset: int) -> str:
     """``"line 12 · 00:01:43"``: where ``offset`` of transcript ``name`` is, as the researcher reads it
-    (the line number in the margin; the turn's timestamp, ``~`` the nearest earlier one's)."""
-    stamp = timestamp_at([(t.start, t.end, t.t_start) for t in turns_of(name)], offset)
-    return place_label(line_of(name, offset), stamp)
+    (the line number in the margin; the time of the nearest anchor at or before it)."""
+    turn = next((t.start for t in turns_of(name) if t.start <= offset < t.end), None)
+    return place_label(line_of(name, offset), stamp_at(anchors_of(name), offset, turn))
 
 
 def codings_of(name: str) -> list[Coding]:
@@ -183,7 +191,8 @@ def _view(path: str, version: int, name: str, selection: tuple[int, int] | None,
     spans = [CodingSpan(c.id, c.start, c.end, paths[c.code_id], colour[c.code_id], themes.get(c.code_id, ""))
              for c in codings_of(name) if not c.orphaned and c.code_id in paths]
     return transcript_html(text_of(name), turns_of(name), spans, selection=selection, active=active,
-                           markup=markup_of(name), lines=lines_of(name))
+                           markup=markup_of(name), lines=lines_of(name),
+                           anchors=[(a.offset, a.t_start, a.t_end) for a in anchors_of(name)])
 
 
 def stripe_labels(name: str) -> dict[int, tuple[str, str]]:
@@ -396,6 +405,10 @@ def codings_panel(project: Project, name: str, ids: list[int]) -> None:
                 project.codings.remove_coding(cid)
                 clear()
 
+            if media.media_of(name) is not None:
+                st.button("Listen", key=f"rc_listen_{coding_id}", icon=":material/play_arrow:",
+                          help="Play exactly this passage of the recording",
+                          on_click=media.request_listen, args=(name, coding.start, coding.end))
             left.button("Save memo", key=f"rc_memo_save_{coding_id}", width="stretch",
                         on_click=on_click(save_memo, "Memo saved", where=f"rc_coding_{coding_id}"))
             right.button("Uncode", key=f"rc_uncode_{coding_id}", width="stretch",
@@ -403,6 +416,40 @@ def codings_panel(project: Project, name: str, ids: list[int]) -> None:
                          on_click=on_click(uncode, f"Uncoded from '{paths.get(coding.code_id)}'",
                                            where=f"rc_coding_{coding_id}"))
             pending_error(f"rc_coding_{coding_id}")
+
+
+def correction_panel(project: Project, name: str, span: tuple[int, int] | None) -> None:
+    """Correct while listening: a line's words (and its turn's speaker), one recorded, undoable action; the
+    codings outside the changed words keep their quotes (``project.transcripts.correct``)."""
+    rows = {r["name"]: r for r in transcript_rows()}
+    count = int(rows.get(name, {}).get("corrections", 0))
+    label = "Correct a line" + (f" · {count} correction{'s' * (count != 1)} so far" if count else "")
+    with st.expander(label, icon=":material/edit:", expanded=bool(st.session_state.get("rc_fix_open"))):
+        starts = lines_of(name)
+        if not starts:
+            st.caption("This transcript has no lines to correct.")
+            return
+        default = line_of(name, span[0]) if span else 1
+        line = int(st.number_input("Line", min_value=1, max_value=len(starts), value=min(default, len(starts)),
+                                   key=f"rc_fix_line_{name}", help="As numbered in the margin"))
+        text = text_of(name)
+        lo = starts[line - 1]
+        hi = text.find("\n", lo)
+        turn = next((t for t in turns_of(name) if t.start < (len(text) if hi < 0 else hi) and t.end > lo), None)
+        words = text[max(lo, turn.start):min(len(text) if hi < 0 else hi, turn.end)] if turn else ""
+        words_key, speaker_key = fresh(f"rc_fix_words_{name}_{line}"), fresh(f"rc_fix_speaker_{name}_{line}")
+        st.text_area("Words", value=words.strip(), key=words_key, height=90, disabled=turn is None)
+        st.text_input("Speaker", value=turn.speaker if turn else "", key=speaker_key, disabled=turn is None)
+
+        def save() -> None:
+            st.session_state["rc_fix_open"] = True
+            project.transcripts.correct(name, line=line, text=st.session_state.get(words_key) or "",
+                                        speaker=st.session_state.get(speaker_key) or None)
+
+        st.button("Save correction", key=f"rc_fix_save_{name}", disabled=turn is None,
+                  help="One recorded action (undo in the sidebar); codings outside the changed words keep their quotes",
+                  on_click=on_click(save, f"Line {line} corrected", where="rc_fix"))
+        pending_error("rc_fix")
 
 
 def _chip(label: str, colour: str) -> str:
@@ -470,7 +517,7 @@ def open_in_reader(transcript: str, *, coding: int | None = None) -> None:
     """For other pages: open ``transcript`` on Read & code, with ``coding`` shown in the panel and the
     text scrolled to it."""
     st.session_state.update(reader_request(transcript, coding=coding))
-    st.switch_page("analysis/workbench/pages/read_code.py")
+    st.switch_page(page_file("read_code"))
 
 
 def reader_request(transcript: str, *, coding: int | None = None) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from analysis.errors import ImportFormatError, UnsupportedFormatError
 from analysis.ingest import SUPPORTED_SUFFIXES, is_interviewer_label, read_transcript
 from analysis.ingest.decode import decode
 from analysis.ingest.subtitles import parse_cues
-from analysis.ingest.text import NO_LABELS_WARNING, match_label, parse_text
+from analysis.ingest.text import NO_LABELS_WARNING, match_label, parse_text, read_text
 from analysis.domain.model import ParsedTranscript
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
@@ -402,13 +402,18 @@ def test_srt_fixture_diarisation_labels() -> None:
     ]
     assert [(t.t_start, t.t_end, t.line) for t in parsed.turns] == [(0.5, 4.0, 3), (4.5, 5.0, 11)]
     assert parsed.text.startswith("[00:00:00] SPEAKER_00: Hello there.")
+    # consecutive cues of one speaker merge into one turn, yet each keeps its own time
+    assert [(parsed.text[a.offset:a.offset + 5], a.t_start, a.t_end) for a in parsed.anchors] == [
+        ("Hello", 0.5, 2.0), ("How a", 2.1, 4.0), ("Fine,", 4.5, 5.0)]
 
 
 def test_subtitles_without_labels_and_unlabelled_lead() -> None:
     srt = "1\n00:00:01,000 --> 00:00:02,000\nHello.\n\n2\n00:00:02,000 --> 00:00:03,000\nAgain.\n"
     parsed = read_transcript("w.srt", srt.encode())
-    assert spans(parsed) == [("Speaker", "Hello. Again.")]
+    assert spans(parsed) == [("Speaker", "Hello.\nAgain.")]  # no speaker anywhere: a line per cue
     assert parsed.warnings == (NO_LABELS_WARNING,)
+    assert [(parsed.text[a.offset:a.offset + 6], a.t_start, a.t_end) for a in parsed.anchors] == [
+        ("Hello.", 1.0, 2.0), ("Again.", 2.0, 3.0)]
     lead = srt + "\n3\n00:00:04,000 --> 00:00:05,000\nAna: Now me.\n"
     parsed = read_transcript("w.srt", lead.encode())
     assert spans(parsed) == [("Speaker", "Hello. Again."), ("Ana", "Now me.")]
@@ -546,7 +551,11 @@ def test_subtitle_offsets_property(
     source = header + (newline * 2).join(blocks) + newline
     parsed = read_transcript("p." + fmt, source.encode())
     check_offsets(parsed)
-    assert spans(parsed) == [(s, " ".join(c)) for s, c in expected]
+    joiner = " " if any(who is not None for who, _ in cues) else "\n"  # no labels at all: a line per cue
+    assert spans(parsed) == [(s, joiner.join(c)) for s, c in expected]
+    # one anchor per cue with text, at its content, with the cue's own times
+    assert [a.t_start for a in parsed.anchors] == [float(k) for k, (_, lines) in enumerate(cues)
+                                                   if nfc(" ".join(" ".join(lines).split()))]
 
 
 @settings(max_examples=15, deadline=None)
@@ -726,3 +735,24 @@ def test_sample_text_transcripts_are_stored_as_written() -> None:
     for path in sorted((Path(__file__).resolve().parents[2] / "transcripts").glob("*.*")):
         if path.suffix in (".txt", ".md"):
             assert read_transcript(path.name, path.read_bytes()).text == decode(path.name, path.read_bytes())[0]
+
+
+@pytest.mark.parametrize("fmt", ["txt", "md"])
+def test_inline_timestamps_become_anchors(fmt: str) -> None:
+    """[00:12:03], (12:03), ATLAS.ti's #00:12:03.5# and NVivo's bare 00:12:03 each time the words after them;
+    a bare 12:03 (a time of day as often as not) does not."""
+    source = ("Interviewer: [00:12:03] How did it start?\n\n"
+              "Leader A: (12:10) With a pilot. #00:12:20.5# Then more schools. 00:12:31 We met at 10:30 daily.\n")
+    parsed = read_text("t." + fmt, source.encode(), fmt=fmt)
+    got = [(parsed.text[a.offset:a.offset + 4], a.t_start) for a in parsed.anchors]
+    assert got == [("How ", 723.0), ("With", 730.0), ("Then", 740.5), ("We m", 751.0)]
+
+
+def test_joined_blocks_keep_each_block_time() -> None:
+    """Consecutive timestamped blocks of one speaker are one turn, and each block's time stays an anchor."""
+    source = ("Speaker 1  00:00:05\nFirst block words.\n\nSpeaker 1  00:00:40\nSecond block words.\n\n"
+              "Speaker 2  00:01:10\nAnswer.\n")
+    parsed = read_text("otter.txt", source.encode())
+    assert len(parsed.turns) == 2
+    got = [(parsed.text[a.offset:a.offset + 6], a.t_start) for a in parsed.anchors]
+    assert got == [("First ", 5.0), ("Second", 40.0), ("Answer", 70.0)]

@@ -313,3 +313,35 @@ def test_v1_actions_can_still_be_undone_after_the_upgrade(tmp_path: Path) -> Non
             assert conn.execute(sa.select(sa.func.count()).select_from(schema.participants)).scalar_one() == 0
     finally:
         store.close()
+
+
+R6 = Path(__file__).resolve().parents[1] / "fixtures" / "r6-project.db"
+
+
+def test_a_project_of_the_release_before_media_is_upgraded_with_its_times(tmp_path: Path) -> None:
+    """Revision 0007 on a project written by the previous release (``fixtures/make_r6_project.py``): backed
+    up under its revision, every old row kept, one sync point per timed turn, no media, no corrections."""
+    folder = tmp_path / "r6"
+    folder.mkdir()
+    shutil.copyfile(R6, folder / "project.db")
+    old_columns = _columns(R6)
+    assert "sync_points" not in old_columns and "media" not in old_columns
+    before = _dump(folder / "project.db", old_columns)
+    store = Store.for_folder(folder)
+    try:
+        assert store.revision() == HEAD
+        with store.read() as conn:
+            turns = conn.execute(sa.select(schema.turns.c.transcript_id, schema.turns.c.start, schema.turns.c.t_start,
+                                           schema.turns.c.t_end).where(schema.turns.c.t_start.is_not(None))).all()
+            points = conn.execute(sa.select(schema.sync_points.c.transcript_id, schema.sync_points.c.position,
+                                            schema.sync_points.c.t_start, schema.sync_points.c.t_end)).all()
+            corrections = conn.execute(sa.select(schema.transcripts.c.corrections,
+                                                 schema.transcripts.c.edited_from_sha256)).all()
+            media = conn.execute(sa.select(schema.media)).all()
+    finally:
+        store.close()
+    assert _files(folder) == ["project.db", "project.db.bak-0006_segment_turn_index"]
+    assert len(turns) == 2 and sorted(points) == sorted(turns)  # the interviewer's and the merged turn
+    assert corrections == [(0, None), (0, None)] and media == []
+    after = _dump(folder / "project.db", {t: c for t, c in old_columns.items() if t != "alembic_version"})
+    assert after == {t: rows for t, rows in before.items() if t != "alembic_version"}

@@ -16,6 +16,14 @@
 //                                             type-ahead over data.codes; Enter sends the chosen code (start/
 //                                             end/text of a live selection, or null: the pending data.selection)
 //
+// The player (data.media = {url, kind, mime, name}: the recording, served by the local app only): an <audio>
+// or <video> element in .player above the text; a clickable time in the margin (.times, outside .text) for each
+// line that has an anchor (.tm markers, empty elements: no text added); while it plays, the stretch from the
+// anchor at or before the current time to the next is highlighted (CSS Custom Highlight "storyloom-now", and
+// .text[data-playing] = that anchor's code point offset) and the view follows it (the "Follow" box). Keys:
+// Esc play/pause; Ctrl+Left/Right back/forward 5 s; Ctrl+Down/Up slower/faster (0.5x-2x). data.play =
+// {token, start, end}: play exactly [start, end) seconds, once per token (a coding's or a quote's "Listen").
+//
 // Coding stripes (data.stripes): one bar per coding in the margin (.stripes, outside .text, so no text is
 // added), beside the lines its highlight covers, with its code's name (data.labels[id] = [name, colour]);
 // recomputed when the text reflows.
@@ -75,7 +83,7 @@ function install(root, state) {
   };
   document.addEventListener("mouseup", onUp, true);
   if (typeof ResizeObserver === "function") {
-    new ResizeObserver(() => stripes(root, state)).observe(text);
+    new ResizeObserver(() => { stripes(root, state); times(root, state); }).observe(text);
   }
   const onKey = (event) => {
     if (!root.host || !root.host.isConnected) { window.removeEventListener("keydown", onKey, true); return; }
@@ -91,6 +99,157 @@ function install(root, state) {
   };
   window.addEventListener("keydown", onKey, true);
   installQuick(root, state);
+  const onPlayerKey = (event) => {
+    if (!root.host || !root.host.isConnected) { window.removeEventListener("keydown", onPlayerKey, true); return; }
+    const media = state.media;
+    if (!media || state.quick) return;
+    const origin = event.composedPath ? event.composedPath()[0] : event.target;
+    const typing = origin && (origin.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(origin.tagName || ""));
+    let done = true;
+    if (event.key === "Escape" && !event.ctrlKey && !event.altKey && !event.metaKey) {
+      if (media.paused) media.play().catch(() => {}); else media.pause();
+    } else if (event.ctrlKey && !typing && (event.key === "ArrowLeft" || event.key === "ArrowRight")) {
+      media.currentTime = Math.max(0, media.currentTime + (event.key === "ArrowLeft" ? -5 : 5));
+    } else if (event.ctrlKey && !typing && (event.key === "ArrowUp" || event.key === "ArrowDown")) {
+      const rate = Math.round((media.playbackRate + (event.key === "ArrowUp" ? 0.25 : -0.25)) * 100) / 100;
+      media.playbackRate = Math.min(2, Math.max(0.5, rate));
+      showRate(root, media);
+    } else done = false;
+    if (done) { event.preventDefault(); event.stopImmediatePropagation(); }
+  };
+  window.addEventListener("keydown", onPlayerKey, true);
+}
+
+// -- the player ---------------------------------------------------------------------------------------
+function showRate(root, media) {
+  const rate = root.querySelector(".player .rate");
+  if (rate) rate.textContent = `${media.playbackRate.toFixed(2).replace(/0$/, "")}x`;
+}
+
+function clock(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  const two = (n) => String(n).padStart(2, "0");
+  return h ? `${h}:${two(m)}:${two(r)}` : `${two(m)}:${two(r)}`;
+}
+
+function following() {
+  try { return sessionStorage.getItem("storyloom:follow") !== "off"; } catch (e) { return true; }
+}
+
+function player(root, state) {
+  const box = root.querySelector(".player");
+  const media = state.data.media;
+  if (!media) { box.hidden = true; box.innerHTML = ""; state.media = null; state.mediaUrl = null; return; }
+  if (state.mediaUrl === media.url && state.media) return;
+  state.mediaUrl = media.url;
+  box.hidden = false;
+  box.innerHTML = "";
+  const frame = document.createElement("div");
+  frame.className = media.kind === "video" ? "frame video" : "frame";
+  const el = document.createElement(media.kind === "video" ? "video" : "audio");
+  el.controls = true;
+  el.preload = "metadata";
+  el.setAttribute("data-testid", "storyloom-media");
+  el.src = media.url;
+  frame.appendChild(el);
+  box.appendChild(frame);
+  const side = document.createElement("div");
+  side.className = "controls";
+  side.innerHTML = '<label class="follow"><input type="checkbox"> Follow</label><span class="rate">1x</span>' +
+    '<span class="keys">Esc play/pause · Ctrl+←/→ 5 s · Ctrl+↓/↑ speed · click a time to play from there</span>';
+  const follow = side.querySelector("input");
+  follow.checked = following();
+  follow.addEventListener("change", () => {
+    try { sessionStorage.setItem("storyloom:follow", follow.checked ? "on" : "off"); } catch (e) { /* private */ }
+  });
+  box.appendChild(side);
+  state.media = el;
+  el.addEventListener("timeupdate", () => heard(root, state));
+  el.addEventListener("seeked", () => heard(root, state));
+  el.addEventListener("ratechange", () => showRate(root, el));
+}
+
+// The anchors of the text, in order, with their times (read from the .tm markers).
+function anchors(root) {
+  return [...root.querySelectorAll(".text .tm")].map((el) => ({
+    el, offset: Number(el.dataset.o), t: Number(el.dataset.t), e: el.dataset.e === undefined ? null : Number(el.dataset.e),
+  }));
+}
+
+function heard(root, state) {
+  const media = state.media;
+  if (!media) return;
+  const now = media.currentTime;
+  if (state.until !== null && state.until !== undefined && now >= state.until) { // "Listen": exactly the passage
+    state.until = null;
+    media.pause();
+  }
+  const list = state.anchors || [];
+  let i = -1;
+  for (let k = 0; k < list.length; k += 1) { if (list[k].t <= now + 0.05) i = k; else if (list[k].t > now + 0.05 && i >= 0) break; }
+  const text = root.querySelector(".text");
+  if (i < 0) { delete text.dataset.playing; if (window.CSS && CSS.highlights) CSS.highlights.delete("storyloom-now"); return; }
+  const here = list[i];
+  if (text.dataset.playing === String(here.offset)) return;
+  text.dataset.playing = String(here.offset);
+  const range = document.createRange();
+  range.setStartAfter(here.el);
+  const next = list[i + 1];
+  const block = here.el.closest(".blk");
+  if (next && (!block || block.contains(next.el))) range.setEndBefore(next.el);
+  else if (block) range.setEndAfter(block.lastChild);
+  else range.setEndAfter(text.lastChild);
+  if (window.CSS && CSS.highlights && typeof Highlight === "function") CSS.highlights.set("storyloom-now", new Highlight(range));
+  for (const el of root.querySelectorAll(".times .on")) el.classList.remove("on");
+  const stamp = root.querySelector(`.times [data-o="${here.offset}"]`);
+  if (stamp) stamp.classList.add("on");
+  const follow = root.querySelector(".player .follow input");
+  if (follow && follow.checked) {
+    const box = root.querySelector(".scroll");
+    const rect = range.getBoundingClientRect(), view = box.getBoundingClientRect();
+    const bar = root.querySelector(".player").getBoundingClientRect().height;
+    if (rect.top < view.top + bar || rect.bottom > view.bottom) {
+      box.scrollTop += rect.top - view.top - bar - box.clientHeight / 4;
+    }
+  }
+}
+
+function playFrom(state, start, until) {
+  const media = state.media;
+  if (!media) return;
+  state.until = until;
+  const go = () => { media.currentTime = start; media.play().catch(() => {}); };
+  if (media.readyState >= 1) go(); else media.addEventListener("loadedmetadata", go, { once: true });
+}
+
+// One clickable time per visual line that holds an anchor, in the left margin (outside .text).
+function times(root, state) {
+  const layer = root.querySelector(".times");
+  const page = root.querySelector(".page");
+  layer.innerHTML = "";
+  state.anchors = anchors(root);
+  if (!state.data.media || !state.anchors.length) { page.classList.remove("timed"); return; }
+  page.classList.add("timed");
+  const top0 = page.getBoundingClientRect().top;
+  layer.style.left = `${root.querySelector(".text").getBoundingClientRect().left - page.getBoundingClientRect().left}px`;
+  let last = -1e9;
+  for (const a of state.anchors) {
+    const rects = a.el.getClientRects();
+    const top = rects.length ? rects[0].top - top0 : a.el.offsetTop;
+    if (Math.abs(top - last) < 4) continue; // one time per visual line: the first anchor on it
+    last = top;
+    const stamp = document.createElement("button");
+    stamp.type = "button";
+    stamp.className = "stamp";
+    stamp.dataset.o = String(a.offset);
+    stamp.dataset.t = String(a.t);
+    stamp.textContent = clock(a.t);
+    stamp.title = `Play from ${clock(a.t)}`;
+    stamp.style.top = `${top}px`;
+    stamp.addEventListener("click", (event) => { event.preventDefault(); playFrom(state, a.t, null); });
+    layer.appendChild(stamp);
+  }
 }
 
 // The selection in the transcript now, measured (null when there is none).
@@ -263,10 +422,21 @@ function render(root, state) {
     state.shown = data.transcript;
     box.scrollTop = keep;
   }
+  player(root, state);
   if (state.stripesFor !== state.html || state.stripesOn !== !!data.stripes) { // after the text is laid out
     state.stripesFor = state.html;
     state.stripesOn = !!data.stripes;
     stripes(root, state);
+  }
+  if (state.timesFor !== state.html || state.timesUrl !== state.mediaUrl) {
+    state.timesFor = state.html;
+    state.timesUrl = state.mediaUrl;
+    times(root, state);
+    if (state.media) { delete text.dataset.playing; heard(root, state); }
+  }
+  if (data.play && state.played !== data.play.token) { // "Listen": exactly this passage, once per request
+    state.played = data.play.token;
+    playFrom(state, Number(data.play.start), data.play.end === null ? null : Number(data.play.end));
   }
   if (data.focus && state.focused !== data.focus) { // scroll to the marked codings (or selection), once
     const target = text.querySelector(".on, .sel");
@@ -281,7 +451,8 @@ export default function (component) {
   let state = MOUNTS.get(root);
   if (!state) {
     state = { data, html: null, shown: null, focused: null, pressed: 0, send: setTriggerValue, quick: null,
-              stripesFor: null, stripesOn: null };
+              stripesFor: null, stripesOn: null, media: null, mediaUrl: null, anchors: [], until: null,
+              timesFor: null, timesUrl: null, played: null };
     MOUNTS.set(root, state);
     install(root, state);
   }

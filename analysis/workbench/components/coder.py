@@ -137,7 +137,7 @@ def edges(codings: Sequence[CodingSpan], text: str) -> set[int]:
 def _spans_html(
     text: str, lo: int, hi: int, codings: Sequence[CodingSpan], selection: tuple[int, int] | None,
     active: set[int], markup: Sequence[tuple[int, int]] = (), lines: dict[int, int] | None = None,
-    marks: set[int] | None = None,
+    marks: set[int] | None = None, times: dict[int, str] | None = None,
 ) -> str:
     """Text ``[lo, hi)`` with codings (and the pending selection) as spans, no text added or lost;
     ``markup`` ranges (Markdown syntax) are kept in the DOM but not displayed (``hidden``). Empty
@@ -145,8 +145,10 @@ def _spans_html(
     margin) and the edges between adjacent codings of one theme (``marks``)."""
     lines = lines or {}
     marks = marks or set()
+    times = times or {}
     cuts = {lo, hi}
     cuts.update(p for p in lines if lo < p < hi)
+    cuts.update(p for p in times if lo < p < hi)
     cuts.update(p for p in marks if lo < p < hi)
     inside = [c for c in codings if c.start < hi and c.end > lo]
     for c in inside:
@@ -163,6 +165,8 @@ def _spans_html(
             parts.append('<span class="edge"></span>')
         if a in lines:
             parts.append(f'<span class="ln" data-l="{lines[a]}"></span>')
+        if a in times:
+            parts.append(times[a])
         piece = _text(text[a:b])
         if any(m[0] <= a and m[1] >= b for m in hidden):
             piece = f'<span class="mk" hidden>{piece}</span>'
@@ -185,10 +189,17 @@ def _spans_html(
     return "".join(parts)
 
 
+def _marker(offset: int, t_start: float, t_end: float | None) -> str:
+    """An empty element (no text) where an anchor's time begins."""
+    end = "" if t_end is None else f' data-e="{t_end:.3f}"'
+    return f'<span class="tm" data-o="{offset}" data-t="{t_start:.3f}"{end}></span>'
+
+
 def transcript_html(
     text: str, turns: Sequence[TurnSpan], codings: Sequence[CodingSpan], *,
     selection: tuple[int, int] | None = None, active: Iterable[int] = (),
     markup: Sequence[tuple[int, int]] = (), lines: Sequence[int] = (),
+    anchors: Sequence[tuple[int, float, float | None]] = (),
 ) -> str:
     """The transcript as HTML for one ``white-space: pre-wrap`` element whose text is exactly ``text``.
 
@@ -199,6 +210,8 @@ def transcript_html(
     transcript's ``#``, ``**``...) stays in the text but is not displayed, so offsets are unchanged.
     ``lines`` (offsets where numbered lines start, :func:`analysis.domain.explore.line_starts`) get their
     number in the margin; adjacent codings of one theme get a visible edge between them (:func:`edges`).
+    ``anchors`` (``(offset, t_start, t_end)``, by offset: the transcript's times) become empty ``tm`` markers
+    (``data-o`` offset, ``data-t``/``data-e`` seconds): the player's clickable times and the line being heard.
     """
     if selection and not (0 <= selection[0] < selection[1] <= len(text)):
         selection = None
@@ -212,17 +225,18 @@ def transcript_html(
         return f'<span class="ln" data-l="{every[block.start]}"></span>' if block.start in every else ""
 
     marks = edges(live, text)
+    times = {o: _marker(o, t, e) for o, t, e in anchors if 0 <= o < len(text)}
     out: list[str] = []
     for block in blocks(text, turns):
         if block.kind == "gap":
-            out.append(f'<span class="gap">{_spans_html(text, block.start, block.end, live, selection, chosen, markup, numbers, marks)}</span>')
+            out.append(f'<span class="gap">{_spans_html(text, block.start, block.end, live, selection, chosen, markup, numbers, marks, times)}</span>')
             continue
         if block.kind == "aside":
-            words = _spans_html(text, block.start, block.end, live, selection, chosen, markup, numbers, marks)
+            words = _spans_html(text, block.start, block.end, live, selection, chosen, markup, numbers, marks, times)
             out.append(f'<span class="blk aside" data-s="{block.start}">{ln(block)}{words}</span>')
             continue
-        label = _label_html(text, block, lambda a, b: _spans_html(text, a, b, live, selection, chosen, markup, numbers, marks))
-        words = _spans_html(text, block.label_end, block.end, live, selection, chosen, markup, numbers, marks)
+        label = _label_html(text, block, lambda a, b: _spans_html(text, a, b, live, selection, chosen, markup, numbers, marks, times))
+        words = _spans_html(text, block.label_end, block.end, live, selection, chosen, markup, numbers, marks, times)
         out.append(f'<span class="blk {block.kind}" data-s="{block.start}">{ln(block)}{label}<span class="w">{words}</span></span>')
     return "".join(out)
 
@@ -238,7 +252,9 @@ def html_text(html: str) -> str:
 
 # -- the component -----------------------------------------------------------------------------------
 _HERE = Path(__file__).parent
-HTML = ('<div class="scroll"><div class="page"><div class="text" data-testid="storyloom-transcript"></div>'
+HTML = ('<div class="scroll"><div class="player" data-testid="storyloom-player" hidden></div>'
+        '<div class="page"><div class="text" data-testid="storyloom-transcript"></div>'
+        '<div class="times" data-testid="storyloom-times"></div>'
         '<div class="stripes" data-testid="storyloom-stripes" aria-hidden="true"></div>'
         '<div class="qc" data-testid="storyloom-quickcode" hidden><input type="text" aria-label="Code as" '
         'placeholder="Type a code…" autocomplete="off"><ul></ul></div></div></div>')
@@ -264,6 +280,7 @@ def coder(
     clearable: bool = False, base: int = 0, focus: str | None = None, on_keycoded: Callable[[], None] | None = None,
     labels: dict[int, tuple[str, str]] | None = None, stripes: bool = False,
     codes: Sequence[tuple[int, str]] = (), selection: tuple[int, int] | None = None,
+    media: dict[str, str] | None = None, play: dict[str, Any] | None = None,
 ) -> Any:
     """Show the transcript (``html`` from :func:`transcript_html`) and report selections and clicks.
 
@@ -277,11 +294,18 @@ def coder(
     (``selection``, the pending one, or a live one), the key ``C`` opens a type-ahead over ``codes``
     (``(id, path)``); Enter sends ``keycoded`` = ``{transcript, code, start, end, text}`` to
     ``on_keycoded`` (start/end/text of the live selection, or None for the pending one).
+
+    The player (``media``: ``{url, kind, mime, name}``, the recording served by the local app): an HTML media
+    element above the text, a clickable time beside each line with an anchor, the line being heard
+    highlighted as it plays (the view follows it unless "Follow" is off). Keys: Esc play/pause, Ctrl+Left/
+    Right back/forward 5 s, Ctrl+Down/Up slower/faster (0.5x-2x); none clash with keyboard coding (C).
+    ``play`` (``{token, start, end}``) plays exactly ``[start, end)`` seconds once per new token ("Listen").
     """
     return _mount()(
         data={"html": html, "transcript": transcript, "base": base, "clearable": clearable, "focus": focus,
               "labels": {str(k): list(v) for k, v in (labels or {}).items()}, "stripes": stripes,
-              "codes": [list(c) for c in codes], "selection": list(selection) if selection else None},
+              "codes": [list(c) for c in codes], "selection": list(selection) if selection else None,
+              "media": media, "play": play},
         key=key, on_selected_change=on_selected, on_clicked_change=on_clicked,
         on_keycoded_change=on_keycoded or (lambda: None),
     )

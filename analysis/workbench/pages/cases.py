@@ -12,6 +12,7 @@ import streamlit as st
 
 from analysis.domain.cases import LEGEND, OUTCOME_MARK, comparison_table, format_cell, separating_sentence
 from analysis.export import BY_NAME, formats_for
+from analysis.workbench import media
 from analysis.workbench.case_grid import ROW_HEIGHT, grid, kept, label, matrix, ordered, widths
 from analysis.workbench.state import action, get_project
 from analysis.workbench.widgets import act, code_paths, codings, fresh, md_escape, participants, quote_card, quote_meta, sidebar
@@ -141,9 +142,10 @@ def evidence_panel(m: Any, case: str, cond: str, cell: Any, condition: Any) -> N
     shown = frame[frame["coding_id"].isin(attached)]
     for _, row in shown.iterrows():
         quote, button = st.columns([0.88, 0.12], vertical_alignment="center")
+        cid = int(row["coding_id"])
         with quote:
             quote_card(str(row["text"]), meta=quote_meta(row))
-        cid = int(row["coding_id"])
+            media.listen(str(row["transcript"]), int(row["start"]), int(row["end"]), key=f"cs_q{cid}")
         if button.button("Detach", key=f"cs_detach_{cid}", help="Detach this passage from the cell (it stays linked "
                          "to the case)"):
             act(lambda: project.cases.detach_evidence(case, cond, cid), "Detached the passage")

@@ -15,9 +15,9 @@ import streamlit as st
 from analysis import Project
 from analysis.ingest import suffix_list
 from analysis.errors import ConflictError, Errors
-from analysis.domain.progress import Progress, Rate, Step, describe
+from analysis.domain.progress import Progress
 from analysis.workbench.state import action
-from analysis.workbench.widgets import act, fresh, participants, read, recorded, sidebar
+from analysis.workbench.widgets import act, fresh, on_click, participants, pending_error, read, recorded, sidebar, stage_bars
 
 INTERVIEWER, NEW = "Interviewer (not a participant)", "New participant…"
 
@@ -27,14 +27,7 @@ def import_with_progress(run: Callable[[Progress], dict[str, Any]], label: str) 
     the time left, saving), fed by its progress callback; errors leave the project unchanged."""
     area = st.container()
     area.caption(label)
-    bars: dict[str, Any] = {}
-    rates: dict[str, Rate] = {}
-
-    def progress(step: Step) -> None:
-        if step.stage not in bars:
-            bars[step.stage], rates[step.stage] = area.progress(0.0, text=describe(step)), Rate()
-        rate, left = rates[step.stage].update(step)
-        bars[step.stage].progress(step.fraction, text=describe(step, rate, left))
+    progress = stage_bars(area)
 
     def run_and_keep() -> None:
         st.session_state["_import_report"] = run(progress)
@@ -72,6 +65,57 @@ def show_report(report: dict[str, Any]) -> None:
         st.warning("In the project but no longer in transcripts/: " + ", ".join(report["missing"]))
     for warning in report.get("copy_warnings", []):
         st.warning(warning)
+    if report.get("media_attached"):
+        st.info("Recordings attached (matched by name): " + ", ".join(report["media_attached"]))
+    for warning in report.get("media_warnings", []):
+        st.warning(warning)
+    if report.get("conflicts"):
+        st.warning("Corrected in Storyloom and changed in transcripts/ too (the corrected text is kept, the file is "
+                   "not overwritten): " + ", ".join(report["conflicts"]) + ". Import the file to replace the "
+                   "corrected text with it.")
+
+
+def recordings_section(project: Project, names: list[str], recordings: dict[str, Any]) -> None:
+    """Attach a recording to a transcript (upload one, or pick one already in media/), or detach it."""
+    from analysis.media.formats import MEDIA_SUFFIXES, media_suffix_list
+
+    with st.expander(f"Recordings · {len(recordings)} attached", icon=":material/graphic_eq:"):
+        st.caption("Audio or video beside a transcript: listen in Read & code while you read, code and correct. "
+                   "A file in media/ named like a transcript (interview_03.m4a beside interview_03.vtt) is attached "
+                   "on sync. Recordings stay on this computer; only this app serves them to your browser.")
+        transcript = st.selectbox("Transcript", names, key="pj_media_transcript")
+        folder = project.path / "media"
+        taken = {m.file for m in recordings.values()}
+        waiting = sorted(f.name for f in folder.iterdir() if f.suffix.lower() in MEDIA_SUFFIXES
+                         and f.name not in taken) if folder.is_dir() else []
+        pick = st.selectbox("A recording already in media/", ["(upload one instead)", *waiting], key="pj_media_pick")
+        upload = st.file_uploader(f"Or upload a recording ({media_suffix_list()})", key=fresh("pj_media_upload"),
+                                  type=[s.lstrip(".") for s in MEDIA_SUFFIXES])
+
+        def attach() -> None:
+            if pick != "(upload one instead)":
+                done = project.media.attach(transcript, folder / pick)
+            else:
+                if upload is None:
+                    return
+                with tempfile.TemporaryDirectory() as tmp:
+                    given = Path(tmp) / Path(upload.name).name
+                    given.write_bytes(upload.getvalue())
+                    done = project.media.attach(transcript, given)
+            for warning in done.warnings:
+                st.session_state.setdefault("_media_warnings", []).append(warning)
+
+        left, right = st.columns(2)
+        left.button("Attach recording", key="pj_media_attach", type="primary",
+                    disabled=pick == "(upload one instead)" and upload is None,
+                    on_click=on_click(attach, lambda: f"Recording attached to {transcript}", where="pj_media"))
+        right.button("Detach", key="pj_media_detach", disabled=transcript not in recordings,
+                     help="The file stays in media/ (undo in the sidebar)",
+                     on_click=on_click(lambda: project.media.detach(transcript), f"Recording detached from {transcript}",
+                                       where="pj_media"))
+        pending_error("pj_media")
+        for warning in st.session_state.pop("_media_warnings", []):
+            st.warning(warning)
 
 
 def first_words(project: Project, transcript: str, label: str) -> str:
@@ -173,10 +217,14 @@ else:
 
 st.subheader("Transcripts")
 if transcripts:
+    recordings = {m.transcript: m for m in read("media", lambda p: p.media.list())}
     st.dataframe(pd.DataFrame([{"transcript": t["name"], "format": t["format"],
                                 "participants": ", ".join(t["participants"]),
+                                "recording": recordings[t["name"]].file if t["name"] in recordings else "",
+                                "corrections": t.get("corrections", 0),
                                 "segments": t["segments"], "warnings": "; ".join(t["warnings"])} for t in transcripts]),
                  hide_index=True, width="stretch")
+    recordings_section(project, [t["name"] for t in transcripts], recordings)
 else:
     st.info("No transcripts yet. Upload some above, or put them in transcripts/ and press Sync.")
 

@@ -7,7 +7,8 @@ stored text (see analysis/workbench/components/coder.js), checked against the te
 
 import streamlit as st
 
-from analysis.workbench import reading
+from analysis.workbench.pages import page_file
+from analysis.workbench import media, reading
 from analysis.workbench.assist_panel import render_assist_panel
 from analysis.workbench.components.coder import coder
 from analysis.workbench.quotes_view import readable_quotes
@@ -21,7 +22,7 @@ if not rows:
     st.title("Read & code")
     st.info("No transcripts yet. Put interview files (.txt, .md, .docx, .vtt, .srt) in the project's "
             "`transcripts/` folder and press **Sync** on the Project page.")
-    st.page_link("analysis/workbench/pages/project.py", label="Open the Project page", icon=":material/folder_open:")
+    st.page_link(page_file("project"), label="Open the Project page", icon=":material/folder_open:")
     st.stop()
 
 names = [r["name"] for r in rows]
@@ -51,7 +52,8 @@ with left:
           on_selected=reading.on_selected, on_clicked=reading.on_clicked, clearable=bool(span or ids),
           focus=st.session_state.get(reading.FOCUS), on_keycoded=reading.on_keycoded,
           labels=reading.stripe_labels(name) if stripes else None, stripes=stripes,
-          codes=[(c.id, paths.get(c.id, c.name)) for c in codes()], selection=span)
+          codes=[(c.id, paths.get(c.id, c.name)) for c in codes()], selection=span,
+          media=media.payload(name), play=media.play_request(name))
 
 with right:
     if notice := st.session_state.pop(reading.NOTICE, None):
@@ -72,6 +74,7 @@ with right:
             st.caption("Select a passage in the transcript with the mouse: it appears here, ready to code. "
                        "Click a coloured highlight to see, uncode or memo the codings there.")
             reading.legend(name)
+    reading.correction_panel(project, name, span)
     reading.orphans(project, name)
     reading.familiarisation(project, name)
     with st.expander("Assist · machine suggestions for this transcript", icon=":material/manage_search:"):

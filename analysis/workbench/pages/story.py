@@ -16,6 +16,7 @@ import streamlit as st
 from analysis.domain.vignettes import QuoteItem
 
 from analysis.export import BY_NAME, formats_for
+from analysis.workbench import media
 from analysis.workbench.reading import open_in_reader
 from analysis.workbench.state import action, cached
 from analysis.workbench.widgets import act, codings, fresh, md_escape, participants, quote_card, read, recorded, sidebar
@@ -167,6 +168,7 @@ def restory_tab() -> None:
                         + (f" (the event: {md_escape(e.when.label)})" if differs else ""))
             for p in mine:
                 quote_card(p.text, meta=p.code)
+                media.listen(p.transcript, p.start, p.end, key=f"st_rs_{p.coding_id}_{e.order}")
         elif e.name in gaps:
             st.markdown(f":gray[**{e.order}. {md_escape(e.name)}** · {md_escape(e.when.label)} — a gap: told by "
                         f"{md_escape(', '.join(e.participants))}, not by {md_escape(who)}]")
@@ -218,6 +220,7 @@ def chapter_tab() -> None:
             for item in s.items:
                 if isinstance(item, QuoteItem):
                     quote_card(item.text, meta=item.participant or "")
+                    media.listen(item.transcript, item.start, item.end, key=f"st_ch_{s.id}_{item.start}")
                 else:
                     st.markdown(md_escape(item.text))
             a, b, c = st.columns(3)
