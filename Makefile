@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: demo test test-postgresql setup sample browser-deps postgres-deps media-deps bench clean
+.PHONY: demo test test-postgresql setup sample browser-deps postgres-deps media-deps bench dist clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -42,18 +42,14 @@ postgres-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi; }
 
-# Each stage says what it does; sync draws a bar per stage (reading, sentences, embedding with sentences/s and
-# the time left, saving) on a terminal. The file watcher is off (.streamlit/config.toml) and the server
-# listens on localhost only: nothing leaves the machine.
+# `storyloom demo .`: the repository root is the sample study. Each stage says what it does; sync draws a bar
+# per stage (reading, sentences, embedding with sentences/s and the time left, saving) on a terminal. The
+# workbench listens on localhost only, without a file watcher: nothing leaves the machine.
 sample: setup
-	@echo "==> [2/4] Opening the sample project in $(CURDIR)"
-	@$(BIN)/storyloom init .
-	@echo "==> [3/4] Importing the sample study: reading, splitting into sentences, embedding, saving"
-	@$(BIN)/storyloom sync --project .
+	@$(BIN)/storyloom demo . --no-open
 
-demo: sample
-	@echo "==> [4/4] Starting Storyloom at http://localhost:8501 (open it in your browser; Ctrl+C stops it)"
-	@$(BIN)/streamlit run app.py --server.fileWatcherType none --server.address localhost -- --project .
+demo: setup
+	@$(BIN)/storyloom demo .
 
 test: setup browser-deps postgres-deps media-deps
 	$(BIN)/mypy
@@ -63,12 +59,18 @@ test: setup browser-deps postgres-deps media-deps
 
 # The service-level suite again, every `make_project` on the session's own PostgreSQL server (tests of
 # SQLite itself skip there, saying so). tests/services/test_team.py runs on both dialects in the plain run.
-SERVICE_TESTS = $(filter-out tests/test_ui% tests/services/test_team.py,$(shell grep -l make_project tests/test_*.py))
+SERVICE_TESTS = $(filter-out tests/ui/% tests/browser/% tests/services/test_team.py,$(shell grep -l make_project tests/*/test_*.py))
 test-postgresql: setup postgres-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider --database postgresql -m "not slow and not browser" $(SERVICE_TESTS)
+
+# The distribution a user installs (wheel and sdist, into dist/): pip install dist/storyloom-*.whl
+# (setuptools >= 77 comes with the dev extra; the build's hook puts the sample study into the wheel).
+dist: setup
+	$(BIN)/python -m pip wheel --no-deps --no-build-isolation -q -w dist .
+	$(BIN)/python -c "from setuptools import build_meta as b; b.build_sdist('dist')"
 
 bench: setup
 	$(BIN)/python benchmarks/ingest.py
 
 clean:
-	rm -rf $(VENV) project.db project.db-* test-artifacts
+	rm -rf $(VENV) project.db project.db-* test-artifacts dist

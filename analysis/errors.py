@@ -338,6 +338,14 @@ class Errors:
                           "methods report will not list it ({reason}).")
     E4010 = Msg("SL4010", "The disk holding {path} could not be written (disk I/O error): it may be full, removed "
                           "or failing. Nothing was changed: check the disk, free some space, and try again.")
+    # the installed program: the sample study, the workbench server (issue 23: analysis/sample/, analysis/cli/server.py)
+    E4401 = Msg("SL4401", "The sample study is missing from this installation of Storyloom (looked in {path}). "
+                          "Reinstall Storyloom (pip install --force-reinstall storyloom-*.whl), or run `storyloom demo` "
+                          "from a clone of its repository.")
+    E4402 = Msg("SL4402", "The workbench stopped before it answered (exit status {status}). What it said is in {log}.")
+    E4403 = Msg("SL4403", "The workbench did not answer at {url} within {seconds} s; it was stopped. What it said is "
+                          "in {log}.")
+    E4404 = Msg("SL4404", "Port {port} is taken; choose another with --port, or leave --port out to take a free one.")
     # a team project on a database server (issue 14: analysis/store/team.py)
     E4201 = Msg("SL4201", "'{url}' is not a PostgreSQL database URL. Use postgresql://USER@HOST[:PORT]/DATABASE "
                           "(or postgresql:///?service=NAME for a libpq service file).")

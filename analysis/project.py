@@ -421,6 +421,21 @@ class Project:
         return event
 
 
+def is_project(path: str | Path) -> bool:
+    """Whether folder ``path`` holds a project: ``project.db``, or a team project's ``project.toml``."""
+    folder = Path(path)
+    return (folder / DB_NAME).is_file() or (folder / team_store.PROJECT_FILE).is_file()
+
+
+def create_project(path: str | Path, *, embedder: Embedder | None = None) -> Project:
+    """Make folder ``path`` a project (or open the one there): ``project.db`` beside ``transcripts/`` and
+    ``codebooks/``, both made if missing (``storyloom init``, the start screen's "Create")."""
+    project = open_project(path, embedder=embedder, create=True)
+    for folder in ("transcripts", "codebooks"):
+        (project.path / folder).mkdir(exist_ok=True)
+    return project
+
+
 def open_project(path: str | Path, *, embedder: Embedder | None = None, user: str | None = None,
                  create: bool = True, database: str | None = None) -> Project:
     """Open the project in folder ``path`` (its database is ``path/project.db``, or the server that

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import statistics
 import sys
@@ -71,9 +70,10 @@ def build(dest: Path, factor: int) -> dict[str, Any]:
 
 
 def pages(app: Path) -> list[tuple[str, str]]:
-    """``(path, title)`` of every page app.py registers."""
-    source = app.read_text(encoding="utf-8")
-    return re.findall(r'st\.Page\("([^"]+)",\s*title="([^"]+)"', source)
+    """``(path, title)`` of every page the router registers (analysis/workbench/app.py; ``app`` is the entry run)."""
+    from analysis.workbench.app import routes
+
+    return routes()
 
 
 def time_page(app: Path, page: str, reruns: int) -> dict[str, Any]:

@@ -233,6 +233,80 @@ def _sqlite_only_on_postgresql(request: pytest.FixtureRequest, monkeypatch: pyte
     monkeypatch.setattr(sqlite3, "connect", connect)
 
 
+# -- Storyloom as a user installs it (issue 23): tests/system/test_install.py, tests/browser/test_browser_installed.py
+@dataclass(frozen=True)
+class Installed:
+    """A fresh virtual environment outside the checkout with Storyloom installed from a wheel built from
+    the sdist. The heavy dependencies (torch, spaCy, the models) come from the test's own environment
+    through a ``.pth`` line (fast and offline); Storyloom itself only from the wheel."""
+
+    venv: Path
+    wheel: Path
+    sdist: Path
+    home: Path  # STORYLOOM_HOME: settings, the recent-projects list, logs
+    work: Path  # the cwd of every command: no checkout in sight
+
+    @property
+    def storyloom(self) -> Path:
+        return self.venv / "bin" / "storyloom"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "STORYLOOM_PROJECT", "VIRTUAL_ENV")}
+        return {**env, "STORYLOOM_HOME": str(self.home), "PATH": f"{self.venv / 'bin'}:{env.get('PATH', '')}"}
+
+    def run(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(self.storyloom), *args], cwd=self.work, env=self.env(), capture_output=True,
+                              text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """Built and installed once per session (a few seconds: no dependency is downloaded)."""
+    import sys
+    import sysconfig
+    import tarfile
+
+    root = tmp_path_factory.mktemp("installed")
+    dist = root / "dist"
+    dist.mkdir()
+    # The sdist with setuptools' own PEP 517 backend, then the wheel from the unpacked sdist: what the sdist
+    # lacks, the wheel lacks too.
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # pip must not see this checkout
+    egg_info = REPO / "storyloom.egg-info"
+    left = egg_info.exists()
+    subprocess.run([sys.executable, "-c", f"from setuptools import build_meta as b; b.build_sdist({str(dist)!r})"],
+                   cwd=REPO, check=True, capture_output=True, env=clean)
+    if not left:
+        _shutil.rmtree(egg_info, ignore_errors=True)
+    sdist = next(dist.glob("storyloom-*.tar.gz"))
+    with tarfile.open(sdist) as tar:
+        tar.extractall(root / "src", filter="data")
+    source = next((root / "src").iterdir())
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist),
+                    str(source)], check=True, capture_output=True, cwd=root, env=clean)
+    wheel = next(dist.glob("storyloom-*.whl"))
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = Path(subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                               check=True, capture_output=True, text=True).stdout.strip())
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--no-deps", "-q",
+                    str(wheel)], check=True, capture_output=True, cwd=root, env=clean)
+    # Only then the dependencies (after: pip would take the test environment's storyloom for installed).
+    (site / "_storyloom_test_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n", encoding="utf-8")
+    (root / "home").mkdir()
+    (root / "work").mkdir()
+    return Installed(venv=venv, wheel=wheel, sdist=sdist, home=root / "home", work=root / "work")
+
+
+@pytest.fixture(scope="session")
+def installed_demo(installed: Installed) -> Path:
+    """``storyloom demo FOLDER --no-open`` run once by the installed program: the sample study set up."""
+    folder = installed.work / "try"
+    done = installed.run("demo", str(folder), "--no-open")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return folder
+
+
 # -- before/after table dumps (issue 25: a refused input changes nothing) ----------------------------------
 def table_dump(folder: Path) -> list[tuple[str, list[tuple[Any, ...]]]]:
     """Every table of the SQLite project in ``folder`` with all its rows (read-only connection), to compare a

@@ -23,11 +23,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analysis.errors import Errors, ImportFormatError, ValidationError
 from analysis import limits
 from analysis.domain.names import check_name
+
+if TYPE_CHECKING:  # the renderers load when a matrix is exported, not when the store reads cases
+    from analysis.export.document import Block, Document
 
 __all__ = [
     "CASE_KINDS", "Case", "Cell", "Condition", "Matrix", "ParsedMatrix", "compare", "format_cell",
@@ -416,28 +419,6 @@ def _attribution(q: EvidenceQuote) -> str:
     return "(" + ", ".join(x for x in (q.participant or "unattributed", q.transcript, q.timestamp) if x) + ")"
 
 
-def render_markdown(pub: Publication) -> str:
-    from analysis.export.markdown import escape
-
-    def table(header: list[str], rows: list[list[str]]) -> list[str]:
-        return ["| " + " | ".join(escape(h) for h in header) + " |", "|" + "---|" * len(header),
-                *("| " + " | ".join(c if _NUMBER.fullmatch(c) else escape(c) for c in row) + " |" for row in rows), ""]
-
-    lines = [f"# {escape(pub.title)}", "", *table(pub.header, pub.rows), f"*{escape(LEGEND)}*", ""]
-    if pub.comparison:
-        lines += [f"## Comparison for the outcome '{escape(pub.comparison['outcome'])}'", "",
-                  escape(separating_sentence(pub.comparison)), "", *table(*comparison_table(pub.comparison)),
-                  f"*{escape(pub.comparison['note'])}*", ""]
-    if pub.evidence:
-        lines += ["## Evidence", ""]
-        for (case, cond), quotes in _by_cell(pub.evidence):
-            lines += [f"### {escape(case)}: {escape(cond)} ({format_cell(quotes[0].value)})", ""]
-            if quotes[0].note:
-                lines += [escape(quotes[0].note), ""]
-            lines += [f"> “{escape(q.text)}” {escape(_attribution(q))}\n" for q in quotes]
-    return "\n".join(lines)
-
-
 def _by_cell(quotes: Sequence[EvidenceQuote]) -> list[tuple[tuple[str, str], list[EvidenceQuote]]]:
     out: dict[tuple[str, str], list[EvidenceQuote]] = {}
     for q in quotes:
@@ -445,117 +426,32 @@ def _by_cell(quotes: Sequence[EvidenceQuote]) -> list[tuple[tuple[str, str], lis
     return list(out.items())
 
 
-def render_html(pub: Publication) -> str:
-    from analysis.export.html import page
-    from analysis.export.sanitize import html_text as escape
+def publication_document(pub: Publication) -> Document:
+    """What a matrix export prints, as a :class:`Document` any renderer prints: the ✓/✗ table with its
+    legend, the comparison for the outcome, and the evidence under each cell (quotes in quotation marks)."""
+    from analysis.export.document import BlockQuote, Document, Heading, Paragraph, Table
 
-    def table(header: list[str], rows: list[list[str]]) -> list[str]:
-        return ["<table>", "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>",
-                *("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows), "</table>"]
-
-    body = [f"<h1>{escape(pub.title)}</h1>", *table(pub.header, pub.rows), f"<p><em>{escape(LEGEND)}</em></p>"]
+    blocks: list[Block] = [Table(tuple(pub.header), tuple(map(tuple, pub.rows)), LEGEND)]
     if pub.comparison:
-        body += [f"<h2>Comparison for the outcome '{escape(pub.comparison['outcome'])}'</h2>",
-                 f"<p>{escape(separating_sentence(pub.comparison))}</p>", *table(*comparison_table(pub.comparison)),
-                 f"<p><em>{escape(pub.comparison['note'])}</em></p>"]
+        header, rows = comparison_table(pub.comparison)
+        blocks += [Heading(f"Comparison for the outcome '{pub.comparison['outcome']}'", numbered=False),
+                   Paragraph((separating_sentence(pub.comparison),)),
+                   Table(tuple(header), tuple(map(tuple, rows)), pub.comparison["note"])]
     if pub.evidence:
-        body.append("<h2>Evidence</h2>")
+        blocks.append(Heading("Evidence", numbered=False))
         for (case, cond), quotes in _by_cell(pub.evidence):
-            body.append(f"<h3>{escape(case)}: {escape(cond)} ({escape(format_cell(quotes[0].value))})</h3>")
+            blocks.append(Heading(f"{case}: {cond} ({format_cell(quotes[0].value)})", level=2, numbered=False))
             if quotes[0].note:
-                body.append(f"<p>{escape(quotes[0].note)}</p>")
-            body += [f"<blockquote><p>“{escape(q.text)}” <span class=\"attribution\">{escape(_attribution(q))}"
-                     "</span></p></blockquote>" for q in quotes]
-    return page(pub.title, body)
-
-
-def render_latex(pub: Publication) -> str:
-    from analysis.export.latex import escape, preamble
-
-    def cell(text: str) -> str:
-        return {PRESENT: r"\cmark", ABSENT: r"\xmark", NOT_JUDGED: "--"}.get(text, escape(text))
-
-    def table(header: list[str], rows: list[list[str]], *, symbols: bool) -> list[str]:
-        spec = "l" + "c" * (len(header) - 1)
-        out = [r"\begin{tabular}{" + spec + "}", r"\hline", " & ".join(escape(h) for h in header) + r" \\", r"\hline"]
-        out += [" & ".join([escape(row[0]), *((cell(c) if symbols else escape(c)) for c in row[1:])]) + r" \\"
-                for row in rows]
-        return [*out, r"\hline", r"\end{tabular}", ""]
-
-    texts = [pub.title, *pub.header, *(c for r in pub.rows for c in r), *(q.text + q.participant for q in pub.evidence)]
-    unusual = sorted({ord(ch) for t in texts for ch in t if ord(ch) > 0x17F and ch not in "✓✗–“”‘’…—"})
-    lines = [*preamble(pub.title, unusual), r"\usepackage{pifont}", r"\newcommand{\cmark}{\ding{51}}",
-             r"\newcommand{\xmark}{\ding{55}}", "", r"\begin{document}", r"\maketitle", "",
-             r"\begin{table}[ht]", r"\centering", r"\small", *table(pub.header, pub.rows, symbols=True),
-             r"\par\medskip\footnotesize \cmark{} present, \xmark{} absent, a number: partial membership "
-             r"(fuzzy set), --: not yet judged.", r"\end{table}", ""]
-    if pub.comparison:
-        lines += [f"\\section*{{Comparison for the outcome `{escape(pub.comparison['outcome'])}'}}",
-                  escape(separating_sentence(pub.comparison)), "", r"\begin{center}", r"\footnotesize",
-                  *table(*comparison_table(pub.comparison), symbols=False), r"\end{center}",
-                  r"\emph{" + escape(pub.comparison["note"]) + "}", ""]
-    if pub.evidence:
-        lines += [r"\section*{Evidence}"]
-        for (case, cond), quotes in _by_cell(pub.evidence):
-            mark = cell(format_cell(quotes[0].value))
-            lines += [f"\\subsection*{{{escape(case)}: {escape(cond)} ({mark})}}"]
-            if quotes[0].note:
-                lines += [escape(quotes[0].note), ""]
-            lines += [r"\begin{quote}" + f"``{escape(q.text)}'' {escape(_attribution(q))}" + r"\end{quote}"
-                      for q in quotes]
-            lines.append("")
-    lines += [r"\end{document}", ""]
-    return "\n".join(lines)
-
-
-def render_docx(pub: Publication) -> bytes:
-    from docx.shared import Pt
-
-    from analysis.export import docx as docx_out
-
-    clean = docx_out.clean
-    document = docx_out.new()
-    document.core_properties.title = clean(pub.title)
-    document.add_heading(clean(pub.title), level=0)
-
-    def table(header: list[str], rows: list[list[str]]) -> None:
-        t = document.add_table(rows=1, cols=len(header))
-        t.style = document.styles["Table Grid"]
-        for c, h in zip(t.rows[0].cells, header):
-            c.text = clean(h)
-            c.paragraphs[0].runs[0].bold = True
-        for row in rows:
-            for c, v in zip(t.add_row().cells, row):
-                c.text = clean(v)
-        for row_cells in t.rows:
-            for c in row_cells.cells:
-                for para in c.paragraphs:
-                    for run in para.runs:
-                        run.font.size = Pt(9)
-
-    table(pub.header, pub.rows)
-    document.add_paragraph().add_run(LEGEND).italic = True
-    if pub.comparison:
-        document.add_heading(clean(f"Comparison for the outcome '{pub.comparison['outcome']}'"), level=1)
-        document.add_paragraph(clean(separating_sentence(pub.comparison)))
-        table(*comparison_table(pub.comparison))
-        document.add_paragraph().add_run(clean(pub.comparison["note"])).italic = True
-    if pub.evidence:
-        document.add_heading("Evidence", level=1)
-        for (case, cond), quotes in _by_cell(pub.evidence):
-            document.add_heading(clean(f"{case}: {cond} ({format_cell(quotes[0].value)})"), level=2)
-            if quotes[0].note:
-                document.add_paragraph(clean(quotes[0].note))
-            for q in quotes:
-                document.add_paragraph(clean(f"“{q.text}” {_attribution(q)}"), style=docx_out.BLOCK_STYLE)
-    return docx_out.to_bytes(document)
+                blocks.append(Paragraph((quotes[0].note,)))
+            blocks += [BlockQuote(f"“{q.text}”", _attribution(q)) for q in quotes]
+    return Document(pub.title, tuple(blocks), part="matrix")
 
 
 def render(pub: Publication, fmt: str) -> bytes:
     """The publication in ``fmt`` (md, docx, tex, html)."""
-    if fmt == "docx":
-        return render_docx(pub)
-    return {"md": render_markdown, "html": render_html, "tex": render_latex}[fmt](pub).encode("utf-8")
+    from analysis.export import render_document
+
+    return render_document(publication_document(pub), fmt)
 
 
 # -- reading a matrix from CSV ----------------------------------------------------------------------

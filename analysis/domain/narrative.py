@@ -36,14 +36,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from analysis.export.sanitize import html_text as html_escape
-from types import SimpleNamespace
+from html import escape as html_escape
 from typing import Any, Protocol
 
 from analysis.errors import Errors, ValidationError
-from analysis.export import docx as docx_out, html as html_out, latex as latex_out, markdown as md_out
-from analysis.export.document import (APPENDIX_NOTE, APPENDIX_TITLE, PLACEHOLDER, BlockQuote, Options, Paragraph, Source,
-                              build, one_line, source_table, word_count)
+from analysis.export import render_document
+from analysis.export.document import (PLACEHOLDER, Block, BlockQuote, Document, Figure, Heading, Options, Paragraph, Source,
+                                      lay_out, numbered, one_line, word_count)
 
 WHEN_KINDS = ("date", "month", "year", "period", "before", "after", "unknown")
 DATED = ("date", "month", "year")
@@ -300,33 +299,13 @@ def gaps(timeline: Sequence[TimelineEvent], participant: str) -> list[TimelineEv
 @dataclass(frozen=True)
 class ChapterSection:
     heading: str
-    blocks: tuple[Paragraph | BlockQuote, ...]
+    blocks: tuple[Block, ...]
     words: int
 
 
 FIGURES = ("timeline", "cases", "themes")
 FIGURE_HELP = ("timeline (the events in story order and who tells them), cases (the case x condition matrix), "
                "themes (the theme x participant table)")
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A figure of the chapter: a table (``header``, ``rows``) with a caption; the timeline also carries its
-    picture (``svg`` for HTML, ``png`` for DOCX); LaTeX and Markdown print the table."""
-
-    kind: str
-    title: str
-    caption: str
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    svg: str = ""
-    png: bytes = b""
-    plain_rows: tuple[tuple[str, ...], ...] = ()  # LaTeX: the cells without symbols (1/0 for ✓/✗), if they differ
-    plain_caption: str = ""  # LaTeX: the caption that goes with ``plain_rows``
-
-    @property
-    def label(self) -> str:
-        return "Figure" if self.svg or self.png else "Table"
 
 
 @dataclass(frozen=True)
@@ -344,9 +323,11 @@ class ChapterDocument:
         return sum(s.words for s in self.sections) + sum(_words(p) for p in self.introduction)
 
 
-def _words(block: Paragraph | BlockQuote) -> int:
+def _words(block: Block) -> int:
     if isinstance(block, BlockQuote):
         return word_count(block.text)
+    if not isinstance(block, Paragraph):
+        return 0  # a heading or a figure: not the chapter's prose
     return sum(word_count(p if isinstance(p, str) else p.text) for p in block.parts)
 
 
@@ -364,177 +345,31 @@ def layout_chapter(title: str, introduction: str, sections: Sequence[tuple[str, 
     laid: list[ChapterSection] = []
     sources: list[Source] = []
     for heading, items in sections:
-        doc = build(SimpleNamespace(items=list(items), status="edited", title=heading),
-                    options=Options(block_words=options.block_words, timestamps=options.timestamps,
-                                    line_refs=options.line_refs, appendix=True, attributes=options.attributes),
-                    attributes=attributes)
-        for s in doc.sources:
+        blocks, found = lay_out(items, options=Options(block_words=options.block_words, timestamps=options.timestamps,
+                                                       line_refs=options.line_refs, attributes=options.attributes),
+                                attributes=attributes)
+        for s in found:
             sources.append(Source(len(sources) + 1, s.opening, s.participant, s.transcript, s.turn, s.start, s.end,
                                   s.timestamp, s.line))
-        laid.append(ChapterSection(heading, doc.blocks, sum(_words(b) for b in doc.blocks)))
+        laid.append(ChapterSection(heading, blocks, sum(_words(b) for b in blocks)))
     notes = ("Draft: placeholder paragraphs are left; not yet written by the researcher.",) if draft else ()
     return ChapterDocument(f"DRAFT: {title}" if draft else title, intro, tuple(laid),
                            tuple(sources) if options.appendix else (), draft, notes, tuple(figures))
 
 
-def numbered(figures: Sequence[Figure]) -> list[tuple[str, Figure]]:
-    """Each figure with its number in print: "Figure 1", "Table 1", "Table 2"... (pictures and tables apart)."""
-    counts: dict[str, int] = {}
-    out = []
-    for f in figures:
-        counts[f.label] = counts.get(f.label, 0) + 1
-        out.append((f"{f.label} {counts[f.label]}", f))
-    return out
-
-
-def _md(doc: ChapterDocument) -> str:
-    lines = [f"# {md_out.escape(doc.title)}", ""]
-    lines += [x for n in doc.notes for x in (f"*{md_out.escape(n)}*", "")]
-    lines += [x for p in doc.introduction for x in (md_out._paragraph(p), "")]
+def chapter_document(doc: ChapterDocument, *, standalone: bool = True) -> Document:
+    """The chapter as a :class:`Document` any renderer prints: the introduction, each section under its
+    heading, the figures numbered (Figure 1, Table 1...), the appendix; ``standalone=False``: a LaTeX fragment."""
+    blocks: list[Block] = [*doc.introduction]
     for s in doc.sections:
-        lines += [f"## {md_out.escape(s.heading)}", ""]
-        for b in s.blocks:
-            lines += [f"> {md_out.escape(b.text)} {md_out.escape(b.attribution)}" if isinstance(b, BlockQuote)
-                      else md_out._paragraph(b), ""]
-    for number, f in numbered(doc.figures):
-        lines += [f"**{number}. {md_out.escape(f.title)}**", "", "| " + " | ".join(md_out.escape(h) for h in f.header) + " |",
-                  "|" + "---|" * len(f.header)]
-        lines += ["| " + " | ".join(md_out.escape(c) for c in row) + " |" for row in f.rows]
-        lines += ["", f"*{md_out.escape(f.caption)}*", ""]
-    if doc.sources:
-        headers, rows = source_table(doc.sources)
-        lines += [f"## {APPENDIX_TITLE}", "", md_out.escape(APPENDIX_NOTE), "",
-                  "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-        lines += ["| " + " | ".join(md_out.escape(c) for c in row) + " |" for row in rows]
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _html(doc: ChapterDocument) -> str:
-    def block(b: Paragraph | BlockQuote) -> str:
-        if isinstance(b, BlockQuote):
-            return (f"<blockquote><p>{html_escape(b.text)} <span class=\"attribution\">{html_escape(b.attribution)}"
-                    "</span></p></blockquote>")
-        return html_out._paragraph(b)
-    body = [f"<h1>{html_escape(doc.title)}</h1>", *(f'<p class="note">{html_escape(n)}</p>' for n in doc.notes)]
-    body += [html_out._paragraph(p) for p in doc.introduction]
-    for s in doc.sections:
-        body += [f"<h2>{html_escape(s.heading)}</h2>", *(block(b) for b in s.blocks)]
-    for number, f in numbered(doc.figures):
-        body.append(f'<figure class="{f.kind}">')
-        if f.svg:
-            body.append(f.svg.split("?>", 1)[-1].strip())
-        else:
-            body += ["<table>", "<tr>" + "".join(f"<th>{html_escape(h)}</th>" for h in f.header) + "</tr>"]
-            body += ["<tr>" + "".join(f"<td>{html_escape(c)}</td>" for c in row) + "</tr>" for row in f.rows]
-            body.append("</table>")
-        body += [f"<figcaption><strong>{html_escape(number)}. {html_escape(f.title)}.</strong> "
-                 f"{html_escape(f.caption)}</figcaption>", "</figure>"]
-    if doc.sources:
-        headers, rows = source_table(doc.sources)
-        body += [f"<h2>{html_escape(APPENDIX_TITLE)}</h2>", f"<p>{html_escape(APPENDIX_NOTE)}</p>", "<table>",
-                 "<tr>" + "".join(f"<th>{html_escape(h)}</th>" for h in headers) + "</tr>"]
-        body += ["<tr>" + "".join(f"<td>{html_escape(c)}</td>" for c in row) + "</tr>" for row in rows]
-        body.append("</table>")
-    return html_out.page(doc.title, body)
-
-
-def _tex(doc: ChapterDocument, *, standalone: bool) -> str:
-    esc = latex_out.escape
-    lines: list[str] = []
-    if standalone:
-        texts = [doc.title, *doc.notes, *(s.heading for s in doc.sections)]
-        for b in [*doc.introduction, *(b for s in doc.sections for b in s.blocks)]:
-            texts += [b.text, b.attribution] if isinstance(b, BlockQuote) else [
-                p if isinstance(p, str) else p.text + p.attribution for p in b.parts]
-        texts += [c for row in source_table(doc.sources)[1] for c in row]
-        texts += [t for f in doc.figures for t in (f.title, f.plain_caption or f.caption, *f.header,
-                                                   *(c for r in f.plain_rows or f.rows for c in r))]
-        unusual = sorted({ord(ch) for t in texts for ch in t if ord(ch) not in latex_out._PDFTEX_SAFE and not ch.isspace()})
-        lines += [*latex_out.preamble(doc.title, unusual), "", r"\begin{document}", r"\maketitle", ""]
-    else:
-        lines += ["% Written by Storyloom: a chapter fragment to \\input into your document (UTF-8).",
-                  f"\\section{{{esc(doc.title)}}}", ""]
-    lines += [x for n in doc.notes for x in (f"\\noindent\\emph{{{esc(n)}}}", "")]
-    lines += [x for p in doc.introduction for x in (latex_out._paragraph(p), "")]
-    sec = "section" if standalone else "subsection"
-    for s in doc.sections:
-        lines += [f"\\{sec}{{{esc(s.heading)}}}", ""]
-        for b in s.blocks:
-            lines += ([r"\begin{quote}", f"{esc(b.text)} {esc(b.attribution)}", r"\end{quote}", ""]
-                      if isinstance(b, BlockQuote) else [latex_out._paragraph(b), ""])
-    for _number, f in numbered(doc.figures):  # LaTeX's \caption numbers the table
-        body = f.plain_rows or f.rows
-        spec = "".join(r"p{0.28\linewidth}" if max((len(r[i]) for r in body), default=0) > 28 else "l"
-                       for i in range(len(f.header)))
-        lines += [r"\begin{table}[ht]", r"\centering", r"\small", r"\begin{tabular}{" + spec + "}",
-                  r"\hline", " & ".join(esc(h) for h in f.header) + r" \\", r"\hline"]
-        lines += [" & ".join(esc(c) for c in row) + r" \\" for row in body]
-        lines += [r"\hline", r"\end{tabular}", f"\\caption{{{esc(f.title)}. {esc(f.plain_caption or f.caption)}}}",
-                  r"\end{table}", ""]
-    if doc.sources:
-        lines += [f"\\{sec}*{{{esc(APPENDIX_TITLE)}}}", esc(APPENDIX_NOTE), "", r"\begin{enumerate}"]
-        headers, rows = source_table(doc.sources)
-        for row in rows:
-            cells = dict(zip(headers, row))
-            detail = "; ".join(f"{k.lower()} {esc(v)}" for k, v in cells.items() if k not in ("#", "Quote") and v)
-            lines.append(f"  \\item ``{esc(cells['Quote'])}'' --- {detail}")
-        lines += [r"\end{enumerate}", ""]
-    if standalone:
-        lines += [r"\end{document}", ""]
-    return "\n".join(lines)
-
-
-def _docx(doc: ChapterDocument) -> bytes:
-    clean = docx_out.clean
-    document = docx_out.new()
-    document.core_properties.title = clean(doc.title)
-    document.add_heading(clean(doc.title), level=0)
-    for n in doc.notes:
-        document.add_paragraph().add_run(clean(n)).italic = True
-    for p in doc.introduction:
-        docx_out._paragraph(document, p)
-    for s in doc.sections:
-        document.add_heading(clean(s.heading), level=1)
-        for b in s.blocks:
-            if isinstance(b, BlockQuote):
-                document.add_paragraph(clean(f"{b.text} {b.attribution}"), style=docx_out.BLOCK_STYLE)
-            else:
-                docx_out._paragraph(document, b)
-    for number, f in numbered(doc.figures):
-        if f.png:
-            from docx.shared import Inches
-
-            document.add_picture(io.BytesIO(f.png), width=Inches(6.3))
-        else:
-            _docx_table(document, f.header, f.rows)
-        caption = document.add_paragraph(style="Caption")
-        caption.add_run(clean(f"{number}. {f.title}. ")).bold = True
-        caption.add_run(clean(f.caption))
-    if doc.sources:
-        document.add_heading(APPENDIX_TITLE, level=1)
-        document.add_paragraph(APPENDIX_NOTE)
-        _docx_table(document, *source_table(doc.sources))
-    return docx_out.to_bytes(document)
-
-
-def _docx_table(document: Any, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    table = document.add_table(rows=1, cols=len(header))
-    table.style = document.styles["Table Grid"]
-    for cell, text in zip(table.rows[0].cells, header):
-        cell.text = docx_out.clean(text)
-        cell.paragraphs[0].runs[0].bold = True
-    for values in rows:
-        for cell, value in zip(table.add_row().cells, values):
-            cell.text = docx_out.clean(value)
+        blocks += [Heading(s.heading), *s.blocks]
+    blocks += numbered(doc.figures)
+    return Document(doc.title, tuple(blocks), doc.sources, doc.draft, doc.notes, fragment=not standalone, part="chapter")
 
 
 def render_chapter(doc: ChapterDocument, format: str, *, standalone: bool = True) -> bytes:
     """The chapter as ``format`` (md, docx, tex, html) bytes; ``standalone=False`` makes LaTeX a fragment."""
-    if format == "docx":
-        return _docx(doc)
-    text = _tex(doc, standalone=standalone) if format == "tex" else {"md": _md, "html": _html}[format](doc)
-    return text.encode("utf-8")
+    return render_document(chapter_document(doc, standalone=standalone), format)
 
 
 # -- the timeline as a picture ----------------------------------------------------------------------------

@@ -78,10 +78,9 @@ _lock = threading.Lock()
 def cache_root() -> Path:
     """Where Storyloom keeps per-user caches (the exported model): ``$STORYLOOM_CACHE``, else
     ``$XDG_CACHE_HOME/storyloom``, else ``~/.cache/storyloom``."""
-    if os.environ.get("STORYLOOM_CACHE"):
-        return Path(os.environ["STORYLOOM_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "storyloom"
+    from analysis.userdirs import cache_dir
+
+    return cache_dir()
 
 
 def model_key(model_dir: Path) -> str:
@@ -216,6 +215,12 @@ def prepare(model_dir: Path) -> Path | None:
             min_cosine=verdict.get("min_cosine"), threshold=MIN_COSINE, folder=folder))
         return None
     return folder
+
+
+def prepared(folder: Path) -> dict[str, Any] | None:
+    """The verdict of the export in ``folder`` (``ok``, ``min_cosine``, ...), or None when it was not
+    exported yet (``storyloom doctor``)."""
+    return _verdict(folder)
 
 
 def _verdict(folder: Path) -> dict[str, Any] | None:

@@ -1,5 +1,5 @@
-"""Publication export, the renderer side: a laid-out vignette (:mod:`.document`) to Markdown, DOCX,
-LaTeX and HTML; the quote table (CSV, XLSX) and memos (Markdown, DOCX) in :mod:`.tables`; which format a
+"""Publication export, the renderer side: a document (:mod:`.document`: a vignette, a findings chapter)
+to Markdown, DOCX, LaTeX and HTML, each format's renderer carried by its :data:`EXPORT_FORMATS` entry; the quote table (CSV, XLSX) and memos (Markdown, DOCX) in :mod:`.tables`; which format a
 file name asks for; writing the file.
 
 The exports themselves (the checks before a vignette is written, and the audit record of each export)
@@ -8,7 +8,7 @@ are :class:`analysis.services.exports.ExportService` (``project.exports``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,28 +29,36 @@ class ExportFormat:
     suffixes: tuple[str, ...]  # the first is what a download is named with
     label: str
     mime: str
-    used_for: tuple[str, ...]  # vignette, chapter, quotes, memos, methods, table
+    used_for: tuple[str, ...]  # vignette, chapter, quotes, memos, methods, matrix (the case x condition matrix)
+    render: Callable[[Document], bytes] | None = None
+    """Its renderer of any :class:`Document` (a vignette, a chapter); None for the table formats (CSV, XLSX),
+    which write rows, not documents (:mod:`.tables`)."""
+
+
+def _utf8(render: Callable[[Document], str]) -> Callable[[Document], bytes]:
+    return lambda doc: render(doc).encode("utf-8")
 
 
 #: The registry of export formats: the CLI's --format help, the UI's download buttons and the README's list
 #: come from it. To add a format, add its renderer (``analysis/export/<name>.py``) and one entry here.
 EXPORT_FORMATS: tuple[ExportFormat, ...] = (
-    ExportFormat("md", (".md", ".markdown"), "Markdown", "text/markdown", ("vignette", "chapter", "memos", "methods", "table")),
+    ExportFormat("md", (".md", ".markdown"), "Markdown", "text/markdown", ("vignette", "chapter", "memos", "methods", "matrix"),
+                 _utf8(md_out.render)),
     ExportFormat("docx", (".docx",), "Word (.docx)",
                  "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                 ("vignette", "chapter", "memos", "methods", "table")),
-    ExportFormat("tex", (".tex",), "LaTeX", "application/x-tex", ("vignette", "chapter", "table")),
-    ExportFormat("html", (".html", ".htm"), "HTML", "text/html", ("vignette", "chapter", "table")),
-    ExportFormat("csv", (".csv",), "CSV (UTF-8)", "text/csv", ("quotes", "table")),
+                 ("vignette", "chapter", "memos", "methods", "matrix"), docx_out.render),
+    ExportFormat("tex", (".tex",), "LaTeX", "application/x-tex", ("vignette", "chapter", "matrix"), _utf8(latex_out.render)),
+    ExportFormat("html", (".html", ".htm"), "HTML", "text/html", ("vignette", "chapter", "matrix"), _utf8(html_out.render)),
+    ExportFormat("csv", (".csv",), "CSV (UTF-8)", "text/csv", ("quotes", "matrix")),
     ExportFormat("xlsx", (".xlsx",), "Excel (.xlsx)", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                 ("quotes",)),
+                 ("quotes", "matrix")),
 )
 BY_NAME: dict[str, ExportFormat] = {f.name: f for f in EXPORT_FORMATS}
 SUFFIXES: dict[str, str] = {s: f.name for f in EXPORT_FORMATS for s in f.suffixes}
 
 
 def formats_for(kind: str) -> tuple[str, ...]:
-    """The format names an export of ``kind`` (vignette, quotes, memos, methods, table) offers."""
+    """The format names an export of ``kind`` (vignette, chapter, quotes, memos, methods, matrix) offers."""
     return tuple(f.name for f in EXPORT_FORMATS if kind in f.used_for)
 
 
@@ -61,11 +69,12 @@ __all__ = ["BY_NAME", "EXPORT_FORMATS", "ExportFormat", "SUFFIXES", "VIGNETTE_FO
 
 
 def render_document(doc: Document, format: str) -> bytes:
-    """Render a laid-out vignette in ``format`` (md, docx, tex, html)."""
-    if format == "docx":
-        return docx_out.render(doc)
-    text = {"md": md_out.render, "tex": latex_out.render, "html": html_out.render}[format](doc)
-    return text.encode("utf-8")
+    """Render a document (a vignette, a chapter) in ``format`` (md, docx, tex, html): its registry entry's renderer."""
+    render = BY_NAME[format].render if format in BY_NAME else None
+    if render is None:
+        allowed = ", ".join(f.name for f in EXPORT_FORMATS if f.render is not None)
+        raise ExportError(Errors.E3101, where="", v2=format, allowed=allowed)
+    return render(doc)
 
 
 def pick_format(path: Path | None, format: str | None, allowed: Sequence[str]) -> str:

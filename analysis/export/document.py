@@ -1,5 +1,7 @@
-"""The printable form of a vignette, shared by every format: paragraphs (narrative with short
-quotes run in), block quotes, attributions and an optional appendix of sources. No I/O here.
+"""The printable form of a document, shared by every format: paragraphs (narrative with short quotes run
+in), block quotes with attributions, headings, numbered figures and tables, and an optional appendix of
+sources. A vignette (:func:`build`) and a findings chapter (:func:`analysis.domain.narrative.chapter_document`)
+are each one :class:`Document`; every renderer (``analysis/export/<format>.py``) renders any of them. No I/O here.
 
 Layout rules (APA 7 style):
 - a quote of ``block_words`` words or more (default 40) is a block quote: its own indented
@@ -60,6 +62,67 @@ class BlockQuote:
 
 
 @dataclass(frozen=True)
+class Heading:
+    """A section heading: ``level`` 1 is a section of the document (its title is above every level);
+    ``numbered``: LaTeX numbers it (``\\section``, not ``\\section*``)."""
+
+    text: str
+    level: int = 1
+    numbered: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table in the text, not numbered (the case matrix, a comparison), with its legend under it (in
+    italics). Cells may hold ✓ and ✗ (LaTeX prints them with pifont's dingbats)."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    legend: str = ""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure: a table (``header``, ``rows``) with a caption; a picture also carries its image (``svg`` for
+    HTML, ``png`` for DOCX); LaTeX and Markdown print the table."""
+
+    kind: str
+    title: str
+    caption: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    svg: str = ""
+    png: bytes = b""
+    plain_rows: tuple[tuple[str, ...], ...] = ()  # LaTeX: the cells without symbols (1/0 for ✓/✗), if they differ
+    plain_caption: str = ""  # LaTeX: the caption that goes with ``plain_rows``
+
+    @property
+    def label(self) -> str:
+        return "Figure" if self.svg or self.png else "Table"
+
+
+@dataclass(frozen=True)
+class FigureBlock:
+    """A figure in the document, with its number as printed ("Figure 1", "Table 2")."""
+
+    number: str
+    figure: Figure
+
+
+Block = Paragraph | BlockQuote | Heading | Table | FigureBlock
+
+
+def numbered(figures: tuple[Figure, ...] | list[Figure]) -> tuple[FigureBlock, ...]:
+    """Each figure with its number in print: "Figure 1", "Table 1", "Table 2"... (pictures and tables apart)."""
+    counts: dict[str, int] = {}
+    out = []
+    for f in figures:
+        counts[f.label] = counts.get(f.label, 0) + 1
+        out.append(FigureBlock(f"{f.label} {counts[f.label]}", f))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class Source:
     """One appendix row: where quote ``number`` comes from."""
 
@@ -77,7 +140,7 @@ class Source:
 @dataclass(frozen=True)
 class Document:
     title: str
-    blocks: tuple[Paragraph | BlockQuote, ...]
+    blocks: tuple[Block, ...]
     sources: tuple[Source, ...] = ()
     draft: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -85,6 +148,7 @@ class Document:
     author: str = ""
     created: str = ""  # ISO time of the export (document properties)
     fragment: bool = False
+    part: str = "vignette"  # what it is in a manuscript: a LaTeX fragment opens a vignette with \subsection*, a chapter with \section
 
     @property
     def marks(self) -> tuple[str, str]:
@@ -154,10 +218,25 @@ def _inline(text: str, attr: str, straight_quotes: bool) -> InlineQuote:
 
 def build(vignette: Any, *, options: Options, attributes: dict[str, dict[str, str]], created: str = "") -> Document:
     """Lay a vignette out: narrative paragraphs, run-in or block quotes, sources."""
+    blocks, sources = lay_out(vignette.items, options=options, attributes=attributes)
+    plain = options.straight_quotes
+    draft = vignette.status == "draft" or any(
+        i.kind == "narrative" and i.text.lstrip().startswith(PLACEHOLDER) for i in vignette.items)
+    title = marks(f"DRAFT: {vignette.title}" if draft else vignette.title, plain)
+    notes = ("Draft: machine-drafted quotes and placeholder paragraphs; not yet edited by the researcher.",) if draft else ()
+    return Document(title, blocks, sources if options.appendix else (), draft, notes, straight=plain,
+                    author=options.author, created=created, fragment=options.fragment)
+
+
+def lay_out(
+    items: Any, *, options: Options, attributes: dict[str, dict[str, str]],
+) -> tuple[tuple[Paragraph | BlockQuote, ...], tuple[Source, ...]]:
+    """Vignette items (a vignette's, a chapter section's) as printed blocks, and the sources of their quotes
+    (numbered from 1): narrative paragraphs, run-in or block quotes by :attr:`Options.block_words`."""
     blocks: list[Paragraph | BlockQuote] = []
     sources: list[Source] = []
     plain = options.straight_quotes
-    for item in vignette.items:
+    for item in items:
         if item.kind == "narrative":
             for para in re.split(r"\n\s*\n", item.text.strip()):
                 if para.strip():
@@ -179,12 +258,7 @@ def build(vignette: Any, *, options: Options, attributes: dict[str, dict[str, st
         sources.append(Source(len(sources) + 1, " ".join(words[:8]) + (" ..." if len(words) > 8 else ""),
                               item.participant or "", item.transcript, item.turn, item.start, item.end,
                               item.timestamp, item.line))
-    draft = vignette.status == "draft" or any(
-        i.kind == "narrative" and i.text.lstrip().startswith(PLACEHOLDER) for i in vignette.items)
-    title = marks(f"DRAFT: {vignette.title}" if draft else vignette.title, plain)
-    notes = ("Draft: machine-drafted quotes and placeholder paragraphs; not yet edited by the researcher.",) if draft else ()
-    return Document(title, tuple(blocks), tuple(sources) if options.appendix else (), draft, notes, straight=plain,
-                    author=options.author, created=created, fragment=options.fragment)
+    return tuple(blocks), tuple(sources)
 
 
 def source_fields(s: Source) -> list[str]:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import io
 import math
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from analysis.export.document import APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, InlineQuote, Paragraph, source_table
+from analysis.export.document import (APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, FigureBlock, Heading, InlineQuote,
+                                      Paragraph, source_table)
+from analysis.export.document import Table as TextTable
 from analysis.export.sanitize import xml_safe
 
 if TYPE_CHECKING:  # python-docx (and lxml) load when a document is written, not when the CLI starts
@@ -120,6 +122,50 @@ def _paragraph(document: DocxDocument, p: Paragraph, marks: tuple[str, str] = ("
             para.add_run(clean(lead + part))
 
 
+def grid(document: DocxDocument, header: tuple[str, ...] | list[str],
+          rows: tuple[tuple[str, ...], ...] | list[list[str]], *, fixed: bool = False) -> Table:
+    """A ``Table Grid`` table: the header row in bold (repeated on each page, with ``fixed`` widths), then the rows."""
+    table = document.add_table(rows=1, cols=len(header))
+    table.style = document.styles["Table Grid"]
+    for cell, text in zip(table.rows[0].cells, header):
+        cell.text = clean(text)
+        cell.paragraphs[0].runs[0].bold = True
+    for values in rows:
+        for cell, value in zip(table.add_row().cells, values):
+            cell.text = clean(value)
+    if fixed:
+        _fixed(table)
+    return cast("Table", table)
+
+
+def _figure(document: DocxDocument, block: FigureBlock) -> None:
+    """The picture (or the table), then its caption: the number and title in bold."""
+    f = block.figure
+    if f.png:
+        from docx.shared import Inches
+
+        document.add_picture(io.BytesIO(f.png), width=Inches(6.3))
+    else:
+        grid(document, f.header, f.rows)
+    caption = document.add_paragraph(style="Caption")
+    caption.add_run(clean(f"{block.number}. {f.title}. ")).bold = True
+    caption.add_run(clean(f.caption))
+
+
+def _text_table(document: DocxDocument, block: TextTable) -> None:
+    """A table in the text at 9 pt, its legend in italics under it."""
+    from docx.shared import Pt
+
+    table = grid(document, block.header, block.rows)
+    for row in table.rows:
+        for cell in row.cells:
+            for para in cell.paragraphs:
+                for run in para.runs:
+                    run.font.size = Pt(9)
+    if block.legend:
+        document.add_paragraph().add_run(clean(block.legend)).italic = True
+
+
 def render(doc: Document) -> bytes:
     from docx.shared import Cm, Pt
 
@@ -135,21 +181,19 @@ def render(doc: Document) -> bytes:
     for block in doc.blocks:
         if isinstance(block, BlockQuote):
             document.add_paragraph(clean(f"{block.text} {block.attribution}"), style=BLOCK_STYLE)
+        elif isinstance(block, Heading):
+            document.add_heading(clean(block.text), level=block.level)
+        elif isinstance(block, TextTable):
+            _text_table(document, block)
+        elif isinstance(block, FigureBlock):
+            _figure(document, block)
         else:
             _paragraph(document, block, doc.marks)
     if doc.sources:
         document.add_heading(APPENDIX_TITLE, level=1)
         document.add_paragraph(APPENDIX_NOTE)
         headers, rows = source_table(doc.sources)
-        table = document.add_table(rows=1, cols=len(headers))
-        table.style = document.styles["Table Grid"]
-        _fixed(table)
-        for cell, header in zip(table.rows[0].cells, headers):
-            cell.text = header
-            cell.paragraphs[0].runs[0].bold = True
-        for values in rows:
-            for cell, value in zip(table.add_row().cells, values):
-                cell.text = clean(value)
+        table = grid(document, headers, rows, fixed=True)
         narrow = {h: column_cm(h, [r[i] for r in rows]) for i, h in enumerate(headers) if h != "Quote"}
         quote_cm = max(QUOTE_MIN_CM, TEXT_WIDTH_CM - sum(narrow.values()))
         for header, column in zip(headers, table.columns):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from analysis.export.sanitize import html_text as escape
 
-from analysis.export.document import APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, InlineQuote, Paragraph, source_table
+from analysis.export.document import (APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, FigureBlock, Heading, InlineQuote,
+                                      Paragraph, Table, source_table)
 
 CSS = """body { font-family: Georgia, 'Times New Roman', serif; max-width: 42em; margin: 2em auto; padding: 0 1em;
   line-height: 1.6; color: #222; }
@@ -38,6 +39,18 @@ def page(title: str, body: list[str], author: str = "") -> str:
         "</html>", ""])
 
 
+def _table(header: tuple[str, ...] | list[str], rows: tuple[tuple[str, ...], ...] | list[list[str]]) -> list[str]:
+    return ["<table>", "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>",
+            *("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows), "</table>"]
+
+
+def _figure(block: FigureBlock) -> list[str]:
+    f = block.figure
+    return [f'<figure class="{f.kind}">', *([f.svg.split("?>", 1)[-1].strip()] if f.svg else _table(f.header, f.rows)),
+            f"<figcaption><strong>{escape(block.number)}. {escape(f.title)}.</strong> {escape(f.caption)}</figcaption>",
+            "</figure>"]
+
+
 def render(doc: Document) -> str:
     body = [f"<h1>{escape(doc.title)}</h1>"]
     body += [f'<p class="note">{escape(n)}</p>' for n in doc.notes]
@@ -45,12 +58,15 @@ def render(doc: Document) -> str:
         if isinstance(block, BlockQuote):
             body.append(f"<blockquote><p>{escape(block.text)} "
                         f"<span class=\"attribution\">{escape(block.attribution)}</span></p></blockquote>")
+        elif isinstance(block, Heading):
+            body.append(f"<h{block.level + 1}>{escape(block.text)}</h{block.level + 1}>")
+        elif isinstance(block, Table):
+            body += [*_table(block.header, block.rows), *([f"<p><em>{escape(block.legend)}</em></p>"] if block.legend else [])]
+        elif isinstance(block, FigureBlock):
+            body += _figure(block)
         else:
             body.append(_paragraph(block, doc.marks))
     if doc.sources:
         headers, rows = source_table(doc.sources)
-        body += [f"<h2>{escape(APPENDIX_TITLE)}</h2>", f"<p>{escape(APPENDIX_NOTE)}</p>", "<table>",
-                 "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in headers) + "</tr>"]
-        body += ["<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows]
-        body.append("</table>")
+        body += [f"<h2>{escape(APPENDIX_TITLE)}</h2>", f"<p>{escape(APPENDIX_NOTE)}</p>", *_table(headers, rows)]
     return page(doc.title, body, doc.author)

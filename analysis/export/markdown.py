@@ -1,11 +1,15 @@
-"""Markdown (CommonMark; Pandoc-friendly): ``#`` title, paragraphs, ``>`` block quotes, a sources table."""
+"""Markdown (CommonMark; Pandoc-friendly): ``#`` title, ``##`` headings, paragraphs, ``>`` block quotes,
+figures as pipe tables with their number and caption, a sources table."""
 
 from __future__ import annotations
 
 import re
 
-from analysis.export.document import APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, InlineQuote, Paragraph, source_table
+from analysis.export.document import (APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, FigureBlock, Heading, InlineQuote,
+                                      Paragraph, Table, source_table)
 from analysis.export.sanitize import defang_urls, escape_markdown_html
+
+_NUMBER = re.compile(r"\d+(\.\d+)?")
 
 
 def escape(text: str) -> str:
@@ -30,6 +34,12 @@ def _paragraph(p: Paragraph, marks: tuple[str, str] = ("“", "”")) -> str:
     return " ".join(out)
 
 
+def _table(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> list[str]:
+    """A pipe table; a number stays as it is (escaping would write 0\\.5)."""
+    return ["| " + " | ".join(escape(h) for h in header) + " |", "|" + "---|" * len(header),
+            *("| " + " | ".join(c if _NUMBER.fullmatch(c) else escape(c) for c in row) + " |" for row in rows)]
+
+
 def render(doc: Document) -> str:
     lines = [f"# {escape(doc.title)}", ""]
     for note in doc.notes:
@@ -37,6 +47,13 @@ def render(doc: Document) -> str:
     for block in doc.blocks:
         if isinstance(block, BlockQuote):
             lines += [f"> {escape(block.text)} {escape(block.attribution)}", ""]
+        elif isinstance(block, Heading):
+            lines += [f"{'#' * (block.level + 1)} {escape(block.text)}", ""]
+        elif isinstance(block, Table):
+            lines += [*_table(block.header, block.rows), "", *([f"*{escape(block.legend)}*", ""] if block.legend else [])]
+        elif isinstance(block, FigureBlock):
+            f = block.figure
+            lines += [f"**{block.number}. {escape(f.title)}**", "", *_table(f.header, f.rows), "", f"*{escape(f.caption)}*", ""]
         else:
             lines += [_paragraph(block, doc.marks), ""]
     if doc.sources:

@@ -8,12 +8,14 @@ and decodes its last seconds to tell a complete file from a truncated one. Every
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from analysis import limits
-from analysis.errors import Errors, ImportFormatError
+from analysis.errors import Errors, FileRefusedError, ImportFormatError
 from analysis.media.formats import MediaFormat, media_format_for, media_suffix_list
 
 __all__ = ["Probe", "duration_warning", "probe"]
@@ -37,14 +39,25 @@ def _stamp(seconds: float) -> str:
     return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
-def probe(path: Path, *, name: str | None = None) -> Probe:
-    """Read ``path``'s recording facts, or raise an error naming the file (``name``, else its file name)."""
+def probe(path: Path, *, name: str | None = None, root: Path | None = None) -> Probe:
+    """Read ``path``'s recording facts, or raise an error naming the file (``name``, else its file name).
+    Only a regular file is opened (a FIFO would block the decoder); with ``root``, a link leading out of
+    that folder is refused (a link in media/ must not make the app serve a file from elsewhere)."""
     shown = name or path.name
     fmt = media_format_for(path.name)
     if fmt is None:
         raise ImportFormatError(shown, Errors.E1601, suffix=path.suffix or "(no suffix)",
                                 supported=media_suffix_list())
-    size = path.stat().st_size
+    try:
+        if root is not None and not path.resolve(strict=True).is_relative_to(root.resolve()):
+            raise FileRefusedError(shown, Errors.E1507, root=root, target=path.resolve())
+        info = os.stat(path)
+    except (OSError, RuntimeError) as err:
+        raise ImportFormatError(shown, Errors.E1604, err=_short(err)) from err
+    if not stat.S_ISREG(info.st_mode):
+        raise FileRefusedError(shown, Errors.E1506, st_mode="a folder" if stat.S_ISDIR(info.st_mode)
+                               else "a pipe, device or socket")
+    size = info.st_size
     if size == 0:
         raise ImportFormatError(shown, Errors.E1602)
     if size > limits.MEDIA_BYTES:

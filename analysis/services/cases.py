@@ -26,7 +26,7 @@ from analysis import limits
 from analysis.domain.cases import (Case, Condition, EvidenceQuote, Matrix, Publication, check_orientation, compare, format_cell,
                      matrix_methods_paragraph, matrix_table, parse_matrix_csv, parse_value, render)
 from analysis.errors import ConflictError, Errors, ExportError, NotFoundError, StoryloomError, ValidationError
-from analysis.export import pick_format, write_file
+from analysis.export import BY_NAME, formats_for, pick_format, write_file
 from analysis.export.tables import write_csv, write_xlsx
 from analysis.domain.names import check_name
 from analysis.domain.disclosure import PrintedQuote, check_publishable
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CASES_FILE", "CASES_FILE_FORMAT", "MATRIX_FORMATS", "CaseService"]
 
-MATRIX_FORMATS = ("md", "docx", "tex", "html", "csv", "xlsx")
+MATRIX_FORMATS = formats_for("matrix")  # md, docx, tex, html (rendered documents), csv, xlsx (rows)
 AUDIT_MISSING = "The export succeeded but its audit record could not be written: "
 
 
@@ -673,7 +673,7 @@ class CaseService:
     def render(self, format: str = "md", *, cases_as: str = "columns", evidence: bool = False,
                outcome: str | None = None) -> bytes:
         """The matrix as ``format`` bytes (md, docx, tex, html; csv and xlsx: see :meth:`export`)."""
-        fmt = pick_format(None, format, MATRIX_FORMATS[:4])
+        fmt = pick_format(None, format, tuple(f for f in MATRIX_FORMATS if BY_NAME[f].render))
         return render(self.publication(cases_as=cases_as, evidence=evidence, outcome=outcome), fmt)
 
     def matrix_frame(self, *, cases_as: str = "rows") -> pd.DataFrame:

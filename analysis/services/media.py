@@ -14,44 +14,17 @@ import builtins
 import hashlib
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from analysis.errors import Errors, FileRefusedError, ImportFormatError, NotFoundError, StorageError
 from analysis.media.formats import MEDIA_SUFFIXES, media_format_for
+from analysis.media.info import Attached, MediaInfo
 from analysis.media.probe import Probe, duration_warning, probe
 from analysis.services.context import Context, new_guid
 from analysis.store import media as media_store, transcripts as transcript_store
 
 __all__ = ["Attached", "MediaInfo", "MediaService"]
-
-
-@dataclass(frozen=True)
-class MediaInfo:
-    """A recording attached to a transcript."""
-
-    transcript: str
-    file: str  # its name inside media/
-    format: str
-    kind: str  # audio | video
-    mime: str
-    duration: float | None
-    codec: str
-    channels: int | None
-    sample_rate: int | None
-    size: int
-    sha256: str
-    path: Path
-
-
-@dataclass(frozen=True)
-class Attached:
-    """What :meth:`MediaService.attach` did: the recording, whether it was copied into media/, warnings."""
-
-    media: MediaInfo
-    copied: bool
-    warnings: tuple[str, ...] = ()
 
 
 def _sha256(path: Path) -> str:
@@ -126,7 +99,8 @@ class MediaService:
         with self.ctx.store.read() as conn:
             tid = transcript_store.transcript_id(conn, transcript)  # an unknown transcript fails here, first
         path = Path(file)
-        found = probe(path, name=path.name)  # refused before anything is copied or written
+        inside = path.parent.resolve() == self.ctx.media_dir.resolve()
+        found = probe(path, name=path.name, root=self.ctx.media_dir if inside else None)  # refused before any write
         target, copied = self._into_media(path)
         try:
             return self._record(transcript, tid, target, found, copied, note)
@@ -177,7 +151,7 @@ class MediaService:
             return out
         files: dict[str, builtins.list[Path]] = {}
         for f in sorted(folder.iterdir()):
-            if f.suffix.lower() in MEDIA_SUFFIXES and not f.name.startswith(".") and f.is_file():
+            if f.suffix.lower() in MEDIA_SUFFIXES and not f.name.startswith(".") and not f.is_dir():
                 files.setdefault(f.stem, []).append(f)
         if not files:
             return out

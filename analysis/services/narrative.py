@@ -32,8 +32,8 @@ from analysis.domain.names import check_name
 from analysis.domain.disclosure import PrintedQuote, check_publishable
 from analysis.errors import ConflictError, Errors, ExportError, Msg, NotFoundError, StoryloomError, ValidationError
 from analysis.export import formats_for, pick_format, write_file
-from analysis.export.document import BLOCK_WORDS, PLACEHOLDER, Options
-from analysis.domain.narrative import (FIGURE_HELP, FIGURES, ChapterDocument, Figure, Period, TimelineEvent, When, disagreement, gaps, is_placeholder,
+from analysis.export.document import BLOCK_WORDS, PLACEHOLDER, Figure, Options
+from analysis.domain.narrative import (FIGURE_HELP, FIGURES, ChapterDocument, Period, TimelineEvent, When, disagreement, gaps, is_placeholder,
                          layout_chapter, parse_dated, parse_when, render_chapter, sort_key, story_order, timeline_png,
                          timeline_svg, when_of_row)
 from analysis.files.story_file import STORY_FILE, parse_story_file

@@ -317,3 +317,19 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def peek_revision(folder: Path) -> str | None:
+    """The Alembic revision of the project database in ``folder`` (SQLite or the server its project.toml
+    names), read without opening the project: nothing is upgraded or written (``storyloom doctor``)."""
+    from alembic.runtime.migration import MigrationContext
+
+    if (folder / team.PROJECT_FILE).is_file():
+        engine = sa.create_engine(team.engine_url(team.read_url(folder)))
+    else:
+        engine = sa.create_engine(f"sqlite:///file:{(folder / 'project.db').resolve()}?mode=ro&uri=true")
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()

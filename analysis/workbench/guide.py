@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analysis.workbench.pages import page_file
 from analysis import Project
 from analysis.workbench.state import action
 
 #: Page title (as app.py names it) -> its file, for the guide's links.
 PAGE_FILES: dict[str, str] = {
-    "Project": "analysis/workbench/pages/project.py", "Read & code": "analysis/workbench/pages/read_code.py", "Journal & memos": "analysis/workbench/pages/journal.py",
-    "Assist (suggestions)": "analysis/workbench/pages/assist.py", "Codebook": "analysis/workbench/pages/codebook.py", "Themes": "analysis/workbench/pages/themes.py",
-    "Participants": "analysis/workbench/pages/participant.py", "Cases": "analysis/workbench/pages/cases.py", "Vignettes": "analysis/workbench/pages/vignettes.py",
-    "Story": "analysis/workbench/pages/story.py",
+    "Project": page_file("project"), "Read & code": page_file("read_code"), "Journal & memos": page_file("journal"),
+    "Assist (suggestions)": page_file("assist"), "Codebook": page_file("codebook"), "Themes": page_file("themes"),
+    "Participants": page_file("participant"), "Cases": page_file("cases"), "Vignettes": page_file("vignettes"),
+    "Story": page_file("story"),
 }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from analysis.domain.timing import span_time
-from analysis.services.media import MediaInfo
+from analysis.media.info import MediaInfo
 from analysis.workbench.state import cached
 
 PLAY = "sl_play"  # session key: {token, transcript, start, end}, a "Listen" request for the coder's player

@@ -14,6 +14,7 @@ from typing import Any
 
 import streamlit as st
 
+from analysis.workbench.pages import page_file
 from analysis import Project
 from analysis.domain.codebook import PALETTE
 from analysis.errors import Errors, NotFoundError
@@ -516,7 +517,7 @@ def open_in_reader(transcript: str, *, coding: int | None = None) -> None:
     """For other pages: open ``transcript`` on Read & code, with ``coding`` shown in the panel and the
     text scrolled to it."""
     st.session_state.update(reader_request(transcript, coding=coding))
-    st.switch_page("analysis/workbench/pages/read_code.py")
+    st.switch_page(page_file("read_code"))
 
 
 def reader_request(transcript: str, *, coding: int | None = None) -> dict[str, Any]:

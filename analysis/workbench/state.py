@@ -25,9 +25,51 @@ from analysis import Project, open_project  # noqa: E402
 from analysis.errors import explain  # noqa: E402
 
 
+#: The project chosen on the start screen by this server's last session (a reload keeps it open).
+_chosen: dict[str, str] = {}
+CHOSEN = "_storyloom_project"
+
+
 def project_path() -> Path:
-    """``--project PATH`` after ``--`` on the streamlit command line, else $STORYLOOM_PROJECT, else '.'."""
+    """The project this session works on: the one chosen on the start screen (this session's, else the
+    server's last), else ``--project PATH`` after ``--`` on the streamlit command line, else
+    $STORYLOOM_PROJECT, else '.'."""
+    chosen = st.session_state.get(CHOSEN) or _chosen.get("path")
+    if chosen:
+        return Path(chosen)
     return _project_path(tuple(sys.argv[1:]), os.environ.get("STORYLOOM_PROJECT"))
+
+
+def asked_path() -> Path | None:
+    """The folder this session was asked to open (chosen, ``--project`` or $STORYLOOM_PROJECT); None when
+    none was named (``storyloom open`` in a folder without a project: the start screen alone)."""
+    named = st.session_state.get(CHOSEN) or _chosen.get("path") or os.environ.get("STORYLOOM_PROJECT")
+    if named or "--project" in " ".join(sys.argv[1:]):
+        return project_path()
+    return None
+
+
+def choose_project(path: Path | str) -> None:
+    """Work on ``path`` from now on (the start screen's choice), in this session and any new one."""
+    st.session_state[CHOSEN] = _chosen["path"] = str(Path(path).resolve())
+    st.session_state.pop(SWITCHING, None)
+
+
+SWITCHING = "_storyloom_switching"
+
+
+def switch_project() -> None:
+    """Show the start screen in this session (the sidebar's "Switch project"), until a project is chosen."""
+    st.session_state[SWITCHING] = True
+
+
+def project_ready() -> bool:
+    """Whether :func:`project_path` holds a project (``project.db``, or ``project.toml`` of a team
+    project); if not, the router shows the start screen, which offers to create one: a folder is never
+    made a project silently."""
+    from analysis.project import is_project
+
+    return not st.session_state.get(SWITCHING) and is_project(project_path())
 
 
 @functools.lru_cache(maxsize=8)  # asked for many times in every run: parse the command line once
@@ -40,7 +82,7 @@ def _project_path(argv: tuple[str, ...], env: str | None) -> Path:
 
 @st.cache_resource(show_spinner="Opening the project...")
 def _open(path: str) -> Project:
-    return open_project(path)
+    return open_project(path, create=False)
 
 
 def get_project() -> Project:

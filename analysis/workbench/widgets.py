@@ -15,8 +15,10 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
+from analysis.workbench.pages import page_file
 from analysis import Project
 from analysis.domain.model import PHASES, Code
+from analysis.domain.progress import Progress, Rate, Step, describe
 from analysis.workbench.state import action, cached, get_project, language_model, project_or_stop, researcher, show_error
 
 ALL = "All participants"
@@ -279,7 +281,7 @@ def no_codes_yet() -> None:
         "**Read & code** and code it; a sample codebook in `codebooks/` is brought in by **Sync** on the "
         "Project page."
     )
-    st.page_link("analysis/workbench/pages/codebook.py", label="Open the codebook", icon=":material/account_tree:")
+    st.page_link(page_file("codebook"), label="Open the codebook", icon=":material/account_tree:")
 
 
 def note_field(key: str) -> str:
@@ -297,3 +299,18 @@ def act_if_confirmed(ok: bool, fn: Callable[[], Any], success: str) -> Any:
         st.warning("Nothing changed: tick the confirmation box first.", icon=":material/check_box:")
         return None
     return act(fn, success)
+
+
+def stage_bars(area: Any) -> Progress:
+    """A progress callback drawing one bar per stage (reading, splitting, embedding with sentences/s and
+    the time left, saving) into ``area`` (a container): an import's, a sync's."""
+    bars: dict[str, Any] = {}
+    rates: dict[str, Rate] = {}
+
+    def progress(step: Step) -> None:
+        if step.stage not in bars:
+            bars[step.stage], rates[step.stage] = area.progress(0.0, text=describe(step)), Rate()
+        rate, left = rates[step.stage].update(step)
+        bars[step.stage].progress(step.fraction, text=describe(step, rate, left))
+
+    return progress

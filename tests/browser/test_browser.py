@@ -124,9 +124,10 @@ def drag_over(page: Any, passage: str) -> None:
 
 
 def _pages() -> list[tuple[str, str]]:
-    """(file stem, title) of every page app.py routes to, in its order."""
-    source = (REPO / "app.py").read_text(encoding="utf-8")
-    return [(Path(path).stem, title) for path, title in re.findall(r'st\.Page\("([^"]+)",\s*title="([^"]+)"', source)]
+    """(file stem, title) of every page the router (analysis/workbench/app.py) registers, in its order."""
+    from analysis.workbench.app import routes
+
+    return [(Path(path).stem, title) for path, title in routes()]
 
 
 def _free_port() -> int:

@@ -208,3 +208,58 @@ def test_the_methods_report_says_how_transcripts_were_checked(make_project: Call
     paragraph = p.exports.methods_report()["paragraph"]
     assert ("1 transcript had its recording attached and was read beside it (the recordings stayed on the "
             "researcher's computer); the researcher corrected 1 transcript while listening (1 correction).") in paragraph
+
+
+def test_a_pipe_or_a_link_out_of_media_is_refused_without_blocking(make_project: Callable[..., Project],
+                                                                   tmp_path: Path) -> None:
+    import os
+
+    p = make_project(transcripts={"talk.srt": SRT})
+    (p.path / "media").mkdir()
+    os.mkfifo(p.path / "media" / "talk.wav")  # a decoder would wait on it forever
+    report = p.sync()
+    assert report["media_attached"] == [] and "not a file" in report["media_warnings"][0]
+    (p.path / "media" / "talk.wav").unlink()
+    outside = tone(tmp_path / "secret.wav", 2.0)
+    (p.path / "media" / "talk.wav").symlink_to(outside)
+    report = p.sync()
+    assert report["media_attached"] == [] and "leads outside the folder" in report["media_warnings"][0]
+    assert p.media.list() == []
+
+
+def _video(path: Path, *, sound: bool) -> Path:
+    """A 3 s MP4 (MPEG-4 picture, AAC sound) written by PyAV."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as out:
+        picture = out.add_stream("mpeg4", rate=10)
+        picture.width, picture.height, picture.pix_fmt = 64, 48, "yuv420p"
+        audio = out.add_stream("aac", rate=16000) if sound else None
+        if audio is not None:
+            audio.layout = "mono"
+        for i in range(30):
+            frame = np.zeros((48, 64, 3), dtype=np.uint8)
+            frame[:, :, 0] = i * 8
+            for packet in picture.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                out.mux(packet)
+        if audio is not None:
+            samples = (np.sin(2 * math.pi * 440 * np.arange(48000) / 16000) * 8000).astype(np.int16)
+            for k in range(0, 48000, 1024):
+                chunk = av.AudioFrame.from_ndarray(samples[None, k:k + 1024], format="s16", layout="mono")
+                chunk.sample_rate = 16000
+                for packet in audio.encode(chunk):
+                    out.mux(packet)
+        for stream in (picture, audio):
+            for packet in stream.encode(None) if stream is not None else []:
+                out.mux(packet)
+    return path
+
+
+def test_a_video_is_attached_as_video_and_one_without_sound_is_refused(make_project: Callable[..., Project],
+                                                                       tmp_path: Path) -> None:
+    p = make_project(transcripts={"clip.vtt": "WEBVTT\n\n00:00:00.000 --> 00:00:02.500\nA short clip.\n"})
+    done = p.media.attach("clip.vtt", _video(tmp_path / "clip.mp4", sound=True))
+    assert (done.media.kind, done.media.format, done.media.mime) == ("video", "mp4", "video/mp4")
+    with pytest.raises(ImportFormatError, match="holds no audio"):
+        p.media.attach("clip.vtt", _video(tmp_path / "silent.mp4", sound=False))

@@ -103,13 +103,25 @@ def test_cli_is_quiet_when_piped_or_with_json(make_project):
 
 
 def test_make_demo_says_each_stage_and_the_url():
+    """make demo is `storyloom demo .` (the repository root is the sample study); the program says each stage,
+    and its server listens on localhost only, without a file watcher or usage statistics."""
     out = subprocess.run(["make", "-n", "-B", "demo"], cwd=REPO, capture_output=True, text=True, check=True).stdout
     said = [line for line in out.splitlines() if line.startswith('echo "==>')]
-    assert [s.split("]")[0][-3:] for s in said if "/4]" in s] == ["1/4", "2/4", "3/4", "4/4"]
-    assert any("Installing" in s for s in said) and any("embedding" in s for s in said)
-    assert "http://localhost:8501" in said[-1]
-    start = next(line for line in out.splitlines() if "streamlit run" in line)
-    assert "--server.fileWatcherType none" in start and "--server.address localhost" in start
+    assert any("Installing" in s for s in said)
+    assert out.splitlines()[-1].strip().endswith("storyloom demo .")
+    from analysis.cli import program
+    from analysis.cli.server import ENTRY, command
+
+    source = Path(program.__file__).read_text(encoding="utf-8")
+    stages = [" ".join(s.split()[:2]) for s in re.findall(r'"==> ([^"]+)', source)]
+    assert stages == ["Copying the", "Importing the", "Preparing the", "Starting the"], stages
+    assert "Storyloom is running at {server.url}" in source
+    start = " ".join(command(8501, REPO))
+    assert start.startswith(f"{sys.executable} -m streamlit run {ENTRY} --server.port 8501")
+    for flag in ("--server.fileWatcherType none", "--server.address localhost", "--browser.gatherUsageStats false",
+                 "--server.headless true"):
+        assert flag in start, flag
+    assert start.endswith(f"-- --project {REPO}")
 
 
 def test_streamlit_config_is_quiet_and_private():
@@ -135,16 +147,15 @@ def test_pyproject_builds_without_a_setuptools_deprecation_warning(tmp_path):
 
 
 def test_the_start_here_guide_follows_the_phases_and_stays_hidden_once_hidden(make_project):
-    import re
-
     from analysis.domain.model import PHASES
     from analysis.workbench.guide import PAGE_FILES
 
     project = make_project(transcripts={"a.txt": interview(3)})
     steps = project.guide.steps()
     assert [s.phase for s in steps] == ["", *PHASES]  # getting the data in, then the six phases in order
-    source = (REPO / "app.py").read_text(encoding="utf-8")
-    routed = dict((title, path) for path, title in re.findall(r'st\.Page\("([^"]+)",\s*title="([^"]+)"', source))
+    from analysis.workbench.app import routes
+
+    routed = {title: str(REPO / path) for path, title in routes()}
     assert {t for s in steps for t in s.pages} <= set(PAGE_FILES) and all(routed[t] == f for t, f in PAGE_FILES.items())
     assert project.guide.shown()
     events = len(project.audit_trail())

@@ -11,15 +11,13 @@ import pandas as pd
 import streamlit as st
 
 from analysis.domain.cases import LEGEND, OUTCOME_MARK, comparison_table, format_cell, separating_sentence
+from analysis.export import BY_NAME, formats_for
 from analysis.workbench import media
 from analysis.workbench.case_grid import ROW_HEIGHT, grid, kept, label, matrix, ordered, widths
 from analysis.workbench.state import action, get_project
 from analysis.workbench.widgets import act, code_paths, codings, fresh, md_escape, participants, quote_card, quote_meta, sidebar
 
-FORMATS = {"md": "Markdown", "docx": "Word (.docx)", "tex": "LaTeX", "html": "HTML", "csv": "CSV", "xlsx": "Excel (.xlsx)"}
-MIME = {"md": "text/markdown", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "tex": "application/x-tex", "html": "text/html", "csv": "text/csv",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+FORMATS = {f: BY_NAME[f].label for f in formats_for("matrix")}  # the export registry's, as every download's
 SELECTION, CLICKED = "rc_selection", "rc_clicked"  # Read & code's pending selection / clicked highlight
 TABS = ["Matrix", "Cases", "Conditions", "Compare", "Downloads & import"]
 GRID, CASE_KEY, COND_KEY, SEEN, CELL = "cs_grid", "cs_cell_case", "cs_cell_cond", "cs_grid_seen", "cs_cell"
@@ -348,7 +346,7 @@ def downloads_tab(m: Any) -> None:
             data = kept(f"table:{fmt}:{cases_as}:{evidence}",
                         lambda p: p.cases.table_bytes(fmt, cases_as=cases_as, evidence=evidence))
         if data is not None:
-            st.download_button(f"Download {FORMATS[fmt]}", data, file_name=f"case-matrix.{fmt}", mime=MIME[fmt],
+            st.download_button(f"Download {FORMATS[fmt]}", data, file_name=f"case-matrix.{fmt}", mime=BY_NAME[fmt].mime,
                                on_click=lambda: project.cases.log_download(fmt, cases_as=cases_as, evidence=evidence),
                                icon=":material/download:")
     st.markdown("**Import a matrix (CSV)**")

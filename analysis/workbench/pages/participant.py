@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from analysis.workbench.pages import page_file
 from analysis.workbench.quotes_view import keep, kept, quote_rows, readable_quotes
 from analysis.workbench.state import researcher
 from analysis.workbench.widgets import (PHASE_LABELS, act, codes, codings, fresh, md_escape, no_codes_yet, participants, phase_picker,
@@ -47,7 +48,7 @@ st.title("Participants")
 people = participants()
 if not people:
     st.info("No participants yet: bring transcripts in on the Project page (participants.csv names them).")
-    st.page_link("analysis/workbench/pages/project.py", label="Open the Project page", icon=":material/folder_open:")
+    st.page_link(page_file("project"), label="Open the Project page", icon=":material/folder_open:")
     st.stop()
 
 kept("pp_who")  # the participant survives a jump to Read & code and back

@@ -15,9 +15,9 @@ import streamlit as st
 from analysis import Project
 from analysis.ingest import suffix_list
 from analysis.errors import ConflictError, Errors
-from analysis.domain.progress import Progress, Rate, Step, describe
+from analysis.domain.progress import Progress
 from analysis.workbench.state import action
-from analysis.workbench.widgets import act, fresh, on_click, participants, pending_error, read, recorded, sidebar
+from analysis.workbench.widgets import act, fresh, on_click, participants, pending_error, read, recorded, sidebar, stage_bars
 
 INTERVIEWER, NEW = "Interviewer (not a participant)", "New participant…"
 
@@ -27,14 +27,7 @@ def import_with_progress(run: Callable[[Progress], dict[str, Any]], label: str) 
     the time left, saving), fed by its progress callback; errors leave the project unchanged."""
     area = st.container()
     area.caption(label)
-    bars: dict[str, Any] = {}
-    rates: dict[str, Rate] = {}
-
-    def progress(step: Step) -> None:
-        if step.stage not in bars:
-            bars[step.stage], rates[step.stage] = area.progress(0.0, text=describe(step)), Rate()
-        rate, left = rates[step.stage].update(step)
-        bars[step.stage].progress(step.fraction, text=describe(step, rate, left))
+    progress = stage_bars(area)
 
     def run_and_keep() -> None:
         st.session_state["_import_report"] = run(progress)

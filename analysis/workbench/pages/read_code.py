@@ -7,6 +7,7 @@ stored text (see analysis/workbench/components/coder.js), checked against the te
 
 import streamlit as st
 
+from analysis.workbench.pages import page_file
 from analysis.workbench import media, reading
 from analysis.workbench.assist_panel import render_assist_panel
 from analysis.workbench.components.coder import coder
@@ -21,7 +22,7 @@ if not rows:
     st.title("Read & code")
     st.info("No transcripts yet. Put interview files (.txt, .md, .docx, .vtt, .srt) in the project's "
             "`transcripts/` folder and press **Sync** on the Project page.")
-    st.page_link("analysis/workbench/pages/project.py", label="Open the Project page", icon=":material/folder_open:")
+    st.page_link(page_file("project"), label="Open the Project page", icon=":material/folder_open:")
     st.stop()
 
 names = [r["name"] for r in rows]
