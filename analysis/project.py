@@ -295,6 +295,9 @@ class Project:
         and story files: the files of ``codebooks/`` are applied in ONE transaction, all or nothing (a valid
         ``cases.yaml`` is not written when ``story.yaml`` is refused)."""
         report = self.transcripts.sync(progress=progress)
+        if report.get("missing"):  # a REFI-QDA import's sources live in the project, not in transcripts/
+            kept = self.interchange.imported_transcripts()
+            report["missing"] = [name for name in report["missing"] if name not in kept]
         report.update(self.media.attach_matching())  # media/<stem>.m4a beside transcripts/<stem>.vtt
         with self.store.transaction():
             report.update(self.codebook_files.sync_folder())

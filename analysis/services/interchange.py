@@ -198,6 +198,12 @@ class InterchangeService:
                          "added": counts["added"], "changed": counts["changed"], "unchanged": counts["unchanged"]}
         return report
 
+    def imported_transcripts(self) -> set[str]:
+        """Names of the transcripts a REFI-QDA import brought in: their text came from the archive, so no file
+        in ``transcripts/`` stands for them and a sync does not report them missing."""
+        with self.ctx.store.read() as conn:
+            return store.imported_transcript_names(conn)
+
     def import_codebook(self, path: str | Path, *, dry_run: bool = False) -> dict[str, Any]:
         """Import a ``.qdc`` codebook: codes with hierarchy, colour and description (as the definition)."""
         path = Path(path)

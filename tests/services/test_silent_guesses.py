@@ -104,3 +104,14 @@ def test_a_refi_date_in_xsd_form_is_kept(make_project: Callable[..., Any], tmp_p
     path = _dated(tmp_path, "2024-05-01T10:00:00Z")
     p = make_project()
     assert p.interchange.import_project(path)["codings"] == 1
+
+
+def test_after_a_refi_import_sync_does_not_report_its_sources_missing(make_project: Callable[..., Any],
+                                                                      tmp_path: Path) -> None:
+    path = qdpx(tmp_path / "one.qdpx", {"project.qde": _qde(f'<TextSource guid="{SRC}" name="Interview A" '
+                                                            f'plainTextPath="internal://{SRC}.txt"/>'),
+                                        f"sources/{SRC}.txt": b"Leader A: It was hard.\n"})
+    p = make_project(transcripts={"b.txt": "Leader B: Fine.\n"})
+    p.interchange.import_project(path)
+    (p.path / "transcripts" / "b.txt").unlink()
+    assert p.sync()["missing"] == ["b.txt"]  # a file that went away is still reported; the REFI source is not
