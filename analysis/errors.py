@@ -572,14 +572,10 @@ class Errors:
     # REFI-QDA with media (the media issue, item 5): audio and video sources with transcripts (SL1651-SL1699)
     E1651 = Msg("SL1651", "source '{name}' (<{element}>) has no transcript with text, so it was not imported: "
                           "Storyloom codes the words of a recording. Import its transcript as a file and attach the "
-                          "recording with `storyloom media attach`.",
-                ui="source '{name}' (<{element}>) has no transcript with text, so it was not imported: Storyloom "
-                   "codes the words of a recording. Import its transcript and attach the recording on the Project "
-                   "page.")
+                          "recording to it (`storyloom media attach`, or on the Project page).")
     E1652 = Msg("SL1652", "the recording of source '{name}' ({path}) is {why}; its transcript was imported without "
-                          "it. Attach the recording with `storyloom media attach {transcript} FILE`.",
-                ui="the recording of source '{name}' ({path}) is {why}; its transcript was imported without it. "
-                   "Attach the recording on the Project page.")
+                          "it. Attach the recording to {transcript} (`storyloom media attach`, or on the Project "
+                          "page).")
     E1653 = Msg("SL1653", "the recording of source '{name}' was not attached to {transcript} ({err}); the transcript "
                           "and its codings were imported without it.")
     E1654 = Msg("SL1654", "source '{name}' codes time ranges of its recording ({n} <{element}>); they were not "

@@ -4,7 +4,10 @@ The writer takes the same model the reader returns (:mod:`analysis.refi.read`), 
 ``parse_project(write_project(p))``. Elements are written in the order the XSD's sequences require;
 empty containers the XSD forbids (``<Users/>`` with no user, ``<Codes/>`` with no code) are left out.
 Sources are written as UTF-8 text members ``sources/<guid>.txt`` named by ``internal://<guid>.txt``:
-relative names only, never a local path or a user's folder.
+relative names only, never a local path or a user's folder. An audio or video source (``kind`` in
+:data:`~analysis.refi.read.MEDIA_KINDS`) is written with its ``path`` and one ``<Transcript>`` holding the
+text, the sync points and a ``<TranscriptSelection>`` per selection; :func:`write_qdpx` copies a recording
+into the archive from its file.
 """
 
 from __future__ import annotations

@@ -22,15 +22,30 @@ Into a project that already has data the import is a merge, never a duplicate, a
   has its own), an id that is not a GUID gets a stable name-based UUID.
 
 The import is not undoable and is an undo barrier (it adds transcripts, which are not undoable either).
-Sets, links, graphs and non-text sources (PDF, pictures, audio, video) are counted in the report, not stored.
+Sets, links, graphs and PDF and picture sources are counted in the report, not stored.
+
+Audio and video sources (``<AudioSource>``/``<VideoSource>``): the first ``<Transcript>`` is imported as a
+text source is (its text, its ``<TranscriptSelection>``s placed at their sync points' positions by the same
+position rules), its ``<SyncPoint>``s become the transcript's anchors (milliseconds to seconds; a point with
+the time of the one before it only marks a selection's bound), and the recording, when the archive holds it
+(``internal://``), is written to ``media/`` (at most :data:`analysis.limits.MEDIA_BYTES`) and attached after the
+import's transaction (``media.attach``, its own action). What cannot come in is a warning in the report
+(``warnings``), never a failed import: a recording missing, outside the archive or refused by the decoder (the
+transcript stays), a source with no transcript, further transcripts, time-range codings of the recording
+(``<AudioSelection>``/``<VideoSelection>``). ``media`` lists every media source (also in a dry run).
 
 Export. ``.qdpx``: the codebook (colours; definition and criteria in the description), sources as UTF-8
 text members ``sources/<guid>.txt`` with code-point positions (``positions="utf16"`` for tools that read
 NVivo-style ones), codings with their coder and date, participants as Cases with their attribute values,
 memos as Notes with author and date, users; events in story time as codes of an "Events" group (the when and
 the story order in each description) whose codings are the passages linked to them (importing such a file
-brings them in as codes of an "Events" theme). ``.qdc``: the codebook. GUIDs are the stored ones, paths are
-relative; orphaned codings (no place in the text) are left out and counted.
+brings them in as codes of an "Events" theme). A transcript with a recording is an ``<AudioSource>`` (a
+``<VideoSource>`` for a video) whose recording is the member ``sources/<guid><suffix>`` (``internal://``) and
+whose one ``<Transcript>`` holds the text, a ``<SyncPoint>`` per anchor and one at each coding's start and end
+(with the time of the anchor at or before it, so a re-import adds no time), and a ``<TranscriptSelection>``
+per coded passage; an anchor's end (a cue's) has no place in REFI-QDA and is not written. ``.qdc``: the
+codebook. GUIDs are the stored ones, paths are relative; orphaned codings (no place in the text) are left out
+and counted.
 """
 
 from __future__ import annotations
@@ -240,9 +255,9 @@ class InterchangeService:
                 media.append({"name": src.name or src.guid, "guid": src.guid, "kind": src.kind,
                               "path": src.media_path or "", "recording": member, "transcripts": src.transcripts,
                               "selections": len(src.selections), "media_selections": src.media_selections,
-                              "attached": None})
-                warnings.extend(_media_warnings(file, src, why))
+                              "transcript": None, "attached": None})
                 if src.content is None and not src.plain_path and not src.rich_path:  # nothing to code: left out
+                    warnings.extend(_media_warnings(file, src, why, None))
                     skipped.append(f"{src.name or src.guid} ({src.kind})")
                     continue
             if src.content is not None:
@@ -270,6 +285,7 @@ class InterchangeService:
                 out[-1].synced = _synced(pmap, src.sync_points)
                 out[-1].media = media[-1]["recording"]
                 media[-1]["transcript"] = name
+                warnings.extend(_media_warnings(file, src, why, name))
         return out, skipped, media, warnings
 
     @staticmethod
@@ -772,16 +788,16 @@ def _media_member(archive: Archive, src: RefiSource) -> tuple[str | None, str]:
     return member, ""
 
 
-def _media_warnings(file: str, src: RefiSource, why: str) -> list[str]:
-    """What a media source's import leaves out: its transcript (none), its recording, further transcripts,
-    codings of time ranges of the recording."""
+def _media_warnings(file: str, src: RefiSource, why: str, transcript: str | None) -> list[str]:
+    """What a media source's import leaves out: its transcript (none: ``transcript`` None), its recording,
+    further transcripts, codings of time ranges of the recording."""
     name = src.name or src.guid
     out = []
-    if src.content is None and not src.plain_path and not src.rich_path:
+    if transcript is None:
         out.append(str(ImportFormatError(file, Errors.E1651, line=src.line, name=name, element=src.kind)))
     elif why:
         out.append(str(ImportFormatError(file, Errors.E1652, line=src.line, name=name, path=src.media_path or "",
-                                         why=why, transcript=unicodedata.normalize("NFC", name.strip()))))
+                                         why=why, transcript=transcript)))
     if src.transcripts > 1:
         out.append(str(ImportFormatError(file, Errors.E1655, line=src.line, name=name, n=src.transcripts)))
     if src.media_selections:

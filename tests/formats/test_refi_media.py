@@ -91,6 +91,50 @@ def test_audio_round_trip_into_a_fresh_project(make_project: Callable[..., Proje
     assert sorted(p.name for p in (fresh.path / "media").iterdir()) == ["talk.m4a"]
 
 
+def clip(path: Path, seconds: float) -> Path:
+    """A real video written by PyAV: MPEG-4 pictures (32x32, 10 a second) beside :func:`tone`'s AAC sound."""
+    import av
+    import numpy as np
+
+    sound = tone(path.with_suffix(".m4a"), seconds)
+    with av.open(str(sound)) as src, av.open(str(path), "w") as out:
+        video = out.add_stream("mpeg4", rate=10)
+        video.width, video.height, video.pix_fmt = 32, 32, "yuv420p"
+        audio = out.add_stream_from_template(src.streams.audio[0])
+        for i in range(int(seconds * 10)):
+            picture = av.VideoFrame.from_ndarray(np.full((32, 32, 3), i * 5 % 256, dtype=np.uint8), format="rgb24")
+            for packet in video.encode(picture):
+                out.mux(packet)
+        for packet in video.encode(None):
+            out.mux(packet)
+        for packet in src.demux(src.streams.audio[0]):
+            if packet.dts is not None:
+                packet.stream = audio
+                out.mux(packet)
+    sound.unlink()
+    return path
+
+
+def test_video_round_trip(make_project: Callable[..., Project], tmp_path: Path) -> None:
+    source = make_project("src", transcripts={"talk.vtt": VTT})
+    source.media.attach("talk.vtt", clip(tmp_path / "talk.mp4", 4.0))
+    source.codebook.add_code("Return")
+    text = source.transcripts.get("talk.vtt").text
+    start = text.index("came back")
+    source.codings.add_coding(transcript="talk.vtt", start=start, end=start + len("came back"), code="Return")
+    out = source.interchange.export_project(tmp_path / "video.qdpx")
+    with zipfile.ZipFile(out) as z:
+        qde = z.read("project.qde")
+    assert [s.kind for s in parse_project("project.qde", qde).sources] == ["VideoSource"]
+    if REFI.is_dir():
+        for xsd in XSDS:
+            assert validate(qde, xsd) == [], xsd.name
+    fresh = make_project("dst")
+    assert fresh.interchange.import_project(out)["warnings"] == []
+    assert _snapshot(fresh, "talk.vtt") == _snapshot(source, "talk.vtt")
+    assert fresh.media.require("talk.vtt").kind == "video"
+
+
 GUID = "22222222-2222-2222-2222-222222222222"
 CODE = "11111111-1111-1111-1111-111111111111"
 
@@ -144,6 +188,18 @@ def test_a_missing_or_corrupt_recording_is_a_warning(make_project: Callable[...,
     assert [(a.offset, a.t_start) for a in project.transcripts.anchors("interview.mp3")] == [(0, 0.0), (13, 1.5)]
     assert project.media.of("interview.mp3") is None
     assert not (project.path / "media").is_dir() or list((project.path / "media").iterdir()) == []
+
+
+def test_the_cli_shows_recordings_and_warnings(make_project: Callable[..., Project], tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    qdpx = _qdpx(tmp_path / "c.qdpx", {"project.qde": _qde(f"internal://{GUID}.mp3")})
+    project = make_project()
+    res = CliRunner().invoke(app, ["refi", "import", str(qdpx), "--project", str(project.path)])
+    assert res.exit_code == 0, res.output
+    assert "AudioSource" in res.output and "Warning: [SL1652]" in res.output and "Traceback" not in res.output
 
 
 def test_a_media_source_without_transcript_and_the_dry_run(make_project: Callable[..., Project],

@@ -255,6 +255,12 @@ with qda_in:
                 if preview.get("sources"):
                     st.dataframe(pd.DataFrame(preview["sources"]).drop(columns=["guid"], errors="ignore"),
                                  hide_index=True, width="stretch")
+                if preview.get("media"):
+                    st.caption("Recordings (audio and video sources): each is attached to its transcript")
+                    st.dataframe(pd.DataFrame(preview["media"])[["name", "kind", "recording", "transcript"]],
+                                 hide_index=True, width="stretch")
+                for warning in preview.get("warnings", []):
+                    st.warning(warning)
                 if st.button("Import it into this project", key=fresh("qda_go")):
                     act(lambda: project.interchange.import_project(path), f"Imported {qda.name}")
 with qda_out:
