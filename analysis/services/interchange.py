@@ -67,7 +67,8 @@ from analysis.embedding.minilm import text_sha256
 from analysis import limits
 from analysis.domain.model import Anchor, ParsedTurn
 from analysis.domain.timing import anchors_of, normalise, span_time, time_at
-from analysis.errors import ConflictError, Errors, ImportFormatError, StorageError, ValidationError
+from analysis.errors import (ConflictError, Errors, ImportFormatError, StorageError, StoryloomError,
+                             ValidationError)
 from analysis.ingest.docx import read_docx
 from analysis.ingest.text import parse_text
 from analysis.limits import MiB, read_regular_file
@@ -556,9 +557,10 @@ class InterchangeService:
                     if made:
                         target.unlink(missing_ok=True)
                     raise
-            except (ImportFormatError, StorageError) as err:  # refused by the probe, damaged, a name taken
+            except (ImportFormatError, StorageError, OSError) as err:  # refused by the probe, damaged, disk full
+                detail = err.message if isinstance(err, StoryloomError) else (err.strerror or type(err).__name__)
                 warnings.append(str(ImportFormatError(file, Errors.E1653, line=s.refi.line, name=s.refi.name,
-                                                      transcript=name, err=err.message)))
+                                                      transcript=name, err=detail)))
                 continue
             done[s.refi.guid] = target.name
         return done, warnings
@@ -576,17 +578,18 @@ class InterchangeService:
         stem = re.sub(r"[^\w .()+-]", "_", PurePosixPath(s.name.replace("\\", "/")).stem).strip(" ._")[:120]
         tmp = folder / f".{s.refi.guid}{suffix}.extracting"
         archive.extract(s.media, tmp, cap=limits.MEDIA_BYTES)
-        sha = file_sha256(tmp)
-        for candidate in (f"{stem or s.refi.guid}{suffix}", f"{stem} ({s.refi.guid[:8]}){suffix}"):
-            target = folder / candidate
-            if not target.exists():
-                os.replace(tmp, target)
-                return target, True
-            if target.is_file() and file_sha256(target) == sha:
-                tmp.unlink(missing_ok=True)
-                return target, False
-        tmp.unlink(missing_ok=True)
-        raise StorageError(Errors.E2503, file=f"{stem}{suffix}")
+        try:
+            sha = file_sha256(tmp)
+            for candidate in (f"{stem or s.refi.guid}{suffix}", f"{stem} ({s.refi.guid[:8]}){suffix}"):
+                target = folder / candidate
+                if not target.exists():
+                    os.replace(tmp, target)
+                    return target, True
+                if target.is_file() and file_sha256(target) == sha:
+                    return target, False
+            raise StorageError(Errors.E2503, file=f"{stem}{suffix}")
+        finally:
+            tmp.unlink(missing_ok=True)
 
     # ============================================================================ export ==========
     def export_project(self, path: str | Path, *, positions: str = "codepoints") -> Path:

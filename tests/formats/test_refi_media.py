@@ -130,9 +130,14 @@ def test_video_round_trip(make_project: Callable[..., Project], tmp_path: Path) 
         for xsd in XSDS:
             assert validate(qde, xsd) == [], xsd.name
     fresh = make_project("dst")
-    assert fresh.interchange.import_project(out)["warnings"] == []
+    (fresh.path / "media").mkdir()
+    (fresh.path / "media" / "talk.mp4").write_bytes(b"another file of that name")  # kept; the import names its own
+    report = fresh.interchange.import_project(out)
+    guid = source.transcripts.get("talk.vtt").guid
+    assert report["warnings"] == [] and report["media"][0]["attached"] == f"talk ({guid[:8]}).mp4"
     assert _snapshot(fresh, "talk.vtt") == _snapshot(source, "talk.vtt")
     assert fresh.media.require("talk.vtt").kind == "video"
+    assert (fresh.path / "media" / "talk.mp4").read_bytes() == b"another file of that name"
 
 
 GUID = "22222222-2222-2222-2222-222222222222"
@@ -188,6 +193,21 @@ def test_a_missing_or_corrupt_recording_is_a_warning(make_project: Callable[...,
     assert [(a.offset, a.t_start) for a in project.transcripts.anchors("interview.mp3")] == [(0, 0.0), (13, 1.5)]
     assert project.media.of("interview.mp3") is None
     assert not (project.path / "media").is_dir() or list((project.path / "media").iterdir()) == []
+
+
+def test_a_damaged_member_is_a_warning(make_project: Callable[..., Project], tmp_path: Path) -> None:
+    sound = tone(tmp_path / "t.m4a", 1.0).read_bytes()
+    qdpx = _qdpx(tmp_path / "d.qdpx", {"project.qde": _qde(f"internal://{GUID}.m4a"), f"sources/{GUID}.m4a": sound})
+    data = bytearray(qdpx.read_bytes())
+    at = data.index(sound[200:240])
+    data[at] ^= 0xFF  # a flipped byte: the member's CRC no longer matches
+    qdpx.write_bytes(bytes(data))
+    project = make_project()
+    report = project.interchange.import_project(qdpx)
+    warning = next(w for w in report["warnings"] if w.startswith("[SL1653]"))
+    assert "damaged" in warning and "CRC" in warning
+    assert project.media.of("interview.mp3") is None and list((project.path / "media").iterdir()) == []
+    assert [c.text for c in project.codings.codings_in("interview.mp3")] == ["world. Bye"]
 
 
 def test_the_cli_shows_recordings_and_warnings(make_project: Callable[..., Project], tmp_path: Path) -> None:
