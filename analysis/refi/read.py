@@ -35,8 +35,9 @@ from analysis.limits import MiB, human_size
 
 __all__ = [
     "Archive", "RefiCase", "RefiCode", "RefiCodebook", "RefiCoding", "RefiNote", "RefiProject", "RefiSelection",
-    "MEDIA_KINDS", "RefiSet", "RefiSource", "RefiSyncPoint", "RefiUser", "RefiVariable", "local", "norm_guid", "open_archive", "parse_codebook",
+    "RefiSet", "RefiSource", "RefiUser", "RefiVariable", "local", "norm_guid", "open_archive", "parse_codebook",
     "parse_project", "parse_xml",
+    "MEDIA_KINDS", "RefiSyncPoint",
 ]
 
 #: Caps on a .qdpx archive (a real project with audio or video can be large; only text members are read).
