@@ -581,6 +581,19 @@ class Errors:
     E2506 = Msg("SL2506", "A correction cannot make a turn empty; to remove words, keep at least one.")
     E2507 = Msg("SL2507", "The correction is not undone: {name} has changed since (a later correction or sync). "
                           "Correct the words again instead.")
+    # REFI-QDA with media (the media issue, item 5): audio and video sources with transcripts (SL1651-SL1699)
+    E1651 = Msg("SL1651", "source '{name}' (<{element}>) has no transcript with text, so it was not imported: "
+                          "Storyloom codes the words of a recording. Import its transcript as a file and attach the "
+                          "recording to it (`storyloom media attach`, or on the Project page).")
+    E1652 = Msg("SL1652", "the recording of source '{name}' ({path}) is {why}; its transcript was imported without "
+                          "it. Attach the recording to {transcript} (`storyloom media attach`, or on the Project "
+                          "page).")
+    E1653 = Msg("SL1653", "the recording of source '{name}' was not attached to {transcript} ({err}); the transcript "
+                          "and its codings were imported without it.")
+    E1654 = Msg("SL1654", "source '{name}' codes time ranges of its recording ({n} <{element}>); they were not "
+                          "imported (Storyloom codes the transcript's words).")
+    E1655 = Msg("SL1655", "source '{name}' has {n} transcripts; only the first was imported.")
+    E1656 = Msg("SL1656", "its member {member} is damaged ({err}); export the project again from the other program.")
     # hardening (issue 25): exports' destinations, REFI sources outside the archive, names, merges, caps, secrets
     E3201 = Msg("SL3201", "Cannot write {path}: it is a symbolic link (to {target}). Storyloom does not write through "
                           "a link; export to {target} itself, or remove the link. Nothing was written.")

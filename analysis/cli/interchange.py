@@ -34,12 +34,14 @@ def _render(r: dict[str, Any], dry_run: bool) -> None:
                f"{r['codes']} codes" + (f", {r['codings']} codings" if "codings" in r else ""))
     if r.get("sources"):
         table(r["sources"], ["name", "rule", "selections", "placed", "ambiguous", "orphaned"])
-    for warning in r.get("warnings", []):
-        typer.echo(f"Warning: {warning}")
+    if r.get("media"):
+        table(r["media"], ["name", "kind", "recording", "transcript", "attached"])
     for name in r.get("outside_files", []):
         typer.echo(f"{'Would read' if dry_run else 'Read'} from outside the archive: {name}")
     for name in r.get("skipped_sources", []):
-        typer.echo(f"Not imported (not a text source): {name}")
+        typer.echo(f"Not imported (no text to code): {name}")
+    for warning in r.get("warnings", []):
+        typer.echo(f"Warning: {warning}", err=True)
     if not dry_run:
         typer.echo(f"Added {r['added']}, changed {r['changed']}, left alone {r['unchanged']}.")
 

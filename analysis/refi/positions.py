@@ -234,7 +234,6 @@ def position_map(raw: str, rule: Rule) -> PositionMap:
     stored.append(offset)
     tables.append(-1)
     text = "".join(pieces)
-    del pieces
     if text != canonical(src):  # pragma: no cover - a chunking this code did not foresee
         text = canonical(src)
         return PositionMap(rule, text, array("q", [0, unit]), array("q", [0, len(text)]), array("q", [0, -1]),

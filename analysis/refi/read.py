@@ -26,7 +26,7 @@ import zlib
 from datetime import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lxml import etree
@@ -38,6 +38,7 @@ __all__ = [
     "Archive", "RefiCase", "RefiCode", "RefiCodebook", "RefiCoding", "RefiNote", "RefiProject", "RefiSelection",
     "RefiSet", "RefiSource", "RefiUser", "RefiVariable", "local", "norm_guid", "open_archive", "parse_codebook",
     "parse_project", "parse_xml",
+    "MEDIA_KINDS", "RefiSyncPoint",
 ]
 
 #: Caps on a .qdpx archive (a real project with audio or video can be large; only text members are read).
@@ -113,6 +114,21 @@ class RefiSelection:
 
 
 @dataclass
+class RefiSyncPoint:
+    """A ``<SyncPoint>`` of a media source's transcript: ``time_ms`` into the recording at character
+    ``position`` of the transcript's text (either may be absent)."""
+
+    guid: str
+    time_ms: int | None
+    position: int | None
+    line: int
+
+
+#: The sources that are recordings with transcripts (read: the first transcript's text, sync points, selections).
+MEDIA_KINDS = ("AudioSource", "VideoSource")
+
+
+@dataclass
 class RefiSource:
     guid: str
     name: str
@@ -125,6 +141,12 @@ class RefiSource:
     selections: list[RefiSelection] = field(default_factory=list)
     note_refs: list[str] = field(default_factory=list)
     variable_values: dict[str, str] = field(default_factory=dict)
+    # Audio and video sources (MEDIA_KINDS): plain_path/content/selections are the first transcript's.
+    media_path: str | None = None  # the recording: internal://<guid>.m4a (in the archive) or a path
+    sync_points: list[RefiSyncPoint] = field(default_factory=list)
+    transcript_guid: str | None = None
+    transcripts: int = 0  # how many <Transcript> elements (only the first is read)
+    media_selections: int = 0  # <AudioSelection>/<VideoSelection> (time ranges of the recording: not read)
 
 
 @dataclass
@@ -351,16 +373,68 @@ def _selections(r: _Reader, source_el: Any) -> list[RefiSelection]:
         sel = RefiSelection(r.guid(el, unique="PlainTextSelection"), r.integer(el, "startPosition"),
                             r.integer(el, "endPosition"), el.get("name") or "", _text(el, "Description"),
                             r.opt_guid(el, "creatingUser"), r.date(el), int(el.sourceline or 0))
-        for c in _children(el, "Coding"):
-            ref = _child(c, "CodeRef")
-            if ref is None:
-                raise ImportFormatError(r.file, Errors.E5105, line=c.sourceline, element="Coding", attribute="CodeRef")
-            sel.codings.append(RefiCoding(r.guid(c, unique="Coding"), r.guid(ref, "targetGUID"),
-                                          r.opt_guid(c, "creatingUser"), r.date(c),
-                                          int(c.sourceline or 0), _refs(r, c)))
-        sel.note_refs = _refs(r, el)
+        _coded(r, el, sel)
         out.append(sel)
     return out
+
+
+def _coded(r: _Reader, el: Any, sel: RefiSelection) -> None:
+    """The ``<Coding>`` children and ``<NoteRef>``s of selection element ``el`` into ``sel``."""
+    for c in _children(el, "Coding"):
+        ref = _child(c, "CodeRef")
+        if ref is None:
+            raise ImportFormatError(r.file, Errors.E5105, line=c.sourceline, element="Coding", attribute="CodeRef")
+        sel.codings.append(RefiCoding(r.guid(c, unique="Coding"), r.guid(ref, "targetGUID"),
+                                      r.opt_guid(c, "creatingUser"), r.date(c),
+                                      int(c.sourceline or 0), _refs(r, c)))
+    sel.note_refs = _refs(r, el)
+
+
+def _opt_integer(r: _Reader, el: Any, attribute: str) -> int | None:
+    return None if el.get(attribute) is None or not str(el.get(attribute)).strip() else r.integer(el, attribute)
+
+
+def _media_source(r: _Reader, el: Any, src: RefiSource) -> None:
+    """An ``<AudioSource>``/``<VideoSource>``: its recording's path and its first ``<Transcript>``: text (as a
+    text source's: ``PlainTextContent`` or ``plainTextPath``), sync points, and each ``<TranscriptSelection>``
+    as a selection from its ``fromSyncPoint``'s position to its ``toSyncPoint``'s (-1 where a bound has none)."""
+    src.media_path = el.get("path")
+    src.rich_path = None
+    src.media_selections = sum(1 for c in el if local(c) in ("AudioSelection", "VideoSelection", "Coding"))
+    transcripts = _children(el, "Transcript")
+    src.transcripts = len(transcripts)
+    if not transcripts:
+        return
+    tr = transcripts[0]
+    src.transcript_guid = r.guid(tr)
+    src.plain_path, src.rich_path = tr.get("plainTextPath"), tr.get("richTextPath")
+    content = _child(tr, "PlainTextContent")
+    src.content = None if content is None else str(content.text or "")
+    points: dict[str, RefiSyncPoint] = {}
+    for sp in _children(tr, "SyncPoint"):
+        point = RefiSyncPoint(r.guid(sp, unique="SyncPoint"), _opt_integer(r, sp, "timeStamp"),
+                              _opt_integer(r, sp, "position"), int(sp.sourceline or 0))
+        points[point.guid] = point
+        src.sync_points.append(point)
+
+    def bound(sel_el: Any, attribute: str) -> int:
+        guid = r.opt_guid(sel_el, attribute)
+        if guid is None:
+            return -1
+        if guid not in points:
+            raise ImportFormatError(r.file, Errors.E5112, line=sel_el.sourceline, element="TranscriptSelection",
+                                    what="sync point", guid=guid)
+        position = points[guid].position
+        return -1 if position is None else position
+
+    for s_el in _children(tr, "TranscriptSelection"):
+        sel = RefiSelection(r.guid(s_el, unique="TranscriptSelection"), bound(s_el, "fromSyncPoint"),
+                            bound(s_el, "toSyncPoint"), s_el.get("name") or "", _text(s_el, "Description"),
+                            r.opt_guid(s_el, "creatingUser"), r.date(s_el),
+                            int(s_el.sourceline or 0))
+        _coded(r, s_el, sel)
+        src.selections.append(sel)
+    src.note_refs.extend(_refs(r, tr))
 
 
 def _values(r: _Reader, el: Any) -> dict[str, str]:
@@ -409,6 +483,8 @@ def parse_project(file: str, data: bytes) -> RefiProject:
         if kind == "TextSource":
             src.selections = _selections(r, el)
         src.note_refs = _refs(r, el)
+        if kind in MEDIA_KINDS:
+            _media_source(r, el, src)
         src.variable_values = _values(r, el)
         project.sources.append(src)
     notes = _child(root, "Notes")
@@ -516,6 +592,30 @@ class Archive:
             raise ImportFormatError(self.file, Errors.E5203, member=member,
                                     why=str(err) or type(err).__name__) from None
         return out.getvalue()
+
+    def extract(self, member: str, target: Path, *, cap: int) -> None:
+        """Write ``member`` to the file ``target``, expanded at most ``cap`` bytes (one more and it is refused,
+        ``target`` removed); a damaged member (bad CRC, cut short) is an :class:`ImportFormatError` too."""
+        from analysis.limits import too_big
+
+        info = self.names[member]
+        where = f"{self.file} ({member})"
+        if info.file_size > cap:
+            raise too_big(where, "the member", cap, size=info.file_size, error=ImportFormatError)
+        written = 0
+        try:
+            with self.zip.open(info) as fh, target.open("wb") as out:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    written += len(chunk)
+                    if written > cap:
+                        raise too_big(where, "the member", cap, error=ImportFormatError)
+                    out.write(chunk)
+        except (zipfile.BadZipFile, EOFError, zlib.error) as err:
+            target.unlink(missing_ok=True)
+            raise ImportFormatError(self.file, Errors.E1656, member=member, err=err) from None
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
 
     def qde(self) -> str:
         """The name of the archive's one ``.qde`` file (``project.qde``, or ATLAS.ti's ``<project name>.qde``)."""

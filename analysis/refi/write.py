@@ -4,22 +4,29 @@ The writer takes the same model the reader returns (:mod:`analysis.refi.read`), 
 ``parse_project(write_project(p))``. Elements are written in the order the XSD's sequences require;
 empty containers the XSD forbids (``<Users/>`` with no user, ``<Codes/>`` with no code) are left out.
 Sources are written as UTF-8 text members ``sources/<guid>.txt`` named by ``internal://<guid>.txt``:
-relative names only, never a local path or a user's folder.
+relative names only, never a local path or a user's folder. An audio or video source (``kind`` in
+:data:`~analysis.refi.read.MEDIA_KINDS`) is written with its ``path`` and one ``<Transcript>`` holding the
+text, the sync points and a ``<TranscriptSelection>`` per selection; :func:`write_qdpx` copies a recording
+into the archive from its file.
 """
 
 from __future__ import annotations
 
 import io
+import uuid
 import zipfile
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from lxml import etree
 
-from analysis.refi.read import RefiCode, RefiCodebook, RefiProject, RefiSet
+from analysis.refi.read import (MEDIA_KINDS, RefiCode, RefiCodebook, RefiProject, RefiSelection, RefiSet, RefiSource,
+                                RefiSyncPoint)
 
-__all__ = ["CODEBOOK_NS", "PROJECT_NS", "qdpx_bytes", "write_codebook", "write_project"]
+__all__ = ["CODEBOOK_NS", "PROJECT_NS", "qdpx_bytes", "write_codebook", "write_project", "write_qdpx"]
 
+_NS = uuid.UUID("5d0c8a4e-2f61-4b7a-9c3d-8e1f0a2b4c6d")  # GUIDs of sync points the writer adds
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 
@@ -109,25 +116,18 @@ def write_project(project: RefiProject) -> bytes:
     if project.sources:
         sources = _sub(root, ns, "Sources")
         for s in project.sources:
-            el = _sub(sources, ns, "TextSource", guid=s.guid, name=s.name, plainTextPath=s.plain_path)
-            if s.description:
-                _sub(el, ns, "Description", s.description)
-            if s.content is not None and not s.plain_path:
-                _sub(el, ns, "PlainTextContent", s.content)
-            for sel in s.selections:
-                sel_el = _sub(el, ns, "PlainTextSelection", guid=sel.guid, name=sel.name,
-                              startPosition=str(sel.start), endPosition=str(sel.end), creatingUser=sel.user,
-                              creationDateTime=sel.created)
-                if sel.description:
-                    _sub(sel_el, ns, "Description", sel.description)
-                for coding in sel.codings:
-                    c_el = _sub(sel_el, ns, "Coding", guid=coding.guid, creatingUser=coding.user,
-                                creationDateTime=coding.created)
-                    _sub(c_el, ns, "CodeRef", targetGUID=coding.code_guid)
-                    for ref in coding.note_refs:
-                        _sub(c_el, ns, "NoteRef", targetGUID=ref)
-                for ref in sel.note_refs:
-                    _sub(sel_el, ns, "NoteRef", targetGUID=ref)
+            if s.kind in MEDIA_KINDS:
+                el = _media_source(sources, ns, s)
+            else:
+                el = _sub(sources, ns, "TextSource", guid=s.guid, name=s.name, plainTextPath=s.plain_path)
+                if s.description:
+                    _sub(el, ns, "Description", s.description)
+                if s.content is not None and not s.plain_path:
+                    _sub(el, ns, "PlainTextContent", s.content)
+                for sel in s.selections:
+                    _selection(_sub(el, ns, "PlainTextSelection", guid=sel.guid, name=sel.name,
+                                    startPosition=str(sel.start), endPosition=str(sel.end), creatingUser=sel.user,
+                                    creationDateTime=sel.created), ns, sel)
             for ref in s.note_refs:
                 _sub(el, ns, "NoteRef", targetGUID=ref)
             _values(el, ns, s.variable_values)
@@ -142,6 +142,49 @@ def write_project(project: RefiProject) -> bytes:
     return _bytes(root)
 
 
+def _selection(sel_el: Any, ns: str, sel: RefiSelection) -> None:
+    """A selection element's children: its description, codings (with their notes) and notes."""
+    if sel.description:
+        _sub(sel_el, ns, "Description", sel.description)
+    for coding in sel.codings:
+        c_el = _sub(sel_el, ns, "Coding", guid=coding.guid, creatingUser=coding.user, creationDateTime=coding.created)
+        _sub(c_el, ns, "CodeRef", targetGUID=coding.code_guid)
+        for ref in coding.note_refs:
+            _sub(c_el, ns, "NoteRef", targetGUID=ref)
+    for ref in sel.note_refs:
+        _sub(sel_el, ns, "NoteRef", targetGUID=ref)
+
+
+def _media_source(parent: Any, ns: str, s: RefiSource) -> Any:
+    """An ``<AudioSource>``/``<VideoSource>`` whose one ``<Transcript>`` holds the text (``plainTextPath`` or
+    ``PlainTextContent``), the sync points and a ``<TranscriptSelection>`` per selection, from the sync point
+    at its start to the one at its end (a point without a time is added where none is at that position)."""
+    el = _sub(parent, ns, s.kind, guid=s.guid, name=s.name, path=s.media_path)
+    if s.description:
+        _sub(el, ns, "Description", s.description)
+    tr = _sub(el, ns, "Transcript", guid=s.transcript_guid or str(uuid.uuid5(_NS, f"transcript:{s.guid}")),
+              name=s.name, plainTextPath=s.plain_path)
+    if s.content is not None and not s.plain_path:
+        _sub(tr, ns, "PlainTextContent", s.content)
+    points = list(s.sync_points)
+    at: dict[int, str] = {}
+    for p in points:
+        if p.position is not None:
+            at.setdefault(p.position, p.guid)
+    for sel in s.selections:
+        for position in (sel.start, sel.end):
+            if position not in at:
+                at[position] = str(uuid.uuid5(_NS, f"sync:{s.guid}:{position}"))
+                points.append(RefiSyncPoint(at[position], None, position, 0))
+    for p in sorted(points, key=lambda p: -1 if p.position is None else p.position):
+        _sub(tr, ns, "SyncPoint", guid=p.guid, timeStamp=None if p.time_ms is None else str(p.time_ms),
+             position=None if p.position is None else str(p.position))
+    for sel in s.selections:
+        _selection(_sub(tr, ns, "TranscriptSelection", guid=sel.guid, name=sel.name, fromSyncPoint=at[sel.start],
+                        toSyncPoint=at[sel.end], creatingUser=sel.user, creationDateTime=sel.created), ns, sel)
+    return el
+
+
 def _values(parent: Any, ns: str, values: Mapping[str, str]) -> None:
     for guid, value in values.items():
         vv = _sub(parent, ns, "VariableValue")
@@ -149,11 +192,20 @@ def _values(parent: Any, ns: str, values: Mapping[str, str]) -> None:
         _sub(vv, ns, "TextValue", value)
 
 
-def qdpx_bytes(qde: bytes, members: Mapping[str, bytes]) -> bytes:
+def qdpx_bytes(qde: bytes, members: Mapping[str, bytes | Path]) -> bytes:
     """A ``.qdpx`` archive: ``project.qde`` and the ``members`` (relative names such as ``sources/<guid>.txt``)."""
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
+    write_qdpx(out, qde, members)
+    return out.getvalue()
+
+
+def write_qdpx(fh: IO[bytes], qde: bytes, members: Mapping[str, bytes | Path]) -> None:
+    """Write a ``.qdpx`` archive to ``fh``; a member given as a file (a recording) is copied from it as it is
+    read, stored without compression (audio and video are compressed already)."""
+    with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr("project.qde", qde)
         for name, data in members.items():
-            z.writestr(name, data)
-    return out.getvalue()
+            if isinstance(data, Path):
+                z.write(data, name, compress_type=zipfile.ZIP_STORED)
+            else:
+                z.writestr(name, data)

@@ -22,50 +22,71 @@ Into a project that already has data the import is a merge, never a duplicate, a
   has its own), an id that is not a GUID gets a stable name-based UUID.
 
 The import is not undoable and is an undo barrier (it adds transcripts, which are not undoable either).
-Sets, links, graphs and non-text sources (PDF, pictures, audio, video) are counted in the report, not stored.
+Sets, links, graphs and PDF and picture sources are counted in the report, not stored.
+
+Audio and video sources (``<AudioSource>``/``<VideoSource>``): the first ``<Transcript>`` is imported as a
+text source is (its text, its ``<TranscriptSelection>``s placed at their sync points' positions by the same
+position rules), its ``<SyncPoint>``s become the transcript's anchors (milliseconds to seconds; a point with
+the time of the one before it only marks a selection's bound), and the recording, when the archive holds it
+(``internal://``), is written to ``media/`` (at most :data:`analysis.limits.MEDIA_BYTES`) and attached after the
+import's transaction (``media.attach``, its own action). What cannot come in is a warning in the report
+(``warnings``), never a failed import: a recording missing, outside the archive or refused by the decoder (the
+transcript stays), a source with no transcript, further transcripts, time-range codings of the recording
+(``<AudioSelection>``/``<VideoSelection>``). ``media`` lists every media source (also in a dry run).
 
 Export. ``.qdpx``: the codebook (colours; definition and criteria in the description), sources as UTF-8
 text members ``sources/<guid>.txt`` with code-point positions (``positions="utf16"`` for tools that read
 NVivo-style ones), codings with their coder and date, participants as Cases with their attribute values,
 memos as Notes with author and date, users; events in story time as codes of an "Events" group (the when and
 the story order in each description) whose codings are the passages linked to them (importing such a file
-brings them in as codes of an "Events" theme). ``.qdc``: the codebook. GUIDs are the stored ones, paths are
-relative; orphaned codings (no place in the text) are left out and counted.
+brings them in as codes of an "Events" theme). A transcript with a recording is an ``<AudioSource>`` (a
+``<VideoSource>`` for a video) whose recording is the member ``sources/<guid><suffix>`` (``internal://``) and
+whose one ``<Transcript>`` holds the text, a ``<SyncPoint>`` per anchor and one at each coding's start and end
+(with the time of the anchor at or before it, so a re-import adds no time), and a ``<TranscriptSelection>``
+per coded passage; an anchor's end (a cue's) has no place in REFI-QDA and is not written. ``.qdc``: the
+codebook. GUIDs are the stored ones, paths are relative; orphaned codings (no place in the text) are left out
+and counted.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import unicodedata
 import uuid
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import IO, TYPE_CHECKING, Any
 
 from analysis.domain.coding import context_of
 from analysis.domain.names import check_name
 from analysis.embedding.minilm import text_sha256
 from analysis.export.destination import write_atomic
-from analysis.errors import ConflictError, Errors, ImportFormatError, ValidationError
+from analysis import limits
+from analysis.domain.model import Anchor, ParsedTurn
+from analysis.domain.timing import anchors_of, normalise, span_time, time_at
+from analysis.errors import (ConflictError, Errors, ImportFormatError, StorageError, StoryloomError,
+                             ValidationError)
 from analysis.ingest.decode import check_text
 from analysis.ingest.docx import read_docx
 from analysis.ingest.text import parse_text
-from analysis import limits
 from analysis.limits import MiB, read_regular_file
 from analysis.refi import description as desc
 from analysis.refi.positions import PositionMap, canonical, choose_rule, position_map, RULES, utf16_offsets
-from analysis.refi.read import (Archive, RefiCase, RefiCode, RefiCodebook, RefiCoding, RefiNote, RefiProject,
-                         RefiSelection, RefiSource, RefiUser, RefiVariable, open_archive, parse_codebook,
-                         parse_project)
-from analysis.refi.write import qdpx_bytes, write_codebook, write_project
+from analysis.refi.read import (MEDIA_KINDS, Archive, RefiCase, RefiCode, RefiCodebook, RefiCoding, RefiNote,
+                         RefiProject, RefiSelection, RefiSource, RefiSyncPoint, RefiUser, RefiVariable, open_archive,
+                         parse_codebook, parse_project)
+from analysis.refi.write import write_codebook, write_project, write_qdpx
 from analysis.domain.segment import sentences
 from analysis.store import codes as code_store, codings as coding_store, embeddings as embedding_store
 from analysis.domain.narrative import Period, refi_description, story_order, when_of_row
-from analysis.store import events as event_store
+from analysis.store import events as event_store, media as media_store
 from analysis.store import interchange as store, participants as participant_store, transcripts as transcript_store
 from analysis.services.context import Action, Context, new_guid
+from analysis.services.media import MediaService, _sha256 as file_sha256
 
 if TYPE_CHECKING:
     from analysis.store import Connection
@@ -102,6 +123,9 @@ class _Source:
     placed: list[_Placed] = field(default_factory=list)
     sentences: list[Any] = field(default_factory=list)
     turns: Any = None
+    synced: tuple[Anchor, ...] = ()  # a media source's sync points, as anchors into the stored text
+    anchors: tuple[Anchor, ...] = ()  # what is stored (sync_points): ``synced``, else the text's own times
+    media: str | None = None  # a media source's recording: its member in the archive
 
 
 def _sha(text: str) -> str:
@@ -168,16 +192,19 @@ class InterchangeService:
         _check_names(f"{file} ({qde})", project)
         outside: list[str] = []
         folder = Path(sources_from).expanduser() if sources_from is not None else None
-        sources, skipped = self._read_sources(file, path, archive, project, folder, outside)
+        sources, skipped, media, warnings = self._read_sources(file, path, archive, project, folder, outside)
         notes = {n.guid: self._note_text(file, archive, n) for n in project.notes}
         report = self._report(project, sources, skipped)
-        report["outside_files"] = outside
-        report["warnings"] = [f"{file}, line {s.refi.line}: a second source is named '{s.refi.name.strip()}'; it is "
-                              f"imported as '{s.name}'" for s in sources if s.name != _source_name(s.refi)]
+        warnings.extend(f"{file}, line {s.refi.line}: a second source is named '{s.refi.name.strip()}'; it is "
+                        f"imported as '{s.name}'" for s in sources if s.name != _source_name(s.refi))
+        report.update(media=media, warnings=warnings, outside_files=outside)
         if dry_run:
             return report
         for s in sources:  # segmentation and embedding are slow: before the transaction (it holds the write lock)
-            s.turns = parse_text(s.text, fmt="txt").turns
+            parsed = parse_text(s.text, fmt="txt")
+            if s.synced:  # a media source's transcript: its times are the sync points, not stamps in its text
+                parsed = replace(parsed, anchors=s.synced, turns=_timed(parsed.turns, normalise(s.synced, len(s.text))))
+            s.turns, s.anchors = parsed.turns, anchors_of(parsed)
             s.sentences = sentences(s.text, [(t.start, t.end) for t in s.turns])
         vectors = self._embed(sources)
         with self.ctx.action("refi.import", undoable=False) as act:
@@ -196,6 +223,10 @@ class InterchangeService:
                            f"{counts['added']} added, {counts['changed']} changed, {counts['unchanged']} unchanged")
             act.after = {"file": file, "origin": project.origin, "sources": report["sources"],
                          "added": counts["added"], "changed": counts["changed"], "unchanged": counts["unchanged"]}
+        attached, failed = self._attach_media(file, archive, sources, tids)
+        for row in media:
+            row["attached"] = attached.get(row["guid"])
+        warnings.extend(failed)
         return report
 
     def imported_transcripts(self) -> set[str]:
@@ -232,11 +263,9 @@ class InterchangeService:
             return ImportFormatError(file, Errors.E5110, line=src.line, name=src.name, element=src.kind,
                                      path=ref, why=why)
         if ref.startswith("internal://"):
-            rel = ref[len("internal://"):]
-            for candidate in (f"sources/{rel}", rel):
-                member = archive.find(candidate)
-                if member is not None:
-                    return archive.read(member)
+            member = _internal(archive, ref)
+            if member is not None:
+                return archive.read(member)
             raise missing("not in the archive")
         if ref.startswith("relative://"):
             rel = ref[len("relative://"):]
@@ -262,14 +291,29 @@ class InterchangeService:
         return read_regular_file(target, cap=QDPX_SOURCE_BYTES, root=root, name=str(target))
 
     def _read_sources(self, file: str, path: Path, archive: Archive, project: RefiProject, folder: Path | None,
-                      outside: list[str]) -> tuple[list[_Source], list[str]]:
+                      outside: list[str]) -> tuple[list[_Source], list[str], list[dict[str, Any]], list[str]]:
+        """The text sources and the media sources' transcripts (read and placed), the sources left out, a row
+        per media source (its recording, its transcript) and warnings."""
         out: list[_Source] = []
         skipped: list[str] = []
+        media: list[dict[str, Any]] = []
+        warnings: list[str] = []
         names: Counter[str] = Counter()
         for src in project.sources:
-            if src.kind != "TextSource":
+            is_media = src.kind in MEDIA_KINDS
+            if src.kind != "TextSource" and not is_media:
                 skipped.append(f"{src.name or src.guid} ({src.kind})")
                 continue
+            if is_media:
+                member, why = _media_member(archive, src)
+                media.append({"name": src.name or src.guid, "guid": src.guid, "kind": src.kind,
+                              "path": src.media_path or "", "recording": member, "transcripts": src.transcripts,
+                              "selections": len(src.selections), "media_selections": src.media_selections,
+                              "transcript": None, "attached": None})
+                if src.content is None and not src.plain_path and not src.rich_path:  # nothing to code: left out
+                    warnings.extend(_media_warnings(file, src, why, None))
+                    skipped.append(f"{src.name or src.guid} ({src.kind})")
+                    continue
             if src.content is not None:
                 raw = src.content
             elif src.plain_path:
@@ -295,7 +339,12 @@ class InterchangeService:
             name = base if names[base] == 1 else f"{base} ({names[base]})"
             rule = pmap.rule.name if sels else "none (no selections)"
             out.append(_Source(src, name, pmap.text, rule, [self._place(pmap, s) for s in src.selections]))
-        return out, skipped
+            if is_media:
+                out[-1].synced = _synced(pmap, src.sync_points)
+                out[-1].media = media[-1]["recording"]
+                media[-1]["transcript"] = name
+                warnings.extend(_media_warnings(file, src, why, name))
+        return out, skipped, media, warnings
 
     @staticmethod
     def _place(pmap: PositionMap, sel: RefiSelection) -> _Placed:
@@ -313,8 +362,7 @@ class InterchangeService:
         if note.content is not None:
             return canonical(note.content)
         if note.plain_path and note.plain_path.startswith("internal://"):
-            rel = note.plain_path[len("internal://"):]
-            member = archive.find(f"sources/{rel}") or archive.find(rel)
+            member = _internal(archive, note.plain_path)
             if member is not None:
                 return canonical(archive.read(member).decode("utf-8", errors="replace"))
         return ""
@@ -438,6 +486,7 @@ class InterchangeService:
                     rows.append({"transcript_id": tid, "turn_id": turn_id, "start": sp.start, "end": sp.end,
                                  "text_sha256": key})
                 transcript_store.insert_segments(conn, rows)
+            transcript_store.replace_sync_points(conn, tid, s.anchors)
             embedding_store.insert(conn, model_id, {k: vectors.pop(k) for k in texts if k in vectors})
             tids[s.refi.guid] = tid
             act.about("transcript", guid)
@@ -539,6 +588,66 @@ class InterchangeService:
                            title=note.name.strip(), body=body, created_at=when, updated_at=when)
             counts["added"] += 1
 
+    # -- recordings (after the import's transaction: attaching is its own action) -----------------
+    def _attach_media(self, file: str, archive: Archive, sources: list[_Source],
+                      tids: dict[str, int]) -> tuple[dict[str, str], list[str]]:
+        """Each media source's recording from the archive into media/, attached to its transcript (one that
+        has a recording already keeps it). A recording that cannot be attached is a warning; the transcript
+        and its codings stay. Returns source GUID -> the file attached, and the warnings."""
+        todo = [s for s in sources if s.media is not None]
+        if not todo:
+            return {}, []
+        media = MediaService(self.ctx)
+        with self.ctx.store.read() as conn:
+            names = {int(r.id): str(r.name) for r in transcript_store.transcript_rows(conn)}
+        done: dict[str, str] = {}
+        warnings: list[str] = []
+        for s in todo:
+            name = names[tids[s.refi.guid]]
+            if media.of(name) is not None:
+                continue
+            try:
+                target, made = self._extract_media(archive, s)
+                try:
+                    media.attach(name, target, note=f"from REFI-QDA {file}")
+                except BaseException:
+                    if made:
+                        target.unlink(missing_ok=True)
+                    raise
+            except (ImportFormatError, StorageError, OSError) as err:  # refused by the probe, damaged, disk full
+                detail = err.message if isinstance(err, StoryloomError) else (err.strerror or type(err).__name__)
+                warnings.append(str(ImportFormatError(file, Errors.E1653, line=s.refi.line, name=s.refi.name,
+                                                      transcript=name, err=detail)))
+                continue
+            done[s.refi.guid] = target.name
+        return done, warnings
+
+    def _extract_media(self, archive: Archive, s: _Source) -> tuple[Path, bool]:
+        """The recording of ``s`` written to media/ (bounded by :data:`analysis.limits.MEDIA_BYTES`) as
+        ``<transcript stem><suffix>``; the same bytes already there are used as they are. True when written."""
+        assert s.media is not None
+        folder = self.ctx.media_dir
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError as err:
+            raise StorageError(Errors.E2502, file=s.media, err=err.strerror or type(err).__name__) from err
+        suffix = PurePosixPath(s.media).suffix.lower()
+        stem = re.sub(r"[^\w .()+-]", "_", PurePosixPath(s.name.replace("\\", "/")).stem).strip(" ._")[:120]
+        tmp = folder / f".{s.refi.guid}{suffix}.extracting"
+        archive.extract(s.media, tmp, cap=limits.MEDIA_BYTES)
+        try:
+            sha = file_sha256(tmp)
+            for candidate in (f"{stem or s.refi.guid}{suffix}", f"{stem} ({s.refi.guid[:8]}){suffix}"):
+                target = folder / candidate
+                if not target.exists():
+                    os.replace(tmp, target)
+                    return target, True
+                if target.is_file() and file_sha256(target) == sha:
+                    return target, False
+            raise StorageError(Errors.E2503, file=f"{stem}{suffix}")
+        finally:
+            tmp.unlink(missing_ok=True)
+
     # ============================================================================ export ==========
     def export_project(self, path: str | Path, *, positions: str = "codepoints") -> Path:
         """Write the project as a ``.qdpx`` (or, by suffix, the codebook as a ``.qdc``)."""
@@ -549,13 +658,17 @@ class InterchangeService:
             return self.export_codebook(path)
         if path.suffix.lower() != ".qdpx":
             raise ValidationError(Errors.E5117, path=path)
-        project, members, skipped = self._build(positions)
-        _write_atomic(path, qdpx_bytes(write_project(project), members))
+        project, members, skipped, missing = self._build(positions)
+        qde = write_project(project)
+        _write_atomic(path, lambda fh: write_qdpx(fh, qde, members))
         n_codings = sum(len(sel.codings) for s in project.sources for sel in s.selections)
+        n_media = sum(1 for s in project.sources if s.kind in MEDIA_KINDS)
         self.ctx.log("refi.export", summary=f"Exported the project as REFI-QDA {path.name} ({len(project.sources)} "
-                                            f"sources, {n_codings} codings, positions in {positions})",
+                                            f"sources, {n_media} with their recordings, {n_codings} codings, "
+                                            f"positions in {positions})",
                      after={"path": str(path), "format": "qdpx", "positions": positions, "codings": n_codings,
-                            "orphans_left_out": skipped}, target=f"refi:{path.name}")
+                            "orphans_left_out": skipped, "recordings": n_media, "recordings_missing": missing},
+                     target=f"refi:{path.name}")
         return path
 
     def export_codebook(self, path: str | Path) -> Path:
@@ -611,8 +724,10 @@ class InterchangeService:
                                                   guid[link.event_id], guid_of(link.linked_by), link.linked_at, 0))
         return group, out
 
-    def _build(self, positions: str) -> tuple[RefiProject, dict[str, bytes], int]:
+    def _build(self, positions: str) -> tuple[RefiProject, dict[str, bytes | Path], int, list[str]]:
         with self.ctx.store.read() as conn:
+            recordings = {str(r.transcript): r for r in media_store.media_rows(conn)}
+            anchors_of_tid = transcript_store.sync_points_of(conn)
             users = store.all_users(conn)
             codings = store.all_codings(conn)
             transcripts = transcript_store.transcripts_by_name(conn)
@@ -658,8 +773,9 @@ class InterchangeService:
                 skipped += 1
             else:
                 by_tid[int(c.transcript_id)].append(c)
-        members: dict[str, bytes] = {}
+        members: dict[str, bytes | Path] = {}
         sources = []
+        missing: list[str] = []
         for t in transcripts:
             text = str(t.text)
             units = utf16_offsets(text) if positions == "utf16" else None
@@ -678,8 +794,20 @@ class InterchangeService:
                 selections.append(sel)
             member = f"sources/{t.guid}.txt"
             members[member] = text.encode("utf-8")
-            sources.append(RefiSource(str(t.guid), str(t.name), "TextSource", f"internal://{t.guid}.txt", None, None,
-                                      "", 0, selections, source_notes.get(int(t.id), [])))
+            source = RefiSource(str(t.guid), str(t.name), "TextSource", f"internal://{t.guid}.txt", None, None,
+                                "", 0, selections, source_notes.get(int(t.id), []))
+            recording = recordings.get(str(t.name))
+            if recording is not None:
+                file = self.ctx.media_dir / str(recording.file)
+                if file.is_file():
+                    suffix = file.suffix.lower()
+                    members[f"sources/{t.guid}{suffix}"] = file
+                    source.kind = "VideoSource" if recording.kind == "video" else "AudioSource"
+                    source.media_path = f"internal://{t.guid}{suffix}"
+                    source.sync_points = _sync_points(str(t.guid), anchors_of_tid.get(int(t.id), []), spans, units)
+                else:
+                    missing.append(f"{recording.file} ({t.name})")
+            sources.append(source)
         var_guid = {int(v.id): str(v.guid) for v in variables}
         values: dict[int, dict[str, str]] = defaultdict(dict)
         for a in attributes:
@@ -695,9 +823,105 @@ class InterchangeService:
             users=[RefiUser(g, n) for n, g in user_guid.items()],
             variables=[RefiVariable(str(v.guid), str(v.name), "Text", "") for v in variables], cases=cases,
             sources=sources, notes=notes, note_refs=project_notes)
-        return project, members, skipped
+        return project, members, skipped, missing
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def _internal(archive: Archive, ref: str) -> str | None:
+    """The archive member an ``internal://`` path names (in ``sources/``, else at the top), or None."""
+    rel = ref[len("internal://"):]
+    return archive.find(f"sources/{rel}") or archive.find(rel)
+
+
+def _media_member(archive: Archive, src: RefiSource) -> tuple[str | None, str]:
+    """The archive member holding a media source's recording, or None and why not."""
+    ref = src.media_path or ""
+    if not ref.startswith("internal://"):
+        return None, ("outside the archive (only recordings inside the .qdpx are imported)" if ref else
+                      "not named (the source has no path)")
+    member = _internal(archive, ref)
+    if member is None:
+        return None, "not in the archive"
+    size = archive.names[member].file_size
+    if size > limits.MEDIA_BYTES:
+        return None, (f"{limits.human_size(size)}, over the limit of {limits.human_size(limits.MEDIA_BYTES)} for "
+                      "one recording")
+    return member, ""
+
+
+def _media_warnings(file: str, src: RefiSource, why: str, transcript: str | None) -> list[str]:
+    """What a media source's import leaves out: its transcript (none: ``transcript`` None), its recording,
+    further transcripts, codings of time ranges of the recording."""
+    name = src.name or src.guid
+    out = []
+    if transcript is None:
+        out.append(str(ImportFormatError(file, Errors.E1651, line=src.line, name=name, element=src.kind)))
+    elif why:
+        out.append(str(ImportFormatError(file, Errors.E1652, line=src.line, name=name, path=src.media_path or "",
+                                         why=why, transcript=transcript)))
+    if src.transcripts > 1:
+        out.append(str(ImportFormatError(file, Errors.E1655, line=src.line, name=name, n=src.transcripts)))
+    if src.media_selections:
+        element = "AudioSelection" if src.kind == "AudioSource" else "VideoSelection"
+        out.append(str(ImportFormatError(file, Errors.E1654, line=src.line, name=name, n=src.media_selections,
+                                         element=element)))
+    return out
+
+
+def _synced(pmap: PositionMap, points: Sequence[RefiSyncPoint]) -> tuple[Anchor, ...]:
+    """A transcript's sync points as anchors (milliseconds to seconds, positions under the source's rule to
+    stored offsets, a position inside a character to the one before it), by position. A point with the time
+    of the one before it only marks a selection's bound and is no anchor; a point without time or position
+    is none either."""
+    timed = sorted(((p.position, p.time_ms) for p in points if p.position is not None and p.time_ms is not None),
+                   key=lambda pt: pt[0])
+    out: list[Anchor] = []
+    previous: int | None = None
+    for position, ms in timed:
+        if ms == previous:
+            continue
+        previous = ms
+        offset = pmap.to_stored(position)
+        if offset is None:
+            offset = pmap.snap(position, forward=False)
+        if offset is not None:
+            out.append(Anchor(offset, ms / 1000))
+    return tuple(out)
+
+
+def _timed(turns: Sequence[ParsedTurn], anchors: Sequence[Anchor]) -> tuple[ParsedTurn, ...]:
+    """Turns timed by the anchors (the time of their start and end), not by stamps written in the text."""
+    out = []
+    for t in turns:
+        timing = span_time(anchors, t.start, t.end)
+        out.append(replace(t, t_start=None if timing is None else timing.start,
+                           t_end=None if timing is None else timing.end))
+    return tuple(out)
+
+
+def _sync_points(guid: str, anchors: Sequence[Anchor], spans: Any, units: list[int] | None) -> list[RefiSyncPoint]:
+    """A transcript's SyncPoints for export: one per anchor (its time in milliseconds), and one at each
+    coding's start and end where no anchor is, with the time of the anchor at or before it (none before the
+    first), so that importing them again adds no time. Positions under the export's rule (``units``)."""
+    def point(offset: int, seconds: float | None) -> RefiSyncPoint:
+        return RefiSyncPoint(str(uuid.uuid5(_NS, f"sync:{guid}:{offset}")),
+                             None if seconds is None else round(seconds * 1000), units[offset] if units else offset, 0)
+
+    out = {a.offset: point(a.offset, a.t_start) for a in anchors}
+    for start, end in spans:
+        for offset in (start, end):
+            if offset not in out:
+                out[offset] = point(offset, time_at(anchors, offset))
+    return [out[k] for k in sorted(out)]
+
+
+def _write_atomic(path: Path, data: bytes | Callable[[IO[bytes]], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, data)
+    if callable(data):
+        stream = data
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
+                stream(fh)
+        write_atomic(path, write)
+    else:
+        write_atomic(path, data)

@@ -235,6 +235,8 @@ st.caption("Bring in a project or codebook from NVivo, MAXQDA, ATLAS.ti or QualC
 qda_in, qda_out = st.columns([3, 2])
 with qda_in:
     qda = st.file_uploader("A .qdpx project or .qdc codebook", type=["qdpx", "qdc"], key=fresh("qda"))
+    for warning in st.session_state.pop("qda_warnings", []):  # what the last import left out (recordings)
+        st.warning(warning)
     if qda is not None:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / Path(qda.name).name
@@ -251,8 +253,18 @@ with qda_in:
                 if preview.get("sources"):
                     st.dataframe(pd.DataFrame(preview["sources"]).drop(columns=["guid"], errors="ignore"),
                                  hide_index=True, width="stretch")
+                if preview.get("media"):
+                    st.caption("Recordings (audio and video sources): each is attached to its transcript")
+                    st.dataframe(pd.DataFrame(preview["media"])[["name", "kind", "recording", "transcript"]],
+                                 hide_index=True, width="stretch")
+                for warning in preview.get("warnings", []):
+                    st.warning(warning)
                 if st.button("Import it into this project", key=fresh("qda_go")):
-                    act(lambda: project.interchange.import_project(path), f"Imported {qda.name}")
+                    def run_import() -> None:
+                        done = project.interchange.import_project(path)
+                        st.session_state["qda_warnings"] = done.get("warnings", [])
+
+                    act(run_import, f"Imported {qda.name}")
 with qda_out:
     def refi_bytes(suffix: str) -> bytes:
         with tempfile.TemporaryDirectory() as tmp:
