@@ -609,14 +609,14 @@ class Errors:
     E5203 = Msg("SL5203", "member '{member}' is damaged ({why}); the archive may be truncated or corrupt. Export it again "
                           "from the other program. Nothing was imported.")
     E2161 = Msg("SL2161", "the {what} name {name!r} cannot be used: {problem}. Nothing was imported.")
-    E4401 = Msg("SL4401", "{path} cannot be merged: its project.db is not a whole SQLite database ({detail}). It may be "
+    E4451 = Msg("SL4451", "{path} cannot be merged: its project.db is not a whole SQLite database ({detail}). It may be "
                           "truncated or damaged: ask for a fresh copy. Nothing was changed.")
-    E4402 = Msg("SL4402", "{path} cannot be merged: its {what} {row} points at {target}, which does not exist in that "
+    E4452 = Msg("SL4452", "{path} cannot be merged: its {what} {row} points at {target}, which does not exist in that "
                           "copy. Nothing was changed; open that copy in Storyloom to repair it, or ask for a fresh copy.")
-    E4403 = Msg("SL4403", "{path} cannot be merged: its codes' parents form a cycle ({cycle}). Nothing was changed.")
-    E4404 = Msg("SL4404", "{path} cannot be merged: its code {name!r} is nested more than {cap} levels deep. "
+    E4453 = Msg("SL4453", "{path} cannot be merged: its codes' parents form a cycle ({cycle}). Nothing was changed.")
+    E4454 = Msg("SL4454", "{path} cannot be merged: its code {name!r} is nested more than {cap} levels deep. "
                           "Nothing was changed.")
-    E4405 = Msg("SL4405", "{path} is locked by another process ({holder}) and stayed locked for {seconds:g} seconds. "
+    E4455 = Msg("SL4455", "{path} is locked by another process ({holder}) and stayed locked for {seconds:g} seconds. "
                           "Nothing was changed: close the program using it and merge again.")
     E1701 = Msg("SL1701", "The {what} is not valid UTF-8 text (byte 0x{byte:02X} at offset {offset}). Type it again, "
                           "or save the file as UTF-8. Nothing was changed.")

@@ -57,30 +57,30 @@ def _check_copy(theirs: dict[str, Any], folder: Path) -> None:
         while int(node.id) not in depth:
             if int(node.id) in chain:
                 names = [str(codes[i].name) for i in chain[chain.index(int(node.id)):]]
-                raise ProjectError(Errors.E4403, path=folder, cycle=" > ".join([*names, names[0]])[:200])
+                raise ProjectError(Errors.E4453, path=folder, cycle=" > ".join([*names, names[0]])[:200])
             chain.append(int(node.id))
             if len(chain) > limits.CODE_DEPTH + 1:  # deeper than the cap whatever lies above: stop walking
-                raise ProjectError(Errors.E4404, path=folder, name=str(r.name), cap=limits.CODE_DEPTH)
+                raise ProjectError(Errors.E4454, path=folder, name=str(r.name), cap=limits.CODE_DEPTH)
             if node.parent_id is None:
                 depth[int(node.id)] = 0
                 chain.pop()
                 break
             parent = codes.get(int(node.parent_id))
             if parent is None:
-                raise ProjectError(Errors.E4402, path=folder, what="code", row=repr(str(node.name)),
+                raise ProjectError(Errors.E4452, path=folder, what="code", row=repr(str(node.name)),
                                    target=f"parent code id {node.parent_id}")
             node = parent
         for i in reversed(chain):
             parent_id = codes[i].parent_id
             depth[i] = depth[int(parent_id)] + 1
             if depth[i] > limits.CODE_DEPTH:
-                raise ProjectError(Errors.E4404, path=folder, name=str(codes[i].name), cap=limits.CODE_DEPTH)
+                raise ProjectError(Errors.E4454, path=folder, name=str(codes[i].name), cap=limits.CODE_DEPTH)
     transcripts = {int(t.id) for t in theirs["transcripts"]}
     for c in theirs["codings"]:
         if int(c.code_id) not in codes:
-            raise ProjectError(Errors.E4402, path=folder, what="coding", row=str(c.guid), target=f"code id {c.code_id}")
+            raise ProjectError(Errors.E4452, path=folder, what="coding", row=str(c.guid), target=f"code id {c.code_id}")
         if int(c.transcript_id) not in transcripts:
-            raise ProjectError(Errors.E4402, path=folder, what="coding", row=str(c.guid),
+            raise ProjectError(Errors.E4452, path=folder, what="coding", row=str(c.guid),
                                target=f"transcript id {c.transcript_id}")
         check_name(str(c.coder), what="coder", file=file)
 

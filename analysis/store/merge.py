@@ -50,16 +50,16 @@ def copy_of(db: Path) -> Iterator[Store]:
                 verdict = str(check.execute("PRAGMA integrity_check").fetchone()[0])
         except sqlite3.OperationalError as err:
             if "locked" in str(err) or "busy" in str(err):
-                raise ProjectError(Errors.E4405, path=folder, holder=lock_holders(db), seconds=seconds) from None
-            raise ProjectError(Errors.E4401, path=folder, detail=str(err)) from None
+                raise ProjectError(Errors.E4455, path=folder, holder=lock_holders(db), seconds=seconds) from None
+            raise ProjectError(Errors.E4451, path=folder, detail=str(err)) from None
         except sqlite3.DatabaseError as err:
-            raise ProjectError(Errors.E4401, path=folder, detail=str(err)) from None
+            raise ProjectError(Errors.E4451, path=folder, detail=str(err)) from None
         if verdict != "ok":
-            raise ProjectError(Errors.E4401, path=folder, detail=f"integrity check: {verdict[:120]}")
+            raise ProjectError(Errors.E4451, path=folder, detail=f"integrity check: {verdict[:120]}")
         missing = {"transcripts", "codes", "codings", "memos"} - names
         if missing:
             detail = "an empty file" if not names else f"no {', '.join(sorted(missing))} table"
-            raise ProjectError(Errors.E4401, path=folder, detail=detail)
+            raise ProjectError(Errors.E4451, path=folder, detail=detail)
         store = Store(f"sqlite:///{target}", db_path=target)
         try:
             yield store

@@ -77,37 +77,37 @@ def test_a_damaged_copy_is_refused_by_name(damage: str, ours: Any, theirs: Path)
         Path(f"{db}{extra}").unlink(missing_ok=True)
     db.write_bytes({"truncated": data[: len(data) // 3], "garbage": b"this is not a database" * 100,
                     "empty": b"", "zeroed pages": data[:4096] + b"\0" * (len(data) - 4096)}[damage])
-    err = refused(ours, theirs, "SL4401")
+    err = refused(ours, theirs, "SL4451")
     assert "Nothing was changed" in str(err)
 
 
 # -- class 3/4: rows that do not hold together, cycles, depth --------------------------------------------
 def test_a_code_whose_parent_does_not_exist(ours: Any, theirs: Path) -> None:
     edit(theirs, "update codes set parent_id = 9999 where name = 'Fear'")
-    err = refused(ours, theirs, "SL4402")
+    err = refused(ours, theirs, "SL4452")
     assert "'Fear'" in str(err) and "9999" in str(err)
 
 
 def test_a_coding_whose_code_does_not_exist(ours: Any, theirs: Path) -> None:
     edit(theirs, "update codings set code_id = 777")
-    assert "code id 777" in str(refused(ours, theirs, "SL4402"))
+    assert "code id 777" in str(refused(ours, theirs, "SL4452"))
 
 
 def test_a_coding_whose_transcript_does_not_exist(ours: Any, theirs: Path) -> None:
     edit(theirs, "update codings set transcript_id = 555")
-    assert "transcript id 555" in str(refused(ours, theirs, "SL4402"))
+    assert "transcript id 555" in str(refused(ours, theirs, "SL4452"))
 
 
 def test_a_cycle_of_code_parents_is_refused_at_once(ours: Any, theirs: Path) -> None:
     edit(theirs, "update codes set parent_id = (select id from codes where name = 'Fear') where name = 'Barriers'")
     start = time.monotonic()
-    err = refused(ours, theirs, "SL4403")
+    err = refused(ours, theirs, "SL4453")
     assert time.monotonic() - start < 30 and "Barriers" in str(err) and "Fear" in str(err)
 
 
 def test_a_self_parented_code_is_a_cycle(ours: Any, theirs: Path) -> None:
     edit(theirs, "update codes set parent_id = id where name = 'Barriers'")
-    refused(ours, theirs, "SL4403")
+    refused(ours, theirs, "SL4453")
 
 
 def test_codes_nested_past_the_cap_are_refused(ours: Any, theirs: Path) -> None:
@@ -116,7 +116,7 @@ def test_codes_nested_past_the_cap_are_refused(ours: Any, theirs: Path) -> None:
     for i in range(CODE_DEPTH + 2):
         parent = other.codebook.add_code(f"Level {i}", parent=parent).id
     other.close()
-    err = refused(ours, theirs, "SL4404")
+    err = refused(ours, theirs, "SL4454")
     assert str(CODE_DEPTH) in str(err)
 
 
@@ -152,7 +152,7 @@ def test_a_locked_copy_waits_the_busy_timeout_then_names_the_holder(ours: Any, t
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         start = time.monotonic()
-        err = refused(ours, theirs, "SL4405")
+        err = refused(ours, theirs, "SL4455")
         assert time.monotonic() - start < 20
         assert f"process {holder.pid}" in str(err) and "0.5 seconds" in str(err)
     finally:
