@@ -551,7 +551,8 @@ class Errors:
     # private transcription (issue 22): recordings (SL16xx), the speech models (SL92xx); analysis/speech/
     E1601 = Msg("SL1601", "could not be read as a recording ({err}). Check that it plays in a media player, or convert "
                           "it (WAV, MP3, M4A, FLAC, OGG); nothing was transcribed.")
-    E1602 = Msg("SL1602", "holds no speech the recogniser could find (silence or noise): its transcript is empty.")
+    E1602 = Msg("SL1602", "holds no speech the recogniser could find (silence or noise), so there is no transcript; "
+                          "nothing was written. Check the recording plays with sound.")
     E1603 = Msg("SL1603", "The number of speakers must be a whole number from 1 to {most}; {n} was given.")
     E1604 = Msg("SL1604", "'{language}' is not a language the speech model knows. Use auto (detect it) or a code "
                           "such as en, fr, de, es, mi.")

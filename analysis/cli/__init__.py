@@ -12,6 +12,6 @@ from analysis.offline import set_offline_env
 set_offline_env()
 
 from analysis.cli._common import app  # noqa: E402
-from analysis.cli import assist, cases, codebook, core, interchange, narrative, team, vignettes  # noqa: E402,F401
+from analysis.cli import assist, cases, codebook, core, interchange, narrative, team, transcription, vignettes  # noqa: E402,F401,E501
 
 __all__ = ["app"]

@@ -31,6 +31,8 @@ _KINDS: tuple[Kind, ...] = (
     Kind("participant.add", "participant", "added a participant", ("pseudonym", "attributes")),
     Kind("participant.attributes", "participant", "edited a participant's attributes"),
     Kind("speaker.map", "transcript", "mapped a speaker"),
+    Kind("transcript.transcribe", "transcript", "transcribed a recording locally",
+         ("recording", "model", "beam", "language", "duration", "words", "unsure", "speakers"), data=False),
     # codebook
     Kind("code.create", "code", "created a code", ("name", "parent_id", "kind")),
     Kind("code.edit", "code", "edited a code"),
