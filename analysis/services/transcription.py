@@ -149,7 +149,7 @@ class TranscriptionService:
         unsure = unsure_words(name, vtt, result.segments)
         written = self._write(path, name, vtt, unsure, model, result.language)
         try:
-            imported = self.transcripts.import_files([self.ctx.transcripts_dir / name])
+            imported = self.transcripts.import_files([self.ctx.transcripts_dir / name], progress=tell)
         except BaseException:
             for p in written:
                 p.unlink(missing_ok=True)

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 
 VOICES = ("en-us", "en-gb-x-rp+f3")
@@ -70,13 +69,13 @@ def speaker_accuracy(reference: list[tuple[int, str]], hypothesis: list[tuple[st
     from itertools import permutations
 
     matcher = difflib.SequenceMatcher(a=[w for _, w in reference], b=[w for _, w in hypothesis], autojunk=False)
-    pairs = Counter()
+    pairs: Counter[tuple[int, str]] = Counter()
     aligned = 0
     for block in matcher.get_matching_blocks():
         for k in range(block.size):
             pairs[(reference[block.a + k][0], hypothesis[block.b + k][0])] += 1
             aligned += 1
-    labels = sorted({h for _, h in hypothesis})
+    labels = sorted({h for h, _ in hypothesis})
     people = sorted({r for r, _ in reference})
     best = 0
     for order in permutations(labels, min(len(labels), len(people))):
