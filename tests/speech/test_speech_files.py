@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -116,3 +117,21 @@ def test_unsure_words_point_into_the_imported_text() -> None:
     found = unsure_words("x.vtt", vtt, segments)
     assert [w["text"] for w in found] == ["<all>.", "Thanks,", "here.", "two"]
     assert all(text[w["start"]:w["end"]] == w["text"] for w in found)
+
+
+def test_the_methods_report_counts_corrections_after_the_transcription() -> None:
+    from analysis.domain.methods_report import transcription_counts, transcription_sentence
+    from analysis.domain.model import AuditEvent
+
+    def event(n: int, action: str, target: str, after: Any = None) -> AuditEvent:
+        return AuditEvent(n, "2026-12-03T12:00", "R", action, target, "", None, after, "", "done")
+
+    after = {"model": "Whisper base (int8)", "language": "en"}
+    trail = [event(1, "transcript.update", "transcript:a.vtt"),  # before it was transcribed: not a correction
+             event(2, "transcript.import", "transcript:a.vtt"), event(3, "transcript.transcribe", "transcript:a.vtt", after),
+             event(4, "transcript.update", "transcript:a.vtt"), event(5, "transcript.update", "transcript:b.txt"),
+             event(6, "transcript.update", "transcript:a.vtt")]
+    counts = transcription_counts(trail)
+    assert (counts["recordings"], counts["corrections"]) == (1, 2)
+    assert transcription_sentence(counts) == ("1 recording (detected language: en) was transcribed locally with "
+                                              "Whisper base (int8) and corrected by the researcher: 2 corrections. ")
