@@ -89,6 +89,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--configs", nargs="+", default=["int8:5", "int8:1", "float32:5", "float32:1"])
+    ap.add_argument("--section", default="Transcription", help="the BENCHMARKS.md heading to write")
     ap.add_argument("--child", nargs=3, metavar=("WAV", "COMPUTE", "BEAM"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -145,7 +146,7 @@ def main() -> None:
                     f"{r['speaker_acc']:.1%} |")
     body += ["", "Goal: at most 0.35 CPU-s per audio second for base int8, beam 5 (recognition).",
              f"Rerun: `.venv/bin/python benchmarks/transcribe.py --minutes {args.minutes:g}` (or `make bench`)."]
-    write_section("Transcription", "\n".join(body))
+    write_section(args.section, "\n".join(body))
 
 
 if __name__ == "__main__":
