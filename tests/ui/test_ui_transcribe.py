@@ -84,3 +84,27 @@ def test_an_interrupted_job_can_be_restarted(project: Project) -> None:
     at = _open()
     assert any("server stopped" in e.value for e in at.error)
     assert any(b.label == "Restart the transcription" for b in at.button)
+
+
+def test_unsure_words_are_reviewed_on_read_and_code(project: Project) -> None:
+    from tests.speech.test_speech_files import _transcribed
+
+    _transcribed(lambda: project)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.switch_page("analysis/workbench/pages/read_code.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(e.label == "Unsure words to review · 4" for e in at.expander)
+    assert any("Word 1 of 4" in c.value for c in at.caption)
+    next(b for b in at.button if b.key == "unsure_next").click()
+    at.run()
+    assert any("Word 2 of 4" in c.value for c in at.caption)
+    assert at.session_state["rc_selection"]["start"] == project.transcription.unsure("x.vtt")[1]["start"]
+    next(b for b in at.button if b.key == "unsure_accept").click()
+    at.run()
+    assert not at.exception and len(project.transcription.unsure("x.vtt")) == 3
+    at.text_input(key=next(t.key for t in at.text_input if t.label == "Correct it to")).input("everyone.")
+    at.run()
+    next(b for b in at.button if b.key == "unsure_correct").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(project.transcription.unsure("x.vtt")) == 2
