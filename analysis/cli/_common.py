@@ -105,7 +105,7 @@ def progress_bar(enabled: bool, stream: TextIO | None = None) -> Progress | None
             rates[step.stage] = Rate()
         rate, left = rates[step.stage].update(step)
         notes = [step.item[:40]] if step.item else []
-        if step.stage == "embed" and rate is not None:
+        if step.stage in ("embed", "recognise") and rate is not None:
             notes = [f"{rate:,.0f}/s", *([] if step.finished else [f"{clock_text(left or 0)} left"]), *notes]
         bar.set_postfix_str(" · ".join(notes), refresh=False)
         bar.update(max(step.done - bar.n, 0))

@@ -383,6 +383,29 @@ class TranscriptService:
         return self._apply_correction(name, row, turns, anchors, (a, b), words, label, line=line, note=note,
                                       summary=f"Corrected line {line} of {name}")
 
+    def correct_span(self, name: str, start: int, end: int, words: str, *, note: str = "") -> dict[str, Any]:
+        """Correct the words ``[start, end)`` of one turn (a word the recogniser was unsure of, say) to ``words``:
+        the same recorded, undoable correction as :meth:`correct`, on a span instead of a whole line."""
+        from analysis.domain.explore import line_at, line_starts
+
+        with self.ctx.store.read() as conn:
+            row = store.by_name(conn, name)
+            if row is None:
+                raise NotFoundError(Errors.E2003, ref=name)
+            tid = int(row.id)
+            turns = store.turns_of(conn, tid)
+            anchors = store.sync_points_of(conn, tid).get(tid, [])
+        full = str(row.text)
+        line = line_at(line_starts(full), start)
+        turn = next((t for t in turns if t.start <= start and end <= t.end), None)
+        if turn is None or not 0 <= start < end <= len(full):
+            raise ValidationError(Errors.E2505, name=name, line=line)
+        new = " ".join(words.split())
+        if not new:
+            raise ValidationError(Errors.E2506)
+        return self._apply_correction(name, row, turns, anchors, (start, end), new, turn.speaker, line=line, note=note,
+                                      summary=f"Corrected '{full[start:end]}' to '{new}' on line {line} of {name}")
+
     def _apply_correction(
         self, name: str, row: Any, turns: Sequence[Turn], anchors: Sequence[Anchor], span: tuple[int, int],
         words: str, label: str, *, line: int, note: str, summary: str,

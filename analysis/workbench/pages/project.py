@@ -17,6 +17,7 @@ from analysis.ingest import suffix_list
 from analysis.errors import ConflictError, Errors
 from analysis.domain.progress import Progress
 from analysis.workbench.state import action
+from analysis.workbench.transcribe_panel import transcribe_section
 from analysis.workbench.widgets import act, fresh, on_click, participants, pending_error, read, recorded, sidebar, stage_bars
 
 INTERVIEWER, NEW = "Interviewer (not a participant)", "New participant…"
@@ -197,6 +198,8 @@ with folder:
                 "re-imported (codings re-anchored), `participants.csv` applied.")
     if st.button("Sync transcripts/ folder", type="primary"):
         import_with_progress(lambda cb: project.sync(progress=cb), "Scanning transcripts/…")
+
+transcribe_section(project)
 
 transcripts = read("transcripts", lambda p: p.transcripts.list())
 unmapped = [(t["name"], s) for t in transcripts for s in t["speakers"]
