@@ -220,7 +220,23 @@ class TranscriptionService:
         """The words of a transcribed transcript still to review (not accepted or corrected), in text order:
         ``start``, ``end`` (offsets in its text), ``text``, ``time`` (seconds into the recording), ``probability``."""
         _, data = self._sidecar(transcript)
-        return sorted((w for w in data["words"] if w.get("status", "unsure") == "unsure"), key=lambda w: w["start"])
+        try:
+            text = self.transcripts.get(transcript).text
+        except NotFoundError:
+            return []
+        out = []
+        for w in data["words"]:
+            if w.get("status", "unsure") != "unsure":
+                continue
+            start, end = int(w["start"]), int(w["end"])
+            if text[start:end] != w["text"]:  # a correction elsewhere moved it: the nearest occurrence, if close
+                near = [i for i in (text.rfind(w["text"], 0, start + 1), text.find(w["text"], start)) if i >= 0]
+                best = min(near, key=lambda i: abs(i - start), default=-1)
+                if best < 0 or abs(best - start) > 400:
+                    continue  # corrected away (by a line correction): nothing left to review there
+                w = {**w, "start": best, "end": best + len(w["text"])}
+            out.append(w)
+        return sorted(out, key=lambda w: w["start"])
 
     def _word(self, data: dict[str, Any], transcript: str, start: int) -> dict[str, Any]:
         word: dict[str, Any] | None = next((w for w in data["words"] if w["start"] == start and w.get("status", "unsure") == "unsure"), None)

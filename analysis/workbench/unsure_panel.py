@@ -2,9 +2,10 @@
 
 One word at a time, in text order: its sentence with the word in bold, where it is in the recording and how
 sure the recogniser was. **Next** and **Previous** (keys ``N`` and ``P``) move to it and select it in the
-transcript (scrolled there, marked as the selection); **Accept** keeps it as recognised, **Correct** writes the
-word as said into the transcript file and re-imports it (codings re-anchored; counted as a correction in the
-methods report). Until then the word stays on this list."""
+transcript (scrolled there, marked as the selection) and play the recording from a second before it;
+**Accept** keeps it as recognised, **Correct** changes it as said (a correction while listening: recorded,
+undoable, codings re-anchored, counted in the methods report). Until then it stays on this list and is
+underlined in the transcript."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import streamlit as st
 
 from analysis import Project
 from analysis.domain.progress import clock_text
-from analysis.workbench import reading
+from analysis.workbench import media, reading
 from analysis.workbench.widgets import md_escape, on_click, pending_error
 
 INDEX = "rc_unsure_index"
@@ -27,6 +28,9 @@ def _go(name: str, words: list[dict[str, Any]], index: int) -> None:
     word = words[index]
     st.session_state[reading.SELECTION] = {"transcript": name, "start": word["start"], "end": word["end"]}
     st.session_state[reading.FOCUS] = f"unsure-{word['start']}-{time.monotonic_ns()}"
+    # with the recording attached, hear it: from a second before the word to just after it
+    st.session_state[media.PLAY] = {"token": f"unsure-{time.monotonic_ns()}", "transcript": name, "where": "reader",
+                                    "start": max(0.0, float(word["time"]) - 1.0), "end": float(word["time"]) + 1.5}
 
 
 def review_panel(project: Project, name: str) -> None:
