@@ -213,7 +213,7 @@ class Project:
     def interchange(self) -> InterchangeService:
         from analysis.services.interchange import InterchangeService
 
-        return InterchangeService(self.ctx, self.codebook)
+        return InterchangeService(self.ctx, self.codebook, self.transcripts)
 
     @cached_property
     def narrative(self) -> NarrativeService:

@@ -263,8 +263,12 @@ with qda_in:
                 for warning in preview.get("warnings", []):
                     st.warning(warning)
                 if st.button("Import it into this project", key=fresh("qda_go")):
+                    area = st.container()
+                    area.caption("Reading, splitting into sentences, embedding, saving…")
+                    bars = stage_bars(area)  # the same bars as a transcript import: one pipeline, one progress
+
                     def run_import() -> None:
-                        done = project.interchange.import_project(path)
+                        done = project.interchange.import_project(path, progress=bars)
                         st.session_state["qda_warnings"] = done.get("warnings", [])
 
                     act(run_import, f"Imported {qda.name}")
