@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: demo test test-postgresql setup sample browser-deps postgres-deps media-deps bench dist clean
+.PHONY: demo test test-postgresql setup sample browser-deps postgres-deps speech-deps bench dist clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -18,6 +18,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@echo "==> Installing Storyloom and its language models into $(VENV) (the first time only: a few minutes)"
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@# the voice encoder's weights (issue 22): without its dependencies (webrtcvad no longer builds; only
+	@# resemblyzer's bundled pretrained.pt is used, in analysis/speech/speakers.py)
+	$(BIN)/pip install --quiet --no-deps resemblyzer==0.1.4
+	@# the speech model joined and verified now, in set-up, never at the first transcription
+	$(BIN)/storyloom speech-model
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -29,9 +34,10 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
 
-# Debian's espeak-ng and sox: the media tests speak their own interviews (no recordings in the repository).
-media-deps:
-	@{ command -v espeak-ng && command -v sox; } >/dev/null 2>&1 || { \
+# Debian's espeak-ng and sox: the media and transcription tests speak their own interviews (tests/speech/,
+# tests/browser/recording.py); no recordings live in the repository.
+speech-deps:
+	@{ command -v espeak-ng >/dev/null 2>&1 && command -v sox >/dev/null 2>&1; } || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox >/dev/null; fi; }
 
@@ -51,7 +57,7 @@ sample: setup
 demo: setup
 	@$(BIN)/storyloom demo .
 
-test: setup browser-deps postgres-deps media-deps
+test: setup browser-deps postgres-deps speech-deps
 	$(BIN)/mypy
 	$(BIN)/ruff check analysis app.py tests benchmarks
 	$(BIN)/python -m pytest -q -p no:cacheprovider
@@ -69,8 +75,9 @@ dist: setup
 	$(BIN)/python -m pip wheel --no-deps --no-build-isolation -q -w dist .
 	$(BIN)/python -c "from setuptools import build_meta as b; b.build_sdist('dist')"
 
-bench: setup
+bench: setup speech-deps
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/transcribe.py
 
 clean:
 	rm -rf $(VENV) project.db project.db-* test-artifacts dist

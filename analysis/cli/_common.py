@@ -57,7 +57,7 @@ def _not_utf8(what: str, text: str) -> StoryloomError | None:
     are not UTF-8 (lone surrogates U+DC80-U+DCFF stand for them), else None."""
     for offset, ch in enumerate(text):
         if "\udc80" <= ch <= "\udcff":
-            return ValidationError(Errors.E1701, what=what, byte=ord(ch) - 0xDC00, offset=offset)
+            return ValidationError(Errors.E1801, what=what, byte=ord(ch) - 0xDC00, offset=offset)
     return None
 
 
@@ -67,7 +67,7 @@ def stdin_text(what: str = "text on standard input") -> str:
     try:
         return data.decode("utf-8-sig").strip()
     except UnicodeDecodeError as err:
-        raise ValidationError(Errors.E1701, what=what, byte=data[err.start], offset=err.start) from None
+        raise ValidationError(Errors.E1801, what=what, byte=data[err.start], offset=err.start) from None
 
 
 @contextmanager
@@ -128,7 +128,7 @@ def progress_bar(enabled: bool, stream: TextIO | None = None) -> Progress | None
             rates[step.stage] = Rate()
         rate, left = rates[step.stage].update(step)
         notes = [step.item[:40]] if step.item else []
-        if step.stage == "embed" and rate is not None:
+        if step.stage in ("embed", "recognise") and rate is not None:
             notes = [f"{rate:,.0f}/s", *([] if step.finished else [f"{clock_text(left or 0)} left"]), *notes]
         bar.set_postfix_str(" · ".join(notes), refresh=False)
         bar.update(max(step.done - bar.n, 0))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from analysis.cli._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table
+from analysis.cli._common import JsonOpt, ProjectOpt, app, emit, handled, open_, progress_bar, table
 
 refi_app = typer.Typer(help="REFI-QDA interchange with NVivo, MAXQDA, ATLAS.ti, QualCoder (.qdpx projects, .qdc "
                             "codebooks).", no_args_is_help=True)
@@ -25,7 +25,8 @@ def import_(
 ) -> None:
     """Import a REFI-QDA project or codebook: one step, all or nothing; a re-import merges."""
     with handled():
-        report = open_(project).interchange.import_project(file, dry_run=dry_run, sources_from=sources_from)
+        report = open_(project).interchange.import_project(file, dry_run=dry_run, sources_from=sources_from,
+                                                           progress=progress_bar(not as_json and not dry_run))
         emit(report, as_json=as_json, render=lambda r: _render(r, dry_run))
 
 

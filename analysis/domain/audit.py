@@ -35,6 +35,10 @@ _KINDS: tuple[Kind, ...] = (
     # recordings
     Kind("media.attach", "transcript", "attached a recording", ("file", "duration", "codec")),
     Kind("media.detach", "transcript", "detached a recording", ("file",)),
+    Kind("transcript.transcribe", "transcript", "transcribed a recording locally",
+         ("recording", "model", "beam", "language", "duration", "words", "unsure", "speakers"), data=False),
+    Kind("transcript.unsure_review", "transcript", "accepted a word the recogniser was unsure of",
+         ("decision", "text", "start"), data=False),
     # codebook
     Kind("code.create", "code", "created a code", ("name", "parent_id", "kind")),
     Kind("code.edit", "code", "edited a code"),

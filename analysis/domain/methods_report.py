@@ -72,7 +72,10 @@ def build_report(
     period = (coding_events[0].at[:10], coding_events[-1].at[:10]) if coding_events else None
     compared = [e for e in events if e.action == "agreement.compare" and isinstance(e.after, dict)]
     agreement = {**compared[-1].after, "date": compared[-1].at[:10]} if compared else None
-    paragraph = methods_paragraph(counts, phased, period, agreement=agreement)
+    transcription = transcription_counts(events)
+    counts |= {"transcribed": transcription["recordings"], "transcription_corrections": transcription["corrections"]}
+    paragraph = methods_paragraph(counts, phased, period, agreement=agreement,
+                                  transcription=transcription if transcription["recordings"] else None)
     by_mode = f"{counts['searches']} ({modes['semantic']} / {modes['keyword']} / {modes['hybrid']})"
     shown: dict[str, Any] = counts | {"searches": by_mode}
     table = [{"measure": m, "value": shown[k]} for m, k in (
@@ -88,6 +91,10 @@ def build_report(
         ("Reviews of patterns in uncoded text", "pattern_reviews"), ("Patterns dismissed", "patterns_dismissed"),
         ("Codes made from patterns", "codes_from_patterns"), ("Consistency checks run", "consistency_checks"),
         ("Codebook snapshots", "snapshots"))]
+    if transcription["recordings"]:
+        table += [{"measure": "Recordings transcribed locally", "value": counts["transcribed"]},
+                  {"measure": "Corrections of machine transcripts by the researcher",
+                   "value": counts["transcription_corrections"]}]
     matrix_paragraph = ""
     if matrix:
         from analysis.domain.cases import matrix_methods_paragraph
@@ -132,10 +139,12 @@ def recordings_sentence(c: Mapping[str, int]) -> str:
 
 
 def methods_paragraph(c: Mapping[str, int], snapshots: Sequence[Mapping[str, Any]],
-                      period: tuple[str, str] | None, *, agreement: Mapping[str, Any] | None = None) -> str:
+                      period: tuple[str, str] | None, *, agreement: Mapping[str, Any] | None = None,
+                      transcription: Mapping[str, Any] | None = None) -> str:
     """The methods paragraph: what the researcher did and what the machine did, from the counts; with the
     last inter-coder comparison (the ``after`` of an ``agreement.compare`` event, plus its ``date``), a
-    sentence reporting it with its unit and statistics."""
+    sentence reporting it with its unit and statistics; with ``transcription`` (:func:`transcription_counts`),
+    how many recordings were transcribed locally and corrected."""
     when = f" between {period[0]} and {period[1]}" if period and period[0] != period[1] else (
         f" on {period[0]}" if period else "")
     parts = [
@@ -169,6 +178,8 @@ def methods_paragraph(c: Mapping[str, int], snapshots: Sequence[Mapping[str, Any
                      + ", ".join(f"{n} in {p}" for p, n in phases.items()) + "). ")
     if agreement:
         parts.append(agreement_sentence(agreement))
+    if transcription:
+        parts.append(transcription_sentence(transcription))
     parts.append("Every count here is generated from the project's audit trail.")
     return "".join(parts)
 
@@ -209,6 +220,34 @@ def agreement_sentence(a: Mapping[str, Any]) -> str:
             f"over {_n(int(a.get('codes') or 0), 'code')}{over}, with {unit} as the unit "
             f"({int(o.get('units') or 0):,} code-unit pairs), was {agreement_statistics(o, len(coders))} "
             f"(computed on {a.get('date', '')}). ")
+
+
+def transcription_counts(events: Sequence[AuditEvent]) -> dict[str, Any]:
+    """Recordings transcribed (``transcript.transcribe`` events), the models and languages, and the
+    researcher's corrections: changes of a transcribed transcript's text after its transcription (each
+    correction made while listening, ``transcript.correct``, and each ``transcript.update`` of it, e.g. a
+    corrected file synced; an undone correction and its reversal are left out)."""
+    done = [e for e in events if e.action == "transcript.transcribe"]
+    since: dict[str, int] = {}
+    for e in done:
+        since[e.target] = e.id  # the last transcription of each transcript
+    corrections = sum(1 for e in events if (e.action == "transcript.update" or (e.action == "transcript.correct"
+                                                                         and e.note != "undo"))
+                      and e.target in since and e.id > since[e.target])
+    after = [e.after if isinstance(e.after, dict) else {} for e in done]
+    return {"recordings": len(since), "corrections": corrections,
+            "models": sorted({str(a.get("model", "Whisper base (int8)")) for a in after}),
+            "languages": sorted({str(a["language"]) for a in after if a.get("language")})}
+
+
+def transcription_sentence(t: Mapping[str, Any]) -> str:
+    """``2 recordings were transcribed locally with Whisper base (int8) and corrected by the researcher: 5
+    corrections.`` (with the detected languages)."""
+    models = " and ".join(t["models"])
+    langs = f" (detected language: {', '.join(t['languages'])})" if t["languages"] else ""
+    were = "was" if t["recordings"] == 1 else "were"
+    return (f"{_n(int(t['recordings']), 'recording')}{langs} {were} transcribed locally with {models} and corrected "
+            f"by the researcher: {_n(int(t['corrections']), 'correction')}. ")
 
 
 def methods_markdown(report: Mapping[str, Any]) -> str:

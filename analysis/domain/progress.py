@@ -18,7 +18,10 @@ from typing import Protocol
 
 STAGES: tuple[str, ...] = ("parse", "segment", "embed", "store")
 STAGE_LABELS: dict[str, str] = {"parse": "Reading files", "segment": "Splitting into sentences",
-                                "embed": "Embedding sentences", "store": "Saving transcripts"}
+                                "embed": "Embedding sentences", "store": "Saving transcripts",
+                                # transcription (analysis/services/transcription.py), before the import's stages
+                                "prepare": "Preparing the speech model", "recognise": "Recognising speech",
+                                "speakers": "Telling speakers apart"}
 
 
 @dataclass(frozen=True)

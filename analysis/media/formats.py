@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePath
 
-__all__ = ["MEDIA_FORMATS", "MEDIA_SUFFIXES", "MediaFormat", "media_format_for", "media_suffix_list"]
+__all__ = ["MEDIA_FORMATS", "MEDIA_SUFFIXES", "RECORDING_SUFFIXES", "MediaFormat", "media_format_for", "media_suffix_list"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,10 @@ MEDIA_FORMATS: tuple[MediaFormat, ...] = (
 
 _BY_SUFFIX: dict[str, MediaFormat] = {s: f for f in MEDIA_FORMATS for s in f.suffixes}
 MEDIA_SUFFIXES: tuple[str, ...] = tuple(_BY_SUFFIX)
+
+
+# What the transcriber decodes (FFmpeg reads more than the player plays): the player's formats and a few more.
+RECORDING_SUFFIXES: tuple[str, ...] = (*MEDIA_SUFFIXES, ".mkv", ".wma", ".aiff", ".aif")
 
 
 def media_format_for(name: str) -> MediaFormat | None:

@@ -63,7 +63,6 @@ from typing import IO, TYPE_CHECKING, Any
 
 from analysis.domain.coding import context_of
 from analysis.domain.names import check_name
-from analysis.embedding.minilm import text_sha256
 from analysis.export.destination import write_atomic
 from analysis import limits
 from analysis.domain.model import Anchor, ParsedTurn
@@ -80,8 +79,9 @@ from analysis.refi.read import (MEDIA_KINDS, Archive, RefiCase, RefiCode, RefiCo
                          RefiProject, RefiSelection, RefiSource, RefiSyncPoint, RefiUser, RefiVariable, open_archive,
                          parse_codebook, parse_project)
 from analysis.refi.write import write_codebook, write_project, write_qdpx
+from analysis.domain.progress import Progress, Step, no_progress
 from analysis.domain.segment import sentences
-from analysis.store import codes as code_store, codings as coding_store, embeddings as embedding_store
+from analysis.store import codes as code_store, codings as coding_store
 from analysis.domain.narrative import Period, refi_description, story_order, when_of_row
 from analysis.store import events as event_store, media as media_store
 from analysis.store import interchange as store, participants as participant_store, transcripts as transcript_store
@@ -91,6 +91,7 @@ from analysis.services.media import MediaService, _sha256 as file_sha256
 if TYPE_CHECKING:
     from analysis.store import Connection
     from analysis.services.codebook import CodebookService
+    from analysis.services.transcripts import TranscriptService
 
 __all__ = ["InterchangeService"]
 
@@ -167,14 +168,16 @@ def _colour(value: str) -> str:
 class InterchangeService:
     """``project.interchange``: REFI-QDA import and export (see the module docstring)."""
 
-    def __init__(self, ctx: Context, codebook: CodebookService) -> None:
+    def __init__(self, ctx: Context, codebook: CodebookService, transcripts: TranscriptService) -> None:
         self.ctx = ctx
         self.codebook = codebook
+        self.transcripts = transcripts  # the one path that stores and embeds text (store_text, embed_sentences)
 
     # ============================================================================ import ==========
     def import_project(self, path: str | Path, *, dry_run: bool = False,
-                       sources_from: str | Path | None = None) -> dict[str, Any]:
-        """Import a ``.qdpx`` project (or, by its suffix, a ``.qdc`` codebook). Returns the report.
+                       sources_from: str | Path | None = None, progress: Progress | None = None) -> dict[str, Any]:
+        """Import a ``.qdpx`` project (or, by its suffix, a ``.qdc`` codebook). Returns the report; ``progress``
+        hears the stages (segment, embed) as an import of transcripts does.
 
         Sources are read from the archive. A source whose ``plainTextPath`` or ``richTextPath`` points
         outside it (an absolute path, ``file://``, or ``relative://`` from the project's ``basePath``) is
@@ -200,13 +203,16 @@ class InterchangeService:
         report.update(media=media, warnings=warnings, outside_files=outside)
         if dry_run:
             return report
-        for s in sources:  # segmentation and embedding are slow: before the transaction (it holds the write lock)
+        tell = progress or no_progress
+        tell(Step("segment", 0, len(sources), "sources"))
+        for i, s in enumerate(sources, start=1):  # segmenting and embedding are slow: before the transaction
             parsed = parse_text(s.text, fmt="txt")
             if s.synced:  # a media source's transcript: its times are the sync points, not stamps in its text
                 parsed = replace(parsed, anchors=s.synced, turns=_timed(parsed.turns, normalise(s.synced, len(s.text))))
             s.turns, s.anchors = parsed.turns, anchors_of(parsed)
             s.sentences = sentences(s.text, [(t.start, t.end) for t in s.turns])
-        vectors = self._embed(sources)
+            tell(Step("segment", i, len(sources), "sources", s.name))
+        vectors = self.transcripts.embed_sentences([(s.text, s.sentences) for s in sources], tell)
         with self.ctx.action("refi.import", undoable=False) as act:
             act.barrier = True
             counts: Counter[str] = Counter()
@@ -432,31 +438,10 @@ class InterchangeService:
             counts["added"] += 1
         return ids
 
-    def _embed(self, sources: list[_Source]) -> dict[str, Any]:
-        """Vectors of the sentences not yet in the embedding cache (text hash -> vector)."""
-        texts: dict[str, str] = {}
-        for s in sources:
-            for sents in s.sentences:
-                for sp in sents:
-                    seg = s.text[sp.start:sp.end]
-                    texts.setdefault(text_sha256(seg), seg)
-        if not texts:
-            return {}
-        model_id = self.ctx.embedder.model_id
-        with self.ctx.store.read() as conn:
-            have = embedding_store.cached(conn, model_id, list(texts))
-        missing = [k for k in texts if k not in have]
-        out: dict[str, Any] = {}
-        for i in range(0, len(missing), 256):
-            chunk = missing[i:i + 256]
-            out.update(zip(chunk, self.ctx.embedder.embed([texts[k] for k in chunk])))
-        return out
-
     def _merge_sources(self, act: Action, file: str, sources: list[_Source], vectors: dict[str, Any],
                        counts: Counter[str]) -> dict[str, int]:
         tids: dict[str, int] = {}
         conn = act.conn
-        model_id = self.ctx.embedder.model_id
         for s in sources:
             row = store.by_guid(conn, "transcripts", s.refi.guid) or transcript_store.by_name(conn, s.name)
             if row is not None:
@@ -471,23 +456,10 @@ class InterchangeService:
                 conn, guid=guid, name=s.name, imported_at=now, format="txt", text=s.text,
                 source_sha256=_sha(s.text), warnings="[]", updated_at=now)
             speaker_ids: dict[str, int] = {}
-            texts: dict[str, str] = {}
-            for idx, (turn, sents) in enumerate(zip(s.turns, s.sentences)):
+            for turn in s.turns:
                 if turn.speaker not in speaker_ids:
                     speaker_ids[turn.speaker] = transcript_store.insert_speaker(conn, tid, turn.speaker, None, False)
-                turn_id = transcript_store.insert_turn(
-                    conn, transcript_id=tid, idx=idx, speaker_id=speaker_ids[turn.speaker], start=turn.start,
-                    end=turn.end, t_start=turn.t_start, t_end=turn.t_end, line=turn.line)
-                rows = []
-                for sp in sents:
-                    seg = s.text[sp.start:sp.end]
-                    key = text_sha256(seg)
-                    texts.setdefault(key, seg)
-                    rows.append({"transcript_id": tid, "turn_id": turn_id, "start": sp.start, "end": sp.end,
-                                 "text_sha256": key})
-                transcript_store.insert_segments(conn, rows)
-            transcript_store.replace_sync_points(conn, tid, s.anchors)
-            embedding_store.insert(conn, model_id, {k: vectors.pop(k) for k in texts if k in vectors})
+            self.transcripts.store_text(conn, tid, s.text, s.turns, s.sentences, speaker_ids, s.anchors, vectors)
             tids[s.refi.guid] = tid
             act.about("transcript", guid)
             counts["added"] += 1

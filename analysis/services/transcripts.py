@@ -187,11 +187,19 @@ class TranscriptService:
         return report
 
     def _embed_missing(self, todo: Sequence[_Prepared], progress: Progress) -> Vectors:
+        return self.embed_sentences([(p.parsed.text, p.sentences) for p in todo], progress)
+
+    def embed_sentences(self, texts_and_sentences: Sequence[tuple[str, Sequence[Sequence[Span]]]],
+                        progress: Progress | None = None) -> Vectors:
+        """Vectors of every sentence (``[start, end)`` spans per turn of each text) not in the embedding cache,
+        keyed by the sentence's hash: the one embedding step of every path that adds text (import, sync, REFI
+        import, correction, transcription), with one progress callback (stage ``embed``)."""
+        progress = progress or no_progress
         texts: dict[str, str] = {}
-        for p in todo:
-            for turn_sents in p.sentences:
+        for text, per_turn in texts_and_sentences:
+            for turn_sents in per_turn:
                 for s in turn_sents:
-                    seg = p.parsed.text[s.start:s.end]
+                    seg = text[s.start:s.end]
                     texts.setdefault(text_sha256(seg), seg)
         if not texts:
             progress(Step("embed", 0, 0, "sentences", "no new sentences"))
@@ -212,8 +220,25 @@ class TranscriptService:
 
         # One call for the whole sync: the embedder sorts every sentence by length (little padding) and
         # keeps all cores busy to the end, reporting as it goes. (Chunks of 256 ran 30% slower.)
-        found = self.ctx.embedder.embed([texts[k] for k in missing], done)
+        found: Any = self.ctx.embedder.embed([texts[k] for k in missing], done) if missing else []
         return dict(zip(missing, found))
+
+    def store_text(self, conn: Connection, tid: int, text: str, turns: Sequence[ParsedTurn],
+                   sentences_per_turn: Sequence[Sequence[Span]], speaker_ids: dict[str, int],
+                   anchors: Sequence[Anchor], vectors: Vectors) -> None:
+        """Write a transcript's turns, their segments, its anchors and the new vectors it needs (``vectors`` is
+        consumed as it goes, each vector stored once), inside the caller's action: the one store step of every
+        path that adds text."""
+        keys = dict.fromkeys(text_sha256(text[s.start:s.end]) for sents in sentences_per_turn for s in sents)
+        embedding_store.insert(conn, self.ctx.embedder.model_id, {k: vectors.pop(k) for k in keys if k in vectors})
+        for idx, (turn, sents) in enumerate(zip(turns, sentences_per_turn)):
+            turn_id = store.insert_turn(
+                conn, transcript_id=tid, idx=idx, speaker_id=speaker_ids[turn.speaker], start=turn.start,
+                end=turn.end, t_start=turn.t_start, t_end=turn.t_end, line=turn.line)
+            store.insert_segments(conn, [
+                {"transcript_id": tid, "turn_id": turn_id, "start": s.start, "end": s.end,
+                 "text_sha256": text_sha256(text[s.start:s.end])} for s in sents])
+        store.replace_sync_points(conn, tid, anchors)
 
     def _store_transcript(
         self, p: _Prepared, rows: Sequence[ParticipantRow], participant: str | None, vectors: Vectors, *,
@@ -229,9 +254,6 @@ class TranscriptService:
         with self.ctx.action("transcript.correct" if correction else "transcript.import", undoable=undoable,
                              note=note) as act:
             conn = act.conn
-            # New vectors this transcript needs, each stored once (``vectors`` is consumed as it goes).
-            keys = dict.fromkeys(text_sha256(p.parsed.text[s.start:s.end]) for sents in p.sentences for s in sents)
-            embedding_store.insert(conn, self.ctx.embedder.model_id, {k: vectors.pop(k) for k in keys if k in vectors})
             now = self.ctx.now()
             old = store.by_name(conn, p.name)
             values: dict[str, Any] = dict(
@@ -247,14 +269,8 @@ class TranscriptService:
             else:
                 tid = store.insert_transcript(conn, guid=new_guid(), name=p.name, imported_at=now, **values)
             speaker_ids = self._map_speakers(conn, tid, p, rows, participant, unmapped)
-            for idx, (turn, sents) in enumerate(zip(p.parsed.turns, p.sentences)):
-                turn_id = store.insert_turn(
-                    conn, transcript_id=tid, idx=idx, speaker_id=speaker_ids[turn.speaker], start=turn.start,
-                    end=turn.end, t_start=turn.t_start, t_end=turn.t_end, line=turn.line)
-                store.insert_segments(conn, [
-                    {"transcript_id": tid, "turn_id": turn_id, "start": s.start, "end": s.end,
-                     "text_sha256": text_sha256(p.parsed.text[s.start:s.end])} for s in sents])
-            store.replace_sync_points(conn, tid, anchors_of(p.parsed))
+            self.store_text(conn, tid, p.parsed.text, p.parsed.turns, p.sentences, speaker_ids, anchors_of(p.parsed),
+                            vectors)
             moved = {"reanchored": 0, "orphaned": 0}
             if old and old.text != p.parsed.text:
                 moved = self.codings.reanchor(conn, tid, old.text, p.parsed.text)
@@ -382,6 +398,29 @@ class TranscriptService:
         label = turn.speaker if speaker is None or not speaker.strip() else " ".join(speaker.split())
         return self._apply_correction(name, row, turns, anchors, (a, b), words, label, line=line, note=note,
                                       summary=f"Corrected line {line} of {name}")
+
+    def correct_span(self, name: str, start: int, end: int, words: str, *, note: str = "") -> dict[str, Any]:
+        """Correct the words ``[start, end)`` of one turn (a word the recogniser was unsure of, say) to ``words``:
+        the same recorded, undoable correction as :meth:`correct`, on a span instead of a whole line."""
+        from analysis.domain.explore import line_at, line_starts
+
+        with self.ctx.store.read() as conn:
+            row = store.by_name(conn, name)
+            if row is None:
+                raise NotFoundError(Errors.E2003, ref=name)
+            tid = int(row.id)
+            turns = store.turns_of(conn, tid)
+            anchors = store.sync_points_of(conn, tid).get(tid, [])
+        full = str(row.text)
+        line = line_at(line_starts(full), start)
+        turn = next((t for t in turns if t.start <= start and end <= t.end), None)
+        if turn is None or not 0 <= start < end <= len(full):
+            raise ValidationError(Errors.E2505, name=name, line=line)
+        new = " ".join(words.split())
+        if not new:
+            raise ValidationError(Errors.E2506)
+        return self._apply_correction(name, row, turns, anchors, (start, end), new, turn.speaker, line=line, note=note,
+                                      summary=f"Corrected '{full[start:end]}' to '{new}' on line {line} of {name}")
 
     def _apply_correction(
         self, name: str, row: Any, turns: Sequence[Turn], anchors: Sequence[Anchor], span: tuple[int, int],

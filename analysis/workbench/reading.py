@@ -97,6 +97,12 @@ def anchors_of(name: str) -> list[Anchor]:
     return found
 
 
+def unsure_of(name: str) -> list[tuple[int, int]]:
+    """The words of a transcribed transcript still to review (marked in the text until accepted or corrected;
+    read each run: reviewing a word changes its sidecar file, not the project's version)."""
+    return [(int(w["start"]), int(w["end"])) for w in get_project().transcription.unsure(name)]
+
+
 def lines_of(name: str) -> list[int]:
     """Where the transcript's numbered lines start (the numbers in Read & code's margin)."""
     return cached(f"rc_lines:{name}", lambda p: line_starts(p.transcripts.get(name).text))
@@ -186,13 +192,14 @@ def colours() -> dict[int, str]:
 
 @st.cache_data(show_spinner=False, max_entries=48)
 def _view(path: str, version: int, name: str, selection: tuple[int, int] | None, active: tuple[int, ...],
-          blind_as: str | None = None) -> str:
+          blind_as: str | None = None, unsure: tuple[tuple[int, int], ...] = ()) -> str:
     paths, colour, themes = code_paths(), colours(), theme_of()
     spans = [CodingSpan(c.id, c.start, c.end, paths[c.code_id], colour[c.code_id], themes.get(c.code_id, ""))
              for c in codings_of(name) if not c.orphaned and c.code_id in paths]
     return transcript_html(text_of(name), turns_of(name), spans, selection=selection, active=active,
                            markup=markup_of(name), lines=lines_of(name),
-                           anchors=[(a.offset, a.t_start, a.t_end) for a in anchors_of(name)])
+                           anchors=[(a.offset, a.t_start, a.t_end) for a in anchors_of(name)],
+                           unsure=unsure)
 
 
 def stripe_labels(name: str) -> dict[int, tuple[str, str]]:
@@ -207,7 +214,7 @@ def view_html(name: str) -> str:
     project = get_project()
     sel = selection(name)
     return _view(str(project.path), run_version(project), name, (sel[0], sel[1]) if sel else None,
-                 tuple(clicked_ids(name)), blind.blind_coder())
+                 tuple(clicked_ids(name)), blind.blind_coder(), tuple(unsure_of(name)))
 
 
 # -- what the researcher selected or clicked -----------------------------------------------------------

@@ -34,7 +34,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def one_line(result: subprocess.CompletedProcess[bytes], what: str) -> str:
     err = result.stderr.decode("utf-8", "replace")
     assert result.returncode == 1, err
-    assert err.count("\n") == 1 and err.startswith("Error: [SL1701]"), err
+    assert err.count("\n") == 1 and err.startswith("Error: [SL1801]"), err
     assert what in err and "did not expect" not in err and "0xFF" in err
     return err
 

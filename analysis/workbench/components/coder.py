@@ -138,6 +138,7 @@ def _spans_html(
     text: str, lo: int, hi: int, codings: Sequence[CodingSpan], selection: tuple[int, int] | None,
     active: set[int], markup: Sequence[tuple[int, int]] = (), lines: dict[int, int] | None = None,
     marks: set[int] | None = None, times: dict[int, str] | None = None,
+    unsure: Sequence[tuple[int, int]] = (),
 ) -> str:
     """Text ``[lo, hi)`` with codings (and the pending selection) as spans, no text added or lost;
     ``markup`` ranges (Markdown syntax) are kept in the DOM but not displayed (``hidden``). Empty
@@ -158,6 +159,9 @@ def _spans_html(
     hidden = [m for m in markup if m[0] < hi and m[1] > lo]
     for m in hidden:
         cuts.update(p for p in m if lo < p < hi)
+    doubtful = [u for u in unsure if u[0] < hi and u[1] > lo]
+    for u in doubtful:
+        cuts.update(p for p in u if lo < p < hi)
     points = sorted(cuts)
     parts: list[str] = []
     for a, b in zip(points, points[1:]):
@@ -172,6 +176,8 @@ def _spans_html(
             piece = f'<span class="mk" hidden>{piece}</span>'
         over = [c for c in inside if c.start <= a and c.end >= b]
         selected = selection is not None and selection[0] <= a and selection[1] >= b
+        if any(u[0] <= a and u[1] >= b for u in doubtful):  # a word the recogniser was unsure of
+            piece = f'<span class="u" title="The recogniser was unsure of this word">{piece}</span>'
         if not over and not selected:
             parts.append(piece)
             continue
@@ -199,7 +205,7 @@ def transcript_html(
     text: str, turns: Sequence[TurnSpan], codings: Sequence[CodingSpan], *,
     selection: tuple[int, int] | None = None, active: Iterable[int] = (),
     markup: Sequence[tuple[int, int]] = (), lines: Sequence[int] = (),
-    anchors: Sequence[tuple[int, float, float | None]] = (),
+    anchors: Sequence[tuple[int, float, float | None]] = (), unsure: Sequence[tuple[int, int]] = (),
 ) -> str:
     """The transcript as HTML for one ``white-space: pre-wrap`` element whose text is exactly ``text``.
 
@@ -212,6 +218,7 @@ def transcript_html(
     number in the margin; adjacent codings of one theme get a visible edge between them (:func:`edges`).
     ``anchors`` (``(offset, t_start, t_end)``, by offset: the transcript's times) become empty ``tm`` markers
     (``data-o`` offset, ``data-t``/``data-e`` seconds): the player's clickable times and the line being heard.
+    ``unsure`` (``[start, end)`` of words the recogniser was unsure of) are marked ``u`` until reviewed.
     """
     if selection and not (0 <= selection[0] < selection[1] <= len(text)):
         selection = None
@@ -229,14 +236,14 @@ def transcript_html(
     out: list[str] = []
     for block in blocks(text, turns):
         if block.kind == "gap":
-            out.append(f'<span class="gap">{_spans_html(text, block.start, block.end, live, selection, chosen, markup, numbers, marks, times)}</span>')
+            out.append(f'<span class="gap">{_spans_html(text, block.start, block.end, live, selection, chosen, markup, numbers, marks, times, unsure)}</span>')
             continue
         if block.kind == "aside":
-            words = _spans_html(text, block.start, block.end, live, selection, chosen, markup, numbers, marks, times)
+            words = _spans_html(text, block.start, block.end, live, selection, chosen, markup, numbers, marks, times, unsure)
             out.append(f'<span class="blk aside" data-s="{block.start}">{ln(block)}{words}</span>')
             continue
-        label = _label_html(text, block, lambda a, b: _spans_html(text, a, b, live, selection, chosen, markup, numbers, marks, times))
-        words = _spans_html(text, block.label_end, block.end, live, selection, chosen, markup, numbers, marks, times)
+        label = _label_html(text, block, lambda a, b: _spans_html(text, a, b, live, selection, chosen, markup, numbers, marks, times, unsure))
+        words = _spans_html(text, block.label_end, block.end, live, selection, chosen, markup, numbers, marks, times, unsure)
         out.append(f'<span class="blk {block.kind}" data-s="{block.start}">{ln(block)}{label}<span class="w">{words}</span></span>')
     return "".join(out)
 

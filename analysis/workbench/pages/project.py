@@ -17,6 +17,7 @@ from analysis.ingest import suffix_list
 from analysis.errors import ConflictError, Errors
 from analysis.domain.progress import Progress
 from analysis.workbench.state import action
+from analysis.workbench.transcribe_panel import transcribe_section
 from analysis.workbench.widgets import act, fresh, on_click, participants, pending_error, read, recorded, sidebar, stage_bars
 
 INTERVIEWER, NEW = "Interviewer (not a participant)", "New participant…"
@@ -198,6 +199,8 @@ with folder:
     if st.button("Sync transcripts/ folder", type="primary"):
         import_with_progress(lambda cb: project.sync(progress=cb), "Scanning transcripts/…")
 
+transcribe_section(project)
+
 transcripts = read("transcripts", lambda p: p.transcripts.list())
 unmapped = [(t["name"], s) for t in transcripts for s in t["speakers"]
             if s["participant"] is None and not s["interviewer"]]
@@ -260,8 +263,12 @@ with qda_in:
                 for warning in preview.get("warnings", []):
                     st.warning(warning)
                 if st.button("Import it into this project", key=fresh("qda_go")):
+                    area = st.container()
+                    area.caption("Reading, splitting into sentences, embedding, saving…")
+                    bars = stage_bars(area)  # the same bars as a transcript import: one pipeline, one progress
+
                     def run_import() -> None:
-                        done = project.interchange.import_project(path)
+                        done = project.interchange.import_project(path, progress=bars)
                         st.session_state["qda_warnings"] = done.get("warnings", [])
 
                     act(run_import, f"Imported {qda.name}")

@@ -13,6 +13,7 @@ from analysis.workbench.assist_panel import render_assist_panel
 from analysis.workbench.components.coder import coder
 from analysis.workbench.quotes_view import readable_quotes
 from analysis.workbench.state import researcher
+from analysis.workbench.unsure_panel import review_panel
 from analysis.workbench.widgets import code_paths, codes, pending_error, sidebar
 
 project = sidebar()
@@ -75,6 +76,7 @@ with right:
                        "Click a coloured highlight to see, uncode or memo the codings there.")
             reading.legend(name)
     reading.correction_panel(project, name, span)
+    review_panel(project, name)
     reading.orphans(project, name)
     reading.familiarisation(project, name)
     with st.expander("Assist · machine suggestions for this transcript", icon=":material/manage_search:"):
