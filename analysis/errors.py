@@ -623,6 +623,41 @@ class Errors:
     E9202 = Msg("SL9202", "The speech model file {file} is not the published model (sha256 {got}..., expected "
                           "{want}...): it may have been altered, so it was not loaded and nothing was transcribed. "
                           "Run `make setup` again to reinstall it.")
+    # hardening (issue 25): exports' destinations, REFI sources outside the archive, names, merges, caps, secrets
+    E3201 = Msg("SL3201", "Cannot write {path}: it is a symbolic link (to {target}). Storyloom does not write through "
+                          "a link; export to {target} itself, or remove the link. Nothing was written.")
+    E3202 = Msg("SL3202", "Cannot write {path}: it is {kind}, not a regular file, so an export cannot replace it. "
+                          "Choose another file name. Nothing was written.")
+    E3203 = Msg("SL3203", "Cannot write {path}: the disk is full. The previous file (if any) is unchanged; free "
+                          "some space and export again.")
+    E5201 = Msg("SL5201", "source '{name}' (<{element}>) is read from '{target}', outside the archive. Storyloom reads "
+                          "files from this computer only from a folder you name: pass --sources-from FOLDER "
+                          "(sources_from=FOLDER) if you trust this project file. Nothing was imported.")
+    E5202 = Msg("SL5202", "source '{name}' (<{element}>) is read from '{target}', which is outside {folder}, the folder "
+                          "sources may come from{via}. Nothing was imported.")
+    E5203 = Msg("SL5203", "member '{member}' is damaged ({why}); the archive may be truncated or corrupt. Export it again "
+                          "from the other program. Nothing was imported.")
+    E2161 = Msg("SL2161", "the {what} name {name!r} cannot be used: {problem}. Nothing was imported.")
+    E4451 = Msg("SL4451", "{path} cannot be merged: its project.db is not a whole SQLite database ({detail}). It may be "
+                          "truncated or damaged: ask for a fresh copy. Nothing was changed.")
+    E4452 = Msg("SL4452", "{path} cannot be merged: its {what} {row} points at {target}, which does not exist in that "
+                          "copy. Nothing was changed; open that copy in Storyloom to repair it, or ask for a fresh copy.")
+    E4453 = Msg("SL4453", "{path} cannot be merged: its codes' parents form a cycle ({cycle}). Nothing was changed.")
+    E4454 = Msg("SL4454", "{path} cannot be merged: its code {name!r} is nested more than {cap} levels deep. "
+                          "Nothing was changed.")
+    E4455 = Msg("SL4455", "{path} is locked by another process ({holder}) and stayed locked for {seconds:g} seconds. "
+                          "Nothing was changed: close the program using it and merge again.")
+    E1801 = Msg("SL1801", "The {what} is not valid UTF-8 text (byte 0x{byte:02X} at offset {offset}). Type it again, "
+                          "or save the file as UTF-8. Nothing was changed.")
+    E6152 = Msg("SL6152", "the conditions '{first}' and '{second}' are both marked as the outcome; a matrix has one "
+                          "outcome. Remove ' (outcome)' from one of them. Nothing was imported.")
+    E6153 = Msg("SL6153", "the outcome '{name}' has no judged cell: every case's cell is blank, so nothing can be "
+                          "compared with it. Fill its column (1, 0 or a value in between) or unmark it. Nothing was "
+                          "imported.")
+    E6154 = Msg("SL6154", "the {what} '{name}' appears twice (first at {first}; names are compared ignoring case). "
+                          "Nothing was imported.")
+    E6151 = Msg("SL6151", "holds {cells:,} cells, over Storyloom's limit of {cap:,} for one matrix. Split it into "
+                          "smaller matrices. Nothing was imported.")
 
 def translate(err: BaseException, *, path: object = None) -> str:
     """The one translation of any exception into a researcher's message (used by the CLI and the UI).

@@ -30,6 +30,10 @@ GiB = 1024 * MiB
 #: Bytes of one transcript file as stored on disk (a .txt, .md, .vtt, .srt or the .docx zip itself).
 TRANSCRIPT_BYTES = 50 * MiB
 
+#: Characters of one transcript's text as read (a REFI-QDA source's included): segmenting runs at about
+#: 5 s a million characters, so this is about half a minute; a two-hour interview is about 100,000.
+TRANSCRIPT_CHARS = 5_000_000
+
 # -- Word (.docx) zip containers, checked before anything is decompressed -------------------------
 #: Uncompressed bytes of any one member of a .docx (document.xml, an embedded image ...).
 DOCX_MEMBER_BYTES = 100 * MiB
@@ -67,6 +71,14 @@ YAML_ALIASES = 100
 #: Nesting depth of lists and mappings in a YAML document (a codebook is a few levels deep).
 YAML_DEPTH = 100
 
+# -- merged copies and matrices (issue 25) ----------------------------------------------------------------
+#: Levels of codes under codes in a merged copy (a real codebook is 2-5 deep); deeper, or a cycle of
+#: parents, is refused before the merge walks the tree.
+CODE_DEPTH = 50
+#: Cells (rows x columns) of one matrix CSV: a study has tens of cases and conditions; 10,000 x 200 is
+#: no study's matrix and would take many minutes to write cell by cell (about 1 ms a cell).
+MATRIX_CELLS = 20_000
+
 # -- file names ---------------------------------------------------------------------------------
 #: Characters in an imported file's name (most file systems allow 255).
 NAME_CHARS = 255
@@ -92,7 +104,8 @@ def too_big(name: str, what: str, cap: int, *, size: int | None = None,
     return error(name, Errors.E1551, what=what, cap=human_size(cap), got=got, line=line, hint=hint)
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words ("a named pipe (FIFO)"), for messages."""
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISFIFO(mode):
@@ -155,7 +168,7 @@ def read_regular_file(path: Path, *, cap: int, root: Path | None = None, name: s
                                 hint="Check that the file exists and that you may read it.") from None
     if not stat.S_ISREG(info.st_mode):
         raise _refuse(shown, Errors.E1506, "Choose a regular file.",
-                      st_mode=_kind(info.st_mode))
+                      st_mode=file_kind(info.st_mode))
     if info.st_size > cap:
         raise too_big(shown, "the file", cap, size=info.st_size)
     # ``target`` is resolved or was lstat-ed as no link: O_NOFOLLOW refuses a link swapped in since.
@@ -169,7 +182,7 @@ def read_regular_file(path: Path, *, cap: int, root: Path | None = None, name: s
         opened = os.fstat(fd)
         if not stat.S_ISREG(opened.st_mode):
             raise _refuse(shown, Errors.E1506, "Choose a regular file.",
-                          st_mode=_kind(opened.st_mode))
+                          st_mode=file_kind(opened.st_mode))
         chunks: list[bytes] = []
         total = 0
         while total <= cap:

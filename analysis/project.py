@@ -299,12 +299,18 @@ class Project:
     # -- the folder ----------------------------------------------------------------------------
     def sync(self, *, progress: Progress | None = None) -> dict[str, Any]:
         """Rescan ``transcripts/`` (new, changed, missing files; ``participants.csv``), then, when the
-        project has no codebook yet, import the codebook and codings found in ``codebooks/``."""
+        project has no codebook yet, import the codebook and codings found in ``codebooks/``, and the cases
+        and story files: the files of ``codebooks/`` are applied in ONE transaction, all or nothing (a valid
+        ``cases.yaml`` is not written when ``story.yaml`` is refused)."""
         report = self.transcripts.sync(progress=progress)
+        if report.get("missing"):  # a REFI-QDA import's sources live in the project, not in transcripts/
+            kept = self.interchange.imported_transcripts()
+            report["missing"] = [name for name in report["missing"] if name not in kept]
         report.update(self.media.attach_matching())  # media/<stem>.m4a beside transcripts/<stem>.vtt
-        report.update(self.codebook_files.sync_folder())
-        report.update(self.cases.sync_folder())
-        report.update(self.narrative.sync_folder())
+        with self.store.transaction():
+            report.update(self.codebook_files.sync_folder())
+            report.update(self.cases.sync_folder())
+            report.update(self.narrative.sync_folder())
         return report
 
     # -- actions across two services -----------------------------------------------------------

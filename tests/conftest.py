@@ -305,3 +305,14 @@ def installed_demo(installed: Installed) -> Path:
     done = installed.run("demo", str(folder), "--no-open")
     assert done.returncode == 0, done.stdout + done.stderr
     return folder
+
+
+# -- before/after table dumps (issue 25: a refused input changes nothing) ----------------------------------
+def table_dump(folder: Path) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """Every table of the SQLite project in ``folder`` with all its rows (read-only connection), to compare a
+    project before and after something that must change nothing."""
+    import sqlite3
+
+    with sqlite3.connect(f"file:{folder / 'project.db'}?mode=ro", uri=True) as conn:
+        tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table' order by name")]
+        return [(t, conn.execute(f'select * from "{t}" order by 1').fetchall()) for t in tables]

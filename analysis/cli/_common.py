@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from analysis.errors import translate
+from analysis.errors import Errors, StoryloomError, ValidationError, translate
 
 if TYPE_CHECKING:
     from analysis.domain.progress import Progress
@@ -52,10 +52,33 @@ def emit(result: Any, *, as_json: bool, render: Callable[[Any], None] | None = N
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
 
 
+def _not_utf8(what: str, text: str) -> StoryloomError | None:
+    """The error for ``text`` (an argument Python decoded with ``surrogateescape``) when it holds bytes that
+    are not UTF-8 (lone surrogates U+DC80-U+DCFF stand for them), else None."""
+    for offset, ch in enumerate(text):
+        if "\udc80" <= ch <= "\udcff":
+            return ValidationError(Errors.E1801, what=what, byte=ord(ch) - 0xDC00, offset=offset)
+    return None
+
+
+def stdin_text(what: str = "text on standard input") -> str:
+    """Standard input as UTF-8 text (stripped); invalid UTF-8 is a catalogue error naming the byte."""
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8-sig").strip()
+    except UnicodeDecodeError as err:
+        raise ValidationError(Errors.E1801, what=what, byte=data[err.start], offset=err.start) from None
+
+
 @contextmanager
 def handled() -> Iterator[None]:
-    """The CLI's error boundary: any error becomes one message on stderr (``translate``) and exit 1."""
+    """The CLI's error boundary: any error becomes one message on stderr (``translate``) and exit 1. The
+    command's arguments are checked first: one that is not UTF-8 is refused before anything is opened."""
     try:
+        for n, arg in enumerate(sys.argv[1:], 1):
+            bad = _not_utf8(f"command argument {n}", arg)
+            if bad is not None:
+                raise bad
         yield
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise

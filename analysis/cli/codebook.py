@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from analysis.cli._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table, wrote
+from analysis.cli._common import JsonOpt, ProjectOpt, app, emit, handled, open_, stdin_text, table, wrote
 
 code_app = typer.Typer(help="Create and revise codes and themes.", no_args_is_help=True)
 coding_app = typer.Typer(help="Apply codes to spans of transcripts, or remove them.", no_args_is_help=True)
@@ -218,7 +218,7 @@ def codebook_diff(a: str, b: str, project: ProjectOpt = Path("."), as_json: Json
 
 @memo_app.command("add")
 def memo_add(
-    body: str,
+    body: Annotated[str, typer.Argument(help="The memo's text; '-' reads it from standard input.")],
     kind: Annotated[str, typer.Option(help="journal, familiarisation, code, coding, participant.")] = "journal",
     target: Annotated[str | None, typer.Option(help="What it is about: transcript, code, coding id, participant.")] = None,
     phase: Annotated[str, typer.Option(help="The phase of the analysis.")] = "coding",
@@ -226,7 +226,7 @@ def memo_add(
 ) -> None:
     """Write a memo or a journal entry."""
     with handled():
-        m = open_(project).memos.add(body, kind=kind, target=target, phase=phase, title=title)
+        m = open_(project).memos.add(stdin_text() if body == "-" else body, kind=kind, target=target, phase=phase, title=title)
         emit(asdict(m), as_json=as_json, render=lambda r: typer.echo(f"Saved {r['kind']} memo {r['id']}"))
 
 

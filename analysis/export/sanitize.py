@@ -52,6 +52,24 @@ def escape_markdown_html(text: str) -> str:
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
+#: URL schemes that run code or smuggle content when a reader, viewer or mail client turns text into a link.
+_UNSAFE_SCHEME = re.compile(r"\b(javascript|vbscript|data|file)(\s*):(?=\S)", re.I)
+
+
+def defang_urls(text: str, *, colon: str) -> str:
+    """``text`` (already escaped for its sink) with the colon after ``javascript``, ``vbscript``, ``data``
+    and ``file`` written as ``colon`` (``&#58;`` in HTML, ``\\:`` in Markdown): shown the same, but no
+    renderer or linkifier reads a link of that scheme. ``http``, ``https`` and ``mailto`` are left alone."""
+    return _UNSAFE_SCHEME.sub(lambda m: f"{m.group(1)}{m.group(2)}{colon}", text)
+
+
+def html_text(text: str) -> str:
+    """``text`` for HTML: every ``<>&"'`` as an entity (``html.escape``) and unsafe URL schemes defanged."""
+    from html import escape
+
+    return defang_urls(escape(text), colon="&#58;")
+
+
 def table_cell(value: Any, *, raw: bool = False, xml: bool = False) -> Any:
     """A cell ready for a CSV (``xml=False``) or XLSX (``xml=True``) sink: neutralised unless ``raw``,
     then made encodable (CSV) or XML-safe (XLSX). Non-strings pass through."""

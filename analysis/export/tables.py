@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analysis.errors import Errors, ExportError
 from analysis.domain.model import PHASES
 from analysis.export import docx as docx_out
 from analysis.export.sanitize import escape_markdown_html, table_cell
@@ -57,25 +53,9 @@ def write_whole(path: Path, write: Callable[[Path], None]) -> Path:
     """Run ``write(temporary)`` on a new file beside ``path``, then rename it over ``path``: ``path`` is
     either its old self or the whole new file, never a half-written one (a full disk, a crash, an error in
     ``write``). A new file is readable by its owner only (0600); one that existed keeps its permissions."""
-    path = Path(path)
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    except OSError as err:
-        raise ExportError(Errors.E3103, path=path, strerror=err.strerror) from None
-    os.close(fd)
-    temporary = Path(name)
-    try:
-        write(temporary)
-        with open(temporary, "rb+") as f:
-            os.fsync(f.fileno())
-        if path.exists():
-            shutil.copymode(path, temporary)
-        os.replace(temporary, path)
-    except OSError as err:
-        raise ExportError(Errors.E3104, path=path, v2=err.strerror or err) from None
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+    from analysis.export.destination import write_atomic
+
+    return write_atomic(path, write)
 
 
 def write_csv(df: pd.DataFrame, path: Path, *, raw: bool = False) -> None:

@@ -315,6 +315,14 @@ def yaml_text(name: str, where: Where, value: Any, *, required: bool = False) ->
     return value.strip()
 
 
+def yaml_name(name: str, where: Where, value: Any, what: str) -> str:
+    """``value`` as a required name that passes :func:`analysis.domain.names.check_name` (no control or
+    invisible characters, not over-long); the error names the file and the path."""
+    from analysis.domain.names import check_name
+
+    return check_name(yaml_text(name, where, value, required=True), what=what, file=f"{name}: {yaml_path(where)}")
+
+
 def yaml_list(name: str, where: Where, value: Any, what: str) -> list[Any]:
     """``value`` checked to be a list (of ``what``); else the error names the path."""
     if not isinstance(value, list):

@@ -10,7 +10,7 @@ from typing import Any
 
 from analysis.errors import StoryloomError
 from analysis.domain.narrative import parse_dated, parse_when
-from analysis.files.safe_yaml import Where, kind_of, yaml_list, yaml_mapping, yaml_path_error, yaml_text
+from analysis.files.safe_yaml import Where, kind_of, yaml_list, yaml_mapping, yaml_name, yaml_path_error, yaml_text
 
 __all__ = ["STORY_FILE", "STORY_FILE_FORMAT", "FileChapter", "FileEvent", "FileEvidence", "FilePeriod", "FileQuote",
            "FileSection", "StoryFile", "parse_story_file"]
@@ -141,7 +141,7 @@ def parse_story_file(name: str, doc: Any) -> StoryFile:
     for i, item in enumerate(yaml_list(name, ["periods"], top.get("periods") or [], "periods")):
         where: Where = ("periods", i)
         entry = yaml_mapping(name, where, item, _PERIOD, "a period: name, dates, description")
-        pname = yaml_text(name, [*where, "name"], entry.get("name"), required=True)
+        pname = yaml_name(name, [*where, "name"], entry.get("name"), "period")
         _unique(name, [*where, "name"], pname, seen)
         dates = yaml_text(name, [*where, "dates"], _plain(entry.get("dates")))
         try:
@@ -156,7 +156,7 @@ def parse_story_file(name: str, doc: Any) -> StoryFile:
     for i, item in enumerate(yaml_list(name, ["events"], top.get("events") or [], "events")):
         where = ("events", i)
         entry = yaml_mapping(name, where, item, _EVENT, "an event: name, when, description, evidence")
-        ename = yaml_text(name, [*where, "name"], entry.get("name"), required=True)
+        ename = yaml_name(name, [*where, "name"], entry.get("name"), "event")
         _unique(name, [*where, "name"], ename, seen)
         evidence: list[FileEvidence] = []
         for j, ev in enumerate(yaml_list(name, [*where, "evidence"], entry.get("evidence") or [], "coded passages")):
@@ -189,7 +189,7 @@ def parse_story_file(name: str, doc: Any) -> StoryFile:
                 raise yaml_path_error(name, [*at, "items"], "is empty: a section needs paragraphs or quotes")
             sections.append(FileSection(yaml_text(name, [*at, "heading"], s.get("heading"), required=True),
                                         tuple(items), at))
-        chapters.append(FileChapter(yaml_text(name, [*where, "title"], entry.get("title"), required=True),
+        chapters.append(FileChapter(yaml_name(name, [*where, "title"], entry.get("title"), "chapter"),
                                     yaml_text(name, [*where, "introduction"], entry.get("introduction")),
                                     tuple(sections), where))
     return StoryFile(tuple(periods), tuple(events), tuple(chapters))

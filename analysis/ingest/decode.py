@@ -103,6 +103,14 @@ def _decode_bytes(name: str, data: bytes) -> tuple[str, list[str]]:
     return text, [warning]
 
 
+def check_text(name: str, text: str) -> None:
+    """Refuse decoded text as :func:`decode` refuses a file's: a NUL character, or mostly control
+    characters (for text that arrives already decoded, as a REFI-QDA source's does)."""
+    if "\x00" in text:
+        raise _binary_error(name, "it contains NUL bytes")
+    _check_not_binary(name, text)
+
+
 def normalise(text: str) -> str:
     """NFC-normalise and turn CRLF and lone CR into ``\\n``."""
     return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))

@@ -22,7 +22,10 @@ widens it outward (start backwards, end forwards) for a placement reported as am
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from array import array
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -92,18 +95,29 @@ _SECOND_STARTERS = _second_starters()
 
 @dataclass(frozen=True)
 class PositionMap:
-    """Source positions (under one :class:`Rule`) -> offsets into the stored text."""
+    """Source positions (under one :class:`Rule`) -> offsets into the stored text.
+
+    Held sparsely (a 20 MB source must not cost gigabytes): runs of plain ASCII map linearly (one unit, one
+    stored character) and are kept as one segment each; only the zones around non-ASCII characters and
+    carriage returns keep a table of their positions (``-1`` inside a character)."""
 
     rule: Rule
     text: str  # the stored (canonical) text
-    exact: tuple[int, ...]  # exact[u] = stored offset of source position u, or -1 inside a character
+    starts: array[int]  # starts[k] = the first source position of segment k (increasing)
+    stored: array[int]  # stored[k] = the stored offset of that position
+    tables: array[int]  # -1: segment k is a linear run; else where its positions begin in ``table``
+    table: array[int]  # the stored offset (or -1, inside a character) of each position of every zone
     units: int  # the source's length in units (the largest valid position)
 
     def to_stored(self, pos: int) -> int | None:
         """The stored offset of source position ``pos``, or None (out of range, or inside a character)."""
         if not 0 <= pos <= self.units:
             return None
-        value = self.exact[pos]
+        k = bisect_right(self.starts, pos) - 1
+        at = self.tables[k]
+        if at < 0:
+            return self.stored[k] + pos - self.starts[k]
+        value = self.table[at + pos - self.starts[k]]
         return None if value < 0 else value
 
     def snap(self, pos: int, *, forward: bool) -> int | None:
@@ -111,36 +125,34 @@ class PositionMap:
         if not 0 <= pos <= self.units:
             return None
         step = 1 if forward else -1
-        while self.exact[pos] < 0:
+        value = self.to_stored(pos)
+        while value is None:
             pos += step
-        return self.exact[pos]
+            value = self.to_stored(pos)
+        return value
 
 
 def _unit_width(ch: str, rule: Rule) -> int:
     return 2 if rule.units == "utf16" and ord(ch) > 0xFFFF else 1
 
 
-def position_map(raw: str, rule: Rule) -> PositionMap:
-    """The :class:`PositionMap` of source text ``raw`` (as decoded from its file) under ``rule``."""
-    src = raw[1:] if raw.startswith("\ufeff") else raw
+def _zone(src: str, rule: Rule) -> tuple[str, list[int]]:
+    """Line ends, units and NFC of one zone of the source (it begins at a safe starter and the character
+    after it is one): its stored text and, for each of its source positions, the stored offset within the
+    zone or -1 inside a character (the zone's end position not included)."""
     # 1. line ends: the text with CRLF/CR -> LF, and for each of its characters the source units it spans.
     chars: list[str] = []
     widths: list[int] = []
-    inner_cuts: list[bool] = []  # the character spans a position that is inside it (CR|LF, surrogate halves)
     i, n = 0, len(src)
     while i < n:
         ch = src[i]
         if ch == "\r" and i + 1 < n and src[i + 1] == "\n":
             chars.append("\n")
-            two = rule.crlf == "stored"
-            widths.append(2 if two else 1)
-            inner_cuts.append(two)
+            widths.append(2 if rule.crlf == "stored" else 1)
             i += 2
             continue
-        w = _unit_width(ch, rule)
         chars.append("\n" if ch == "\r" else ch)
-        widths.append(w)
-        inner_cuts.append(w > 1)
+        widths.append(_unit_width(ch, rule))
         i += 1
     # 2. NFC by chunks that begin at safe starters.
     exact: list[int] = []
@@ -164,13 +176,69 @@ def position_map(raw: str, rule: Rule) -> PositionMap:
             exact.extend([-1] * (sum(widths[k:j]) - 1))
             stored += len(normal)
         k = j
-    exact.append(stored)
+    return "".join(pieces), exact
+
+
+#: Where a character may not map linearly: a run of non-ASCII characters, or a carriage return.
+_NOT_ASCII = re.compile("[^\x00-\x0c\x0e-\x7f]+")
+
+
+@lru_cache(maxsize=65536)
+def _irregular(ch: str, utf16: bool) -> bool:
+    """True when ``ch`` does not map as one unit to one stored character: a CR, a character outside the BMP
+    counted in UTF-16, or one that NFC changes or composes with the character before it."""
+    return (ch == "\r" or (utf16 and ord(ch) > 0xFFFF) or not _safe_start(ch)
+            or not unicodedata.is_normalized("NFC", ch))
+
+
+def position_map(raw: str, rule: Rule) -> PositionMap:
+    """The :class:`PositionMap` of source text ``raw`` (as decoded from its file) under ``rule``."""
+    src = raw[1:] if raw.startswith("\ufeff") else raw
+    n = len(src)
+    starts, stored, tables, table, pieces = array("q"), array("q"), array("q"), array("q"), []
+    unit = offset = done = 0  # source units and stored characters so far; characters of src consumed
+    utf16 = rule.units == "utf16"
+
+    def linear(upto: int) -> None:
+        nonlocal unit, offset, done
+        if upto > done:
+            starts.append(unit)
+            stored.append(offset)
+            tables.append(-1)
+            pieces.append(src[done:upto])
+            unit += upto - done
+            offset += upto - done
+            done = upto
+
+    for match in _NOT_ASCII.finditer(src):
+        a, b = match.span()
+        if b <= done or not any(_irregular(ch, utf16) for ch in match.group()):
+            continue  # one unit, one stored character each: part of the linear run
+        a = max(a, done)
+        if a > done and not _safe_start(src[a]):
+            a -= 1  # the (ASCII) character before composes with it: NFC them together
+        if src[b - 1] == "\r" and b < n and src[b] == "\n":
+            b += 1  # a CRLF stays whole
+        linear(a)
+        text, exact = _zone(src[a:b], rule)
+        starts.append(unit)
+        stored.append(offset)
+        tables.append(len(table))
+        table.extend(offset + x if x >= 0 else -1 for x in exact)
+        pieces.append(text)
+        unit += len(exact)
+        offset += len(text)
+        done = b
+    linear(n)
+    starts.append(unit)  # the end position
+    stored.append(offset)
+    tables.append(-1)
     text = "".join(pieces)
-    if text != unicodedata.normalize("NFC", "".join(chars)):  # pragma: no cover - a chunking this code did not foresee
-        text = unicodedata.normalize("NFC", "".join(chars))
-        total = sum(widths)
-        exact = [0] + [-1] * (total - 1) + [len(text)] if total else [0]
-    return PositionMap(rule, text, tuple(exact), len(exact) - 1)
+    if text != canonical(src):  # pragma: no cover - a chunking this code did not foresee
+        text = canonical(src)
+        return PositionMap(rule, text, array("q", [0, unit]), array("q", [0, len(text)]), array("q", [0, -1]),
+                           array("q", [0] + [-1] * (unit - 1)), unit)
+    return PositionMap(rule, text, starts, stored, tables, table, unit)
 
 
 def utf16_offsets(text: str) -> list[int]:
@@ -221,13 +289,19 @@ def choose_rule(raw: str, selections: Sequence[tuple[int, int, str]]) -> tuple[P
 
     Best: most ``name`` quotes matched, then most word-boundary starts, then most placed; a tie goes to
     the earlier rule (the standard's code points first). Rules that yield the same map are built once."""
-    maps: list[PositionMap] = []
     has_crlf = "\r" in raw
-    has_astral = any(ord(c) > 0xFFFF for c in raw)
-    for rule in RULES:
+    has_astral = not raw.isascii() and re.search("[\U00010000-\U0010ffff]", raw) is not None
+    scores: list[RuleScore] = []
+    best: tuple[tuple[int, int, int, int], PositionMap] | None = None
+    for k, rule in enumerate(RULES):
         if (rule.crlf == "one" and not has_crlf) or (rule.units == "utf16" and not has_astral):
             continue  # the same map as an earlier rule
-        maps.append(position_map(raw, rule))
-    scores = [score(p, selections) for p in maps]
-    best = max(range(len(maps)), key=lambda k: (scores[k].quotes, scores[k].boundaries, scores[k].placed, -k))
-    return maps[best], scores
+        pmap = position_map(raw, rule)  # one map at a time: only the best so far is kept
+        s = score(pmap, selections)
+        scores.append(s)
+        key = (s.quotes, s.boundaries, s.placed, -k)
+        if best is None or key > best[0]:
+            best = (key, pmap)
+        del pmap
+    assert best is not None
+    return best[1], scores

@@ -23,6 +23,7 @@ import stat
 import uuid
 import zipfile
 import zlib
+from datetime import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -279,6 +280,19 @@ class _Reader:
             raise ImportFormatError(self.file, Errors.E5106, line=el.sourceline, element=local(el),
                                     attribute=attribute, value=raw[:40], expected="a whole number") from None
 
+    def date(self, el: Any, attribute: str = "creationDateTime") -> str | None:
+        """An optional xsd:dateTime attribute, as written; one that is not a date and time is refused (it would
+        be stored as a coding's or memo's date and sorted as one)."""
+        raw = el.get(attribute)
+        if raw is None or not raw.strip():
+            return None
+        try:
+            datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ImportFormatError(self.file, Errors.E5106, line=el.sourceline, element=local(el), attribute=attribute,
+                                    value=raw[:40], expected="a date and time (e.g. 2024-05-01T10:00:00Z)") from None
+        return str(raw).strip()
+
     def boolean(self, el: Any, attribute: str, default: bool) -> bool:
         raw = el.get(attribute)
         if raw is None:
@@ -358,7 +372,7 @@ def _selections(r: _Reader, source_el: Any) -> list[RefiSelection]:
     for el in _children(source_el, "PlainTextSelection"):
         sel = RefiSelection(r.guid(el, unique="PlainTextSelection"), r.integer(el, "startPosition"),
                             r.integer(el, "endPosition"), el.get("name") or "", _text(el, "Description"),
-                            r.opt_guid(el, "creatingUser"), el.get("creationDateTime"), int(el.sourceline or 0))
+                            r.opt_guid(el, "creatingUser"), r.date(el), int(el.sourceline or 0))
         _coded(r, el, sel)
         out.append(sel)
     return out
@@ -371,7 +385,7 @@ def _coded(r: _Reader, el: Any, sel: RefiSelection) -> None:
         if ref is None:
             raise ImportFormatError(r.file, Errors.E5105, line=c.sourceline, element="Coding", attribute="CodeRef")
         sel.codings.append(RefiCoding(r.guid(c, unique="Coding"), r.guid(ref, "targetGUID"),
-                                      r.opt_guid(c, "creatingUser"), c.get("creationDateTime"),
+                                      r.opt_guid(c, "creatingUser"), r.date(c),
                                       int(c.sourceline or 0), _refs(r, c)))
     sel.note_refs = _refs(r, el)
 
@@ -416,7 +430,7 @@ def _media_source(r: _Reader, el: Any, src: RefiSource) -> None:
     for s_el in _children(tr, "TranscriptSelection"):
         sel = RefiSelection(r.guid(s_el, unique="TranscriptSelection"), bound(s_el, "fromSyncPoint"),
                             bound(s_el, "toSyncPoint"), s_el.get("name") or "", _text(s_el, "Description"),
-                            r.opt_guid(s_el, "creatingUser"), s_el.get("creationDateTime"),
+                            r.opt_guid(s_el, "creatingUser"), r.date(s_el),
                             int(s_el.sourceline or 0))
         _coded(r, s_el, sel)
         src.selections.append(sel)
@@ -478,7 +492,7 @@ def parse_project(file: str, data: bytes) -> RefiProject:
         content = _child(el, "PlainTextContent")
         project.notes.append(RefiNote(r.guid(el, unique="Note"), el.get("name") or "",
                                       None if content is None else str(content.text or ""), el.get("plainTextPath"),
-                                      r.opt_guid(el, "creatingUser"), el.get("creationDateTime"),
+                                      r.opt_guid(el, "creatingUser"), r.date(el),
                                       int(el.sourceline or 0)))
     links = _child(root, "Links")
     project.links = len(_children(links, "Link")) if links is not None else 0
@@ -562,16 +576,21 @@ class Archive:
 
             raise too_big(f"{self.file} ({member})", "the member", cap, size=info.file_size, error=ImportFormatError)
         out = io.BytesIO()
-        with self.zip.open(info) as fh:
-            while True:
-                chunk = fh.read(1 << 20)
-                if not chunk:
-                    break
-                out.write(chunk)
-                if out.tell() > cap:
-                    from analysis.limits import too_big
+        try:
+            with self.zip.open(info) as fh:
+                while True:
+                    chunk = fh.read(1 << 20)
+                    if not chunk:
+                        break
+                    out.write(chunk)
+                    if out.tell() > cap:
+                        from analysis.limits import too_big
 
-                    raise too_big(f"{self.file} ({member})", "the member", cap, error=ImportFormatError)
+                        raise too_big(f"{self.file} ({member})", "the member", cap, error=ImportFormatError)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError,
+                OSError) as err:  # a bad CRC, a truncated or corrupt stream, an encrypted or unknown method
+            raise ImportFormatError(self.file, Errors.E5203, member=member,
+                                    why=str(err) or type(err).__name__) from None
         return out.getvalue()
 
     def extract(self, member: str, target: Path, *, cap: int) -> None:

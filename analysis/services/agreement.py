@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from analysis.domain.agreement import UNITS, coded_units, statistics
+from analysis.domain.methods_report import UNIT_WORDS, agreement_statistics, coders_with_transcripts
 from analysis.errors import ConflictError, Errors, NotFoundError, ValidationError
 from analysis.store import codes as code_store, codings as coding_store, team as team_store, transcripts as transcript_store
 from analysis.services.codebook import CodebookService
@@ -85,13 +86,15 @@ class AgreementService:
             pooled.append(matrix)
             per_code.append({"code": paths.get(cid, str(cid)), **statistics(matrix).as_dict()})
         overall = statistics(np.hstack(pooled)).as_dict()
+        per_coder = {coder: sum(1 for tid in chosen if (coder, tid) in coded_in) for coder in names}
         result: dict[str, Any] = {
             "unit": unit, "coders": names, "transcripts": [lengths[t][0] for t in chosen], "codes": per_code,
-            "overall": overall, "note": CAVEAT,
+            "overall": overall, "note": CAVEAT, "transcripts_per_coder": per_coder,
         }
         result["methods"] = self.methods_paragraph(result)
         self.ctx.log("agreement.compare", summary=f"Compared {', '.join(names)} ({unit} units, {len(per_code)} codes)",
-                     after={"unit": unit, "coders": names, "codes": len(per_code), "overall": overall},
+                     after={"unit": unit, "coders": names, "codes": len(per_code), "overall": overall,
+                            "transcripts": len(chosen), "transcripts_per_coder": per_coder},
                      target=" ".join(f"transcript:{lengths[t][0]}" for t in chosen))
         return result
 
@@ -99,19 +102,13 @@ class AgreementService:
     def methods_paragraph(result: dict[str, Any]) -> str:
         """A methods-section sentence naming the unit, the coders, the statistics and their values."""
         o = result["overall"]
-        unit = {"character": "characters", "sentence": "sentences", "turn": "speaker turns"}[result["unit"]]
-
-        def num(v: float | None) -> str:
-            return "undefined" if v is None else f"{v:.2f}"
-
-        stats = [f"percent agreement {num(o['percent_agreement'])}"]
-        if len(result["coders"]) == 2:
-            stats.append(f"Cohen's kappa {num(o['cohen_kappa'])}")
-        stats.append(f"Krippendorff's alpha (nominal) {num(o['krippendorff_alpha'])}")
-        return (f"{len(result['coders'])} coders ({', '.join(result['coders'])}) coded {len(result['transcripts'])} "
+        unit = UNIT_WORDS[result["unit"]]
+        coders = coders_with_transcripts(result["coders"], result.get("transcripts_per_coder"))
+        return (f"{len(result['coders'])} coders ({coders}) coded {len(result['transcripts'])} "
                 f"transcript(s) independently with {len(result['codes'])} code(s) of a shared codebook. Agreement "
                 f"was computed on {unit} as the unit (a unit counts as coded when a coding covers it; "
-                f"{o['units']:,} code-unit pairs in all), pooled over codes: {', '.join(stats)}. Per-code values "
+                f"{o['units']:,} code-unit pairs in all), pooled over codes: "
+                f"{agreement_statistics(o, len(result['coders']))}. Per-code values "
                 f"are in the agreement table. This is a coding-reliability check for a codebook approach, not a "
                 f"measure of the quality of an interpretive analysis.")
 

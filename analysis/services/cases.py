@@ -28,10 +28,11 @@ from analysis.domain.cases import (Case, Condition, EvidenceQuote, Matrix, Publi
 from analysis.errors import ConflictError, Errors, ExportError, NotFoundError, StoryloomError, ValidationError
 from analysis.export import BY_NAME, formats_for, pick_format, write_file
 from analysis.export.tables import write_csv, write_xlsx
+from analysis.domain.names import check_name
 from analysis.domain.disclosure import PrintedQuote, check_publishable
 from analysis.files.safe_yaml import Where, kind_of as _kind_of, load_yaml, yaml_list as _list, yaml_mapping as _mapping
 from analysis.files.safe_yaml import yaml_path_error
-from analysis.files.safe_yaml import yaml_text as _text
+from analysis.files.safe_yaml import yaml_name, yaml_text as _text
 from analysis.store import cases as store, codes as code_store, participants as people_store
 from analysis.store.dberrors import storage_error
 from analysis.services.context import Action, Context, new_guid
@@ -141,7 +142,7 @@ def _parse_cases_file(name: str, doc: Any) -> _CasesFile:
     for i, item in enumerate(_list(name, ["conditions"], top["conditions"], "conditions")):
         where: Where = ("conditions", i)
         entry = _mapping(name, where, item, _CONDITION_KEYS, "a condition: name, description, code, outcome")
-        cname = _text(name, [*where, "name"], entry.get("name"), required=True)
+        cname = yaml_name(name, [*where, "name"], entry.get("name"), "condition")
         if cname.casefold() in seen:
             raise yaml_path_error(name, [*where, "name"], f"'{cname}' is named twice (also '{seen[cname.casefold()]}')")
         seen[cname.casefold()] = cname
@@ -160,7 +161,7 @@ def _parse_cases_file(name: str, doc: Any) -> _CasesFile:
     for i, item in enumerate(_list(name, ["cases"], top["cases"], "cases")):
         where = ("cases", i)
         entry = _mapping(name, where, item, _CASE_KEYS, "a case: name, kind, description, attributes, cells")
-        case_name = _text(name, [*where, "name"], entry.get("name"), required=True)
+        case_name = yaml_name(name, [*where, "name"], entry.get("name"), "case")
         if case_name.casefold() in case_names:
             raise yaml_path_error(name, [*where, "name"], f"'{case_name}' is named twice")
         case_names[case_name.casefold()] = case_name
@@ -274,6 +275,7 @@ class CaseService:
         name, kind = name.strip(), kind.strip()
         if not name:
             raise ValidationError(Errors.E6003)
+        name = check_name(name, what="case")
         if not kind:
             raise ValidationError(Errors.E6021)
         with self.ctx.action("case.add", note=note) as act:
@@ -302,6 +304,7 @@ class CaseService:
                 new_name = new_name.strip()
                 if not new_name:
                     raise ValidationError(Errors.E6003)
+                new_name = check_name(new_name, what="case")
                 other = store.find_case(act.conn, new_name)
                 if other is not None and other.id != row.id:
                     raise ConflictError(Errors.E6005, name=new_name)
@@ -433,6 +436,7 @@ class CaseService:
         name = name.strip()
         if not name:
             raise ValidationError(Errors.E6004)
+        name = check_name(name, what="condition")
         with self.ctx.action("case.condition.add", note=note) as act:
             if store.find_condition(act.conn, name) is not None:
                 raise ConflictError(Errors.E6006, name=name)
@@ -458,6 +462,7 @@ class CaseService:
             if new_name is not None and new_name.strip() != row.name:
                 if not new_name.strip():
                     raise ValidationError(Errors.E6004)
+                new_name = check_name(new_name, what="condition")
                 other = store.find_condition(act.conn, new_name)
                 if other is not None and other.id != row.id:
                     raise ConflictError(Errors.E6006, name=new_name.strip())

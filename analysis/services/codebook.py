@@ -12,7 +12,7 @@ from typing import Any
 
 from analysis.domain.audit import KINDS
 from analysis.domain.codebook import EDITABLE, PALETTE, PATH_SEP, code_fields, code_from_row
-from analysis import limits
+from analysis.domain.names import check_name
 from analysis.errors import ConflictError, Errors, ValidationError
 from analysis.domain.model import CODE_KINDS, CODE_STATUSES, AuditEvent, Code
 from analysis.store import audit as audit_store, codes as code_store, codings as coding_store, team as team_store
@@ -80,10 +80,7 @@ class CodebookService:
                 raise ValidationError(Errors.E2106)
             if PATH_SEP.strip() in name:
                 raise ValidationError(Errors.E2107, PATH_SEP=PATH_SEP.strip())
-            problem = limits.label_problem(name)
-            if problem is not None:
-                raise ValidationError(Errors.E2151, what="code name", name=name[:60], problem=problem)
-            fields["name"] = name
+            fields["name"] = check_name(name, what="code name")
         if "kind" in fields and fields["kind"] not in CODE_KINDS:
             raise ValidationError(Errors.E2102, kind=fields['kind'], CODE_KINDS=', '.join(CODE_KINDS))
         if "status" in fields and fields["status"] not in CODE_STATUSES:

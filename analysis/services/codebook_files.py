@@ -16,6 +16,8 @@ from typing import Any
 from analysis.domain.codebook import EDITABLE, PATH_SEP
 from analysis import limits
 from analysis.files.codebook_files import DEFINITION_KEYS, dump_yaml, validate_tree
+from analysis.domain.names import check_name
+from analysis.export.destination import write_atomic
 from analysis.files.safe_yaml import load_yaml, yaml_path_error
 from analysis.domain.coding import context_of, locate
 from analysis.errors import CodebookFileError, ConflictError, Errors, NotFoundError, ValidationError
@@ -66,7 +68,7 @@ class CodebookFileService:
         path = Path(path)
         tree = self.codebook_tree()
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(dump_yaml({"storyloom_codebook": 1, "codes": tree}), encoding="utf-8")
+        write_atomic(path, dump_yaml({"storyloom_codebook": 1, "codes": tree}).encode("utf-8"))
         n = _count_nodes(tree)
         warning = self.ctx.log("codebook.export", summary=f"Exported the codebook ({n} codes) to {path.name}",
                                after={"path": str(path), "codes": n}, target="codebook")
@@ -132,7 +134,7 @@ class CodebookFileService:
             items.append(item)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(dump_yaml({"storyloom_codings": 1, "codings": items}), encoding="utf-8")
+        write_atomic(path, dump_yaml({"storyloom_codings": 1, "codings": items}).encode("utf-8"))
         warning = self.ctx.log("codings.export", summary=f"Exported {len(items)} codings to {path.name}",
                                after={"path": str(path), "codings": len(items)}, target="codings")
         self.last_warnings = [warning] if warning else []
@@ -220,6 +222,7 @@ class CodebookFileService:
         label = label.strip()
         if not label:
             raise ValidationError(Errors.E2109)
+        label = check_name(label, what="snapshot label")
         tree = self.codebook_tree(with_counts=True)
         with self.ctx.action("codebook.snapshot", note=note) as act:
             if snapshot_store.exists(act.conn, label):

@@ -260,10 +260,7 @@ class ExportService:
         if fmt not in REPORT_FORMATS:
             raise ExportError(Errors.E3108, fmt=fmt, out=out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "docx":
-            out.write_bytes(self.methods_report_docx())
-        else:
-            out.write_text(self.methods_report()["markdown"], encoding="utf-8")
+        write_file(out, self.methods_report_docx() if fmt == "docx" else self.methods_report()["markdown"].encode("utf-8"))
         self._record("methods.export", summary=f"Exported the methods report as {fmt} to {out.name}",
                      after={"path": str(out), "format": fmt})
         return out

@@ -53,7 +53,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 import unicodedata
 import uuid
 from collections import Counter, defaultdict
@@ -63,11 +62,14 @@ from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from analysis.domain.coding import context_of
+from analysis.domain.names import check_name
+from analysis.export.destination import write_atomic
 from analysis import limits
 from analysis.domain.model import Anchor, ParsedTurn
 from analysis.domain.timing import anchors_of, normalise, span_time, time_at
 from analysis.errors import (ConflictError, Errors, ImportFormatError, StorageError, StoryloomError,
                              ValidationError)
+from analysis.ingest.decode import check_text
 from analysis.ingest.docx import read_docx
 from analysis.ingest.text import parse_text
 from analysis.limits import MiB, read_regular_file
@@ -95,6 +97,7 @@ __all__ = ["InterchangeService"]
 
 QDPX_FILE_BYTES = 2048 * MiB  # a .qdpx read into memory (its video members are never expanded)
 QDC_FILE_BYTES = 64 * MiB
+QDPX_SOURCE_BYTES = 200 * MiB  # one source's text read from outside the archive (only with sources_from)
 POSITIONS = ("codepoints", "utf16")
 _NS = uuid.UUID("0b7e2f4c-8d1a-4c3e-9f5b-6a7d8e9f0a1b")  # stable GUIDs for exported selections and users
 _UNKNOWN_CODER = "unknown coder (REFI-QDA)"
@@ -130,6 +133,26 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _check_names(file: str, book: RefiCodebook) -> None:
+    """Every name the file would store (codes; a project's sources, cases, users and variables) passes
+    :func:`~analysis.domain.names.check_name`, before anything is read further or written."""
+    for code, _ in book.walk():
+        check_name(code.name, what="REFI-QDA code", file=file, line=code.line)
+    if isinstance(book, RefiProject):
+        for src in book.sources:
+            check_name(src.name, what="REFI-QDA source", file=file, line=src.line)
+        for case in book.cases:
+            check_name(case.name, what="REFI-QDA case", file=file, line=case.line)
+        for user in book.users:
+            check_name(user.name, what="REFI-QDA user", file=file)
+        for var in book.variables:
+            check_name(var.name, what="REFI-QDA variable", file=file)
+
+
+def _source_name(src: RefiSource) -> str:
+    return unicodedata.normalize("NFC", src.name.strip()) or src.guid
+
+
 def _code_name(name: str) -> str:
     """A code name Storyloom accepts: NFC, stripped, ``>`` (the path separator) as ``›``."""
     return unicodedata.normalize("NFC", name).strip().replace(">", "›") or "(unnamed code)"
@@ -152,9 +175,15 @@ class InterchangeService:
 
     # ============================================================================ import ==========
     def import_project(self, path: str | Path, *, dry_run: bool = False,
-                       progress: Progress | None = None) -> dict[str, Any]:
+                       sources_from: str | Path | None = None, progress: Progress | None = None) -> dict[str, Any]:
         """Import a ``.qdpx`` project (or, by its suffix, a ``.qdc`` codebook). Returns the report; ``progress``
-        hears the stages (segment, embed) as an import of transcripts does."""
+        hears the stages (segment, embed) as an import of transcripts does.
+
+        Sources are read from the archive. A source whose ``plainTextPath`` or ``richTextPath`` points
+        outside it (an absolute path, ``file://``, or ``relative://`` from the project's ``basePath``) is
+        read only from the folder ``sources_from`` names, never through a link that leads out of it; without
+        ``sources_from`` it is refused. Every file read from outside is listed in the report
+        (``outside_files``), the dry run's too."""
         path = Path(path)
         if path.suffix.lower() == ".qdc":
             return self.import_codebook(path, dry_run=dry_run)
@@ -163,10 +192,15 @@ class InterchangeService:
         archive = open_archive(file, data)
         qde = archive.qde()
         project = parse_project(f"{file} ({qde})", archive.read(qde))
-        sources, skipped, media, warnings = self._read_sources(file, path, archive, project)
+        _check_names(f"{file} ({qde})", project)
+        outside: list[str] = []
+        folder = Path(sources_from).expanduser() if sources_from is not None else None
+        sources, skipped, media, warnings = self._read_sources(file, path, archive, project, folder, outside)
         notes = {n.guid: self._note_text(file, archive, n) for n in project.notes}
         report = self._report(project, sources, skipped)
-        report.update(media=media, warnings=warnings)
+        warnings.extend(f"{file}, line {s.refi.line}: a second source is named '{s.refi.name.strip()}'; it is "
+                        f"imported as '{s.name}'" for s in sources if s.name != _source_name(s.refi))
+        report.update(media=media, warnings=warnings, outside_files=outside)
         if dry_run:
             return report
         tell = progress or no_progress
@@ -201,11 +235,18 @@ class InterchangeService:
         warnings.extend(failed)
         return report
 
+    def imported_transcripts(self) -> set[str]:
+        """Names of the transcripts a REFI-QDA import brought in: their text came from the archive, so no file
+        in ``transcripts/`` stands for them and a sync does not report them missing."""
+        with self.ctx.store.read() as conn:
+            return store.imported_transcript_names(conn)
+
     def import_codebook(self, path: str | Path, *, dry_run: bool = False) -> dict[str, Any]:
         """Import a ``.qdc`` codebook: codes with hierarchy, colour and description (as the definition)."""
         path = Path(path)
         data = read_regular_file(path, cap=QDC_FILE_BYTES, name=str(path))
         book = parse_codebook(path.name, data)
+        _check_names(path.name, book)
         report: dict[str, Any] = {"file": path.name, "origin": book.origin, "codes": sum(1 for _ in book.walk()),
                                   "sets": len(book.sets), "added": 0, "changed": 0, "unchanged": 0}
         if dry_run:
@@ -222,8 +263,8 @@ class InterchangeService:
         return report
 
     # -- reading (pure: raises before anything is written) ---------------------------------------
-    def _member_bytes(self, file: str, path: Path, archive: Archive, project: RefiProject, src: RefiSource,
-                      ref: str) -> bytes:
+    def _member_bytes(self, file: str, archive: Archive, project: RefiProject, src: RefiSource,
+                      ref: str, folder: Path | None, outside: list[str]) -> bytes:
         def missing(why: str) -> ImportFormatError:
             return ImportFormatError(file, Errors.E5110, line=src.line, name=src.name, element=src.kind,
                                      path=ref, why=why)
@@ -236,16 +277,27 @@ class InterchangeService:
             rel = ref[len("relative://"):]
             if any(p == ".." for p in PurePosixPath(rel).parts):
                 raise missing("outside the project's base path")
-            base = Path(project.base_path) if project.base_path else path.parent
+            base = Path(project.base_path) if project.base_path else (folder or Path("."))
             target = base / rel
         else:
             target = Path(ref.removeprefix("file://"))
+        if folder is None:
+            raise ImportFormatError(file, Errors.E5201, line=src.line, name=src.name, element=src.kind, target=target)
+        if not target.is_absolute():
+            target = folder / target
+        root = folder.resolve()
+        resolved = target.resolve()
+        if not resolved.is_relative_to(root) or not target.absolute().is_relative_to(folder.absolute()):
+            via = " (through a symbolic link)" if target.absolute().is_relative_to(folder.absolute()) else ""
+            raise ImportFormatError(file, Errors.E5202, line=src.line, name=src.name, element=src.kind,
+                                    target=resolved if via else target, folder=folder, via=via)
         if not target.is_file():
             raise missing("not a file on this computer")
-        return read_regular_file(target, cap=200 * MiB, name=str(target))
+        outside.append(str(resolved))
+        return read_regular_file(target, cap=QDPX_SOURCE_BYTES, root=root, name=str(target))
 
-    def _read_sources(self, file: str, path: Path, archive: Archive, project: RefiProject,
-                      ) -> tuple[list[_Source], list[str], list[dict[str, Any]], list[str]]:
+    def _read_sources(self, file: str, path: Path, archive: Archive, project: RefiProject, folder: Path | None,
+                      outside: list[str]) -> tuple[list[_Source], list[str], list[dict[str, Any]], list[str]]:
         """The text sources and the media sources' transcripts (read and placed), the sources left out, a row
         per media source (its recording, its transcript) and warnings."""
         out: list[_Source] = []
@@ -271,20 +323,24 @@ class InterchangeService:
             if src.content is not None:
                 raw = src.content
             elif src.plain_path:
-                data = self._member_bytes(file, path, archive, project, src, src.plain_path)
+                data = self._member_bytes(file, archive, project, src, src.plain_path, folder, outside)
                 try:
                     raw = data.decode("utf-8")
                 except UnicodeDecodeError as err:
                     raise ImportFormatError(file, Errors.E5111, line=src.line, name=src.name, path=src.plain_path,
                                             detail=f"byte 0x{data[err.start]:02X} at offset {err.start}") from None
             elif src.rich_path and src.rich_path.lower().endswith(".docx"):
-                data = self._member_bytes(file, path, archive, project, src, src.rich_path)
+                data = self._member_bytes(file, archive, project, src, src.rich_path, folder, outside)
                 raw = read_docx(f"{file} ({src.rich_path})", data).text
             else:
                 raise ImportFormatError(file, Errors.E5115, line=src.line, name=src.name)
+            check_text(f"{file} (source '{src.name}')", raw)  # NUL, mostly control characters: as a .txt import
+            if len(raw) > limits.TRANSCRIPT_CHARS:
+                raise ImportFormatError(file, Errors.E1551, line=src.line, what=f"source '{src.name}' ({len(raw):,} "
+                                        f"characters)", cap=f"{limits.TRANSCRIPT_CHARS:,} characters", got="")
             sels = [(s.start, s.end, s.name) for s in src.selections]
             pmap, _scores = choose_rule(raw, sels) if sels else (position_map(raw, RULES[0]), [])
-            base = unicodedata.normalize("NFC", src.name.strip()) or src.guid
+            base = _source_name(src)
             names[base] += 1
             name = base if names[base] == 1 else f"{base} ({names[base]})"
             rule = pmap.rule.name if sels else "none (no selections)"
@@ -832,14 +888,12 @@ def _sync_points(guid: str, anchors: Sequence[Anchor], spans: Any, units: list[i
 
 def _write_atomic(path: Path, data: bytes | Callable[[IO[bytes]], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if callable(data):
-                data(fh)
-            else:
-                fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if callable(data):
+        stream = data
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
+                stream(fh)
+        write_atomic(path, write)
+    else:
+        write_atomic(path, data)

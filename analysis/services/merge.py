@@ -28,7 +28,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from analysis import limits
 from analysis.domain.coding import context_of, locate
+from analysis.domain.names import check_name
 from analysis.errors import Errors, ProjectError
 from analysis.store import codes as code_store, codings as coding_store, merge as store
 from analysis.store.recorder import name_key
@@ -38,6 +40,49 @@ from analysis.services.context import Action, Context, new_guid
 _TEXT_FIELDS = ("definition", "inclusion", "exclusion", "example")
 _CODE_FIELDS = ("kind", *_TEXT_FIELDS, "colour", "central_concept", "status", "position", "created_at")
 _NOT_MERGED = ("vignettes", "cases", "conditions", "events", "periods", "chapters", "snapshots")
+
+
+def _check_copy(theirs: dict[str, Any], folder: Path) -> None:
+    """Refuse a copy whose rows do not hold together, before the merge walks them (a cycle of parents would
+    walk forever): a code whose parent, or a coding whose code or transcript, does not exist in the copy; a
+    cycle of parents; codes nested deeper than :data:`analysis.limits.CODE_DEPTH`; a code or coder name that
+    fails :func:`~analysis.domain.names.check_name`. Raises ``ProjectError`` / ``ImportFormatError``."""
+    file = str(folder / "project.db")
+    codes = {int(r.id): r for r in theirs["codes"]}
+    depth: dict[int, int] = {}
+    for r in theirs["codes"]:
+        check_name(str(r.name), what="code", file=file)
+        chain: list[int] = []
+        node: Any = r
+        while int(node.id) not in depth:
+            if int(node.id) in chain:
+                names = [str(codes[i].name) for i in chain[chain.index(int(node.id)):]]
+                raise ProjectError(Errors.E4453, path=folder, cycle=" > ".join([*names, names[0]])[:200])
+            chain.append(int(node.id))
+            if len(chain) > limits.CODE_DEPTH + 1:  # deeper than the cap whatever lies above: stop walking
+                raise ProjectError(Errors.E4454, path=folder, name=str(r.name), cap=limits.CODE_DEPTH)
+            if node.parent_id is None:
+                depth[int(node.id)] = 0
+                chain.pop()
+                break
+            parent = codes.get(int(node.parent_id))
+            if parent is None:
+                raise ProjectError(Errors.E4452, path=folder, what="code", row=repr(str(node.name)),
+                                   target=f"parent code id {node.parent_id}")
+            node = parent
+        for i in reversed(chain):
+            parent_id = codes[i].parent_id
+            depth[i] = depth[int(parent_id)] + 1
+            if depth[i] > limits.CODE_DEPTH:
+                raise ProjectError(Errors.E4454, path=folder, name=str(codes[i].name), cap=limits.CODE_DEPTH)
+    transcripts = {int(t.id) for t in theirs["transcripts"]}
+    for c in theirs["codings"]:
+        if int(c.code_id) not in codes:
+            raise ProjectError(Errors.E4452, path=folder, what="coding", row=str(c.guid), target=f"code id {c.code_id}")
+        if int(c.transcript_id) not in transcripts:
+            raise ProjectError(Errors.E4452, path=folder, what="coding", row=str(c.guid),
+                               target=f"transcript id {c.transcript_id}")
+        check_name(str(c.coder), what="coder", file=file)
 
 
 class _DryRun(Exception):
@@ -65,6 +110,7 @@ class MergeService:
             raise ProjectError(Errors.E4312, path=folder)
         report: dict[str, Any] = {}
         with self._other(db) as theirs:
+            _check_copy(theirs, folder)
             try:
                 with self.ctx.action("project.merge") as act:
                     report = self._merge(act, theirs, folder)

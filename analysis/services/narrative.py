@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analysis import limits
+from analysis.domain.names import check_name
 from analysis.domain.disclosure import PrintedQuote, check_publishable
 from analysis.errors import ConflictError, Errors, ExportError, Msg, NotFoundError, StoryloomError, ValidationError
 from analysis.export import formats_for, pick_format, write_file
@@ -198,7 +199,7 @@ class NarrativeService:
     def add_period(self, name: str, *, position: int | None = None, dates: str = "", description: str = "",
                    note: str = "") -> PeriodRow:
         """Add a named period (at the end of the order, or at 0-based ``position``), optionally dated."""
-        name = " ".join(name.split())
+        name = " ".join(check_name(name, what="period").split())
         if not name:
             raise ValidationError(Errors.E7007)
         anchor = self._dates(dates)
@@ -266,7 +267,7 @@ class NarrativeService:
     # -- events ------------------------------------------------------------------------------------
     def add_event(self, name: str, *, when: str = "unknown", description: str = "", note: str = "") -> TimelineEvent:
         """Mark an event with a when in story time (a date, month, year, period, before/after EVENT or unknown)."""
-        name = " ".join(name.split())
+        name = " ".join(check_name(name, what="event").split())
         if not name:
             raise ValidationError(Errors.E7002)
         with self.ctx.action("event.add", note=note) as act:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from analysis import limits
+from analysis.domain.names import check_name
 from analysis.errors import ConflictError, Errors, ValidationError
 from analysis.domain.model import Participant
 from analysis.files.participants_csv import ParticipantRow, parse_participants
@@ -44,9 +45,7 @@ class ParticipantService:
         pseudonym = pseudonym.strip()
         if not pseudonym:
             raise ValidationError(Errors.E2116)
-        problem = limits.label_problem(pseudonym)
-        if problem is not None:
-            raise ValidationError(Errors.E2151, what="pseudonym", name=pseudonym[:60], problem=problem)
+        pseudonym = check_name(pseudonym, what="pseudonym")
         with self.ctx.action("participant.add", note=note) as act:
             # Pseudonyms are unique case-folded (the schema's unique index on pseudonym_key).
             if store.find_participant_by_key(act.conn, pseudonym) is not None:

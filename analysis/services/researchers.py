@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from analysis.errors import ConflictError, Errors, NotFoundError, ValidationError
+from analysis.domain.names import check_name
 from analysis.domain.roles import ROLES, check_role
 from analysis.store import audit as audit_store, researchers as store
 from analysis.services.context import Context, new_guid
@@ -41,7 +42,7 @@ class ResearcherService:
     def add(self, name: str, *, role: str = "coder") -> dict[str, Any]:
         """Register ``name`` with ``role`` (lead | coder | reader). The first researcher must be a lead;
         after that only a lead adds researchers. Undoable."""
-        clean = " ".join(name.split())
+        clean = " ".join(check_name(name, what="researcher").split())
         if not clean:
             raise ValidationError(Errors.E4309)
         role = check_role(role)

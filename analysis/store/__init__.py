@@ -269,12 +269,25 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection for reading; database errors leave as Storyloom errors. Inside this store's open
-        transaction (:meth:`write`), that transaction's connection: the read sees what it wrote."""
-        writing = _WRITING.get()
-        if writing is not None and writing[0] is self:
-            yield writing[1]
+        transaction (:meth:`write`, :meth:`transaction`), that transaction's connection: the read sees what
+        it wrote."""
+        shared = self._shared()
+        if shared is not None:
+            yield shared
             return
         with translated(self._where()), self._server_errors(), self.engine.connect() as conn:
+            yield conn
+
+    def _shared(self) -> Connection | None:
+        held = _WRITING.get()
+        return held[1] if held is not None and held[0] is self else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction around several actions (a sync's files): every :meth:`write` and :meth:`read`
+        inside it (in this thread or task) uses its connection, each write in a savepoint; the whole is
+        committed at the end or, on any exception, rolled back whole. Nested, it is the outer one."""
+        with self.write() as conn:
             yield conn
 
     @contextmanager
@@ -285,7 +298,12 @@ class Store:
         timeout instead of reading a snapshot they can no longer commit on, so a check made inside
         the transaction (a sibling name, a duplicate coding) sees every earlier writer's commit. On
         PostgreSQL the transaction first takes the project's writer lock (``team.lock_for_write``): the
-        same guarantee, the same busy timeout."""
+        same guarantee, the same busy timeout. Inside :meth:`transaction` it is a savepoint of that one."""
+        shared = self._shared()
+        if shared is not None:
+            with translated(self._where()), self._server_errors(), shared.begin_nested():
+                yield shared
+            return
         with translated(self._where()), self._server_errors(), self.engine.connect() as conn, conn.begin():
             if self.server:
                 team.lock_for_write(conn)

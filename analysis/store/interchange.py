@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from analysis.store.schema import codes, codings, memos, participant_attributes, participants, speakers, transcripts, users, variables
+from analysis.store.schema import audit, audit_targets, codes, codings, memos, participant_attributes, participants, speakers, transcripts, users, variables
 
 __all__ = ["all_codings", "all_memos", "all_users", "attribute_rows", "by_guid", "insert_user", "participant_rows",
            "participant_sources", "variable_rows"]
@@ -64,3 +64,10 @@ def participant_sources(conn: Connection) -> list[tuple[int, int]]:
     q = (sa.select(speakers.c.participant_id, speakers.c.transcript_id).where(speakers.c.participant_id.is_not(None))
          .distinct().order_by(speakers.c.participant_id, speakers.c.transcript_id))
     return [(int(r[0]), int(r[1])) for r in conn.execute(q)]
+
+
+def imported_transcript_names(conn: Connection) -> set[str]:
+    """Names of the transcripts a REFI-QDA import added (their text lives in the project, not in transcripts/)."""
+    ids = sa.select(audit_targets.c.guid).join(audit, audit.c.id == audit_targets.c.audit_id).where(
+        audit.c.action == "refi.import", audit_targets.c.entity == "transcript")
+    return {str(r[0]) for r in conn.execute(sa.select(transcripts.c.name).where(transcripts.c.guid.in_(ids)))}

@@ -7,6 +7,7 @@ into a temporary file, and that copy is opened, and migrated if it is older.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -17,7 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from analysis.errors import Errors, ProjectError
 from analysis.store import Store
+from analysis.store.dberrors import busy_timeout_ms
 from analysis.store.schema import codings, memos, participants, transcripts
 
 __all__ = ["all_codings", "all_memos", "coding_by_guid", "copy_of", "memo_guid_exists", "participant_by_pseudonym",
@@ -26,16 +29,60 @@ __all__ = ["all_codings", "all_memos", "coding_by_guid", "copy_of", "memo_guid_e
 
 @contextmanager
 def copy_of(db: Path) -> Iterator[Store]:
-    """A :class:`Store` on a private copy of the SQLite database ``db`` (removed afterwards)."""
+    """A :class:`Store` on a private copy of the SQLite database ``db`` (removed afterwards).
+
+    Refused with a :class:`~analysis.errors.ProjectError` naming the folder, before anything is changed:
+    a file that is not a whole SQLite database (empty, truncated, damaged: ``integrity_check``), one with
+    none of a project's tables, and one another process keeps locked for longer than the busy timeout
+    (SQLite's backup would otherwise retry forever): the message names the processes holding it."""
+    folder = db.parent
+    seconds = busy_timeout_ms() / 1000
     with tempfile.TemporaryDirectory(prefix="storyloom-merge-") as tmp:
         target = Path(tmp) / "other.db"
-        with closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as src, closing(sqlite3.connect(target)) as dst:
-            src.backup(dst)
+        try:
+            with closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=seconds)) as src, \
+                    closing(sqlite3.connect(target)) as dst:
+                src.execute("BEGIN")  # a read transaction: waits at most the busy timeout for a writer's lock
+                names = {r[0] for r in src.execute("select name from sqlite_master where type = 'table'")}
+                src.rollback()
+                src.backup(dst, pages=0)
+            with closing(sqlite3.connect(target)) as check:
+                verdict = str(check.execute("PRAGMA integrity_check").fetchone()[0])
+        except sqlite3.OperationalError as err:
+            if "locked" in str(err) or "busy" in str(err):
+                raise ProjectError(Errors.E4455, path=folder, holder=lock_holders(db), seconds=seconds) from None
+            raise ProjectError(Errors.E4451, path=folder, detail=str(err)) from None
+        except sqlite3.DatabaseError as err:
+            raise ProjectError(Errors.E4451, path=folder, detail=str(err)) from None
+        if verdict != "ok":
+            raise ProjectError(Errors.E4451, path=folder, detail=f"integrity check: {verdict[:120]}")
+        missing = {"transcripts", "codes", "codings", "memos"} - names
+        if missing:
+            detail = "an empty file" if not names else f"no {', '.join(sorted(missing))} table"
+            raise ProjectError(Errors.E4451, path=folder, detail=detail)
         store = Store(f"sqlite:///{target}", db_path=target)
         try:
             yield store
         finally:
             store.close()
+
+
+def lock_holders(db: Path) -> str:
+    """Which processes have ``db`` (or its ``-wal``/``-journal``) open, as ``"process 123 (storyloom sync)"``;
+    read from ``/proc`` where there is one, else "another process"."""
+    wanted = {str(db.resolve()), f"{db.resolve()}-wal", f"{db.resolve()}-journal"}
+    found: list[str] = []
+    proc = Path("/proc")
+    for entry in proc.iterdir() if proc.is_dir() else []:
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if any(os.readlink(fd) in wanted for fd in (entry / "fd").iterdir()):
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+                found.append(f"process {entry.name} ({' '.join(cmd.split())[:80] or '?'})")
+        except OSError:
+            continue
+    return ", ".join(found[:3]) or "another process"
 
 
 def transcript_rows(conn: Connection) -> list[Any]:

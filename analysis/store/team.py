@@ -24,6 +24,7 @@ have to be safe to run twice; the lock keeps one discipline for both dialects.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -55,14 +56,30 @@ def check_url(url: str) -> str:
     try:
         parsed = make_url(text)
     except ArgumentError:
-        raise ProjectError(Errors.E4201, url=text) from None
-    if parsed.drivername not in _SCHEMES:
-        raise ProjectError(Errors.E4201, url=text)
-    if parsed.password is not None:
+        raise ProjectError(Errors.E4201, url=redacted(text)) from None
+    if parsed.password is not None or _secret_query(parsed.query):
         raise ProjectError(Errors.E4202, url=redacted(text))
+    if parsed.drivername not in _SCHEMES:
+        raise ProjectError(Errors.E4201, url=redacted(text))
     if not parsed.database and not parsed.query.get("service") and not parsed.query.get("dbname"):
-        raise ProjectError(Errors.E4201, url=text)
+        raise ProjectError(Errors.E4201, url=redacted(text))
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+#: libpq connection parameters that hold a secret (``?password=...`` is as much a password as ``u:pw@``).
+_SECRET_PARAMETERS = {"password", "sslpassword"}
+
+
+def _secret_query(query: Any) -> bool:
+    """True when the URL's query holds a secret: a password parameter (any case), or a ``dbname`` that is
+    itself a connection string naming one (libpq reads ``dbname='db password=x'`` as one)."""
+    for key, value in query.items():
+        values = value if isinstance(value, tuple) else (value,)
+        if key.lower() in _SECRET_PARAMETERS:
+            return True
+        if any(re.search(r"(?i)\b(ssl)?password\s*=", str(v)) for v in values):
+            return True
+    return False
 
 
 def engine_url(url: str) -> str:
@@ -76,9 +93,12 @@ def engine_url(url: str) -> str:
 def redacted(url: str) -> str:
     """``url`` fit for a message (a password, should one be there, masked)."""
     try:
-        return make_url(url).set(drivername=make_url(url).get_backend_name()).render_as_string(hide_password=True)
+        parsed = make_url(url)
+        masked = {k: "***" if k.lower() in _SECRET_PARAMETERS or _secret_query({k: v}) else v
+                  for k, v in parsed.query.items()}
+        return parsed.set(drivername=parsed.get_backend_name(), query=masked).render_as_string(hide_password=True)
     except ArgumentError:
-        return url
+        return re.sub(r"(?i)(password\s*=\s*)[^&\s]*", r"\1***", re.sub(r"//([^/@:]*):[^/@]*@", r"//\1:***@", url))
 
 
 def read_url(folder: Path) -> str:

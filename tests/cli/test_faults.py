@@ -167,21 +167,51 @@ def test_a_locked_database_is_one_clear_line_and_no_change(project: Path) -> Non
 
 
 # -- a read-only project ----------------------------------------------------------------------------------
+#: Runs a command with ``$0`` (the project folder) bind-mounted read-only over itself in a private mount
+#: namespace: writes fail with EROFS even for root, and nothing else about the machine changes.
+READ_ONLY_MOUNT = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                   'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" "$0" && exec "$@"']
+AS_NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
+
+
+def _works(prefix: list[str], *command: str) -> bool:
+    try:
+        return subprocess.run([*prefix, *command], capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def read_only_prefix(folder: Path) -> list[str]:
+    """How to run a command for which ``folder`` is read-only, wherever the checkout lives. Not root: the
+    folder's modes (the caller sets them). Root (who ignores modes): a read-only bind mount in a private
+    mount namespace; else ``nobody``, if ``nobody`` can reach the venv's ``storyloom`` and this checkout
+    (a root home or a ``mktemp -d`` folder is 0700: it cannot); else the test is skipped, saying why."""
+    if os.geteuid() != 0:
+        return []
+    mount = [*READ_ONLY_MOUNT, str(folder)]
+    if _works(mount, "sh", "-c", f'! touch "{folder}/.probe" 2>/dev/null'):
+        return mount
+    reach = f"import sys; sys.path.insert(0, {str(REPO)!r}); import analysis.cli"
+    if _works(AS_NOBODY, sys.executable, "-c", reach) and _works(AS_NOBODY, "test", "-x", STORYLOOM):
+        return AS_NOBODY
+    pytest.skip("cannot make a folder read-only for root here: no private mount namespace (unshare --mount "
+                f"needs CAP_SYS_ADMIN), and user nobody cannot reach {STORYLOOM} or {REPO}")
+
+
 @pytest.fixture
 def readonly_project(project: Path) -> Iterator[tuple[Path, list[str]]]:
-    """A copy of the project that the user running the commands may read but not write: as root (CI),
-    commands run as ``nobody``; otherwise the folder and its files are made read-only."""
+    """A copy of the project that the user running the commands may read but not write (see
+    :func:`read_only_prefix`); independent of where the checkout lives."""
     base = Path(tempfile.mkdtemp(prefix="sl-ro-"))
     os.chmod(base, 0o755)
     folder = base / "study"
     shutil.copytree(project, folder)
     (base / "out").mkdir()
-    prefix: list[str] = []
+    prefix = read_only_prefix(folder)
     if os.geteuid() == 0:
         os.chmod(base / "out", 0o777)
         for path in [folder, *folder.rglob("*")]:
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
-        prefix = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
     else:
         for path in [*folder.rglob("*"), folder]:
             os.chmod(path, 0o555 if path.is_dir() else 0o444)
@@ -239,3 +269,19 @@ def test_a_full_disk_is_one_clear_line_and_no_change(small_disk: tuple[Path, Any
     one_clear_line(result, result.stderr[8:14])
     assert "full" in result.stderr and "Nothing was changed" in result.stderr
     assert dump(db) == before
+
+
+def test_the_read_only_check_does_not_depend_on_where_the_checkout_lives(tmp_path: Path) -> None:
+    """Root's way is a read-only bind mount (no other user involved), so a checkout in a 0700 folder (a root
+    home, ``mktemp -d``) is no obstacle; ``nobody`` is only the fallback, and only where it can reach us."""
+    folder = tmp_path / "study"
+    folder.mkdir()
+    prefix = read_only_prefix(folder)
+    if os.geteuid() != 0:
+        assert prefix == []
+        return
+    assert prefix[:2] == ["unshare", "--mount"] or prefix == AS_NOBODY
+    if prefix[0] == "unshare":
+        result = subprocess.run([*prefix, "sh", "-c", f'touch "{folder}/x"'], capture_output=True, text=True)
+        assert result.returncode != 0 and "Read-only" in result.stderr and not (folder / "x").exists()
+        (folder / "y").touch()  # outside the namespace the folder is as writable as before

@@ -22,3 +22,27 @@ def test_a_bracketed_note_is_never_split():
     got = [text[s.start:s.end] for s in spans]
     assert not any(g.startswith(("laughs]", "inaudible")) or g.endswith("[") for g in got)
     assert "".join(got).replace(" ", "") == text[3:].replace(" ", "")
+
+
+SEGMENT_MEMORY = """
+import resource
+from analysis.domain.segment import load_nlp, sentences
+load_nlp()
+text = "Leader A: " + "It was hard and we built a credential nobody wanted. " * 60000
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+spans = sentences(text, [(0, len(text))])
+print(len(text), sum(map(len, spans)), (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
+"""
+
+
+def test_a_3_mb_paragraph_is_segmented_in_bounded_memory() -> None:
+    """Issue 25, class 4: spaCy was handed 64 pieces of 100,000 characters at once (a 3 MB line grew the
+    process by 1.2 GB, a 50 MB one by 3.3 GB); batches are now about BATCH_CHARS characters."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", SEGMENT_MEMORY], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    chars, n, grown = map(int, result.stdout.split())
+    assert chars > 3_000_000 and n == 60_000
+    assert grown < 400 * 1024 * 1024, f"segmenting grew the process by {grown >> 20} MiB"

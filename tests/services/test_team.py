@@ -304,7 +304,7 @@ def test_the_service_on_the_worked_example(team_project: Any) -> None:
     [delay] = r["codes"]
     assert delay["code"] == "Delay" and delay["units"] == 1000 and delay["percent_agreement"] == 0.85
     assert delay["cohen_kappa"] == pytest.approx(0.318, abs=5e-4)
-    assert "characters" in r["methods"] and "Cohen's kappa 0.32" in r["methods"] and "reflexive" in r["note"]
+    assert "characters" in r["methods"] and "Cohen's kappa 0.318" in r["methods"] and "reflexive" in r["note"]
     both = p.agreement.compare(["A", "B"], unit="sentence")
     assert [c["code"] for c in both["codes"]] == ["Delay", "Fear"] and both["codes"][1]["percent_agreement"] == 1.0
     assert both["overall"]["units"] == 2 * both["codes"][0]["units"]
@@ -399,6 +399,7 @@ def test_two_researchers_on_one_server_then_the_lead_reports_agreement(make_pg_p
     assert (sum(c.coder == "A" for c in left), sum(c.coder == "B" for c in left)) == (199, 200)
     result = p.agreement.compare(["A", "B"], unit="sentence")
     paragraph = p.exports.methods_report()["paragraph"]
-    kappa = f"Cohen's kappa {result['overall']['cohen_kappa']:.2f}" if result["overall"]["cohen_kappa"] is not None \
+    kappa = f"Cohen's kappa {result['overall']['cohen_kappa']:.3f}" if result["overall"]["cohen_kappa"] is not None \
         else "Cohen's kappa undefined"
-    assert "sentences as the unit" in paragraph and kappa in paragraph and "(A, B)" in paragraph
+    assert "sentences as the unit" in paragraph and kappa in paragraph
+    assert "(A (1 transcript), B (1 transcript))" in paragraph

@@ -57,3 +57,12 @@ def _uncatalogued(path: Path) -> list[str]:
 def test_every_raise_site_uses_the_catalogue() -> None:
     bad = [b for p in sorted((REPO / "analysis").rglob("*.py")) if p.name != "errors.py" for b in _uncatalogued(p)]
     assert bad == []
+
+
+def test_no_code_is_defined_twice() -> None:
+    """Two branches can each add an entry under one name; the class keeps the last silently (a merge of issue 25
+    overrode the workbench's port message that way): every name is assigned once in the catalogue's source."""
+    tree = ast.parse((REPO / "analysis" / "errors.py").read_text(encoding="utf-8"))
+    [catalogue] = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Errors"]
+    names = [t.id for n in catalogue.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)]
+    assert sorted({n for n in names if names.count(n) > 1}) == []

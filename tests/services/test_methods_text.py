@@ -1,0 +1,33 @@
+"""The methods text reports agreement as it is reported in print (issue 25, class 11): statistics to three
+decimals, each coder with how many of the compared transcripts they coded, and the unit used; the same in
+the agreement result's own sentence and in the methods report built from the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.services.test_team import THOUSAND, _coded_by_two, team_project  # noqa: F401 - the fixture
+
+
+def test_agreement_is_reported_to_three_decimals_with_each_coders_transcripts(team_project: Any) -> None:
+    p = team_project(transcripts={"a.txt": THOUSAND, "b.txt": THOUSAND})
+    _coded_by_two(p)
+    p.codings.add_coding(transcript="b.txt", start=0, end=40, code="Delay", coder="A")  # only A coded b.txt
+    r = p.agreement.compare(["A", "B"], codes=["Delay"])
+    assert r["transcripts_per_coder"] == {"A": 2, "B": 1}
+    for text in (r["methods"], p.exports.methods_report()["paragraph"]):
+        assert "A (2 transcripts), B (1 transcript)" in text, text
+        assert "characters as the unit" in text
+        assert "percent agreement 0." in text and "Cohen's kappa 0.318" in text
+        stats = text.split("percent agreement ")[1]
+        value = stats.split(",")[0]
+        assert len(value.split(".")[1]) == 3, value
+    assert "of 2 transcripts" in p.exports.methods_report()["paragraph"]
+
+
+def test_undefined_statistics_stay_words(team_project: Any) -> None:
+    from analysis.domain.methods_report import agreement_statistics
+
+    assert agreement_statistics({"percent_agreement": 1.0, "cohen_kappa": None, "krippendorff_alpha": None}, 2) == \
+        "percent agreement 1.000, Cohen's kappa undefined, Krippendorff's alpha (nominal) undefined"
+    assert "kappa" not in agreement_statistics({"percent_agreement": 0.5}, 3)
