@@ -41,6 +41,8 @@ TRANSCRIPT_FORMATS: tuple[TranscriptFormat, ...] = (
                      lambda name, data: read_subtitles(name, data, fmt="vtt")),
     TranscriptFormat("srt", (".srt",), "SubRip subtitles (diarised)", "application/x-subrip",
                      lambda name, data: read_subtitles(name, data, fmt="srt")),
+    TranscriptFormat("sbv", (".sbv",), "YouTube subtitles (SubViewer)", "text/plain",
+                     lambda name, data: read_subtitles(name, data, fmt="sbv")),
 )
 
 BY_SUFFIX: dict[str, TranscriptFormat] = {s: f for f in TRANSCRIPT_FORMATS for s in f.suffixes}
@@ -53,5 +55,5 @@ def format_for(name: str) -> TranscriptFormat | None:
 
 
 def suffix_list(sep: str = ", ") -> str:
-    """``.txt, .md, .docx, .vtt, .srt``: for messages and help texts."""
+    """``.txt, .md, .docx, .vtt, .srt, .sbv``: for messages and help texts."""
     return sep.join(SUPPORTED_SUFFIXES)

@@ -48,6 +48,8 @@ from analysis.ingest.text import (
 from analysis.domain.model import Anchor, ParsedTranscript, ParsedTurn
 
 _TIMING = re.compile(r"^\s*(?P<a>\S+)\s+-->\s+(?P<b>\S+)(?:\s+.*)?$")
+# YouTube's SBV: ``0:00:00.599,0:00:04.160`` on its own line, the text below, ``>> NAME:`` for a new speaker.
+_SBV_TIMING = re.compile(r"^\s*(\d+:\d{2}:\d{2}\.\d{1,3}),(\d+:\d{2}:\d{2}\.\d{1,3})\s*$")
 _TIME = re.compile(r"^(?:(\d+):)?(\d{2}):(\d{2})[.,](\d{1,3})$")
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]*)>")
 _TAG = re.compile(r"</?(?:[A-Za-z][^<>]*|\d[\d:.]*)>")
@@ -127,9 +129,28 @@ def _timing_error(name: str, line_no: int, line: str) -> ImportFormatError:
     )
 
 
-def parse_cues(name: str, text: str, fmt: str) -> list[Cue]:
-    """The cues of a decoded ``.vtt`` or ``.srt`` text, in file order."""
+def _split_at_timings(block: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+    """A block with a timing line after its text (the layout youtube-dl writes: no blank line before the next
+    cue) is several cues: a new one starts at each later timing line (with its SRT number, if any, before it)."""
+    timed = [j for j, (_, line) in enumerate(block) if "-->" in line and _TIMING.match(line)]
+    out: list[list[tuple[int, str]]] = []
+    start = 0
+    for j in timed[1:] if timed and timed[0] <= 1 else []:  # the block's own timing (after its number) stays
+        cut = j - 1 if j - 1 > timed[0] and block[j - 1][1].strip().isdigit() else j
+        if cut > start:
+            out.append(block[start:cut])
+            start = cut
+    out.append(block[start:])
+    return out
+
+
+def parse_cues(name: str, text: str, fmt: str, warnings: list[str] | None = None) -> list[Cue]:
+    """The cues of a decoded ``.vtt``, ``.srt`` or ``.sbv`` text, in file order; a text block without a timing
+    line is kept as part of the cue before it, with a warning in ``warnings`` (when given)."""
     lines = text.split("\n")
+    if fmt == "sbv":  # the same cues as SRT, once its timing lines and speaker marks read like SRT's
+        lines = [f"{m[1]} --> {m[2]}" if (m := _SBV_TIMING.match(line)) else re.sub(r"^\s*>>\s*", "", line)
+                 for line in lines]
     first = 0
     if fmt == "vtt":
         if not _VTT_HEADER.match(lines[0].rstrip()):
@@ -141,7 +162,7 @@ def parse_cues(name: str, text: str, fmt: str) -> list[Cue]:
             )
         first = next((i for i, line in enumerate(lines) if not line.strip()), len(lines))
     cues: list[Cue] = []
-    for block in _blocks(lines, first):
+    for block in (part for whole in _blocks(lines, first) for part in _split_at_timings(whole)):
         head = block[0][1].strip()
         if fmt == "vtt" and head.split(" ", 1)[0].split("\t", 1)[0] in _VTT_SKIPPED_BLOCKS:
             continue
@@ -156,10 +177,13 @@ def parse_cues(name: str, text: str, fmt: str) -> list[Cue]:
                 line=block[0][0],
                 hint="Each cue needs a timing line such as 00:01:02.500 --> 00:01:04.000.",
             )
-        else:  # a text-only block: a blank line inside the previous cue's text
+        else:  # a text-only block: a blank line inside the previous cue's text, or an orphan: kept, and said
             prev = cues[-1]
             extra, _, _ = _clean([line for _, line in block])
             cues[-1] = replace(prev, text=f"{prev.text} {extra}".strip())
+            if warnings is not None:
+                warnings.append(f"line {block[0][0]}: text without a timing line; kept as part of cue {prev.number} "
+                                f"(line {prev.timing_line})")
             continue
         line_no, timing = block[at]
         m = _TIMING.match(timing)
@@ -261,9 +285,12 @@ def _group(cues: list[Cue]) -> tuple[list[_Group], list[str], bool]:
 
 
 def read_subtitles(name: str, data: bytes, fmt: str) -> ParsedTranscript:
-    """Read a ``.vtt`` (``fmt="vtt"``) or ``.srt`` (``fmt="srt"``) transcript from its bytes."""
+    """Read a ``.vtt`` (``fmt="vtt"``), ``.srt`` (``fmt="srt"``) or YouTube ``.sbv`` (``fmt="sbv"``) transcript
+    from its bytes."""
     text, warnings = decode(name, data)
-    cues, timing_warnings = check_timings(parse_cues(name, text, fmt))
+    orphans: list[str] = []
+    cues, timing_warnings = check_timings(parse_cues(name, text, fmt, orphans))
+    timing_warnings = [*orphans, *timing_warnings]
     groups, group_warnings, labelled = _group(cues)
     if not groups:
         raise ImportFormatError(

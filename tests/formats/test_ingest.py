@@ -61,13 +61,13 @@ def test_unknown_extension_is_refused() -> None:
         read_transcript("notes.pdf", b"%PDF-1.4")
     message = str(err.value)
     assert "notes.pdf" in message
-    assert "is not a transcript format Storyloom reads (.txt, .md, .docx, .vtt, .srt)" in message
+    assert "is not a transcript format Storyloom reads (.txt, .md, .docx, .vtt, .srt, .sbv)" in message
     with pytest.raises(UnsupportedFormatError):
         read_transcript("README", b"hello")
 
 
 def test_extension_is_case_insensitive_and_suffixes_exported() -> None:
-    assert SUPPORTED_SUFFIXES == (".txt", ".md", ".docx", ".vtt", ".srt")
+    assert SUPPORTED_SUFFIXES == (".txt", ".md", ".docx", ".vtt", ".srt", ".sbv")
     parsed = read_transcript("INTERVIEW.TXT", b"Ana: hello")
     assert parsed.format == "txt"
     assert spans(parsed) == [("Ana", "hello")]
@@ -756,3 +756,23 @@ def test_joined_blocks_keep_each_block_time() -> None:
     assert len(parsed.turns) == 2
     got = [(parsed.text[a.offset:a.offset + 6], a.t_start) for a in parsed.anchors]
     assert got == [("First ", 5.0), ("Second", 40.0), ("Answer", 70.0)]
+
+
+def test_a_timing_line_right_after_cue_text_starts_a_new_cue() -> None:
+    """The layout youtube-dl writes: no blank line before the next cue's timing; an orphan block is kept, said."""
+    vtt = ("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nAna: First words\n00:00:02.000 --> 00:00:03.500\nAna: more words"
+           "\n3\n00:00:04.000 --> 00:00:05.000\nBen: Then me.\n\nstray words with no timing\n")
+    parsed = read_transcript("y.vtt", vtt.encode())
+    assert spans(parsed) == [("Ana", "First words more words"), ("Ben", "Then me. stray words with no timing")]
+    assert [a.t_start for a in parsed.anchors] == [1.0, 2.0, 4.0]
+    assert any("line 11: text without a timing line; kept as part of cue 3" in w for w in parsed.warnings)
+    assert not any("00:00:02.000" in text for _, text in spans(parsed))  # a timing is never spoken words
+
+
+def test_youtube_sbv_is_read_with_its_speakers_and_times() -> None:
+    sbv = ("0:00:00.599,0:00:04.160\n>> ALICE: Hi, my name is Alice\nand this is John\n\n"
+           "0:00:04.160,0:00:06.770\n>> JOHN: and we own the bakery.\n\n0:00:06.770,0:00:08.000\nWelcome.\n")
+    parsed = read_transcript("talk.sbv", sbv.encode())
+    assert parsed.format == "sbv"
+    assert spans(parsed) == [("ALICE", "Hi, my name is Alice and this is John"), ("JOHN", "and we own the bakery. Welcome.")]
+    assert [a.t_start for a in parsed.anchors] == [0.599, 4.16, 6.77]

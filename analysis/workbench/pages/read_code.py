@@ -21,7 +21,7 @@ readable_quotes()
 rows = reading.transcript_rows()
 if not rows:
     st.title("Read & code")
-    st.info("No transcripts yet. Put interview files (.txt, .md, .docx, .vtt, .srt) in the project's "
+    st.info("No transcripts yet. Put interview files (.txt, .md, .docx, .vtt, .srt, .sbv) in the project's "
             "`transcripts/` folder and press **Sync** on the Project page.")
     st.page_link(page_file("project"), label="Open the Project page", icon=":material/folder_open:")
     st.stop()
