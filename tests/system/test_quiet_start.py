@@ -105,7 +105,9 @@ def test_cli_is_quiet_when_piped_or_with_json(make_project):
 def test_make_demo_says_each_stage_and_the_url():
     """make demo is `storyloom demo .` (the repository root is the sample study); the program says each stage,
     and its server listens on localhost only, without a file watcher or usage statistics."""
-    out = subprocess.run(["make", "-n", "-B", "demo"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    # --no-print-directory: under `make test` (a nested make) make would add "Entering/Leaving directory" lines
+    out = subprocess.run(["make", "--no-print-directory", "-n", "-B", "demo"], cwd=REPO, capture_output=True,
+                         text=True, check=True).stdout
     said = [line for line in out.splitlines() if line.startswith('echo "==>')]
     assert any("Installing" in s for s in said)
     assert out.splitlines()[-1].strip().endswith("storyloom demo .")
