@@ -208,7 +208,8 @@ def make_project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cal
         p.close()
 
 
-_SQLITE_ONLY = {"test_store_is_sqlite_wal_with_foreign_keys_and_guids"}
+_SQLITE_ONLY = {"test_store_is_sqlite_wal_with_foreign_keys_and_guids",
+                "test_per_user_folders_and_the_recent_list"}  # moves project.db to see the recent list forget it
 
 
 @pytest.fixture(autouse=True)
@@ -219,7 +220,7 @@ def _sqlite_only_on_postgresql(request: pytest.FixtureRequest, monkeypatch: pyte
     if request.config.getoption("--database") != "postgresql":
         return
     if request.node.name in _SQLITE_ONLY:
-        pytest.skip("checks SQLite's own settings (pragmas): a test of the SQLite store only")
+        pytest.skip("a test of the SQLite store itself (its pragmas, or its project.db file moved): SQLite only")
     import sqlite3
 
     real = sqlite3.connect
@@ -309,10 +310,23 @@ def installed_demo(installed: Installed) -> Path:
 
 # -- before/after table dumps (issue 25: a refused input changes nothing) ----------------------------------
 def table_dump(folder: Path) -> list[tuple[str, list[tuple[Any, ...]]]]:
-    """Every table of the SQLite project in ``folder`` with all its rows (read-only connection), to compare a
-    project before and after something that must change nothing."""
+    """Every table of the project in ``folder`` with all its rows, to compare a project before and after
+    something that must change nothing: SQLite read through a read-only connection; a team project (its
+    ``project.toml`` names a PostgreSQL database) through the store, every table of the schema in order."""
     import sqlite3
 
+    if (folder / "project.toml").exists() and not (folder / "project.db").exists():
+        import sqlalchemy as sa
+
+        from analysis.store import Store, schema
+
+        store = Store.for_folder(folder)
+        try:
+            with store.read() as conn:
+                return [(t.name, [tuple(r) for r in conn.execute(sa.select(t).order_by(*t.primary_key.columns))])
+                        for t in sorted(schema.metadata.sorted_tables, key=lambda t: t.name)]
+        finally:
+            store.close()
     with sqlite3.connect(f"file:{folder / 'project.db'}?mode=ro", uri=True) as conn:
         tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table' order by name")]
         return [(t, conn.execute(f'select * from "{t}" order by 1').fetchall()) for t in tables]
