@@ -409,25 +409,6 @@ function report(root, state, hit) {
   if (ids.length || clearable) state.send("clicked", { transcript, offset, ids });
 }
 
-// The top-level blocks of the transcript's html (a turn, an aside or a gap each; they never nest), as strings.
-function blocksOf(html) {
-  return html.split(/(?=<span class="(?:blk|gap)[ "])/);
-}
-
-// Replace only the blocks whose html changed (applying a code changes one turn: the rest of the transcript is
-// neither parsed into the page again nor laid out again); a change in the number of blocks replaces it all.
-function patch(text, before, after) {
-  const old = blocksOf(before), now = blocksOf(after);
-  if (old.length !== now.length || text.childNodes.length !== now.length) { text.innerHTML = after; return; }
-  const spare = document.createElement("template");
-  for (let i = 0; i < now.length; i += 1) {
-    if (old[i] === now[i]) continue;
-    spare.innerHTML = now[i];
-    if (spare.content.childNodes.length !== 1) { text.innerHTML = after; return; }
-    text.replaceChild(spare.content.firstChild, text.childNodes[i]);
-  }
-}
-
 // Put the latest html in place (not during a drag: replacing the text under the pointer would end it).
 function render(root, state) {
   const text = root.querySelector(".text");
@@ -435,8 +416,7 @@ function render(root, state) {
   const data = state.data;
   if (state.html !== data.html) {
     const keep = state.shown === data.transcript ? box.scrollTop : recall(data.transcript);
-    if (state.shown === data.transcript && state.html !== null) patch(text, state.html, data.html);
-    else text.innerHTML = data.html;
+    text.innerHTML = data.html;
     text.dataset.base = String(data.base || 0);
     state.html = data.html;
     state.shown = data.transcript;
