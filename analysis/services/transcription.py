@@ -220,6 +220,8 @@ class TranscriptionService:
         """The words of a transcribed transcript still to review (not accepted or corrected), in text order:
         ``start``, ``end`` (offsets in its text), ``text``, ``time`` (seconds into the recording), ``probability``."""
         _, data = self._sidecar(transcript)
+        if not any(w.get("status", "unsure") == "unsure" for w in data["words"]):
+            return []  # (Read & code asks on every run: no text read for a transcript with nothing to review)
         try:
             text = self.transcripts.get(transcript).text
         except NotFoundError:

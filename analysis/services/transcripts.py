@@ -373,13 +373,7 @@ class TranscriptService:
         reported, neither side overwritten). Undo with :meth:`undo_correction` (``project.undo``)."""
         from analysis.domain.explore import line_starts
 
-        with self.ctx.store.read() as conn:
-            row = store.by_name(conn, name)
-            if row is None:
-                raise NotFoundError(Errors.E2003, ref=name)
-            tid = int(row.id)
-            turns = store.turns_of(conn, tid)
-            anchors = store.sync_points_of(conn, tid).get(tid, [])
+        row, turns, anchors = self._as_stored(name)
         full = str(row.text)
         starts = line_starts(full)
         if not 1 <= line <= len(starts):
@@ -399,18 +393,21 @@ class TranscriptService:
         return self._apply_correction(name, row, turns, anchors, (a, b), words, label, line=line, note=note,
                                       summary=f"Corrected line {line} of {name}")
 
-    def correct_span(self, name: str, start: int, end: int, words: str, *, note: str = "") -> dict[str, Any]:
-        """Correct the words ``[start, end)`` of one turn (a word the recogniser was unsure of, say) to ``words``:
-        the same recorded, undoable correction as :meth:`correct`, on a span instead of a whole line."""
-        from analysis.domain.explore import line_at, line_starts
-
+    def _as_stored(self, name: str) -> tuple[Any, builtins.list[Turn], builtins.list[Anchor]]:
+        """The transcript's row, turns and anchors as stored: what a correction starts from."""
         with self.ctx.store.read() as conn:
             row = store.by_name(conn, name)
             if row is None:
                 raise NotFoundError(Errors.E2003, ref=name)
             tid = int(row.id)
-            turns = store.turns_of(conn, tid)
-            anchors = store.sync_points_of(conn, tid).get(tid, [])
+            return row, store.turns_of(conn, tid), store.sync_points_of(conn, tid).get(tid, [])
+
+    def correct_span(self, name: str, start: int, end: int, words: str, *, note: str = "") -> dict[str, Any]:
+        """Correct the words ``[start, end)`` of one turn (a word the recogniser was unsure of, say) to ``words``:
+        the same recorded, undoable correction as :meth:`correct`, on a span instead of a whole line."""
+        from analysis.domain.explore import line_at, line_starts
+
+        row, turns, anchors = self._as_stored(name)
         full = str(row.text)
         line = line_at(line_starts(full), start)
         turn = next((t for t in turns if t.start <= start and end <= t.end), None)
@@ -461,15 +458,9 @@ class TranscriptService:
         speaker come back, through the same path, as long as the transcript has not changed since."""
         after = event.after or {}
         name = str(event.target).split(":", 1)[1]
-        with self.ctx.store.read() as conn:
-            row = store.by_name(conn, name)
-            if row is None:
-                raise NotFoundError(Errors.E2003, ref=name)
-            if hashlib.sha256(str(row.text).encode()).hexdigest() != after.get("text_sha256"):
-                raise ConflictError(Errors.E2507, name=name)
-            tid = int(row.id)
-            turns = store.turns_of(conn, tid)
-            anchors = store.sync_points_of(conn, tid).get(tid, [])
+        row, turns, anchors = self._as_stored(name)
+        if hashlib.sha256(str(row.text).encode()).hexdigest() != after.get("text_sha256"):
+            raise ConflictError(Errors.E2507, name=name)
         a = int(after["start"])
         return self._apply_correction(name, row, turns, anchors, (a, a + len(after["after"])), str(after["before"]),
                                       str(after["speaker_before"]), line=int(after["line"]), note="undo",
