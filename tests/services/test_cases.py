@@ -270,7 +270,7 @@ def test_undo_of_a_coding_removal_restores_its_evidence_links(study: Project) ->
 
 def test_methods_report_says_how_the_matrix_was_built(study: Project, tmp_path: Path) -> None:
     p = study
-    assert p.exports.methods_report()["matrix_paragraph"] == ""  # no cases: no paragraph
+    assert p.exports.methods_report().matrix_paragraph == ""  # no cases: no paragraph
     for name in ("Programme A", "Programme B"):
         p.cases.add(name, kind="programme")
     p.cases.add_condition("Commissioned", code="Commissioned by client")
@@ -283,15 +283,15 @@ def test_methods_report_says_how_the_matrix_was_built(study: Project, tmp_path: 
     p.cases.set_cell("Programme A", "Useful", 0.67)
     p.cases.set_cell("Programme A", "Traction", 1)
     report = p.exports.methods_report()
-    para = report["matrix_paragraph"]
+    para = report.matrix_paragraph
     assert para.startswith("Cases were compared in a case x condition matrix: 2 cases (programme) against "
                            "2 conditions and the outcome 'Traction'.")
     assert "judged 4 of the 6 cells (present, absent, or partial membership for 1)" in para
     assert "1 of the judged cells are justified by coded passages linked as evidence (1 link in all)" in para
     assert "2 by a written justification" in para and "1 judgement accepted a machine suggestion" in para
-    assert report["counts"]["matrix"]["suggestions_accepted"] == 1
-    assert para in report["markdown"] and "| Matrix cells judged | 4 |" in report["markdown"]
-    assert "| Judged cells from accepted machine suggestions | 1 |" in report["markdown"]
+    assert report.counts["matrix"]["suggestions_accepted"] == 1
+    assert para in report.markdown and "| Matrix cells judged | 4 |" in report.markdown
+    assert "| Judged cells from accepted machine suggestions | 1 |" in report.markdown
     out = CliRunner().invoke(app, ["report", "methods", "--output", str(tmp_path / "m.docx"), "--format", "docx",
                                    "--project", str(p.path)])
     assert out.exit_code == 0, out.output
@@ -301,7 +301,7 @@ def test_methods_report_says_how_the_matrix_was_built(study: Project, tmp_path: 
     p.undo()
     p.undo()
     p.undo()  # the accepted suggestion
-    assert "No judgement was taken from a machine suggestion" in p.exports.methods_report()["matrix_paragraph"]
+    assert "No judgement was taken from a machine suggestion" in p.exports.methods_report().matrix_paragraph
 
 
 def test_cases_from_participants(study: Project) -> None:
