@@ -20,7 +20,7 @@ from tests.formats.test_refi_hardening import CODE, SRC, qdpx
 def _matrix(p: Any, tmp_path: Path, text: str) -> Any:
     path = tmp_path / "matrix.csv"
     path.write_text(text, encoding="utf-8")
-    return p.cases.import_csv(path)
+    return p.case_tables.import_csv(path)
 
 
 def refused(p: Any, call: Callable[[], object], code: str) -> str:
