@@ -324,9 +324,12 @@ class Project:
             report["missing"] = [name for name in report["missing"] if name not in kept]
         report.update(self.media.attach_matching())  # media/<stem>.m4a beside transcripts/<stem>.vtt
         with self.store.transaction():
-            report.update(self.codebook_files.sync_folder())
-            report.update(self.case_tables.sync_folder())
-            report.update(self.story.sync_folder())
+            book = self.codebook_files.sync_folder()
+            report |= {"codebook_imported": book.codebook_imported, "codings_imported": book.codings_imported}
+            if book.codings_warnings is not None:
+                report["codings_warnings"] = list(book.codings_warnings)
+            report["cases_imported"] = self.case_tables.sync_folder()
+            report["events_imported"] = self.story.sync_folder()
         return report
 
     # -- actions across two services -----------------------------------------------------------

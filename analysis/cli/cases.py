@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -231,7 +232,7 @@ def matrix_show(cases_as: CasesAsOpt = "columns", project: ProjectOpt = Path("."
 def matrix_suggest(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Machine suggestions for cells not yet judged (from codings of a condition's code linked to a case)."""
     with handled():
-        rows = open_(project).cases.suggestions()
+        rows = [asdict(s) for s in open_(project).cases.suggestions()]
         emit({"suggestions": rows}, as_json=as_json,
              render=lambda r: table(r["suggestions"], ["case", "condition", "value", "reason"]))
 
@@ -255,7 +256,7 @@ def matrix_import(
     with handled():
         report = open_(project).case_tables.import_csv(path, cases_as=cases_as, note=note)
         emit(report, as_json=as_json, render=lambda r: typer.echo(
-            f"Imported {r['cells']} cells: {len(r['cases'])} cases, {len(r['conditions'])} conditions"))
+            f"Imported {r.cells} cells: {len(r.cases)} cases, {len(r.conditions)} conditions"))
 
 
 @matrix_app.command("export")

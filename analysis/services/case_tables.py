@@ -27,6 +27,7 @@ from analysis.files.safe_yaml import yaml_name, yaml_text as _text
 from analysis.store import cases as store, codes as code_store
 from analysis.store.dberrors import storage_error
 from analysis.services.cases import CaseService, attach, set_attribute, write_cell
+from analysis.services.results import MatrixImport
 from analysis.services.context import Context, new_guid
 from analysis.services.file_quotes import Sources, coded_passages
 
@@ -356,7 +357,7 @@ class CaseTableService:
 
     # -- import -----------------------------------------------------------------------------------
     def import_csv(self, path: str | Path, *, cases_as: str | None = None, data: bytes | None = None,
-                   note: str = "") -> dict[str, Any]:
+                   note: str = "") -> MatrixImport:
         """Bring in a matrix built in a spreadsheet (see :func:`analysis.domain.cases.parse_matrix_csv`): names are
         matched to existing cases and conditions (ignoring case), new ones are created, judged cells are
         set (origin ``import``; evidence and notes kept), blank cells left as they are. One action; a bad
@@ -397,10 +398,10 @@ class CaseTableService:
                          "cells": len(parsed.cells), "new_cases": made_cases, "new_conditions": made_conds}
             act.summary = (f"Imported a matrix from {path.name}: {len(parsed.cases)} cases, {len(parsed.conditions)} "
                            f"conditions, {len(parsed.cells)} cells")
-        return {"cases": parsed.cases, "conditions": parsed.conditions, "cells": len(parsed.cells),
-                "outcome": parsed.outcome, "new_cases": made_cases, "new_conditions": made_conds}
+        return MatrixImport(tuple(parsed.cases), tuple(parsed.conditions), len(parsed.cells), parsed.outcome,
+                            tuple(made_cases), tuple(made_conds))
 
-    def import_file(self, path: str | Path, *, data: bytes | None = None, note: str = "") -> dict[str, Any]:
+    def import_file(self, path: str | Path, *, data: bytes | None = None, note: str = "") -> MatrixImport:
         """Bring in cases, conditions and judged cells from a cases file (``codebooks/cases.yaml``; the
         format is described in :data:`CASES_FILE_FORMAT`). Cases and conditions are matched to existing ones
         by name (ignoring case; a matched case keeps its kind and description) and created when new; the
@@ -463,17 +464,16 @@ class CaseTableService:
                          "cells": n_cells, "evidence": n_links, "new_cases": made_cases, "new_conditions": made_conds}
             act.summary = (f"Imported {len(parsed.cases)} cases, {len(parsed.conditions)} conditions and {n_cells} "
                            f"judged cells ({n_links} evidence links) from {path.name}")
-        return {"cases": [c.name for c in parsed.cases], "conditions": [c.name for c in parsed.conditions],
-                "cells": n_cells, "evidence": n_links, "outcome": parsed.outcome, "new_cases": made_cases,
-                "new_conditions": made_conds}
+        return MatrixImport(tuple(c.name for c in parsed.cases), tuple(c.name for c in parsed.conditions), n_cells,
+                            parsed.outcome, tuple(made_cases), tuple(made_conds), evidence=n_links)
 
-    def sync_folder(self) -> dict[str, Any]:
+    def sync_folder(self) -> int:
         """On sync: bring in ``codebooks/cases.yaml`` when the project has no cases yet (after the codebook
-        and codings, whose passages its cells quote). Returns ``{"cases_imported": cases created}``."""
+        and codings, whose passages its cells quote). Returns how many cases it created."""
         path = self.ctx.codebooks_dir / CASES_FILE
         with self.ctx.store.read() as conn:
             has_cases = bool(store.case_names(conn))
         if has_cases or not path.exists():
-            return {"cases_imported": 0}
+            return 0
         done = self.import_file(path, note="cases file found on sync")
-        return {"cases_imported": len(done["new_cases"])}
+        return len(done.new_cases)

@@ -16,6 +16,7 @@ links to cases and its place in the cells' evidence.
 from __future__ import annotations
 
 import builtins
+from dataclasses import asdict
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from analysis.domain.cases import Case, Condition, Matrix, compare, format_cell,
 from analysis.errors import ConflictError, Errors, NotFoundError, ValidationError
 from analysis.domain.names import check_name
 from analysis.store import cases as store, codes as code_store, participants as people_store
+from analysis.services.results import CellSuggestion, MatrixCounts
 from analysis.services.context import Action, Context, new_guid
 
 if TYPE_CHECKING:
@@ -403,7 +405,7 @@ class CaseService:
             act.summary = f"Cleared '{crow.name}' x '{krow.name}'"
 
     # -- machine suggestions (never written by themselves) ----------------------------------------
-    def suggestion(self, case: str, condition: str) -> dict[str, Any] | None:
+    def suggestion(self, case: str, condition: str) -> CellSuggestion | None:
         """A machine suggestion for a cell, or None: when the condition is tied to a code and passages
         coded with it (or a code under it) are linked to the case, "present" (1) with those codings."""
         with self.ctx.store.read() as conn:
@@ -415,10 +417,10 @@ class CaseService:
             code_name = str(code_store.code_row(conn, int(krow.code_id)).name)
         if not found:
             return None
-        return {"case": crow.name, "condition": krow.name, "value": 1.0, "evidence": found, "machine": True,
-                "reason": f"{len(found)} passage(s) coded '{code_name}' are linked to this case"}
+        return CellSuggestion(str(crow.name), str(krow.name), 1.0, tuple(found),
+                              f"{len(found)} passage(s) coded '{code_name}' are linked to this case")
 
-    def suggestions(self) -> builtins.list[dict[str, Any]]:
+    def suggestions(self) -> builtins.list[CellSuggestion]:
         """A suggestion for every cell not yet judged that has one (labelled ``machine``)."""
         m = self.matrix()
         out = []
@@ -436,7 +438,7 @@ class CaseService:
         if s is None:
             raise ValidationError(Errors.E6018, case=case, condition=condition,
                                   why="the condition is tied to no code, or no passage coded with it is linked to the case")
-        self.set_cell(case, condition, s["value"], evidence=s["evidence"], note=note if note is not None else s["reason"],
+        self.set_cell(case, condition, s.value, evidence=s.evidence, note=note if note is not None else s.reason,
                       origin="suggestion")
 
     # -- comparison -------------------------------------------------------------------------------
@@ -458,7 +460,7 @@ class CaseService:
             return store.codings_in_span(conn, transcript, int(start), int(end))
 
     # -- the methods report -----------------------------------------------------------------------
-    def matrix_counts(self) -> dict[str, Any] | None:
+    def matrix_counts(self) -> MatrixCounts | None:
         """How the matrix was built, as counts for the methods report (None when there are no cases):
         cases (and their kinds), conditions, the outcome, cells in all, judged, partial, with evidence (linked
         coded passages), with a note, accepted machine suggestions, imported from a spreadsheet or a cases
@@ -467,18 +469,18 @@ class CaseService:
         if not m.cases:
             return None
         judged = [c for c in m.cells.values() if c.value is not None]
-        return {
-            "cases": len(m.cases), "kinds": sorted({c.kind for c in m.cases}),
-            "conditions": len(m.conditions) - (1 if m.outcome else 0), "outcome": m.outcome,
-            "cells": len(m.cases) * len(m.conditions), "judged": len(judged),
-            "partial": sum(1 for c in judged if c.value not in (0.0, 1.0)),
-            "with_evidence": sum(1 for c in judged if c.evidence), "with_note": sum(1 for c in judged if c.note),
-            "suggestions_accepted": sum(1 for c in judged if c.origin == "suggestion"),
-            "imported": sum(1 for c in judged if c.origin == "import"),
-            "evidence_links": sum(len(c.evidence) for c in judged),
-        }
+        return MatrixCounts(
+            cases=len(m.cases), kinds=tuple(sorted({c.kind for c in m.cases})),
+            conditions=len(m.conditions) - (1 if m.outcome else 0), outcome=m.outcome,
+            cells=len(m.cases) * len(m.conditions), judged=len(judged),
+            partial=sum(1 for c in judged if c.value not in (0.0, 1.0)),
+            with_evidence=sum(1 for c in judged if c.evidence), with_note=sum(1 for c in judged if c.note),
+            suggestions_accepted=sum(1 for c in judged if c.origin == "suggestion"),
+            imported=sum(1 for c in judged if c.origin == "import"),
+            evidence_links=sum(len(c.evidence) for c in judged),
+        )
 
     def methods_paragraph(self) -> str:
         """How the matrix was built, for the methods report (empty when there are no cases)."""
         counts = self.matrix_counts()
-        return "" if counts is None else matrix_methods_paragraph(counts)
+        return "" if counts is None else matrix_methods_paragraph(asdict(counts))

@@ -27,6 +27,7 @@ from analysis.domain.narrative import (FIGURE_HELP, FIGURES, ChapterDocument, is
 from analysis.domain.quotes import quote_label
 from analysis.store import events as store
 from analysis.domain.vignettes import Item, NarrativeItem, QuoteItem, stored_item
+from analysis.services.results import SectionWords, WordCounts
 from analysis.services.context import Action, Context, new_guid
 
 if TYPE_CHECKING:
@@ -229,11 +230,11 @@ class ChapterService:
         return self._chapter(row.id)
 
     # -- export -----------------------------------------------------------------------------------------
-    def word_counts(self, ref: int | str, *, block_words: int = BLOCK_WORDS) -> dict[str, Any]:
+    def word_counts(self, ref: int | str, *, block_words: int = BLOCK_WORDS) -> WordCounts:
         """Words as they would print: ``sections`` (heading and words each, in order) and the ``total``
         (with the introduction)."""
         doc = self._layout(self._chapter(ref), block_words=block_words, draft=False)
-        return {"sections": [{"heading": s.heading, "words": s.words} for s in doc.sections], "total": doc.words}
+        return WordCounts(tuple(SectionWords(s.heading, s.words) for s in doc.sections), doc.words)
 
     def _layout(self, ch: Chapter, *, draft: bool, block_words: int = BLOCK_WORDS, timestamps: bool = False,
                 line_refs: bool = False, appendix: bool = True, attributes: Sequence[str] = (),

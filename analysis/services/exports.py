@@ -15,6 +15,7 @@ says that the audit record is missing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -232,7 +233,8 @@ class ExportService:
             status = stats.counts(conn, self.ctx.embedder.model_id)
         kinds = [c.kind for c in self.codebook.codes()]
         origins = [str(o) for o in self.explore.codings_frame()["origin"].tolist()]
-        matrix = self.cases.matrix_counts() if self.cases is not None else None
+        counts = self.cases.matrix_counts() if self.cases is not None else None
+        matrix = None if counts is None else asdict(counts)
         return build_report(trail, status, kinds, origins, self.codebook_files.snapshots(), matrix)
 
     def render_methods_report(self, *, format: str = "md") -> bytes:

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from analysis.services.explore import ExploreService
     from analysis.services.vignettes import VignetteService
 from analysis.services.chapters import dumps_items
+from analysis.services.results import StoryFileImport
 
 TIMELINE_SUFFIXES = (".svg", ".png", ".json")
 
@@ -325,7 +326,7 @@ class StoryService:
             act.summary = f"Unlinked coding {coding} from event '{row.name}'"
 
     # -- the story file (codebooks/story.yaml) -----------------------------------------------------------
-    def import_file(self, path: str | Path, *, data: bytes | None = None, note: str = "") -> dict[str, Any]:
+    def import_file(self, path: str | Path, *, data: bytes | None = None, note: str = "") -> StoryFileImport:
         """Bring in periods, events with their evidence, and chapters from a story file (``codebooks/story.yaml``;
         the format is :data:`analysis.files.story_file.STORY_FILE_FORMAT`). Periods and events are matched to existing
         ones by name (ignoring case; a matched one keeps its dates or its when) and added when new; evidence,
@@ -391,7 +392,7 @@ class StoryService:
             act.summary = (f"Imported {_n(made['events'], 'event')} ({_n(made['links'], 'link')} to coded passages), "
                            f"{_n(made['periods'], 'period')} and {_n(made['chapters'], 'chapter')} "
                            f"({_n(made['sections'], 'section')}) from {path.name}")
-        return made
+        return StoryFileImport(**made)
 
     def _file_placed(self, act: Action, name: str, where: Where, when: str) -> tuple[dict[str, Any], When, str]:
         try:
@@ -399,15 +400,15 @@ class StoryService:
         except StoryloomError as err:  # e.g. 'after X' naming no event above
             raise yaml_path_error(name, where, str(err)) from None
 
-    def sync_folder(self) -> dict[str, Any]:
+    def sync_folder(self) -> int:
         """On sync: bring in ``codebooks/story.yaml`` when the project has no events and no chapters yet (after
-        the codings, whose passages it quotes). Returns ``{"events_imported": events created}``."""
+        the codings, whose passages it quotes). Returns how many events it created."""
         path = self.ctx.codebooks_dir / STORY_FILE
         with self.ctx.store.read() as conn:
             started = bool(store.event_rows(conn) or store.chapter_rows(conn))
         if started or not path.exists():
-            return {"events_imported": 0}
-        return {"events_imported": self.import_file(path, note="story file found on sync")["events"]}
+            return 0
+        return self.import_file(path, note="story file found on sync").events
 
     # -- reading: the timeline -----------------------------------------------------------------------
     def _state(self) -> tuple[list[PeriodRow], list[EventRow], list[EvidenceRow]]:

@@ -158,7 +158,7 @@ def test_cases_conditions_cells_and_undo(study: Project) -> None:
     with pytest.raises(NotFoundError):
         p.cases.link("Programme A", coding=9999)
     s = p.cases.suggestion("Programme A", "Commissioned")
-    assert s is not None and s["machine"] and s["evidence"] == [coding] and "1 passage(s) coded" in s["reason"]
+    assert s is not None and s.machine and s.evidence == (coding,) and "1 passage(s) coded" in s.reason
     assert p.cases.matrix().value("Programme A", "Commissioned") is None  # a suggestion sets nothing
     p.cases.accept_suggestion("Programme A", "Commissioned")
     cell = p.cases.matrix().cells[("Programme A", "Commissioned")]
@@ -351,7 +351,7 @@ def test_import_both_orientations(study: Project, tmp_path: Path, text: str) -> 
     path = tmp_path / "matrix.csv"
     path.write_text(text, encoding="utf-8")
     report = study.case_tables.import_csv(path)
-    assert report["cells"] == 8 and report["outcome"] == "Traction"
+    assert report.cells == 8 and report.outcome == "Traction"
     m = study.cases.matrix()
     assert m.outcome == "Traction" and m.value("P3", "Useful") == 0.5 and m.value("P3", "Traction") is None
     assert m.value("P1", "Commissioned") == 1.0 and m.value("P2", "Useful") == 0.0

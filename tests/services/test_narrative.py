@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from analysis.cli import app
 from analysis.errors import ConflictError, ExportError, NotFoundError, QuoteIntegrityError, ValidationError
 from analysis.domain.narrative import Period, When, parse_when, story_order
+from analysis.services.results import SectionWords
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 PARTICIPANTS_CSV = ("pseudonym,transcript,speaker,interviewer,role\n"
@@ -263,9 +264,9 @@ def test_chapter_sections_checked_edited_and_undone(project) -> None:
     project.undo()
     assert len(chapters.get(ch.id).sections) == 4
     counts = chapters.word_counts(ch.id)
-    assert [c["heading"] for c in counts["sections"]] == [s.heading for s in chapters.get(ch.id).sections]
-    assert counts["sections"][1] == {"heading": "Products without learners", "words": 14}
-    assert counts["total"] == sum(c["words"] for c in counts["sections"]) + 7
+    assert [c.heading for c in counts.sections] == [s.heading for s in chapters.get(ch.id).sections]
+    assert counts.sections[1] == SectionWords("Products without learners", 14)
+    assert counts.total == sum(c.words for c in counts.sections) + 7
 
 
 def test_chapter_export_every_format_sections_quotes_one_appendix(project, tmp_path) -> None:

@@ -140,7 +140,7 @@ cases:
 def test_import_file_sets_cases_cells_and_evidence_in_one_undoable_action(coded: Project, tmp_path: Path) -> None:
     p = coded
     done = p.case_tables.import_file(_file(tmp_path, GOOD))
-    assert done["new_cases"] == ["Drone course"] and done["cells"] == 2 and done["evidence"] == 2
+    assert done.new_cases == ("Drone course",) and done.cells == 2 and done.evidence == 2
     m = p.cases.matrix()
     assert m.outcome == "Gained traction" and m.value("Drone course", "Gained traction") == pytest.approx(0.67)
     assert m.cases[0].kind == "programme" and m.cases[0].attributes == {"credits": "5"}
@@ -154,11 +154,11 @@ def test_import_file_sets_cases_cells_and_evidence_in_one_undoable_action(coded:
 
 def test_sync_folder_imports_the_cases_file_only_into_a_project_without_cases(coded: Project) -> None:
     p = coded
-    assert p.case_tables.sync_folder() == {"cases_imported": 0}  # no codebooks/cases.yaml
+    assert p.case_tables.sync_folder() == 0  # no codebooks/cases.yaml
     p.ctx.codebooks_dir.mkdir(parents=True, exist_ok=True)
     (p.ctx.codebooks_dir / "cases.yaml").write_text(GOOD, encoding="utf-8")
-    assert p.case_tables.sync_folder() == {"cases_imported": 1}
-    assert p.case_tables.sync_folder() == {"cases_imported": 0}
+    assert p.case_tables.sync_folder() == 1
+    assert p.case_tables.sync_folder() == 0
 
 
 @pytest.mark.parametrize(("change", "path", "words"), [

@@ -13,6 +13,7 @@ import yaml
 
 from analysis import Project
 from analysis.errors import CodebookFileError
+from analysis.services.results import StoryFileImport
 
 REPO = Path(__file__).resolve().parents[2]
 STORY_YAML = REPO / "codebooks" / "story.yaml"
@@ -80,7 +81,7 @@ def test_sample_chapter_exports_every_section_and_verified_quote(sample_project:
     (table,) = document.tables
     assert len(table.rows) == len(quotes) + 1  # one consolidated appendix: a row per quote
     words = p.chapters.word_counts(chapter.id)
-    assert all(s["words"] > 100 for s in words["sections"])
+    assert all(s.words > 100 for s in words.sections)
 
 
 # -- the loader (fast: hashing embedder) --------------------------------------------------------------
@@ -156,7 +157,7 @@ def _file(tmp_path: Path, body: str) -> Path:
 def test_import_file_adds_periods_events_links_and_chapters_in_one_undoable_action(coded: Project, tmp_path: Path) -> None:
     p = coded
     done = p.story.import_file(_file(tmp_path, GOOD))
-    assert done == {"periods": 1, "events": 3, "links": 3, "chapters": 1, "sections": 1}
+    assert done == StoryFileImport(periods=1, events=3, links=3, chapters=1, sections=1)
     timeline = p.story.timeline()
     assert [e.name for e in timeline] == ["Course launched", "Lockdown", "Course paused"]
     assert timeline[0].participants == ("Academic A", "Leader A") and "Academic A places it in 2018" in timeline[0].disagreement
@@ -171,11 +172,11 @@ def test_import_file_adds_periods_events_links_and_chapters_in_one_undoable_acti
 
 def test_sync_folder_imports_the_story_file_only_into_a_project_without_events(coded: Project) -> None:
     p = coded
-    assert p.story.sync_folder() == {"events_imported": 0}  # no codebooks/story.yaml
+    assert p.story.sync_folder() == 0  # no codebooks/story.yaml
     p.ctx.codebooks_dir.mkdir(parents=True, exist_ok=True)
     (p.ctx.codebooks_dir / "story.yaml").write_text(GOOD, encoding="utf-8")
-    assert p.story.sync_folder() == {"events_imported": 3}
-    assert p.story.sync_folder() == {"events_imported": 0}
+    assert p.story.sync_folder() == 3
+    assert p.story.sync_folder() == 0
     assert len(p.chapters.list()) == 1
 
 

@@ -116,7 +116,7 @@ def cell_panel(m: Any) -> None:
                 act(lambda: project.cases.set_cell(case, cond, chosen), f"{case} x {cond}: {text}")
         suggestion = kept(f"suggest:{case}:{cond}", lambda p: p.cases.suggestion(case, cond))
         if suggestion and value is None:
-            st.info(f"Machine suggestion: present ({suggestion['reason']}). Nothing is set until you accept it.",
+            st.info(f"Machine suggestion: present ({suggestion.reason}). Nothing is set until you accept it.",
                     icon=":material/smart_toy:")
             if quick[3].button("Accept the suggestion", key="cs_accept", width="stretch"):
                 act(lambda: project.cases.accept_suggestion(case, cond), f"Accepted the suggestion for {case} x {cond}")

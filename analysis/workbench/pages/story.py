@@ -211,11 +211,11 @@ def chapter_tab() -> None:
         intro = st.text_area("Introduction", value=ch.introduction)
         if st.form_submit_button("Save the introduction"):
             act(lambda: project.chapters.edit(cid, introduction=intro), "Saved the introduction")
-    counts: dict[str, Any] = {"sections": []}
+    counts = None
     with action():
         counts = cached(f"st_words_{cid}", lambda p: p.chapters.word_counts(cid))
     for n, s in enumerate(ch.sections):
-        words = counts["sections"][n]["words"] if n < len(counts["sections"]) else 0
+        words = counts.sections[n].words if counts is not None and n < len(counts.sections) else 0
         with st.expander(f"{n + 1}. {s.heading} ({words} words)"):
             for item in s.items:
                 if isinstance(item, QuoteItem):
@@ -250,7 +250,7 @@ def chapter_tab() -> None:
     with action():
         cached(f"st_layout_{cid}_{sorted(options_.items())}", lambda p: p.chapters.layout(cid, **options_))
         st.caption(f"The whole chapter passes its checks (every quote against its transcript"
-                   f"{', disclosure' if check else ''}): {counts.get('total', 0)} words.")
+                   f"{', disclosure' if check else ''}): {counts.total if counts is not None else 0} words.")
         cols = st.columns(len(FORMATS))
         for col, fmt in zip(cols, FORMATS):
             col.download_button(BY_NAME[fmt].label,
