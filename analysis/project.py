@@ -20,8 +20,10 @@ A project is composed of small typed services, each given one :class:`~analysis.
 ``project.disclosure``    disclosure checks and the allow-list
 ``project.exports``       every export (vignettes, quotes, memos, methods report), recorded in the audit trail
 ``project.interchange``   REFI-QDA: import .qdpx projects and .qdc codebooks (NVivo, MAXQDA, ATLAS.ti), export both
-``project.cases``         cases, conditions, the case x condition matrix, set-theoretic comparison, its tables
-``project.narrative``     events in story time, periods, restorying, the timeline, findings chapters and their export
+``project.cases``         cases, conditions, the case x condition matrix, set-theoretic comparison
+``project.case_tables``   the matrix's tables: publication, exports (md, docx, tex, html, csv, xlsx), CSV and cases-file imports
+``project.story``         events in story time, periods, the story file, the timeline, restorying
+``project.chapters``      findings chapters: sections, figures, checks and their export
 ``project.agreement``     inter-coder agreement (percent, Cohen's kappa, Krippendorff's alpha) for codebook-style studies
 ``project.researchers``   a team's researchers and their roles (lead, coder, reader), enforced by the action runner
 ``project.merge``         merge another SQLite copy of the project, coded separately from the same transcripts
@@ -51,9 +53,11 @@ from analysis.store import Store, audit as audit_store, researchers as researche
 if TYPE_CHECKING:  # the services' modules load on first use (a CLI command needs one or two)
     from analysis.services.agreement import AgreementService
     from analysis.services.assist import AssistService
+    from analysis.services.case_tables import CaseTableService
     from analysis.services.cases import CaseService
     from analysis.services.codebook import CodebookService
     from analysis.services.codebook_files import CodebookFileService
+    from analysis.services.chapters import ChapterService
     from analysis.services.codings import CodingService
     from analysis.services.consistency import ConsistencyService
     from analysis.services.disclosure import DisclosureService
@@ -64,7 +68,7 @@ if TYPE_CHECKING:  # the services' modules load on first use (a CLI command need
     from analysis.services.media import MediaService
     from analysis.services.memos import MemoService
     from analysis.services.merge import MergeService
-    from analysis.services.narrative import NarrativeService
+    from analysis.services.story import StoryService
     from analysis.services.participants import ParticipantService
     from analysis.services.patterns import PatternService
     from analysis.services.researchers import ResearcherService
@@ -203,6 +207,12 @@ class Project:
         return CaseService(self.ctx, self.codebook, self.participants, self.explore)
 
     @cached_property
+    def case_tables(self) -> CaseTableService:
+        from analysis.services.case_tables import CaseTableService
+
+        return CaseTableService(self.ctx, self.cases, self.explore)
+
+    @cached_property
     def exports(self) -> ExportService:
         from analysis.services.exports import ExportService
 
@@ -216,11 +226,17 @@ class Project:
         return InterchangeService(self.ctx, self.codebook, self.transcripts)
 
     @cached_property
-    def narrative(self) -> NarrativeService:
-        from analysis.services.narrative import NarrativeService
+    def story(self) -> StoryService:
+        from analysis.services.story import StoryService
 
-        return NarrativeService(self.ctx, self.codebook, self.explore, self.participants, self.vignettes,
-                                self.disclosure, self.cases)
+        return StoryService(self.ctx, self.codebook, self.explore, self.vignettes)
+
+    @cached_property
+    def chapters(self) -> ChapterService:
+        from analysis.services.chapters import ChapterService
+
+        return ChapterService(self.ctx, self.explore, self.participants, self.vignettes, self.disclosure, self.story,
+                              self.cases)
 
     @cached_property
     def agreement(self) -> AgreementService:
@@ -308,9 +324,12 @@ class Project:
             report["missing"] = [name for name in report["missing"] if name not in kept]
         report.update(self.media.attach_matching())  # media/<stem>.m4a beside transcripts/<stem>.vtt
         with self.store.transaction():
-            report.update(self.codebook_files.sync_folder())
-            report.update(self.cases.sync_folder())
-            report.update(self.narrative.sync_folder())
+            book = self.codebook_files.sync_folder()
+            report |= {"codebook_imported": book.codebook_imported, "codings_imported": book.codings_imported}
+            if book.codings_warnings is not None:
+                report["codings_warnings"] = list(book.codings_warnings)
+            report["cases_imported"] = self.case_tables.sync_folder()
+            report["events_imported"] = self.story.sync_folder()
         return report
 
     # -- actions across two services -----------------------------------------------------------

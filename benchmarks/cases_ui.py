@@ -62,7 +62,7 @@ def build(folder: Path, n_cases: int, n_conditions: int) -> dict[str, Any]:
                 k = (i * 7 + j * 3) % 10
                 values.append("0.67" if k == 0 else "1" if k % 2 else "0")
             rows.append(case + "," + ",".join(values))
-        p.cases.import_csv(folder / "matrix.csv", data=("\n".join(rows) + "\n").encode("utf-8"))
+        p.case_tables.import_csv(folder / "matrix.csv", data=("\n".join(rows) + "\n").encode("utf-8"))
         for i, case in enumerate(cases):
             needle = f"Programme {i} was commissioned by partner {i}"
             start = text.index(needle)

@@ -7,6 +7,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
@@ -42,14 +43,21 @@ def open_(path: Path, *, create: bool = False) -> Project:
     return open_project(path, create=create)
 
 
+def _plain(value: Any) -> Any:
+    """What JSON cannot write itself: a service's result dataclass as its fields, anything else as text."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return str(value)
+
+
 def emit(result: Any, *, as_json: bool, render: Callable[[Any], None] | None = None) -> None:
-    """Print a command's result: JSON, or the human rendering."""
+    """Print a command's result (a dict, or a service's result dataclass): JSON, or the human rendering."""
     if as_json:
-        typer.echo(json.dumps(result, ensure_ascii=False, default=str))
+        typer.echo(json.dumps(result, ensure_ascii=False, default=_plain))
     elif render is not None:
         render(result)
     else:
-        typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=_plain))
 
 
 def _not_utf8(what: str, text: str) -> StoryloomError | None:

@@ -181,7 +181,7 @@ def report_methods(
             if format != "md":
                 raise typer.BadParameter("A DOCX report needs --output PATH.")
             report = p.exports.methods_report()
-            emit({"markdown": report["markdown"], "counts": report["counts"]}, as_json=as_json,
+            emit({"markdown": report.markdown, "counts": report.counts}, as_json=as_json,
                  render=lambda r: typer.echo(r["markdown"]))
             return
         path = p.exports.export_methods_report(output, format=format)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -231,7 +232,7 @@ def matrix_show(cases_as: CasesAsOpt = "columns", project: ProjectOpt = Path("."
 def matrix_suggest(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Machine suggestions for cells not yet judged (from codings of a condition's code linked to a case)."""
     with handled():
-        rows = open_(project).cases.suggestions()
+        rows = [asdict(s) for s in open_(project).cases.suggestions()]
         emit({"suggestions": rows}, as_json=as_json,
              render=lambda r: table(r["suggestions"], ["case", "condition", "value", "reason"]))
 
@@ -253,9 +254,9 @@ def matrix_import(
 ) -> None:
     """Bring in a matrix built in a spreadsheet (all or nothing)."""
     with handled():
-        report = open_(project).cases.import_csv(path, cases_as=cases_as, note=note)
+        report = open_(project).case_tables.import_csv(path, cases_as=cases_as, note=note)
         emit(report, as_json=as_json, render=lambda r: typer.echo(
-            f"Imported {r['cells']} cells: {len(r['cases'])} cases, {len(r['conditions'])} conditions"))
+            f"Imported {r.cells} cells: {len(r.cases)} cases, {len(r.conditions)} conditions"))
 
 
 @matrix_app.command("export")
@@ -269,10 +270,10 @@ def matrix_export(
     """Write the matrix as a publication table (✓ / ✗), with the comparison and an evidence appendix."""
     with handled():
         p = open_(project)
-        out = p.cases.export(output, format=format, cases_as=cases_as, evidence=evidence, outcome=outcome)
-        result: dict[str, Any] = {"path": str(out), "warnings": p.cases.last_warnings}
-        if p.cases.last_evidence_path is not None:
-            result["evidence_path"] = str(p.cases.last_evidence_path)
+        out = p.case_tables.export(output, format=format, cases_as=cases_as, evidence=evidence, outcome=outcome)
+        result: dict[str, Any] = {"path": str(out), "warnings": p.case_tables.last_warnings}
+        if p.case_tables.last_evidence_path is not None:
+            result["evidence_path"] = str(p.case_tables.last_evidence_path)
 
         def render(r: dict[str, Any]) -> None:
             typer.echo(f"Wrote {r['path']}" + (f" and its evidence appendix {r['evidence_path']}"

@@ -196,7 +196,7 @@ def codebook_snapshot(label: str, phase: str = "", note: NoteOpt = "", project: 
     """Freeze the codebook, with its counts, under LABEL."""
     with handled():
         snap = open_(project).codebook_files.snapshot(label, phase=phase, note=note)
-        emit({"label": snap["label"], "phase": snap["phase"]}, as_json=as_json,
+        emit({"label": snap.label, "phase": snap.phase}, as_json=as_json,
              render=lambda r: typer.echo(f"Snapshot '{r['label']}' saved"))
 
 

@@ -42,7 +42,7 @@ def event_add(
 ) -> None:
     """Mark an event in story time."""
     with handled():
-        e = open_(project).narrative.add_event(name, when=when, description=description, note=note)
+        e = open_(project).story.add_event(name, when=when, description=description, note=note)
         emit(e.as_dict(), as_json=as_json, render=lambda r: typer.echo(f"Marked '{r['name']}' ({r['when']}), "
                                                                        f"number {r['order']} in story order"))
 
@@ -57,7 +57,7 @@ def event_edit(
 ) -> None:
     """Rename an event, place it at another time, or describe it."""
     with handled():
-        e = open_(project).narrative.edit_event(event, new_name=name, when=when, description=description, note=note)
+        e = open_(project).story.edit_event(event, new_name=name, when=when, description=description, note=note)
         emit(e.as_dict(), as_json=as_json, render=lambda r: typer.echo(f"Event '{r['name']}': {r['when']}"))
 
 
@@ -65,7 +65,7 @@ def event_edit(
 def event_remove(event: EventArg, note: NoteOpt = "", project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Remove an event and its links (undoable)."""
     with handled():
-        open_(project).narrative.remove_event(event, note=note)
+        open_(project).story.remove_event(event, note=note)
         emit({"removed": event}, as_json=as_json, render=lambda r: typer.echo(f"Removed event '{event}'"))
 
 
@@ -80,8 +80,8 @@ def event_link(
     """Link a coded passage to an event as evidence."""
     with handled():
         p = open_(project)
-        p.narrative.link(event, coding, when=when, note=note)
-        emit(p.narrative.event(event).as_dict(), as_json=as_json,
+        p.story.link(event, coding, when=when, note=note)
+        emit(p.story.event(event).as_dict(), as_json=as_json,
              render=lambda r: typer.echo(f"Linked coding {coding} to '{r['name']}' (told by {', '.join(r['participants'])})"))
 
 
@@ -92,7 +92,7 @@ def event_unlink(
 ) -> None:
     """Take a coded passage off an event's evidence."""
     with handled():
-        open_(project).narrative.unlink(event, coding, note=note)
+        open_(project).story.unlink(event, coding, note=note)
         emit({"event": event, "coding": coding}, as_json=as_json,
              render=lambda r: typer.echo(f"Unlinked coding {coding} from '{event}'"))
 
@@ -101,7 +101,7 @@ def event_unlink(
 def event_list(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Every event in story order: when, who tells it, its codings, ties and disagreements."""
     with handled():
-        emit(_events(open_(project).narrative.timeline()), as_json=as_json, render=_event_table)
+        emit(_events(open_(project).story.timeline()), as_json=as_json, render=_event_table)
 
 
 # -- periods ----------------------------------------------------------------------------------------------
@@ -119,7 +119,7 @@ def period_add(
 ) -> None:
     """Add a named period of the story."""
     with handled():
-        p = open_(project).narrative.add_period(name, dates=dates, description=description, note=note,
+        p = open_(project).story.add_period(name, dates=dates, description=description, note=note,
                                                 position=None if position is None else position - 1)
         emit(_period_out(p), as_json=as_json, render=lambda r: typer.echo(f"Added period '{r['name']}' (number {r['position']})"))
 
@@ -132,7 +132,7 @@ def period_move(
 ) -> None:
     """Move a period in the story's order."""
     with handled():
-        p = open_(project).narrative.edit_period(name, position=to - 1, note=note)
+        p = open_(project).story.edit_period(name, position=to - 1, note=note)
         emit(_period_out(p), as_json=as_json, render=lambda r: typer.echo(f"Period '{r['name']}' is number {r['position']}"))
 
 
@@ -140,7 +140,7 @@ def period_move(
 def period_list(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """The periods in the story's order."""
     with handled():
-        emit({"periods": [_period_out(p) for p in open_(project).narrative.periods()]}, as_json=as_json,
+        emit({"periods": [_period_out(p) for p in open_(project).story.periods()]}, as_json=as_json,
              render=lambda r: table(r["periods"], ["position", "name", "dates", "description"]))
 
 
@@ -149,7 +149,7 @@ def period_remove(name: Annotated[str, typer.Argument(metavar="PERIOD")], note: 
                   project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Remove a period no event is placed in."""
     with handled():
-        open_(project).narrative.remove_period(name, note=note)
+        open_(project).story.remove_period(name, note=note)
         emit({"removed": name}, as_json=as_json, render=lambda r: typer.echo(f"Removed period '{name}'"))
 
 
@@ -174,10 +174,10 @@ def timeline(
                 raise ValidationError(Errors.E6204, text=pair)
             wanted.setdefault(key.strip(), []).append(value.strip())
         filters: dict[str, Any] = {"participant": participant or None, "theme": theme, "attributes": wanted or None}
-        result = _events(p.narrative.timeline(**filters))
+        result = _events(p.story.timeline(**filters))
         if output is not None:
-            result["path"] = str(p.narrative.export_timeline(output, **filters))
-            for warning in p.narrative.last_warnings:
+            result["path"] = str(p.story.export_timeline(output, **filters))
+            for warning in p.story.last_warnings:
                 typer.echo(f"Warning: {warning}", err=True)
         emit(result, as_json=as_json, render=_event_table)
 
@@ -191,9 +191,9 @@ def restory(
     """A participant's passages in story order, and the gaps (events others tell that they do not)."""
     with handled():
         p = open_(project)
-        result = p.narrative.restory(participant).as_dict()
+        result = p.story.restory(participant).as_dict()
         if vignette:
-            v = p.narrative.restory_vignette(participant)
+            v = p.story.restory_vignette(participant)
             result["vignette"] = {"id": v.id, "title": v.title}
 
         def show(r: dict[str, Any]) -> None:
@@ -220,7 +220,7 @@ def chapter_create(
 ) -> None:
     """Create a findings chapter."""
     with handled():
-        c = open_(project).narrative.create_chapter(title, introduction=introduction, note=note)
+        c = open_(project).chapters.create(title, introduction=introduction, note=note)
         emit(_chapter_out(c), as_json=as_json, render=lambda r: typer.echo(f"Created chapter {r['id']} '{r['title']}'"))
 
 
@@ -236,7 +236,7 @@ def chapter_add(
     """Add a headed section to a chapter."""
     with handled():
         items: list[Any] = [{"kind": "narrative", "text": t} for t in text or []]
-        c = open_(project).narrative.add_section(chapter, heading=heading, vignette=vignette, items=items, note=note,
+        c = open_(project).chapters.add_section(chapter, heading=heading, vignette=vignette, items=items, note=note,
                                                  position=None if position is None else position - 1)
         emit(_chapter_out(c), as_json=as_json,
              render=lambda r: typer.echo(f"Chapter '{r['title']}' has {len(r['sections'])} section(s)"))
@@ -247,7 +247,7 @@ def chapter_list(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> N
     """The chapters and their sections."""
     with handled():
         p = open_(project)
-        rows = [_chapter_out(c) for c in p.narrative.chapters()]
+        rows = [_chapter_out(c) for c in p.chapters.list()]
         emit({"chapters": rows}, as_json=as_json, render=lambda r: table(
             [{**c, "sections": "; ".join(s["heading"] for s in c["sections"])} for c in r["chapters"]],
             ["id", "title", "sections"]))
@@ -261,7 +261,7 @@ def chapter_move(
 ) -> None:
     """Move a section of a chapter."""
     with handled():
-        c = open_(project).narrative.move_section(chapter, section - 1, to=to - 1, note=note)
+        c = open_(project).chapters.move_section(chapter, section - 1, to=to - 1, note=note)
         emit(_chapter_out(c), as_json=as_json, render=lambda r: typer.echo("; ".join(s["heading"] for s in r["sections"])))
 
 
@@ -272,7 +272,7 @@ def chapter_remove_section(
 ) -> None:
     """Remove a section from a chapter."""
     with handled():
-        c = open_(project).narrative.remove_section(chapter, section - 1, note=note)
+        c = open_(project).chapters.remove_section(chapter, section - 1, note=note)
         emit(_chapter_out(c), as_json=as_json, render=lambda r: typer.echo("; ".join(s["heading"] for s in r["sections"])))
 
 
@@ -281,7 +281,7 @@ def chapter_delete(chapter: ChapterArg, note: NoteOpt = "", project: ProjectOpt 
                    as_json: JsonOpt = False) -> None:
     """Delete a chapter (undoable)."""
     with handled():
-        open_(project).narrative.delete_chapter(chapter, note=note)
+        open_(project).chapters.delete(chapter, note=note)
         emit({"deleted": chapter}, as_json=as_json, render=lambda r: typer.echo(f"Deleted chapter {chapter}"))
 
 
@@ -303,5 +303,5 @@ def chapter_export(
         p = open_(project)
         opts: dict[str, Any] = dict(allow_draft=allow_draft, disclosure=not skip_disclosure, timestamps=timestamps,
                                     attributes=tuple(attribute or ()), figures=tuple(figure or ()))
-        out = p.narrative.export_chapter(chapter, output, format=format, standalone=not fragment, **opts)
-        wrote(out, p.narrative.last_warnings, as_json=as_json, words=p.narrative.word_counts(chapter))
+        out = p.chapters.export(chapter, output, format=format, standalone=not fragment, **opts)
+        wrote(out, p.chapters.last_warnings, as_json=as_json, words=p.chapters.word_counts(chapter))

@@ -7,6 +7,7 @@ A team project itself is made with ``storyloom init --database postgresql://USER
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -65,7 +66,7 @@ def researcher_add(name: Annotated[str, typer.Argument(help="The name they code 
     Accountability inside a trusted team, not security: access is the database server's business."""
     with handled():
         emit(open_(project).researchers.add(name, role=role), as_json=as_json,
-             render=lambda r: typer.echo(f"Added {r['name']} as {r['role']} ({r['guid']})."))
+             render=lambda r: typer.echo(f"Added {r.name} as {r.role} ({r.guid})."))
 
 
 @researcher_app.command("role")
@@ -74,14 +75,14 @@ def researcher_role(name: Annotated[str, typer.Argument(help="A registered resea
     """Change a researcher's role (the lead's action)."""
     with handled():
         emit(open_(project).researchers.set_role(name, role), as_json=as_json,
-             render=lambda r: typer.echo(f"{r['name']} is now a {r['role']}."))
+             render=lambda r: typer.echo(f"{r.name} is now a {r.role}."))
 
 
 @researcher_app.command("list")
 def researcher_list(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """The researchers of the project and their roles (none: a single researcher's project, no roles)."""
     with handled():
-        rows = open_(project).researchers.list()
+        rows = [asdict(r) for r in open_(project).researchers.list()]
 
         def render(rs: list[dict[str, Any]]) -> None:
             if not rs:

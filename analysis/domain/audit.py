@@ -98,7 +98,7 @@ _KINDS: tuple[Kind, ...] = (
     Kind("case.cell.clear", "case", "cleared a cell of the case x condition matrix", ("case", "condition")),
     Kind("case.matrix.import", "case", "imported a case x condition matrix", ("path", "cases", "conditions", "cells")),
     Kind("case.matrix.export", "case", "exported the case x condition matrix", ("path", "format"), data=False),
-    # narrative inquiry: events in story time, periods, the findings chapter (services/narrative.py)
+    # narrative inquiry: events in story time, periods, the findings chapter (services/story.py, services/chapters.py)
     Kind("event.add", "event", "marked an event in story time", ("name", "when", "description", "new_period")),
     Kind("event.edit", "event", "edited an event", ("name", "when", "description")),
     Kind("event.remove", "event", "removed an event", ("name", "evidence")),

@@ -1,5 +1,6 @@
 """The transparency report: a short, factual methods paragraph and a table, generated from the audit
-trail and the project's current state, as Markdown or DOCX.
+trail and the project's current state, as one :class:`~analysis.export.document.Document` that every export
+format renders (:func:`report_document`).
 
 It says what the researcher did and what the machine did: the researcher constructed the codes and
 themes and applied every coding; a local sentence-embedding model only proposed passages (search hits,
@@ -7,21 +8,22 @@ themes and applied every coding; a local sentence-embedding model only proposed 
 Counts of tool use come from the audit trail (events undone by the researcher are left out), so each
 number can be traced to dated events.
 
-This module builds the report from plain values (:func:`build_report`, :func:`report_docx`); the
+This module builds the report from plain values (:func:`build_report`, :func:`report_document`); the
 service that gathers them from a project is :class:`analysis.services.exports.ExportService`
 (``project.exports.methods_report()``).
 """
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from analysis.export import formats_for
 from analysis.domain.model import AuditEvent
+from analysis.export import formats_for, render_document
+from analysis.export.document import Block, Document, Paragraph, Table
 
 LIVE = ("done", "final")
 REPORT_FORMATS = formats_for("methods")
@@ -31,10 +33,52 @@ def _n(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
+REPORT_TITLE = "Methods: the analysis process"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A row of the report's table: what was counted, and the count (or counts, in words)."""
+
+    measure: str
+    value: int | str
+
+
+@dataclass(frozen=True)
+class SnapshotLine:
+    """A codebook snapshot as the report lists it."""
+
+    label: str
+    phase: str
+    date: str
+    top_level: int
+
+
+@dataclass(frozen=True)
+class MethodsReport:
+    """The methods report: the ``paragraph``, the ``matrix_paragraph`` (how the case x condition matrix was
+    built; empty without cases), the ``counts`` behind them (names as in :func:`build_report`), the ``table`` of
+    measures, the codebook ``snapshots``, the day it was ``generated``, the last inter-coder comparison
+    (``agreement``: an ``agreement.compare`` event's after, with its date) and the whole as ``markdown``."""
+
+    paragraph: str
+    matrix_paragraph: str
+    counts: dict[str, Any]
+    table: tuple[Measure, ...]
+    snapshots: tuple[SnapshotLine, ...]
+    generated: str
+    agreement: dict[str, Any] | None = None
+
+    @property
+    def markdown(self) -> str:
+        """The report as Markdown (:func:`report_document` through the Markdown renderer)."""
+        return render_document(report_document(self), "md").decode("utf-8")
+
+
 def build_report(
     trail: Iterable[AuditEvent], status: Mapping[str, int], code_kinds: Iterable[str], origins: Iterable[str],
     snapshots: Sequence[Mapping[str, Any]], matrix: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> MethodsReport:
     """The methods report from the audit trail (``trail``, oldest first), the project's counts (``status``,
     as :func:`analysis.store.stats.counts`), the kind of every code, the origin of every coding and the
     codebook snapshots: the paragraph, the counts behind it (``counts``), a ``table`` of measures, the
@@ -105,12 +149,9 @@ def build_report(
             ("Matrix cells judged", "judged"), ("Matrix cells in all", "cells"),
             ("Judged cells with evidence (coded passages)", "with_evidence"),
             ("Judged cells from accepted machine suggestions", "suggestions_accepted"))]
-    report: dict[str, Any] = {"paragraph": paragraph, "matrix_paragraph": matrix_paragraph,
-                              "counts": counts | ({"matrix": dict(matrix)} if matrix else {}), "table": table,
-                              "snapshots": phased, "generated": date.today().isoformat(),
-                              "agreement": agreement}
-    report["markdown"] = methods_markdown(report)
-    return report
+    return MethodsReport(paragraph, matrix_paragraph, counts | ({"matrix": dict(matrix)} if matrix else {}),
+                         tuple(Measure(m["measure"], m["value"]) for m in table),
+                         tuple(SnapshotLine(**s) for s in phased), date.today().isoformat(), agreement)
 
 
 def _recordings(events: Sequence[AuditEvent]) -> dict[str, int]:
@@ -250,48 +291,18 @@ def transcription_sentence(t: Mapping[str, Any]) -> str:
             f"by the researcher: {_n(int(t['corrections']), 'correction')}. ")
 
 
-def methods_markdown(report: Mapping[str, Any]) -> str:
-    """The report (paragraph, table, snapshots) as Markdown; every string a researcher wrote (coders' and
-    snapshots' names, phases) escaped as in a vignette (:func:`analysis.export.markdown.escape`)."""
-    from analysis.export.markdown import escape as esc
-
-    lines = ["## Methods: the analysis process", "", esc(report["paragraph"]), ""]
-    if report.get("matrix_paragraph"):
-        lines += [esc(report["matrix_paragraph"]), ""]
-    lines += ["| Measure | Value |", "| --- | --- |"]
-    lines += [f"| {esc(str(row['measure']))} | {esc(str(row['value']))} |" for row in report["table"]]
-    if report["snapshots"]:
-        lines += ["", "Codebook snapshots:", "", "| Snapshot | Phase | Date | Top-level codes |",
-                  "| --- | --- | --- | --- |"]
-        lines += [f"| {esc(s['label'])} | {esc(s['phase'])} | {esc(s['date'])} | {s['top_level']} |"
-                  for s in report["snapshots"]]
-    lines += ["", f"_Generated by Storyloom from the audit trail on {report['generated']}._", ""]
-    return "\n".join(lines)
-
-
-def report_docx(report: Mapping[str, Any]) -> bytes:
-    """A methods report (as :func:`build_report` returns it) as a Word document (bytes)."""
-    from docx import Document
-
-    doc = Document()
-    doc.add_heading("Methods: the analysis process", level=2)
-    doc.add_paragraph(report["paragraph"])
-    if report.get("matrix_paragraph"):
-        doc.add_paragraph(report["matrix_paragraph"])
-    tables = [(["Measure", "Value"], [[r["measure"], str(r["value"])] for r in report["table"]])]
-    if report["snapshots"]:
-        tables.append((["Snapshot", "Phase", "Date", "Top-level codes"],
-                       [[s["label"], s["phase"], s["date"], str(s["top_level"])] for s in report["snapshots"]]))
-    for header, rows in tables:
-        table = doc.add_table(rows=1, cols=len(header))
-        table.style = "Table Grid"
-        for cell, text in zip(table.rows[0].cells, header):
-            cell.text = text
-        for row in rows:
-            for cell, text in zip(table.add_row().cells, row):
-                cell.text = text
-        doc.add_paragraph("")
-    doc.add_paragraph(f"Generated by Storyloom from the audit trail on {report['generated']}.")
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+def report_document(report: MethodsReport) -> Document:
+    """The report as a :class:`~analysis.export.document.Document` (a section of a manuscript, titled
+    "Methods: the analysis process"): the paragraphs, the table of measures, the codebook snapshots; every
+    renderer of :data:`analysis.export.EXPORT_FORMATS` prints it, escaping every string a researcher wrote
+    (coders' and snapshots' names, phases) as in a vignette."""
+    blocks: list[Block] = [Paragraph((report.paragraph,))]
+    if report.matrix_paragraph:
+        blocks.append(Paragraph((report.matrix_paragraph,)))
+    blocks.append(Table(("Measure", "Value"), tuple((m.measure, str(m.value)) for m in report.table)))
+    if report.snapshots:
+        blocks += [Paragraph(("Codebook snapshots:",)),
+                   Table(("Snapshot", "Phase", "Date", "Top-level codes"),
+                         tuple((s.label, s.phase, s.date, str(s.top_level)) for s in report.snapshots))]
+    blocks.append(Paragraph((f"Generated by Storyloom from the audit trail on {report.generated}.",), emphasis=True))
+    return Document(REPORT_TITLE, tuple(blocks), section=True, created=report.generated)

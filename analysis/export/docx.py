@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
 from analysis.export.document import (APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, FigureBlock, Heading, InlineQuote,
-                                      Paragraph, source_table)
+                                      Paragraph, Prose, source_table)
 from analysis.export.document import Table as TextTable
 from analysis.export.sanitize import xml_safe
 
@@ -117,9 +117,11 @@ def _paragraph(document: DocxDocument, p: Paragraph, marks: tuple[str, str] = ("
     for n, part in enumerate(p.parts):
         lead = " " if n else ""
         if isinstance(part, InlineQuote):
-            para.add_run(clean(f"{lead}{marks[0]}{part.text}{marks[1]} {part.attribution}{part.closing}"))
+            run = para.add_run(clean(f"{lead}{marks[0]}{part.text}{marks[1]} {part.attribution}{part.closing}"))
         else:
-            para.add_run(clean(lead + part))
+            run = para.add_run(clean(lead + part))
+        if p.emphasis:
+            run.italic = True
 
 
 def grid(document: DocxDocument, header: tuple[str, ...] | list[str],
@@ -175,14 +177,18 @@ def render(doc: Document) -> bytes:
     props.author = props.last_modified_by = clean(doc.author)
     if doc.created:
         props.created = props.modified = datetime.fromisoformat(doc.created)
-    document.add_heading(clean(doc.title), level=0)
+    top = int(doc.section)
+    document.add_heading(clean(doc.title), level=top)
     for note in doc.notes:
         document.add_paragraph().add_run(clean(note)).italic = True
     for block in doc.blocks:
         if isinstance(block, BlockQuote):
             document.add_paragraph(clean(f"{block.text} {block.attribution}"), style=BLOCK_STYLE)
         elif isinstance(block, Heading):
-            document.add_heading(clean(block.text), level=block.level)
+            document.add_heading(clean(block.text), level=min(9, block.level + top))
+        elif isinstance(block, Prose):
+            for text in block.paragraphs:
+                document.add_paragraph(clean(text), style="Normal")
         elif isinstance(block, TextTable):
             _text_table(document, block)
         elif isinstance(block, FigureBlock):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from analysis.export.sanitize import html_text as escape
 
 from analysis.export.document import (APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, FigureBlock, Heading, InlineQuote,
-                                      Paragraph, Table, source_table)
+                                      Paragraph, Prose, Table, source_table)
 
 CSS = """body { font-family: Georgia, 'Times New Roman', serif; max-width: 42em; margin: 2em auto; padding: 0 1em;
   line-height: 1.6; color: #222; }
@@ -26,7 +26,8 @@ def _paragraph(p: Paragraph, marks: tuple[str, str] = ("“", "”")) -> str:
                        f"{escape(part.closing)}")
         else:
             out.append(escape(part))
-    return "<p>" + " ".join(out) + "</p>"
+    text = " ".join(out)
+    return f"<p><em>{text}</em></p>" if p.emphasis else f"<p>{text}</p>"
 
 
 def page(title: str, body: list[str], author: str = "") -> str:
@@ -52,14 +53,18 @@ def _figure(block: FigureBlock) -> list[str]:
 
 
 def render(doc: Document) -> str:
-    body = [f"<h1>{escape(doc.title)}</h1>"]
+    top = 1 + doc.section
+    body = [f"<h{top}>{escape(doc.title)}</h{top}>"]
     body += [f'<p class="note">{escape(n)}</p>' for n in doc.notes]
     for block in doc.blocks:
         if isinstance(block, BlockQuote):
             body.append(f"<blockquote><p>{escape(block.text)} "
                         f"<span class=\"attribution\">{escape(block.attribution)}</span></p></blockquote>")
         elif isinstance(block, Heading):
-            body.append(f"<h{block.level + 1}>{escape(block.text)}</h{block.level + 1}>")
+            level = min(6, block.level + top)
+            body.append(f"<h{level}>{escape(block.text)}</h{level}>")
+        elif isinstance(block, Prose):
+            body += [f"<p>{escape(para)}</p>" for para in block.paragraphs]
         elif isinstance(block, Table):
             body += [*_table(block.header, block.rows), *([f"<p><em>{escape(block.legend)}</em></p>"] if block.legend else [])]
         elif isinstance(block, FigureBlock):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from analysis.export.document import (APPENDIX_NOTE, APPENDIX_TITLE, BlockQuote, Document, FigureBlock, Heading, InlineQuote,
-                                      Paragraph, Table, source_table)
+                                      Paragraph, Prose, Table, source_table)
 
 _SPECIALS = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
@@ -58,6 +58,8 @@ def _texts(doc: Document) -> list[str]:
         if isinstance(block, BlockQuote):
             texts += [block.text, block.attribution]
         elif isinstance(block, Heading):
+            texts.append(block.text)
+        elif isinstance(block, Prose):
             texts.append(block.text)
         elif isinstance(block, Table):
             texts += [*block.header, *(c for r in block.rows for c in r), block.legend]
@@ -117,7 +119,8 @@ def _paragraph(p: Paragraph, straight: bool = False) -> str:
                        f"{escape(part.closing)}")
         else:
             out.append(escape(part, straight))
-    return " ".join(out)
+    text = " ".join(out)
+    return f"\\emph{{{text}}}" if p.emphasis else text
 
 
 def _table(block: Table) -> list[str]:
@@ -143,25 +146,26 @@ def _figure(block: FigureBlock) -> list[str]:
 
 
 #: In a fragment, the command that opens the document, by what it is (its sections go one level below).
-_FRAGMENT_TITLE = {"vignette": "subsection*", "chapter": "section"}
+_FRAGMENT_TITLE = {"vignette": "subsection*", "chapter": "section", "section": "section*"}
 _LEVELS = ("section", "subsection", "subsubsection")
 
 
 def render(doc: Document) -> str:
     plain = doc.straight
-    top = _LEVELS.index(_FRAGMENT_TITLE.get(doc.part, "subsection*").rstrip("*")) + 1 if doc.fragment else 0
+    part = "section" if doc.section else doc.part
+    top = _LEVELS.index(_FRAGMENT_TITLE.get(part, "subsection*").rstrip("*")) + 1 if doc.fragment or doc.section else 0
     if doc.fragment:
         unusual = _unusual(doc)
-        lines = [f"% {escape(doc.title)}: a {doc.part} written by Storyloom (UTF-8), to \\input into a manuscript."]
+        lines = [f"% {escape(doc.title)}: a {part} written by Storyloom (UTF-8), to \\input into a manuscript."]
         if unusual:
             lines += ["% For pdflatex, declare these characters in the manuscript's preamble:", *[
                 "%" + d for d in _declared(unusual)]]
         if _symbols(doc):
             lines += ["% It prints ✓ and ✗: add to the manuscript's preamble:", *("% " + s for s in SYMBOLS)]
-        lines += [f"\\{_FRAGMENT_TITLE.get(doc.part, 'subsection*')}{{{escape(doc.title, plain)}}}", ""]
+        lines += [f"\\{_FRAGMENT_TITLE.get(part, 'subsection*')}{{{escape(doc.title, plain)}}}", ""]
     else:
         lines = [*preamble(doc.title, _unusual(doc), doc.author, plain), *(SYMBOLS if _symbols(doc) else []), "",
-                 r"\begin{document}", r"\maketitle", ""]
+                 r"\begin{document}", *([f"\\section*{{{escape(doc.title, plain)}}}"] if doc.section else [r"\maketitle"]), ""]
     for note in doc.notes:
         lines += [f"\\noindent\\emph{{{escape(note)}}}", ""]
     for block in doc.blocks:
@@ -171,6 +175,9 @@ def render(doc: Document) -> str:
         elif isinstance(block, Heading):
             command = _LEVELS[min(top + block.level - 1, len(_LEVELS) - 1)] + ("" if block.numbered else "*")
             lines += [f"\\{command}{{{escape(block.text, plain)}}}", ""]
+        elif isinstance(block, Prose):
+            for para in block.paragraphs:
+                lines += [escape(para, plain), ""]
         elif isinstance(block, Table):
             lines += _table(block)
         elif isinstance(block, FigureBlock):

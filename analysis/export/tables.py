@@ -1,5 +1,5 @@
-"""Tables and notes for the write-up: the quote table (CSV, XLSX) and every memo and journal entry
-(Markdown, DOCX), grouped by kind and by phase of the analysis."""
+"""Tables and notes for the write-up: the quote table (CSV, XLSX) and every memo and journal entry as one
+:class:`~.document.Document` (:func:`memos_document`), grouped by kind and by phase of the analysis."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analysis.domain.model import PHASES
-from analysis.export import docx as docx_out
-from analysis.export.sanitize import escape_markdown_html, table_cell
+from analysis.export.document import Block, Document, Heading, Paragraph, Prose
+from analysis.export.sanitize import table_cell
 
 if TYPE_CHECKING:  # pandas costs ~0.4 s to import: only where a frame is built
     import pandas as pd
@@ -139,40 +139,15 @@ def _byline(e: MemoEntry) -> str:
     return f"{e.created_at[:10]}, {e.author}"
 
 
-def _line(text: str) -> str:
-    """Researcher text for a one-line Markdown element (heading, byline): HTML escaped, on one line."""
-    return escape_markdown_html(" ".join(text.split()))
-
-
-def memos_markdown(entries: Sequence[MemoEntry], *, title: str) -> str:
-    """Every entry under its kind and phase. Memo bodies keep their Markdown (emphasis, lists) but any raw
-    HTML in them, or in titles, targets, authors and phases, is escaped (``<script>`` -> ``&lt;script&gt;``)."""
-    lines = [f"# {_line(title)}", ""]
-    if not entries:
-        lines += ["No memos or journal entries yet.", ""]
+def memos_document(entries: Sequence[MemoEntry], *, title: str) -> Document:
+    """Every entry under its kind (a heading) and phase (a heading below it): the entry's heading (what it is
+    about, its title), its byline in italics, its body as the researcher wrote it (:class:`.document.Prose`:
+    Markdown keeps the body's own markup, any raw HTML escaped). Every format renders it."""
+    blocks: list[Block] = [] if entries else [Paragraph(("No memos or journal entries yet.",))]
     for kind_title, phases in grouped(entries):
-        lines += [f"## {_line(kind_title)}", ""]
+        blocks.append(Heading(kind_title, level=1))
         for phase, items in phases:
-            lines += [f"### Phase: {_line(phase)}", ""]
+            blocks.append(Heading(f"Phase: {phase}", level=2))
             for e in items:
-                lines += [f"#### {_line(_heading(e))}", "", f"*{_line(_byline(e))}*", "",
-                          escape_markdown_html(e.body.strip()), ""]
-    return "\n".join(lines)
-
-
-def memos_docx(entries: Sequence[MemoEntry], *, title: str) -> bytes:
-    document = docx_out.new()
-    document.core_properties.title = docx_out.clean(title)
-    document.add_heading(docx_out.clean(title), level=0)
-    if not entries:
-        document.add_paragraph("No memos or journal entries yet.")
-    for kind_title, phases in grouped(entries):
-        document.add_heading(kind_title, level=1)
-        for phase, items in phases:
-            document.add_heading(docx_out.clean(f"Phase: {phase}"), level=2)
-            for e in items:
-                document.add_heading(docx_out.clean(_heading(e)), level=3)
-                document.add_paragraph().add_run(docx_out.clean(_byline(e))).italic = True
-                for para in e.body.strip().split("\n\n"):
-                    document.add_paragraph(docx_out.clean(para.strip()))
-    return docx_out.to_bytes(document)
+                blocks += [Heading(_heading(e), level=3), Paragraph((_byline(e),), emphasis=True), Prose(e.body)]
+    return Document(title, tuple(blocks))

@@ -1,6 +1,6 @@
 """The story file (``codebooks/story.yaml``): periods, events in story time with their evidence, and findings
 chapters, read and checked whole before anything is written (see :data:`STORY_FILE_FORMAT`). The service
-:meth:`analysis.services.narrative.NarrativeService.import_file` writes what this module parses."""
+:meth:`analysis.services.narrative.StoryService.import_file` writes what this module parses."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ __all__ = ["STORY_FILE", "STORY_FILE_FORMAT", "FileChapter", "FileEvent", "FileE
 
 STORY_FILE = "story.yaml"
 STORY_FILE_FORMAT = """\
-A story file (``codebooks/story.yaml``, read by :meth:`NarrativeService.import_file`; imported on ``sync``
+A story file (``codebooks/story.yaml``, read by :meth:`StoryService.import_file`; imported on ``sync``
 when the project has no events and no chapters yet) is YAML with these top-level keys:
 
 ``storyloom_story: 1``

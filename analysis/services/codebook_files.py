@@ -24,6 +24,7 @@ from analysis.errors import CodebookFileError, ConflictError, Errors, NotFoundEr
 from analysis.store import audit as audit_store, codes as code_store, codings as coding_store, snapshots as snapshot_store
 from analysis.store import transcripts as transcript_store
 from analysis.services.codebook import CodebookService
+from analysis.services.results import CodebookSync, CodingsImport, Snapshot
 from analysis.services.context import Context, new_guid
 
 __all__ = ["CodebookFileService"]
@@ -140,7 +141,7 @@ class CodebookFileService:
         self.last_warnings = [warning] if warning else []
         return path
 
-    def import_codings(self, path: str | Path, *, coder: str | None = None, note: str = "") -> dict[str, Any]:
+    def import_codings(self, path: str | Path, *, coder: str | None = None, note: str = "") -> CodingsImport:
         """Import codings from YAML; each is placed by offsets if its quote still matches, else
         re-anchored by its quote; unplaceable ones are kept as orphans. All or nothing."""
         path = Path(path)
@@ -197,27 +198,25 @@ class CodebookFileService:
             act.target = "codings"
             act.after = {"file": path.name, "placed": placed, "orphaned": orphaned, "skipped": skipped}
             act.summary = f"Imported {placed} codings from {path.name} ({orphaned} orphaned, {skipped} already present)"
-        return {"placed": placed, "orphaned": orphaned, "skipped": skipped, "warnings": warnings}
+        return CodingsImport(placed, orphaned, skipped, tuple(warnings))
 
-    def sync_folder(self) -> dict[str, Any]:
-        """On sync: bring in ``codebooks/codebook.yaml`` and ``codings.yaml`` when the project has none yet.
-
-        Returns ``{"codebook_imported": codes created, "codings_imported": codings placed}``."""
-        out: dict[str, Any] = {"codebook_imported": 0, "codings_imported": 0}
+    def sync_folder(self) -> CodebookSync:
+        """On sync: bring in ``codebooks/codebook.yaml`` and ``codings.yaml`` when the project has none yet:
+        the codes created, the codings placed and the codings file's warnings."""
+        created, done = 0, None
         book, codings = self.ctx.codebooks_dir / "codebook.yaml", self.ctx.codebooks_dir / "codings.yaml"
         with self.ctx.store.read() as conn:
             n_codes, n_codings = code_store.count(conn), coding_store.count(conn)
         if n_codes == 0 and book.exists():
-            out["codebook_imported"] = self.import_codebook(book, note="sample/codebook file found on sync")["created"]
+            created = self.import_codebook(book, note="sample/codebook file found on sync")["created"]
             with self.ctx.store.read() as conn:
                 n_codes = code_store.count(conn)
         if n_codings == 0 and codings.exists() and n_codes:
             done = self.import_codings(codings, note="codings file found on sync")
-            out["codings_imported"], out["codings_warnings"] = done["placed"], done["warnings"]
-        return out
+        return CodebookSync(int(created), done.placed if done else 0, done.warnings if done else None)
 
     # -- snapshots ----------------------------------------------------------------------------------
-    def snapshot(self, label: str, *, phase: str = "", note: str = "") -> dict[str, Any]:
+    def snapshot(self, label: str, *, phase: str = "", note: str = "") -> Snapshot:
         """Freeze the codebook (with counts) under ``label``, e.g. "end of phase 3"."""
         label = label.strip()
         if not label:
@@ -232,7 +231,7 @@ class CodebookFileService:
                            codebook=json.dumps(tree, ensure_ascii=False))
             act.target, act.summary = f"snapshot:{label}", f"Snapshot '{label}' of the codebook"
             act.after = {"label": label, "phase": phase}
-        return {"label": label, "phase": phase, "codes": tree}
+        return Snapshot(label, phase, tree)
 
     def snapshots(self) -> list[dict[str, Any]]:
         """Every snapshot, oldest first: ``label``, ``phase``, ``created_at`` and its ``codes`` tree."""

@@ -1,5 +1,5 @@
 """Every export (``project.exports``): vignettes (Markdown, DOCX, LaTeX, HTML), the quote table (CSV,
-XLSX), memos and the journal (Markdown, DOCX), and the methods report (Markdown, DOCX).
+XLSX), memos and the journal, and the methods report (each a :class:`Document` that the format's renderer prints).
 
 Before a vignette is written it must pass three checks: it is not a never-edited draft (unless
 ``allow_draft=True``; the output is then titled DRAFT), every quote matches its source once marked
@@ -15,6 +15,7 @@ says that the audit record is missing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +23,8 @@ from analysis.domain.disclosure import PrintedQuote, check_publishable
 from analysis.errors import Errors, ExportError
 from analysis.export import VIGNETTE_FORMATS, formats_for, pick_format, render_document, write_file
 from analysis.export.document import BLOCK_WORDS, PLACEHOLDER, Document, Options, build
-from analysis.export.tables import MemoEntry, memos_docx, memos_markdown, quote_table, write_csv, write_xlsx
-from analysis.domain.methods_report import REPORT_FORMATS, build_report, report_docx
+from analysis.export.tables import MemoEntry, memos_document, quote_table, write_csv, write_xlsx
+from analysis.domain.methods_report import REPORT_FORMATS, MethodsReport, build_report, report_document
 from analysis.domain.quotes import quote_label
 from analysis.store import audit as audit_store, stats, transcripts as transcript_store
 from analysis.domain.vignettes import QuoteItem
@@ -216,15 +217,14 @@ class ExportService:
         path = Path(path)
         fmt = pick_format(path, format, formats_for("memos"))
         entries = self.memo_entries()
-        title = f"Memos and reflexive journal: {self.ctx.path.name}"
-        data = memos_markdown(entries, title=title).encode("utf-8") if fmt == "md" else memos_docx(entries, title=title)
-        write_file(path, data)
+        doc = memos_document(entries, title=f"Memos and reflexive journal: {self.ctx.path.name}")
+        write_file(path, render_document(doc, fmt))
         self._record("memos.export", summary=f"Exported {len(entries)} memos as {fmt} to {path.name}",
                      after={"path": str(path)})
         return path
 
     # -- the methods report -----------------------------------------------------------------------
-    def methods_report(self) -> dict[str, Any]:
+    def methods_report(self) -> MethodsReport:
         """The methods paragraph, the counts behind it (``counts``), a ``table`` of measures, the codebook
         ``snapshots`` by phase, and the whole as ``markdown``; with cases, also the ``matrix_paragraph`` (how
         the case x condition matrix was built)."""
@@ -233,19 +233,20 @@ class ExportService:
             status = stats.counts(conn, self.ctx.embedder.model_id)
         kinds = [c.kind for c in self.codebook.codes()]
         origins = [str(o) for o in self.explore.codings_frame()["origin"].tolist()]
-        matrix = self.cases.matrix_counts() if self.cases is not None else None
+        counts = self.cases.matrix_counts() if self.cases is not None else None
+        matrix = None if counts is None else asdict(counts)
         return build_report(trail, status, kinds, origins, self.codebook_files.snapshots(), matrix)
 
-    def methods_report_docx(self) -> bytes:
-        """The methods report as a Word document (bytes)."""
-        return report_docx(self.methods_report())
+    def render_methods_report(self, *, format: str = "md") -> bytes:
+        """The methods report as ``format`` bytes: its :class:`Document` through the format's renderer."""
+        return render_document(report_document(self.methods_report()), pick_format(None, format, REPORT_FORMATS))
 
     def download_methods_report(self, *, format: str = "md") -> bytes:
         """The methods report as ``format`` (md, docx) bytes for a download (the UI), recorded in the audit
         trail as the CLI's export is (the report itself does not count its own exports)."""
         self.last_warnings = []
         fmt = pick_format(None, format, REPORT_FORMATS)
-        data = self.methods_report_docx() if fmt == "docx" else self.methods_report()["markdown"].encode("utf-8")
+        data = self.render_methods_report(format=fmt)
         self._record("methods.export", summary=f"Exported the methods report as {fmt} (downloaded)",
                      after={"path": None, "format": fmt})
         return data
@@ -260,7 +261,7 @@ class ExportService:
         if fmt not in REPORT_FORMATS:
             raise ExportError(Errors.E3108, fmt=fmt, out=out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        write_file(out, self.methods_report_docx() if fmt == "docx" else self.methods_report()["markdown"].encode("utf-8"))
+        write_file(out, self.render_methods_report(format=fmt))
         self._record("methods.export", summary=f"Exported the methods report as {fmt} to {out.name}",
                      after={"path": str(out), "format": fmt})
         return out

@@ -15,10 +15,11 @@ from analysis.domain.names import check_name
 from analysis.domain.roles import ROLES, check_role
 from analysis.store import audit as audit_store, researchers as store
 from analysis.services.context import Context, new_guid
+from analysis.services.results import Researcher
 
 
-def _row(r: Any) -> dict[str, Any]:
-    return {"name": r.name, "guid": r.guid, "role": r.role, "added_by": r.added_by, "added_at": r.created_at}
+def _row(r: Any) -> Researcher:
+    return Researcher(str(r.name), str(r.guid), str(r.role), str(r.added_by), str(r.created_at))
 
 
 class ResearcherService:
@@ -27,8 +28,8 @@ class ResearcherService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def list(self) -> list[dict[str, Any]]:
-        """``[{"name", "guid", "role", "added_by", "added_at"}]`` in the order they were added."""
+    def list(self) -> list[Researcher]:
+        """Every registered researcher, in the order they were added."""
         with self.ctx.store.read() as conn:
             return [_row(r) for r in store.rows(conn)]
 
@@ -39,7 +40,7 @@ class ResearcherService:
             row = store.by_name(conn, name or self.ctx.actor)
         return None if row is None else str(row.role)
 
-    def add(self, name: str, *, role: str = "coder") -> dict[str, Any]:
+    def add(self, name: str, *, role: str = "coder") -> Researcher:
         """Register ``name`` with ``role`` (lead | coder | reader). The first researcher must be a lead;
         after that only a lead adds researchers. Undoable."""
         clean = " ".join(check_name(name, what="researcher").split())
@@ -61,7 +62,7 @@ class ResearcherService:
             act.summary = f"Added {clean} to the team as {role}"
         return self._get(clean)
 
-    def set_role(self, name: str, role: str) -> dict[str, Any]:
+    def set_role(self, name: str, role: str) -> Researcher:
         """Change a researcher's role (a lead's action; the last lead cannot step down). Undoable."""
         role = check_role(role)
         with self.ctx.action("researcher.role") as act:
@@ -76,11 +77,11 @@ class ResearcherService:
             act.summary = f"Made {row.name} a {role} (was {row.role})"
         return self._get(row.name)
 
-    def _get(self, name: str) -> dict[str, Any]:
+    def _get(self, name: str) -> Researcher:
         with self.ctx.store.read() as conn:
             row = store.by_name(conn, name)
         if row is None:
-            raise NotFoundError(Errors.E4308, name=name, names=", ".join(r["name"] for r in self.list()) or "none")
+            raise NotFoundError(Errors.E4308, name=name, names=", ".join(r.name for r in self.list()) or "none")
         return _row(row)
 
 

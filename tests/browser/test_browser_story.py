@@ -62,7 +62,7 @@ def test_story_timeline_renders_and_a_click_opens_the_passage(browser: Any, samp
     project_dir = tmp_path / "study"
     shutil.copytree(sample_study_dir, project_dir)
     with open_project(project_dir, embedder=HashingEmbedder()) as project:
-        timeline = project.narrative.timeline()
+        timeline = project.story.timeline()
         first = timeline[0]
         frame = project.explore.codings_frame().set_index("coding_id")
         (coding,) = first.codings  # the first event in story order is told in one passage

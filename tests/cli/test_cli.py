@@ -118,3 +118,15 @@ def test_formats_come_from_the_registries():
     assert [f["format"] for f in data["exports"]] == [f.name for f in EXPORT_FORMATS]
     for f in TRANSCRIPT_FORMATS:
         assert f.suffixes[0] in README, f"README lacks {f.suffixes[0]}"
+
+
+def test_a_result_dataclass_prints_as_json_with_its_fields(capsys) -> None:
+    """Services return frozen dataclasses (analysis/services/results.py); --json prints their fields, nested
+    tuples as lists."""
+    from analysis.cli._common import emit
+    from analysis.services.results import MatrixImport
+
+    emit({"report": MatrixImport(("A",), ("Lasted",), 1, "Lasted", ("A",), ())}, as_json=True)
+    assert json.loads(capsys.readouterr().out) == {"report": {
+        "cases": ["A"], "conditions": ["Lasted"], "cells": 1, "outcome": "Lasted", "new_cases": ["A"],
+        "new_conditions": [], "evidence": 0}}

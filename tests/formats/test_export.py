@@ -3,6 +3,7 @@ study's per-participant vignettes as DOCX."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -214,7 +215,7 @@ def test_memos_and_journal_grouped_by_kind_and_phase(project, tmp_path):
     approval = int(frame[frame["code"] == "Approval burden"]["coding_id"].iloc[0])
     project.memos.add("A turning point.", kind="coding", target=approval, phase="coding")
     md = project.exports.export_memos(tmp_path / "memos.md").read_text(encoding="utf-8")
-    for heading in ("#### leader_a.txt", "#### Leader A", "#### Approval burden, Leader A: “The approval took fourteen months.”"):
+    for heading in ("#### leader\\_a.txt", "#### Leader A", "#### Approval burden, Leader A: “The approval took fourteen months.”"):
         assert heading in md, heading
     order = [md.index(s) for s in ("## Reflexive journal", "### Phase: familiarising", "#### Positioning",
                                    "### Phase: generating initial themes", "## Memos on codes and themes",
@@ -297,3 +298,34 @@ def test_cli_draft_on_the_sample_study(sample_project):
     out = cli("vignette", "draft", "--participant", "Leader A", "--project", str(sample_project.path))
     assert set(out) >= {"id", "title", "items"} and out["title"] == "Leader A"
     assert out["items"][0]["kind"] == "narrative" and out["items"][1]["kind"] == "quote"
+
+
+@pytest.mark.parametrize("kind", ["memos", "methods"])
+def test_memos_and_the_methods_report_are_documents_printed_by_each_formats_renderer(project, tmp_path, monkeypatch,
+                                                                                     kind):
+    """Each format the memo and methods exports offer goes through its registry entry's renderer of a
+    ``Document`` (no format dispatch of their own): the file holds exactly what that renderer returned."""
+    from analysis import export
+    from analysis.export.document import Document
+
+    printed: list[tuple[str, Document, bytes]] = []
+    for fmt in export.formats_for(kind):
+        entry = export.BY_NAME[fmt]
+
+        def spy(doc: Document, render=entry.render, fmt=fmt) -> bytes:
+            data = render(doc)
+            printed.append((fmt, doc, data))
+            return data
+
+        monkeypatch.setitem(export.BY_NAME, fmt, dataclasses.replace(entry, render=spy))
+    project.memos.add("Fear is *anticipatory*.", kind="code", target="Learner fear", phase="coding")
+    write = project.exports.export_memos if kind == "memos" else project.exports.export_methods_report
+    for fmt in export.formats_for(kind):
+        path = write(tmp_path / f"{kind}{export.BY_NAME[fmt].suffixes[0]}", format=fmt)
+        assert printed[-1][0] == fmt and path.read_bytes() == printed[-1][2]
+    assert [f for f, _, _ in printed] == list(export.formats_for(kind)) == ["md", "docx"]
+    title = "Memos and reflexive journal: p" if kind == "memos" else "Methods: the analysis process"
+    assert {doc.title for _, doc, _ in printed} == {title}
+    if kind == "methods":
+        assert project.exports.methods_report().markdown == printed[0][2].decode("utf-8")
+        assert project.exports.download_methods_report(format="docx")[:2] == b"PK"

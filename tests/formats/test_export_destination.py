@@ -186,7 +186,7 @@ def test_methods_report_markdown_escapes_a_snapshot_label(make_project) -> None:
     project = make_project()
     project.codebook.add_code("Delay")
     project.codebook_files.snapshot("<script>alert(1)</script> [x](javascript:alert(1))", phase="<b>phase</b>")
-    md = project.exports.methods_report()["markdown"]
+    md = project.exports.methods_report().markdown
     assert "<script>" not in md and "<b>" not in md and "javascript:" not in md
     assert "&lt;script&gt;" in md
     parsed = parse(rendered_html(md))

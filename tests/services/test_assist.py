@@ -269,7 +269,7 @@ def test_methods_report_counts_equal_the_audit_trail(sample_project: Project, tm
     p.patterns.dismiss(p.patterns.list(min_size=5)[0])
     p.codebook_files.snapshot("after the first pass", phase="coding")
     report = p.exports.methods_report()
-    c = report["counts"]
+    c = report.counts
     live = Counter(e.action for e in p.audit_trail() if e.state in ("done", "final"))
     assert (c["searches"], c["searches_keyword"], c["searches_hybrid"]) == (live["assist.search"], 2, 1)
     assert c["suggestions_accepted"] == live["coding.accept_suggestion"] == 1
@@ -280,14 +280,14 @@ def test_methods_report_counts_equal_the_audit_trail(sample_project: Project, tm
     assert (c["codings"], c["codings_from_suggestions"]) == (sum(origins.values()), origins[SUGGESTION_ORIGIN])
     kinds = Counter(code.kind for code in p.codebook.codes())
     assert (c["transcripts"], c["participants"], c["themes"], c["codes"]) == (7, 7, kinds["theme"], kinds["code"])
-    text = report["markdown"]
+    text = report.markdown
     assert "emerged" not in text.lower() and "constructed" in text and "never applied a code" in text
     assert "| Machine suggestions accepted | 1 |" in text and "| after the first pass | coding |" in text
     from docx import Document
 
-    doc = Document(io.BytesIO(p.exports.methods_report_docx()))
-    assert report["paragraph"] in [para.text for para in doc.paragraphs]
-    assert p.exports.export_methods_report(tmp_path / "m.md").read_text(encoding="utf-8") == p.exports.methods_report()["markdown"]
+    doc = Document(io.BytesIO(p.exports.render_methods_report(format="docx")))
+    assert report.paragraph in [para.text for para in doc.paragraphs]
+    assert p.exports.export_methods_report(tmp_path / "m.md").read_text(encoding="utf-8") == p.exports.methods_report().markdown
 
 
 # -- the CLI ----------------------------------------------------------------------------------------------------
@@ -376,7 +376,7 @@ def test_assist_page_search_code_as_and_accept_a_suggestion(assist_page: Callabl
         assert not at.exception, at.exception
     at.session_state["as_tab"] = "Methods report"
     assert any("constructed" in m.value for m in at.run().markdown)
-    c = p.exports.methods_report()["counts"]
+    c = p.exports.methods_report().counts
     assert (c["codings_from_search"], c["suggestions_accepted"], c["patterns_dismissed"]) == (1, 1, 1)
 
 

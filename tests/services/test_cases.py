@@ -158,7 +158,7 @@ def test_cases_conditions_cells_and_undo(study: Project) -> None:
     with pytest.raises(NotFoundError):
         p.cases.link("Programme A", coding=9999)
     s = p.cases.suggestion("Programme A", "Commissioned")
-    assert s is not None and s["machine"] and s["evidence"] == [coding] and "1 passage(s) coded" in s["reason"]
+    assert s is not None and s.machine and s.evidence == (coding,) and "1 passage(s) coded" in s.reason
     assert p.cases.matrix().value("Programme A", "Commissioned") is None  # a suggestion sets nothing
     p.cases.accept_suggestion("Programme A", "Commissioned")
     cell = p.cases.matrix().cells[("Programme A", "Commissioned")]
@@ -222,7 +222,7 @@ def test_undo_and_redo_of_every_case_and_matrix_action(study: Project, tmp_path:
         ("case.cell.evidence", lambda: p.cases.attach_evidence("Programme Beta", "Commissioned by a client", [coding])),
         ("case.cell.evidence", lambda: p.cases.detach_evidence("Programme A", "Commissioned by a client", coding)),
         ("case.cell.clear", lambda: p.cases.clear_cell("Programme Beta", "Traction")),
-        ("case.matrix.import", lambda: p.cases.import_csv(tmp_path / "m.csv")),
+        ("case.matrix.import", lambda: p.case_tables.import_csv(tmp_path / "m.csv")),
         ("case.unlink", lambda: p.cases.unlink("Programme A", participant="Leader A")),
         ("case.unlink", lambda: p.cases.unlink("Programme Beta", coding=coding)),
         ("case.condition.remove", lambda: p.cases.remove_condition("Useful")),
@@ -270,7 +270,7 @@ def test_undo_of_a_coding_removal_restores_its_evidence_links(study: Project) ->
 
 def test_methods_report_says_how_the_matrix_was_built(study: Project, tmp_path: Path) -> None:
     p = study
-    assert p.exports.methods_report()["matrix_paragraph"] == ""  # no cases: no paragraph
+    assert p.exports.methods_report().matrix_paragraph == ""  # no cases: no paragraph
     for name in ("Programme A", "Programme B"):
         p.cases.add(name, kind="programme")
     p.cases.add_condition("Commissioned", code="Commissioned by client")
@@ -283,15 +283,15 @@ def test_methods_report_says_how_the_matrix_was_built(study: Project, tmp_path: 
     p.cases.set_cell("Programme A", "Useful", 0.67)
     p.cases.set_cell("Programme A", "Traction", 1)
     report = p.exports.methods_report()
-    para = report["matrix_paragraph"]
+    para = report.matrix_paragraph
     assert para.startswith("Cases were compared in a case x condition matrix: 2 cases (programme) against "
                            "2 conditions and the outcome 'Traction'.")
     assert "judged 4 of the 6 cells (present, absent, or partial membership for 1)" in para
     assert "1 of the judged cells are justified by coded passages linked as evidence (1 link in all)" in para
     assert "2 by a written justification" in para and "1 judgement accepted a machine suggestion" in para
-    assert report["counts"]["matrix"]["suggestions_accepted"] == 1
-    assert para in report["markdown"] and "| Matrix cells judged | 4 |" in report["markdown"]
-    assert "| Judged cells from accepted machine suggestions | 1 |" in report["markdown"]
+    assert report.counts["matrix"]["suggestions_accepted"] == 1
+    assert para in report.markdown and "| Matrix cells judged | 4 |" in report.markdown
+    assert "| Judged cells from accepted machine suggestions | 1 |" in report.markdown
     out = CliRunner().invoke(app, ["report", "methods", "--output", str(tmp_path / "m.docx"), "--format", "docx",
                                    "--project", str(p.path)])
     assert out.exit_code == 0, out.output
@@ -301,7 +301,7 @@ def test_methods_report_says_how_the_matrix_was_built(study: Project, tmp_path: 
     p.undo()
     p.undo()
     p.undo()  # the accepted suggestion
-    assert "No judgement was taken from a machine suggestion" in p.exports.methods_report()["matrix_paragraph"]
+    assert "No judgement was taken from a machine suggestion" in p.exports.methods_report().matrix_paragraph
 
 
 def test_cases_from_participants(study: Project) -> None:
@@ -350,8 +350,8 @@ SEMICOLON_CSV = "\ufeffcase;Commissioned;Useful;Traction (outcome)\r\nP1;1;✓;y
 def test_import_both_orientations(study: Project, tmp_path: Path, text: str) -> None:
     path = tmp_path / "matrix.csv"
     path.write_text(text, encoding="utf-8")
-    report = study.cases.import_csv(path)
-    assert report["cells"] == 8 and report["outcome"] == "Traction"
+    report = study.case_tables.import_csv(path)
+    assert report.cells == 8 and report.outcome == "Traction"
     m = study.cases.matrix()
     assert m.outcome == "Traction" and m.value("P3", "Useful") == 0.5 and m.value("P3", "Traction") is None
     assert m.value("P1", "Commissioned") == 1.0 and m.value("P2", "Useful") == 0.0
@@ -364,9 +364,9 @@ def test_import_matches_existing_names_and_takes_orientation_option(study: Proje
     path = tmp_path / "m.csv"
     path.write_text("Programme,useful\np1,1\n", encoding="utf-8")
     with pytest.raises(ImportFormatError) as err:
-        study.cases.import_csv(path)
+        study.case_tables.import_csv(path)
     assert "first header cell is 'Programme'" in str(err.value) and "line 1" in str(err.value)
-    study.cases.import_csv(path, cases_as="rows")
+    study.case_tables.import_csv(path, cases_as="rows")
     assert [c.name for c in study.cases.list()] == ["P1"] and study.cases.matrix().value("P1", "useful") == 1.0
 
 
@@ -388,7 +388,7 @@ def test_every_bad_cell_names_row_and_column_and_writes_nothing(study: Project, 
         where = "row 'Useful', column 'P2'"
     before = study.version()
     with pytest.raises(ImportFormatError) as err:
-        study.cases.import_csv(path)
+        study.case_tables.import_csv(path)
     assert where in str(err.value) and "line 3" in str(err.value) and "bad.csv" in str(err.value)
     assert f"'{bad}' is not a cell value" in str(err.value) and "Nothing was imported" in str(err.value)
     assert study.version() == before and [c.name for c in study.cases.list()] == ["P2"] and study.cases.conditions() == []
@@ -405,7 +405,7 @@ def test_bad_matrix_files(study: Project, tmp_path: Path, text: str, words: str)
     path = tmp_path / "bad.csv"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ImportFormatError) as err:
-        study.cases.import_csv(path)
+        study.case_tables.import_csv(path)
     assert words in str(err.value)
     assert study.cases.list() == []
 
@@ -424,7 +424,7 @@ def test_exports_every_format_with_verbatim_evidence(study: Project, tmp_path: P
     p.cases.set_cell("Programme B", "Traction", 0)
     quote = "The regional council commissioned it from us"
     for fmt in ("md", "html", "tex", "docx", "csv", "xlsx"):
-        out = p.cases.export(tmp_path / f"matrix.{fmt}", evidence=True)
+        out = p.case_tables.export(tmp_path / f"matrix.{fmt}", evidence=True)
         data = out.read_bytes()
         if fmt == "docx":
             data = zipfile.ZipFile(out).read("word/document.xml")
@@ -443,7 +443,7 @@ def test_exports_every_format_with_verbatim_evidence(study: Project, tmp_path: P
     assert len(exports) == 6
     # the CSV export reads back as the same matrix
     before = p.cases.matrix().to_json()["cells"]
-    p.cases.import_csv(tmp_path / "matrix.csv")
+    p.case_tables.import_csv(tmp_path / "matrix.csv")
     assert [(c["case"], c["condition"], c["value"]) for c in p.cases.matrix().to_json()["cells"]] == [
         (c["case"], c["condition"], c["value"]) for c in before]
 
@@ -458,16 +458,16 @@ def test_export_stops_when_evidence_no_longer_matches(study: Project, tmp_path: 
     with sqlite3.connect(p.path / "project.db") as db:
         db.execute("UPDATE codings SET quote = 'The regional council invented it' WHERE id = ?", (coding,))
     with pytest.raises(QuoteIntegrityError):
-        p.cases.export(tmp_path / "m.md", evidence=True)
+        p.case_tables.export(tmp_path / "m.md", evidence=True)
     assert not (tmp_path / "m.md").exists()
     # a passage orphaned by a re-import of its transcript
     (p.transcripts_dir / "Interview 1.txt").write_text(INTERVIEW.replace(
         "The regional council commissioned it from us, and they sent their staff.", "We never said."), encoding="utf-8")
     p.sync()
     with pytest.raises(ExportError) as err:
-        p.cases.export(tmp_path / "m.md", evidence=True)
+        p.case_tables.export(tmp_path / "m.md", evidence=True)
     assert "SL6020" in str(err.value) and "Programme A" in str(err.value)
-    p.cases.export(tmp_path / "m.md")  # without the appendix it still exports
+    p.case_tables.export(tmp_path / "m.md")  # without the appendix it still exports
 
 
 def test_cli_case_commands(study: Project, tmp_path: Path) -> None:
@@ -601,10 +601,10 @@ def test_evidence_appendix_is_verbatim_in_every_format(study: Project, tmp_path:
         assert start in text
         return text[text.index(start):]
 
-    md = appendix(p.cases.export(tmp_path / "m.md", evidence=True).read_text(encoding="utf-8"), "## Evidence")
-    tex = appendix(p.cases.export(tmp_path / "m.tex", evidence=True).read_text(encoding="utf-8"), r"\section*{Evidence}")
-    page = appendix(p.cases.export(tmp_path / "m.html", evidence=True).read_text(encoding="utf-8"), "<h2>Evidence</h2>")
-    with zipfile.ZipFile(p.cases.export(tmp_path / "m.docx", evidence=True)) as z:
+    md = appendix(p.case_tables.export(tmp_path / "m.md", evidence=True).read_text(encoding="utf-8"), "## Evidence")
+    tex = appendix(p.case_tables.export(tmp_path / "m.tex", evidence=True).read_text(encoding="utf-8"), r"\section*{Evidence}")
+    page = appendix(p.case_tables.export(tmp_path / "m.html", evidence=True).read_text(encoding="utf-8"), "<h2>Evidence</h2>")
+    with zipfile.ZipFile(p.case_tables.export(tmp_path / "m.docx", evidence=True)) as z:
         docx = appendix(html.unescape(z.read("word/document.xml").decode("utf-8")), ">Evidence<")
     for cid, quote in quotes.items():
         cell = "Programme A: Commissioned by a client (✓)" if cid == first else "Programme B: Commissioned by a client (✗)"
@@ -612,7 +612,7 @@ def test_evidence_appendix_is_verbatim_in_every_format(study: Project, tmp_path:
         assert f"“{html.escape(quote)}” <span class=\"attribution\">{attribution}" in page
         assert f"``{quote}'' {attribution}" in tex
         assert f"“{quote}” {attribution}" in docx
-    p.cases.export(tmp_path / "m.csv", evidence=True)
+    p.case_tables.export(tmp_path / "m.csv", evidence=True)
     import csv as csv_module
 
     with (tmp_path / "m-evidence.csv").open(encoding="utf-8-sig", newline="") as f:
@@ -620,10 +620,10 @@ def test_evidence_appendix_is_verbatim_in_every_format(study: Project, tmp_path:
     assert [(r["case"], r["condition"], r["value"], r["text"], r["participant"], int(r["coding_id"])) for r in rows] == [
         ("Programme A", "Commissioned by a client", "✓", quotes[first], "Leader A", first),
         ("Programme B", "Commissioned by a client", "✗", quotes[other], "Leader A", other)]
-    p.cases.import_csv(tmp_path / "m.csv")  # the matrix file itself still reads back
+    p.case_tables.import_csv(tmp_path / "m.csv")  # the matrix file itself still reads back
     from openpyxl import load_workbook
 
-    book = load_workbook(p.cases.export(tmp_path / "m.xlsx", evidence=True))
+    book = load_workbook(p.case_tables.export(tmp_path / "m.xlsx", evidence=True))
     assert book.sheetnames == ["Matrix", "Evidence"]
     assert [c.value for c in book["Evidence"]["D"]][1:] == [quotes[first], quotes[other]]
 

@@ -6,6 +6,7 @@ import pytest
 
 from analysis.errors import CodebookFileError, ConflictError, ValidationError
 from analysis.domain.model import PHASES
+from analysis.services.results import CodingsImport
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def test_codings_file_round_trip_reanchors_by_quote(project, make_project, inter
     project.codebook_files.export_codings(tmp_path / "codings.yaml")
     shifted = make_project("shifted", transcripts={"leader_a.txt": "Interviewer: Extra opening.\n\n" + interview_text})
     shifted.codebook_files.import_codebook(tmp_path / "codebook.yaml")
-    assert shifted.codebook_files.import_codings(tmp_path / "codings.yaml") == {"placed": 1, "orphaned": 0, "skipped": 0, "warnings": []}
+    assert shifted.codebook_files.import_codings(tmp_path / "codings.yaml") == CodingsImport(placed=1, orphaned=0, skipped=0, warnings=())
     [coding] = shifted.codings.codings_in("leader_a.txt")
     assert coding.text == "nobody wanted it" and coding.start == i + len("Interviewer: Extra opening.\n\n")
     assert coding.memo == "why"

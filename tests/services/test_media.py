@@ -200,12 +200,12 @@ def test_cli_media_and_transcript_edit(make_project: Callable[..., Project], tmp
 def test_the_methods_report_says_how_transcripts_were_checked(make_project: Callable[..., Project],
                                                               tmp_path: Path) -> None:
     p = make_project(transcripts={"talk.srt": SRT})
-    assert "recording" not in p.exports.methods_report()["paragraph"]
+    assert "recording" not in p.exports.methods_report().paragraph
     p.media.attach("talk.srt", tone(tmp_path / "talk.wav", 50.0))
     p.transcripts.correct("talk.srt", line=2, text="Fixed once.")
     p.transcripts.correct("talk.srt", line=3, text="Fixed twice.")
     p.undo()  # the second correction, undone: not counted
-    paragraph = p.exports.methods_report()["paragraph"]
+    paragraph = p.exports.methods_report().paragraph
     assert ("1 transcript had its recording attached and was read beside it (the recordings stayed on the "
             "researcher's computer); the researcher corrected 1 transcript while listening (1 correction).") in paragraph
 

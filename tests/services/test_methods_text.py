@@ -15,14 +15,14 @@ def test_agreement_is_reported_to_three_decimals_with_each_coders_transcripts(te
     p.codings.add_coding(transcript="b.txt", start=0, end=40, code="Delay", coder="A")  # only A coded b.txt
     r = p.agreement.compare(["A", "B"], codes=["Delay"])
     assert r["transcripts_per_coder"] == {"A": 2, "B": 1}
-    for text in (r["methods"], p.exports.methods_report()["paragraph"]):
+    for text in (r["methods"], p.exports.methods_report().paragraph):
         assert "A (2 transcripts), B (1 transcript)" in text, text
         assert "characters as the unit" in text
         assert "percent agreement 0." in text and "Cohen's kappa 0.318" in text
         stats = text.split("percent agreement ")[1]
         value = stats.split(",")[0]
         assert len(value.split(".")[1]) == 3, value
-    assert "of 2 transcripts" in p.exports.methods_report()["paragraph"]
+    assert "of 2 transcripts" in p.exports.methods_report().paragraph
 
 
 def test_undefined_statistics_stay_words(team_project: Any) -> None:

@@ -56,7 +56,7 @@ def test_every_service_that_names_something_checks(kind: str, make_project: Call
     calls: list[Callable[[], object]] = [
         lambda: p.codebook.add_code(bad), lambda: p.participants.add(bad), lambda: p.cases.add(bad),
         lambda: p.cases.add_condition(bad), lambda: p.codebook_files.snapshot(bad),
-        lambda: p.narrative.add_period(bad), lambda: p.narrative.add_event(bad),
+        lambda: p.story.add_period(bad), lambda: p.story.add_event(bad),
         lambda: p.researchers.add(bad, role="lead"),
     ]
     for call in calls:
@@ -73,7 +73,7 @@ def test_matrix_csv_names_are_checked(kind: str, where: str, make_project: Calla
     path = tmp_path / "matrix.csv"
     path.write_bytes(f"{header}\r\n{row}\r\n".encode())
     p = make_project()
-    err = unchanged(p, lambda: p.cases.import_csv(path), "SL2161")
+    err = unchanged(p, lambda: p.case_tables.import_csv(path), "SL2161")
     assert "matrix.csv" in str(err)
 
 
@@ -87,7 +87,7 @@ def test_cases_yaml_names_are_checked(kind: str, where: str, make_project: Calla
     path = tmp_path / "cases.yaml"
     path.write_text(f"storyloom_cases: 1\nconditions:\n  - name: {cond}\ncases:\n  - name: {case}\n", encoding="utf-8")
     p = make_project()
-    err = unchanged(p, lambda: p.cases.import_file(path), "SL2161")
+    err = unchanged(p, lambda: p.case_tables.import_file(path), "SL2161")
     assert "cases.yaml: " in str(err) and f"{where}s[0].name" in str(err)
 
 
@@ -102,7 +102,7 @@ def test_story_yaml_names_are_checked(kind: str, where: str, make_project: Calla
     path = tmp_path / "story.yaml"
     path.write_text(f"storyloom_story: 1\n{where}:\n{entry[where]}", encoding="utf-8")
     p = make_project()
-    err = unchanged(p, lambda: p.narrative.import_file(path), "SL2161")
+    err = unchanged(p, lambda: p.story.import_file(path), "SL2161")
     assert "story.yaml: " in str(err) and f"{where}[0]" in str(err)
 
 
@@ -117,5 +117,5 @@ def test_a_huge_matrix_csv_is_refused_at_once(make_project: Callable[..., Any], 
                     + "".join(f"K{i}," + ",".join("1" for _ in range(200)) + "\n" for i in range(10_000)))
     p = make_project()
     start = time.monotonic()
-    err = unchanged(p, lambda: p.cases.import_csv(path), "SL6151")
+    err = unchanged(p, lambda: p.case_tables.import_csv(path), "SL6151")
     assert time.monotonic() - start < 30 and f"{MATRIX_CELLS:,}" in str(err) and "2,000,000" in str(err)

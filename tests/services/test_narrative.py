@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from analysis.cli import app
 from analysis.errors import ConflictError, ExportError, NotFoundError, QuoteIntegrityError, ValidationError
 from analysis.domain.narrative import Period, When, parse_when, story_order
+from analysis.services.results import SectionWords
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 PARTICIPANTS_CSV = ("pseudonym,transcript,speaker,interviewer,role\n"
@@ -105,78 +106,78 @@ def project(make_project):
 
 def _story(p) -> dict[str, int]:
     ids = p.test_ids
-    n = p.narrative
-    n.add_period("pre-pandemic", dates="2019")
-    n.add_event("Launch", when="2018", description="The programme is launched")
-    n.add_event("No learners", when="after Launch")
-    n.add_event("Pivot", when="November 2018")
-    n.add_event("Regulator's delay", when="pre-pandemic")
-    n.add_event("Pandemic", when="2020-03")
-    n.link("Launch", ids["launched"])
-    n.link("Launch", ids["launch"], when="2017")  # Manager B remembers it a year earlier
-    n.link("No learners", ids["products"])
-    n.link("Pivot", ids["we"])
-    n.link("Regulator's delay", ids["regulator"])
-    n.link("Pandemic", ids["pandemic"])
+    story = p.story
+    story.add_period("pre-pandemic", dates="2019")
+    story.add_event("Launch", when="2018", description="The programme is launched")
+    story.add_event("No learners", when="after Launch")
+    story.add_event("Pivot", when="November 2018")
+    story.add_event("Regulator's delay", when="pre-pandemic")
+    story.add_event("Pandemic", when="2020-03")
+    story.link("Launch", ids["launched"])
+    story.link("Launch", ids["launch"], when="2017")  # Manager B remembers it a year earlier
+    story.link("No learners", ids["products"])
+    story.link("Pivot", ids["we"])
+    story.link("Regulator's delay", ids["regulator"])
+    story.link("Pandemic", ids["pandemic"])
     return ids
 
 
 def test_undo_of_a_coding_removal_restores_its_event_links(project) -> None:
     ids = _story(project)
-    n = project.narrative
-    assert n.event("Launch").codings == (ids["launched"], ids["launch"])
+    story = project.story
+    assert story.event("Launch").codings == (ids["launched"], ids["launch"])
     project.codings.remove_coding(ids["launch"])  # the link (with Manager B's own "2017") goes with it
-    assert n.event("Launch").codings == (ids["launched"],)
+    assert story.event("Launch").codings == (ids["launched"],)
     project.undo()
-    assert n.event("Launch").codings == (ids["launched"], ids["launch"])
-    launch = next(e for e in n.timeline() if e.name == "Launch")
+    assert story.event("Launch").codings == (ids["launched"], ids["launch"])
+    launch = next(e for e in story.timeline() if e.name == "Launch")
     assert launch.told.get("Manager B") == When("year", "2017")  # the participant's own placement is back too
 
 
 def test_events_links_audit_and_undo(project) -> None:
-    n = project.narrative
-    event = n.add_event("Launch", when="2018-02", description="The launch")
+    story = project.story
+    event = story.add_event("Launch", when="2018-02", description="The launch")
     assert event.guid and event.when == When("month", "2018-02") and event.order == 1
     with pytest.raises(ConflictError, match="already exists"):
-        n.add_event("launch")
+        story.add_event("launch")
     with pytest.raises(ValidationError, match="needs a name"):
-        n.add_event("  ")
-    n.link("Launch", project.test_ids["launched"])
-    assert n.event("Launch").codings == (project.test_ids["launched"],)
-    assert n.event("Launch").participants == ("Leader A",)
+        story.add_event("  ")
+    story.link("Launch", project.test_ids["launched"])
+    assert story.event("Launch").codings == (project.test_ids["launched"],)
+    assert story.event("Launch").participants == ("Leader A",)
     with pytest.raises(ConflictError, match="already linked"):
-        n.link("Launch", project.test_ids["launched"])
+        story.link("Launch", project.test_ids["launched"])
     with pytest.raises(NotFoundError, match="No coding"):
-        n.link("Launch", 9999)
+        story.link("Launch", 9999)
     with pytest.raises(NotFoundError, match="No event named 'Nope'"):
-        n.link("Nope", project.test_ids["launched"])
+        story.link("Nope", project.test_ids["launched"])
     trail = project.audit_trail(action="event.*")
     assert [e.action for e in trail] == ["event.add", "event.link"]
     project.undo()
-    assert n.event("Launch").codings == ()
+    assert story.event("Launch").codings == ()
     project.redo()
     # an unknown period named in a when is added at the end of the order, and the action says so
-    n.add_event("Restructure", when="post-pivot")
-    assert [p.name for p in n.periods()] == ["post-pivot"]
+    story.add_event("Restructure", when="post-pivot")
+    assert [p.name for p in story.periods()] == ["post-pivot"]
     assert "added period 'post-pivot'" in project.audit_trail(action="event.add")[-1].summary
-    n.edit_event("Restructure", new_name="Restructure of the unit", when="before Launch")
-    assert n.event("Restructure of the unit").order < n.event("Launch").order
+    story.edit_event("Restructure", new_name="Restructure of the unit", when="before Launch")
+    assert story.event("Restructure of the unit").order < story.event("Launch").order
     with pytest.raises(ValidationError, match="relative to itself"):
-        n.edit_event("Launch", when="after Restructure of the unit")
+        story.edit_event("Launch", when="after Restructure of the unit")
     with pytest.raises(ConflictError, match="cannot be removed"):
-        n.remove_event("Launch")
-    n.remove_period("post-pivot")  # nothing is placed in it any more
-    n.remove_event("Restructure of the unit")
-    n.remove_event("Launch")
-    assert n.timeline() == []
+        story.remove_event("Launch")
+    story.remove_period("post-pivot")  # nothing is placed in it any more
+    story.remove_event("Restructure of the unit")
+    story.remove_event("Launch")
+    assert story.timeline() == []
     project.undo()  # the event comes back with its link
-    assert n.event("Launch").codings == (project.test_ids["launched"],)
+    assert story.event("Launch").codings == (project.test_ids["launched"],)
 
 
 def test_timeline_reports_disagreement_and_restorying_shows_gaps(project) -> None:
     ids = _story(project)
-    n = project.narrative
-    timeline = n.timeline()
+    story = project.story
+    timeline = story.timeline()
     assert [t.name for t in timeline] == ["Launch", "No learners", "Pivot", "Regulator's delay", "Pandemic"]
     launch = timeline[0]
     assert launch.participants == ("Leader A", "Manager B")
@@ -185,18 +186,18 @@ def test_timeline_reports_disagreement_and_restorying_shows_gaps(project) -> Non
     assert "Leader A places it in 2018" in launch.disagreement
     assert not timeline[1].disagreement
     # filters keep the global order numbers
-    only_b = n.timeline(participant="Manager B")
+    only_b = story.timeline(participant="Manager B")
     assert [t.name for t in only_b] == ["Launch", "Regulator's delay", "Pandemic"]
     assert only_b[1].order == timeline[3].order
-    assert [t.name for t in n.timeline(theme="Setbacks")] == ["No learners", "Regulator's delay", "Pandemic"]
-    frame = n.timeline_frame()
+    assert [t.name for t in story.timeline(theme="Setbacks")] == ["No learners", "Regulator's delay", "Pandemic"]
+    frame = story.timeline_frame()
     assert len(frame) == 6 and set(frame.columns) >= {"event", "order", "participant", "coding_id", "text", "told"}
     # restorying: Manager B's passages in their story order, with the events others tell as gaps
-    story = n.restory("Manager B")
-    assert [p.event for p in story.passages] == ["Launch", "Regulator's delay", "Pandemic"]
-    assert [g.name for g in story.gaps] == ["No learners", "Pivot"]
-    assert story.passages[0].when == When("year", "2017")
-    draft = n.restory_vignette("Manager B")
+    told = story.restory("Manager B")
+    assert [p.event for p in told.passages] == ["Launch", "Regulator's delay", "Pandemic"]
+    assert [g.name for g in told.gaps] == ["No learners", "Pivot"]
+    assert told.passages[0].when == When("year", "2017")
+    draft = story.restory_vignette("Manager B")
     kinds = [i.kind for i in draft.items]
     assert kinds == ["narrative", "quote", "narrative", "quote", "narrative", "quote", "narrative"]
     assert [i.coding_id for i in draft.quotes] == [ids["launch"], ids["regulator"], ids["pandemic"]]
@@ -208,27 +209,27 @@ def test_timeline_reports_disagreement_and_restorying_shows_gaps(project) -> Non
 # -- the findings chapter -------------------------------------------------------------------------------
 def _chapter(p):
     ids = _story(p)
-    n = p.narrative
+    chapters = p.chapters
     v = p.vignettes.create("A launch full of hope", items=[
         {"kind": "narrative", "text": "Leader A explained how the programme began:"},
         {"kind": "quote", **_span(p, "leader_a.txt", "We launched the programme with real hope."), "coding_id": ids["launched"]},
     ])
-    ch = n.create_chapter("Findings", introduction="This chapter follows the programme through time.")
-    n.add_section("Findings", vignette=v.id)
+    ch = chapters.create("Findings", introduction="This chapter follows the programme through time.")
+    chapters.add_section("Findings", vignette=v.id)
     long_quote = "Then the regulator sat on our application for over a year."
-    n.add_section(ch.id, heading="Waiting for the regulator", items=[
+    chapters.add_section(ch.id, heading="Waiting for the regulator", items=[
         {"kind": "narrative", "text": "The delay was felt across the team. Manager B recalled:"},
         {"kind": "quote", **_span(p, "manager_b.txt", long_quote), "text": "[T]he regulator sat on our application [...]"},
     ])
-    n.add_section(ch.id, heading="No learners", position=1, items=[
+    chapters.add_section(ch.id, heading="No learners", position=1, items=[
         {"kind": "narrative", "text": "Products were built without learners in view."},
         {"kind": "quote", **_span(p, "leader_a.txt", "The products found no learners at all.")},
     ])
-    n.add_section(ch.id, heading="The pandemic", items=[
+    chapters.add_section(ch.id, heading="The pandemic", items=[
         {"kind": "narrative", "text": "Then came the pandemic."},
         {"kind": "quote", **_span(p, "manager_b.txt", "The pandemic changed everything for us.")},
     ])
-    return n.chapter(ch.id)
+    return chapters.get(ch.id)
 
 
 def _span(p, name: str, phrase: str) -> dict[str, object]:
@@ -239,39 +240,39 @@ def _span(p, name: str, phrase: str) -> dict[str, object]:
 
 def test_chapter_sections_checked_edited_and_undone(project) -> None:
     ch = _chapter(project)
-    n = project.narrative
+    chapters = project.chapters
     assert [s.heading for s in ch.sections] == ["A launch full of hope", "No learners", "Waiting for the regulator",
                                                "The pandemic"]
     assert ch.sections[0].vignette_id is not None
     with pytest.raises(QuoteIntegrityError):
-        n.add_section(ch.id, heading="Bad", items=[{"kind": "quote", **_span(project, "leader_a.txt", "The products found no learners at all."),
+        chapters.add_section(ch.id, heading="Bad", items=[{"kind": "quote", **_span(project, "leader_a.txt", "The products found no learners at all."),
                                                     "text": "The products found many learners"}])
     with pytest.raises(ValidationError, match="heading"):
-        n.add_section(ch.id, heading=" ")
+        chapters.add_section(ch.id, heading=" ")
     with pytest.raises(NotFoundError, match="no section 9"):
-        n.edit_section(ch.id, 8, heading="x")
-    n.move_section(ch.id, 3, to=0)
-    assert n.chapter(ch.id).sections[0].heading == "The pandemic"
+        chapters.edit_section(ch.id, 8, heading="x")
+    chapters.move_section(ch.id, 3, to=0)
+    assert chapters.get(ch.id).sections[0].heading == "The pandemic"
     project.undo()
-    assert n.chapter("findings").sections[0].heading == "A launch full of hope"
-    n.edit_section(ch.id, 1, heading="Products without learners")
-    n.remove_section(ch.id, 3)
-    assert [s.heading for s in n.chapter(ch.id).sections][-1] == "Waiting for the regulator"
+    assert chapters.get("findings").sections[0].heading == "A launch full of hope"
+    chapters.edit_section(ch.id, 1, heading="Products without learners")
+    chapters.remove_section(ch.id, 3)
+    assert [s.heading for s in chapters.get(ch.id).sections][-1] == "Waiting for the regulator"
     project.undo()
-    n.delete_chapter(ch.id)
-    assert n.chapters() == []
+    chapters.delete(ch.id)
+    assert chapters.list() == []
     project.undo()
-    assert len(n.chapter(ch.id).sections) == 4
-    counts = n.word_counts(ch.id)
-    assert [c["heading"] for c in counts["sections"]] == [s.heading for s in n.chapter(ch.id).sections]
-    assert counts["sections"][1] == {"heading": "Products without learners", "words": 14}
-    assert counts["total"] == sum(c["words"] for c in counts["sections"]) + 7
+    assert len(chapters.get(ch.id).sections) == 4
+    counts = chapters.word_counts(ch.id)
+    assert [c.heading for c in counts.sections] == [s.heading for s in chapters.get(ch.id).sections]
+    assert counts.sections[1] == SectionWords("Products without learners", 14)
+    assert counts.total == sum(c.words for c in counts.sections) + 7
 
 
 def test_chapter_export_every_format_sections_quotes_one_appendix(project, tmp_path) -> None:
     ch = _chapter(project)
-    n = project.narrative
-    md = n.export_chapter(ch.id, tmp_path / "findings.md", disclosure=False).read_text(encoding="utf-8")
+    chapters = project.chapters
+    md = chapters.export(ch.id, tmp_path / "findings.md", disclosure=False).read_text(encoding="utf-8")
     headings = re.findall(r"^## (.+)$", md, flags=re.M)
     assert headings == ["A launch full of hope", "No learners", "Waiting for the regulator", "The pandemic",
                         "Sources of quotes"]
@@ -280,17 +281,17 @@ def test_chapter_export_every_format_sections_quotes_one_appendix(project, tmp_p
     assert "“\\[T\\]he regulator sat on our application \\[...\\]” (Manager B)." in md or \
            "“[T]he regulator sat on our application [...]” (Manager B)." in md
     assert md.count("Sources of quotes") == 1 and re.findall(r"^\| (\d+) \|", md, flags=re.M) == ["1", "2", "3", "4"]
-    for section in n.chapter(ch.id).sections:  # every quote, as the researcher rendered it, with attribution
+    for section in chapters.get(ch.id).sections:  # every quote, as the researcher rendered it, with attribution
         for q in (i for i in section.items if i.kind == "quote"):
             assert q.participant and f"{q.text.rstrip('.')}” ({q.participant})" in md.replace("\\", "")
-    html = n.render(ch.id, format="html", disclosure=False).decode()
+    html = chapters.render(ch.id, format="html", disclosure=False).decode()
     assert html.count("<h2>") == 5 and "<h1>Findings</h1>" in html
-    tex = n.render(ch.id, format="tex", disclosure=False).decode()
+    tex = chapters.render(ch.id, format="tex", disclosure=False).decode()
     assert r"\begin{document}" in tex and tex.count(r"\section{") == 4
-    fragment = n.render(ch.id, format="tex", standalone=False, disclosure=False).decode()
+    fragment = chapters.render(ch.id, format="tex", standalone=False, disclosure=False).decode()
     assert r"\begin{document}" not in fragment and fragment.count(r"\subsection{") == 4
     from docx import Document as Docx
-    doc = Docx(io.BytesIO(n.render(ch.id, format="docx", disclosure=False)))
+    doc = Docx(io.BytesIO(chapters.render(ch.id, format="docx", disclosure=False)))
     heads = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
     assert heads == ["A launch full of hope", "No learners", "Waiting for the regulator", "The pandemic",
                      "Sources of quotes"]
@@ -298,29 +299,29 @@ def test_chapter_export_every_format_sections_quotes_one_appendix(project, tmp_p
     # recorded in the audit trail; a record that cannot be written is a warning, not a failure
     assert project.audit_trail(action="chapter.export")[-1].after["format"] == "md"
     project.ctx.log = lambda *a, **k: "the audit record is missing"  # type: ignore[method-assign]
-    out = n.export_chapter(ch.id, tmp_path / "findings.html", disclosure=False)
-    assert out.is_file() and n.last_warnings == ["the audit record is missing"]
+    out = chapters.export(ch.id, tmp_path / "findings.html", disclosure=False)
+    assert out.is_file() and chapters.last_warnings == ["the audit record is missing"]
 
 
 def test_chapter_export_refuses_drafts_and_changed_sources(project, tmp_path) -> None:
     ch = _chapter(project)
-    n = project.narrative
-    draft = n.restory_vignette("Leader A")
-    n.add_section(ch.id, vignette=draft.id)
+    story, chapters = project.story, project.chapters
+    draft = story.restory_vignette("Leader A")
+    chapters.add_section(ch.id, vignette=draft.id)
     with pytest.raises(ExportError, match="placeholder"):
-        n.render(ch.id, disclosure=False)
-    assert n.render(ch.id, disclosure=False, allow_draft=True).decode().startswith("# DRAFT: Findings")
-    n.remove_section(ch.id, 4)
-    empty = n.create_chapter("Empty")
+        chapters.render(ch.id, disclosure=False)
+    assert chapters.render(ch.id, disclosure=False, allow_draft=True).decode().startswith("# DRAFT: Findings")
+    chapters.remove_section(ch.id, 4)
+    empty = chapters.create("Empty")
     with pytest.raises(ExportError, match="is empty"):
-        n.render(empty.id, disclosure=False)
+        chapters.render(empty.id, disclosure=False)
     with pytest.raises(ExportError, match="md, docx, tex, html"):
-        n.export_chapter(ch.id, tmp_path / "x.csv", disclosure=False)
+        chapters.export(ch.id, tmp_path / "x.csv", disclosure=False)
     with pytest.raises(ExportError, match=".svg"):
-        n.export_timeline(tmp_path / "t.pdf")
-    svg = n.export_timeline(tmp_path / "t.svg").read_text(encoding="utf-8")
+        story.export_timeline(tmp_path / "t.pdf")
+    svg = story.export_timeline(tmp_path / "t.svg").read_text(encoding="utf-8")
     assert svg.startswith("<svg") and "Manager B" in svg and "Launch" in svg
-    spec = json.loads(n.export_timeline(tmp_path / "t.json").read_text(encoding="utf-8"))
+    spec = json.loads(story.export_timeline(tmp_path / "t.json").read_text(encoding="utf-8"))
     assert spec["encoding"]["x"]["sort"][0] == "1. Launch"
 
 
@@ -401,7 +402,7 @@ def test_story_page_timeline_restorying_and_chapter(project, monkeypatch) -> Non
     next(b for b in at.button if b.label == "Mark the event").click()
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert project.narrative.event("Restructure").when == When("year", "2021")
+    assert project.story.event("Restructure").when == When("year", "2021")
     next(t for t in at.text_input if t.label == "Event name").input("")
     next(b for b in at.button if b.label == "Mark the event").click()
     at.run()
@@ -418,15 +419,15 @@ def _walk(node) -> list[str]:
 
 def test_disclosure_check_reads_the_whole_chapter(project) -> None:
     ch = _chapter(project)
-    n = project.narrative
-    n.edit_chapter(ch.id, introduction="Fieldwork took place at Wellington Polytechnic with Sarah Johnson.")
-    flags = n.disclosure_flags(ch.id)
+    chapters = project.chapters
+    chapters.edit(ch.id, introduction="Fieldwork took place at Wellington Polytechnic with Sarah Johnson.")
+    flags = chapters.disclosure_flags(ch.id)
     assert {"the introduction"} == {f["quote"] for f in flags} and any("Sarah Johnson" in f["text"] for f in flags)
     with pytest.raises(ExportError, match="may identify someone"):
-        n.render(ch.id)
+        chapters.render(ch.id)
     for f in flags:
         project.disclosure.accept_term(f["text"])
-    assert n.render(ch.id).decode().count("## ") == 5
+    assert chapters.render(ch.id).decode().count("## ") == 5
 
 
 def test_a_chapter_refusal_reads_like_a_vignette_refusal(project) -> None:
@@ -434,10 +435,10 @@ def test_a_chapter_refusal_reads_like_a_vignette_refusal(project) -> None:
     flag is in words, as a vignette's does, never spaCy's ORG or GPE."""
     words = "Fieldwork took place at Wellington Polytechnic with Sarah Johnson."
     ch = _chapter(project)
-    project.narrative.edit_chapter(ch.id, introduction=words)
+    project.chapters.edit(ch.id, introduction=words)
     v = project.vignettes.create("Fieldwork", items=[{"kind": "narrative", "text": words}])
     refusals = []
-    for export in (lambda: project.narrative.render(ch.id), lambda: project.exports.render_vignette(v.id)):
+    for export in (lambda: project.chapters.render(ch.id), lambda: project.exports.render_vignette(v.id)):
         with pytest.raises(ExportError, match="may identify someone") as refused:
             export()
         refusals.append(str(refused.value))
@@ -463,7 +464,7 @@ def test_refi_export_carries_events_as_codes_of_an_events_group(project, make_pr
     parsed = parse_project("story.qdpx", qde)
     (group,) = [c for c in parsed.codes if c.name == "Events"]
     assert not group.codable
-    timeline = project.narrative.timeline()
+    timeline = project.story.timeline()
     assert [c.name for c in group.children] == [e.name for e in timeline]  # in story order
     assert [c.guid for c in group.children] == [e.guid for e in timeline]
     launch = group.children[0]
@@ -487,33 +488,33 @@ def test_refi_export_carries_events_as_codes_of_an_events_group(project, make_pr
 
 def test_chapter_figures_timeline_case_matrix_and_themes_in_every_format(project, tmp_path) -> None:
     ch = _chapter(project)
-    n = project.narrative
+    story, chapters = project.story, project.chapters
     with pytest.raises(ValidationError, match="SL6202"):  # no cases yet: said, not an empty table
-        n.render(ch.id, format="md", disclosure=False, figures=["cases"])
+        chapters.render(ch.id, format="md", disclosure=False, figures=["cases"])
     with pytest.raises(ValidationError, match="SL6201"):
-        n.render(ch.id, format="md", disclosure=False, figures=["map"])
+        chapters.render(ch.id, format="md", disclosure=False, figures=["map"])
     project.cases.add("Short courses", kind="programme")
     project.cases.add_condition("Employer asked")
     project.cases.set_cell("Short courses", "Employer asked", 1)
     figures = ["timeline", "cases", "themes"]
-    md = n.render(ch.id, format="md", disclosure=False, figures=figures).decode()
+    md = chapters.render(ch.id, format="md", disclosure=False, figures=figures).decode()
     assert md.index("**Figure 1. The story in time**") < md.index("**Table 1. Cases compared**") \
         < md.index("**Table 2. Themes across participants**") < md.index("## Sources of quotes")
     assert "| 1 | Launch | 2018 | Leader A, Manager B |" in md  # story order, who tells it
     assert "Manager B places it in 2017" in md  # the disagreement is said in the caption and the table
     assert "| Short courses | ✓ |" in md and "| Trajectory | 3 | 3 |" in md  # its code's passages too
-    html = n.render(ch.id, format="html", disclosure=False, figures=figures).decode()
+    html = chapters.render(ch.id, format="html", disclosure=False, figures=figures).decode()
     assert html.count("<figure") == 3 and "<svg" in html and "<figcaption><strong>Table 2." in html
-    tex = n.render(ch.id, format="tex", disclosure=False, figures=figures).decode()
+    tex = chapters.render(ch.id, format="tex", disclosure=False, figures=figures).decode()
     assert tex.count(r"\begin{table}") == 3 and "Short courses & 1" in tex and "✓" not in tex
     from docx import Document as Docx
-    doc = Docx(io.BytesIO(n.render(ch.id, format="docx", disclosure=False, figures=figures)))
+    doc = Docx(io.BytesIO(chapters.render(ch.id, format="docx", disclosure=False, figures=figures)))
     assert len(doc.inline_shapes) == 1  # the timeline as a picture
     assert len(doc.tables) == 3  # the matrix, the themes, the sources
     captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
     assert [c.split(".")[0] for c in captions] == ["Figure 1", "Table 1", "Table 2"]
     # the timeline on its own, as a picture for a paper
-    png = n.export_timeline(tmp_path / "timeline.png")
+    png = story.export_timeline(tmp_path / "timeline.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ExportError, match="SL7020"):
-        n.export_timeline(tmp_path / "timeline.gif")
+        story.export_timeline(tmp_path / "timeline.gif")

@@ -124,9 +124,9 @@ def test_codings_past_the_end_are_reported(study: Any, tmp_path: Path) -> None:
                     "  - {transcript: a.txt, code: Delay, quote: never said this, start: 1, end: 16}\n",
                     encoding="utf-8")
     report = study.codebook_files.import_codings(path)
-    assert report["placed"] == 1 and report["orphaned"] == 1
-    assert "run past the transcript's end" in report["warnings"][0] and "placed by its quote" in report["warnings"][0]
-    assert "kept as an orphan" in report["warnings"][1]
+    assert report.placed == 1 and report.orphaned == 1
+    assert "run past the transcript's end" in report.warnings[0] and "placed by its quote" in report.warnings[0]
+    assert "kept as an orphan" in report.warnings[1]
 
 
 @pytest.mark.parametrize("name, problem", [("true", "a yes/no value"), ("[a, b]", "list"), ("12", "int")])

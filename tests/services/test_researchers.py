@@ -45,12 +45,12 @@ def test_roles_lead_coder_reader(team_project: Any, interview_text: str) -> None
     with pytest.raises(ValidationError, match="SL4304"):
         p.researchers.add("Lea", role="boss")
     lead = p.researchers.add(p.user, role="lead")
-    assert lead["role"] == "lead" and lead["guid"]
+    assert lead.role == "lead" and lead.guid
     p.researchers.add("Ana", role="coder")
     p.researchers.add("Rui", role="reader")
     with pytest.raises(ConflictError, match="SL4305"):
         p.researchers.add("ana")  # names compare case-folded
-    assert [(r["name"], r["role"]) for r in p.researchers.list()] == [(p.user, "lead"), ("Ana", "coder"), ("Rui", "reader")]
+    assert [(r.name, r.role) for r in p.researchers.list()] == [(p.user, "lead"), ("Ana", "coder"), ("Rui", "reader")]
     ana, rui, eve = second_seat(p, "Ana"), second_seat(p, "Rui"), second_seat(p, "Eve")
     try:
         # a coder codes, writes memos, creates codes...

@@ -20,7 +20,7 @@ from tests.formats.test_refi_hardening import CODE, SRC, qdpx
 def _matrix(p: Any, tmp_path: Path, text: str) -> Any:
     path = tmp_path / "matrix.csv"
     path.write_text(text, encoding="utf-8")
-    return p.cases.import_csv(path)
+    return p.case_tables.import_csv(path)
 
 
 def refused(p: Any, call: Callable[[], object], code: str) -> str:
@@ -54,13 +54,13 @@ def test_a_condition_named_twice_names_its_column(make_project: Callable[..., An
 def test_a_quoted_semicolon_in_a_header_is_not_the_separator(make_project: Callable[..., Any], tmp_path: Path) -> None:
     p = make_project()
     done = _matrix(p, tmp_path, 'case,"Funded; partly",Lasted\nA,1,0\nB,0,1\n')
-    assert done["conditions"] == ["Funded; partly", "Lasted"] and done["cells"] == 4
+    assert done.conditions == ("Funded; partly", "Lasted") and done.cells == 4
 
 
 def test_a_semicolon_csv_with_decimal_commas_is_read(make_project: Callable[..., Any], tmp_path: Path) -> None:
     p = make_project()
     done = _matrix(p, tmp_path, "case;Funded;Lasted (outcome)\nA;0,5;1\nB;1;0,33\n")
-    assert done["cells"] == 4 and done["outcome"] == "Lasted"
+    assert done.cells == 4 and done.outcome == "Lasted"
     m = p.cases.matrix()
     assert m.value("A", "Funded") == 0.5 and m.value("B", "Lasted") == 0.33
 

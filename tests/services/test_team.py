@@ -398,7 +398,7 @@ def test_two_researchers_on_one_server_then_the_lead_reports_agreement(make_pg_p
     left = p.codings.codings_in("a.txt")
     assert (sum(c.coder == "A" for c in left), sum(c.coder == "B" for c in left)) == (199, 200)
     result = p.agreement.compare(["A", "B"], unit="sentence")
-    paragraph = p.exports.methods_report()["paragraph"]
+    paragraph = p.exports.methods_report().paragraph
     kappa = f"Cohen's kappa {result['overall']['cohen_kappa']:.3f}" if result["overall"]["cohen_kappa"] is not None \
         else "Cohen's kappa undefined"
     assert "sentences as the unit" in paragraph and kappa in paragraph

@@ -88,7 +88,7 @@ def test_the_model_and_language_are_recorded_for_the_methods_report(transcribed:
     [event] = project.audit_trail(action="transcript.transcribe")
     assert event.after["language"] == "en" and event.after["model"] == "Whisper base (int8)"
     assert event.target == "transcript:garden_interview.vtt"
-    paragraph = project.exports.methods_report()["paragraph"]
+    paragraph = project.exports.methods_report().paragraph
     assert "transcribed locally with Whisper base (int8) and corrected by the researcher: 0 corrections" in paragraph
 
 

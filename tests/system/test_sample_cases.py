@@ -59,7 +59,7 @@ def test_every_judged_cell_has_evidence_quoting_the_transcript(sample_project: P
             assert (ev["transcript"], ev["quote"]) in quoted, (case, cond, ev["quote"][:60])
             assert ev["quote"] in texts[ev["transcript"]]
     # the publication's evidence appendix checks every quote against its transcript too
-    assert len(p.cases.evidence_quotes()) == sum(len(c.evidence) for _k, c in judged)
+    assert len(p.case_tables.evidence_quotes()) == sum(len(c.evidence) for _k, c in judged)
 
 
 @pytest.mark.slow
@@ -139,8 +139,8 @@ cases:
 
 def test_import_file_sets_cases_cells_and_evidence_in_one_undoable_action(coded: Project, tmp_path: Path) -> None:
     p = coded
-    done = p.cases.import_file(_file(tmp_path, GOOD))
-    assert done["new_cases"] == ["Drone course"] and done["cells"] == 2 and done["evidence"] == 2
+    done = p.case_tables.import_file(_file(tmp_path, GOOD))
+    assert done.new_cases == ("Drone course",) and done.cells == 2 and done.evidence == 2
     m = p.cases.matrix()
     assert m.outcome == "Gained traction" and m.value("Drone course", "Gained traction") == pytest.approx(0.67)
     assert m.cases[0].kind == "programme" and m.cases[0].attributes == {"credits": "5"}
@@ -154,11 +154,11 @@ def test_import_file_sets_cases_cells_and_evidence_in_one_undoable_action(coded:
 
 def test_sync_folder_imports_the_cases_file_only_into_a_project_without_cases(coded: Project) -> None:
     p = coded
-    assert p.cases.sync_folder() == {"cases_imported": 0}  # no codebooks/cases.yaml
+    assert p.case_tables.sync_folder() == 0  # no codebooks/cases.yaml
     p.ctx.codebooks_dir.mkdir(parents=True, exist_ok=True)
     (p.ctx.codebooks_dir / "cases.yaml").write_text(GOOD, encoding="utf-8")
-    assert p.cases.sync_folder() == {"cases_imported": 1}
-    assert p.cases.sync_folder() == {"cases_imported": 0}
+    assert p.case_tables.sync_folder() == 1
+    assert p.case_tables.sync_folder() == 0
 
 
 @pytest.mark.parametrize(("change", "path", "words"), [
@@ -178,7 +178,7 @@ def test_import_file_errors_name_the_file_and_the_yaml_path(coded: Project, tmp_
     assert change[0] in GOOD
     bad = _file(tmp_path, GOOD.replace(change[0], change[1], 1))
     with pytest.raises(CodebookFileError) as err:
-        coded.cases.import_file(bad)
+        coded.case_tables.import_file(bad)
     message = str(err.value)
     assert "cases.yaml" in message and path in message and words in message, message
     assert coded.cases.list() == [] and coded.cases.conditions() == []  # nothing written
@@ -186,5 +186,5 @@ def test_import_file_errors_name_the_file_and_the_yaml_path(coded: Project, tmp_
 
 def test_import_file_refuses_invalid_yaml_naming_the_line(coded: Project, tmp_path: Path) -> None:
     with pytest.raises(CodebookFileError) as err:
-        coded.cases.import_file(_file(tmp_path, "conditions: [a\ncases: []\n"))
+        coded.case_tables.import_file(_file(tmp_path, "conditions: [a\ncases: []\n"))
     assert "cases.yaml" in str(err.value) and "line" in str(err.value)

@@ -1,6 +1,6 @@
 """The sample study's story in time (issue 16 item 6): codebooks/story.yaml gives the programme's events from
 the launch to the pandemic and the merger, each linked to coded passages that tell of it, and a findings
-chapter of headed sections; the story file loader (NarrativeService.import_file) and sync_folder."""
+chapter of headed sections; the story file loader (StoryService.import_file) and sync_folder."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import yaml
 
 from analysis import Project
 from analysis.errors import CodebookFileError
+from analysis.services.results import StoryFileImport
 
 REPO = Path(__file__).resolve().parents[2]
 STORY_YAML = REPO / "codebooks" / "story.yaml"
@@ -23,7 +24,7 @@ STORY_YAML = REPO / "codebooks" / "story.yaml"
 def test_sample_study_has_its_story_in_time(sample_project: Project) -> None:
     p = sample_project
     committed = yaml.safe_load(STORY_YAML.read_text(encoding="utf-8"))
-    timeline = p.narrative.timeline()
+    timeline = p.story.timeline()
     assert {e.name for e in timeline} == {e["name"] for e in committed["events"]}
     names = [e.name for e in timeline]
     # the trajectory in story order: launch, products without learners, the EV credential, pandemic, merger
@@ -53,21 +54,21 @@ def test_sample_study_has_its_story_in_time(sample_project: Project) -> None:
         for ev in event["evidence"]:
             assert (ev["transcript"], ev["quote"]) in quoted, (event["name"], ev["quote"][:50])
     # participants interviewed before the pandemic do not tell it: a gap in their restorying
-    story = p.narrative.restory("Academic A")
+    story = p.story.restory("Academic A")
     assert [s.order for s in story.passages] == sorted(s.order for s in story.passages)
     assert "The first lockdown" in {g.name for g in story.gaps}
     assert p.sync()["events_imported"] == 0  # the project has events now: not imported twice
-    assert len(p.narrative.timeline()) == len(committed["events"])
+    assert len(p.story.timeline()) == len(committed["events"])
 
 
 @pytest.mark.slow
 def test_sample_chapter_exports_every_section_and_verified_quote(sample_project: Project, tmp_path: Path) -> None:
     p = sample_project
     committed = yaml.safe_load(STORY_YAML.read_text(encoding="utf-8"))["chapters"][0]
-    (chapter,) = p.narrative.chapters()
+    (chapter,) = p.chapters.list()
     assert chapter.title == committed["title"] and len(chapter.sections) >= 4
     assert [s.heading for s in chapter.sections] == [s["heading"] for s in committed["sections"]]
-    out = p.narrative.export_chapter(chapter.id, tmp_path / "findings.docx")  # disclosure and quote checks on
+    out = p.chapters.export(chapter.id, tmp_path / "findings.docx")  # disclosure and quote checks on
     document = docx.Document(str(out))
     text = "\n".join(par.text for par in document.paragraphs)
     headings = [par.text for par in document.paragraphs if par.style.name.startswith("Heading")]
@@ -79,8 +80,8 @@ def test_sample_chapter_exports_every_section_and_verified_quote(sample_project:
         assert " ".join(q["quote"].split()).rstrip(".") in printed, q["quote"][:60]
     (table,) = document.tables
     assert len(table.rows) == len(quotes) + 1  # one consolidated appendix: a row per quote
-    words = p.narrative.word_counts(chapter.id)
-    assert all(s["words"] > 100 for s in words["sections"])
+    words = p.chapters.word_counts(chapter.id)
+    assert all(s.words > 100 for s in words.sections)
 
 
 # -- the loader (fast: hashing embedder) --------------------------------------------------------------
@@ -155,28 +156,28 @@ def _file(tmp_path: Path, body: str) -> Path:
 
 def test_import_file_adds_periods_events_links_and_chapters_in_one_undoable_action(coded: Project, tmp_path: Path) -> None:
     p = coded
-    done = p.narrative.import_file(_file(tmp_path, GOOD))
-    assert done == {"periods": 1, "events": 3, "links": 3, "chapters": 1, "sections": 1}
-    timeline = p.narrative.timeline()
+    done = p.story.import_file(_file(tmp_path, GOOD))
+    assert done == StoryFileImport(periods=1, events=3, links=3, chapters=1, sections=1)
+    timeline = p.story.timeline()
     assert [e.name for e in timeline] == ["Course launched", "Lockdown", "Course paused"]
     assert timeline[0].participants == ("Academic A", "Leader A") and "Academic A places it in 2018" in timeline[0].disagreement
-    (chapter,) = p.narrative.chapters()
+    (chapter,) = p.chapters.list()
     quotes = [i for i in chapter.sections[0].items if i.kind == "quote"]
     assert [q.text for q in quotes] == [LAUNCHED, "with a pilot group"]  # a whole coding, and an exact part of one
     assert quotes[1].participant == "Academic A" and quotes[1].source == "with a pilot group"
     assert p.audit_trail(limit=1)[0].action == "event.file.import"
     p.undo()
-    assert p.narrative.timeline() == [] and p.narrative.chapters() == [] and p.narrative.periods() == []
+    assert p.story.timeline() == [] and p.chapters.list() == [] and p.story.periods() == []
 
 
 def test_sync_folder_imports_the_story_file_only_into_a_project_without_events(coded: Project) -> None:
     p = coded
-    assert p.narrative.sync_folder() == {"events_imported": 0}  # no codebooks/story.yaml
+    assert p.story.sync_folder() == 0  # no codebooks/story.yaml
     p.ctx.codebooks_dir.mkdir(parents=True, exist_ok=True)
     (p.ctx.codebooks_dir / "story.yaml").write_text(GOOD, encoding="utf-8")
-    assert p.narrative.sync_folder() == {"events_imported": 3}
-    assert p.narrative.sync_folder() == {"events_imported": 0}
-    assert len(p.narrative.chapters()) == 1
+    assert p.story.sync_folder() == 3
+    assert p.story.sync_folder() == 0
+    assert len(p.chapters.list()) == 1
 
 
 @pytest.mark.parametrize(("change", "path", "words"), [
@@ -196,13 +197,13 @@ def test_import_file_errors_name_the_file_and_the_yaml_path(coded: Project, tmp_
     assert change[0] in GOOD
     bad = _file(tmp_path, GOOD.replace(change[0], change[1], 1))
     with pytest.raises(CodebookFileError) as err:
-        coded.narrative.import_file(bad)
+        coded.story.import_file(bad)
     message = str(err.value)
     assert "story.yaml" in message and path in message and words in message, message
-    assert coded.narrative.timeline() == [] and coded.narrative.chapters() == []  # nothing written
+    assert coded.story.timeline() == [] and coded.chapters.list() == []  # nothing written
 
 
 def test_import_file_refuses_invalid_yaml_naming_the_line(coded: Project, tmp_path: Path) -> None:
     with pytest.raises(CodebookFileError) as err:
-        coded.narrative.import_file(_file(tmp_path, "events: [a\nchapters: []\n"))
+        coded.story.import_file(_file(tmp_path, "events: [a\nchapters: []\n"))
     assert "story.yaml" in str(err.value) and "line" in str(err.value)

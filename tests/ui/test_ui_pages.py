@@ -400,3 +400,21 @@ def test_project_page_previews_and_imports_a_real_qda_codebook(page: Callable[[s
     assert not at.exception, [e.value for e in at.exception]
     assert study.status()["codes"] > before["codes"]
     assert study.audit_trail()[-1].action == "refi.import"
+
+
+# -- the Story and Cases pages: every tab over the split services (story/chapters, cases/case_tables) ----------
+@pytest.mark.parametrize(("path", "key", "tab"), [
+    *(("analysis/workbench/pages/story.py", "st_tab", t) for t in ("Timeline", "Restorying", "Chapter")),
+    *(("analysis/workbench/pages/cases.py", "cs_tab", t) for t in ("Matrix", "Cases", "Conditions", "Compare", "Downloads & import"))])
+def test_every_tab_of_story_and_cases_renders_on_the_sample_study(study: Project, path: str, key: str, tab: str) -> None:
+    os.environ["STORYLOOM_PROJECT"] = str(study.path)
+    try:
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=90)
+        at.switch_page(path)
+        at.session_state[key] = tab
+        at.run()
+        assert not at.exception and not at.error, (tab, [e.value for e in at.exception], _errors(at))
+        [opened] = [t for t in at.tabs if t.label == tab]
+        assert len(opened.children) > 0, f"the {tab} tab did not run"  # only the open tab runs
+    finally:
+        os.environ.pop("STORYLOOM_PROJECT", None)

@@ -93,7 +93,7 @@ def report() -> None:
     methods = cached("methods_report", lambda p: p.exports.methods_report())
     st.caption("Generated from the audit trail: what you did, and what the machine only suggested.")
     with st.container(border=True):
-        st.markdown(methods["markdown"])
+        st.markdown(methods.markdown)
     d1, d2 = st.columns(2)
     for col, fmt in zip((d1, d2), REPORT_FORMATS):
         col.download_button(f"Download {BY_NAME[fmt].label}",

@@ -116,7 +116,7 @@ def cell_panel(m: Any) -> None:
                 act(lambda: project.cases.set_cell(case, cond, chosen), f"{case} x {cond}: {text}")
         suggestion = kept(f"suggest:{case}:{cond}", lambda p: p.cases.suggestion(case, cond))
         if suggestion and value is None:
-            st.info(f"Machine suggestion: present ({suggestion['reason']}). Nothing is set until you accept it.",
+            st.info(f"Machine suggestion: present ({suggestion.reason}). Nothing is set until you accept it.",
                     icon=":material/smart_toy:")
             if quick[3].button("Accept the suggestion", key="cs_accept", width="stretch"):
                 act(lambda: project.cases.accept_suggestion(case, cond), f"Accepted the suggestion for {case} x {cond}")
@@ -344,17 +344,17 @@ def downloads_tab(m: Any) -> None:
         data: bytes | None = None
         with action():
             data = kept(f"table:{fmt}:{cases_as}:{evidence}",
-                        lambda p: p.cases.table_bytes(fmt, cases_as=cases_as, evidence=evidence))
+                        lambda p: p.case_tables.table_bytes(fmt, cases_as=cases_as, evidence=evidence))
         if data is not None:
             st.download_button(f"Download {FORMATS[fmt]}", data, file_name=f"case-matrix.{fmt}", mime=BY_NAME[fmt].mime,
-                               on_click=lambda: project.cases.log_download(fmt, cases_as=cases_as, evidence=evidence),
+                               on_click=lambda: project.case_tables.log_download(fmt, cases_as=cases_as, evidence=evidence),
                                icon=":material/download:")
     st.markdown("**Import a matrix (CSV)**")
     upload = st.file_uploader("CSV: first header cell 'case' (cases as rows) or 'condition' (cases as columns); "
                               "cells 1/0, ✓/✗, X, yes/no, a number between 0 and 1, or blank",
                               type=["csv"], key=fresh("cs_upload"))
     if upload is not None and st.button("Import", key="cs_import"):
-        act(lambda: project.cases.import_csv(upload.name, data=upload.getvalue()), f"Imported {upload.name}")
+        act(lambda: project.case_tables.import_csv(upload.name, data=upload.getvalue()), f"Imported {upload.name}")
 
 
 project = sidebar()

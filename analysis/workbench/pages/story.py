@@ -31,7 +31,7 @@ st.caption("Events in the story's time (not the interview's clock), each partici
 
 
 def timeline(**filters: Any) -> list[Any]:
-    return read(f"st_timeline_{sorted(filters.items())}", lambda p: p.narrative.timeline(**filters))
+    return read(f"st_timeline_{sorted(filters.items())}", lambda p: p.story.timeline(**filters))
 
 
 def timeline_tab() -> None:
@@ -42,10 +42,10 @@ def timeline_tab() -> None:
                                               "'pre-pandemic', 'before EVENT', 'after EVENT', or 'unknown'.")
             description = st.text_input("Description")
             if st.form_submit_button("Mark the event"):
-                act(lambda: project.narrative.add_event(name, when=when or "unknown", description=description),
+                act(lambda: project.story.add_event(name, when=when or "unknown", description=description),
                     f"Marked '{name}'")
     with st.expander(":material/schedule: Periods of the story (order them once)"):
-        periods = read("st_periods", lambda p: p.narrative.periods())
+        periods = read("st_periods", lambda p: p.story.periods())
         for p in periods:
             st.markdown(f"{p.position + 1}. **{md_escape(p.name)}**" + (f" ({md_escape(p.anchor)})" if p.anchor else
                                                                          " (no dates: placed by this order only)"))
@@ -53,7 +53,7 @@ def timeline_tab() -> None:
             pname = st.text_input("Period name")
             dates = st.text_input("Its dates (optional: a date, month or year)")
             if st.form_submit_button("Add the period"):
-                act(lambda: project.narrative.add_period(pname, dates=dates), f"Added period '{pname}'")
+                act(lambda: project.story.add_period(pname, dates=dates), f"Added period '{pname}'")
     left, middle, right = st.columns(3)
     everyone = participants()
     people = [p.pseudonym for p in everyone]
@@ -74,7 +74,7 @@ def timeline_tab() -> None:
     if not events:
         st.info("No events yet. Mark one above, then link coded passages to it below.")
         return
-    points = read(f"st_frame_{sorted(filters.items())}", lambda p: p.narrative.timeline_frame(**filters))
+    points = read(f"st_frame_{sorted(filters.items())}", lambda p: p.story.timeline_frame(**filters))
     if not points.empty:
         order = [f"{e.order}{'=' if e.placement.tied else ''}. {e.name}" for e in events]
         label = {e.name: o for e, o in zip(events, order)}
@@ -125,7 +125,7 @@ def _picture(filters: dict[str, Any], suffix: str) -> bytes:
     from pathlib import Path
 
     with tempfile.TemporaryDirectory() as tmp:
-        return project.narrative.export_timeline(Path(tmp) / f"timeline.{suffix}", **filters).read_bytes()
+        return project.story.export_timeline(Path(tmp) / f"timeline.{suffix}", **filters).read_bytes()
 
 
 def link_panel(events: list[Any]) -> None:
@@ -140,7 +140,7 @@ def link_panel(events: list[Any]) -> None:
         coding = st.selectbox("Passage", list(options), format_func=options.__getitem__)
         told = st.text_input("Where this participant places it (if not where the event is)")
         if st.form_submit_button("Link"):
-            act(lambda: project.narrative.link(event, coding, when=told or None), f"Linked the passage to '{event}'")
+            act(lambda: project.story.link(event, coding, when=told or None), f"Linked the passage to '{event}'")
 
 
 def restory_tab() -> None:
@@ -151,7 +151,7 @@ def restory_tab() -> None:
     who = st.selectbox("Participant", people, key="st_restory_who")
     story = None
     with action():
-        story = cached(f"st_restory_{who}", lambda p: p.narrative.restory(who))
+        story = cached(f"st_restory_{who}", lambda p: p.story.restory(who))
     if story is None:
         return
     if not story.passages:
@@ -182,7 +182,7 @@ def draft_panel(who: str) -> None:
     drafted = [v for v in read("vignettes", lambda p: p.vignettes.list()) if v.title == title]
     if st.button("Draft a vignette in story order" if not drafted else "Draft it again (a new vignette)",
                  key="st_restory_draft"):
-        act(lambda: project.narrative.restory_vignette(who), f"Drafted {who}'s account in story order (Vignettes page)")
+        act(lambda: project.story.restory_vignette(who), f"Drafted {who}'s account in story order (Vignettes page)")
     if drafted:
         v = drafted[-1]
         st.caption(f"Vignette {v.id} '{v.title}': placeholders mark the paragraphs to write in your words; edit it "
@@ -195,13 +195,13 @@ def draft_panel(who: str) -> None:
 
 
 def chapter_tab() -> None:
-    chapters = read("st_chapters", lambda p: p.narrative.chapters())
+    chapters = read("st_chapters", lambda p: p.chapters.list())
     with st.expander(":material/add: New chapter", expanded=not chapters):
         with st.form(fresh("st_chapter_form")):
             title = st.text_input("Chapter title")
             intro = st.text_area("Introduction")
             if st.form_submit_button("Create the chapter"):
-                act(lambda: project.narrative.create_chapter(title, introduction=intro), f"Created chapter '{title}'")
+                act(lambda: project.chapters.create(title, introduction=intro), f"Created chapter '{title}'")
     if not chapters:
         return
     ids = [c.id for c in chapters]
@@ -210,12 +210,12 @@ def chapter_tab() -> None:
     with st.form(fresh(f"st_intro_{cid}")):
         intro = st.text_area("Introduction", value=ch.introduction)
         if st.form_submit_button("Save the introduction"):
-            act(lambda: project.narrative.edit_chapter(cid, introduction=intro), "Saved the introduction")
-    counts: dict[str, Any] = {"sections": []}
+            act(lambda: project.chapters.edit(cid, introduction=intro), "Saved the introduction")
+    counts = None
     with action():
-        counts = cached(f"st_words_{cid}", lambda p: p.narrative.word_counts(cid))
+        counts = cached(f"st_words_{cid}", lambda p: p.chapters.word_counts(cid))
     for n, s in enumerate(ch.sections):
-        words = counts["sections"][n]["words"] if n < len(counts["sections"]) else 0
+        words = counts.sections[n].words if counts is not None and n < len(counts.sections) else 0
         with st.expander(f"{n + 1}. {s.heading} ({words} words)"):
             for item in s.items:
                 if isinstance(item, QuoteItem):
@@ -225,11 +225,11 @@ def chapter_tab() -> None:
                     st.markdown(md_escape(item.text))
             a, b, c = st.columns(3)
             if a.button("Move up", key=f"st_up_{s.id}", disabled=n == 0):
-                act(lambda: project.narrative.move_section(cid, n, to=n - 1), "Moved the section")
+                act(lambda: project.chapters.move_section(cid, n, to=n - 1), "Moved the section")
             if b.button("Move down", key=f"st_down_{s.id}", disabled=n == len(ch.sections) - 1):
-                act(lambda: project.narrative.move_section(cid, n, to=n + 1), "Moved the section")
+                act(lambda: project.chapters.move_section(cid, n, to=n + 1), "Moved the section")
             if c.button("Remove", key=f"st_rm_{s.id}"):
-                act(lambda: project.narrative.remove_section(cid, n), "Removed the section")
+                act(lambda: project.chapters.remove_section(cid, n), "Removed the section")
     vignettes = read("vignettes", lambda p: p.vignettes.list())
     with st.form(fresh(f"st_section_{cid}")):
         st.markdown("**Add a section**")
@@ -239,7 +239,7 @@ def chapter_tab() -> None:
         para = st.text_area("A paragraph of your own")
         if st.form_submit_button("Add the section"):
             items = [{"kind": "narrative", "text": para}] if para.strip() else []
-            act(lambda: project.narrative.add_section(cid, heading=heading or None, vignette=source or None,
+            act(lambda: project.chapters.add_section(cid, heading=heading or None, vignette=source or None,
                                                       items=items), "Added the section")
     st.subheader("Export")
     allow_draft = st.checkbox("Allow a draft (placeholder paragraphs; titled DRAFT)", key="st_allow_draft")
@@ -248,13 +248,13 @@ def chapter_tab() -> None:
                              key="st_figures")
     options_: dict[str, Any] = {"allow_draft": allow_draft, "disclosure": check, "figures": tuple(figures)}
     with action():
-        cached(f"st_layout_{cid}_{sorted(options_.items())}", lambda p: p.narrative.layout(cid, **options_))
+        cached(f"st_layout_{cid}_{sorted(options_.items())}", lambda p: p.chapters.layout(cid, **options_))
         st.caption(f"The whole chapter passes its checks (every quote against its transcript"
-                   f"{', disclosure' if check else ''}): {counts.get('total', 0)} words.")
+                   f"{', disclosure' if check else ''}): {counts.total if counts is not None else 0} words.")
         cols = st.columns(len(FORMATS))
         for col, fmt in zip(cols, FORMATS):
             col.download_button(BY_NAME[fmt].label,
-                                recorded(functools.partial(project.narrative.download_chapter, cid, format=fmt, **options_)),
+                                recorded(functools.partial(project.chapters.download, cid, format=fmt, **options_)),
                                 file_name=f"{ch.title}{BY_NAME[fmt].suffixes[0]}", mime=BY_NAME[fmt].mime,
                                 on_click="ignore", key=f"st_dl_{cid}_{fmt}")
 

@@ -30,7 +30,7 @@ st.caption("Coding together: who is on the team, coding blind, comparing coders 
 
 # -- the team --------------------------------------------------------------------------------------------
 team = read("researchers", lambda p: p.researchers.list())
-mine = next((r["role"] for r in team if r["name"].casefold() == me.casefold()), None)
+mine = next((r.role for r in team if r.name.casefold() == me.casefold()), None)
 with st.container(border=True):
     st.subheader("Researchers and roles", anchor=False)
     if not team:
@@ -38,8 +38,8 @@ with st.container(border=True):
                 "(one researcher, or a team that has not set roles). Register the lead first.",
                 icon=":material/group:")
     else:
-        st.dataframe(pd.DataFrame([{"name": r["name"], "role": r["role"], "added by": r["added_by"],
-                                    "added": r["added_at"][:10]} for r in team]), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame([{"name": r.name, "role": r.role, "added by": r.added_by,
+                                    "added": r.added_at[:10]} for r in team]), hide_index=True, width="stretch")
         st.caption(f"You are **{md_escape(me)}**" + (f", a **{mine}**." if mine else
                    ": not on the team, so your changes are refused. Set your name in the sidebar."))
     st.caption("A lead may also merge, split and delete codes and manage the team; a coder codes, writes memos "
@@ -55,7 +55,7 @@ with st.container(border=True):
     if team:
         with st.form(fresh("team-role")):
             who_col, role_col, go_col = st.columns([3, 2, 1], vertical_alignment="bottom")
-            who = who_col.selectbox("Researcher", [r["name"] for r in team])
+            who = who_col.selectbox("Researcher", [r.name for r in team])
             role = role_col.selectbox("New role", ROLES, key=fresh("team-new-role"))
             if go_col.form_submit_button("Change role"):
                 act(lambda: project.researchers.set_role(who, role), f"{who} is now a {role}")

@@ -1,20 +1,17 @@
-"""Narrative inquiry (``project.narrative``): events in story time, restorying, the timeline, the findings chapter.
+"""Story time (``project.story``): periods, events and their evidence, the story file, the timeline, restorying.
 
 * **Periods** are named spans of the story ("pre-pandemic", "early 2020") in the researcher's order, each
   optionally dated (its ``dates``: a date, month or year). **Events** (GUID, unique name, description) have
   a *when* in story time (see :mod:`analysis.domain.narrative`); a period named in a when that does not exist yet
   is added at the end of the period order (the action says so). Coded passages are linked to events as
   evidence, several participants to one event, each link optionally with the participant's own placement.
-* :meth:`NarrativeService.timeline` is every event in story order (ties, uncertain overlaps, unknowns and
-  disagreements between participants reported, never averaged); :meth:`NarrativeService.restory` one
+* :meth:`StoryService.timeline` is every event in story order (ties, uncertain overlaps, unknowns and
+  disagreements between participants reported, never averaged); :meth:`StoryService.restory` one
   participant's passages in *their* story order with the gaps (events others tell that they do not);
-  :meth:`NarrativeService.restory_vignette` turns that into a draft vignette (``project.vignettes``).
-* A **chapter** is a title, an introduction and ordered headed sections of vignette items (narrative and
-  quotes, checked as a vignette's are); a section can start from a vignette (its items are copied).
-  :meth:`NarrativeService.export_chapter` checks the whole chapter (drafts, quote integrity, disclosure)
-  and writes Markdown, DOCX, LaTeX or HTML; the export is recorded as ``chapter.export`` (a record that
-  cannot be written becomes a warning in :attr:`NarrativeService.last_warnings`, as for other exports).
+  :meth:`StoryService.restory_vignette` turns that into a draft vignette (``project.vignettes``).
+* The story file (``codebooks/story.yaml``) brings in periods, events, evidence and chapters in one action.
 
+The findings chapters built on it are :class:`analysis.services.chapters.ChapterService` (``project.chapters``).
 Every change is one action (one audit event, undoable).
 """
 
@@ -29,34 +26,30 @@ from typing import TYPE_CHECKING, Any
 
 from analysis import limits
 from analysis.domain.names import check_name
-from analysis.domain.disclosure import PrintedQuote, check_publishable
 from analysis.errors import ConflictError, Errors, ExportError, Msg, NotFoundError, StoryloomError, ValidationError
-from analysis.export import formats_for, pick_format, write_file
-from analysis.export.document import BLOCK_WORDS, PLACEHOLDER, Figure, Options
-from analysis.domain.narrative import (FIGURE_HELP, FIGURES, ChapterDocument, Period, TimelineEvent, When, disagreement, gaps, is_placeholder,
-                         layout_chapter, parse_dated, parse_when, render_chapter, sort_key, story_order, timeline_png,
+from analysis.export import write_file
+from analysis.export.document import PLACEHOLDER
+from analysis.domain.narrative import (Period, TimelineEvent, When, disagreement, gaps, parse_dated, parse_when, sort_key, story_order, timeline_png,
                          timeline_svg, when_of_row)
 from analysis.files.story_file import STORY_FILE, parse_story_file
 from analysis.domain.methods_report import _n
-from analysis.domain.quotes import clean_source, quote_label
+from analysis.domain.quotes import clean_source
 from analysis.files.safe_yaml import Where, load_yaml, yaml_path_error
 from analysis.store import events as store, participants as participant_store
 from analysis.store.events import EventRow, EvidenceRow, PeriodRow
-from analysis.domain.vignettes import Item, NarrativeItem, QuoteItem, Vignette, stored_item
+from analysis.domain.vignettes import Item, NarrativeItem, QuoteItem, Vignette
 from analysis.services.context import Action, Context, new_guid
 from analysis.services.file_quotes import Sources, coded_passages
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from analysis.services.cases import CaseService
     from analysis.services.codebook import CodebookService
-    from analysis.services.disclosure import DisclosureService, Place
     from analysis.services.explore import ExploreService
-    from analysis.services.participants import ParticipantService
     from analysis.services.vignettes import VignetteService
+from analysis.services.chapters import dumps_items
+from analysis.services.results import StoryFileImport
 
-CHAPTER_FORMATS = formats_for("chapter")
 TIMELINE_SUFFIXES = (".svg", ".png", ".json")
 
 
@@ -89,23 +82,6 @@ class Restorying:
                 "gaps": [{"event": g.name, "when": g.when.label, "told_by": list(g.participants)} for g in self.gaps]}
 
 
-@dataclass(frozen=True)
-class Section:
-    id: int
-    guid: str
-    heading: str
-    items: tuple[Item, ...]
-    vignette_id: int | None
-
-
-@dataclass(frozen=True)
-class Chapter:
-    id: int
-    guid: str
-    title: str
-    introduction: str
-    sections: tuple[Section, ...]
-
 
 def _new_name(text: str, holder: PeriodRow | EventRow | None, own_id: int, *, empty: Msg, taken: Msg) -> str:
     """A new name (white space folded) for the row ``own_id``: refused when empty, or when ``holder`` (the
@@ -123,23 +99,16 @@ def _are(names: Sequence[str]) -> str:
     return ", ".join(names) + (" is" if len(names) == 1 else " are")
 
 
-def _dumps(items: Sequence[Item]) -> str:
-    return json.dumps([stored_item(i) for i in items], ensure_ascii=False)
 
-
-class NarrativeService:
-    """Events in story time, periods, restorying, the timeline and findings chapters."""
+class StoryService:
+    """Periods and events in story time, the story file, the timeline and restorying."""
 
     def __init__(self, ctx: Context, codebook: CodebookService, explore: ExploreService,
-                 participants: ParticipantService, vignettes: VignetteService, disclosure: DisclosureService,
-                 cases: CaseService | None = None) -> None:
+                 vignettes: VignetteService) -> None:
         self.ctx = ctx
-        self.cases = cases
         self.codebook = codebook
         self.explore = explore
-        self.participants = participants
         self.vignettes = vignettes
-        self.disclosure = disclosure
         self.last_warnings: list[str] = []
         """Warnings of the last export (e.g. that its audit record could not be written)."""
 
@@ -357,7 +326,7 @@ class NarrativeService:
             act.summary = f"Unlinked coding {coding} from event '{row.name}'"
 
     # -- the story file (codebooks/story.yaml) -----------------------------------------------------------
-    def import_file(self, path: str | Path, *, data: bytes | None = None, note: str = "") -> dict[str, Any]:
+    def import_file(self, path: str | Path, *, data: bytes | None = None, note: str = "") -> StoryFileImport:
         """Bring in periods, events with their evidence, and chapters from a story file (``codebooks/story.yaml``;
         the format is :data:`analysis.files.story_file.STORY_FILE_FORMAT`). Periods and events are matched to existing
         ones by name (ignoring case; a matched one keeps its dates or its when) and added when new; evidence,
@@ -413,9 +382,9 @@ class NarrativeService:
                         (coding, start, end), = coded_passages(act.conn, name, item.transcript, item.quote, item.where,
                                                                   sources, whole=False)
                         items.append(QuoteItem(item.transcript, start, end, "", coding.id, paths.get(coding.code_id)))
-                    checked = self._checked(act, f"{chapter.title}, section '{section.heading}'", items)
+                    checked = self.vignettes.check_items(act, f"{chapter.title}, section '{section.heading}'", items)
                     act.rec.insert("chapter_sections", guid=new_guid(), chapter_id=cid, position=n,
-                                   heading=section.heading, items=_dumps(checked), vignette_id=None, created_at=now,
+                                   heading=section.heading, items=dumps_items(checked), vignette_id=None, created_at=now,
                                    updated_at=now)
                     made["sections"] += 1
             act.target = "events"
@@ -423,7 +392,7 @@ class NarrativeService:
             act.summary = (f"Imported {_n(made['events'], 'event')} ({_n(made['links'], 'link')} to coded passages), "
                            f"{_n(made['periods'], 'period')} and {_n(made['chapters'], 'chapter')} "
                            f"({_n(made['sections'], 'section')}) from {path.name}")
-        return made
+        return StoryFileImport(**made)
 
     def _file_placed(self, act: Action, name: str, where: Where, when: str) -> tuple[dict[str, Any], When, str]:
         try:
@@ -431,15 +400,15 @@ class NarrativeService:
         except StoryloomError as err:  # e.g. 'after X' naming no event above
             raise yaml_path_error(name, where, str(err)) from None
 
-    def sync_folder(self) -> dict[str, Any]:
+    def sync_folder(self) -> int:
         """On sync: bring in ``codebooks/story.yaml`` when the project has no events and no chapters yet (after
-        the codings, whose passages it quotes). Returns ``{"events_imported": events created}``."""
+        the codings, whose passages it quotes). Returns how many events it created."""
         path = self.ctx.codebooks_dir / STORY_FILE
         with self.ctx.store.read() as conn:
             started = bool(store.event_rows(conn) or store.chapter_rows(conn))
         if started or not path.exists():
-            return {"events_imported": 0}
-        return {"events_imported": self.import_file(path, note="story file found on sync")["events"]}
+            return 0
+        return self.import_file(path, note="story file found on sync").events
 
     # -- reading: the timeline -----------------------------------------------------------------------
     def _state(self) -> tuple[list[PeriodRow], list[EventRow], list[EvidenceRow]]:
@@ -586,288 +555,7 @@ class NarrativeService:
         return self.vignettes.create(title or f"{participant}: the story in time", participant=participant,
                                      items=list(items), note=note or "restoried from events in story order")
 
-    # -- chapters -----------------------------------------------------------------------------------------
-    def _chapter(self, ref: int | str) -> Chapter:
-        with self.ctx.store.read() as conn:
-            row = store.chapter_row(conn, ref)
-            rows = store.section_rows(conn, row.id)
-        cache: dict[str, Any] = {}
-        sections = tuple(Section(s.id, s.guid, s.heading, tuple(self.vignettes.resolve_items(json.loads(s.items), cache)),
-                                 s.vignette_id) for s in rows)
-        return Chapter(row.id, row.guid, row.title, row.introduction, sections)
-
-    def chapters(self) -> builtins.list[Chapter]:
-        """Every chapter, oldest first."""
-        with self.ctx.store.read() as conn:
-            ids = [c.id for c in store.chapter_rows(conn)]
-        return [self._chapter(i) for i in ids]
-
-    def chapter(self, ref: int | str) -> Chapter:
-        """The chapter with id ``ref``, or titled ``ref``."""
-        return self._chapter(ref)
-
-    def create_chapter(self, title: str, *, introduction: str = "", note: str = "") -> Chapter:
-        """A new findings chapter (no sections yet)."""
-        title = title.strip()
-        if not title:
-            raise ValidationError(Errors.E7014)
-        with self.ctx.action("chapter.create", note=note) as act:
-            guid, now = new_guid(), self.ctx.now()
-            cid = act.rec.insert("chapters", guid=guid, title=title, introduction=introduction, created_at=now,
-                                 updated_at=now)
-            act.target, act.after = f"chapter:{guid}", {"title": title}
-            act.summary = f"Created chapter '{title}'"
-        return self._chapter(cid)
-
-    def edit_chapter(self, ref: int | str, *, title: str | None = None, introduction: str | None = None,
-                     note: str = "") -> Chapter:
-        """Change a chapter's title or introduction."""
-        if title is not None and not title.strip():
-            raise ValidationError(Errors.E7014)
-        with self.ctx.action("chapter.edit", note=note) as act:
-            row = store.chapter_row(act.conn, ref)
-            values: dict[str, Any] = {"updated_at": self.ctx.now()}
-            if title is not None:
-                values["title"] = title.strip()
-            if introduction is not None:
-                values["introduction"] = introduction
-            act.rec.update("chapters", row.id, **values)
-            act.target = f"chapter:{row.guid}"
-            act.after = {k: values[k] for k in ("title", "introduction") if k in values}
-            act.summary = f"Edited the {' and '.join(k for k in ('title', 'introduction') if k in values) or 'nothing'} of chapter '{row.title}'"
-        return self._chapter(row.id)
-
-    def delete_chapter(self, ref: int | str, *, note: str = "") -> None:
-        """Delete a chapter and its sections (undoable)."""
-        with self.ctx.action("chapter.delete", note=note) as act:
-            row = store.chapter_row(act.conn, ref)
-            sections = store.section_rows(act.conn, row.id)
-            for s in sections:
-                act.rec.delete("chapter_sections", s.id)
-            act.rec.delete("chapters", row.id)
-            act.target, act.before = f"chapter:{row.guid}", {"title": row.title, "sections": len(sections)}
-            act.summary = f"Deleted chapter '{row.title}' ({len(sections)} sections)"
-
-    def _checked(self, act: Action, where: str, items: Sequence[Item | dict[str, Any]]) -> builtins.list[Item]:
-        # the vignettes' own check: spans inside their transcripts, quotes with marked edits only
-        return self.vignettes.check_items(act, where, items)
-
-    def add_section(self, ref: int | str, *, heading: str | None = None, vignette: int | None = None,
-                    items: Sequence[Item | dict[str, Any]] | None = None, position: int | None = None,
-                    note: str = "") -> Chapter:
-        """Add a section (at the end, or at 0-based ``position``): from a vignette (its items are copied; the
-        heading defaults to its title), or from ``items`` (narrative and quotes), or empty."""
-        source = self.vignettes.get(vignette) if vignette is not None else None
-        heading = (heading if heading is not None else source.title if source else "").strip()
-        if not heading:
-            raise ValidationError(Errors.E7015)
-        content: list[Item | dict[str, Any]] = [*(source.items if source else ()), *(items or [])]
-        with self.ctx.action("chapter.section.add", note=note) as act:
-            row = store.chapter_row(act.conn, ref)
-            checked = self._checked(act, f"{row.title}, section '{heading}'", content)
-            rows = store.section_rows(act.conn, row.id)
-            at = len(rows) if position is None else max(0, min(position, len(rows)))
-            for n, s in enumerate(rows):
-                want = n if n < at else n + 1
-                if s.position != want:
-                    act.rec.update("chapter_sections", s.id, position=want)
-            now = self.ctx.now()
-            act.rec.insert("chapter_sections", guid=new_guid(), chapter_id=row.id, position=at, heading=heading,
-                           items=_dumps(checked), vignette_id=source.id if source else None, created_at=now,
-                           updated_at=now)
-            act.rec.update("chapters", row.id, updated_at=now)
-            act.target = f"chapter:{row.guid}"
-            if source:
-                act.about("vignette", source.guid, "source")
-            act.after = {"heading": heading, "vignette": vignette, "items": len(checked)}
-            act.summary = (f"Added section '{heading}' to chapter '{row.title}'"
-                           + (f" from vignette '{source.title}'" if source else ""))
-        return self._chapter(row.id)
-
-    def _section(self, act: Action, ref: int | str, index: int) -> tuple[Any, Any, list[Any]]:
-        row = store.chapter_row(act.conn, ref)
-        rows = store.section_rows(act.conn, row.id)
-        if not 0 <= index < len(rows):
-            raise NotFoundError(Errors.E7016, title=row.title, n=len(rows), index=index + 1)
-        return row, rows[index], rows
-
-    def edit_section(self, ref: int | str, index: int, *, heading: str | None = None,
-                     items: Sequence[Item | dict[str, Any]] | None = None, note: str = "") -> Chapter:
-        """Change section ``index`` (0-based): its heading and/or its whole ordered item list (checked)."""
-        if heading is not None and not heading.strip():
-            raise ValidationError(Errors.E7015)
-        with self.ctx.action("chapter.section.edit", note=note) as act:
-            row, section, _ = self._section(act, ref, index)
-            values: dict[str, Any] = {"updated_at": self.ctx.now()}
-            if heading is not None:
-                values["heading"] = heading.strip()
-            if items is not None:
-                values["items"] = _dumps(self._checked(act, f"{row.title}, section '{values.get('heading', section.heading)}'", items))
-            act.rec.update("chapter_sections", section.id, **values)
-            act.rec.update("chapters", row.id, updated_at=values["updated_at"])
-            act.target = f"chapter:{row.guid}"
-            act.after = {"heading": values.get("heading"), "items": None if items is None else len(items)}
-            act.summary = f"Edited section {index + 1} '{section.heading}' of chapter '{row.title}'"
-        return self._chapter(row.id)
-
-    def move_section(self, ref: int | str, index: int, *, to: int, note: str = "") -> Chapter:
-        """Move section ``index`` to position ``to`` (0-based)."""
-        with self.ctx.action("chapter.section.move", note=note) as act:
-            row, section, rows = self._section(act, ref, index)
-            rows.pop(index)
-            rows.insert(max(0, min(to, len(rows))), section)
-            for n, s in enumerate(rows):
-                if s.position != n:
-                    act.rec.update("chapter_sections", s.id, position=n)
-            act.target, act.after = f"chapter:{row.guid}", {"from": index, "to": rows.index(section)}
-            act.summary = f"Moved section '{section.heading}' of chapter '{row.title}' to position {rows.index(section) + 1}"
-        return self._chapter(row.id)
-
-    def remove_section(self, ref: int | str, index: int, *, note: str = "") -> Chapter:
-        """Remove section ``index`` (0-based)."""
-        with self.ctx.action("chapter.section.remove", note=note) as act:
-            row, section, rows = self._section(act, ref, index)
-            act.rec.delete("chapter_sections", section.id)
-            for n, s in enumerate(r for r in rows if r.id != section.id):
-                if s.position != n:
-                    act.rec.update("chapter_sections", s.id, position=n)
-            act.target, act.before = f"chapter:{row.guid}", {"heading": section.heading}
-            act.summary = f"Removed section '{section.heading}' from chapter '{row.title}'"
-        return self._chapter(row.id)
-
-    # -- export -----------------------------------------------------------------------------------------
-    def word_counts(self, ref: int | str, *, block_words: int = BLOCK_WORDS) -> dict[str, Any]:
-        """Words as they would print: ``sections`` (heading and words each, in order) and the ``total``
-        (with the introduction)."""
-        doc = self._layout(self._chapter(ref), block_words=block_words, draft=False)
-        return {"sections": [{"heading": s.heading, "words": s.words} for s in doc.sections], "total": doc.words}
-
-    def _layout(self, ch: Chapter, *, draft: bool, block_words: int = BLOCK_WORDS, timestamps: bool = False,
-                line_refs: bool = False, appendix: bool = True, attributes: Sequence[str] = (),
-                figures: Sequence[str] = ()) -> ChapterDocument:
-        attrs = {p.pseudonym: p.attributes for p in self.participants.list()}
-        options = Options(block_words=block_words, timestamps=timestamps, line_refs=line_refs, appendix=appendix,
-                          attributes=tuple(attributes))
-        return layout_chapter(ch.title, ch.introduction, [(s.heading, s.items) for s in ch.sections],
-                              options=options, attributes=attrs, draft=draft, figures=self.figures(figures))
-
-    def figures(self, kinds: Sequence[str]) -> builtins.list[Figure]:
-        """The chapter's optional figures, in the order asked: ``timeline`` (the events in story order, who
-        tells each, ties and disagreements; with its picture), ``cases`` (the case x condition matrix) and
-        ``themes`` (coded passages of each theme per participant)."""
-        out: list[Figure] = []
-        for kind in dict.fromkeys(k.strip().lower() for k in kinds):
-            if kind not in FIGURES:
-                raise ValidationError(Errors.E6201, name=kind, help=FIGURE_HELP)
-            if kind == "timeline":
-                events = self.timeline()
-                if not events:
-                    raise ValidationError(Errors.E6203)
-                people = sorted({p for e in events for p in e.participants})
-                rows = tuple((f"{e.order}{'=' if e.placement.tied else ''}", e.name, e.when.label, ", ".join(e.participants),
-                              e.disagreement or e.placement.note) for e in events)
-                said = " ".join(e.disagreement for e in events if e.disagreement)
-                out.append(Figure("timeline", "The story in time",
-                                  "Events in story order (the time of the story, not of the interviews) and the "
-                                  "participants who tell each; '=' marks events tied in story time, a hollow dot a "
-                                  "participant who places the event at another time." + (f" {said}" if said else ""),
-                                  ("Order", "Event", "When", "Told by", "Note"), rows,
-                                  svg=timeline_svg(events, people), png=timeline_png(events, people)))
-            elif kind == "cases":
-                from analysis.domain.cases import LEGEND, matrix_table
-
-                matrix = self.cases.matrix() if self.cases is not None else None
-                if matrix is None or not matrix.cases or not matrix.conditions:
-                    raise ValidationError(Errors.E6202)
-                header, rows_ = matrix_table(matrix, cases_as="rows")
-                plain = matrix_table(matrix, cases_as="rows", symbols=False)[1]
-                out.append(Figure("cases", "Cases compared", f"The case x condition matrix. {LEGEND}", tuple(header),
-                                  tuple(tuple(r) for r in rows_), plain_rows=tuple(tuple(r) for r in plain),
-                                  plain_caption="The case x condition matrix. 1 present, 0 absent, a number: partial "
-                                                "membership (fuzzy set), blank: not yet judged."))
-            else:
-                m = self.explore.theme_matrix()
-                out.append(Figure("themes", "Themes across participants",
-                                  "The number of coded passages of each theme in each participant's interview.",
-                                  ("Theme", *(str(c) for c in m.columns)),
-                                  tuple((str(t), *(str(int(v)) for v in row)) for t, row in zip(m.index, m.to_numpy()))))
-        return out
-
-    def disclosure_flags(self, ref: int | str, *, attributes: Sequence[str] = ()) -> builtins.list[dict[str, Any]]:
-        """The disclosure check over the whole chapter: title, introduction, headings, paragraphs and quotes."""
-        ch = self._chapter(ref)
-        places: list[Place] = [(None, "title", ch.title)]
-        if ch.introduction.strip() and not is_placeholder(ch.introduction):
-            places.append((None, "the introduction", ch.introduction))
-        for n, s in enumerate(ch.sections, 1):
-            places.append((None, f"the heading of section {n}", s.heading))
-            for i, item in enumerate(s.items, 1):
-                if isinstance(item, NarrativeItem) and is_placeholder(item.text):
-                    continue
-                where = f"section {n}, " + (quote_label(item.text) if isinstance(item, QuoteItem) else f"paragraph {i}")
-                places.append((None, where, item.text))
-        return self.disclosure.flags(places, items=[i for s in ch.sections for i in s.items], attributes=attributes)
-
-    def layout(self, ref: int | str, *, allow_draft: bool = False, timestamps: bool = False, line_refs: bool = False,
-               appendix: bool = True, block_words: int = BLOCK_WORDS, attributes: Sequence[str] = (),
-               disclosure: bool = True, figures: Sequence[str] = ()) -> ChapterDocument:
-        """Check the whole chapter (drafts, every quote against its transcript, disclosure) and lay it out, with
-        the ``figures`` asked (see :meth:`figures`) after its last section."""
-        ch = self._chapter(ref)
-        name = f"Chapter {ch.id} '{ch.title}'"
-        if not ch.sections:
-            raise ExportError(Errors.E3106, name=name)
-        for n, s in enumerate(ch.sections, 1):
-            if not s.items:
-                raise ExportError(Errors.E7021, index=n, title=ch.title)
-        placeholders = [f"section {n} '{s.heading}'" for n, s in enumerate(ch.sections, 1)
-                        if any(isinstance(i, NarrativeItem) and is_placeholder(i.text) for i in s.items)]
-        if is_placeholder(ch.introduction):
-            placeholders.insert(0, "the introduction")
-        if placeholders and not allow_draft:
-            raise ExportError(Errors.E3105, name=name, why=f"still has placeholder paragraphs ({', '.join(placeholders)})",
-                              PLACEHOLDER=PLACEHOLDER)
-        quotes = [PrintedQuote(f"{name}, section {n} '{s.heading}', item {i} ({quote_label(item.text)})", item.text,
-                               item.source or None, item.transcript)
-                  for n, s in enumerate(ch.sections, 1) for i, item in enumerate(s.items, 1) if isinstance(item, QuoteItem)]
-        check_publishable(name, quotes, (lambda: self.disclosure_flags(ch.id, attributes=attributes)) if disclosure else None)
-        return self._layout(ch, draft=bool(placeholders), block_words=block_words, timestamps=timestamps,
-                            line_refs=line_refs, appendix=appendix, attributes=attributes, figures=figures)
-
-    def render(self, ref: int | str, *, format: str = "md", standalone: bool = True, **options: Any) -> bytes:
-        """The chapter as ``format`` (md, docx, tex, html) bytes after the checks of :meth:`layout`;
-        ``standalone=False`` makes the LaTeX a fragment to ``\\input``."""
-        fmt = pick_format(None, format, CHAPTER_FORMATS)
-        return render_chapter(self.layout(ref, **options), fmt, standalone=standalone)
-
     def _record(self, kind: str, *, summary: str, after: dict[str, Any], target: str = "") -> None:
         warning = self.ctx.log(kind, summary=summary, after=after, target=target)
         if warning:
             self.last_warnings.append(warning)
-
-    def export_chapter(self, ref: int | str, path: str | Path, *, format: str | None = None, standalone: bool = True,
-                       **options: Any) -> Path:
-        """Write the chapter to ``path`` (format from ``format`` or the suffix: .md .docx .tex .html); recorded
-        in the audit trail as ``chapter.export`` (a record that cannot be written is a warning)."""
-        self.last_warnings = []
-        path = Path(path)
-        fmt = pick_format(path, format, CHAPTER_FORMATS)
-        data = self.render(ref, format=fmt, standalone=standalone, **options)
-        out = write_file(path, data)
-        ch = self._chapter(ref)
-        self._record("chapter.export", summary=f"Exported chapter '{ch.title}' as {fmt} to {path.name}",
-                     target=f"chapter:{ch.guid}",
-                     after={"path": str(path), "format": fmt, "standalone": standalone, "sections": len(ch.sections),
-                            **{k: list(v) if isinstance(v, (tuple, list)) else v for k, v in options.items()}})
-        return out
-
-    def download_chapter(self, ref: int | str, *, format: str, standalone: bool = True, **options: Any) -> bytes:
-        """The chapter as bytes for a download (the UI), checked and recorded as :meth:`export_chapter` is."""
-        self.last_warnings = []
-        data = self.render(ref, format=format, standalone=standalone, **options)
-        ch = self._chapter(ref)
-        self._record("chapter.export", summary=f"Exported chapter '{ch.title}' as {format} (downloaded)",
-                     target=f"chapter:{ch.guid}",
-                     after={"path": None, "format": format, "standalone": standalone, "sections": len(ch.sections),
-                            **{k: list(v) if isinstance(v, (tuple, list)) else v for k, v in options.items()}})
-        return data
