@@ -5,7 +5,7 @@ lazily on first use and once per process. Vectors are L2-normalised float32, so 
 the cosine. The project caches them by (model id, sha256 of the text).
 
 Two backends compute the same vectors: ONNX Runtime (the default: the packaged model exported once
-into a per-user cache and verified against torch, see :mod:`analysis.embedding.onnx_backend`; about 1.7x faster,
+into a per-user cache and verified against torch, see :mod:`analysis.embedding.onnx_backend`; about 2x faster,
 and no torch import at all once exported) and sentence-transformers on torch (the reference, and the
 fallback when onnxruntime is missing or the export fails its check). ``STORYLOOM_EMBEDDINGS=torch``
 forces torch. Both store vectors under the one model id: the ONNX export must agree with torch to a
@@ -88,6 +88,7 @@ def _load_onnx() -> Any:
 
 BACKENDS = ("onnx", "torch")
 TORCH_CHUNK = 1024
+TORCH_BATCH = 32
 
 
 class MiniLMEmbedder:
@@ -100,8 +101,8 @@ class MiniLMEmbedder:
     model_id = MINILM_ID
     dim = 384
 
-    def __init__(self, *, batch_size: int = 32, backend: str | None = None) -> None:
-        self.batch_size = batch_size
+    def __init__(self, *, batch_size: int | None = None, backend: str | None = None) -> None:
+        self.batch_size = batch_size  # None: each backend's own (ONNX 16, torch 32)
         wanted = backend or os.environ.get("STORYLOOM_EMBEDDINGS", "onnx")
         self.wanted = wanted if wanted in BACKENDS else "onnx"
         self.backend: str | None = None  # decided on first use
@@ -117,11 +118,14 @@ class MiniLMEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self.load()
         if self.backend == "onnx":
-            return np.asarray(model.encode(list(texts), batch_size=self.batch_size, done=done), dtype=np.float32)
+            from analysis.embedding.onnx_backend import BATCH_SIZE
+
+            return np.asarray(model.encode(list(texts), batch_size=self.batch_size or BATCH_SIZE, done=done),
+                              dtype=np.float32)
         out = []
         for i in range(0, len(texts), TORCH_CHUNK):  # sentence-transformers reports no progress: chunks
             out.append(np.asarray(model.encode(
-                list(texts[i:i + TORCH_CHUNK]), batch_size=self.batch_size, normalize_embeddings=True,
+                list(texts[i:i + TORCH_CHUNK]), batch_size=self.batch_size or TORCH_BATCH, normalize_embeddings=True,
                 show_progress_bar=False, convert_to_numpy=True), dtype=np.float32))
             if done is not None:
                 done(min(i + TORCH_CHUNK, len(texts)))

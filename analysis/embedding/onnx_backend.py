@@ -18,10 +18,22 @@ pooling over the attention mask, L2 normalisation).
   (``verified.json``) and :class:`~analysis.embedding.minilm.MiniLMEmbedder` keeps torch, with a warning.
   Measured here: min cosine 0.9999999 over the sample study, so ONNX vectors are stored under the
   same model id as torch's (existing embedding caches stay valid).
+* **The graph** (:data:`EXPORT_OPTIONS`, issue 26): exported with BERT's *eager* attention, not
+  transformers' default SDPA: the SDPA export adds an ``IsNaN``/``Where`` guard over every layer's
+  attention scores and a longer mask computation (669 nodes against 516). ONNX Runtime's offline BERT
+  fusions (``onnxruntime.transformers.optimizer``: Attention, SkipLayerNormalization, BiasGelu,
+  EmbedLayerNormalization; all fuse on the eager export) were measured and are *not* used: its CPU
+  Attention kernel made a batch slower, with AVX-512 and with AVX2 alike (benchmarks/BENCHMARKS.md).
+  ``ORT_ENABLE_ALL`` at session start does the rest (MatMul+Add, BiasGelu, LayerNorm fusions).
+* **Cache key**: the model's files, :data:`EXPORT_VERSION`, :data:`EXPORT_OPTIONS` and the ONNX Runtime
+  version (:func:`model_key`): a new runtime or new options is a new export, verified anew; the verdict
+  records them too and a verdict whose record differs is not trusted (:func:`prepared`).
 * **Threads**: one ONNX Runtime session with one intra-op thread; a batch of many sentences is
-  sorted by token length, cut into batches of ``batch_size`` and run on a pool of one worker per core
-  (ONNX Runtime releases the GIL), so a single query runs on one thread and a bulk embedding uses
-  every core without intra-op synchronisation. See benchmarks/embed.py for the figures.
+  sorted by token length, cut into batches of :data:`BATCH_SIZE` and run on a pool of one worker per
+  core (ONNX Runtime releases the GIL), so a single query runs on one thread and a bulk embedding uses
+  every core without intra-op synchronisation. With one thread per session the vectors do not depend
+  on the pool: the verification checks that a batch and the same sentences one by one agree.
+  See benchmarks/embed.py for the figures.
 """
 
 from __future__ import annotations
@@ -45,10 +57,15 @@ from analysis.errors import Errors
 log = logging.getLogger("storyloom")
 
 #: Bump when the export (graph, opset, inputs) changes: a new key, a new export.
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
 MIN_COSINE = 0.9999
 MAX_SEQ_LENGTH = 256
 OPSET = 17
+#: How the graph is made and run; part of the cache key and of the verdict.
+EXPORT_OPTIONS: dict[str, Any] = {"opset": OPSET, "attention": "eager", "graph_optimization": "ORT_ENABLE_ALL",
+                                  "intra_op_threads": 1}
+#: Sentences per ``session.run`` (length-sorted). 16 measured best or level with 8-32 (issue 26).
+BATCH_SIZE = 16
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 #: The fixed sample the export is verified on (interview talk: short, long, odd characters).
 SAMPLE: tuple[str, ...] = (
@@ -83,10 +100,25 @@ def cache_root() -> Path:
     return cache_dir()
 
 
+def runtime_version() -> str:
+    """The installed ONNX Runtime's version ("none" without it); read without importing it."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("onnxruntime")
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
+def export_record() -> dict[str, Any]:
+    """What an export depends on besides the model's files: the key's inputs, kept in the verdict."""
+    return {"export_version": EXPORT_VERSION, "options": EXPORT_OPTIONS, "onnxruntime": runtime_version()}
+
+
 def model_key(model_dir: Path) -> str:
     """A short hash naming the export of ``model_dir``: its files' names, sizes and mtimes, the
-    contents of its small files, :data:`EXPORT_VERSION` and the ONNX opset."""
-    h = hashlib.sha256(f"storyloom-onnx {EXPORT_VERSION} opset {OPSET}\n".encode())
+    contents of its small files, and :func:`export_record` (version, options, ONNX Runtime)."""
+    h = hashlib.sha256(f"storyloom-onnx {json.dumps(export_record(), sort_keys=True)}\n".encode())
     for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
         st = path.stat()
         h.update(f"{path.relative_to(model_dir)} {st.st_size} {st.st_mtime_ns}\n".encode())
@@ -116,7 +148,7 @@ class OnnxMiniLM:
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.graph_optimization_level = getattr(ort.GraphOptimizationLevel, EXPORT_OPTIONS["graph_optimization"])
         options.log_severity_level = 3
         self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
         self.workers = workers or max(1, len(os.sched_getaffinity(0)))
@@ -131,7 +163,7 @@ class OnnxMiniLM:
         out: np.ndarray = (pooled / norms).astype(np.float32)
         return out
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 32,
+    def encode(self, texts: Sequence[str], *, batch_size: int = BATCH_SIZE,
                done: Callable[[int], None] | None = None) -> np.ndarray:
         """Unit vectors of ``texts`` (float32, shape ``(len(texts), 384)``), in order; ``done(n)`` is
         told the number embedded so far as batches finish (shortest first)."""
@@ -173,6 +205,8 @@ def export(st: Any, dest: Path) -> None:
 
     bert: Any = st[0].auto_model
     bert.eval()
+    before = bert.config._attn_implementation
+    bert.set_attn_implementation(EXPORT_OPTIONS["attention"])  # see the module docstring: no SDPA guards
 
     class Hidden(torch.nn.Module):
         def __init__(self) -> None:
@@ -185,11 +219,14 @@ def export(st: Any, dest: Path) -> None:
 
     example = st.tokenizer(list(SAMPLE[:2]), padding=True, return_tensors="pt")
     axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "last_hidden_state")}
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(Hidden(), tuple(example[k] for k in INPUTS), str(dest / "model.onnx"),
-                          input_names=list(INPUTS), output_names=["last_hidden_state"], dynamic_axes=axes,
-                          opset_version=OPSET, dynamo=False)
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(Hidden(), tuple(example[k] for k in INPUTS), str(dest / "model.onnx"),
+                              input_names=list(INPUTS), output_names=["last_hidden_state"], dynamic_axes=axes,
+                              opset_version=EXPORT_OPTIONS["opset"], dynamo=False)
+    finally:
+        bert.set_attn_implementation(before)
 
 
 def torch_vectors(model: Any, texts: Sequence[str]) -> np.ndarray:
@@ -219,7 +256,7 @@ def prepare(model_dir: Path) -> Path | None:
 
 def prepared(folder: Path) -> dict[str, Any] | None:
     """The verdict of the export in ``folder`` (``ok``, ``min_cosine``, ...), or None when it was not
-    exported yet (``storyloom doctor``)."""
+    exported yet, or by another version, options or ONNX Runtime (``storyloom doctor``)."""
     return _verdict(folder)
 
 
@@ -228,6 +265,8 @@ def _verdict(folder: Path) -> dict[str, Any] | None:
         verdict: dict[str, Any] = json.loads((folder / "verified.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    if not isinstance(verdict, dict) or verdict.get("record") != export_record():
+        return None  # not this export's verdict (written by other code): export and verify anew
     if verdict.get("ok") and not (folder / "model.onnx").is_file():
         return None
     return verdict
@@ -241,12 +280,18 @@ def _export_and_verify(model_dir: Path, folder: Path) -> dict[str, Any]:
 
         st = new_torch_model()
         export(st, tmp)
-        onnx_vectors = OnnxMiniLM(tmp, model_dir, workers=1).encode(SAMPLE)
+        runner = OnnxMiniLM(tmp, model_dir, workers=1)
+        onnx_vectors = runner.encode(SAMPLE)
         cos = cosines(onnx_vectors, torch_vectors(st, SAMPLE))
         del st
-        verdict = {"ok": bool(cos.min() >= MIN_COSINE), "min_cosine": float(cos.min()),
-                   "mean_cosine": float(cos.mean()), "sample": len(SAMPLE), "threshold": MIN_COSINE,
-                   "export_version": EXPORT_VERSION, "model_dir": str(model_dir)}
+        # batched (padded with others) and one by one, twice: the same vectors (deterministic)
+        alone = np.concatenate([runner.encode([text]) for text in SAMPLE])
+        again = runner.encode(SAMPLE)
+        agree = float(min(cosines(alone, onnx_vectors).min(), cosines(again, onnx_vectors).min()))
+        verdict = {"ok": bool(cos.min() >= MIN_COSINE and agree >= MIN_COSINE), "min_cosine": float(cos.min()),
+                   "mean_cosine": float(cos.mean()), "batched_vs_alone_min_cosine": agree,
+                   "repeat_identical": bool(np.array_equal(again, onnx_vectors)), "sample": len(SAMPLE),
+                   "threshold": MIN_COSINE, "record": export_record(), "model_dir": str(model_dir)}
         if not verdict["ok"]:
             (tmp / "model.onnx").unlink(missing_ok=True)
         (tmp / "verified.json").write_text(json.dumps(verdict, indent=2), encoding="utf-8")

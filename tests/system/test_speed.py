@@ -172,13 +172,52 @@ def test_a_failed_verification_falls_back_to_torch_with_a_warning(tmp_path, monk
     (model / "config.json").write_text("{}", encoding="utf-8")
     folder = tmp_path / "onnx" / embed_onnx.model_key(model)
     folder.mkdir(parents=True)
-    (folder / "verified.json").write_text(json.dumps({"ok": False, "min_cosine": 0.93}), encoding="utf-8")
+    (folder / "verified.json").write_text(json.dumps({"ok": False, "min_cosine": 0.93,
+                                                      "record": embed_onnx.export_record()}), encoding="utf-8")
     with caplog.at_level(logging.WARNING, logger="storyloom"):
         assert embed_onnx.prepare(model) is None
     assert "SL9102" in caplog.text and "0.93" in caplog.text
     # a changed model file is a new key: a new export would be tried
     (model / "config.json").write_text('{"x": 1}', encoding="utf-8")
     assert embed_onnx.model_key(model) != folder.name
+
+
+def test_the_export_key_names_the_runtime_and_the_options(tmp_path, monkeypatch) -> None:
+    """Another ONNX Runtime, other export options or another export version: another cache folder (so
+    a new export, verified anew); a verdict written for another record is not trusted."""
+    from analysis.embedding import onnx_backend as embed_onnx
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}", encoding="utf-8")
+    key = embed_onnx.model_key(model)
+    assert embed_onnx.model_key(model) == key  # stable
+    assert embed_onnx.export_record()["onnxruntime"] == embed_onnx.runtime_version() != "none"
+    monkeypatch.setattr(embed_onnx, "runtime_version", lambda: "0.0.1")
+    assert embed_onnx.model_key(model) != key
+    monkeypatch.undo()
+    monkeypatch.setattr(embed_onnx, "EXPORT_OPTIONS", {**embed_onnx.EXPORT_OPTIONS, "attention": "sdpa"})
+    assert embed_onnx.model_key(model) != key
+    monkeypatch.undo()
+    monkeypatch.setattr(embed_onnx, "EXPORT_VERSION", embed_onnx.EXPORT_VERSION + 1)
+    assert embed_onnx.model_key(model) != key
+    monkeypatch.undo()
+    assert embed_onnx.model_key(model) == key
+    # a verdict without this record (an older export's, or another runtime's) reads as "not exported yet"
+    folder = tmp_path / "onnx" / key
+    folder.mkdir(parents=True)
+    (folder / "model.onnx").write_bytes(b"")
+    old = {"ok": True, "min_cosine": 0.9999999, "export_version": 1}
+    (folder / "verified.json").write_text(json.dumps(old), encoding="utf-8")
+    assert embed_onnx.prepared(folder) is None
+    other = {**old, "record": {**embed_onnx.export_record(), "onnxruntime": "0.0.1"}}
+    (folder / "verified.json").write_text(json.dumps(other), encoding="utf-8")
+    assert embed_onnx.prepared(folder) is None
+    mine = {**old, "record": embed_onnx.export_record()}
+    (folder / "verified.json").write_text(json.dumps(mine), encoding="utf-8")
+    assert embed_onnx.prepared(folder) == mine
+    (folder / "model.onnx").unlink()  # a verdict without its model: export again
+    assert embed_onnx.prepared(folder) is None
 
 
 @pytest.mark.slow
@@ -193,6 +232,13 @@ def test_onnx_vectors_match_the_torch_reference(sample_project, tmp_path, monkey
     assert folder is not None and (folder / "model.onnx").is_file()
     verdict = json.loads((folder / "verified.json").read_text(encoding="utf-8"))
     assert verdict["ok"] and verdict["min_cosine"] >= embed_onnx.MIN_COSINE
+    assert verdict["record"] == embed_onnx.export_record() and verdict["batched_vs_alone_min_cosine"] >= embed_onnx.MIN_COSINE
+    assert verdict["repeat_identical"]  # one intra-op thread: the same input, the same bits
+    # the eager-attention export: no SDPA NaN guards in the graph
+    import onnx
+
+    ops = {node.op_type for node in onnx.load(str(folder / "model.onnx")).graph.node}
+    assert "IsNaN" not in ops and "MatMul" in ops
     assert str(tmp_path / "cache") in str(folder)
     index = sample_project.assist.segment_index()
     texts = [str(t) for t in index.frame["text"].tolist()[:400]] + list(embed_onnx.SAMPLE)
