@@ -27,6 +27,12 @@
 // Coding stripes (data.stripes): one bar per coding in the margin (.stripes, outside .text, so no text is
 // added), beside the lines its highlight covers, with its code's name (data.labels[id] = [name, colour]);
 // recomputed when the text reflows.
+//
+// A new html for the transcript already shown (a code applied, a coding removed or undone, a selection marked)
+// is patched in: only the blocks (turns) whose html changed are replaced, and only their highlights are measured
+// again for the stripes (the other blocks' measures are kept while no replaced block changed height); the
+// result is the DOM a full render makes (tests/browser/test_browser_patch.py). Another transcript, a different
+// number of blocks or a reflow replaces or measures everything.
 
 const MOUNTS = new WeakMap(); // parentElement (a ShadowRoot) -> per-mount state
 
