@@ -2,12 +2,13 @@
 
     .venv/bin/python benchmarks/browser.py [--runs 7] [--sample-only] [--x10 PATH] [--sample PATH]
                                            [--root CHECKOUT] [--json OUT.json] [--compare BEFORE.json]
+                                           [--against BEFORE_CHECKOUT] [--coding-only]
 
 For each project (the sample study, synced with the real models; the sample study scaled x10 as
 benchmarks/ui.py builds it) and each of ``--runs`` runs: a fresh copy of the project, a fresh
 ``streamlit run app.py`` (tests/browser/test_browser.py's ``streamlit_app``) and a fresh browser page, then a
 researcher's round: open the app, switch transcript, select a passage, apply a code, select another,
-create-and-apply a code, open a highlight, undo, visit every page, filter Themes by participant, a
+create-and-apply a code, open a highlight, undo (the create-and-apply), uncode the first, visit every page, filter Themes by participant, a
 first semantic search (at least 10 s after the app opened) and a later one, back to Read & code.
 
 Each action is timed from the click (or key press) to *settled*: the page's Streamlit status is idle
@@ -16,7 +17,10 @@ highlight, the page's heading, the search's hit count...), checked in the page o
 frame. The median and 95th percentile over the runs are reported, with the load average, and written
 to the "Real browser (click to settled)" section of benchmarks/BENCHMARKS.md (``--no-write``: not).
 ``--root`` times another checkout's app.py (e.g. ``git worktree add /tmp/base HEAD~3``) with this
-benchmark; ``--json`` keeps the raw timings, ``--compare`` adds a before/after table.
+benchmark; ``--json`` keeps the raw timings, ``--compare`` adds a before/after table. ``--against`` times
+another checkout too, side by side: its runs interleaved with ``--root``'s (before, after; then after, before...),
+on the same busy machine, reported as a before/after table; ``--coding-only`` stops each run after Read & code's
+actions (no page visits, no searches).
 
 Not part of the test suite; needs /usr/bin/chromium and Playwright.
 """
@@ -50,7 +54,8 @@ HEADING = "Real browser (click to settled)"
 QUERIES = ("fear of being assessed again", "the approval process took too long")
 
 # True once the app is idle and a visible element matches the target: [css, text, how, shadow]
-# (how: "has" = text content contains text, "starts" = starts with it; shadow: look in shadow roots).
+# (how: "has" = text content contains text, "starts" = starts with it, "absent" = no element contains it
+# any more; shadow: look in shadow roots).
 SETTLED_JS = """
 ([css, text, how, shadow]) => {
   const app = document.querySelector('[data-testid="stApp"]');
@@ -59,6 +64,9 @@ SETTLED_JS = """
   if (shadow) {
     const host = [...document.querySelectorAll('*')].find(e => e.shadowRoot && e.shadowRoot.querySelector('.text'));
     roots = host ? [host.shadowRoot] : [];
+  }
+  if (how === 'absent') {
+    return roots.length > 0 && roots.every(root => ![...root.querySelectorAll(css)].some(el => (el.textContent || '').includes(text)));
   }
   for (const root of roots) {
     for (const el of root.querySelectorAll(css)) {
@@ -158,7 +166,8 @@ def plan(project_dir: Path) -> dict[str, Any]:
             "person_quotes": int(counts[person]), "snippet": snippet}
 
 
-def one_run(browser: Any, source: Path, work: Path, run: int, root: Path) -> dict[str, list[float]]:
+def one_run(browser: Any, source: Path, work: Path, run: int, root: Path,
+            coding_only: bool = False) -> dict[str, list[float]]:
     project_dir = work / f"run{run}"
     shutil.rmtree(project_dir, ignore_errors=True)
     shutil.copytree(source, project_dir)
@@ -221,8 +230,19 @@ def one_run(browser: Any, source: Path, work: Path, run: int, root: Path) -> dic
         clock.until("undo", t0, "[data-testid=stSidebar] button:not([disabled])", "Redo")
         settle(page)
 
+        # uncode the first highlight (its codings are still open in the panel): until it is gone
+        if not page.get_by_role("button", name="Uncode").count():
+            page.locator("[data-testid=storyloom-transcript] .c").filter(has_text=first).first.click()
+            page.get_by_role("button", name="Uncode").first.wait_for(timeout=30_000)
+            settle(page)
+        t0 = clock.start()
+        page.get_by_role("button", name="Uncode").first.click()
+        clock.until("uncode (highlight gone)", t0, ".c", first, how="absent", shadow=True)
+        settle(page)
+
         # every page; Themes filtered; two semantic searches on Assist
-        for stem, title in [*[p for p in _pages() if p[0] != "read_code"], ("read_code", "Read & code")]:
+        for stem, title in [] if coding_only else [*[p for p in _pages() if p[0] != "read_code"],
+                                                   ("read_code", "Read & code")]:
             t0 = clock.start()
             page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).first.click()
             clock.until(f"page: {title}", t0, *heading(title))
@@ -281,6 +301,8 @@ def main() -> None:
     ap.add_argument("--sample", type=Path, help="an already synced sample study (skips its sync)")
     ap.add_argument("--x10", type=Path, help="an already built x10 project (benchmarks/ui.py --keep)")
     ap.add_argument("--root", type=Path, default=ROOT, help="the checkout whose app.py is timed")
+    ap.add_argument("--against", type=Path, help="a 'before' checkout, timed interleaved with --root ('after')")
+    ap.add_argument("--coding-only", action="store_true", help="only Read & code's actions in each run")
     ap.add_argument("--json", type=Path, help="write the raw timings here")
     ap.add_argument("--compare", type=Path, help="a --json file of an earlier run: adds a before/after table")
     ap.add_argument("--no-write", action="store_true", help="do not write BENCHMARKS.md")
@@ -312,33 +334,40 @@ def main() -> None:
             build(work / "x10", 10)
             args.x10 = work / "x10"
         projects["x10"] = args.x10
-    results: dict[str, Any] = {"machine": describe(("streamlit", "playwright")), "root": str(args.root), "projects": {}}
+    roots = {"after": args.root, **({"before": args.against} if args.against else {})}
+    every: dict[str, dict[str, Any]] = {tag: {"machine": describe(("streamlit", "playwright")), "root": str(root), "projects": {}}
+             for tag, root in roots.items()}
+    results = every["after"]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
         for label, folder in projects.items():
             with open_project(folder, embedder=HashingEmbedder()) as project:
                 status = project.status()
-            samples: dict[str, list[float]] = {}
-            loads = []
+            samples: dict[str, dict[str, list[float]]] = {tag: {} for tag in roots}
+            loads: dict[str, list[float]] = {tag: [] for tag in roots}
             for run in range(1, args.runs + 1):
-                loads.append(os.getloadavg()[0])
-                print(f"{label}: run {run}/{args.runs} (load {loads[-1]:.1f})", flush=True)
-                try:
-                    got = one_run(browser, folder, work, run, args.root)
-                except Exception as err:  # noqa: BLE001 - a run that did not settle: said, and the rest run
-                    print(f"  run {run} failed: {err}", flush=True)
-                    results.setdefault("failed", []).append(f"{label} run {run}: {str(err)[:200]}")
-                    continue
-                for k, v in got.items():
-                    samples.setdefault(k, []).extend(v)
-                results["projects"][label] = {"status": status, "loads": [*loads, os.getloadavg()[0]],
-                                              "samples": samples, "summary": summary(samples)}
+                order = sorted(roots, reverse=run % 2 == 1)  # before, after; then after, before; ...
+                for tag in order:
+                    loads[tag].append(os.getloadavg()[0])
+                    print(f"{label}: run {run}/{args.runs} {tag if args.against else ''} (load {loads[tag][-1]:.1f})",
+                          flush=True)
+                    try:
+                        got = one_run(browser, folder, work, run, roots[tag], args.coding_only)
+                    except Exception as err:  # noqa: BLE001 - a run that did not settle: said, and the rest run
+                        print(f"  run {run} failed: {err}", flush=True)
+                        every[tag].setdefault("failed", []).append(f"{label} run {run}: {str(err)[:200]}")
+                        continue
+                    for k, v in got.items():
+                        samples[tag].setdefault(k, []).extend(v)
+                    every[tag]["projects"][label] = {"status": status, "loads": [*loads[tag], os.getloadavg()[0]],
+                                                     "samples": samples[tag], "summary": summary(samples[tag])}
                 if args.json:  # after every run: a long benchmark cut short still leaves its figures
-                    args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
+                    args.json.write_text(json.dumps(results if not args.against else every, indent=1),
+                                         encoding="utf-8")
         browser.close()
     if args.json:
-        args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
-    before = json.loads(args.compare.read_text(encoding="utf-8")) if args.compare else None
+        args.json.write_text(json.dumps(results if not args.against else every, indent=1), encoding="utf-8")
+    before = every.get("before") or (json.loads(args.compare.read_text(encoding="utf-8")) if args.compare else None)
     text = report(results, before, args.runs)
     print(text)
     if not args.no_write:

@@ -27,6 +27,12 @@
 // Coding stripes (data.stripes): one bar per coding in the margin (.stripes, outside .text, so no text is
 // added), beside the lines its highlight covers, with its code's name (data.labels[id] = [name, colour]);
 // recomputed when the text reflows.
+//
+// A new html for the transcript already shown (a code applied, a coding removed or undone, a selection marked)
+// is patched in: only the blocks (turns) whose html changed are replaced, and only their highlights are measured
+// again for the stripes (the other blocks' measures are kept while no replaced block changed height); the
+// result is the DOM a full render makes (tests/browser/test_browser_patch.py). Another transcript, a different
+// number of blocks or a reflow replaces or measures everything.
 
 const MOUNTS = new WeakMap(); // parentElement (a ShadowRoot) -> per-mount state
 
@@ -347,28 +353,48 @@ function openQuick(root, state, live) {
 }
 
 // -- coding stripes in the margin --------------------------------------------------------------------
-function stripes(root, state) {
-  const layer = root.querySelector(".stripes");
-  const page = root.querySelector(".page");
-  if (!layer || !page) return;
-  layer.innerHTML = "";
-  if (!state.data.stripes) { layer.style.width = "0px"; page.classList.remove("striped"); return; }
-  page.classList.add("striped");
-  const labels = state.data.labels || {};
-  const top0 = page.getBoundingClientRect().top;
-  const spans = new Map(); // coding id -> [top, bottom]
-  for (const el of root.querySelectorAll(".text .c")) {
+// The lines each block's highlights cover: [[coding ids, top, bottom], ...] from the page's top (one
+// getClientRects per highlight of that block only).
+function measureBlock(block, top0) {
+  const out = [];
+  for (const el of block.querySelectorAll(".c")) {
     const rects = el.getClientRects();
     if (!rects.length) continue;
-    const t = rects[0].top - top0, b = rects[rects.length - 1].bottom - top0;
-    for (const id of el.dataset.c.split(" ")) {
-      const had = spans.get(id);
-      spans.set(id, had ? [Math.min(had[0], t), Math.max(had[1], b)] : [t, b]);
+    out.push([el.dataset.c, rects[0].top - top0, rects[rects.length - 1].bottom - top0]);
+  }
+  return out;
+}
+
+// Measure every block (the text was replaced, reflowed, or the stripes were turned on); `only`: the indices
+// of the blocks a patch replaced (the others kept their place: their measures are reused).
+function measureStripes(root, state, only) {
+  const page = root.querySelector(".page");
+  const blocks = root.querySelector(".text").children;
+  const top0 = page.getBoundingClientRect().top;
+  if (!only || !state.geo || state.geo.length !== blocks.length) {
+    state.geo = Array.from(blocks, (block) => measureBlock(block, top0));
+    return;
+  }
+  for (const i of only) state.geo[i] = measureBlock(blocks[i], top0);
+}
+
+// Draw one bar per coding from the measures (no layout read here).
+function drawStripes(root, state) {
+  const layer = root.querySelector(".stripes");
+  const labels = state.data.labels || {};
+  const spans = new Map(); // coding id -> [top, bottom]
+  for (const block of state.geo || []) {
+    for (const [ids, t, b] of block) {
+      for (const id of ids.split(" ")) {
+        const had = spans.get(id);
+        spans.set(id, had ? [Math.min(had[0], t), Math.max(had[1], b)] : [t, b]);
+      }
     }
   }
   const ordered = [...spans.entries()].sort((a, b) => a[1][0] - b[1][0] || b[1][1] - a[1][1]);
   const lanes = []; // bottom of the last stripe in each lane
   const LANE = 18;
+  const bars = document.createDocumentFragment();
   for (const [id, [t, b]] of ordered) {
     let lane = lanes.findIndex((bottom) => bottom + 3 <= t);
     if (lane < 0) { lane = lanes.length; lanes.push(b); } else lanes[lane] = b;
@@ -381,9 +407,27 @@ function stripes(root, state) {
     const label = document.createElement("span");
     label.textContent = name;
     bar.appendChild(label);
-    layer.appendChild(bar);
+    bars.appendChild(bar);
   }
+  layer.replaceChildren(bars);
   layer.style.width = `${Math.max(1, lanes.length) * LANE + 4}px`;
+}
+
+// The stripes, measured afresh (`only`: just the blocks a patch replaced) and drawn.
+function stripes(root, state, only) {
+  const layer = root.querySelector(".stripes");
+  const page = root.querySelector(".page");
+  if (!layer || !page) return;
+  if (!state.data.stripes) {
+    layer.replaceChildren();
+    layer.style.width = "0px";
+    page.classList.remove("striped");
+    state.geo = null;
+    return;
+  }
+  page.classList.add("striped");
+  measureStripes(root, state, only);
+  drawStripes(root, state);
 }
 
 function report(root, state, hit) {
@@ -409,29 +453,67 @@ function report(root, state, hit) {
   if (ids.length || clearable) state.send("clicked", { transcript, offset, ids });
 }
 
+// The top-level blocks of the transcript's html (a turn, an aside or a gap each: transcript_html cuts the text
+// into contiguous blocks that never nest; text is escaped, so this tag only opens a block), as strings.
+function blocksOf(html) {
+  return html ? html.split(/(?=<span class="(?:blk|gap)[ "])/) : [];
+}
+
+// Applying a code (uncoding, undoing one, selecting a passage) changes a block or two of the same transcript:
+// replace only the blocks whose html changed (parsed on their own, as innerHTML would parse them), so the rest
+// of the text is neither parsed again nor laid out and painted again. Returns the replaced blocks' indices and
+// whether their height stayed the same (then every other block kept its place); null when it cannot patch (the
+// block count changed, or the DOM is not the one the last html made): the caller replaces the whole text.
+function patch(text, before, after) {
+  const old = blocksOf(before), now = blocksOf(after);
+  if (old.length !== now.length || text.children.length !== now.length || text.childNodes.length !== now.length) return null;
+  const changed = [];
+  for (let i = 0; i < now.length; i += 1) if (old[i] !== now[i]) changed.push(i);
+  const spare = document.createElement("template");
+  const fresh = [];
+  for (const i of changed) {
+    spare.innerHTML = now[i];
+    if (spare.content.childNodes.length !== 1 || spare.content.firstChild.nodeType !== Node.ELEMENT_NODE) return null;
+    fresh.push(spare.content.firstChild);
+  }
+  const heights = changed.map((i) => text.children[i].getBoundingClientRect().height);
+  changed.forEach((i, k) => text.replaceChild(fresh[k], text.children[i]));
+  const same = changed.every((i, k) => Math.abs(text.children[i].getBoundingClientRect().height - heights[k]) < 0.5);
+  return { changed, same };
+}
+
 // Put the latest html in place (not during a drag: replacing the text under the pointer would end it).
 function render(root, state) {
   const text = root.querySelector(".text");
   const box = root.querySelector(".scroll");
   const data = state.data;
+  let patched = null; // {changed, same}: only these blocks were replaced
   if (state.html !== data.html) {
-    const keep = state.shown === data.transcript ? box.scrollTop : recall(data.transcript);
-    text.innerHTML = data.html;
+    const same = state.shown === data.transcript && state.html !== null;
+    const keep = same ? box.scrollTop : recall(data.transcript);
+    patched = same ? patch(text, state.html, data.html) : null;
+    if (!patched) text.innerHTML = data.html;
     text.dataset.base = String(data.base || 0);
     state.html = data.html;
     state.shown = data.transcript;
-    box.scrollTop = keep;
+    if (box.scrollTop !== keep) box.scrollTop = keep;
   }
+  const inPlace = patched && patched.same; // the other blocks kept their place: their measures still hold
   player(root, state);
   if (state.stripesFor !== state.html || state.stripesOn !== !!data.stripes) { // after the text is laid out
+    const only = inPlace && state.stripesOn === !!data.stripes && state.stripesFor !== null ? patched.changed : null;
     state.stripesFor = state.html;
     state.stripesOn = !!data.stripes;
-    stripes(root, state);
+    stripes(root, state, only);
   }
   if (state.timesFor !== state.html || state.timesUrl !== state.mediaUrl) {
+    if (inPlace && state.timesFor !== null && state.timesUrl === state.mediaUrl) {
+      state.anchors = anchors(root); // the same times in the same places; only the markers' elements are new
+    } else {
+      times(root, state);
+    }
     state.timesFor = state.html;
     state.timesUrl = state.mediaUrl;
-    times(root, state);
     if (state.media) { delete text.dataset.playing; heard(root, state); }
   }
   if (data.play && state.played !== data.play.token) { // "Listen": exactly this passage, once per request
@@ -451,7 +533,7 @@ export default function (component) {
   let state = MOUNTS.get(root);
   if (!state) {
     state = { data, html: null, shown: null, focused: null, pressed: 0, send: setTriggerValue, quick: null,
-              stripesFor: null, stripesOn: null, media: null, mediaUrl: null, anchors: [], until: null,
+              stripesFor: null, stripesOn: null, geo: null, media: null, mediaUrl: null, anchors: [], until: null,
               timesFor: null, timesUrl: null, played: null };
     MOUNTS.set(root, state);
     install(root, state);
