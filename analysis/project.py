@@ -313,12 +313,13 @@ class Project:
             return stats.counts(conn, self.embedder.model_id)
 
     # -- the folder ----------------------------------------------------------------------------
-    def sync(self, *, progress: Progress | None = None) -> dict[str, Any]:
+    def sync(self, *, progress: Progress | None = None, wait: bool = True) -> dict[str, Any]:
         """Rescan ``transcripts/`` (new, changed, missing files; ``participants.csv``), then, when the
         project has no codebook yet, import the codebook and codings found in ``codebooks/``, and the cases
         and story files: the files of ``codebooks/`` are applied in ONE transaction, all or nothing (a valid
-        ``cases.yaml`` is not written when ``story.yaml`` is refused)."""
-        report = self.transcripts.sync(progress=progress)
+        ``cases.yaml`` is not written when ``story.yaml`` is refused). Last, the new sentences are embedded
+        (``wait``) or left in the embedding queue (``transcripts.embed_or_queue``)."""
+        report = self.transcripts.sync(progress=progress, wait=False)
         if report.get("missing"):  # a REFI-QDA import's sources live in the project, not in transcripts/
             kept = self.interchange.imported_transcripts()
             report["missing"] = [name for name in report["missing"] if name not in kept]
@@ -330,6 +331,7 @@ class Project:
                 report["codings_warnings"] = list(book.codings_warnings)
             report["cases_imported"] = self.case_tables.sync_folder()
             report["events_imported"] = self.story.sync_folder()
+        report.update(self.transcripts.embed_or_queue(wait, progress))
         return report
 
     # -- actions across two services -----------------------------------------------------------

@@ -26,6 +26,11 @@ app = typer.Typer(
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="The project folder (holds project.db).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout (for scripts).")]
+WaitOpt = Annotated[bool, typer.Option(
+    "--wait/--no-wait", help="Embed the new sentences before returning (the default, on a terminal or not), or "
+                             "store and segment them and return at once: the transcripts are readable and codable "
+                             "now, semantic search covers them once the workbench or `storyloom embed` has "
+                             "embedded them.")]
 NoteOpt = Annotated[str, typer.Option(help="A reflexive note: why you made this change.")]
 
 

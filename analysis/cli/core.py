@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from analysis.errors import Errors, NotFoundError, ValidationError
-from analysis.cli._common import JsonOpt, ProjectOpt, app, emit, handled, open_, progress_bar, table
+from analysis.cli._common import JsonOpt, ProjectOpt, WaitOpt, app, emit, handled, open_, progress_bar, table
 
 
 @app.command()
@@ -34,12 +34,13 @@ def init(
 def import_(
     files: Annotated[list[Path], typer.Argument(help="Transcript files, or folders of them.")],
     participant: Annotated[str | None, typer.Option(help="Map the (non-interviewer) speakers to this participant.")] = None,
-    project: ProjectOpt = Path("."), as_json: JsonOpt = False,
+    project: ProjectOpt = Path("."), as_json: JsonOpt = False, wait: WaitOpt = True,
 ) -> None:
-    """Import transcripts (any format of `storyloom formats`): segment, embed, store, and keep a copy in
-    transcripts/ (so `storyloom sync` finds them). All or nothing."""
+    """Import transcripts (any format of `storyloom formats`): segment and store (all or nothing), keep a copy in
+    transcripts/ (so `storyloom sync` finds them), then embed the new sentences (--no-wait: later)."""
     with handled():
-        report = open_(project).transcripts.import_files(files, participant=participant, progress=progress_bar(not as_json))
+        report = open_(project).transcripts.import_files(files, participant=participant, wait=wait,
+                                                         progress=progress_bar(not as_json))
         emit(report, as_json=as_json, render=_render_import)
 
 
@@ -54,6 +55,9 @@ def _render_import(r: dict[str, Any]) -> None:
     for warning in r.get("copy_warnings", []):
         typer.echo(f"Warning: {warning}")
     typer.echo(f"Segments embedded: {r['segments_embedded']}")
+    if r.get("embedding_pending"):
+        typer.echo(f"Left to embed: {r['embedding_pending']:,} sentences (readable and codable now; semantic search "
+                   "covers them once `storyloom embed` or the workbench has embedded them)")
     if r.get("reanchored") or r.get("orphaned"):
         typer.echo(f"Codings re-anchored: {r['reanchored']}; orphaned (kept, to review): {r['orphaned']}")
     for label in r.get("unmapped", []):
@@ -111,10 +115,24 @@ def speaker_map(
 
 
 @app.command()
-def sync(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
-    """Rescan transcripts/: import new files, re-import changed ones, report missing ones."""
+def sync(project: ProjectOpt = Path("."), as_json: JsonOpt = False, wait: WaitOpt = True) -> None:
+    """Rescan transcripts/: import new files, re-import changed ones, report missing ones; then embed the new
+    sentences (--no-wait: later, by the workbench or `storyloom embed`)."""
     with handled():
-        emit(open_(project).sync(progress=progress_bar(not as_json)), as_json=as_json, render=_render_import)
+        emit(open_(project).sync(progress=progress_bar(not as_json), wait=wait), as_json=as_json,
+             render=_render_import)
+
+
+@app.command()
+def embed(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """Embed every sentence still without a vector (left by `--no-wait`, or by a run that was stopped): in
+    batches, each saved as it finishes, so a stopped run loses at most one batch and this picks up the rest."""
+    with handled():
+        opened = open_(project)
+        stored = opened.transcripts.embed_pending(progress=progress_bar(not as_json))
+        emit({"segments_embedded": stored, **opened.assist.coverage()}, as_json=as_json,
+             render=lambda r: typer.echo(f"Sentences embedded: {r['segments_embedded']:,}; semantic search covers "
+                                         f"{r['percent']} % of segments ({r['embedded']:,} of {r['segments']:,})"))
 
 
 @app.command()

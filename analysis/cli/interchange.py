@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from analysis.cli._common import JsonOpt, ProjectOpt, app, emit, handled, open_, progress_bar, table
+from analysis.cli._common import JsonOpt, ProjectOpt, WaitOpt, app, emit, handled, open_, progress_bar, table
 
 refi_app = typer.Typer(help="REFI-QDA interchange with NVivo, MAXQDA, ATLAS.ti, QualCoder (.qdpx projects, .qdc "
                             "codebooks).", no_args_is_help=True)
@@ -21,12 +21,14 @@ def import_(
     sources_from: Annotated[Path | None, typer.Option(
         "--sources-from", help="The folder from which sources kept outside the archive (absolute or basePath "
                                "paths) may be read; without it they are refused.")] = None,
-    project: ProjectOpt = Path("."), as_json: JsonOpt = False,
+    project: ProjectOpt = Path("."), as_json: JsonOpt = False, wait: WaitOpt = True,
 ) -> None:
-    """Import a REFI-QDA project or codebook: one step, all or nothing; a re-import merges."""
+    """Import a REFI-QDA project or codebook: one step, all or nothing; a re-import merges. The sources'
+    sentences are embedded after it (--no-wait: later, by the workbench or `storyloom embed`)."""
     with handled():
         report = open_(project).interchange.import_project(file, dry_run=dry_run, sources_from=sources_from,
-                                                           progress=progress_bar(not as_json and not dry_run))
+                                                           progress=progress_bar(not as_json and not dry_run),
+                                                           wait=wait)
         emit(report, as_json=as_json, render=lambda r: _render(r, dry_run))
 
 

@@ -24,7 +24,7 @@ import re
 import shlex
 import unicodedata
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -98,6 +98,18 @@ def top_k(scores: Scores, k: int) -> IntArray:
     return idx[np.argsort(-scores[idx], kind="stable")]
 
 
+def coverage_of(embedded: int, segments: int) -> dict[str, Any]:
+    """What semantic search covers: ``embedded`` of ``segments``, ``pending`` (segments waiting for their
+    vector), ``percent`` (whole, rounded down: 100 only when all are embedded), ``complete``, and
+    ``text``: the sentence the workbench shows while it is partial."""
+    percent = 100 if embedded >= segments else embedded * 100 // segments
+    text = (f"Semantic search covers {percent} % of segments so far ({embedded:,} of {segments:,}); the rest are "
+            "being embedded in the background. Keyword search covers every segment."
+            if embedded < segments else "")
+    return {"embedded": embedded, "segments": segments, "pending": max(segments - embedded, 0), "percent": percent,
+            "complete": embedded >= segments, "text": text}
+
+
 def as_int(value: object) -> int:
     """A cell of an integer column (a numpy or Python integer) as an ``int``."""
     if isinstance(value, (int, np.integer)):
@@ -117,22 +129,29 @@ class _Derived:
 
     words: tuple[list[str], dict[str, IntArray]] | None = None
     centre: tuple[FloatArray, FloatArray] | None = None
+    semantic: SegmentIndex | None = None
 
 
 @dataclass(frozen=True)
 class SegmentIndex:
-    """Every embedded segment: ``frame`` (segment id, transcript, offsets, turn, speaker, participant,
-    text) and ``vectors`` (contiguous float32 unit rows aligned with ``frame``); ``texts`` maps
-    transcript id to text; ``spans`` per transcript id: (rows sorted by start, starts, ends)."""
+    """Every segment: ``frame`` (segment id, transcript, offsets, turn, speaker, participant, text) and
+    ``vectors`` (contiguous float32 unit rows aligned with ``frame``; zeros where ``embedded`` is false:
+    a segment whose vector is still being computed); ``texts`` maps transcript id to text; ``spans`` per
+    transcript id: (rows sorted by start, starts, ends). Keyword search reads every row; whatever
+    compares vectors reads :meth:`semantic` (the embedded rows only)."""
 
     frame: pd.DataFrame
     vectors: FloatArray
     texts: dict[int, str] = field(default_factory=dict)
     spans: dict[int, Spans] = field(default_factory=dict)
+    embedded: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     _cache: _Derived = field(default_factory=_Derived, repr=False, compare=False)
 
     @classmethod
-    def build(cls, frame: pd.DataFrame, vectors: npt.ArrayLike, texts: dict[int, str]) -> SegmentIndex:
+    def build(cls, frame: pd.DataFrame, vectors: npt.ArrayLike, texts: dict[int, str],
+              embedded: npt.ArrayLike | None = None) -> SegmentIndex:
+        """The index of ``frame``'s rows; ``embedded`` (default: every row) says which rows' vectors are real."""
+        mask = np.ones(len(frame), dtype=bool) if embedded is None else np.asarray(embedded, dtype=bool)
         spans: dict[int, Spans] = {}
         tids = frame["transcript_id"].to_numpy(dtype=np.int64)
         starts, ends = frame["start"].to_numpy(dtype=np.int64), frame["end"].to_numpy(dtype=np.int64)
@@ -140,7 +159,23 @@ class SegmentIndex:
             rows = np.flatnonzero(tids == tid)
             rows = rows[np.argsort(starts[rows], kind="stable")]
             spans[int(tid)] = (rows, starts[rows], ends[rows])
-        return cls(frame, np.ascontiguousarray(vectors, dtype=np.float32), texts, spans)
+        return cls(frame, np.ascontiguousarray(vectors, dtype=np.float32), texts, spans, mask)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every segment has its vector."""
+        return bool(self.embedded.all())
+
+    def semantic(self) -> SegmentIndex:
+        """The index of the embedded rows only (this index itself when every row is embedded): what
+        "more like this", patterns and consistency checks compare while embedding is under way."""
+        if self.complete:
+            return self
+        if self._cache.semantic is None:
+            rows = np.flatnonzero(self.embedded)
+            self._cache.semantic = SegmentIndex.build(self.frame.iloc[rows].reset_index(drop=True),
+                                                      self.vectors[rows], self.texts)
+        return self._cache.semantic
 
     def words(self) -> tuple[list[str], dict[str, IntArray]]:
         """Every segment's text folded for keyword matching, and the rows holding each folded word

@@ -1,8 +1,9 @@
 """Progress that tells the truth: what an import or sync reports while it works.
 
 An import or ``sync`` goes through four stages, in order: ``parse`` (read and check every file),
-``segment`` (split turns into sentences), ``embed`` (the sentences not embedded before: the slow one)
-and ``store`` (one transaction per transcript). Each stage reports :class:`Step` values, counting from
+``segment`` (split turns into sentences), ``store`` (one transaction per transcript: readable and
+codable from here) and ``embed`` (the sentences not embedded before: the slow one, in batches written as
+they finish; skipped by an import that does not wait, which leaves it to a background worker). Each stage reports :class:`Step` values, counting from
 ``done=0`` to ``done=total`` in its own unit (files, transcripts, sentences); a stage with nothing to do
 reports one step with ``total=0``. A front end turns them into bars: the CLI one tqdm bar per stage on
 a terminal (quiet when piped and with ``--json``), the Project page one ``st.progress`` per stage.
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-STAGES: tuple[str, ...] = ("parse", "segment", "embed", "store")
+STAGES: tuple[str, ...] = ("parse", "segment", "store", "embed")
 STAGE_LABELS: dict[str, str] = {"parse": "Reading files", "segment": "Splitting into sentences",
                                 "embed": "Embedding sentences", "store": "Saving transcripts",
                                 # transcription (analysis/services/transcription.py), before the import's stages

@@ -1,6 +1,6 @@
 """The story file (``codebooks/story.yaml``): periods, events in story time with their evidence, and findings
 chapters, read and checked whole before anything is written (see :data:`STORY_FILE_FORMAT`). The service
-:meth:`analysis.services.narrative.StoryService.import_file` writes what this module parses."""
+:meth:`analysis.services.story.StoryService.import_file` writes what this module parses."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from analysis.domain.assist import (RRF_K, SEARCH_MODES, BoolArray, FloatArray, Scores, SegmentIndex, as_int, keyword_scores,
+from analysis.domain.assist import (RRF_K, SEARCH_MODES, BoolArray, FloatArray, Scores, SegmentIndex, as_int, coverage_of, keyword_scores,
                       matches as match_offsets, top_k)
 from analysis.errors import Errors, ValidationError
 from analysis.domain.explore import line_at, line_starts
@@ -57,8 +57,10 @@ class AssistService:
 
     # -- the index -------------------------------------------------------------------------------
     def segment_index(self) -> SegmentIndex:
-        """All embedded segments and their vectors, cached until segments, embeddings or speaker
-        mappings change (searches and codings, which bump the project version, keep it)."""
+        """Every segment and the vectors computed so far (``index.embedded`` says which), cached until
+        segments, embeddings or speaker mappings change (searches and codings, which bump the project
+        version, keep it). Keyword search reads every segment; vectors are compared over
+        :meth:`semantic_index`."""
         import pandas as pd
 
         model_id = self.ctx.embedder.model_id
@@ -74,11 +76,27 @@ class AssistService:
               r.interviewer, r.participant or "", texts[r.transcript_id][r.start:r.end]) for r in rows],
             columns=FRAME_COLUMNS)
         dim = self.ctx.embedder.dim
-        vectors = (np.frombuffer(b"".join(r.vector for r in rows), dtype=np.float32).reshape(len(rows), dim)
+        zero = bytes(4 * dim)
+        embedded = np.fromiter((r.vector is not None for r in rows), dtype=bool, count=len(rows))
+        vectors = (np.frombuffer(b"".join(r.vector or zero for r in rows), dtype=np.float32).reshape(len(rows), dim)
                    if rows else np.zeros((0, dim), dtype=np.float32))
-        index = SegmentIndex.build(frame, vectors, texts)
+        index = SegmentIndex.build(frame, vectors, texts, embedded)
         self._index_cache = (key, index)
         return index
+
+    def semantic_index(self) -> SegmentIndex:
+        """The embedded segments only (all of them once embedding is done): what "more like this code",
+        patterns and consistency checks compare. :meth:`coverage` says how much that is."""
+        return self.segment_index().semantic()
+
+    def coverage(self) -> dict[str, Any]:
+        """How much of the project semantic search covers (:func:`analysis.domain.assist.coverage_of`): the
+        segments whose text has a vector of the model, of all segments."""
+        from analysis.store import embeddings as embedding_store
+
+        with self.ctx.store.read() as conn:
+            embedded, total = embedding_store.coverage(conn, self.ctx.embedder.model_id)
+        return coverage_of(embedded, total)
 
     def _query_vector(self, query: str) -> FloatArray:
         """The query's vector; the last 256 queries are kept (a repeated query costs no embedding)."""
@@ -175,6 +193,7 @@ class AssistService:
         keyword: Scores = np.full(n, -np.inf, dtype=np.float32)
         if mode in ("semantic", "hybrid"):
             semantic = index.vectors @ self._query_vector(query)
+            semantic[~index.embedded] = -np.inf  # a segment still waiting for its vector is not ranked
             if mask is not None:
                 semantic[~mask] = -np.inf
         if mode in ("keyword", "hybrid"):

@@ -39,7 +39,7 @@ class ConsistencyService:
         theme_share: float = THEME_SHARE, min_codings: int = MIN_CODINGS,
     ) -> dict[str, list[dict[str, Any]]]:
         """Consistency checks (see :mod:`analysis.domain.consistency`); the run is recorded in the audit trail."""
-        index = self.assist.segment_index()
+        index = self.assist.semantic_index()
         spans = self.assist.coding_spans()
         paths = self.codebook.code_paths()
         mean = index.centre()[0]

@@ -171,13 +171,15 @@ class InterchangeService:
     def __init__(self, ctx: Context, codebook: CodebookService, transcripts: TranscriptService) -> None:
         self.ctx = ctx
         self.codebook = codebook
-        self.transcripts = transcripts  # the one path that stores and embeds text (store_text, embed_sentences)
+        self.transcripts = transcripts  # the one path that stores and embeds text (store_text, embed_or_queue)
 
     # ============================================================================ import ==========
     def import_project(self, path: str | Path, *, dry_run: bool = False,
-                       sources_from: str | Path | None = None, progress: Progress | None = None) -> dict[str, Any]:
+                       sources_from: str | Path | None = None, progress: Progress | None = None,
+                       wait: bool = True) -> dict[str, Any]:
         """Import a ``.qdpx`` project (or, by its suffix, a ``.qdc`` codebook). Returns the report; ``progress``
-        hears the stages (segment, embed) as an import of transcripts does.
+        hears the stages (segment, embed) as an import of transcripts does; the sources' sentences are
+        embedded after the import's transaction (``wait``), or left in the embedding queue.
 
         Sources are read from the archive. A source whose ``plainTextPath`` or ``richTextPath`` points
         outside it (an absolute path, ``file://``, or ``relative://`` from the project's ``basePath``) is
@@ -205,20 +207,19 @@ class InterchangeService:
             return report
         tell = progress or no_progress
         tell(Step("segment", 0, len(sources), "sources"))
-        for i, s in enumerate(sources, start=1):  # segmenting and embedding are slow: before the transaction
+        for i, s in enumerate(sources, start=1):  # segmenting is slow: before the transaction
             parsed = parse_text(s.text, fmt="txt")
             if s.synced:  # a media source's transcript: its times are the sync points, not stamps in its text
                 parsed = replace(parsed, anchors=s.synced, turns=_timed(parsed.turns, normalise(s.synced, len(s.text))))
             s.turns, s.anchors = parsed.turns, anchors_of(parsed)
             s.sentences = sentences(s.text, [(t.start, t.end) for t in s.turns])
             tell(Step("segment", i, len(sources), "sources", s.name))
-        vectors = self.transcripts.embed_sentences([(s.text, s.sentences) for s in sources], tell)
         with self.ctx.action("refi.import", undoable=False) as act:
             act.barrier = True
             counts: Counter[str] = Counter()
             users = self._merge_users(act, project.users)
             code_ids = self._merge_codes(act, project, counts)
-            tids = self._merge_sources(act, file, sources, vectors, counts)
+            tids = self._merge_sources(act, file, sources, counts)
             coding_ids = self._merge_codings(act, sources, tids, code_ids, users, counts)
             self._merge_cases(act, project, tids, counts)
             self._merge_notes(act, project, notes, code_ids, tids, coding_ids, users, counts)
@@ -233,6 +234,7 @@ class InterchangeService:
         for row in media:
             row["attached"] = attached.get(row["guid"])
         warnings.extend(failed)
+        report.update(self.transcripts.embed_or_queue(wait, tell))
         return report
 
     def imported_transcripts(self) -> set[str]:
@@ -438,8 +440,7 @@ class InterchangeService:
             counts["added"] += 1
         return ids
 
-    def _merge_sources(self, act: Action, file: str, sources: list[_Source], vectors: dict[str, Any],
-                       counts: Counter[str]) -> dict[str, int]:
+    def _merge_sources(self, act: Action, file: str, sources: list[_Source], counts: Counter[str]) -> dict[str, int]:
         tids: dict[str, int] = {}
         conn = act.conn
         for s in sources:
@@ -459,7 +460,7 @@ class InterchangeService:
             for turn in s.turns:
                 if turn.speaker not in speaker_ids:
                     speaker_ids[turn.speaker] = transcript_store.insert_speaker(conn, tid, turn.speaker, None, False)
-            self.transcripts.store_text(conn, tid, s.text, s.turns, s.sentences, speaker_ids, s.anchors, vectors)
+            self.transcripts.store_text(conn, tid, s.text, s.turns, s.sentences, speaker_ids, s.anchors)
             tids[s.refi.guid] = tid
             act.about("transcript", guid)
             counts["added"] += 1

@@ -46,7 +46,7 @@ class PatternService:
         is recorded in the audit trail."""
         if min_size < 2:
             raise ValidationError(Errors.E2117, min_size=min_size)
-        index = self.assist.segment_index()
+        index = self.assist.semantic_index()
         f = index.frame
         keep = ~f["interviewer"].to_numpy(dtype=bool) & (word_counts(f) >= MIN_PATTERN_WORDS)
         keep &= ~index.overlap(self.assist.coding_spans())

@@ -69,7 +69,7 @@ class SuggestionService:
     def _suggestions(self, code: str | int, *, k: int, transcript: str | None = None,
                      interviewer: bool = False) -> tuple[Any, list[Suggestion]]:
         row, ids = self.assist.code_ids(code)
-        index = self.assist.segment_index()
+        index = self.assist.semantic_index()
         spans = self.assist.coding_spans(ids)
         ex_rows, owners = self.code_examples(index, spans)
         if not len(ex_rows):

@@ -15,13 +15,12 @@ import builtins
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
 
 from analysis.embedding.minilm import text_sha256
 from analysis import limits
@@ -43,7 +42,9 @@ if TYPE_CHECKING:
 
 __all__ = ["PARTICIPANTS_FILE", "Progress", "TranscriptService"]
 
-Vectors = dict[str, npt.NDArray[np.float32]]
+#: Texts per embedding batch (embed_pending): read, embedded and written together. A killed run loses at
+#: most one batch of work; a correction made meanwhile waits at most for one (about 4 s at 250/s).
+EMBED_BATCH = 1024
 
 
 @dataclass
@@ -59,6 +60,7 @@ class TranscriptService:
     """Import, sync and read transcripts and turns; map speakers (``project.transcripts``)."""
 
     def __init__(self, ctx: Context, participants: ParticipantService, codings: CodingService) -> None:
+        self._embedding = threading.Lock()  # one embedding batch at a time in this process (embed_pending)
         self.ctx = ctx
         self.participants = participants
         self.codings = codings
@@ -102,23 +104,27 @@ class TranscriptService:
 
     def import_files(
         self, files: Iterable[str | Path], *, participant: str | None = None, progress: Progress | None = None,
+        wait: bool = True,
     ) -> dict[str, Any]:
         """Import transcript files (or every transcript in a folder). Returns what happened."""
         named = [self._read(p, root) for p, root in self._expand(files)]
-        return self.import_bytes(named, participant=participant, progress=progress)
+        return self.import_bytes(named, participant=participant, progress=progress, wait=wait)
 
     def import_bytes(
         self, named: Sequence[tuple[str, bytes]], *, participant: str | None = None,
-        progress: Progress | None = None,
+        progress: Progress | None = None, wait: bool = True,
     ) -> dict[str, Any]:
         """Import transcripts given as ``(file name, bytes)`` (an upload, say). The names are checked
         (no folders, ``..``, control or invisible characters) and every file is parsed before anything
-        is written; ``participants.csv``, when present and changed, is applied first (see ``sync``)."""
+        is written; ``participants.csv``, when present and changed, is applied first (see ``sync``).
+        The text is stored and segmented first (readable and codable at once), then embedded: before this
+        returns with ``wait``, else later (:meth:`embed_pending`: the workbench's worker, ``storyloom embed``)."""
         prepared = self._prepare(named, progress)
         csv = self.participants.read_csv()
         report = self._import(prepared, csv.rows, participant=participant, progress=progress)
         report.update(self._keep_copies(prepared))
         report["participants"] = self.participants.apply_csv(csv)
+        report.update(self.embed_or_queue(wait, progress))
         return report
 
     def _keep_copies(self, prepared: Sequence[_Prepared]) -> dict[str, builtins.list[str]]:
@@ -153,7 +159,8 @@ class TranscriptService:
         self, prepared: list[_Prepared], rows: Sequence[ParticipantRow], *, participant: str | None,
         progress: Progress | None, keep_corrected: bool = False,
     ) -> dict[str, Any]:
-        """Segment, embed and store parsed transcripts (one transaction each). With ``keep_corrected`` (sync),
+        """Segment and store parsed transcripts (one transaction each); their segments are then the
+        embedding queue (:meth:`embed_or_queue`, the caller's last step). With ``keep_corrected`` (sync),
         a transcript corrected in the app whose file changed too is kept as corrected and reported as a
         conflict (neither side is overwritten); an explicit import replaces it with the file."""
         progress = progress or no_progress
@@ -174,11 +181,9 @@ class TranscriptService:
         for i, p in enumerate(todo, start=1):
             p.sentences = sentences(p.parsed.text, [(t.start, t.end) for t in p.parsed.turns])
             progress(Step("segment", i, len(todo), "transcripts", p.name))
-        vectors = self._embed_missing(todo, progress)
-        report["segments_embedded"] = len(vectors)  # (the store step consumes ``vectors``)
         progress(Step("store", 0, len(todo), "transcripts"))
         for i, p in enumerate(todo, start=1):
-            outcome = self._store_transcript(p, rows, participant, vectors)
+            outcome = self._store_transcript(p, rows, participant)
             progress(Step("store", i, len(todo), "transcripts", p.name))
             report["updated" if p.name in existing else "added"].append(p.name)
             report["reanchored"] += outcome["reanchored"]
@@ -186,51 +191,87 @@ class TranscriptService:
             report["unmapped"].extend(outcome["unmapped"])
         return report
 
-    def _embed_missing(self, todo: Sequence[_Prepared], progress: Progress) -> Vectors:
-        return self.embed_sentences([(p.parsed.text, p.sentences) for p in todo], progress)
-
-    def embed_sentences(self, texts_and_sentences: Sequence[tuple[str, Sequence[Sequence[Span]]]],
-                        progress: Progress | None = None) -> Vectors:
-        """Vectors of every sentence (``[start, end)`` spans per turn of each text) not in the embedding cache,
-        keyed by the sentence's hash: the one embedding step of every path that adds text (import, sync, REFI
-        import, correction, transcription), with one progress callback (stage ``embed``)."""
-        progress = progress or no_progress
-        texts: dict[str, str] = {}
-        for text, per_turn in texts_and_sentences:
-            for turn_sents in per_turn:
-                for s in turn_sents:
-                    seg = text[s.start:s.end]
-                    texts.setdefault(text_sha256(seg), seg)
-        if not texts:
-            progress(Step("embed", 0, 0, "sentences", "no new sentences"))
-            return {}
-        model_id = self.ctx.embedder.model_id
-        keys = builtins.list(texts)
+    def embed_or_queue(self, wait: bool, progress: Progress | None = None) -> dict[str, int]:
+        """The last step of an import or sync, once its text is stored: embed the queue now (``wait``) or
+        leave it to the workbench's worker or a later ``storyloom embed``. The report's
+        ``segments_embedded`` (vectors stored now) and ``embedding_pending`` (texts left waiting)."""
+        if wait:
+            return {"segments_embedded": self.embed_pending(progress), "embedding_pending": 0}
         with self.ctx.store.read() as conn:
-            have = embedding_store.cached(conn, model_id, keys)
-        missing = [k for k in keys if k not in have]
-        reused = f"{len(keys) - len(missing):,} embedded before" if len(missing) < len(keys) else ""
-        progress(Step("embed", 0, len(missing), "sentences", reused))
+            waiting = embedding_store.pending_count(conn, self.ctx.embedder.model_id)
+        return {"segments_embedded": 0, "embedding_pending": waiting}
+
+    # -- embedding: the queue (segments without a vector), worked in the background or at once ---------
+
+    def embed_pending(self, progress: Progress | None = None, *, stop: threading.Event | None = None,
+                      batch: int = EMBED_BATCH, transcript_id: int | None = None) -> int:
+        """Embed every segment whose text has no vector yet (of one transcript only, with
+        ``transcript_id``). The queue is that query, so a run killed midway, or a restart, simply continues:
+        vectors already stored are never computed again. It goes in batches of ``batch`` texts; each batch
+        is read, embedded and its vectors written (a short transaction of its own, not an action: no audit
+        event, no undo; the write lock is held for the insert only) under this project's embedding lock, so
+        two runs in one process (the workbench's worker and a correction) never embed a text twice: a
+        second run waits for the batch in flight, then takes the next. A vector whose text no segment
+        holds any more by then (corrected, re-imported, deleted) is dropped. ``stop`` is checked between
+        batches. Returns how many vectors this run stored; ``progress`` gets stage ``embed`` steps."""
+        progress = progress or no_progress
+        model_id = self.ctx.embedder.model_id
+        with self.ctx.store.read() as conn:
+            total = embedding_store.pending_count(conn, model_id, transcript_id)
+        if not total:
+            progress(Step("embed", 0, 0, "sentences", "no new sentences"))
+            return 0
+        progress(Step("embed", 0, total, "sentences"))
+        stored = done = 0
+        skip: set[str] = set()
         told = [0]
+        while not (stop is not None and stop.is_set()):
+            with self._embedding:
+                texts = self._next_texts(model_id, batch, skip, transcript_id)
+                if not texts:
+                    break
+                base = done
 
-        def done(n: int) -> None:  # a step every 256 sentences (and the last): a bar, not a flood
-            if n - told[0] >= 256 or n == len(missing):
-                told[0] = n
-                progress(Step("embed", n, len(missing), "sentences", reused))
+                def tell(n: int, base: int = base) -> None:  # a step every 256 sentences: a bar, not a flood
+                    at = min(base + n, total)
+                    if at - told[0] >= 256 and at < total:
+                        told[0] = at
+                        progress(Step("embed", at, total, "sentences"))
 
-        # One call for the whole sync: the embedder sorts every sentence by length (little padding) and
-        # keeps all cores busy to the end, reporting as it goes. (Chunks of 256 ran 30% slower.)
-        found: Any = self.ctx.embedder.embed([texts[k] for k in missing], done) if missing else []
-        return dict(zip(missing, found))
+                found = self.ctx.embedder.embed(builtins.list(texts.values()), tell)
+                with self.ctx.store.write() as conn:
+                    stored += embedding_store.insert_fresh(conn, model_id, dict(zip(texts, found)))
+            done = told[0] = min(done + len(texts), total)
+            if done < total:
+                progress(Step("embed", done, total, "sentences"))
+        if not (stop is not None and stop.is_set()):
+            progress(Step("embed", total, total, "sentences"))  # (texts deleted meanwhile count as done)
+        return stored
+
+    def _next_texts(self, model_id: str, batch: int, skip: set[str], transcript_id: int | None) -> dict[str, str]:
+        """The queue's next ``batch`` texts, by hash, read from their segments' transcripts. A segment whose
+        words no longer hash to its key (its transcript changed between the two reads) is passed over
+        this run (``skip``); the next run finds it again."""
+        while True:
+            with self.ctx.store.read() as conn:
+                rows = embedding_store.pending(conn, model_id, batch, skip=sorted(skip), transcript_id=transcript_id)
+                texts = embedding_store.texts_of(conn, [r.transcript_id for r in rows])
+            out: dict[str, str] = {}
+            for r in rows:
+                words = texts.get(r.transcript_id, "")[r.start:r.end]
+                if text_sha256(words) == r.text_sha256:
+                    out[r.text_sha256] = words
+                else:
+                    skip.add(r.text_sha256)
+            if out or not rows:
+                return out
 
     def store_text(self, conn: Connection, tid: int, text: str, turns: Sequence[ParsedTurn],
                    sentences_per_turn: Sequence[Sequence[Span]], speaker_ids: dict[str, int],
-                   anchors: Sequence[Anchor], vectors: Vectors) -> None:
-        """Write a transcript's turns, their segments, its anchors and the new vectors it needs (``vectors`` is
-        consumed as it goes, each vector stored once), inside the caller's action: the one store step of every
-        path that adds text."""
-        keys = dict.fromkeys(text_sha256(text[s.start:s.end]) for sents in sentences_per_turn for s in sents)
-        embedding_store.insert(conn, self.ctx.embedder.model_id, {k: vectors.pop(k) for k in keys if k in vectors})
+                   anchors: Sequence[Anchor]) -> None:
+        """Write a transcript's turns, their segments and its anchors inside the caller's action: the one
+        store step of every path that adds text. Vectors come after, outside it (:meth:`embed_pending`):
+        the new segments are the embedding queue."""
         for idx, (turn, sents) in enumerate(zip(turns, sentences_per_turn)):
             turn_id = store.insert_turn(
                 conn, transcript_id=tid, idx=idx, speaker_id=speaker_ids[turn.speaker], start=turn.start,
@@ -241,10 +282,10 @@ class TranscriptService:
         store.replace_sync_points(conn, tid, anchors)
 
     def _store_transcript(
-        self, p: _Prepared, rows: Sequence[ParticipantRow], participant: str | None, vectors: Vectors, *,
+        self, p: _Prepared, rows: Sequence[ParticipantRow], participant: str | None, *,
         correction: dict[str, Any] | None = None, note: str = "",
     ) -> dict[str, Any]:
-        """Store one parsed transcript (text, speakers, turns, segments, anchors, new vectors) in one action,
+        """Store one parsed transcript (text, speakers, turns, segments, anchors) in one action,
         re-anchoring its codings when the text changed: the one path that adds or changes a transcript's
         text (an import, a sync, a correction: ``correction`` is then its audit payload)."""
         unmapped: list[str] = []
@@ -269,8 +310,7 @@ class TranscriptService:
             else:
                 tid = store.insert_transcript(conn, guid=new_guid(), name=p.name, imported_at=now, **values)
             speaker_ids = self._map_speakers(conn, tid, p, rows, participant, unmapped)
-            self.store_text(conn, tid, p.parsed.text, p.parsed.turns, p.sentences, speaker_ids, anchors_of(p.parsed),
-                            vectors)
+            self.store_text(conn, tid, p.parsed.text, p.parsed.turns, p.sentences, speaker_ids, anchors_of(p.parsed))
             moved = {"reanchored": 0, "orphaned": 0}
             if old and old.text != p.parsed.text:
                 moved = self.codings.reanchor(conn, tid, old.text, p.parsed.text)
@@ -321,10 +361,11 @@ class TranscriptService:
                 store.delete_speaker(conn, old.id)
         return ids
 
-    def sync(self, *, progress: Progress | None = None) -> dict[str, Any]:
+    def sync(self, *, progress: Progress | None = None, wait: bool = True) -> dict[str, Any]:
         """Rescan ``transcripts/``: import new files, re-import changed ones, report missing ones.
 
-        Also applies ``participants.csv``. (The codebooks folder is synced by ``Project.sync``.)
+        Also applies ``participants.csv``. (The codebooks folder is synced by ``Project.sync``.) ``wait``:
+        embed the new sentences before returning, as :meth:`import_bytes`.
         """
         folder = self.ctx.transcripts_dir
         files = sorted(c for c in folder.iterdir() if c.suffix.lower() in SUPPORTED_SUFFIXES) if folder.exists() else []
@@ -337,6 +378,7 @@ class TranscriptService:
         report["participants"] = self.participants.apply_csv(csv, known_transcripts=names)
         with self.ctx.store.read() as conn:
             report["missing"] = sorted(t.name for t in store.transcript_rows(conn) if t.name not in names)
+        report.update(self.embed_or_queue(wait, progress))
         return report
 
     # -- reads ----------------------------------------------------------------------------------
@@ -443,12 +485,13 @@ class TranscriptService:
                                   tuple(Anchor(moved(p.offset), p.t_start, p.t_end) for p in anchors))
         prepared = _Prepared(name, str(row.source_sha256), parsed)
         prepared.sentences = sentences(new_text, [(t.start, t.end) for t in parsed_turns])
-        vectors = self._embed_missing([prepared], no_progress)
-        outcome = self._store_transcript(prepared, [], None, vectors, note=note, correction={
+        outcome = self._store_transcript(prepared, [], None, note=note, correction={
             "summary": summary, "line": line, "start": a, "before": full[a:b], "after": words,
             "speaker_before": holder.speaker, "speaker_after": label})
         with self.ctx.store.read() as conn:
-            count = int(store.by_name(conn, name).corrections)  # type: ignore[union-attr]
+            corrected = store.by_name(conn, name)
+            count, tid = int(corrected.corrections), int(corrected.id)  # type: ignore[union-attr]
+        self.embed_pending(transcript_id=tid)  # its new sentence or two (waits for a batch in flight, if any)
         return {"transcript": name, "line": line, "start": a, "end": a + len(words), "text": words,
                 "speaker": label, "corrections": count, "reanchored": outcome["reanchored"],
                 "orphaned": outcome["orphaned"]}

@@ -405,7 +405,7 @@ class VignetteService:
 
     def _coding_vectors(self, frame: pd.DataFrame) -> dict[int, Vector]:
         """A vector per coding: the mean of the segment vectors overlapping it, else its text embedded."""
-        index = self.assist.segment_index()
+        index = self.assist.semantic_index()
         empty = (np.array([]), np.array([]), np.array([], dtype=int))
         by_transcript = {name: (g["start"].to_numpy(), g["end"].to_numpy(), g.index.to_numpy())
                          for name, g in index.frame.groupby("transcript")}

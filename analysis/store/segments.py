@@ -23,7 +23,7 @@ last transcript change, (mapped speakers, sum of their participant ids)."""
 
 
 class IndexedSegment(NamedTuple):
-    """A segment with an embedding of the model: its place, turn, speaker, participant and vector."""
+    """A segment: its place, turn, speaker, participant and vector of the model (None: not embedded yet)."""
 
     id: int
     transcript_id: int
@@ -36,7 +36,7 @@ class IndexedSegment(NamedTuple):
     speaker: str
     interviewer: bool
     participant: str | None
-    vector: bytes
+    vector: bytes | None
 
 
 class TurnInfo(NamedTuple):
@@ -94,7 +94,7 @@ def index_key(conn: Connection, model_id: str) -> IndexKey:
 
 
 def indexed_segments(conn: Connection, model_id: str) -> list[IndexedSegment]:
-    """Every segment that has a vector of ``model_id``, by id."""
+    """Every segment with its vector of ``model_id`` (None where it has none yet), by id."""
     q = (sa.select(segments.c.id, segments.c.transcript_id, transcripts.c.name, segments.c.start,
                    segments.c.end, segments.c.turn_id, turns.c.start.label("turn_start"),
                    turns.c.end.label("turn_end"), speakers.c.label, speakers.c.interviewer,
@@ -103,8 +103,8 @@ def indexed_segments(conn: Connection, model_id: str) -> list[IndexedSegment]:
          .join(turns, turns.c.id == segments.c.turn_id)
          .join(speakers, speakers.c.id == turns.c.speaker_id)
          .outerjoin(participants, participants.c.id == speakers.c.participant_id)
-         .join(embeddings, sa.and_(embeddings.c.text_sha256 == segments.c.text_sha256,
-                                   embeddings.c.model_id == model_id))
+         .outerjoin(embeddings, sa.and_(embeddings.c.text_sha256 == segments.c.text_sha256,
+                                        embeddings.c.model_id == model_id))
          .order_by(segments.c.id))
     return [IndexedSegment(int(r.id), int(r.transcript_id), r.name, int(r.start), int(r.end), int(r.turn_id),
                            int(r.turn_start), int(r.turn_end), r.label, bool(r.interviewer), r.pseudonym, r.vector)

@@ -81,8 +81,9 @@ def _sample(folder: Path) -> None:
             pass
         choose_project(folder)
         if fresh or copied["copied"]:
-            area.caption("Importing the sample study: reading, splitting into sentences, embedding, saving")
-            get_project().sync(progress=stage_bars(area))
+            area.caption("Importing the sample study: reading, splitting into sentences, saving (embedding goes on "
+                         "in the background)")
+            get_project().sync(progress=stage_bars(area), wait=False)
     except Exception as err:  # noqa: BLE001 - the boundary
         show_error(err)
         return

@@ -194,6 +194,9 @@ def sidebar() -> Project:
     undo = read(f"can_undo:{who}", lambda p: _as(p, who, p.can_undo))
     redo = read(f"can_redo:{who}", lambda p: _as(p, who, p.can_redo))
     status = read("status", lambda p: p.status())
+    from analysis.workbench.embedding_jobs import worker_for
+
+    worker_for(project)  # the first run per process starts the background embedding if vectors are missing
     with st.sidebar:
         # No widget key: keyed widget state does not survive a switch to another page, "researcher" does.
         name = st.text_input("Researcher", value=st.session_state["researcher"],
@@ -214,6 +217,36 @@ def sidebar() -> Project:
 PREPARING = ("Preparing the language model… semantic search is ready in a moment; keyword search works now. "
              "(It loads once, when the app starts.)")
 MODEL_FAILED = "The language model could not be loaded in the background; keyword search works. The reason:"
+
+
+def embedding_progress(project: Project, *, where: str) -> None:
+    """While sentences are still being embedded: a bar (the Project page) or the coverage line (the Assist
+    page: "Semantic search covers 41 % of segments so far"), redrawn every few seconds by a fragment that
+    stops, rerunning the page once, when the last vector is in."""
+    from analysis.workbench.embedding_jobs import worker_for
+
+    worker = worker_for(project)
+    if project.assist.coverage()["complete"] and not worker.running():
+        return
+
+    @st.fragment(run_every=3)
+    def live() -> None:
+        coverage = project.assist.coverage()
+        state = worker.snapshot()
+        if coverage["complete"] and not state.running:
+            st.rerun(scope="app")  # the page redrawn without the bar, its search over every segment
+        if where == "project":
+            text = state.text or f"Embedding sentences: {coverage['embedded']:,} of {coverage['segments']:,} segments"
+            st.progress(coverage["percent"] / 100, text=f"{text} (in the background: transcripts are readable "
+                                                        "and codable now)")
+        else:
+            st.info(coverage["text"], icon=":material/hourglass_top:")
+        if state.error:
+            st.warning(f"Embedding stopped: {state.error}", icon=":material/warning:")
+        elif not state.running and not worker.enabled:
+            st.caption("Background embedding is off here: run `storyloom embed` to finish it.")
+
+    live()
 
 
 def model_notice() -> None:

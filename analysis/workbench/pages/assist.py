@@ -12,7 +12,7 @@ from analysis.workbench import assist_panel as panel
 from analysis.workbench.state import cached, researcher
 from analysis.export import BY_NAME
 from analysis.domain.methods_report import REPORT_FORMATS
-from analysis.workbench.widgets import act, fresh, md_escape, recorded, sidebar
+from analysis.workbench.widgets import act, embedding_progress, fresh, md_escape, recorded, sidebar
 
 project = sidebar()
 PATTERNS, CHECKS, SHOWN = "as_patterns", "as_checks", 12
@@ -105,6 +105,7 @@ def report() -> None:
 st.title("Assist")
 st.caption("Machine suggestions from a local sentence-embedding model (all-MiniLM-L6-v2, on this computer). "
            "They point at passages; you read them in context and decide. Themes are yours to construct.")
+embedding_progress(project, where="assist")  # while embedding: what semantic search, suggestions, patterns cover
 SECTIONS = {"Search": search, "More like this code": more_like_this, "Patterns in uncoded text": patterns,
             "Consistency checks": checks, "Methods report": report}
 for tab, render in zip(st.tabs(list(SECTIONS), key="as_tab", on_change="rerun"), SECTIONS.values()):

@@ -17,21 +17,25 @@ from analysis.ingest import suffix_list
 from analysis.errors import ConflictError, Errors
 from analysis.domain.progress import Progress
 from analysis.workbench.state import action
+from analysis.workbench.embedding_jobs import worker_for
 from analysis.workbench.transcribe_panel import transcribe_section
-from analysis.workbench.widgets import act, fresh, on_click, participants, pending_error, read, recorded, sidebar, stage_bars
+from analysis.workbench.widgets import (act, embedding_progress, fresh, on_click, participants, pending_error, read, recorded,
+                                        sidebar, stage_bars)
 
 INTERVIEWER, NEW = "Interviewer (not a participant)", "New participant…"
 
 
 def import_with_progress(run: Callable[[Progress], dict[str, Any]], label: str) -> None:
-    """Run an import with one progress bar per stage (reading, splitting, embedding with sentences/s and
-    the time left, saving), fed by its progress callback; errors leave the project unchanged."""
+    """Run an import with one progress bar per stage (reading, splitting, saving), fed by its progress
+    callback; errors leave the project unchanged. It returns once the text is stored: the embedding goes on
+    in the background (analysis.workbench.embedding_jobs), its bar at the top of this page."""
     area = st.container()
     area.caption(label)
     progress = stage_bars(area)
 
     def run_and_keep() -> None:
         st.session_state["_import_report"] = run(progress)
+        worker_for(project).start()
 
     act(run_and_keep, "Import finished")
     area.empty()
@@ -53,7 +57,9 @@ def attribute_changes(table: pd.DataFrame, edited_rows: dict[Any, dict[str, Any]
 def show_report(report: dict[str, Any]) -> None:
     added, updated, same = report.get("added", []), report.get("updated", []), report.get("unchanged", [])
     st.success(f"Transcripts: {len(added)} added, {len(updated)} re-imported, {len(same)} unchanged; "
-               f"new sentences embedded: {report.get('segments_embedded', 0)}.", icon=":material/download_done:")
+               f"new sentences embedded: {report.get('segments_embedded', 0)}"
+               + (f"; {report['embedding_pending']:,} being embedded in the background (readable and codable now)"
+                  if report.get("embedding_pending") else "") + ".", icon=":material/download_done:")
     if report.get("codebook_imported") or report.get("codings_imported"):
         st.info(f"Brought in the codebook from codebooks/: {report.get('codebook_imported', 0)} codes, "
                 f"{report.get('codings_imported', 0)} codings.")
@@ -182,6 +188,7 @@ st.caption(f"`{project.path}`: transcripts/ holds the interviews, codebooks/ the
 status = read("status", lambda p: p.status())
 for column, (label, value) in zip(st.columns(len(status)), status.items()):
     column.metric(label.capitalize(), value, border=True)
+embedding_progress(project, where="project")
 if report := st.session_state.pop("_import_report", None):
     show_report(report)
 
@@ -191,13 +198,14 @@ with upload:
     files = st.file_uploader(f"Upload transcripts ({suffix_list()})", accept_multiple_files=True,
                              key=fresh("uploads"), help="Each file becomes a transcript named after the file; a copy is kept in transcripts/.")
     if st.button("Import uploaded files", disabled=not files):
-        import_with_progress(lambda cb: project.transcripts.import_bytes([(f.name, f.getvalue()) for f in files], progress=cb),
+        import_with_progress(lambda cb: project.transcripts.import_bytes([(f.name, f.getvalue()) for f in files],
+                                                                         progress=cb, wait=False),
                              "Reading the files…")
 with folder:
     st.markdown("Or rescan the project's **transcripts/** folder: new files are imported, changed ones "
                 "re-imported (codings re-anchored), `participants.csv` applied.")
     if st.button("Sync transcripts/ folder", type="primary"):
-        import_with_progress(lambda cb: project.sync(progress=cb), "Scanning transcripts/…")
+        import_with_progress(lambda cb: project.sync(progress=cb, wait=False), "Scanning transcripts/…")
 
 transcribe_section(project)
 
@@ -264,11 +272,12 @@ with qda_in:
                     st.warning(warning)
                 if st.button("Import it into this project", key=fresh("qda_go")):
                     area = st.container()
-                    area.caption("Reading, splitting into sentences, embedding, saving…")
+                    area.caption("Reading, splitting into sentences, saving…")
                     bars = stage_bars(area)  # the same bars as a transcript import: one pipeline, one progress
 
                     def run_import() -> None:
-                        done = project.interchange.import_project(path, progress=bars)
+                        done = project.interchange.import_project(path, progress=bars, wait=False)
+                        worker_for(project).start()
                         st.session_state["qda_warnings"] = done.get("warnings", [])
 
                     act(run_import, f"Imported {qda.name}")
