@@ -7,6 +7,7 @@ exactly first, then fuzzily; what cannot be placed is kept as an orphan and repo
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from analysis.store import Connection
@@ -33,11 +34,16 @@ class CodingService:
         self, *, transcript: str, start: int, end: int, code: str | int, coder: str | None = None,
         memo: str = "", origin: str = "direct", note: str = "",
     ) -> Coding:
-        """Apply ``code`` to ``[start, end)`` of ``transcript`` (code points into its text)."""
-        with self.ctx.action("coding.add", note=note, who=coder) as act:
-            cid = self.insert_coding(act, transcript, start, end, code_store.code_row(act.conn, code), coder, memo,
-                                     origin)
-        return self.get(cid)
+        """Apply ``code`` to ``[start, end)`` of ``transcript`` (code points into its text).
+
+        On a team's server this is three round trips: what it reads goes with the transaction's start and
+        the role check, the row is inserted (its image read back with it), and the audit event, the change
+        counter and the commit go last, together (``tests/store/test_round_trips.py`` counts them)."""
+        reads = [*coding_store.add_reads(transcript, start, end, coder or self.ctx.actor), *code_store.code_reads(code)]
+        with self.ctx.action("coding.add", note=note, who=coder, reads=reads) as act:
+            crow = code_store.code_row(act.conn, code, act.read[2] if len(act.read) > 2 else None)
+            made = self._insert(act, transcript, start, end, crow, coder, memo, origin, read=act.read[:2])
+        return made
 
     def add_coding_with_new_code(
         self, *, transcript: str, start: int, end: int, name: str, parent: str | int | None = None,
@@ -46,16 +52,23 @@ class CodingService:
         """Create a code and apply it to ``[start, end)`` in one action (one undo step)."""
         fields: dict[str, Any] = {"name": name, "kind": "code", "definition": definition}
         self.codebook.validate_fields(fields)
-        with self.ctx.action("coding.add", note=note, who=coder) as act:  # a bad span rolls the new code back too
+        reads = coding_store.add_reads(transcript, start, end, coder or self.ctx.actor)
+        with self.ctx.action("coding.add", note=note, who=coder, reads=reads) as act:  # a bad span rolls the new code back too
             code_id = self.codebook.insert_code(act, fields, parent)
             crow = code_store.code_row(act.conn, code_id)
-            cid = self.insert_coding(act, transcript, start, end, crow, coder, memo, "direct")
+            made = self._insert(act, transcript, start, end, crow, coder, memo, "direct", read=act.read[:2])
             act.summary += f" (new code '{crow.name}')"
-        return self.get(cid)
+        return made
 
-    def _check_span(self, conn: Connection, transcript: str, start: int, end: int) -> tuple[int, str]:
-        tid = transcript_store.transcript_id(conn, transcript)
-        text = transcript_store.transcript_text(conn, tid)
+    def _check_span(self, conn: Connection, transcript: str, start: int, end: int,
+                    read: list[list[Any]] | None = None) -> tuple[int, str]:
+        """The transcript's id and text (from ``read``, the rows of ``coding_store.add_reads``, when it found
+        the transcript), once ``[start, end)`` is known to be a span of it with some text."""
+        if read and read[0]:
+            tid, text = int(read[0][0].id), str(read[0][0].text)
+        else:
+            tid = transcript_store.transcript_id(conn, transcript)
+            text = transcript_store.transcript_text(conn, tid)
         if not (0 <= start < end <= len(text)):
             raise InvalidSpanError(
                 Errors.E2301, start=start, end=end, transcript=transcript, n_text=len(text))
@@ -71,16 +84,26 @@ class CodingService:
         Refuses a span outside the transcript, an empty or whitespace-only span, and a duplicate of an
         existing coding of the same code. Sets the action's target, ``after`` and summary; an ``origin``
         starting with ``suggestion`` makes the action ``coding.accept_suggestion``. Returns the new id."""
-        tid, text = self._check_span(act.conn, transcript, start, end)
+        return self._insert(act, transcript, start, end, crow, coder, memo, origin).id
+
+    def _insert(self, act: Action, transcript: str, start: int, end: int, crow: Any, coder: str | None,
+                memo: str, origin: str, *, read: list[list[Any]] | None = None) -> Coding:
+        """:meth:`insert_coding`, returning the new coding (as stored: its row came back with the insert);
+        ``read``: the rows of ``coding_store.add_reads`` for this span, when the action read them."""
+        tid, text = self._check_span(act.conn, transcript, start, end, read)
         coder = coder or self.ctx.actor
-        if coding_store.duplicate(act.conn, int(crow.id), tid, start, end, coder=coder) is not None:
+        if read and read[0]:
+            duplicate = any(int(r.code_id) == int(crow.id) for r in read[1])
+        else:
+            duplicate = coding_store.duplicate(act.conn, int(crow.id), tid, start, end, coder=coder) is not None
+        if duplicate:
             raise ConflictError(Errors.E2208, name=crow.name, transcript=transcript)
         before, after = context_of(text, start, end)
         guid = new_guid()
         quote = text[start:end]
-        cid = act.rec.insert("codings", guid=guid, code_id=crow.id, transcript_id=tid, start=start, end=end,
-                             quote=quote, context_before=before, context_after=after,
-                             coder=coder, memo=memo, origin=origin, created_at=self.ctx.now())
+        act.rec.insert("codings", guid=guid, code_id=crow.id, transcript_id=tid, start=start, end=end,
+                       quote=quote, context_before=before, context_after=after,
+                       coder=coder, memo=memo, origin=origin, created_at=self.ctx.now())
         act.target = f"coding:{guid} code:{crow.guid} transcript:{transcript}"
         act.after = {"code": crow.name, "transcript": transcript, "start": start, "end": end, "quote": quote,
                      "origin": origin}
@@ -88,7 +111,7 @@ class CodingService:
         act.summary = f"Coded '{short}' in {transcript} as '{crow.name}'"
         if origin.startswith("suggestion"):
             act.action = "coding.accept_suggestion"
-        return int(cid)
+        return coding_from_row(SimpleNamespace(**act.rec.changes[-1]["after"]), text)
 
     def remove_coding(self, coding_id: int, *, note: str = "") -> None:
         """Uncode: remove one coding (undoable)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from analysis.errors import Errors, ProjectError
-from analysis.store import meta, schema, team  # noqa: F401 - schema: analysis.store.schema for every importer
+from analysis.store import batch, meta, schema, team  # noqa: F401 - schema: analysis.store.schema for every importer
 
 if TYPE_CHECKING:  # Alembic costs ~0.3 s to import: only when a database is not at the newest revision
     from alembic.config import Config
@@ -93,8 +93,8 @@ class Store:
         self.db_path = db_path
         if url.startswith("sqlite"):
             self.engine: Engine = sa.create_engine(url)
-        else:  # a server: PostgreSQL through psycopg; a connection dropped by the server is replaced
-            self.engine = sa.create_engine(team.engine_url(url), pool_pre_ping=True)
+        else:  # a server: PostgreSQL through psycopg (see team.py: round trips, a dropped connection)
+            self.engine = team.create_engine(url)
         self.server = self.engine.dialect.name != "sqlite"
         if not self.server:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -232,6 +232,8 @@ class Store:
 
         with self.engine.connect() as conn:
             sqlite = conn.dialect.name == "sqlite"
+            if not sqlite:  # the server's engine autocommits (team.create_engine): this one is a transaction
+                conn.execution_options(isolation_level="READ COMMITTED")
             if sqlite:
                 # pysqlite's autocommit mode: we issue BEGIN ourselves, so the DDL is in the transaction
                 # too (SQLAlchemy's commit/rollback below still end it through the DBAPI connection).
@@ -297,23 +299,53 @@ class Store:
         On SQLite it takes the write lock at once (``BEGIN IMMEDIATE``): writers queue up for the busy
         timeout instead of reading a snapshot they can no longer commit on, so a check made inside
         the transaction (a sibling name, a duplicate coding) sees every earlier writer's commit. On
-        PostgreSQL the transaction first takes the project's writer lock (``team.lock_for_write``): the
+        PostgreSQL the transaction first takes the project's writer lock (``team.write_lock``): the
         same guarantee, the same busy timeout. Inside :meth:`transaction` it is a savepoint of that one."""
+        with self.writing() as (conn, _rows):
+            yield conn
+
+    @contextmanager
+    def writing(self, reads: Sequence[sa.Executable] = ()) -> Iterator[tuple[Connection, list[list[Any]]]]:
+        """:meth:`write`, reading ``reads`` (selects) as soon as the lock is held: ``(connection, rows of each)``.
+
+        On a server the transaction costs two round trips besides what the block itself reads and writes:
+        ``BEGIN``, the writer lock and ``reads`` go in the first, the writes held back with
+        :func:`analysis.store.batch.later` (the audit event, the change counter) and ``COMMIT`` in the last
+        (:mod:`analysis.store.batch`). On SQLite each statement is a function call: run one by one."""
         shared = self._shared()
         if shared is not None:
             with translated(self._where()), self._server_errors(), shared.begin_nested():
-                yield shared
+                rows = [list(shared.execute(q).all()) for q in reads]
+                with self._holding(shared) as pending:
+                    yield shared, rows
+                    if pending.statements:
+                        batch.send(shared, pending.statements)
             return
         with translated(self._where()), self._server_errors(), self.engine.connect() as conn, conn.begin():
             if self.server:
-                team.lock_for_write(conn)
+                head = ["BEGIN", *team.write_lock()]  # one round trip: the transaction, the lock, the reads
+                rows = batch.send(conn, [*head, *reads])[len(head):]
             else:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
+                rows = [list(conn.execute(q).all()) for q in reads]
             token = _WRITING.set((self, conn))
             try:
-                yield conn
+                with self._holding(conn) as pending:
+                    yield conn, rows
+                    if self.server:  # the held-back writes and the commit: one round trip
+                        batch.send(conn, [*pending.statements, "COMMIT"])
             finally:
                 _WRITING.reset(token)
+
+    @staticmethod
+    @contextmanager
+    def _holding(conn: Connection) -> Iterator[batch.Pending]:
+        pending = batch.Pending(conn)
+        token = batch.PENDING.set(pending)
+        try:
+            yield pending
+        finally:
+            batch.PENDING.reset(token)
 
     def close(self) -> None:
         self.engine.dispose()

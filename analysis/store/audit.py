@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from analysis.domain.model import AuditEvent
 from analysis.store import meta
+from analysis.store.batch import insert_or_keep, last_id, later
 from analysis.store.recorder import CHANGE_FORMAT, Recorder, upgrade_changes
 from analysis.store.schema import audit, audit_targets, users
 
@@ -51,15 +52,15 @@ def parse_targets(target: str) -> list[tuple[str, str, str]]:
 
 def ensure_user(conn: Connection, name: str, guid: str) -> None:
     """Every researcher who acts gets a user record (with a GUID, as REFI-QDA wants)."""
-    if conn.execute(sa.select(users.c.id).where(users.c.name == name)).first() is None:
-        conn.execute(users.insert().values(guid=guid, name=name))
+    later(conn, insert_or_keep(conn, users).values(guid=guid, name=name).on_conflict_do_nothing(
+        index_elements=[users.c.name]))
 
 
 def user_names(conn: Connection) -> list[str]:
     return [str(r[0]) for r in conn.execute(sa.select(users.c.name).order_by(users.c.id))]
 
 
-def record(conn: Connection, act: RecordedAction, *, at: str, user_guid: str) -> int:
+def record(conn: Connection, act: RecordedAction, *, at: str, user_guid: str) -> None:
     """Write the audit event of a finished action (inside its transaction) and bump the change counter.
 
     Any action that changes data clears its researcher's redo stack: an undone action can only be
@@ -67,30 +68,35 @@ def record(conn: Connection, act: RecordedAction, *, at: str, user_guid: str) ->
     (a redo whose rows they changed meanwhile is refused by the replay's row check)."""
     ensure_user(conn, act.who, user_guid)
     if act.changes_data:
-        conn.execute(audit.update().where(audit.c.state == "undone", audit.c.who == act.who).values(state="discarded"))
+        later(conn, audit.update().where(audit.c.state == "undone", audit.c.who == act.who).values(state="discarded"))
     changes = act.rec.changes if act.undoable else []
-    pk = conn.execute(audit.insert().values(
+    later(conn, audit.insert().values(
         at=at, who=act.who, action=act.action, target=act.target, summary=act.summary,
         before=_dumps(act.before), after=_dumps(act.after), note=act.note, changes=Recorder.dumps(changes),
         undoable=act.undoable, barrier=act.barrier,
         # an undoable action may write no rows (dismissing a pattern): its undo flips its state
         state="done" if act.undoable else "final", format=CHANGE_FORMAT,
-    )).inserted_primary_key
-    event_id = int(pk[0]) if pk is not None else 0
+    ))
     targets = list(act.targets)
     for t in parse_targets(act.target):
         if not any(t[0] == e and t[1] == g for e, g, _ in targets):
             targets.append(t)
-    if targets:
-        conn.execute(audit_targets.insert(), [
-            {"audit_id": event_id, "entity": e, "guid": g, "role": r} for e, g, r in targets])
+    _add_targets(conn, targets)
     if act.changes_data:
         bump(conn)
-    return event_id
+
+
+def _add_targets(conn: Connection, targets: list[tuple[str, str, str]]) -> None:
+    """The target rows of the audit event just inserted (its id referred to in SQL, never read back)."""
+    if targets:
+        event_id = last_id(conn, audit)
+        later(conn, audit_targets.insert().values(
+            [{"audit_id": event_id, "entity": e, "guid": g, "role": r} for e, g, r in targets]))
 
 
 def bump(conn: Connection) -> None:
-    meta.set(conn, "change_counter", str(int(meta.get(conn, "change_counter", "0")) + 1))
+    """Move the change counter on (readers poll it: Project.version)."""
+    later(conn, meta.increment(conn, "change_counter"))
 
 
 def change_counter(conn: Connection) -> int:
@@ -175,14 +181,11 @@ def replay(conn: Connection, ev: AuditEvent, *, inverse: bool, who: str, at: str
     conn.execute(audit.update().where(audit.c.id == ev.id).values(
         state="undone" if inverse else "done", undone_at=at if inverse else None))
     ensure_user(conn, who, user_guid)
-    pk = conn.execute(audit.insert().values(
+    later(conn, audit.insert().values(
         at=at, who=who, action=verb, target=ev.target, summary=f"{verb.capitalize()}: {ev.summary}", before="null",
         after=_dumps({"event": ev.id}), note="", changes="[]", undoable=False, state="final", format=CHANGE_FORMAT,
-    )).inserted_primary_key
-    new_id = int(pk[0]) if pk is not None else 0
-    targets = [{"audit_id": new_id, "entity": e, "guid": g, "role": r} for e, g, r in parse_targets(ev.target)]
-    if targets:
-        conn.execute(audit_targets.insert(), targets)
+    ))
+    _add_targets(conn, parse_targets(ev.target))
     bump(conn)
 
 

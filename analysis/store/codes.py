@@ -24,8 +24,21 @@ def named(conn: Connection, name: str) -> bool:
     return conn.execute(sa.select(codes.c.id).where(codes.c.name == name)).first() is not None
 
 
-def code_row(conn: Connection, ref: str | int) -> Any:
-    """The row of a code named by id, name (case-insensitive, when unique) or path ``A > B > C``."""
+def code_reads(ref: str | int) -> list[sa.Select[Any]]:
+    """The query that finds the code ``ref`` names when it is an id or a plain name (none for a path or a
+    number in a string: :func:`code_row` resolves those itself), for an action to read with its lock."""
+    if isinstance(ref, int):
+        return [sa.select(codes).where(codes.c.id == ref)]
+    if ref.strip().isdigit() or PATH_SEP.strip() in ref:
+        return []
+    return [sa.select(codes).where(codes.c.name_key == name_key(ref.strip()))]
+
+
+def code_row(conn: Connection, ref: str | int, rows: list[Any] | None = None) -> Any:
+    """The row of a code named by id, name (case-insensitive, when unique) or path ``A > B > C``; ``rows``:
+    what :func:`code_reads` found, when read already (one row: that is the code; else resolved here)."""
+    if rows is not None and len(rows) == 1:
+        return rows[0]
     if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and not named(conn, ref)):
         row = conn.execute(sa.select(codes).where(codes.c.id == int(ref))).first()
         if row:

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from analysis.store.schema import codings, segments, speakers, transcripts, turns
 
-__all__ = ["count", "count_of", "counts_by_code", "duplicate", "export_rows", "ids_of", "mark_orphaned", "orphan_rows",
+__all__ = ["add_reads", "count", "count_of", "counts_by_code", "duplicate", "export_rows", "ids_of", "mark_orphaned", "orphan_rows",
            "place", "rows_in", "rows_of", "segment_spans", "with_text"]
 
 
@@ -44,6 +44,18 @@ def duplicate(conn: Connection, code_id: int, transcript_id: int, start: int, en
         q = q.where(codings.c.id != exclude)
     row = conn.execute(q).first()
     return None if row is None else int(row[0])
+
+
+def add_reads(transcript: str, start: int, end: int, coder: str) -> list[sa.Select[Any]]:
+    """What adding a coding to ``[start, end)`` of ``transcript`` by ``coder`` reads first, for the action to
+    read with its lock: the transcript's ``id`` and ``text``; the ``code_id`` of each coding ``coder`` has on
+    exactly that span (a duplicate is one of the same code)."""
+    return [
+        sa.select(transcripts.c.id, transcripts.c.text).where(transcripts.c.name == transcript),
+        sa.select(codings.c.code_id).join(transcripts, transcripts.c.id == codings.c.transcript_id).where(
+            transcripts.c.name == transcript, codings.c.start == start, codings.c.end == end,
+            codings.c.coder == coder),
+    ]
 
 
 def with_text(conn: Connection, coding_id: int) -> sa.Row[Any] | None:

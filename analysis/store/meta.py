@@ -18,3 +18,12 @@ def set(conn: Connection, key: str, value: str) -> None:  # noqa: A001 - the tab
         conn.execute(_meta.update().where(_meta.c.key == key).values(value=value))
     else:
         conn.execute(_meta.insert().values(key=key, value=value))
+
+
+def increment(conn: Connection, key: str) -> sa.Executable:
+    """A statement adding one to the number kept under ``key`` (1 when there is none yet): no read first."""
+    from analysis.store.batch import insert_or_keep
+
+    ins = insert_or_keep(conn, _meta).values(key=key, value="1")
+    return ins.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=[_meta.c.key], set_={"value": sa.cast(sa.cast(_meta.c.value, sa.Integer) + 1, sa.String)})

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from analysis.store.recorder import name_key
 from analysis.store.schema import researchers
 
-__all__ = ["by_name", "rows", "team", "user_guid"]
+__all__ = ["by_name", "rows", "team", "team_query", "user_guid"]
 
 
 def rows(conn: Connection) -> list[sa.Row[Any]]:
@@ -18,10 +18,15 @@ def rows(conn: Connection) -> list[sa.Row[Any]]:
     return list(conn.execute(sa.select(researchers).order_by(researchers.c.id)).all())
 
 
-def team(conn: Connection) -> list[tuple[str, str]]:
-    """``(name, role)`` of every registered researcher (empty: a project without roles)."""
-    return [(str(r[0]), str(r[1])) for r in conn.execute(
-        sa.select(researchers.c.name, researchers.c.role).order_by(researchers.c.id))]
+def team_query() -> sa.Select[Any]:
+    """The query of :func:`team` (the write path sends it with its lock: ``Store.writing``)."""
+    return sa.select(researchers.c.name, researchers.c.role).order_by(researchers.c.id)
+
+
+def team(conn: Connection, rows: list[Any] | None = None) -> list[tuple[str, str]]:
+    """``(name, role)`` of every registered researcher (empty: a project without roles); ``rows``: the
+    rows of :func:`team_query`, when already read."""
+    return [(str(r[0]), str(r[1])) for r in (conn.execute(team_query()) if rows is None else rows)]
 
 
 def by_name(conn: Connection, name: str) -> sa.Row[Any] | None:

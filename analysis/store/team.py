@@ -38,7 +38,7 @@ from sqlalchemy.exc import ArgumentError
 from analysis.errors import ConflictError, Errors, ProjectError, StorageError, ValidationError
 from analysis.store.dberrors import busy_timeout_ms
 
-__all__ = ["PROJECT_FILE", "check_expected", "check_url", "engine_url", "lock_for_upgrade", "lock_for_write", "read_url",
+__all__ = ["PROJECT_FILE", "check_expected", "check_url", "engine_url", "lock_for_upgrade", "write_lock", "create_engine", "read_url",
            "redacted", "server_errors", "write_project_file", "coder_names", "coding_spans_by", "transcript_lengths",
            "unit_bounds", "coding_rows_by"]
 
@@ -125,14 +125,47 @@ def write_project_file(folder: Path, url: str) -> Path:
     return path
 
 
-def _timeout(conn: Connection) -> None:
-    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{busy_timeout_ms()}ms'")
+def write_lock() -> list[str]:
+    """The statements that start a write on PostgreSQL, inside its transaction: wait (up to the busy
+    timeout) for the writer lock. Sent with ``BEGIN`` and the action's first reads in one round trip."""
+    return [f"SET LOCAL lock_timeout = '{busy_timeout_ms()}ms'", f"SELECT pg_advisory_xact_lock({_WRITE_KEY})"]
 
 
-def lock_for_write(conn: Connection) -> None:
-    """Inside a write transaction on PostgreSQL: wait (up to the busy timeout) for the writer lock."""
-    _timeout(conn)
-    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITE_KEY})
+#: A pooled connection idle for longer than this is pinged before use (one round trip); one in use more
+#: recently (a coder at work, the Read & code page polling every 3 s) is trusted, so an action costs no
+#: ping. One the server dropped within that time fails its next statement: the pool is replaced and the
+#: researcher is told the server could not be reached (SL4204); the next try works.
+PING_AFTER_S = 10.0
+
+
+def create_engine(url: str) -> sa.Engine:
+    """The engine of a team project's server.
+
+    Its connections autocommit at the driver (psycopg's ``autocommit``): a read is its statements and
+    nothing else (no ``BEGIN``/``ROLLBACK`` round trips; under READ COMMITTED each statement read its own
+    snapshot anyway), and a write sends its own ``BEGIN`` with its lock and first reads, and its
+    ``COMMIT`` with its last writes (``Store.writing``, ``batch.py``): the same transaction, in fewer
+    round trips. The pool hands out the most recently used connection first and pings only one idle
+    for more than :data:`PING_AFTER_S`."""
+    import time
+
+    engine = sa.create_engine(engine_url(url), isolation_level="AUTOCOMMIT", pool_use_lifo=True)
+
+    @sa.event.listens_for(engine, "checkin")
+    def _idle_since(_dbapi: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi)
+        except engine.dialect.loaded_dbapi.Error as err:
+            raise sa.exc.DisconnectionError(str(err)) from err  # the pool replaces it and tries again
+
+    return engine
 
 
 def lock_for_upgrade(conn: Connection) -> None:
