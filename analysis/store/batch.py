@@ -25,7 +25,7 @@ from collections import namedtuple
 from collections.abc import Sequence
 from contextvars import ContextVar
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -61,7 +61,7 @@ def literal(conn: Connection, statement: sa.Executable | str) -> str:
         return statement
     import psycopg
 
-    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    compiled = cast(Any, statement).compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     processors = compiled._bind_processors  # noqa: SLF001 - the types' own conversions, as execute() applies them
     values = {k: processors[k](v) if k in processors else v for k, v in params.items()}
@@ -75,7 +75,7 @@ def literal(conn: Connection, statement: sa.Executable | str) -> str:
 
 @lru_cache(maxsize=256)
 def _record(names: tuple[str, ...]) -> Any:
-    return namedtuple("Record", names, rename=True)  # type: ignore[misc]  # noqa: PYI024 - rows read by name
+    return namedtuple("Record", names, rename=True)  # noqa: PYI024 - rows read by name
 
 
 def send(conn: Connection, statements: Sequence[sa.Executable | str]) -> list[list[Any]]:

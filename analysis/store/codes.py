@@ -54,15 +54,15 @@ def code_row(conn: Connection, ref: str | int, rows: list[Any] | None = None) ->
                 raise NotFoundError(Errors.E2016, ref=ref, part=part)
             parent = row.id
         return row
-    rows = conn.execute(sa.select(codes).where(codes.c.name_key == name_key(ref))).all()
-    if len(rows) == 1:
-        return rows[0]
-    if not rows:
+    found = conn.execute(sa.select(codes).where(codes.c.name_key == name_key(ref))).all()
+    if len(found) == 1:
+        return found[0]
+    if not found:
         names = [str(r[0]) for r in conn.execute(sa.select(codes.c.name).order_by(codes.c.name))]
         close = [n for n in names if ref.casefold()[:4] in n.casefold()][:5]
         hint = f" Did you mean: {', '.join(close)}?" if close else " Create it first, or check the codebook."
         raise NotFoundError(Errors.E2015, ref=ref, hint_text=hint)
-    raise NotFoundError(Errors.E2013, ref=ref, n_rows=len(rows), PATH_SEP=PATH_SEP)
+    raise NotFoundError(Errors.E2013, ref=ref, n_rows=len(found), PATH_SEP=PATH_SEP)
 
 
 def descendants(conn: Connection, code_id: int) -> set[int]:
