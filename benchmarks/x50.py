@@ -95,8 +95,11 @@ def codings_file(project: Any, count: int, seed: int = 0) -> tuple[str, dict[str
     return yaml.safe_dump({"storyloom_codings": 1, "codings": items}, allow_unicode=True, sort_keys=False), tally
 
 
-def build(dest: Path = DEFAULT, *, transcripts: int = TRANSCRIPTS, codings: int = CODINGS) -> dict[str, Any]:
-    """Build the x50 project in ``dest`` (removed first); returns what was built and how long it took."""
+def build(dest: Path = DEFAULT, *, transcripts: int = TRANSCRIPTS, codings: int = CODINGS,
+          embedder: Any = None) -> dict[str, Any]:
+    """Build the x50 project in ``dest`` (removed first); returns what was built and how long it took.
+    ``embedder``: another than the project's MiniLM (a ``HashingEmbedder`` builds a copy in a minute for
+    profiling the pages; its semantic search means nothing)."""
     from analysis.offline import set_offline_env
 
     set_offline_env()
@@ -109,7 +112,7 @@ def build(dest: Path = DEFAULT, *, transcripts: int = TRANSCRIPTS, codings: int 
     (dest / "codebooks").mkdir(exist_ok=True)
     shutil.copy(ROOT / "codebooks" / "codebook.yaml", dest / "codebooks" / "codebook.yaml")
     generated = time.perf_counter() - t0
-    with open_project(dest, create=True) as project:
+    with open_project(dest, create=True, embedder=embedder) as project:
         t0 = time.perf_counter()
         project.sync()  # transcripts, participants and (no codes yet) the codebook
         synced = time.perf_counter() - t0
