@@ -261,7 +261,7 @@ def one_run(browser: Any, source: Path, work: Path, run: int, root: Path) -> dic
         for stem, title in [*[p for p in _pages() if p[0] != "read_code"], ("read_code", "Read & code")]:
             t0 = clock.start()
             page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).first.click()
-            clock.until(f"page: {title}", t0, *heading(title))
+            clock.until(f"page: {title}", t0, *heading(title), timeout=240_000)  # Team took 54 s at x50 before issue 26
             settle(page)
             if stem == "themes":
                 box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Participant", exact=True)).last
