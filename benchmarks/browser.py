@@ -1,6 +1,7 @@
 """Real-browser benchmark: what a researcher waits for, click to settled, in headless Chromium.
 
-    .venv/bin/python benchmarks/browser.py [--runs 7] [--sample-only] [--x10 PATH] [--sample PATH]
+    .venv/bin/python benchmarks/browser.py [--runs 7] [--sample-only] [--x10 PATH] [--x50 PATH [--x50-only]]
+                                           [--sample PATH]
                                            [--root CHECKOUT] [--json OUT.json] [--compare BEFORE.json]
                                            [--against BEFORE_CHECKOUT] [--coding-only]
 
@@ -8,8 +9,12 @@ For each project (the sample study, synced with the real models; the sample stud
 benchmarks/ui.py builds it) and each of ``--runs`` runs: a fresh copy of the project, a fresh
 ``streamlit run app.py`` (tests/browser/test_browser.py's ``streamlit_app``) and a fresh browser page, then a
 researcher's round: open the app, switch transcript, select a passage, apply a code, select another,
-create-and-apply a code, open a highlight, undo (the create-and-apply), uncode the first, visit every page, filter Themes by participant, a
-first semantic search (at least 10 s after the app opened) and a later one, back to Read & code.
+create-and-apply a code, open a highlight, undo (the create-and-apply), uncode the first, visit every page, filter
+Themes by participant, a first semantic search (at least 10 s after the app opened) and a later one, back to Read &
+code. On Themes, after the participant filter, each of its other filters in turn (every participant, a theme, one
+value of each participant attribute, "Show all codes") and its two other tabs. At the end of each run, the server's
+peak RSS (VmHWM of the streamlit process and its children). ``--x50 PATH``: the x50 project of benchmarks/x50.py
+(350 novel transcripts, 100k segments, 15k codings) too, built there once if PATH has none.
 
 Each action is timed from the click (or key press) to *settled*: the page's Streamlit status is idle
 (``data-test-script-state="notRunning"``) AND the action's target element is visible (the drawn
@@ -51,6 +56,7 @@ from benchmarks.machine import describe, write_section  # noqa: E402
 from tests.browser.test_browser import ARGS, CHROMIUM, SELECT_JS, _pages, choose, settle, streamlit_app  # noqa: E402
 
 HEADING = "Real browser (click to settled)"
+X50_HEADING = "Real browser at x50 (issue 26)"  # --x50-only writes here, leaving the sample and x10 tables alone
 QUERIES = ("fear of being assessed again", "the approval process took too long")
 
 # True once the app is idle and a visible element matches the target: [css, text, how, shadow]
@@ -71,7 +77,7 @@ SETTLED_JS = """
   for (const root of roots) {
     for (const el of root.querySelectorAll(css)) {
       const t = (el.textContent || '').trim();
-      if (text && !(how === 'starts' ? t.startsWith(text) : t.includes(text))) continue;
+      if (text && !(how === 'starts' ? t.startsWith(text) : how === 're' ? new RegExp(text).test(t) : t.includes(text))) continue;
       const r = el.getBoundingClientRect();
       if (r.width > 0 && r.height > 0 && !el.closest('[data-stale="true"]')) return true;
     }
@@ -86,12 +92,13 @@ SETTLED_JS = """
 RUNS_JS = """
 (() => {
   window.__storyloomRuns = 0;
-  const watch = () => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    if (!app) { setTimeout(watch, 20); return; }
-    new MutationObserver(() => {
-      if (app.getAttribute('data-test-script-state') === 'running') window.__storyloomRuns += 1;
-    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  const watch = () => {  // the whole document: the app's element may be replaced (a reconnect on a busy machine)
+    if (!document.body) { setTimeout(watch, 20); return; }
+    new MutationObserver((changes) => {
+      for (const c of changes) {
+        if (c.target.getAttribute('data-test-script-state') === 'running') window.__storyloomRuns += 1;
+      }
+    }).observe(document.body, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
   };
   document.readyState === 'loading' ? document.addEventListener('DOMContentLoaded', watch) : watch();
 })();
@@ -160,10 +167,39 @@ def plan(project_dir: Path) -> dict[str, Any]:
         counts = frame["participant"].value_counts()  # the run codes the target's participant: not that one
         others = [str(p) for p in counts.index if p not in (target.get("participants") or [])]
         person = others[len(others) // 2]
+        themes = themes_plan(project, frame)
     label = f"{', '.join(target['participants'])}: {name}"
     snippet = passages[0]
     return {"transcript": name, "label": label, "passages": passages, "code": paths[leaf.id], "person": person,
-            "person_quotes": int(counts[person]), "snippet": snippet}
+            "person_quotes": int(counts[person]), "snippet": snippet, "themes": themes}
+
+
+def themes_plan(project: Any, frame: Any) -> dict[str, Any]:
+    """Themes' filters in the order a run sets them, each with the quote count the page then shows: back to
+    every participant, the most used theme, then one value of each participant attribute (they narrow the
+    theme's quotes together). The run adds codings before it reaches Themes (an apply, a create-and-apply,
+    one undone): the counts are for the project as copied and are checked loosely (see one_run)."""
+    codes = project.codebook.codes()
+    theme_of: dict[int, str] = {}
+    for c in codes:
+        top = c
+        while top.parent_id is not None:
+            top = next(p for p in codes if p.id == top.parent_id)
+        theme_of[c.id] = top.name
+    frame = frame.assign(theme=frame["code_id"].map(theme_of))
+    theme = str(frame["theme"].value_counts().index[0])
+    quotes = frame[frame["theme"] == theme]
+    steps: list[dict[str, Any]] = [{"what": "all participants", "quotes": len(frame)},
+                                   {"what": "theme or code", "value": theme, "quotes": len(quotes)}]
+    attributes = sorted({k for p in project.participants.list() for k, v in p.attributes.items() if v})
+    for attr in attributes:
+        if attr not in quotes:
+            continue
+        value = str(quotes[attr].dropna().value_counts().index[0])
+        quotes = quotes[quotes[attr] == value]
+        steps.append({"what": attr, "label": attr.replace("_", " ").capitalize(), "value": value,
+                      "quotes": len(quotes)})
+    return {"theme": theme, "steps": steps}
 
 
 def one_run(browser: Any, source: Path, work: Path, run: int, root: Path,
@@ -245,7 +281,7 @@ def one_run(browser: Any, source: Path, work: Path, run: int, root: Path,
                                                    ("read_code", "Read & code")]:
             t0 = clock.start()
             page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).first.click()
-            clock.until(f"page: {title}", t0, *heading(title))
+            clock.until(f"page: {title}", t0, *heading(title), timeout=240_000)  # Team took 54 s at x50 before issue 26
             settle(page)
             if stem == "themes":
                 box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Participant", exact=True)).last
@@ -256,6 +292,7 @@ def one_run(browser: Any, source: Path, work: Path, run: int, root: Path,
                 clock.until("filter Themes (participant)", t0, "[data-testid=stCaptionContainer]",
                             f"{todo['person_quotes']} quotes", how="starts")
                 settle(page)
+                themes_filters(page, clock, todo["themes"])
             if stem == "assist":
                 for n, query in enumerate(QUERIES):
                     if n == 0 and time.perf_counter() - opened < 10:
@@ -268,9 +305,90 @@ def one_run(browser: Any, source: Path, work: Path, run: int, root: Path,
                     settle(page)
             if page.get_by_test_id("stException").count():
                 raise RuntimeError(f"{title} shows an exception")
+        rss = server_rss(url)
+        for k, v in rss.items():  # MiB, kept with the timings (seconds) and reported apart
+            clock.samples[f"peak RSS MiB ({k})"] = [v]
+        print(f"    peak RSS: server {rss['server']:,.0f} MiB, children {rss['children']:,.0f} MiB", flush=True)
     page.close()
     shutil.rmtree(project_dir, ignore_errors=True)
     return clock.samples
+
+
+QUOTES_CAPTION = r"^\d+ quotes"
+
+
+def quotes_shown(page: Any) -> int:
+    """The quote count Themes' caption shows ("123 quotes, newest first...")."""
+    caption = page.get_by_test_id("stCaptionContainer").filter(has_text=" quotes").last.inner_text()
+    return int(caption.split(" ", 1)[0].replace(",", ""))
+
+
+def themes_filters(page: Any, clock: Clock, plan: dict[str, Any]) -> None:
+    """Every filter of Themes in turn (after the participant filter): every participant again, a theme,
+    one value of each participant attribute, "Show all codes", then the Co-occurrence and Theme map tabs
+    and back. Each is timed to the quotes caption of the run it caused; the counts are checked to narrow."""
+    shown = []
+    for step in plan["steps"]:
+        if step["what"] == "all participants":
+            box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Participant", exact=True)).last
+            typed = "All participants"
+        elif step["what"] == "theme or code":
+            box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Theme or code", exact=True)).last
+            typed = step["value"]
+        else:
+            box = page.get_by_test_id("stMultiSelect").filter(has=page.get_by_text(step["label"], exact=True)).last
+            typed = step["value"]
+        box.click()
+        page.keyboard.type(typed)
+        t0 = clock.start()
+        page.keyboard.press("Enter")
+        clock.until(f"filter Themes ({step['what'].replace('_', ' ')})", t0, "[data-testid=stCaptionContainer]",
+                    QUOTES_CAPTION, how="re")
+        if step["what"] not in ("all participants", "theme or code"):
+            page.keyboard.press("Escape")  # close the multiselect's list
+        settle(page)
+        shown.append(quotes_shown(page))
+    if any(b > a for a, b in zip(shown[1:], shown[2:])) or shown[0] < plan["steps"][0]["quotes"]:
+        raise RuntimeError(f"Themes' filters did not narrow the quotes: {shown} (planned {plan['steps']})")
+    t0 = clock.start()
+    page.get_by_text("Show all codes", exact=True).click()
+    clock.until("filter Themes (show all codes)", t0, "[data-testid=stCaptionContainer]", QUOTES_CAPTION, how="re")
+    settle(page)
+    for tab, caption in (("Co-occurrence", "Empty cells: no co-occurrence"), ("Theme map", "Boxes: themes"),
+                         ("Theme × participant", "Click a cell")):
+        t0 = clock.start()
+        page.get_by_role("tab", name=tab).click()
+        clock.until(f"Themes tab: {tab}", t0, "[data-testid=stCaptionContainer]", caption)
+        settle(page)
+
+
+def server_rss(url: str) -> dict[str, float]:
+    """Peak resident memory (VmHWM, MiB) of the streamlit server serving ``url`` and of its children (the
+    process whose command line runs streamlit on that port, found in /proc; its children by PPid)."""
+    port = url.rsplit(":", 1)[1]
+    procs: dict[int, tuple[int, str]] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            status = (d / "status").read_text()
+        except OSError:
+            continue
+        ppid = int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
+        hwm = next((line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")), "0")
+        procs[int(d.name)] = (ppid, f"{cmd}\t{hwm}")
+    server = next(pid for pid, (_, info) in procs.items()
+                  if "streamlit" in info and f"--server.port {port} " in info.split("\t")[0])
+    family, frontier = [server], [server]
+    while frontier:
+        parent = frontier.pop()
+        kids = [pid for pid, (ppid, _) in procs.items() if ppid == parent]
+        family += kids
+        frontier += kids
+    peaks = {pid: int(procs[pid][1].rsplit("\t", 1)[1]) / 1024 for pid in family}
+    return {"server": peaks[server], "children": sum(v for pid, v in peaks.items() if pid != server),
+            "total": sum(peaks.values())}
 
 
 def p95(values: list[float]) -> float:
@@ -300,6 +418,9 @@ def main() -> None:
     ap.add_argument("--x10-only", action="store_true", help="only the x10 project")
     ap.add_argument("--sample", type=Path, help="an already synced sample study (skips its sync)")
     ap.add_argument("--x10", type=Path, help="an already built x10 project (benchmarks/ui.py --keep)")
+    ap.add_argument("--x50", type=Path, help="the x50 project (benchmarks/x50.py): reused when PATH holds one, "
+                    "else built there (real models: many minutes); times x50 too")
+    ap.add_argument("--x50-only", action="store_true", help="only the x50 project (with --x50 PATH)")
     ap.add_argument("--root", type=Path, default=ROOT, help="the checkout whose app.py is timed")
     ap.add_argument("--against", type=Path, help="a 'before' checkout, timed interleaved with --root ('after')")
     ap.add_argument("--coding-only", action="store_true", help="only Read & code's actions in each run")
@@ -319,21 +440,27 @@ def main() -> None:
         text = report(merged, before, runs)
         print(text)
         if not args.no_write:
-            write_section(HEADING, text)
+            write_section(X50_HEADING if list(merged["projects"]) == ["x50"] else HEADING, text)
         return
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="storyloom-browser-bench-"))
     projects: dict[str, Path] = {}
-    if not args.x10_only:
+    if not (args.x10_only or args.x50_only):
         projects["sample study"] = args.sample or sample_study(work / "sample")
-    if not args.sample_only:
+    if not (args.sample_only or args.x50_only):
         if args.x10 is None:
             from benchmarks.ui import build
             print("Building the sample study x10 (real models, a few minutes)...", flush=True)
             build(work / "x10", 10)
             args.x10 = work / "x10"
         projects["x10"] = args.x10
+    if args.x50 is not None and not (args.sample_only or args.x10_only):
+        if not (args.x50 / "project.db").exists():
+            from benchmarks.x50 import build as build_x50
+            print(f"Building the x50 project in {args.x50} (real models, many minutes)...", flush=True)
+            print(build_x50(args.x50), flush=True)
+        projects["x50"] = args.x50
     roots = {"after": args.root, **({"before": args.against} if args.against else {})}
     every: dict[str, dict[str, Any]] = {tag: {"machine": describe(("streamlit", "playwright")), "root": str(root), "projects": {}}
              for tag, root in roots.items()}
@@ -371,7 +498,7 @@ def main() -> None:
     text = report(results, before, args.runs)
     print(text)
     if not args.no_write:
-        write_section(HEADING, text)
+        write_section(X50_HEADING if list(projects) == ["x50"] else HEADING, text)
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -399,12 +526,19 @@ def report(results: dict[str, Any], before: dict[str, Any] | None, runs: int) ->
         else:
             lines += ["| action | median ms | p95 ms | n |", "|---|---|---|---|"]
         for action, v in r["summary"].items():
+            if action.startswith("peak RSS"):
+                continue
             if old:
                 o = old.get(action)
                 was = f"{_ms(o['median'])} / {_ms(o['p95'])}" if o else "–"
                 lines.append(f"| {action} | {was} | **{_ms(v['median'])}** / {_ms(v['p95'])} |")
             else:
                 lines.append(f"| {action} | **{_ms(v['median'])}** | {_ms(v['p95'])} | {v['n']} |")
+        rss = {k: v for k, v in r["summary"].items() if k.startswith("peak RSS")}
+        if rss:
+            lines.append("\nServer peak RSS (VmHWM at the end of each run), median / largest: " + "; ".join(
+                f"{k[len('peak RSS MiB ('):-1]} {v['median']:,.0f} / {max(r['samples'][k]):,.0f} MiB"
+                for k, v in rss.items()) + ".")
         if old and before:
             lines.append(f"\nBefore: load averages {', '.join(f'{x:.1f}' for x in before['projects'][label]['loads'])}.")
     lines += ["", "Rerun: `.venv/bin/python benchmarks/browser.py` (`--sample-only --runs 2` for a quick check; "

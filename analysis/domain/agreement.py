@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["UNITS", "Stats", "coded_units", "statistics"]
+__all__ = ["UNITS", "Stats", "coded_units", "differing_runs", "statistics"]
 
 UNITS = ("character", "sentence", "turn")
 Ratings = npt.NDArray[np.float64]
@@ -52,6 +52,25 @@ class Stats:
     def as_dict(self) -> dict[str, float | int | None]:
         return {"units": self.units, "percent_agreement": self.percent_agreement,
                 "cohen_kappa": self.cohen_kappa, "krippendorff_alpha": self.krippendorff_alpha}
+
+
+def differing_runs(per_coder: Sequence[Sequence[tuple[int, int]]], length: int) -> list[tuple[int, int]]:
+    """The ``[start, end)`` runs of characters (of a text of ``length``) on which the coders do not all agree
+    whether they are coded, in text order: what comparing each coder's :func:`coded_units` character by
+    character gives, computed from the spans' ends alone (a passage's few codings, not its every character).
+    ``per_coder``: each coder's ``[start, end)`` spans."""
+    clipped = [[(max(0, int(s)), min(length, int(e))) for s, e in spans] for spans in per_coder]
+    clipped = [[(s, e) for s, e in spans if e > s] for spans in clipped]
+    cuts = sorted({x for spans in clipped for span in spans for x in span})
+    runs: list[tuple[int, int]] = []
+    for lo, hi in zip(cuts, cuts[1:]):
+        covered = {any(s <= lo and hi <= e for s, e in spans) for spans in clipped}
+        if len(covered) > 1:  # some coder covers [lo, hi) and another does not
+            if runs and runs[-1][1] == lo:
+                runs[-1] = (runs[-1][0], hi)
+            else:
+                runs.append((lo, hi))
+    return runs
 
 
 def coded_units(spans: Iterable[tuple[int, int]], length: int,

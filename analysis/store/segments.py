@@ -123,9 +123,10 @@ def turn_infos(conn: Connection) -> list[TurnInfo]:
          .join(speakers, speakers.c.id == turns.c.speaker_id)
          .outerjoin(participants, participants.c.id == speakers.c.participant_id)
          .order_by(turns.c.transcript_id, turns.c.start))
-    return [TurnInfo(int(r.transcript_id), int(r.idx), int(r.start), int(r.end),
-                     None if r.t_start is None else float(r.t_start), r.label, bool(r.interviewer), r.pseudonym)
-            for r in conn.execute(q)]
+    # rows unpacked, not read by attribute: half the time at 30,000 turns (issue 26's x50 project)
+    return [TurnInfo(int(tid), int(idx), int(start), int(end), None if t_start is None else float(t_start), label,
+                     bool(interviewer), pseudonym)
+            for tid, idx, start, end, t_start, label, interviewer, pseudonym in conn.execute(q)]
 
 
 def frame_codings(conn: Connection) -> list[FrameCoding]:
@@ -134,8 +135,8 @@ def frame_codings(conn: Connection) -> list[FrameCoding]:
     q = (sa.select(cd.c.id, cd.c.code_id, cd.c.transcript_id, cd.c.start, cd.c.end, cd.c.quote, cd.c.coder,
                    cd.c.memo, cd.c.origin, cd.c.orphaned, transcripts.c.name.label("transcript"))
          .join(transcripts, transcripts.c.id == cd.c.transcript_id))
-    return [FrameCoding(int(r.id), int(r.code_id), int(r.transcript_id), int(r.start), int(r.end), r.quote, r.coder,
-                        r.memo, r.origin, bool(r.orphaned), r.transcript) for r in conn.execute(q)]
+    return [FrameCoding(int(i), int(code_id), int(tid), int(start), int(end), quote, coder, memo, origin, bool(orphaned),
+                        name) for i, code_id, tid, start, end, quote, coder, memo, origin, orphaned, name in conn.execute(q)]
 
 
 def coding_spans(conn: Connection, code_ids: set[int] | None = None) -> list[CodingSpan]:

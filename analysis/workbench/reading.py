@@ -26,7 +26,7 @@ from analysis.workbench import blind, media
 from analysis.workbench.components.coder import CodingSpan, TurnSpan, transcript_html, trigger
 from analysis.workbench.state import cached, get_project, researcher, run_version
 from analysis.workbench.widgets import (act, code_paths, codes, fresh, md_escape, on_click, pending_error, phase_picker,
-                        quote_card)
+                        quote_card, read)
 
 COMPONENT_KEY = "rc_coder"
 TRANSCRIPT, SELECTION, CLICKED, SNAP, NOTICE = "rc_transcript", "rc_selection", "rc_clicked", "rc_snap", "rc_notice"
@@ -64,12 +64,14 @@ def check_selection(text: str, start: int, end: int, seen: str | None) -> tuple[
 
 
 # -- cached reads ------------------------------------------------------------------------------------
+# The transcript's text, turns, lines and times through the run's memo (widgets.read): a page of 40 quotes
+# asks for them 160 times a run (Themes' quote list), each a cache lookup of about a millisecond.
 def transcript_rows() -> list[dict[str, Any]]:
-    return cached("transcripts", lambda p: p.transcripts.list())
+    return read("transcripts", lambda p: p.transcripts.list())
 
 
 def text_of(name: str) -> str:
-    return cached(f"rc_text:{name}", lambda p: p.transcripts.get(name).text)
+    return read(f"rc_text:{name}", lambda p: p.transcripts.get(name).text)
 
 
 def is_markdown(name: str) -> bool:
@@ -78,7 +80,7 @@ def is_markdown(name: str) -> bool:
 
 
 def markup_of(name: str) -> list[tuple[int, int]]:
-    return cached(f"rc_markup:{name}", lambda p: markup_spans(p.transcripts.get(name).text)) if is_markdown(name) else []
+    return read(f"rc_markup:{name}", lambda p: markup_spans(p.transcripts.get(name).text)) if is_markdown(name) else []
 
 
 def shown(name: str, passage: str) -> str:
@@ -87,13 +89,13 @@ def shown(name: str, passage: str) -> str:
 
 
 def turns_of(name: str) -> list[TurnSpan]:
-    return cached(f"rc_turns:{name}", lambda p: [
+    return read(f"rc_turns:{name}", lambda p: [
         TurnSpan(t.start, t.end, t.speaker, t.participant, t.interviewer, t.t_start) for t in p.transcripts.turns(name)])
 
 
 def anchors_of(name: str) -> list[Anchor]:
     """The transcript's times (anchors), by offset: the player's times and the time of every place."""
-    found: list[Anchor] = cached(f"anchors:{name}", lambda p: p.transcripts.anchors(name))
+    found: list[Anchor] = read(f"anchors:{name}", lambda p: p.transcripts.anchors(name))
     return found
 
 
@@ -105,7 +107,7 @@ def unsure_of(name: str) -> list[tuple[int, int]]:
 
 def lines_of(name: str) -> list[int]:
     """Where the transcript's numbered lines start (the numbers in Read & code's margin)."""
-    return cached(f"rc_lines:{name}", lambda p: line_starts(p.transcripts.get(name).text))
+    return read(f"rc_lines:{name}", lambda p: line_starts(p.transcripts.get(name).text))
 
 
 def line_of(name: str, offset: int) -> int:

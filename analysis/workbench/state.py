@@ -186,6 +186,20 @@ def _cached_call(path: str, version: int, name: str, fn: Callable[[Project], Any
     return fn(get_project())
 
 
+def shared(name: str, fn: Callable[[Project], T]) -> T:
+    """:func:`cached` without the copy: the one result of this project version, handed to every run as it
+    is (``st.cache_data`` unpickles a fresh copy on every hit: 1.45 s a run for the Team page's 15,000
+    disagreements at x50). For large results that pages only read: never change what it returns."""
+    project = get_project()
+    result: T = _shared_call(str(project.path), run_version(project), name, fn)
+    return result
+
+
+@st.cache_resource(show_spinner=False, max_entries=16, hash_funcs={type(lambda: 0): lambda f: f.__qualname__})
+def _shared_call(path: str, version: int, name: str, fn: Callable[[Project], Any]) -> Any:
+    return fn(get_project())
+
+
 def show_error(err: BaseException) -> None:
     """The UI's one way to show an error: the catalogue message in the researcher's words
     (:func:`analysis.errors.explain`: buttons, not Python arguments), its code on a small details line."""

@@ -19,7 +19,8 @@ from analysis.workbench.pages import page_file
 from analysis import Project
 from analysis.domain.model import PHASES, Code
 from analysis.domain.progress import Progress, Rate, Step, describe
-from analysis.workbench.state import action, cached, get_project, language_model, project_or_stop, researcher, show_error
+from analysis.workbench.state import (action, cached, get_project, language_model, project_or_stop, researcher, shared,
+                                      show_error)
 
 ALL = "All participants"
 PHASE_LABELS = {p: f"{i}. {p}" for i, p in enumerate(PHASES, start=1)}
@@ -27,18 +28,20 @@ T = TypeVar("T")
 
 
 # -- reads: cached per project version (analysis.workbench.state.cached) and memoised for the current run ----------
-def read(name: str, fn: Callable[[Project], T]) -> T:
+def read(name: str, fn: Callable[[Project], T], *, copy: bool = True) -> T:
     """``fn(project)`` through :func:`analysis.workbench.state.cached`, fetched at most once per script run.
 
     :func:`sidebar` starts each run with an empty memo, so a page reading the codebook twenty times
     (pickers, tree, forms) pays for one cache lookup; a page that does not call it just gets no memo.
-    The result is shared: treat it as read-only.
+    The result is shared: treat it as read-only. ``copy=False``: through :func:`analysis.workbench.state.shared`
+    (no copy per run, for a large result: it must never be changed).
     """
     memo = st.session_state.get("_reads")
+    get = cached if copy else shared
     if memo is None:
-        return cached(name, fn)
+        return get(name, fn)
     if name not in memo:
-        memo[name] = cached(name, fn)
+        memo[name] = get(name, fn)
     return memo[name]  # type: ignore[no-any-return]  # the memo holds what ``fn`` returned under ``name``
 
 

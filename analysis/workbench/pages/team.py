@@ -119,7 +119,8 @@ if result and result["coders"] == chosen and result["unit"] == unit:
     st.code(result["methods"], language=None, wrap_lines=True)
 
 passages = read(f"disagreements:{','.join(chosen)}:{','.join(chosen_transcripts)}",
-                lambda p: p.agreement.disagreements(chosen, transcripts=chosen_transcripts or None))
+                lambda p: p.agreement.disagreements(chosen, transcripts=chosen_transcripts or None),
+                copy=False)  # thousands of passages at study scale: not unpickled on every run
 st.markdown(f"**Where they disagree** · {len(passages)} passage(s)")
 if not passages:
     st.success("No disagreements: every coder who coded a transcript coded it alike.", icon=":material/check:")
