@@ -658,6 +658,15 @@ class Errors:
                           "Nothing was imported.")
     E6151 = Msg("SL6151", "holds {cells:,} cells, over Storyloom's limit of {cap:,} for one matrix. Split it into "
                           "smaller matrices. Nothing was imported.")
+    # hostile inputs, the rest of issue 25 (SL5301-SL5399): REFI position rules pooled per export (class 9)
+    E5301 = Msg("SL5301", "source '{name}': its {n} selection(s) do not tell the position rules apart ({detail}); they "
+                          "are ambiguous and were placed by the project's rule, {rule} ({basis}). Check a few of its "
+                          "codings.")
+    E5302 = Msg("SL5302", "source '{name}': its selections fit {own} ({detail}), while the file's other sources fit "
+                          "{rule}; it was placed by {own}, its own evidence. One program writes one rule: check that "
+                          "this source's positions came from the same program.")
+    E5303 = Msg("SL5303", "the file names {origin}, which writes positions as {prior}, but its selections fit {rule} "
+                          "({detail}); they were placed by {rule}, as the evidence shows.")
 
 def translate(err: BaseException, *, path: object = None) -> str:
     """The one translation of any exception into a researcher's message (used by the CLI and the UI).
