@@ -593,7 +593,6 @@ class Errors:
     E1654 = Msg("SL1654", "source '{name}' codes time ranges of its recording ({n} <{element}>); they were not "
                           "imported (Storyloom codes the transcript's words).")
     E1655 = Msg("SL1655", "source '{name}' has {n} transcripts; only the first was imported.")
-    E1656 = Msg("SL1656", "its member {member} is damaged ({err}); export the project again from the other program.")
     # private transcription (issue 22): recordings (SL17xx), the speech models (SL92xx); analysis/speech/
     E1701 = Msg("SL1701", "could not be read as a recording ({err}). Check that it plays in a media player, or convert "
                           "it (WAV, MP3, M4A, FLAC, OGG); nothing was transcribed.")
@@ -636,7 +635,7 @@ class Errors:
     E5202 = Msg("SL5202", "source '{name}' (<{element}>) is read from '{target}', which is outside {folder}, the folder "
                           "sources may come from{via}. Nothing was imported.")
     E5203 = Msg("SL5203", "member '{member}' is damaged ({why}); the archive may be truncated or corrupt. Export it again "
-                          "from the other program. Nothing was imported.")
+                          "from the other program.{outcome}")  # one message for a member read and one extracted
     E2161 = Msg("SL2161", "the {what} name {name!r} cannot be used: {problem}. Nothing was imported.")
     E4451 = Msg("SL4451", "{path} cannot be merged: its project.db is not a whole SQLite database ({detail}). It may be "
                           "truncated or damaged: ask for a fresh copy. Nothing was changed.")

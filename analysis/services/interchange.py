@@ -216,7 +216,7 @@ class InterchangeService:
         outside: list[str] = []
         folder = Path(sources_from).expanduser() if sources_from is not None else None
         sources, skipped, media, warnings, rule = self._read_sources(file, path, archive, project, folder, outside)
-        notes = {n.guid: self._note_text(file, archive, n) for n in project.notes}
+        notes = {n.guid: self._note_text(file, archive, n, dry_run=dry_run) for n in project.notes}
         report = self._report(project, sources, skipped, rule)
         warnings.extend(f"{file}, line {s.refi.line}: a second source is named '{s.refi.name.strip()}'; it is "
                         f"imported as '{s.name}'" for s in sources if s.name != _source_name(s.refi))
@@ -400,12 +400,15 @@ class InterchangeService:
         start = max(0, min(sel.start, len(text)))
         return _Placed(sel, start, start, canonical(sel.name), "orphan")
 
-    def _note_text(self, file: str, archive: Archive, note: RefiNote) -> str:
+    def _note_text(self, file: str, archive: Archive, note: RefiNote, *, dry_run: bool = False) -> str:
+        """A note's text; a dry run only counts notes, so it checks a note's member whole without keeping it."""
         if note.content is not None:
             return canonical(note.content)
         if note.plain_path and note.plain_path.startswith("internal://"):
             member = _internal(archive, note.plain_path)
-            if member is not None:
+            if member is not None and dry_run:
+                archive.check(member)
+            elif member is not None:
                 return canonical(archive.read(member).decode("utf-8", errors="replace"))
         return ""
 
