@@ -664,6 +664,9 @@ class Errors:
     E5302 = Msg("SL5302", "source '{name}': its selections fit {own} ({detail}), while the file's other sources fit "
                           "{rule}; it was placed by {own}, its own evidence. One program writes one rule: check that "
                           "this source's positions came from the same program.")
+    E5304 = Msg("SL5304", "Nothing to undo: \"{summary}\" ({when}) cannot be undone, and undo stops there (an import "
+                          "of text, or a transcript's text changed). Change what it brought in by hand, or restore a "
+                          "copy of the project from before it.")
     E5303 = Msg("SL5303", "the file names {origin}, which writes positions as {prior}, but its selections fit {rule} "
                           "({detail}); they were placed by {rule}, as the evidence shows.")
 
