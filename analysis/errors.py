@@ -593,7 +593,6 @@ class Errors:
     E1654 = Msg("SL1654", "source '{name}' codes time ranges of its recording ({n} <{element}>); they were not "
                           "imported (Storyloom codes the transcript's words).")
     E1655 = Msg("SL1655", "source '{name}' has {n} transcripts; only the first was imported.")
-    E1656 = Msg("SL1656", "its member {member} is damaged ({err}); export the project again from the other program.")
     # private transcription (issue 22): recordings (SL17xx), the speech models (SL92xx); analysis/speech/
     E1701 = Msg("SL1701", "could not be read as a recording ({err}). Check that it plays in a media player, or convert "
                           "it (WAV, MP3, M4A, FLAC, OGG); nothing was transcribed.")
@@ -636,7 +635,7 @@ class Errors:
     E5202 = Msg("SL5202", "source '{name}' (<{element}>) is read from '{target}', which is outside {folder}, the folder "
                           "sources may come from{via}. Nothing was imported.")
     E5203 = Msg("SL5203", "member '{member}' is damaged ({why}); the archive may be truncated or corrupt. Export it again "
-                          "from the other program. Nothing was imported.")
+                          "from the other program.{outcome}")  # one message for a member read and one extracted
     E2161 = Msg("SL2161", "the {what} name {name!r} cannot be used: {problem}. Nothing was imported.")
     E4451 = Msg("SL4451", "{path} cannot be merged: its project.db is not a whole SQLite database ({detail}). It may be "
                           "truncated or damaged: ask for a fresh copy. Nothing was changed.")
@@ -658,6 +657,18 @@ class Errors:
                           "Nothing was imported.")
     E6151 = Msg("SL6151", "holds {cells:,} cells, over Storyloom's limit of {cap:,} for one matrix. Split it into "
                           "smaller matrices. Nothing was imported.")
+    # hostile inputs, the rest of issue 25 (SL5301-SL5399): REFI position rules pooled per export (class 9)
+    E5301 = Msg("SL5301", "source '{name}': its {n} selection(s) do not tell the position rules apart ({detail}); they "
+                          "are ambiguous and were placed by the project's rule, {rule} ({basis}). Check a few of its "
+                          "codings.")
+    E5302 = Msg("SL5302", "source '{name}': its selections fit {own} ({detail}), while the file's other sources fit "
+                          "{rule}; it was placed by {own}, its own evidence. One program writes one rule: check that "
+                          "this source's positions came from the same program.")
+    E5304 = Msg("SL5304", "Nothing to undo: \"{summary}\" ({when}) cannot be undone, and undo stops there (an import "
+                          "of text, or a transcript's text changed). Change what it brought in by hand, or restore a "
+                          "copy of the project from before it.")
+    E5303 = Msg("SL5303", "the file names {origin}, which writes positions as {prior}, but its selections fit {rule} "
+                          "({detail}); they were placed by {rule}, as the evidence shows.")
 
 def translate(err: BaseException, *, path: object = None) -> str:
     """The one translation of any exception into a researcher's message (used by the CLI and the UI).

@@ -30,8 +30,13 @@ GiB = 1024 * MiB
 #: Bytes of one transcript file as stored on disk (a .txt, .md, .vtt, .srt or the .docx zip itself).
 TRANSCRIPT_BYTES = 50 * MiB
 
-#: Characters of one transcript's text as read (a REFI-QDA source's included): segmenting runs at about
-#: 5 s a million characters, so this is about half a minute; a two-hour interview is about 100,000.
+#: Characters of one transcript's text as read, whatever its format (a ``.txt`` of one line, a ``.docx``, a
+#: REFI-QDA source), checked before segmenting: segmenting runs at about 5 s a million characters on an idle
+#: core, so this is about half a minute; a two-hour interview is about 100,000. Memory does not grow with
+#: the length: spaCy is handed pieces of at most ``segment.MAX_PIECE_CHARS`` (cut at a sentence end or
+#: whitespace, offsets exact) in batches of about ``segment.BATCH_CHARS``. A 50 MB single-line ``.txt`` (within
+#: TRANSCRIPT_BYTES) was imported in 579 s, growing the process by 1.3 GB (the issue measured 354 s and 3.3 GB); it is
+#: now refused in 12 s and 20 MB (benchmarks/long_text.py; issue 25, class 4).
 TRANSCRIPT_CHARS = 5_000_000
 
 # -- Word (.docx) zip containers, checked before anything is decompressed -------------------------

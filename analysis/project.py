@@ -445,6 +445,9 @@ class Project:
         with self.store.write() as conn:
             event = audit_store.undo_candidate(conn, self.actor) if inverse else audit_store.redo_candidate(conn, self.actor)
             check_role("undo" if inverse else "redo", self.actor, researcher_store.team(conn))
+            if event is None and inverse and (wall := audit_store.last_barrier(conn)) is not None:
+                raise NothingToUndoError(Errors.E5304, summary=wall.summary.rstrip("."),
+                                         when=wall.at[:16].replace("T", " "))  # name what undo cannot reverse
             if event is None:
                 raise NothingToUndoError(Errors.E2401 if inverse else Errors.E2402)
             if expect is not None and event.id != expect:  # another window acted since the check

@@ -36,7 +36,7 @@ def _render(r: dict[str, Any], dry_run: bool) -> None:
     typer.echo(f"{'Would import' if dry_run else 'Imported'} from {r.get('origin') or 'an unknown program'}: "
                f"{r['codes']} codes" + (f", {r['codings']} codings" if "codings" in r else ""))
     if r.get("sources"):
-        table(r["sources"], ["name", "rule", "selections", "placed", "ambiguous", "orphaned"])
+        table(r["sources"], ["name", "rule", "evidence", "selections", "placed", "ambiguous", "orphaned"])
     if r.get("media"):
         table(r["media"], ["name", "kind", "recording", "transcript", "attached"])
     for name in r.get("outside_files", []):

@@ -121,12 +121,31 @@ def sentences(text: str, turns: Sequence[tuple[int, int]], *, full: bool = False
     longest = max((e - s for _, s, e in pieces), default=1)
     docs: Iterable[Any] = nlp.pipe((text[s:e] for _, s, e in pieces), batch_size=max(1, min(64, BATCH_CHARS // longest)))
     for (i, s, _e), doc in zip(pieces, docs):
-        bounds = _outside_brackets(doc.text, [(sent.start_char, sent.end_char) for sent in doc.sents])
+        bounds = _outside_brackets(doc.text, sentence_bounds(doc))
         for start, end in reattach(doc.text, bounds):
             span = _trimmed(text, s + start, s + end)
             if span:
                 result[i].append(span)
     return result
+
+
+def sentence_bounds(doc: Any) -> list[tuple[int, int]]:
+    """``(start_char, end_char)`` of each of ``doc``'s sentences, as ``doc.sents`` gives them, read from one
+    array of the tokens' offsets, lengths and sentence starts: ``doc.sents`` builds a Python object per token
+    (a 1.8 MB line: 720,000 of them, 40% of segmenting's time)."""
+    from spacy.attrs import IDX, LENGTH, SENT_START
+
+    if len(doc) == 0:
+        return []
+    rows = doc.to_array([IDX, LENGTH, SENT_START]).tolist()
+    out: list[tuple[int, int]] = []
+    start = rows[0][0]
+    for k in range(1, len(rows)):
+        if rows[k][2] == 1:
+            out.append((start, rows[k - 1][0] + rows[k - 1][1]))
+            start = rows[k][0]
+    out.append((start, rows[-1][0] + rows[-1][1]))
+    return out
 
 
 def _outside_brackets(text: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from analysis import limits
-from analysis.errors import Errors, UnsupportedFormatError
+from analysis.errors import Errors, ImportFormatError, UnsupportedFormatError
 from analysis.ingest.formats import SUPPORTED_SUFFIXES, TRANSCRIPT_FORMATS, format_for, suffix_list
 from analysis.ingest.text import is_interviewer_label
 from analysis.domain.model import ParsedTranscript
@@ -23,13 +23,19 @@ def read_transcript(name: str, data: bytes) -> ParsedTranscript:
 
     Raises ``UnsupportedFormatError`` for other extensions, ``FileRefusedError`` for more than
     :data:`analysis.limits.TRANSCRIPT_BYTES` bytes, and ``ImportFormatError`` (naming the file, and
-    the line where one is known) for content that cannot be read.
+    the line where one is known) for content that cannot be read or text over
+    :data:`analysis.limits.TRANSCRIPT_CHARS` characters (SL1551, before anything is segmented).
     """
     if len(data) > limits.TRANSCRIPT_BYTES:
         raise limits.too_big(name, "the file", limits.TRANSCRIPT_BYTES, size=len(data))
     fmt = format_for(name)
     if fmt is not None:
-        return fmt.reader(name, data)
+        parsed = fmt.reader(name, data)
+        if len(parsed.text) > limits.TRANSCRIPT_CHARS:  # before segmenting: its time grows with the length
+            raise ImportFormatError(name, Errors.E1551, what=f"its text ({len(parsed.text):,} characters)",
+                                    cap=f"{limits.TRANSCRIPT_CHARS:,} characters", got="",
+                                    hint="Split it into shorter files (a two-hour interview is about 100,000).")
+        return parsed
     suffix = PurePath(name).suffix.lower()
     shown = f"'{suffix}'" if suffix else "a file without an extension"
     raise UnsupportedFormatError(name, Errors.E1201, shown=shown, formats=suffix_list(),

@@ -252,7 +252,7 @@ class _Group:
 
 def _group(cues: list[Cue]) -> tuple[list[_Group], list[str], bool]:
     """Speakers for cues, consecutive cues of one speaker merged; warnings; whether any cue is labelled."""
-    labels = find_labels([cue.text for cue in cues])
+    labels = find_labels([cue.text for cue in cues], cues=True)
     labelled = [i for i, cue in enumerate(cues) if cue.voice is not None or i in labels]
     groups: list[_Group] = []
     warnings: list[str] = []

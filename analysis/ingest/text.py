@@ -16,8 +16,12 @@ must be followed by whitespace or the line end. Rejected: names holding note or 
 (``Note``, ``Date``, ``Transcript``...), single filler words (``So:``, ``Yes:``), bracketed
 transcriber notes (``[laughs]``, ``[inaudible 00:12:03]``, lowercase ``[pause]``). A multi-word
 name must look like a name (each word capitalised, a number or a particle such as ``van``) unless
-the same label starts at least two lines of the file. Markdown headings and YAML front matter are
-never labels; a heading ends the turn before it.
+the same label starts at least two lines of the file. A one-word label that starts only one line of the
+file counts only where the file uses it as a label: never before an opening quotation mark (``Digo: "Le
+doy la vuelta"`` is reported speech) except on the first line; else at a subtitle cue's start, where the
+file has other labels, or at the start of a block (the first line, after a blank line or heading); alone
+inside a paragraph it is dialogue (issue 25, class 10; :func:`find_labels`).
+Markdown headings and YAML front matter are never labels; a heading ends the turn before it.
 
 Timestamped block formats (Otter.ai, Microsoft Word/Teams Transcribe, Zoom's saved transcript,
 Rev, Trint, Descript). A line holding only a name and a timestamp, in either order
@@ -113,6 +117,7 @@ _ROLE_WORDS = (
 )
 
 
+_OPENING_QUOTES = frozenset("\"“„«‹‚‘「『")  # a quotation opening after a one-off label: reported speech
 _LABEL_HEAD = 200  # a label, role and timestamps fit in this many characters at the start of a line
 _JOINERS = frozenset("\u200c\u200d")
 
@@ -234,15 +239,33 @@ def _match_clean(line: str) -> Label | None:
     return Label(speaker, m.end(), t_start, name_like)
 
 
-def find_labels(lines: Sequence[str], skip: Collection[int] = ()) -> dict[int, Label]:
-    """Labels by 0-based line index; lines in ``skip`` are never labels.
+def find_labels(lines: Sequence[str], skip: Collection[int] = (), *, cues: bool = False) -> dict[int, Label]:
+    """Labels by 0-based line index; lines in ``skip`` are never labels (``cues``: each of ``lines`` is one
+    subtitle cue's text).
 
     A label that does not look like a name (e.g. ``project lead:``) counts only when the same
-    label starts at least two lines.
+    label starts at least two lines. A one-word label that starts only one line counts only where the file
+    uses it as a label (issue 25, class 10): never when a quotation opens after its colon (``Digo: "Le doy
+    la vuelta"`` is reported speech), except on the file's first line; else at a cue's start, where the file
+    has other labels, or at the start of a block (the first line, after a blank line, a heading or front
+    matter). Alone inside a paragraph it is dialogue.
     """
     found = {i: lab for i, line in enumerate(lines) if i not in skip and (lab := match_label(line))}
     counts = Counter(lab.speaker for lab in found.values())
-    return {i: lab for i, lab in found.items() if lab.name_like or counts[lab.speaker] >= 2}
+
+    def used_as_label(i: int, lab: Label) -> bool:
+        if counts[lab.speaker] >= 2:
+            return True
+        if not lab.name_like:
+            return False
+        if len(_bare_name(lab.speaker).split()) > 1:
+            return True
+        if i > 0 and lines[i][lab.content:].lstrip()[:1] in _OPENING_QUOTES:
+            return False
+        # a cue's start; the file has other labels; the start of a block
+        return cues or len(found) >= 2 or i == 0 or i - 1 in skip or not lines[i - 1].strip()
+
+    return {i: lab for i, lab in found.items() if used_as_label(i, lab)}
 
 
 def match_block_header(line: str) -> Label | None:

@@ -515,6 +515,13 @@ def _check_refs(file: str, root: Any, project: RefiProject) -> None:
 
 
 # -- archives -------------------------------------------------------------------------------------
+#: What expanding a damaged member raises: a bad CRC, a truncated or corrupt stream, an encrypted member or an
+#: unknown compression method. Reading into memory adds OSError (the archive's bytes are in memory, so it is
+#: theirs); extracting does not (there an OSError is the disk's, and the caller says so).
+_DAMAGED_STREAM = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError)
+_DAMAGED = (*_DAMAGED_STREAM, OSError)
+
+
 class Archive:
     """A checked ``.qdpx`` zip: its members' names and a bounded reader for each."""
 
@@ -587,11 +594,32 @@ class Archive:
                         from analysis.limits import too_big
 
                         raise too_big(f"{self.file} ({member})", "the member", cap, error=ImportFormatError)
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError,
-                OSError) as err:  # a bad CRC, a truncated or corrupt stream, an encrypted or unknown method
-            raise ImportFormatError(self.file, Errors.E5203, member=member,
-                                    why=str(err) or type(err).__name__) from None
+        except _DAMAGED as err:  # a bad CRC, a truncated or corrupt stream, an encrypted or unknown method
+            raise self._damaged(member, err, " Nothing was imported.") from None
         return out.getvalue()
+
+    def check(self, member: str, *, cap: int = QDPX_READ_BYTES) -> int:
+        """Expand ``member`` through to its end, keeping nothing (a dry run that needs only to know it is whole:
+        its CRC is checked at the end); returns its size. Bounded as :meth:`read` is, in memory by one chunk."""
+        info = self.names[member]
+        if info.file_size > cap:
+            from analysis.limits import too_big
+
+            raise too_big(f"{self.file} ({member})", "the member", cap, size=info.file_size, error=ImportFormatError)
+        size = 0
+        try:
+            with self.zip.open(info) as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    size += len(chunk)
+        except _DAMAGED as err:
+            raise self._damaged(member, err, " Nothing was imported.") from None
+        return size
+
+    def _damaged(self, member: str, err: BaseException, outcome: str) -> ImportFormatError:
+        """The one message for a damaged member, read (the import refused: ``outcome`` says nothing was
+        imported) or extracted after the import (a recording: the caller's warning says what stayed)."""
+        return ImportFormatError(self.file, Errors.E5203, member=member, why=str(err) or type(err).__name__,
+                                 outcome=outcome)
 
     def extract(self, member: str, target: Path, *, cap: int) -> None:
         """Write ``member`` to the file ``target``, expanded at most ``cap`` bytes (one more and it is refused,
@@ -610,9 +638,9 @@ class Archive:
                     if written > cap:
                         raise too_big(where, "the member", cap, error=ImportFormatError)
                     out.write(chunk)
-        except (zipfile.BadZipFile, EOFError, zlib.error) as err:
+        except _DAMAGED_STREAM as err:
             target.unlink(missing_ok=True)
-            raise ImportFormatError(self.file, Errors.E1656, member=member, err=err) from None
+            raise self._damaged(member, err, "") from None
         except BaseException:
             target.unlink(missing_ok=True)
             raise

@@ -3,11 +3,16 @@
 
 Import. Everything is read and checked before anything is written (the archive, the XML, every source's
 text, every selection's place); then the whole import is ONE transaction and ONE audit event
-(``refi.import``): all or nothing. Positions are mapped per source by the rule that explains its
-selections best (:func:`analysis.refi.positions.choose_rule`: code points or UTF-16 units, CRLF as two or
-one), to Storyloom's NFC, ``\\n``, code-point offsets; the report says which rule, and how many
-selections were placed exactly, placed by widening to the nearest character boundary (ambiguous) or kept
-as orphans with their quote (out of range or empty: never dropped).
+(``refi.import``): all or nothing. Positions are mapped to Storyloom's NFC, ``\\n``, code-point offsets by a
+counting rule (code points or UTF-16 units, CRLF as two or one: :mod:`analysis.refi.positions`). One program
+writes one rule, so the evidence of every source of the file (quotes matched, starts on word boundaries) is
+pooled into the export's rule, with the program named in the file (``origin``) as a prior where the pooled
+evidence is weak (NVivo writes UTF-16); evidence that decides against that program is a warning. A source
+whose own evidence decides is placed by its own rule (a warning where that is not the export's); one whose
+evidence is weak is "ambiguous, placed by the project's rule" (a warning). The report says, per source, the
+rule and its ``evidence``, and ``position_rule`` for the file; and how many selections were placed exactly,
+placed by widening to the nearest character boundary (ambiguous) or kept as orphans with their quote (out of
+range or empty: never dropped).
 
 Into a project that already has data the import is a merge, never a duplicate, and deletes nothing:
 
@@ -74,7 +79,8 @@ from analysis.ingest.docx import read_docx
 from analysis.ingest.text import parse_text
 from analysis.limits import MiB, read_regular_file
 from analysis.refi import description as desc
-from analysis.refi.positions import PositionMap, canonical, choose_rule, position_map, RULES, utf16_offsets
+from analysis.refi.positions import (AMBIGUOUS, OWN, RULES, Evidence, ExportRule, PositionMap, Rule, canonical,
+                                     evidence, export_rule, position_map, utf16_offsets, verdict, weight)
 from analysis.refi.read import (MEDIA_KINDS, Archive, RefiCase, RefiCode, RefiCodebook, RefiCoding, RefiNote,
                          RefiProject, RefiSelection, RefiSource, RefiSyncPoint, RefiUser, RefiVariable, open_archive,
                          parse_codebook, parse_project)
@@ -127,6 +133,20 @@ class _Source:
     synced: tuple[Anchor, ...] = ()  # a media source's sync points, as anchors into the stored text
     anchors: tuple[Anchor, ...] = ()  # what is stored (sync_points): ``synced``, else the text's own times
     media: str | None = None  # a media source's recording: its member in the archive
+    evidence: str = ""  # how its position rule was chosen (positions.OWN, ALIKE or AMBIGUOUS; "" without selections)
+
+
+@dataclass
+class _Pending:
+    """A source read, not yet placed: placing waits for the export's rule (all sources' evidence pooled)."""
+
+    src: RefiSource
+    name: str
+    pmap: PositionMap  # the map of its own best rule
+    found: Evidence | None  # None: no selections
+    raw: str | None  # kept only where its own evidence is weak (it may be placed by the export's rule)
+    media: int | None  # its row in the media rows (a media source's transcript)
+    why: str  # why its recording cannot come in ("" when it can)
 
 
 def _sha(text: str) -> str:
@@ -197,9 +217,9 @@ class InterchangeService:
         _check_names(f"{file} ({qde})", project)
         outside: list[str] = []
         folder = Path(sources_from).expanduser() if sources_from is not None else None
-        sources, skipped, media, warnings = self._read_sources(file, path, archive, project, folder, outside)
-        notes = {n.guid: self._note_text(file, archive, n) for n in project.notes}
-        report = self._report(project, sources, skipped)
+        sources, skipped, media, warnings, rule = self._read_sources(file, path, archive, project, folder, outside)
+        notes = {n.guid: self._note_text(file, archive, n, dry_run=dry_run) for n in project.notes}
+        report = self._report(project, sources, skipped, rule)
         warnings.extend(f"{file}, line {s.refi.line}: a second source is named '{s.refi.name.strip()}'; it is "
                         f"imported as '{s.name}'" for s in sources if s.name != _source_name(s.refi))
         report.update(media=media, warnings=warnings, outside_files=outside)
@@ -299,10 +319,12 @@ class InterchangeService:
         return read_regular_file(target, cap=QDPX_SOURCE_BYTES, root=root, name=str(target))
 
     def _read_sources(self, file: str, path: Path, archive: Archive, project: RefiProject, folder: Path | None,
-                      outside: list[str]) -> tuple[list[_Source], list[str], list[dict[str, Any]], list[str]]:
+                      outside: list[str]) -> tuple[list[_Source], list[str], list[dict[str, Any]], list[str], ExportRule]:
         """The text sources and the media sources' transcripts (read and placed), the sources left out, a row
-        per media source (its recording, its transcript) and warnings."""
+        per media source (its recording, its transcript), warnings, and the export's position rule (every
+        source's evidence pooled: :func:`~analysis.refi.positions.export_rule`)."""
         out: list[_Source] = []
+        pending: list[_Pending] = []
         skipped: list[str] = []
         media: list[dict[str, Any]] = []
         warnings: list[str] = []
@@ -341,18 +363,32 @@ class InterchangeService:
                 raise ImportFormatError(file, Errors.E1551, line=src.line, what=f"source '{src.name}' ({len(raw):,} "
                                         f"characters)", cap=f"{limits.TRANSCRIPT_CHARS:,} characters", got="")
             sels = [(s.start, s.end, s.name) for s in src.selections]
-            pmap, _scores = choose_rule(raw, sels) if sels else (position_map(raw, RULES[0]), [])
+            found, pmap = evidence(raw, sels) if sels else (None, position_map(raw, RULES[0]))
             base = _source_name(src)
             names[base] += 1
             name = base if names[base] == 1 else f"{base} ({names[base]})"
-            rule = pmap.rule.name if sels else "none (no selections)"
-            out.append(_Source(src, name, pmap.text, rule, [self._place(pmap, s) for s in src.selections]))
-            if is_media:
-                out[-1].synced = _synced(pmap, src.sync_points)
-                out[-1].media = media[-1]["recording"]
-                media[-1]["transcript"] = name
-                warnings.extend(_media_warnings(file, src, why, name))
-        return out, skipped, media, warnings
+            weak = found is not None and not found.decisive and found.margin is not None  # may take the export's rule
+            pending.append(_Pending(src, name, pmap, found, raw if weak else None, len(media) - 1 if is_media else None,
+                                    why if is_media else ""))
+        # one program writes one rule: every source's evidence pooled, the program named in the file as a prior
+        export = export_rule([p.found for p in pending if p.found is not None], project.origin)
+        for p in pending:
+            pmap, rule, basis = p.pmap, "none (no selections)", ""
+            if p.found is not None:
+                chosen, basis = verdict(p.found, export)
+                if p.found.differs(chosen, pmap.rule):
+                    assert p.raw is not None
+                    pmap = position_map(p.raw, chosen)
+                rule = chosen.name
+            out.append(_Source(p.src, p.name, pmap.text, rule, [self._place(pmap, s) for s in p.src.selections],
+                               evidence=basis))
+            if p.media is not None:
+                out[-1].synced = _synced(pmap, p.src.sync_points)
+                out[-1].media = media[p.media]["recording"]
+                media[p.media]["transcript"] = p.name
+                warnings.extend(_media_warnings(file, p.src, p.why, p.name))
+        warnings.extend(_rule_warnings(file, project.origin, export, pending))
+        return out, skipped, media, warnings, export
 
     @staticmethod
     def _place(pmap: PositionMap, sel: RefiSelection) -> _Placed:
@@ -366,23 +402,29 @@ class InterchangeService:
         start = max(0, min(sel.start, len(text)))
         return _Placed(sel, start, start, canonical(sel.name), "orphan")
 
-    def _note_text(self, file: str, archive: Archive, note: RefiNote) -> str:
+    def _note_text(self, file: str, archive: Archive, note: RefiNote, *, dry_run: bool = False) -> str:
+        """A note's text; a dry run only counts notes, so it checks a note's member whole without keeping it."""
         if note.content is not None:
             return canonical(note.content)
         if note.plain_path and note.plain_path.startswith("internal://"):
             member = _internal(archive, note.plain_path)
-            if member is not None:
+            if member is not None and dry_run:
+                archive.check(member)
+            elif member is not None:
                 return canonical(archive.read(member).decode("utf-8", errors="replace"))
         return ""
 
     @staticmethod
-    def _report(project: RefiProject, sources: list[_Source], skipped: list[str]) -> dict[str, Any]:
+    def _report(project: RefiProject, sources: list[_Source], skipped: list[str], rule: ExportRule) -> dict[str, Any]:
         rows = []
         for s in sources:
             status = Counter(p.status for p in s.placed)
-            rows.append({"name": s.name, "guid": s.refi.guid, "rule": s.rule, "selections": len(s.placed),
-                         "placed": status["exact"], "ambiguous": status["ambiguous"], "orphaned": status["orphan"]})
+            rows.append({"name": s.name, "guid": s.refi.guid, "rule": s.rule, "evidence": s.evidence,
+                         "selections": len(s.placed), "placed": status["exact"], "ambiguous": status["ambiguous"],
+                         "orphaned": status["orphan"]})
         return {"origin": project.origin, "sources": rows, "skipped_sources": skipped,
+                "position_rule": {"rule": rule.rule.name, "basis": rule.basis, "margin": rule.margin}
+                if any(s.evidence for s in sources) else None,
                 "codes": sum(1 for _ in project.walk()),
                 "codings": sum(len(p.sel.codings) for s in sources for p in s.placed),
                 "cases": len(project.cases), "variables": len(project.variables), "notes": len(project.notes),
@@ -819,6 +861,48 @@ def _media_member(archive: Archive, src: RefiSource) -> tuple[str | None, str]:
         return None, (f"{limits.human_size(size)}, over the limit of {limits.human_size(limits.MEDIA_BYTES)} for "
                       "one recording")
     return member, ""
+
+
+def _rule_warnings(file: str, origin: str, export: ExportRule, pending: Sequence[_Pending]) -> list[str]:
+    """What the report says of the position rule (issue 25, class 9): the program named in the file
+    contradicted by the evidence, a source whose evidence is too weak to tell the rules apart (placed by the
+    export's rule), a source whose own evidence decides against the export's rule (placed by its own)."""
+    out: list[str] = []
+    rule = export.rule.name
+    if export.against_prior and export.prior is not None:
+        every = [p.found for p in pending if p.found is not None]
+        out.append(str(ImportFormatError(file, Errors.E5303, origin=origin, prior=export.prior.name, rule=rule,
+                                         detail=_scores(every, export.rule, export.prior))))
+    for p in pending:
+        found = p.found
+        if found is None:
+            continue
+        _chosen, basis_of = verdict(found, export)
+        if basis_of == AMBIGUOUS:
+            basis = {"selections": "what the file's other sources' selections show",
+                     "program": f"the rule {origin} writes",
+                     "standard": ("the REFI-QDA standard's, as nothing in the file tells the rules apart"
+                                  if export.rule == RULES[0] else "the best guess from all the file's selections")}
+            runner = max((r for r in found.scores if r != found.best), key=lambda r: weight(found.scores[r]))
+            out.append(str(ImportFormatError(file, Errors.E5301, line=p.src.line, name=p.name, n=found.selections,
+                                             rule=rule, basis=basis[export.basis],
+                                             detail=_scores([found], found.best, runner))))
+        elif basis_of == OWN and found.differs(found.best, export.rule):
+            out.append(str(ImportFormatError(file, Errors.E5302, line=p.src.line, name=p.name, own=found.best.name,
+                                             rule=rule, detail=_scores([found], found.best, export.rule))))
+    return out
+
+
+def _scores(found: Sequence[Evidence], a: Rule, b: Rule) -> str:
+    """``a`` and ``b`` side by side over the selections of ``found``: starts on a word boundary, quotes matched."""
+    n = sum(e.selections for e in found)
+    parts = []
+    for r in (a, b):
+        boundaries = sum(e.score(r).boundaries for e in found)
+        quotes = sum(e.score(r).quotes for e in found)
+        parts.append(f"{r.name}: {boundaries} of {n} starts on a word boundary" +
+                     (f", {quotes} quotes matched" if quotes else ""))
+    return "; ".join(parts)
 
 
 def _media_warnings(file: str, src: RefiSource, why: str, transcript: str | None) -> list[str]:

@@ -154,6 +154,12 @@ def undo_candidate(conn: Connection, who: str | None = None) -> AuditEvent | Non
     return None if barrier else event(row)
 
 
+def last_barrier(conn: Connection) -> AuditEvent | None:
+    """The latest barrier (an action undo cannot reach past: a REFI-QDA import, a transcript's new text), or None."""
+    row = conn.execute(sa.select(audit).where(audit.c.barrier.is_(True)).order_by(audit.c.id.desc()).limit(1)).first()
+    return None if row is None else event(row)
+
+
 def redo_candidate(conn: Connection, who: str | None = None) -> AuditEvent | None:
     """The action undone last (of researcher ``who``, when given), unless a barrier came after it (the
     researcher's new data changes discard it anyway)."""

@@ -207,3 +207,25 @@ def test_a_bad_file_stops_sync_before_participants_csv_is_applied(make_project, 
     with pytest.raises(ImportFormatError, match="broken.vtt, line 3"):
         p.sync()
     assert db_snapshot(p.path) == before
+
+
+@pytest.mark.parametrize("name,data", [
+    ("one-line.txt", b"Leader A: " + b"It was hard and we built it. " * 200),
+    ("long.vtt", b"WEBVTT\n\n" + b"".join(b"00:00:%02d.000 --> 00:00:%02d.500\nAna: It was hard and we built it.\n\n"
+                                         % (i, i) for i in range(60))),
+])
+def test_a_text_over_the_character_cap_is_refused_before_segmenting(make_project, monkeypatch, name, data):
+    """Issue 25, class 4: a 50 MB single-line .txt (within the byte cap) took 354 s and 3.3 GB; every
+    transcript's text is now held to limits.TRANSCRIPT_CHARS before it is segmented (lowered here)."""
+    from analysis import limits
+    from tests.conftest import table_dump
+
+    p = make_project(transcripts={"good.txt": "Ana: Fine words.\n"})
+    monkeypatch.setattr(limits, "TRANSCRIPT_CHARS", 1000)
+    before = table_dump(p.path)
+    bad = p.path / name
+    bad.write_bytes(data)
+    with pytest.raises(ImportFormatError) as info:
+        p.transcripts.import_files([bad])
+    assert info.value.code == "SL1551" and name in str(info.value) and "1,000 characters" in str(info.value)
+    assert table_dump(p.path) == before

@@ -776,3 +776,64 @@ def test_youtube_sbv_is_read_with_its_speakers_and_times() -> None:
     assert parsed.format == "sbv"
     assert spans(parsed) == [("ALICE", "Hi, my name is Alice and this is John"), ("JOHN", "and we own the bakery. Welcome.")]
     assert [a.t_start for a in parsed.anchors] == [0.599, 4.16, 6.77]
+
+
+# -- issue 25, class 10: a word and a colon inside dialogue is not a speaker label ---------------------------------
+REAL_SPEAKERS = {  # turns per speaker of the real transcripts, as they were read before the rule (unchanged)
+    "text/mlss_interview_10.txt": {"interviewee": 173, "interviewer": 66},
+    "text/mlss_interview_12.txt": {"Interviewer 1": 53, "Interviewee": 95, "Interviewer 2": 12},
+    "text/mlss_interview_2.txt": {"Interviewer1": 43, "Interviewee1": 44, "Interviewer2": 1, "Interviewer2 2": 1},
+    "text/mlss_interview_4.txt": {"Interviewer 1": 61, "Interviewee": 159, "Interviewer 2": 5},
+    "text/mlss_interview_6.txt": {"Interviewer1": 64, "Interviewee": 123, "Interviewer3": 6, "Interviewer2": 30},
+    "text/mlss_interview_7.txt": {"Interviewer1": 32, "Interviewee": 34, "Interviewer2": 1, "Interviewer 3": 1,
+                                  "Interviewer 1": 4},
+    "vtt/cip_zoom_transcript.vtt": {"Ashlee Kupor (SL)": 40, "Dora Demszky": 40},
+    "vtt/cip_zoom_no_sl_transcript2.vtt": {"Ashlee Kupor": 1, "Dora Demszky": 1},
+    "srt/diarized_podcast_sample.srt": {"SPEAKER_00": 12, "SPEAKER_01": 11},
+}
+
+
+@real
+@pytest.mark.parametrize("path", sorted(REAL_SPEAKERS))
+def test_real_transcripts_keep_their_speakers_under_the_dialogue_rule(path: str) -> None:
+    """The messy real labels (one-off "Interviewer2:" between other labels' lines, "Interviewer2 2:", a space
+    before the colon, lowercase labels) are still speakers: the rule only drops one-off one-word labels that
+    the file does not use as labels."""
+    from collections import Counter
+
+    parsed = read_transcript(Path(path).name, (TRANSCRIPTS / path).read_bytes())
+    assert dict(Counter(t.speaker for t in parsed.turns)) == REAL_SPEAKERS[path]
+
+
+def test_a_word_and_a_colon_before_a_quotation_is_reported_speech() -> None:
+    source = ("Entrevistadora: ¿Y qué le dijo?\n\nEntrevistada: Fui a la oficina y le hablé al jefe.\n"
+              "Digo: \"Le doy la vuelta y ya\". Y se quedó callado.\n\nEntrevistadora: ¿Y después?\n\n"
+              "Entrevistada: Nada más.\n")
+    parsed = read_text("e.txt", source.encode())
+    assert [s for s, _ in spans(parsed)] == ["Entrevistadora", "Entrevistada", "Entrevistadora", "Entrevistada"]
+    assert "Digo: \"Le doy" in spans(parsed)[1][1]
+
+
+def test_a_word_and_a_colon_inside_an_unlabelled_paragraph_is_dialogue() -> None:
+    source = "Fui a la oficina y le dije al jefe lo que pensaba.\nDigo: le doy la vuelta y ya.\nY se quedó callado.\n"
+    parsed = read_text("n.txt", source.encode())
+    assert spans(parsed) == [("Speaker", source.strip())] and parsed.warnings == (NO_LABELS_WARNING,)
+
+
+def test_the_same_word_used_as_a_label_stays_a_label() -> None:
+    """Labels recur (the file uses it as one), or stand at the start of a block or a cue."""
+    recurring = "Digo: le doy la vuelta.\nAna: ¿Y?\nDigo: y ya está.\n"
+    assert [s for s, _ in spans(read_text("r.txt", recurring.encode()))] == ["Digo", "Ana", "Digo"]
+    block = "Some words before.\n\nDigo: le doy la vuelta.\n"
+    assert [s for s, _ in spans(read_text("b.txt", block.encode()))] == ["Digo"]
+    srt = "1\n00:00:01,000 --> 00:00:02,000\nHola.\n\n2\n00:00:02,000 --> 00:00:03,000\nDigo: le doy la vuelta.\n"
+    assert [s for s, _ in spans(read_transcript("c.srt", srt.encode()))] == ["Speaker", "Digo"]
+
+
+def test_a_cue_that_opens_a_quotation_after_a_word_and_a_colon_is_not_a_speaker() -> None:
+    srt = ("1\n00:00:01,000 --> 00:00:02,000\nAna: Y le dije.\n\n2\n00:00:02,000 --> 00:00:03,000\n"
+           "Digo: «Le doy la vuelta».\n\n3\n00:00:03,000 --> 00:00:04,000\nBen: ¿Y él?\n\n"
+           "4\n00:00:04,000 --> 00:00:05,000\nAna: Nada.\n\n5\n00:00:05,000 --> 00:00:06,000\nBen: Ya.\n")
+    parsed = read_transcript("q.srt", srt.encode())
+    assert [s for s, _ in spans(parsed)] == ["Ana", "Ben", "Ana", "Ben"]
+    assert "Digo: «Le doy la vuelta»." in spans(parsed)[0][1]

@@ -135,6 +135,24 @@ def test_nvivo_selections_are_placed_exactly(imported: dict[str, Any], key: str,
 
 
 @needs_extdata
+def test_real_exports_say_what_placed_them(imported: dict[str, Any]) -> None:
+    """Issue 25, class 9: the rule is pooled over an export's sources with the program as a prior; the real
+    files are placed as before, each NVivo export by its own coded source's evidence (UTF-16: 296 of 297 and 302
+    of 303 starts on a word boundary, against 119 and 126 by code points), in agreement with NVivo's known
+    rule (no warning); MAXQDA's has no selections, so no rule is reported."""
+    for key in ("win", "mac"):
+        report = imported[key][1]
+        coded = [s for s in report["sources"] if s["selections"]]
+        assert [(s["rule"], s["evidence"]) for s in coded] == [("utf16", "its selections")]
+        assert report["position_rule"]["rule"] == "utf16" and report["position_rule"]["basis"] == "selections"
+        assert report["position_rule"]["margin"] > 100
+        assert not [w for w in report["warnings"] if w.startswith(("[SL5301]", "[SL5302]", "[SL5303]"))]
+        assert [s["evidence"] for s in report["sources"] if not s["selections"]] == [""]
+    maxqda = imported["maxqda"][1]
+    assert maxqda["position_rule"] is None and {s["rule"] for s in maxqda["sources"]} == {"none (no selections)"}
+
+
+@needs_extdata
 def test_nvivo_win_and_mac_agree_on_every_code_and_quote(imported: dict[str, Any]) -> None:
     win, mac = _pairs(imported["win"][0]), _pairs(imported["mac"][0])
     assert len(mac) == 295 and mac <= win

@@ -192,7 +192,42 @@ def test_a_member_with_a_bad_crc_or_stream_is_refused_by_name(member: str, how: 
                                             f"sources/{SRC}.txt": b"Leader A: It was hard, really hard.\n" * 30})
     _corrupt(path, member, how)
     err = refused(make_project(), path, "SL5203")
-    assert member in str(err)
+    assert member in str(err) and str(err).endswith("Nothing was imported.")
+
+
+NOTE = "55555555-5555-5555-5555-555555555555"
+NOTES = (f'<Notes><Note guid="{NOTE}" name="A memo" plainTextPath="internal://{NOTE}.txt"/></Notes>')
+
+
+def _with_note(path: Path) -> Path:
+    xml = qde().replace(b"</Project>", NOTES.encode() + b"</Project>")
+    return qdpx(path, {"project.qde": xml, f"sources/{SRC}.txt": b"Leader A: It was hard.\n",
+                       f"sources/{NOTE}.txt": b"A memo about the interview, a line of it.\n" * 400})
+
+
+@pytest.mark.parametrize("how", ["crc", "stream"])
+def test_a_damaged_note_member_is_refused_by_the_dry_run_too(how: str, make_project, tmp_path) -> None:
+    """A dry run does not need a note's text (it counts notes), so it streams the member through, keeping
+    nothing; a damaged one is still found there, not first by the import."""
+    path = _with_note(tmp_path / "note.qdpx")
+    _corrupt(path, f"sources/{NOTE}.txt", how)
+    err = refused(make_project(), path, "SL5203")
+    assert f"sources/{NOTE}.txt" in str(err)
+
+
+def test_a_dry_run_reads_no_note_member_whole(make_project, tmp_path, monkeypatch) -> None:
+    from analysis.refi.read import Archive
+
+    path = _with_note(tmp_path / "note.qdpx")
+    read: list[str] = []
+    original = Archive.read
+    monkeypatch.setattr(Archive, "read", lambda self, member, **kw: read.append(member) or original(self, member, **kw))
+    project = make_project()
+    assert project.interchange.import_project(path, dry_run=True)["notes"] == 1
+    assert f"sources/{NOTE}.txt" not in read and "project.qde" in read
+    read.clear()
+    project.interchange.import_project(path)
+    assert f"sources/{NOTE}.txt" in read and [m.body for m in project.memos.list()][0].startswith("A memo about")
 
 
 # -- class 4: bounded memory for a big source ---------------------------------------------------------------

@@ -206,6 +206,8 @@ def test_a_damaged_member_is_a_warning(make_project: Callable[..., Project], tmp
     report = project.interchange.import_project(qdpx)
     warning = next(w for w in report["warnings"] if w.startswith("[SL1653]"))
     assert "damaged" in warning and "CRC" in warning
+    # the one message of a damaged member (SL5203's, as a refused read says it), without "Nothing was imported"
+    assert f"member 'sources/{GUID}.m4a' is damaged" in warning and "Nothing was imported" not in warning
     assert project.media.of("interview.mp3") is None and list((project.path / "media").iterdir()) == []
     assert [c.text for c in project.codings.codings_in("interview.mp3")] == ["world. Bye"]
 

@@ -115,3 +115,21 @@ def test_after_a_refi_import_sync_does_not_report_its_sources_missing(make_proje
     p.interchange.import_project(path)
     (p.path / "transcripts" / "b.txt").unlink()
     assert p.sync()["missing"] == ["b.txt"]  # a file that went away is still reported; the REFI source is not
+
+
+def test_undo_after_a_refi_import_names_the_import_it_cannot_reverse(make_project: Callable[..., Any],
+                                                                     tmp_path: Path) -> None:
+    """Was "no action yet, or a transcript's text changed": undo now names the import that stops it (SL5304),
+    and changes nothing; an action after the import is still undone first."""
+    path = qdpx(tmp_path / "one.qdpx", {"project.qde": _qde(f'<TextSource guid="{SRC}" name="Interview A" '
+                                                            f'plainTextPath="internal://{SRC}.txt"/>'),
+                                        f"sources/{SRC}.txt": b"Leader A: It was hard.\n"})
+    p = make_project()
+    p.codebook.add_code("Before the import")
+    p.interchange.import_project(path)
+    p.codebook.add_code("After the import")
+    p.undo()
+    assert "After the import" not in {c.name for c in p.codebook.codes()}
+    message = refused(p, p.undo, "SL5304")
+    assert '"Imported REFI-QDA project one.qdpx' in message and "cannot be undone" in message
+    assert "Before the import" in {c.name for c in p.codebook.codes()}
