@@ -47,6 +47,8 @@ def agreement(
     code: Annotated[list[str] | None, typer.Option("--code", help="A code to compare (repeatable; default: all used).")] = None,
     transcript: Annotated[list[str] | None, typer.Option(
         "--transcript", help="A transcript to compare on (repeatable; default: every one they coded).")] = None,
+    report: Annotated[bool, typer.Option("--report", help="Mark this comparison as the one `storyloom report methods` "
+                                                          "reports (default: the last one run).")] = False,
     project: ProjectOpt = Path("."), as_json: JsonOpt = False,
 ) -> None:
     """Inter-coder agreement (percent, Cohen's kappa, Krippendorff's alpha) per code and overall.
@@ -54,7 +56,8 @@ def agreement(
     For codebook-style (coding-reliability) studies; not a measure of a reflexive thematic analysis."""
     with handled():
         result = open_(project).agreement.compare(
-            [c for c in coders.split(",")], unit=unit, codes=code or None, transcripts=transcript or None)
+            [c for c in coders.split(",")], unit=unit, codes=code or None, transcripts=transcript or None,
+            report=report)
         emit(result, as_json=as_json, render=_render)
 
 

@@ -42,16 +42,19 @@ Ratings = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class Stats:
-    """Agreement over ``units`` units (those at least two coders rated)."""
+    """Agreement over ``units`` units (those at least two coders rated: what Krippendorff's alpha uses);
+    ``units_all_coders``: those every coder rated (what percent agreement and Cohen's kappa use)."""
 
     units: int
     percent_agreement: float | None
     cohen_kappa: float | None
     krippendorff_alpha: float | None
+    units_all_coders: int = 0
 
     def as_dict(self) -> dict[str, float | int | None]:
-        return {"units": self.units, "percent_agreement": self.percent_agreement,
-                "cohen_kappa": self.cohen_kappa, "krippendorff_alpha": self.krippendorff_alpha}
+        return {"units": self.units, "units_all_coders": self.units_all_coders,
+                "percent_agreement": self.percent_agreement, "cohen_kappa": self.cohen_kappa,
+                "krippendorff_alpha": self.krippendorff_alpha}
 
 
 def differing_runs(per_coder: Sequence[Sequence[tuple[int, int]]], length: int) -> list[tuple[int, int]]:
@@ -115,7 +118,7 @@ def statistics(ratings: Ratings) -> Stats:
             kappa = _cohen_kappa(full[0], full[1])
     if pairable.any():
         alpha = _alpha(data[:, pairable])
-    return Stats(int(pairable.sum()), percent, kappa, alpha)
+    return Stats(int(pairable.sum()), percent, kappa, alpha, int(complete.sum()))
 
 
 def _cohen_kappa(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float | None:

@@ -115,7 +115,7 @@ def build_report(
                "top_level": len(s["codes"])} for s in snapshots]
     period = (coding_events[0].at[:10], coding_events[-1].at[:10]) if coding_events else None
     compared = [e for e in events if e.action == "agreement.compare" and isinstance(e.after, dict)]
-    agreement = {**compared[-1].after, "date": compared[-1].at[:10]} if compared else None
+    agreement = reported_agreement(compared)
     transcription = transcription_counts(events)
     counts |= {"transcribed": transcription["recordings"], "transcription_corrections": transcription["corrections"]}
     paragraph = methods_paragraph(counts, phased, period, agreement=agreement,
@@ -235,10 +235,14 @@ def agreement_statistics(overall: Mapping[str, Any], n_coders: int) -> str:
     def num(v: Any) -> str:
         return "undefined" if v is None else f"{float(v):.3f}"
 
-    stats = [f"percent agreement {num(overall.get('percent_agreement'))}"]
+    def over(key: str) -> str:  # the units each statistic used (recorded since issue 25; older runs lack it)
+        n = overall.get(key)
+        return "" if n is None else f" over {int(n):,} {'unit' if int(n) == 1 else 'units'}"
+
+    stats = [f"percent agreement {num(overall.get('percent_agreement'))}{over('units_all_coders')}"]
     if n_coders == 2:
-        stats.append(f"Cohen's kappa {num(overall.get('cohen_kappa'))}")
-    stats.append(f"Krippendorff's alpha (nominal) {num(overall.get('krippendorff_alpha'))}")
+        stats.append(f"Cohen's kappa {num(overall.get('cohen_kappa'))}{over('units_all_coders')}")
+    stats.append(f"Krippendorff's alpha (nominal) {num(overall.get('krippendorff_alpha'))}{over('units')}")
     return ", ".join(stats)
 
 
@@ -247,6 +251,18 @@ def coders_with_transcripts(coders: Sequence[str], per_coder: Mapping[str, int] 
     if not per_coder:
         return ", ".join(coders)
     return ", ".join(f"{c} ({_n(int(per_coder.get(c, 0)), 'transcript')})" for c in coders)
+
+
+def reported_agreement(compared: Sequence[AuditEvent]) -> dict[str, Any] | None:
+    """The comparison the methods report reports: the last one the researcher marked to report
+    (``storyloom agreement --report``), else the last one run, saying which (``chosen``)."""
+    marked = [e for e in compared if isinstance(e.after, dict) and e.after.get("report")]
+    event = (marked or list(compared))[-1] if compared else None
+    if event is None or not isinstance(event.after, dict):
+        return None
+    chosen = "the comparison marked to report" if marked else \
+        "the last comparison run; `storyloom agreement --report` marks the one to report"
+    return {**event.after, "date": event.at[:10], "chosen": chosen, "runs": len(compared)}
 
 
 def agreement_sentence(a: Mapping[str, Any]) -> str:
@@ -260,7 +276,13 @@ def agreement_sentence(a: Mapping[str, Any]) -> str:
             f"({coders_with_transcripts(coders, a.get('transcripts_per_coder'))}) coded independently; agreement "
             f"over {_n(int(a.get('codes') or 0), 'code')}{over}, with {unit} as the unit "
             f"({int(o.get('units') or 0):,} code-unit pairs), was {agreement_statistics(o, len(coders))} "
-            f"(computed on {a.get('date', '')}). ")
+            f"(computed on {a.get('date', '')}{_which(a)}). ")
+
+
+def _which(a: Mapping[str, Any]) -> str:
+    """", one of 3 comparisons run: the last ..." where more than one was run."""
+    runs = int(a.get("runs") or 1)
+    return f"; {a['chosen']}, of {runs} comparisons run" if runs > 1 and a.get("chosen") else ""
 
 
 def transcription_counts(events: Sequence[AuditEvent]) -> dict[str, Any]:

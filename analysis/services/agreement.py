@@ -35,8 +35,9 @@ class AgreementService:
             return team_store.coder_names(conn)
 
     def compare(self, coders: Sequence[str], *, unit: str = "character", codes: Sequence[str | int] | None = None,
-                transcripts: Sequence[str] | None = None) -> dict[str, Any]:
-        """Agreement of ``coders`` (two or more) on ``unit`` (character | sentence | turn).
+                transcripts: Sequence[str] | None = None, report: bool = False) -> dict[str, Any]:
+        """Agreement of ``coders`` (two or more) on ``unit`` (character | sentence | turn); ``report``: mark
+        this comparison as the one the methods report reports (default: the last one run, which it says).
 
         ``codes``: the codes compared (default: every code any of them applied in the transcripts);
         ``transcripts``: by name (default: every transcript any of them coded). A coder with no coding
@@ -94,7 +95,7 @@ class AgreementService:
         result["methods"] = self.methods_paragraph(result)
         self.ctx.log("agreement.compare", summary=f"Compared {', '.join(names)} ({unit} units, {len(per_code)} codes)",
                      after={"unit": unit, "coders": names, "codes": len(per_code), "overall": overall,
-                            "transcripts": len(chosen), "transcripts_per_coder": per_coder},
+                            "transcripts": len(chosen), "transcripts_per_coder": per_coder, "report": report},
                      target=" ".join(f"transcript:{lengths[t][0]}" for t in chosen))
         return result
 

@@ -31,7 +31,7 @@ from analysis.domain.audit import check_kind
 from analysis.domain.roles import check as check_role
 from analysis.errors import Errors, StorageError, StoryloomError
 from analysis.embedding.minilm import Embedder
-from analysis.store import Store, audit as audit_store, researchers as researcher_store
+from analysis.store import Store, audit as audit_store, batch, researchers as researcher_store
 from analysis.store.recorder import Recorder
 
 _ACTING_AS: ContextVar[str | None] = ContextVar("storyloom_acting_as", default=None)
@@ -201,7 +201,7 @@ class Context:
                                  why=f"as {who}, while the running action records {outer.who}")
         check_role(kind, who, researcher_store.team(outer.conn))
         act = Action(outer.rec, kind, who, note=note, undoable=undoable,
-                     read=[list(outer.conn.execute(q).all()) for q in reads])
+                     read=batch.rows_of(outer.conn, reads))
         yield act
         check_kind(act.action)
         for entity, guid, role in [*act.targets, *audit_store.parse_targets(act.target)]:

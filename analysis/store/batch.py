@@ -126,3 +126,8 @@ def insert_or_keep(conn: Connection, table: sa.Table) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table)
+
+
+def rows_of(conn: Connection, statements: Sequence[sa.Executable]) -> list[list[Any]]:
+    """Each statement's rows, one execute each: a nested action's reads, its outer action holding the lock."""
+    return [list(conn.execute(q).all()) for q in statements]

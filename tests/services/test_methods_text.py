@@ -20,7 +20,7 @@ def test_agreement_is_reported_to_three_decimals_with_each_coders_transcripts(te
         assert "characters as the unit" in text
         assert "percent agreement 0." in text and "Cohen's kappa 0.318" in text
         stats = text.split("percent agreement ")[1]
-        value = stats.split(",")[0]
+        value = stats.split(" ")[0]
         assert len(value.split(".")[1]) == 3, value
     assert "of 2 transcripts" in p.exports.methods_report().paragraph
 
@@ -31,3 +31,42 @@ def test_undefined_statistics_stay_words(team_project: Any) -> None:
     assert agreement_statistics({"percent_agreement": 1.0, "cohen_kappa": None, "krippendorff_alpha": None}, 2) == \
         "percent agreement 1.000, Cohen's kappa undefined, Krippendorff's alpha (nominal) undefined"
     assert "kappa" not in agreement_statistics({"percent_agreement": 0.5}, 3)
+
+
+def test_each_statistic_says_how_many_units_it_used(team_project: Any) -> None:
+    """Percent agreement uses the units every coder rated; alpha those at least two rated: with C coding
+    a.txt only, alpha uses both transcripts' characters and percent agreement a.txt's; the text says both."""
+    p = team_project(transcripts={"a.txt": THOUSAND, "b.txt": THOUSAND})
+    _coded_by_two(p)
+    p.codings.add_coding(transcript="b.txt", start=0, end=40, code="Delay", coder="A")
+    p.codings.add_coding(transcript="b.txt", start=10, end=60, code="Delay", coder="B")
+    p.codings.add_coding(transcript="a.txt", start=120, end=220, code="Delay", coder="C")  # C coded a.txt only
+    r = p.agreement.compare(["A", "B", "C"], codes=["Delay"])
+    o = r["overall"]
+    assert o["units_all_coders"] < o["units"], o
+    for text in (r["methods"], p.exports.methods_report().paragraph):
+        assert f"percent agreement {o['percent_agreement']:.3f} over {o['units_all_coders']:,} units" in text, text
+        assert f"Krippendorff's alpha (nominal) {o['krippendorff_alpha']:.3f} over {o['units']:,} units" in text, text
+
+
+def test_the_methods_report_reports_the_marked_comparison_and_says_which(team_project: Any) -> None:
+    p = team_project(transcripts={"a.txt": THOUSAND, "b.txt": THOUSAND})
+    _coded_by_two(p)
+    p.agreement.compare(["A", "B"], codes=["Delay"], unit="sentence")
+    text = p.exports.methods_report().paragraph
+    assert "sentences as the unit" in text and "comparisons run" not in text  # one run: nothing to choose
+    p.agreement.compare(["A", "B"], codes=["Delay"], unit="character", report=True)
+    p.agreement.compare(["A", "B"], codes=["Fear"], unit="turn")
+    text = p.exports.methods_report().paragraph
+    assert "characters as the unit" in text and "speaker turns as the unit" not in text, text
+    assert "the comparison marked to report, of 3 comparisons run" in text, text
+
+
+def test_the_methods_report_says_it_reports_the_last_comparison_when_none_is_marked(team_project: Any) -> None:
+    p = team_project(transcripts={"a.txt": THOUSAND})
+    _coded_by_two(p)
+    p.agreement.compare(["A", "B"], unit="sentence")
+    p.agreement.compare(["A", "B"], unit="turn")
+    text = p.exports.methods_report().paragraph
+    assert "speaker turns as the unit" in text
+    assert "the last comparison run; `storyloom agreement --report` marks the one to report, of 2" in text, text

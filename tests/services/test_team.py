@@ -333,8 +333,10 @@ def test_agreement_cli_json_shape(make_project: Any) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert set(data) >= {"unit", "coders", "codes", "overall"}
-    assert set(data["codes"][0]) == {"code", "units", "percent_agreement", "cohen_kappa", "krippendorff_alpha"}
-    assert set(data["overall"]) == {"units", "percent_agreement", "cohen_kappa", "krippendorff_alpha"}
+    assert set(data["codes"][0]) == {"code", "units", "units_all_coders", "percent_agreement", "cohen_kappa",
+                                     "krippendorff_alpha"}
+    assert set(data["overall"]) == {"units", "units_all_coders", "percent_agreement", "cohen_kappa",
+                                    "krippendorff_alpha"}
     human = runner.invoke(app, ["agreement", "--coders", "A,B", "--project", str(p.path)])
     assert human.exit_code == 0 and "(overall)" in human.stdout and "codebook-style" in human.stdout
 

@@ -96,11 +96,15 @@ if len(chosen) < 2:
     st.warning("Choose two or more coders.")
     st.stop()
 
+to_report = st.checkbox("The one to report", key="team_report",
+                        help="Mark this comparison as the one the methods report reports (otherwise it reports the "
+                             "last comparison run, and says so).")
 if st.button("Compute agreement", icon=":material/calculate:"):
     with st.spinner("Comparing..."):
         done: dict[str, Any] = {}
         with action():
-            done["r"] = project.agreement.compare(chosen, unit=unit, transcripts=chosen_transcripts or None)
+            done["r"] = project.agreement.compare(chosen, unit=unit, transcripts=chosen_transcripts or None,
+                                                  report=to_report)
         if "r" in done:
             st.session_state["team_agreement"] = done["r"]
 result = st.session_state.get("team_agreement")
