@@ -120,9 +120,12 @@ def sentences(text: str, turns: Sequence[tuple[int, int]], *, full: bool = False
     # of up to MAX_PIECE_CHARS each (a 50 MB paragraph took 3.3 GB that way)
     longest = max((e - s for _, s, e in pieces), default=1)
     docs: Iterable[Any] = nlp.pipe((text[s:e] for _, s, e in pieces), batch_size=max(1, min(64, BATCH_CHARS // longest)))
-    for (i, s, _e), doc in zip(pieces, docs):
-        bounds = _outside_brackets(doc.text, sentence_bounds(doc))
-        for start, end in reattach(doc.text, bounds):
+    for (i, s, e), doc in zip(pieces, docs):
+        # the piece's own string, not ``doc.text``: spaCy keeps the text exactly, but rebuilds ``doc.text``
+        # from a Python object per token on every read (half of segmenting's time at 1M words)
+        said = text[s:e]
+        bounds = _outside_brackets(said, sentence_bounds(doc))
+        for start, end in reattach(said, bounds):
             span = _trimmed(text, s + start, s + end)
             if span:
                 result[i].append(span)

@@ -272,13 +272,13 @@ class TranscriptService:
         """Write a transcript's turns, their segments and its anchors inside the caller's action: the one
         store step of every path that adds text. Vectors come after, outside it (:meth:`embed_pending`):
         the new segments are the embedding queue."""
-        for idx, (turn, sents) in enumerate(zip(turns, sentences_per_turn)):
-            turn_id = store.insert_turn(
-                conn, transcript_id=tid, idx=idx, speaker_id=speaker_ids[turn.speaker], start=turn.start,
-                end=turn.end, t_start=turn.t_start, t_end=turn.t_end, line=turn.line)
-            store.insert_segments(conn, [
-                {"transcript_id": tid, "turn_id": turn_id, "start": s.start, "end": s.end,
-                 "text_sha256": text_sha256(text[s.start:s.end])} for s in sents])
+        turn_ids = store.insert_turns(conn, tid, [
+            {"idx": idx, "speaker_id": speaker_ids[turn.speaker], "start": turn.start, "end": turn.end,
+             "t_start": turn.t_start, "t_end": turn.t_end, "line": turn.line} for idx, turn in enumerate(turns)])
+        store.insert_segments(conn, [
+            {"transcript_id": tid, "turn_id": turn_id, "start": s.start, "end": s.end,
+             "text_sha256": text_sha256(text[s.start:s.end])}
+            for turn_id, sents in zip(turn_ids, sentences_per_turn) for s in sents])
         store.replace_sync_points(conn, tid, anchors)
 
     def _store_transcript(

@@ -15,7 +15,7 @@ from analysis.store.schema import participants, segments, speakers, sync_points,
 
 __all__ = [
     "by_name", "delete_speaker", "delete_turns", "insert_segments", "insert_speaker", "insert_transcript",
-    "insert_turn", "replace_sync_points", "segment_count", "speaker", "sync_points_of", "speaker_summary", "speakers_of", "transcript", "transcript_id",
+    "insert_turn", "insert_turns", "replace_sync_points", "segment_count", "speaker", "sync_points_of", "speaker_summary", "speakers_of", "transcript", "transcript_id",
     "transcript_rows", "transcript_text", "transcripts_by_name", "turns_of", "update_speaker", "update_transcript",
 ]
 
@@ -82,6 +82,20 @@ def insert_turn(
     return _pk(conn.execute(turns.insert().values(
         transcript_id=transcript_id, idx=idx, speaker_id=speaker_id, start=start, end=end, t_start=t_start,
         t_end=t_end, line=line)))
+
+
+def insert_turns(conn: Connection, tid: int, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert a transcript's turns (idx, speaker_id, start, end, t_start, t_end, line; the transcript has none
+    yet: new, or after :func:`delete_turns`) in one statement; returns their ids in ``idx`` order. One
+    executemany and one read of the ids, not an INSERT per turn (23,000 of them at 1M words: 14 s)."""
+    if not rows:
+        return []
+    conn.execute(turns.insert(), [{"transcript_id": tid, **r} for r in rows])
+    ids = [int(r[0]) for r in conn.execute(
+        sa.select(turns.c.id).where(turns.c.transcript_id == tid).order_by(turns.c.idx))]
+    if len(ids) != len(rows):  # turns were left behind: the caller broke the contract above
+        raise RuntimeError(f"transcript {tid} has {len(ids)} turns after inserting {len(rows)}")
+    return ids
 
 
 def insert_segments(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
