@@ -125,7 +125,7 @@ def markdown(r: dict[str, Any], machine: str) -> str:
     other = r["readable_s"] - parse - r["sentences_s"] - store
     sem = r["semantic"]
     return f"""Machine: {machine}. CPU flags: {flags()}. Load 1/5/15 at start {r['load_start']}, at end {r['load_end']}
-(**the machine is shared with five other helpers' tests and benchmarks: the figures are a busy machine's**).
+(the 1-minute load average says how busy the 2 cores were: above 2, other work shared them and every time here is an upper bound).
 Embedding backend: {r['backend']}. Rerun: `.venv/bin/python benchmarks/background_embed.py {r['words']}`.
 
 A fresh project of {r['words']:,} novel words ({r['transcripts']} transcripts, {r['segments']:,} segments), synced as the

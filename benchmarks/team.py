@@ -330,8 +330,8 @@ def main() -> None:
     after = os.getloadavg()
     lines = [
         f"Machine: {describe(('sqlalchemy', 'psycopg', 'psycopg-binary'))}. CPU flags: {_flags()}. "
-        f"Load average (1 min) before/after: {load[0]:.1f}/{after[0]:.1f} (a shared machine: other jobs were "
-        f"running). PostgreSQL {_pg_version()} on a Unix socket on the same machine, default durability (fsync on); "
+        f"Load average (1 min) before/after: {load[0]:.1f}/{after[0]:.1f} (above 2 on these 2 "
+        f"cores, other work shared them: the latencies are then upper bounds). PostgreSQL {_pg_version()} on a Unix socket on the same machine, default durability (fsync on); "
         "SQLite in WAL mode with synchronous=NORMAL.",
         "",
     ]

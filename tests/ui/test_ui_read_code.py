@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -220,10 +219,13 @@ def test_familiarisation_note_is_added_with_its_phase(app: Callable[[], AppTest]
 
 
 # -- speed: the sample study x10 ------------------------------------------------------------------------
-def test_rerun_is_fast_on_the_sample_study_times_ten(
+def test_a_rerun_at_the_sample_study_times_ten_reuses_the_transcript_view(
     make_project: Callable[..., Project], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """70 transcripts and 700 codings: a rerun of the page (selection shown) stays under 300 ms."""
+    """70 transcripts and 700 codings: a plain rerun of the page (selection shown) builds no transcript HTML
+    and sends the same view (what keeps it fast; the time itself is measured in benchmarks/, not here)."""
+    import analysis.workbench.reading as reading
+
     files = {f"{Path(n).stem}_{i}{Path(n).suffix}": (REPO / "transcripts" / n).read_bytes()
              for n in sorted(os.listdir(REPO / "transcripts")) if not n.endswith(".csv") for i in range(10)}
     project = make_project("x10", transcripts=files)
@@ -233,6 +235,9 @@ def test_rerun_is_fast_on_the_sample_study_times_ten(
         for k in range(10):
             start = (k * 1777 + n * 13) % (length - 300)
             project.codings.add_coding(transcript=name, start=start, end=start + 120 + 15 * k, code=codes[(n + k) % 30])
+    built: list[str] = []
+    render = reading.transcript_html
+    monkeypatch.setattr(reading, "transcript_html", lambda text, *a, **k: built.append(text) or render(text, *a, **k))
     at = _start(project, monkeypatch)
     name = sorted(files)[3]
     start = project.codings.codings_in(name)[0].start
@@ -240,13 +245,13 @@ def test_rerun_is_fast_on_the_sample_study_times_ten(
     at.session_state["rc_selection"] = {"transcript": name, "start": start, "end": start + 40}
     at.run()
     assert not at.exception, at.exception
-    timings = []
-    for _ in range(5):
-        began = time.perf_counter()
+    assert built, "the transcript view was never built"
+    first = len(built)
+    for _ in range(3):
         at.run()
-        timings.append(time.perf_counter() - began)
-    assert not at.exception
-    assert sorted(timings)[2] < 0.3, timings  # the median
+        assert not at.exception, at.exception
+    assert len(built) == first  # every rerun reused the cached view
+    assert at.session_state["rc_selection"]["start"] == start  # the selection is still shown
 
 
 def test_orphaned_codings_are_listed_and_can_be_removed(
