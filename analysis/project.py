@@ -307,10 +307,11 @@ class Project:
         with self.store.read() as conn:
             return audit_store.user_names(conn)
 
-    def status(self) -> dict[str, int]:
-        """Counts: transcripts, participants, turns, segments, embedded, codes, codings."""
+    def status(self, *, brief: bool = False) -> dict[str, int]:
+        """Counts: transcripts, participants, turns, segments, embedded, codes, codings (``brief``: transcripts,
+        participants, codes and codings only, the cheap ones)."""
         with self.store.read() as conn:
-            return stats.counts(conn, self.embedder.model_id)
+            return stats.counts(conn, self.embedder.model_id, brief=brief)
 
     # -- the folder ----------------------------------------------------------------------------
     def sync(self, *, progress: Progress | None = None, wait: bool = True) -> dict[str, Any]:

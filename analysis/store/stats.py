@@ -13,10 +13,15 @@ def _count(conn: Connection, q: sa.Select[int]) -> int:
     return int(value)
 
 
-def counts(conn: Connection, model_id: str) -> dict[str, int]:
-    """transcripts, participants, turns, segments, embedded (by ``model_id``), codes, codings."""
+def counts(conn: Connection, model_id: str, *, brief: bool = False) -> dict[str, int]:
+    """transcripts, participants, turns, segments, embedded (by ``model_id``), codes, codings; ``brief``: only
+    transcripts, participants, codes and codings (what the sidebar shows on every page run: no count over the
+    segments and their vectors, 100,000 rows at x50)."""
     def n(table: sa.Table) -> int:
         return _count(conn, sa.select(sa.func.count()).select_from(table))
+
+    if brief:
+        return {"transcripts": n(transcripts), "participants": n(participants), "codes": n(codes), "codings": n(codings)}
 
     embedded = _count(conn, sa.select(sa.func.count()).select_from(segments).join(
         embeddings, sa.and_(embeddings.c.text_sha256 == segments.c.text_sha256, embeddings.c.model_id == model_id)))

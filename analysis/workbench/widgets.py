@@ -196,7 +196,7 @@ def sidebar() -> Project:
     who = st.session_state["researcher"]  # undo is per researcher (a team): the candidates are this name's
     undo = read(f"can_undo:{who}", lambda p: _as(p, who, p.can_undo))
     redo = read(f"can_redo:{who}", lambda p: _as(p, who, p.can_redo))
-    status = read("status", lambda p: p.status())
+    status = read("status_brief", lambda p: p.status(brief=True))
     from analysis.workbench.embedding_jobs import worker_for
 
     worker_for(project)  # the first run per process starts the background embedding if vectors are missing
