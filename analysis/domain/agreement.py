@@ -7,9 +7,10 @@ not an error to be measured: there agreement is not a quality criterion, and the
 be reported as one. Storyloom offers them for the first kind of study and says so wherever it shows them.
 
 **Units.** A code's application is compared unit by unit: each unit is coded (1) or not (0) by each
-coder. The unit is ``character`` (as NVivo does: every character of the chosen transcripts), ``sentence``
-(Storyloom's segments) or ``turn`` (a speaker's turn); a sentence or turn counts as coded when a coding
-overlaps it. A coder who made no coding at all in a transcript has not coded it: their units there are
+coder. The unit is ``character`` (as NVivo does, but only what was said: every character of the chosen
+transcripts' turns, not their speaker labels, cue and inline times, or line breaks, which no coder codes
+and which would inflate agreement on "not coded"), ``sentence`` (Storyloom's segments) or ``turn`` (a
+speaker's turn); a sentence or turn counts as coded when a coding overlaps it. A coder who made no coding at all in a transcript has not coded it: their units there are
 *missing* (Krippendorff's alpha allows that; percent agreement and kappa use only the units every coder
 rated).
 
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["UNITS", "Stats", "coded_units", "differing_runs", "statistics"]
+__all__ = ["UNITS", "Stats", "coded_units", "differing_runs", "said", "statistics"]
 
 UNITS = ("character", "sentence", "turn")
 Ratings = npt.NDArray[np.float64]
@@ -76,12 +77,30 @@ def differing_runs(per_coder: Sequence[Sequence[tuple[int, int]]], length: int) 
     return runs
 
 
+def said(text: str, turns: Sequence[tuple[int, int]],
+         times: Sequence[tuple[int, int]] = ()) -> npt.NDArray[np.bool_]:
+    """Which characters of ``text`` are what was said: inside a turn's ``[start, end)`` (so not a speaker
+    label or a cue's ``[00:01:02] Name:`` prefix), not inside an inline time's ``[start, end)`` of
+    ``times``, and not a line break. The character unit's units."""
+    mask = np.zeros(len(text), dtype=bool)
+    for start, end in turns:
+        mask[max(0, start):max(0, min(len(text), end))] = True
+    for start, end in times:
+        mask[max(0, start):max(0, min(len(text), end))] = False
+    if text:
+        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        mask &= (points != 10) & (points != 13) & (points != 0x2028) & (points != 0x2029)
+    return mask
+
+
 def coded_units(spans: Iterable[tuple[int, int]], length: int,
-                bounds: Sequence[tuple[int, int]] | None = None) -> npt.NDArray[np.float64]:
+                bounds: Sequence[tuple[int, int]] | None = None,
+                keep: npt.NDArray[np.bool_] | None = None) -> npt.NDArray[np.float64]:
     """1.0 for each unit a coder's ``spans`` (``[start, end)`` character offsets) cover, else 0.0.
 
-    ``bounds`` None: the units are the ``length`` characters; else the ``[start, end)`` of each
-    sentence or turn (a unit is coded when a span overlaps it)."""
+    ``bounds`` None: the units are the ``length`` characters (those ``keep`` marks, when given: see
+    :func:`said`); else the ``[start, end)`` of each sentence or turn (a unit is coded when a span
+    overlaps it)."""
     delta = np.zeros(length + 1, dtype=np.int64)
     for start, end in spans:
         s, e = max(0, int(start)), min(length, int(end))
@@ -90,7 +109,7 @@ def coded_units(spans: Iterable[tuple[int, int]], length: int,
             delta[e] -= 1
     chars = np.cumsum(delta[:-1]) > 0
     if bounds is None:
-        return chars.astype(np.float64)
+        return (chars if keep is None else chars[keep[:length]]).astype(np.float64)
     prefix = np.concatenate(([0], np.cumsum(chars)))
     if not bounds:
         return np.zeros(0)

@@ -226,7 +226,8 @@ def methods_paragraph(c: Mapping[str, int], snapshots: Sequence[Mapping[str, Any
 
 
 #: The unit of an agreement comparison, in words.
-UNIT_WORDS = {"character": "characters", "sentence": "sentences", "turn": "speaker turns"}
+# the character unit counts what was said, and the sentence says so (a reader of the methods recomputes it)
+UNIT_WORDS = {"character": "characters of what was said (not speaker labels, times or line breaks)", "sentence": "sentences", "turn": "speaker turns"}
 
 
 def agreement_statistics(overall: Mapping[str, Any], n_coders: int) -> str:

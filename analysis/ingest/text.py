@@ -457,6 +457,12 @@ _INLINE_TS = re.compile(
     rf"\[(?P<a>{_TS})\]|\((?P<b>{_TS})\)|#(?P<c>{_TS})#|(?<![\w:.])(?P<d>\d{{1,2}}:\d{{2}}:\d{{2}}(?:[.,]\d{{1,3}})?)(?![\w:])")
 
 
+def inline_time_spans(text: str) -> list[tuple[int, int]]:
+    """The ``[start, end)`` of each inline timestamp of ``text`` (``[00:12:03]``, ``#00:12:03.5#``...): a
+    time the transcriber wrote, not words anyone said."""
+    return [m.span() for m in _INLINE_TS.finditer(text) if parse_timestamp(m.group(m.lastgroup or "a")) is not None]
+
+
 def inline_anchors(text: str) -> list[Anchor]:
     """An anchor after each inline timestamp of ``text`` (where the words it times begin)."""
     out: list[Anchor] = []

@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from analysis.domain.agreement import UNITS, coded_units, differing_runs, statistics
+from analysis.domain.agreement import UNITS, coded_units, differing_runs, said, statistics
 from analysis.domain.methods_report import UNIT_WORDS, agreement_statistics, coders_with_transcripts
+from analysis.ingest.text import inline_time_spans
 from analysis.errors import ConflictError, Errors, NotFoundError, ValidationError
 from analysis.store import codes as code_store, codings as coding_store, team as team_store, transcripts as transcript_store
 from analysis.services.codebook import CodebookService
@@ -60,7 +61,10 @@ class AgreementService:
             cids = None if not codes else {int(code_store.code_row(conn, c).id) for c in codes}
             spans = team_store.coding_spans_by(conn, names, transcript_ids=tids, code_ids=None)
             chosen = sorted(tids if tids is not None else {s[2] for s in spans})
-            bounds = team_store.unit_bounds(conn, unit, set(chosen)) if unit != "character" else {}
+            bounds = team_store.unit_bounds(conn, "turn" if unit == "character" else unit, set(chosen))
+            # the character unit's units: what was said (not labels, times or line breaks: see ``said``)
+            keep = ({tid: said(text := transcript_store.transcript_text(conn, tid), bounds.get(tid, []),
+                               inline_time_spans(text)) for tid in chosen} if unit == "character" else {})
         coded_in = {(s[0], s[2]) for s in spans}  # (coder, transcript): the coder coded that transcript
         code_ids = sorted(cids if cids is not None else {s[1] for s in spans if s[2] in set(chosen)})
         if not chosen or not code_ids:
@@ -72,16 +76,16 @@ class AgreementService:
         for cid in code_ids:
             blocks = []
             for tid in chosen:
-                length = lengths[tid][1]
                 unit_bounds = None if unit == "character" else bounds.get(tid, [])
+                length = len(keep[tid]) if unit_bounds is None else lengths[tid][1]
                 rows = []
                 for coder in names:
                     if (coder, tid) not in coded_in:
-                        n = length if unit_bounds is None else len(unit_bounds)
+                        n = int(keep[tid].sum()) if unit_bounds is None else len(unit_bounds)
                         rows.append(np.full(n, np.nan))
                     else:
                         mine = [(s[3], s[4]) for s in spans if s[0] == coder and s[1] == cid and s[2] == tid]
-                        rows.append(coded_units(mine, length, unit_bounds))
+                        rows.append(coded_units(mine, length, unit_bounds, keep.get(tid)))
                 blocks.append(np.vstack(rows))
             matrix = np.hstack(blocks) if blocks else np.zeros((len(names), 0))
             pooled.append(matrix)
@@ -151,10 +155,13 @@ class AgreementService:
                 for r in team_store.coding_rows_by(conn, present, transcript_id=tid):
                     rows_of.setdefault(int(r.code_id), []).append(
                         (int(r.id), str(r.guid), int(r.start), int(r.end), str(r.quote), str(r.memo), str(r.coder)))
+                # as the character unit counts: coders who differ only on a label, a time or a line break agree
+                keep = said(text, team_store.unit_bounds(conn, "turn", {tid})[tid], inline_time_spans(text))
                 for cid in sorted(c for c in by_code if cids is None or c in cids):
                     mine = [by_code[cid].get(n, []) for n in present]
                     code_spans = [se for spans_of in mine for se in spans_of]
-                    for start, end in _passages(differing_runs(mine, length), code_spans):
+                    runs = [(s, e) for s, e in differing_runs(mine, length) if keep[s:e].any()]
+                    for start, end in _passages(runs, code_spans):
                         rows = [r for r in rows_of.get(cid, []) if r[2] < end and r[3] > start]
                         by = {n: [{"id": i, "guid": guid, "start": s, "end": e, "quote": quote, "memo": memo}
                                   for i, guid, s, e, quote, memo, coder in rows if coder == n]

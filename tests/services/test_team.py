@@ -302,9 +302,14 @@ def test_the_service_on_the_worked_example(team_project: Any) -> None:
     r = p.agreement.compare(["A", "B"], codes=["Delay"])
     assert r["unit"] == "character" and r["coders"] == ["A", "B"] and r["transcripts"] == ["a.txt"]
     [delay] = r["codes"]
-    assert delay["code"] == "Delay" and delay["units"] == 1000 and delay["percent_agreement"] == 0.85
-    assert delay["cohen_kappa"] == pytest.approx(0.318, abs=5e-4)
-    assert "characters" in r["methods"] and "Cohen's kappa 0.318" in r["methods"] and "reflexive" in r["note"]
+    # the units are what was said: the 1,000 characters less the label "Leader A: " (10) and the line break
+    # (the worked example's 800 neither-coded characters become 789)
+    assert delay["code"] == "Delay" and delay["units"] == 989
+    po, pe = (50 + 789) / 989, (100 / 989) * (150 / 989) + (889 / 989) * (839 / 989)
+    assert delay["percent_agreement"] == pytest.approx(po, abs=1e-6)
+    assert delay["cohen_kappa"] == pytest.approx((po - pe) / (1 - pe), abs=1e-5)
+    assert "characters of what was said" in r["methods"] and "reflexive" in r["note"]
+    assert f"Cohen's kappa {(po - pe) / (1 - pe):.3f}" in r["methods"]
     both = p.agreement.compare(["A", "B"], unit="sentence")
     assert [c["code"] for c in both["codes"]] == ["Delay", "Fear"] and both["codes"][1]["percent_agreement"] == 1.0
     assert both["overall"]["units"] == 2 * both["codes"][0]["units"]
