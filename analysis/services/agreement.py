@@ -15,8 +15,9 @@ from analysis.domain.agreement import UNITS, coded_units, differing_runs, said, 
 from analysis.domain.methods_report import UNIT_WORDS, agreement_statistics, coders_with_transcripts
 from analysis.ingest.text import inline_time_spans
 from analysis.errors import ConflictError, Errors, NotFoundError, ValidationError
-from analysis.store import codes as code_store, codings as coding_store, team as team_store, transcripts as transcript_store
+from analysis.store import codes as code_store, team as team_store, transcripts as transcript_store
 from analysis.services.codebook import CodebookService
+from analysis.services.codings import CodingBatch
 from analysis.services.context import Context, new_guid
 
 CAVEAT = ("Agreement statistics are offered for codebook-style (coding-reliability) studies; they are not a "
@@ -187,22 +188,25 @@ class AgreementService:
             accepted = team_store.coding_rows_by(act.conn, [accept], transcript_id=tid, code_id=int(crow.id),
                                                  start=start, end=end)
             removed = added = 0
+            for r in team_store.coding_rows_by(act.conn, others, transcript_id=tid, code_id=int(crow.id),
+                                               start=start, end=end):
+                act.rec.delete("codings", int(r.id))
+                act.about("coding", str(r.guid), "related")
+                removed += 1
+            batch = CodingBatch(act, transcripts=[tid])  # read after the removals: what is left
             for other in others:
-                for r in team_store.coding_rows_by(act.conn, [other], transcript_id=tid, code_id=int(crow.id),
-                                                   start=start, end=end):
-                    act.rec.delete("codings", int(r.id))
-                    act.about("coding", str(r.guid), "related")
-                    removed += 1
                 for r in accepted:
-                    if coding_store.duplicate(act.conn, int(crow.id), tid, int(r.start), int(r.end), coder=other) is not None:
+                    if batch.match(code_id=int(crow.id), transcript_id=tid, start=int(r.start), end=int(r.end),
+                                   coder=other) is not None:
                         continue
                     guid = new_guid()
-                    act.rec.insert("codings", guid=guid, code_id=int(crow.id), transcript_id=tid, start=int(r.start),
-                                   end=int(r.end), quote=str(r.quote), context_before=str(r.context_before),
-                                   context_after=str(r.context_after), coder=other, memo="", origin="reconciled",
-                                   created_at=self.ctx.now())
+                    batch.add(guid=guid, code_id=int(crow.id), transcript_id=tid, start=int(r.start),
+                              end=int(r.end), quote=str(r.quote), context_before=str(r.context_before),
+                              context_after=str(r.context_after), coder=other, memo="", origin="reconciled",
+                              created_at=self.ctx.now())
                     act.about("coding", guid, "related")
                     added += 1
+            batch.flush()
             act.target = f"code:{crow.guid} transcript:{transcript}"
             act.after = {"code": crow.name, "transcript": transcript, "accepted": accept, "passage": [start, end], "into": others,
                          "removed": removed, "added": added}

@@ -24,6 +24,7 @@ from analysis.errors import CodebookFileError, ConflictError, Errors, NotFoundEr
 from analysis.store import audit as audit_store, codes as code_store, codings as coding_store, snapshots as snapshot_store
 from analysis.store import transcripts as transcript_store
 from analysis.services.codebook import CodebookService
+from analysis.services.codings import CodingBatch
 from analysis.services.results import CodebookSync, CodingsImport, Snapshot
 from analysis.services.context import Context, new_guid
 
@@ -154,6 +155,8 @@ class CodebookFileService:
         placed = orphaned = skipped = 0
         warnings: list[str] = []
         with self.ctx.action("codings.import", note=note) as act:
+            batch = CodingBatch(act)
+            code_rows: dict[str, Any] = {}
             texts: dict[str, tuple[int, str]] = {}
             for i, item in enumerate(items, start=1):
                 where = f"coding #{i}"
@@ -168,7 +171,9 @@ class CodebookFileService:
                     texts[tr] = (tid, transcript_store.transcript_text(act.conn, tid))
                 tid, text = texts[tr]
                 try:
-                    crow = code_store.code_row(act.conn, str(item["code"]))
+                    if str(item["code"]) not in code_rows:  # one look-up per code, not per coding
+                        code_rows[str(item["code"])] = code_store.code_row(act.conn, str(item["code"]))
+                    crow = code_rows[str(item["code"])]
                 except NotFoundError as err:
                     raise CodebookFileError(str(path), Errors.E1416, where=where, tr=tr, message_text=err.message) from None
                 quote = str(item["quote"])
@@ -184,17 +189,18 @@ class CodebookFileService:
                     warnings.append(f"{at}: the quote is not in the transcript; kept as an orphan to review")
                 start, end = found if found else (max(start, 0), max(end, 0))
                 who = str(item.get("coder") or coder or self.ctx.actor)
-                if coding_store.duplicate(act.conn, int(crow.id), tid, start, end, coder=who) is not None:
+                if batch.match(code_id=int(crow.id), transcript_id=tid, start=start, end=end, coder=who) is not None:
                     skipped += 1
                     continue
                 before, after = ("", "") if is_orphan else context_of(text, start, end)
-                act.rec.insert("codings", guid=new_guid(), code_id=crow.id, transcript_id=tid, start=start, end=end,
-                               quote=quote if is_orphan else text[start:end], context_before=before,
-                               context_after=after, coder=who,
-                               memo=str(item.get("memo") or ""), origin="direct", orphaned=is_orphan,
-                               created_at=self.ctx.now())
+                batch.add(code_id=crow.id, transcript_id=tid, start=start, end=end,
+                          quote=quote if is_orphan else text[start:end], context_before=before,
+                          context_after=after, coder=who,
+                          memo=str(item.get("memo") or ""), origin="direct", orphaned=is_orphan,
+                          created_at=self.ctx.now())
                 orphaned += is_orphan
                 placed += not is_orphan
+            batch.flush()
             act.target = "codings"
             act.after = {"file": path.name, "placed": placed, "orphaned": orphaned, "skipped": skipped}
             act.summary = f"Imported {placed} codings from {path.name} ({orphaned} orphaned, {skipped} already present)"

@@ -8,6 +8,7 @@ exactly first, then fuzzily; what cannot be placed is kept as an orphan and repo
 from __future__ import annotations
 
 from types import SimpleNamespace
+from collections.abc import Iterable
 from typing import Any
 
 from analysis.store import Connection
@@ -19,7 +20,80 @@ from analysis.store import codes as code_store, codings as coding_store, transcr
 from analysis.services.codebook import CodebookService
 from analysis.services.context import Action, Context, new_guid
 
-__all__ = ["CodingService"]
+__all__ = ["CodingBatch", "CodingService"]
+
+
+class CodingBatch:
+    """Many codings written by one action in a few statements: the one way bulk paths add codings (the
+    REFI-QDA import, the codings import, merge, reconcile).
+
+    A coding already in the project (the same GUID, or the same code, span and coder: codings are unique per
+    coder) is matched, not added; so is one added earlier in the same batch. The project's codings of the
+    batch's transcripts are read once (those named up front in one statement, others when first met); :meth:`flush` inserts every new one in multi-row
+    ``INSERT ... RETURNING`` statements of up to a thousand rows (:meth:`Recorder.insert_many`), each with its
+    row image for undo. Where each coding went is a *ticket* until then: :meth:`id` turns one into the
+    coding's id once flushed (a coding already here is its own ticket: its id). (Before, each coding cost a GUID look-up, a duplicate look-up and an INSERT:
+    three round trips a coding, about 30,000 statements for a 10,000-coding REFI import.)"""
+
+    def __init__(self, act: Action, *, transcripts: Iterable[int] = (), guids: Iterable[str] = ()) -> None:
+        self.act = act
+        self._by_guid = coding_store.ids_by_guid(act.conn, guids)
+        self._loaded = set(transcripts)  # transcripts whose codings were read (others: when first met)
+        self._by_span = coding_store.ids_by_span(act.conn, self._loaded)
+        self._ids: list[int | None] = []  # ticket -> coding id (None: added, not yet flushed)
+        self._rows: list[tuple[int, dict[str, Any]]] = []  # (ticket, row) to insert
+
+    def match(self, *, code_id: int, transcript_id: int, start: int, end: int, coder: str,
+              guid: str | None = None) -> int | None:
+        """The ticket of the coding already here (or already in this batch) that this one would repeat, or
+        None. ``guid`` None: by span alone."""
+        found = self.with_guid(guid) if guid else None
+        if found is None:
+            self._load(transcript_id)
+            found = self._by_span.get((int(code_id), int(transcript_id), int(start), int(end), str(coder)))
+        return found
+
+    def _load(self, transcript_id: int) -> None:
+        if transcript_id not in self._loaded:
+            self._loaded.add(transcript_id)
+            self._by_span.update(coding_store.ids_by_span(self.act.conn, [transcript_id]))
+
+    def with_guid(self, guid: str) -> int | None:
+        """The ticket of the coding here (or in this batch) with GUID ``guid`` (any case), or None."""
+        return self._by_guid.get(guid.lower())
+
+    def add(self, **row: Any) -> int:
+        """Queue a new coding (every column but ``id``; a GUID is made when it has none); its ticket."""
+        row.setdefault("guid", new_guid())
+        self._load(int(row["transcript_id"]))
+        ticket = self._ticket(None)
+        self._rows.append((ticket, row))
+        self._by_guid[str(row["guid"]).lower()] = ticket
+        self._by_span[(int(row["code_id"]), int(row["transcript_id"]), int(row["start"]), int(row["end"]),
+                       str(row["coder"]))] = ticket
+        return ticket
+
+    def _ticket(self, coding_id: int | None) -> int:
+        self._ids.append(coding_id)
+        return -len(self._ids)  # negative: never an id
+
+    def flush(self) -> None:
+        """Insert the queued codings (in the order they were added)."""
+        if not self._rows:
+            return
+        ids = self.act.rec.insert_many("codings", [row for _, row in self._rows])
+        for (ticket, _), cid in zip(self._rows, ids):
+            self._ids[-ticket - 1] = cid
+        self._rows = []
+
+    def id(self, ticket: int) -> int:
+        """The coding id of a ticket from :meth:`match` or :meth:`add` (after :meth:`flush`)."""
+        if ticket >= 0:
+            return ticket
+        cid = self._ids[-ticket - 1]
+        if cid is None:
+            raise RuntimeError("CodingBatch.id before flush")
+        return cid
 
 
 class CodingService:

@@ -87,10 +87,11 @@ from analysis.refi.read import (MEDIA_KINDS, Archive, RefiCase, RefiCode, RefiCo
 from analysis.refi.write import write_codebook, write_project, write_qdpx
 from analysis.domain.progress import Progress, Step, no_progress
 from analysis.domain.segment import sentences
-from analysis.store import codes as code_store, codings as coding_store
+from analysis.store import codes as code_store
 from analysis.domain.narrative import Period, refi_description, story_order, when_of_row
 from analysis.store import events as event_store, media as media_store
 from analysis.store import interchange as store, participants as participant_store, transcripts as transcript_store
+from analysis.services.codings import CodingBatch
 from analysis.services.context import Action, Context, new_guid
 from analysis.services.media import MediaService, _sha256 as file_sha256
 
@@ -510,32 +511,36 @@ class InterchangeService:
 
     def _merge_codings(self, act: Action, sources: list[_Source], tids: dict[str, int], code_ids: dict[str, int],
                        users: dict[str, str], counts: Counter[str]) -> dict[str, int]:
-        """Selection GUID and coding GUID -> coding id (for notes attached to either)."""
-        out: dict[str, int] = {}
+        """Selection GUID and coding GUID -> coding id (for notes attached to either), written as one
+        :class:`CodingBatch`."""
+        batch = CodingBatch(act, transcripts=tids.values(),
+                            guids=[c.guid for s in sources for p in s.placed for c in p.sel.codings])
+        tickets: dict[str, int] = {}
         for s in sources:
             tid = tids[s.refi.guid]
             for p in s.placed:
                 for c in p.sel.codings:
                     code_id = code_ids[c.code_guid]
-                    row = store.by_guid(act.conn, "codings", c.guid)
                     who = c.user or p.sel.user
                     coder = users.get(who, _UNKNOWN_CODER) if who else _UNKNOWN_CODER
-                    dup = coding_store.duplicate(act.conn, code_id, tid, p.start, p.end, coder=coder)
-                    if row is not None or dup is not None:
-                        out[c.guid] = int(row.id) if row is not None else int(dup or 0)
-                        out.setdefault(p.sel.guid, out[c.guid])
+                    found = batch.match(guid=c.guid, code_id=code_id, transcript_id=tid, start=p.start, end=p.end,
+                                        coder=coder)
+                    if found is not None:
+                        tickets[c.guid] = found
+                        tickets.setdefault(p.sel.guid, found)
                         counts["unchanged"] += 1
                         continue
                     before, after = ("", "") if p.status == "orphan" else context_of(s.text, p.start, p.end)
-                    cid = act.rec.insert(
-                        "codings", guid=c.guid, code_id=code_id, transcript_id=tid, start=p.start, end=p.end,
+                    ticket = batch.add(
+                        guid=c.guid, code_id=code_id, transcript_id=tid, start=p.start, end=p.end,
                         quote=p.quote, context_before=before, context_after=after, coder=coder,
                         memo=canonical(p.sel.description), origin="refi-qda", orphaned=p.status == "orphan",
                         created_at=c.created or p.sel.created or self.ctx.now())
-                    out[c.guid] = cid
-                    out.setdefault(p.sel.guid, cid)
+                    tickets[c.guid] = ticket
+                    tickets.setdefault(p.sel.guid, ticket)
                     counts["added"] += 1
-        return out
+        batch.flush()
+        return {guid: batch.id(t) for guid, t in tickets.items()}
 
     def _merge_cases(self, act: Action, project: RefiProject, tids: dict[str, int], counts: Counter[str]) -> None:
         conn = act.conn

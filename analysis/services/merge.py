@@ -32,9 +32,10 @@ from analysis import limits
 from analysis.domain.coding import context_of, locate
 from analysis.domain.names import check_name
 from analysis.errors import Errors, ProjectError
-from analysis.store import codes as code_store, codings as coding_store, merge as store
+from analysis.store import codes as code_store, merge as store
 from analysis.store.recorder import name_key
 from analysis.services.codebook import CodebookService
+from analysis.services.codings import CodingBatch
 from analysis.services.context import Action, Context, new_guid
 
 _TEXT_FIELDS = ("definition", "inclusion", "exclusion", "example")
@@ -150,17 +151,19 @@ class MergeService:
         c_map, codes_report = self._merge_codes(act, theirs["codes"], folder)
         # codings
         counts = {"matched": 0, "added": 0, "placed_by_quote": 0, "orphaned": 0, "unplaced": 0}
-        x_map: dict[int, int] = {}  # their coding id -> ours
+        x_map: dict[int, int] = {}  # their coding id -> ours (a CodingBatch ticket until it is flushed)
         names = {int(t.id): str(t.name) for t in theirs["transcripts"]}
+        batch = CodingBatch(act, transcripts={tid for tid, _, _ in t_map.values()},
+                            guids=[str(c.guid) for c in theirs["codings"]])
         for c in theirs["codings"]:
             if int(c.transcript_id) not in t_map:
                 counts["unplaced"] += 1
                 continue
             tid, text, same = t_map[int(c.transcript_id)]
             code_id = c_map[int(c.code_id)]
-            existing = store.coding_by_guid(conn, str(c.guid))
+            existing = batch.with_guid(str(c.guid))
             if existing is not None:
-                x_map[int(c.id)] = int(existing.id)
+                x_map[int(c.id)] = existing
                 counts["matched"] += 1
                 continue
             start, end, orphaned = int(c.start), int(c.end), bool(c.orphaned)
@@ -171,20 +174,22 @@ class MergeService:
                 else:
                     start, end = found
                     counts["placed_by_quote"] += 1
-            dup = coding_store.duplicate(conn, code_id, tid, start, end, coder=str(c.coder))
+            dup = batch.match(code_id=code_id, transcript_id=tid, start=start, end=end, coder=str(c.coder))
             if dup is not None:
                 x_map[int(c.id)] = dup
                 counts["matched"] += 1
                 continue
             before, after = (str(c.context_before), str(c.context_after)) if orphaned else context_of(text, start, end)
-            x_map[int(c.id)] = act.rec.insert(
-                "codings", guid=str(c.guid), code_id=code_id, transcript_id=tid, start=start, end=end,
+            x_map[int(c.id)] = batch.add(
+                guid=str(c.guid), code_id=code_id, transcript_id=tid, start=start, end=end,
                 quote=str(c.quote) if orphaned else text[start:end], context_before=before, context_after=after,
                 coder=str(c.coder), memo=str(c.memo), origin=str(c.origin), orphaned=orphaned,
                 created_at=str(c.created_at))
             act.about("transcript", names[int(c.transcript_id)], "related")
             counts["added"] += 1
             counts["orphaned"] += orphaned
+        batch.flush()
+        x_map = {theirs_id: batch.id(t) for theirs_id, t in x_map.items()}
         memos = self._merge_memos(act, theirs, t_map, c_map, x_map)
         report = {
             "other": str(folder),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,8 +10,10 @@ from sqlalchemy.engine import Connection
 
 from analysis.store.schema import codings, segments, speakers, transcripts, turns
 
-__all__ = ["add_reads", "count", "count_of", "counts_by_code", "duplicate", "export_rows", "ids_of", "mark_orphaned", "orphan_rows",
-           "place", "rows_in", "rows_of", "segment_spans", "with_text"]
+__all__ = ["add_reads", "count", "count_of", "counts_by_code", "duplicate", "export_rows", "ids_by_guid", "ids_by_span",
+           "ids_of", "mark_orphaned", "orphan_rows", "place", "rows_in", "rows_of", "segment_spans", "with_text"]
+
+Span = tuple[int, int, int, int, str]  # (code id, transcript id, start, end, coder): what makes a coding unique
 
 
 def count(conn: Connection) -> int:
@@ -44,6 +47,30 @@ def duplicate(conn: Connection, code_id: int, transcript_id: int, start: int, en
         q = q.where(codings.c.id != exclude)
     row = conn.execute(q).first()
     return None if row is None else int(row[0])
+
+
+def ids_by_span(conn: Connection, transcript_ids: Iterable[int]) -> dict[Span, int]:
+    """``{(code id, transcript id, start, end, coder): coding id}`` of every coding in the transcripts: what
+    :func:`duplicate` answers coding by coding, read in one statement per 500 transcripts."""
+    out: dict[Span, int] = {}
+    ids = sorted(set(transcript_ids))
+    for i in range(0, len(ids), 500):
+        q = (sa.select(codings.c.id, codings.c.code_id, codings.c.transcript_id, codings.c.start, codings.c.end,
+                       codings.c.coder).where(codings.c.transcript_id.in_(ids[i:i + 500])))
+        for cid, code_id, tid, start, end, coder in conn.execute(q):
+            out[(int(code_id), int(tid), int(start), int(end), str(coder))] = int(cid)
+    return out
+
+
+def ids_by_guid(conn: Connection, guids: Iterable[str]) -> dict[str, int]:
+    """``{GUID, lower-cased: coding id}`` of the codings whose GUID is one of ``guids`` (compared
+    case-insensitively, as REFI-QDA compares them), in one statement per 500 GUIDs."""
+    wanted = sorted({g.lower() for g in guids if g})
+    out: dict[str, int] = {}
+    for i in range(0, len(wanted), 500):
+        q = sa.select(codings.c.id, codings.c.guid).where(sa.func.lower(codings.c.guid).in_(wanted[i:i + 500]))
+        out.update({str(guid).lower(): int(cid) for cid, guid in conn.execute(q)})
+    return out
 
 
 def add_reads(transcript: str, start: int, end: int, coder: str) -> list[sa.Select[Any]]:

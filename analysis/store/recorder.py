@@ -101,19 +101,22 @@ class Recorder:
         """Insert ``rows`` (each a dict of the same columns) and record each one's image; their ids, in order.
 
         Batched: SQLAlchemy's "insertmanyvalues" sends multi-row ``INSERT ... VALUES (...), (...) RETURNING``
-        statements of up to a thousand rows, so a thousand rows cost one round trip, not two thousand."""
+        statements of up to a thousand rows, so a thousand rows cost one round trip, not two thousand. Rows
+        that each carry a GUID are matched to what comes back by it: asked to return rows in parameter order,
+        SQLite falls back to one statement a row (it cannot tie a new ROWID to its parameters)."""
         if not rows:
             return []
         t = _table(table)
-        stmt = t.insert().returning(*t.c, sort_by_parameter_order=len(rows) > 1)
         params = [_derived(table, r) for r in rows]
-        result = self.conn.execute(stmt, params[0] if len(params) == 1 else params)
-        ids: list[int] = []
-        for row in result.all():
-            image = dict(row._mapping)
-            ids.append(int(image["id"]))
-            self.changes.append({"table": table, "id": ids[-1], "before": None, "after": image})
-        return ids
+        by_guid = len(params) > 1 and "guid" in t.c and len({str(p.get("guid") or "") for p in params} - {""}) == len(params)
+        stmt = t.insert().returning(*t.c, sort_by_parameter_order=len(params) > 1 and not by_guid)
+        images = [dict(row._mapping) for row in self.conn.execute(stmt, params[0] if len(params) == 1 else params).all()]
+        if by_guid:
+            at = {str(image["guid"]): image for image in images}
+            images = [at[str(p["guid"])] for p in params]
+        for image in images:
+            self.changes.append({"table": table, "id": int(image["id"]), "before": None, "after": image})
+        return [int(image["id"]) for image in images]
 
     def update(self, table: str, row_id: int, **values: Any) -> dict[str, Any]:
         t = _table(table)
