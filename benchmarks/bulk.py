@@ -37,6 +37,7 @@ CODES, CODERS = ["Delay", "Fear", "Hope", "Money"], ["A", "B"]
 JOB = textwrap.dedent("""
     import json, subprocess, sys, time
     from pathlib import Path
+    import sqlalchemy as sa
     from analysis import open_project
     from analysis.embedding.minilm import HashingEmbedder
     job, work, corpus, database = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4] or None
@@ -59,7 +60,8 @@ JOB = textwrap.dedent("""
         else:
             p.merge.from_project(corpus / "theirs")
         seconds = time.perf_counter() - start
-        n = len([c for t in p.transcripts.list() for c in p.codings.codings_in(t.name)])
+        with p.store.read() as conn:
+            n = conn.execute(sa.text("SELECT count(*) FROM codings")).scalar_one()
     print(json.dumps({"seconds": seconds, "codings": n}))
 """)
 

@@ -13,13 +13,17 @@ REPORT = Path(__file__).resolve().parent / "BENCHMARKS.md"
 
 def describe(packages: tuple[str, ...] = ("torch", "sentence-transformers", "spacy", "streamlit")) -> str:
     cpu = platform.processor() or "unknown CPU"
+    flags: list[str] = []
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
+            if line.startswith("model name") and cpu == (platform.processor() or "unknown CPU"):
                 cpu = line.split(":", 1)[1].strip()
-                break
+            if line.startswith("flags") and not flags:  # what the kernels choose by (machines here differ)
+                have = set(line.split(":", 1)[1].split())
+                flags = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile") if f in have]
     except OSError:
         pass
+    cpu += f" ({', '.join(flags) or 'no AVX2'})"
     versions = []
     for p in packages:
         try:
