@@ -124,7 +124,7 @@ def build(dest: Path = DEFAULT, *, transcripts: int = TRANSCRIPTS, codings: int 
         imported = time.perf_counter() - t0
         status = project.status()
     return {"dest": str(dest), "status": status, "generate_s": generated, "sync_s": synced, "import_s": imported,
-            "placed": placed["placed"], "orphaned": placed["orphaned"], "skipped": placed["skipped"], **tally}
+            "placed": placed.placed, "orphaned": placed.orphaned, "skipped": placed.skipped, **tally}
 
 
 def main() -> None:
