@@ -3,8 +3,11 @@ instead of ``dict[str, Any]`` (the CLI prints them as JSON through :func:`datacl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from analysis.domain.agreement import Stats
 
 
 # -- the story (project.story) and the chapters (project.chapters) ---------------------------------------------
@@ -125,5 +128,78 @@ class Researcher:
     added_at: str
 
 
-__all__ = ["CellSuggestion", "CodebookSync", "CodingsImport", "MatrixCounts", "MatrixImport", "Researcher", "SectionWords",
+# -- inter-coder agreement (project.agreement) ---------------------------------------------------------------
+@dataclass(frozen=True)
+class CodeAgreement:
+    """One code's agreement in a comparison: its path and the statistics of :class:`Stats` (``units``: those
+    at least two coders rated, for Krippendorff's alpha; ``units_all_coders``: those every coder rated, for
+    percent agreement and Cohen's kappa, which is None for more than two coders or where undefined)."""
+
+    code: str
+    units: int
+    units_all_coders: int
+    percent_agreement: float | None
+    cohen_kappa: float | None
+    krippendorff_alpha: float | None
+
+
+@dataclass(frozen=True)
+class AgreementResult:
+    """A comparison of coders: the unit, the coders, the transcripts (by name), each code's agreement and the
+    ``overall`` agreement pooled over codes, the caveat (``note``), how many of the transcripts each coder
+    coded, and the methods-section sentence (``methods``) saying it all."""
+
+    unit: str
+    coders: tuple[str, ...]
+    transcripts: tuple[str, ...]
+    codes: tuple[CodeAgreement, ...]
+    overall: Stats
+    note: str
+    transcripts_per_coder: Mapping[str, int]
+    methods: str = ""
+
+
+@dataclass(frozen=True)
+class PassageCoding:
+    """A coder's coding of the code overlapping a passage where coders disagree: its id and GUID, its
+    ``[start, end)``, its quote and its memo."""
+
+    id: int
+    guid: str
+    start: int
+    end: int
+    quote: str
+    memo: str
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A passage where coders disagree whether ``code`` applies: the code (path and id), the transcript, the
+    passage's ``[start, end)`` and ``text``, the coders who coded some of it and those who coded none of it,
+    and each coder's codings of the code overlapping it (``codings``: coder -> codings, empty where none)."""
+
+    code: str
+    code_id: int
+    transcript: str
+    start: int
+    end: int
+    text: str
+    coded_by: tuple[str, ...]
+    not_coded_by: tuple[str, ...]
+    codings: Mapping[str, tuple[PassageCoding, ...]]
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """What reconciling a passage did: the other coders' codings removed, the copies of the ``accepted``
+    coder's codings added, and the coders they were copied ``into``."""
+
+    removed: int
+    added: int
+    accepted: str
+    into: tuple[str, ...]
+
+
+__all__ = ["AgreementResult", "CellSuggestion", "CodeAgreement", "CodebookSync", "CodingsImport", "Disagreement",
+           "MatrixCounts", "MatrixImport", "PassageCoding", "Reconciliation", "Researcher", "SectionWords",
            "Snapshot", "StoryFileImport", "WordCounts"]
