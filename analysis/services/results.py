@@ -200,6 +200,44 @@ class Reconciliation:
     into: tuple[str, ...]
 
 
+# -- the semantic assist (project.assist) ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class EmbeddingCoverage:
+    """How much of the project semantic search covers: ``embedded`` of ``segments``, ``pending`` (waiting for
+    their vector), ``percent`` (whole, rounded down: 100 only when all are embedded), ``complete``, and
+    ``text``: the sentence the workbench shows while it is partial (empty when complete)."""
+
+    embedded: int
+    segments: int
+    pending: int
+    percent: int
+    complete: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A segment as a search hit: who said it (``participant``, else the speaker's label), the transcript, its
+    ``[start, end)`` and text, the ``score``, the speaker, its turn's span and text (for context); the keyword
+    ``matches`` (``[start, end)`` offsets in the transcript; None but for a keyword or hybrid match), and where
+    it is as the researcher reads it: ``line`` (Read & code's margin) and ``timestamp`` (the turn's, ``~`` an
+    earlier one's; ``""`` before the first time), None until :meth:`AssistService.with_places` placed it."""
+
+    participant: str
+    transcript: str
+    start: int
+    end: int
+    text: str
+    score: float
+    speaker: str
+    turn_start: int
+    turn_end: int
+    turn_text: str
+    matches: tuple[tuple[int, int], ...] | None = None
+    line: int | None = None
+    timestamp: str | None = None
+
+
 __all__ = ["AgreementResult", "CellSuggestion", "CodeAgreement", "CodebookSync", "CodingsImport", "Disagreement",
-           "MatrixCounts", "MatrixImport", "PassageCoding", "Reconciliation", "Researcher", "SectionWords",
-           "Snapshot", "StoryFileImport", "WordCounts"]
+           "EmbeddingCoverage", "MatrixCounts", "MatrixImport", "PassageCoding", "Reconciliation", "Researcher",
+           "SearchHit", "SectionWords", "Snapshot", "StoryFileImport", "WordCounts"]
