@@ -238,6 +238,37 @@ class SearchHit:
     timestamp: str | None = None
 
 
+# -- transcribing recordings (project.transcription) --------------------------------------------------------
+@dataclass(frozen=True)
+class UnsureWord:
+    """A word the recogniser was unsure of, still to review: its ``[start, end)`` in the transcript's text
+    (as it reads now), its ``text``, its ``time`` (seconds into the recording) and the recogniser's
+    ``probability``."""
+
+    start: int
+    end: int
+    text: str
+    time: float
+    probability: float
+
+
+@dataclass(frozen=True)
+class WordCorrection:
+    """An unsure word corrected while listening (a span correction): the transcript, the line it is on, the
+    new words' ``[start, end)`` and ``text``, the turn's speaker, the transcript's corrections so far, and
+    the codings re-anchored or orphaned by it."""
+
+    transcript: str
+    line: int
+    start: int
+    end: int
+    text: str
+    speaker: str
+    corrections: int
+    reanchored: int
+    orphaned: int
+
+
 __all__ = ["AgreementResult", "CellSuggestion", "CodeAgreement", "CodebookSync", "CodingsImport", "Disagreement",
            "EmbeddingCoverage", "MatrixCounts", "MatrixImport", "PassageCoding", "Reconciliation", "Researcher",
-           "SearchHit", "SectionWords", "Snapshot", "StoryFileImport", "WordCounts"]
+           "SearchHit", "SectionWords", "Snapshot", "StoryFileImport", "UnsureWord", "WordCorrection", "WordCounts"]

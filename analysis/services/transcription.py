@@ -32,6 +32,7 @@ from analysis import limits
 from analysis.domain.progress import Progress, Step, no_progress
 from analysis.errors import Errors, ImportFormatError, NotFoundError, StoryloomError, UnsupportedFormatError, ValidationError
 from analysis.services.context import Context
+from analysis.services.results import UnsureWord, WordCorrection
 from analysis.services.transcripts import TranscriptService
 from analysis.media.formats import RECORDING_SUFFIXES
 from analysis.services.media import MediaService
@@ -216,9 +217,9 @@ class TranscriptionService:
         return sidecar, data if isinstance(data, dict) and isinstance(data.get("words"), list) else \
             {"transcript": transcript, "words": []}
 
-    def unsure(self, transcript: str) -> list[dict[str, Any]]:
-        """The words of a transcribed transcript still to review (not accepted or corrected), in text order:
-        ``start``, ``end`` (offsets in its text), ``text``, ``time`` (seconds into the recording), ``probability``."""
+    def unsure(self, transcript: str) -> list[UnsureWord]:
+        """The words of a transcribed transcript still to review (not accepted or corrected), in text order,
+        each where it is in the text now."""
         _, data = self._sidecar(transcript)
         if not any(w.get("status", "unsure") == "unsure" for w in data["words"]):
             return []  # (Read & code asks on every run: no text read for a transcript with nothing to review)
@@ -226,19 +227,20 @@ class TranscriptionService:
             text = self.transcripts.get(transcript).text
         except NotFoundError:
             return []
-        out = []
+        out: list[UnsureWord] = []
         for w in data["words"]:
             if w.get("status", "unsure") != "unsure":
                 continue
-            start, end = int(w["start"]), int(w["end"])
-            if text[start:end] != w["text"]:  # a correction elsewhere moved it: the nearest occurrence, if close
-                near = [i for i in (text.rfind(w["text"], 0, start + 1), text.find(w["text"], start)) if i >= 0]
+            start, end, said = int(w["start"]), int(w["end"]), str(w["text"])
+            if text[start:end] != said:  # a correction elsewhere moved it: the nearest occurrence, if close
+                near = [i for i in (text.rfind(said, 0, start + 1), text.find(said, start)) if i >= 0]
                 best = min(near, key=lambda i: abs(i - start), default=-1)
                 if best < 0 or abs(best - start) > 400:
                     continue  # corrected away (by a line correction): nothing left to review there
-                w = {**w, "start": best, "end": best + len(w["text"])}
-            out.append(w)
-        return sorted(out, key=lambda w: w["start"])
+                start, end = best, best + len(said)
+            out.append(UnsureWord(start=start, end=end, text=said, time=float(w["time"]),
+                                  probability=float(w["probability"])))
+        return sorted(out, key=lambda w: w.start)
 
     def _word(self, data: dict[str, Any], transcript: str, start: int) -> dict[str, Any]:
         word: dict[str, Any] | None = next((w for w in data["words"] if w["start"] == start and w.get("status", "unsure") == "unsure"), None)
@@ -258,11 +260,11 @@ class TranscriptionService:
                      summary=f"Accepted '{word['text']}' in {transcript} as recognised",
                      after={"decision": "accepted", "text": word["text"], "start": start})
 
-    def correct_word(self, transcript: str, start: int, replacement: str) -> dict[str, Any]:
+    def correct_word(self, transcript: str, start: int, replacement: str) -> WordCorrection:
         """Replace the unsure word at ``start`` with ``replacement``: a correction while listening
         (``transcripts.correct_span``: one recorded, undoable action, codings re-anchored, counted in the methods
         report; the file in transcripts/ is not rewritten, as for every correction); the later unsure words'
-        offsets move with the text. Returns the correction's report."""
+        offsets move with the text. Returns what the correction did."""
         from analysis.speech.webvtt import write_atomic
 
         new = " ".join(replacement.split())
@@ -285,7 +287,10 @@ class TranscriptionService:
                     and other["occurrence"] > word["occurrence"] and new != word["text"]:
                 other["occurrence"] -= 1
         write_atomic(sidecar, json.dumps(data, ensure_ascii=False, indent=1).encode())
-        return report
+        return WordCorrection(transcript=str(report["transcript"]), line=int(report["line"]), start=int(report["start"]),
+                              end=int(report["end"]), text=str(report["text"]), speaker=str(report["speaker"]),
+                              corrections=int(report["corrections"]), reanchored=int(report["reanchored"]),
+                              orphaned=int(report["orphaned"]))
 
 
 def unsure_words(name: str, vtt: str, segments: Sequence[Any]) -> list[dict[str, Any]]:

@@ -98,7 +98,7 @@ def test_unsure_words_are_reviewed_on_read_and_code(project: Project) -> None:
     next(b for b in at.button if b.key == "unsure_next").click()
     at.run()
     assert any("Word 2 of 4" in c.value for c in at.caption)
-    assert at.session_state["rc_selection"]["start"] == project.transcription.unsure("x.vtt")[1]["start"]
+    assert at.session_state["rc_selection"]["start"] == project.transcription.unsure("x.vtt")[1].start
     next(b for b in at.button if b.key == "unsure_accept").click()
     at.run()
     assert not at.exception and len(project.transcription.unsure("x.vtt")) == 3
