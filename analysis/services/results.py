@@ -240,6 +240,38 @@ class SearchHit:
 
 # -- transcribing recordings (project.transcription) --------------------------------------------------------
 @dataclass(frozen=True)
+class TranscribedRecording:
+    """One recording transcribed and imported: the recording, its transcript and the copy in ``media/``, the
+    model (with its compute type) and beam, the language detected (and with what probability), the duration
+    in seconds, the segments (cues), words, unsure words and speakers, and its warnings."""
+
+    recording: str
+    transcript: str
+    media: str
+    model: str
+    beam: int
+    language: str
+    language_probability: float
+    duration: float
+    segments: int
+    words: int
+    unsure: int
+    speakers: int
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Transcription:
+    """What a transcription did: each recording transcribed, in order, every warning, and the imports' lists
+    joined (``imported``: ``added``, ``unmapped`` speakers, ``copied`` ... as the transcript import reports
+    them; the CLI's JSON calls it ``import``)."""
+
+    transcribed: tuple[TranscribedRecording, ...]
+    warnings: tuple[str, ...]
+    imported: Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
 class UnsureWord:
     """A word the recogniser was unsure of, still to review: its ``[start, end)`` in the transcript's text
     (as it reads now), its ``text``, its ``time`` (seconds into the recording) and the recogniser's
@@ -271,4 +303,5 @@ class WordCorrection:
 
 __all__ = ["AgreementResult", "CellSuggestion", "CodeAgreement", "CodebookSync", "CodingsImport", "Disagreement",
            "EmbeddingCoverage", "MatrixCounts", "MatrixImport", "PassageCoding", "Reconciliation", "Researcher",
-           "SearchHit", "SectionWords", "Snapshot", "StoryFileImport", "UnsureWord", "WordCorrection", "WordCounts"]
+           "SearchHit", "SectionWords", "Snapshot", "StoryFileImport", "TranscribedRecording", "Transcription",
+           "UnsureWord", "WordCorrection", "WordCounts"]

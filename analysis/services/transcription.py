@@ -24,7 +24,7 @@ import json
 import shutil
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace as dataclass_replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from analysis import limits
 from analysis.domain.progress import Progress, Step, no_progress
 from analysis.errors import Errors, ImportFormatError, NotFoundError, StoryloomError, UnsupportedFormatError, ValidationError
 from analysis.services.context import Context
-from analysis.services.results import UnsureWord, WordCorrection
+from analysis.services.results import TranscribedRecording, Transcription, UnsureWord, WordCorrection
 from analysis.services.transcripts import TranscriptService
 from analysis.media.formats import RECORDING_SUFFIXES
 from analysis.services.media import MediaService
@@ -95,24 +95,26 @@ class TranscriptionService:
         self, recordings: Sequence[str | Path], *, speakers: int = 2, language: str | None = None, beam: int = 5,
         compute_type: str = "int8", replace: bool = False, progress: Progress | None = None,
         passage: Passage | None = None, cancel: threading.Event | None = None,
-    ) -> dict[str, Any]:
-        """Transcribe each recording and import its transcript; what happened, per recording, and the import's
-        report (``transcribed``: one entry per recording with its transcript, language, duration, words,
-        unsure words, speakers; ``warnings``)."""
+    ) -> Transcription:
+        """Transcribe each recording and import its transcript; what happened, per recording (its transcript,
+        language, duration, words, unsure words, speakers), every warning, and the imports' lists."""
         paths = self.check(recordings, speakers=speakers, language=language, beam=beam, replace=replace)
         tell = progress or no_progress
-        report: dict[str, Any] = {"transcribed": [], "warnings": [], "import": {}}
+        done: list[TranscribedRecording] = []
+        warnings: list[str] = []
+        lists: dict[str, list[str]] = {}
         for path in paths:
             entry, imported = self._one(path, Options(speakers, language, beam, compute_type), tell, passage, cancel)
-            report["transcribed"].append(entry)
-            report["warnings"].extend(entry["warnings"])
+            done.append(entry)
+            warnings.extend(entry.warnings)
             for key, value in imported.items():
                 if isinstance(value, list):
-                    report["import"].setdefault(key, []).extend(value)
-        return report
+                    lists.setdefault(key, []).extend(value)
+        return Transcription(transcribed=tuple(done), warnings=tuple(warnings),
+                             imported={key: tuple(value) for key, value in lists.items()})
 
     def _one(self, path: Path, opts: Options, tell: Progress, passage: Passage | None,
-             cancel: threading.Event | None) -> tuple[dict[str, Any], dict[str, Any]]:
+             cancel: threading.Event | None) -> tuple[TranscribedRecording, dict[str, Any]]:
         from analysis.speech import models, speakers as voices, transcribe as engine, webvtt
 
         def preparing(what: str, done: int, total: int) -> None:
@@ -163,18 +165,17 @@ class TranscriptionService:
             except StoryloomError as err:  # the transcript stands; the researcher can attach it again
                 warnings.append(str(err))
         n_words = sum(len(s.words) or len(s.text.split()) for s in result.segments)
-        entry: dict[str, Any] = {
-            "recording": path.name, "transcript": name, "media": f"{MEDIA_DIR}/{path.stem}{path.suffix.lower()}",
-            "model": model, "beam": opts.beam, "language": result.language,
-            "language_probability": round(result.language_probability, 3), "duration": round(result.duration, 2),
-            "segments": len(result.segments), "words": n_words, "unsure": len(unsure),
-            "speakers": len({s.speaker for s in result.segments}), "warnings": warnings,
-        }
-        log_warning = self.ctx.log("transcript.transcribe", target=f"transcript:{name}", after=entry,
+        entry = TranscribedRecording(
+            recording=path.name, transcript=name, media=f"{MEDIA_DIR}/{path.stem}{path.suffix.lower()}",
+            model=model, beam=opts.beam, language=result.language,
+            language_probability=round(result.language_probability, 3), duration=round(result.duration, 2),
+            segments=len(result.segments), words=n_words, unsure=len(unsure),
+            speakers=len({s.speaker for s in result.segments}), warnings=tuple(warnings))
+        log_warning = self.ctx.log("transcript.transcribe", target=f"transcript:{name}", after=asdict(entry),
                                    summary=f"Transcribed {path.name} locally with {model}: {result.language}, "
                                            f"{result.duration:.0f} s, {n_words} words, {len(unsure)} unsure")
-        if log_warning:
-            warnings.append(log_warning)
+        if log_warning:  # the recording's warnings (not the event's, logged before it)
+            entry = dataclass_replace(entry, warnings=(*entry.warnings, log_warning))
         return entry, imported
 
     def _write(self, recording: Path, name: str, vtt: str, unsure: list[dict[str, Any]], model: str,
