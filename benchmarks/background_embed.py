@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,7 @@ def run(words: int, workdir: Path) -> dict[str, Any]:
     hits = project.assist.search("funding", mode="keyword", k=10)
     out["keyword_s"], out["keyword_hits"] = time.perf_counter() - t, len(hits)
     coverage = project.assist.coverage()
-    out["segments"] = coverage["segments"]
+    out["segments"] = coverage.segments
     # The queue, worked as the workbench's worker does, while the researcher searches.
     done = threading.Event()
     stored: list[int] = []
@@ -99,10 +100,10 @@ def run(words: int, workdir: Path) -> dict[str, Any]:
         t = time.perf_counter()
         c = project.assist.coverage()
         samples.append(time.perf_counter() - t)
-        if not semantic and c["percent"] >= 50:
+        if not semantic and c.percent >= 50:
             t = time.perf_counter()
             found = project.assist.search("the funding rules kept changing", mode="semantic", k=10)
-            semantic = {"at_percent": c["percent"], "s": time.perf_counter() - t, "hits": len(found),
+            semantic = {"at_percent": c.percent, "s": time.perf_counter() - t, "hits": len(found),
                         "at_s": time.perf_counter() - e0}
     worker.join()
     out["embed_s"] = time.perf_counter() - e0
@@ -111,7 +112,7 @@ def run(words: int, workdir: Path) -> dict[str, Any]:
     out["coverage_query_ms"] = (statistics.median(samples) * 1000, sorted(samples)[int(0.95 * (len(samples) - 1))] * 1000) \
         if samples else (0.0, 0.0)
     out["semantic"] = semantic
-    out["final"] = project.assist.coverage()
+    out["final"] = asdict(project.assist.coverage())
     out["backend"] = getattr(project.embedder, "backend", None)
     project.close()
     out["load_end"] = load()

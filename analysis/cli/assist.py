@@ -67,7 +67,9 @@ def search(
                 if queries is None:
                     raise
                 raise ImportFormatError(_queries_name(queries), Errors.E9106, line=line, error=err) from None
-            result: dict[str, Any] = {"hits": [{key: h[key] for key in keys if key in h} for h in hits]}
+            # the keyword matches only where there are (a semantic hit has none: no key, as before)
+            result: dict[str, Any] = {"hits": [{key: getattr(h, key) for key in keys
+                                                if key != "matches" or h.matches is not None} for h in hits]}
             if queries is not None:
                 result = {"query": q, "line": line, **result}
                 if not as_json:

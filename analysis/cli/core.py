@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -130,7 +131,7 @@ def embed(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     with handled():
         opened = open_(project)
         stored = opened.transcripts.embed_pending(progress=progress_bar(not as_json))
-        emit({"segments_embedded": stored, **opened.assist.coverage()}, as_json=as_json,
+        emit({"segments_embedded": stored, **asdict(opened.assist.coverage())}, as_json=as_json,
              render=lambda r: typer.echo(f"Sentences embedded: {r['segments_embedded']:,}; semantic search covers "
                                          f"{r['percent']} % of segments ({r['embedded']:,} of {r['segments']:,})"))
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from analysis.cli._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table
+
+if TYPE_CHECKING:
+    from analysis.services.results import AgreementResult
 
 researcher_app = typer.Typer(help="The researchers of a team project and their roles (lead, coder, reader).",
                              no_args_is_help=True)
@@ -26,18 +29,19 @@ def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def _render(r: dict[str, Any]) -> None:
-    typer.echo(f"Inter-coder agreement of {', '.join(r['coders'])} on {r['unit']} units "
-               f"({len(r['transcripts'])} transcript(s)).")
-    rows = [{"code": c["code"], "units": c["units"], "percent": _num(c["percent_agreement"]),
-             "kappa": _num(c["cohen_kappa"]), "alpha": _num(c["krippendorff_alpha"])} for c in r["codes"]]
-    o = r["overall"]
-    rows.append({"code": "(overall)", "units": o["units"], "percent": _num(o["percent_agreement"]),
-                 "kappa": _num(o["cohen_kappa"]), "alpha": _num(o["krippendorff_alpha"])})
+def _render(r: AgreementResult) -> None:
+    typer.echo(f"Inter-coder agreement of {', '.join(r.coders)} on {r.unit} units "
+               f"({len(r.transcripts)} transcript(s)).")
+    rows: list[dict[str, Any]] = [
+        {"code": c.code, "units": c.units, "percent": _num(c.percent_agreement), "kappa": _num(c.cohen_kappa),
+         "alpha": _num(c.krippendorff_alpha)} for c in r.codes]
+    o = r.overall
+    rows.append({"code": "(overall)", "units": o.units, "percent": _num(o.percent_agreement),
+                 "kappa": _num(o.cohen_kappa), "alpha": _num(o.krippendorff_alpha)})
     table(rows, ["code", "units", "percent", "kappa", "alpha"])
     typer.echo("")
-    typer.echo(r["methods"])
-    typer.echo(f"Note: {r['note']}")
+    typer.echo(r.methods)
+    typer.echo(f"Note: {r.note}")
 
 
 @app.command()

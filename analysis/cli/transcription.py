@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,7 +27,10 @@ def transcribe(
         report = open_(project).transcription.transcribe(
             files, speakers=speakers, language=language, beam=beam, replace=replace,
             progress=progress_bar(not as_json))
-        emit(report, as_json=as_json, render=_render)
+        # the JSON as before: the imports' lists under "import" (a word no field can be called)
+        data = asdict(report)
+        data["import"] = data.pop("imported")
+        emit(data, as_json=as_json, render=_render)
 
 
 def _render(r: dict[str, Any]) -> None:

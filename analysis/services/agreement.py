@@ -7,6 +7,7 @@ the units and the statistics): the report says so, and its methods paragraph nam
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from analysis.store import codes as code_store, team as team_store, transcripts 
 from analysis.services.codebook import CodebookService
 from analysis.services.codings import CodingBatch
 from analysis.services.context import Context, new_guid
+from analysis.services.results import AgreementResult, CodeAgreement, Disagreement, PassageCoding, Reconciliation
 
 CAVEAT = ("Agreement statistics are offered for codebook-style (coding-reliability) studies; they are not a "
           "measure of quality for a reflexive thematic analysis, where the researcher's interpretation is the point.")
@@ -37,16 +39,15 @@ class AgreementService:
             return team_store.coder_names(conn)
 
     def compare(self, coders: Sequence[str], *, unit: str = "character", codes: Sequence[str | int] | None = None,
-                transcripts: Sequence[str] | None = None, report: bool = False) -> dict[str, Any]:
+                transcripts: Sequence[str] | None = None, report: bool = False) -> AgreementResult:
         """Agreement of ``coders`` (two or more) on ``unit`` (character | sentence | turn); ``report``: mark
         this comparison as the one the methods report reports (default: the last one run, which it says).
 
         ``codes``: the codes compared (default: every code any of them applied in the transcripts);
         ``transcripts``: by name (default: every transcript any of them coded). A coder with no coding
-        in a transcript has not coded it (missing data). Returns ``{"unit", "coders", "transcripts",
-        "codes": [{"code", "units", "percent_agreement", "cohen_kappa", "krippendorff_alpha"}],
-        "overall": {...}, "note", "methods"}`` (kappa None for more than two coders); the comparison is
-        recorded in the audit trail as a use of the tool."""
+        in a transcript has not coded it (missing data). Returns each code's agreement and the overall
+        (kappa None for more than two coders) with the methods sentence; the comparison is recorded in the
+        audit trail as a use of the tool (its ``after`` plain JSON: the overall statistics as a dict)."""
         names = list(dict.fromkeys(c.strip() for c in coders if c and c.strip()))
         if unit not in UNITS:
             raise ValidationError(Errors.E2712, unit=unit, allowed=", ".join(UNITS))
@@ -72,7 +73,7 @@ class AgreementService:
             raise ValidationError(Errors.E2714, coders=", ".join(names),
                                   codes=f" with the code(s) {', '.join(map(str, codes))}" if codes else "")
         paths = self.codebook.code_paths()
-        per_code: list[dict[str, Any]] = []
+        per_code: list[CodeAgreement] = []
         pooled: list[np.ndarray[Any, Any]] = []
         for cid in code_ids:
             blocks = []
@@ -90,50 +91,51 @@ class AgreementService:
                 blocks.append(np.vstack(rows))
             matrix = np.hstack(blocks) if blocks else np.zeros((len(names), 0))
             pooled.append(matrix)
-            per_code.append({"code": paths.get(cid, str(cid)), **statistics(matrix).as_dict()})
-        overall = statistics(np.hstack(pooled)).as_dict()
+            st = statistics(matrix)
+            per_code.append(CodeAgreement(code=paths.get(cid, str(cid)), units=st.units,
+                                          units_all_coders=st.units_all_coders, percent_agreement=st.percent_agreement,
+                                          cohen_kappa=st.cohen_kappa, krippendorff_alpha=st.krippendorff_alpha))
+        overall = statistics(np.hstack(pooled))
         per_coder = {coder: sum(1 for tid in chosen if (coder, tid) in coded_in) for coder in names}
-        result: dict[str, Any] = {
-            "unit": unit, "coders": names, "transcripts": [lengths[t][0] for t in chosen], "codes": per_code,
-            "overall": overall, "note": CAVEAT, "transcripts_per_coder": per_coder,
-        }
-        result["methods"] = self.methods_paragraph(result)
+        result = AgreementResult(unit=unit, coders=tuple(names), transcripts=tuple(lengths[t][0] for t in chosen),
+                                 codes=tuple(per_code), overall=overall, note=CAVEAT, transcripts_per_coder=per_coder)
+        result = replace(result, methods=self.methods_paragraph(result))
         self.ctx.log("agreement.compare", summary=f"Compared {', '.join(names)} ({unit} units, {len(per_code)} codes)",
-                     after={"unit": unit, "coders": names, "codes": len(per_code), "overall": overall,
+                     after={"unit": unit, "coders": names, "codes": len(per_code), "overall": overall.as_dict(),
                             "transcripts": len(chosen), "transcripts_per_coder": per_coder, "report": report},
                      target=" ".join(f"transcript:{lengths[t][0]}" for t in chosen))
         return result
 
     @staticmethod
-    def methods_paragraph(result: dict[str, Any]) -> str:
-        """A methods-section sentence naming the unit, the coders, the statistics and their values."""
-        o = result["overall"]
-        unit = UNIT_WORDS[result["unit"]]
-        coders = coders_with_transcripts(result["coders"], result.get("transcripts_per_coder"))
-        return (f"{len(result['coders'])} coders ({coders}) coded {len(result['transcripts'])} "
-                f"transcript(s) independently with {len(result['codes'])} code(s) of a shared codebook. Agreement "
+    def methods_paragraph(result: AgreementResult) -> str:
+        """A methods-section sentence naming the unit, the coders, the statistics and their values (its own
+        ``methods`` is not read)."""
+        o = result.overall
+        unit = UNIT_WORDS[result.unit]
+        coders = coders_with_transcripts(result.coders, result.transcripts_per_coder)
+        return (f"{len(result.coders)} coders ({coders}) coded {len(result.transcripts)} "
+                f"transcript(s) independently with {len(result.codes)} code(s) of a shared codebook. Agreement "
                 f"was computed on {unit} as the unit (a unit counts as coded when a coding covers it; "
-                f"{o['units']:,} code-unit pairs in all), pooled over codes: "
-                f"{agreement_statistics(o, len(result['coders']))}. Per-code values "
+                f"{o.units:,} code-unit pairs in all), pooled over codes: "
+                f"{agreement_statistics(o.as_dict(), len(result.coders))}. Per-code values "
                 f"are in the agreement table. This is a coding-reliability check for a codebook approach, not a "
                 f"measure of the quality of an interpretive analysis.")
 
     # -- the comparison view: where coders disagree, and reconciling them --------------------------------
     def disagreements(self, coders: Sequence[str], *, transcripts: Sequence[str] | None = None,
-                      codes: Sequence[str | int] | None = None) -> list[dict[str, Any]]:
+                      codes: Sequence[str | int] | None = None) -> list[Disagreement]:
         """The passages where ``coders`` disagree, code by code, in text order.
 
         A passage holds the characters of a transcript on which the coders who coded that transcript (a
         coder with no coding there has not coded it) do not all agree whether ``code`` applies, widened
         to the codings that touch them (so "A coded more of it than B" is one passage, shown side by
-        side). Each: ``{"code", "code_id", "transcript", "start", "end", "text", "coded_by",
-        "not_coded_by", "codings": {coder: [{"id", "guid", "start", "end", "quote", "memo"}]}}``, the
-        codings being each coder's of that code overlapping the passage."""
+        side). Each holds its ``codings``: each coder's codings of that code overlapping the passage (none
+        for a coder who did not apply it there)."""
         names = list(dict.fromkeys(c.strip() for c in coders if c and c.strip()))
         if len(names) < 2:
             raise ValidationError(Errors.E2711, coders=", ".join(names) or "none", known=", ".join(self.coders()) or "none")
         paths = self.codebook.code_paths()
-        out: list[dict[str, Any]] = []
+        out: list[Disagreement] = []
         with self.ctx.store.read() as conn:
             lengths = team_store.transcript_lengths(conn)
             tids = None if not transcripts else {transcript_store.transcript_id(conn, t) for t in transcripts}
@@ -164,18 +166,19 @@ class AgreementService:
                     runs = [(s, e) for s, e in differing_runs(mine, length) if keep[s:e].any()]
                     for start, end in _passages(runs, code_spans):
                         rows = [r for r in rows_of.get(cid, []) if r[2] < end and r[3] > start]
-                        by = {n: [{"id": i, "guid": guid, "start": s, "end": e, "quote": quote, "memo": memo}
-                                  for i, guid, s, e, quote, memo, coder in rows if coder == n]
+                        by = {n: tuple(PassageCoding(id=i, guid=guid, start=s, end=e, quote=quote, memo=memo)
+                                       for i, guid, s, e, quote, memo, coder in rows if coder == n)
                               for n in present}
                         coded = [n for n, spans_of in zip(present, mine)
                                  if any(max(s, 0, start) < min(e, length, end) for s, e in spans_of)]
-                        out.append({"code": paths.get(cid, str(cid)), "code_id": cid, "transcript": name,
-                                    "start": start, "end": end, "text": text[start:end], "coded_by": coded,
-                                    "not_coded_by": [n for n in present if n not in coded], "codings": by})
+                        out.append(Disagreement(
+                            code=paths.get(cid, str(cid)), code_id=cid, transcript=name, start=start, end=end,
+                            text=text[start:end], coded_by=tuple(coded),
+                            not_coded_by=tuple(n for n in present if n not in coded), codings=by))
         return out
 
     def reconcile(self, *, code: str | int, transcript: str, start: int, end: int, accept: str,
-                  coders: Sequence[str]) -> dict[str, Any]:
+                  coders: Sequence[str]) -> Reconciliation:
         """Accept ``accept``'s coding of a passage for the other ``coders``: their codings of ``code`` that
         overlap ``[start, end)`` are replaced by copies of ``accept``'s codings there (origin
         ``reconciled``; none, when ``accept`` did not code it). One undoable action."""
@@ -212,7 +215,7 @@ class AgreementService:
                          "removed": removed, "added": added}
             act.summary = (f"Reconciled '{crow.name}' in {transcript} ({start}-{end}): accepted {accept}'s coding "
                            f"for {', '.join(others)}")
-        return {"removed": removed, "added": added, "accepted": accept, "into": others}
+        return Reconciliation(removed=removed, added=added, accepted=accept, into=tuple(others))
 
 
 def _passages(runs: list[tuple[int, int]], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from analysis.domain.timing import stamp_at
 from analysis.store import codes as code_store, segments as segment_store, transcripts as transcript_store
 from analysis.store.segments import IndexKey
 from analysis.services.context import Context
+from analysis.services.results import EmbeddingCoverage, SearchHit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -89,14 +91,16 @@ class AssistService:
         patterns and consistency checks compare. :meth:`coverage` says how much that is."""
         return self.segment_index().semantic()
 
-    def coverage(self) -> dict[str, Any]:
+    def coverage(self) -> EmbeddingCoverage:
         """How much of the project semantic search covers (:func:`analysis.domain.assist.coverage_of`): the
         segments whose text has a vector of the model, of all segments."""
         from analysis.store import embeddings as embedding_store
 
         with self.ctx.store.read() as conn:
             embedded, total = embedding_store.coverage(conn, self.ctx.embedder.model_id)
-        return coverage_of(embedded, total)
+        c = coverage_of(embedded, total)
+        return EmbeddingCoverage(embedded=int(c["embedded"]), segments=int(c["segments"]), pending=int(c["pending"]),
+                                 percent=int(c["percent"]), complete=bool(c["complete"]), text=str(c["text"]))
 
     def _query_vector(self, query: str) -> FloatArray:
         """The query's vector; the last 256 queries are kept (a repeated query costs no embedding)."""
@@ -156,7 +160,7 @@ class AssistService:
         attributes: dict[str, Filter] | None = None, code: str | int | None = None,
         exclude_code: str | int | None = None, uncoded: bool = False, transcript: str | None = None,
         interviewer: bool = False,
-    ) -> list[dict[str, Any]]:
+    ) -> list[SearchHit]:
         """Search the segments: ``mode`` semantic (cosine), keyword (exact words and "phrases", accents and
         case ignored) or hybrid (reciprocal rank fusion). Filters: participant(s), participant
         ``attributes``, coded with ``code`` (with its sub-codes), not coded with ``exclude_code``,
@@ -172,7 +176,7 @@ class AssistService:
                                       "interviewer": interviewer}
         if not query.strip():
             return []
-        hits: list[dict[str, Any]] = []
+        hits: list[SearchHit] = []
         if len(index.frame):
             mask = self.filter_mask(index, participant=participant, transcript=transcript, attributes=attributes,
                                     code=code, exclude_code=exclude_code, uncoded=uncoded)
@@ -186,7 +190,7 @@ class AssistService:
         return hits
 
     def _ranked_hits(self, index: SegmentIndex, query: str, *, mode: str, k: int,
-                     mask: BoolArray | None) -> list[dict[str, Any]]:
+                     mask: BoolArray | None) -> list[SearchHit]:
         patterns: list[re.Pattern[str]] = []
         n = len(index.frame)
         semantic: Scores = np.full(n, -np.inf, dtype=np.float32)
@@ -216,13 +220,14 @@ class AssistService:
                          match_offsets(index, int(i), patterns) if patterns else None)
                 for i in top_k(scores, k)]
 
-    def with_places(self, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """``hits`` with ``line`` (the line number shown in Read & code's margin) and ``timestamp`` (the
-        turn's, or ``~`` the nearest earlier one's) of each hit's start: see :mod:`analysis.domain.explore`."""
+    def with_places(self, hits: list[SearchHit]) -> list[SearchHit]:
+        """``hits`` (new ones, in order) with ``line`` (the line number shown in Read & code's margin) and
+        ``timestamp`` (the turn's, or ``~`` the nearest earlier one's) of each hit's start: see
+        :mod:`analysis.domain.explore`."""
         if not hits:
             return hits
         index = self.segment_index()
-        names = {str(r["transcript"]) for r in hits}
+        names = {h.transcript for h in hits}
         frame = index.frame[index.frame["transcript"].isin(names)].drop_duplicates("transcript")
         ids = {as_int(tid): str(name) for tid, name in zip(frame["transcript_id"], frame["transcript"])}
         with self.ctx.store.read() as conn:
@@ -231,26 +236,24 @@ class AssistService:
         by_name: dict[str, tuple[list[int], list[Anchor], list[tuple[int, int]]]] = {
             name: (line_starts(index.texts[tid]), anchors.get(tid, []),
                    [(t.start, t.end) for t in turns if t.transcript_id == tid]) for tid, name in ids.items()}
+        placed: list[SearchHit] = []
         for h in hits:
-            starts, points, spans = by_name.get(str(h["transcript"]), ([], [], []))
-            at = int(h["start"])
-            h["line"] = line_at(starts, at)
-            turn = next((a for a, b in spans if a <= at < b), None)
-            h["timestamp"] = stamp_at(points, at, turn)  # the hit's own time; ~ borrowed from an earlier turn
-        return hits
+            starts, points, spans = by_name.get(h.transcript, ([], [], []))
+            turn = next((a for a, b in spans if a <= h.start < b), None)
+            # the hit's own time; ~ borrowed from an earlier turn
+            placed.append(replace(h, line=line_at(starts, h.start), timestamp=stamp_at(points, h.start, turn)))
+        return placed
 
     @staticmethod
-    def hit(index: SegmentIndex, row: int, score: float, matches: list[list[int]] | None = None) -> dict[str, Any]:
+    def hit(index: SegmentIndex, row: int, score: float, matches: list[list[int]] | None = None) -> SearchHit:
         """Segment ``row`` of ``index`` as a search hit (participant, transcript, span, text, score, speaker,
-        its turn's span and text; the keyword ``matches`` when given)."""
+        its turn's span and text; the keyword ``matches`` when given), not yet placed (:meth:`with_places`)."""
         r = index.frame.iloc[row]
         tid = as_int(r["transcript_id"])
         turn_start, turn_end = as_int(r["turn_start"]), as_int(r["turn_end"])
-        hit: dict[str, Any] = {
-            "participant": r["participant"] or r["speaker"], "transcript": r["transcript"],
-            "start": as_int(r["start"]), "end": as_int(r["end"]), "text": r["text"], "score": round(score, 4),
-            "speaker": r["speaker"], "turn_start": turn_start, "turn_end": turn_end,
-            "turn_text": index.texts[tid][turn_start:turn_end]}
-        if matches is not None:
-            hit["matches"] = matches
-        return hit
+        return SearchHit(
+            participant=str(r["participant"] or r["speaker"]), transcript=str(r["transcript"]),
+            start=as_int(r["start"]), end=as_int(r["end"]), text=str(r["text"]), score=round(score, 4),
+            speaker=str(r["speaker"]), turn_start=turn_start, turn_end=turn_end,
+            turn_text=index.texts[tid][turn_start:turn_end],
+            matches=None if matches is None else tuple((int(s), int(e)) for s, e in matches))

@@ -3,8 +3,11 @@ instead of ``dict[str, Any]`` (the CLI prints them as JSON through :func:`datacl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from analysis.domain.agreement import Stats
 
 
 # -- the story (project.story) and the chapters (project.chapters) ---------------------------------------------
@@ -125,5 +128,180 @@ class Researcher:
     added_at: str
 
 
-__all__ = ["CellSuggestion", "CodebookSync", "CodingsImport", "MatrixCounts", "MatrixImport", "Researcher", "SectionWords",
-           "Snapshot", "StoryFileImport", "WordCounts"]
+# -- inter-coder agreement (project.agreement) ---------------------------------------------------------------
+@dataclass(frozen=True)
+class CodeAgreement:
+    """One code's agreement in a comparison: its path and the statistics of :class:`Stats` (``units``: those
+    at least two coders rated, for Krippendorff's alpha; ``units_all_coders``: those every coder rated, for
+    percent agreement and Cohen's kappa, which is None for more than two coders or where undefined)."""
+
+    code: str
+    units: int
+    units_all_coders: int
+    percent_agreement: float | None
+    cohen_kappa: float | None
+    krippendorff_alpha: float | None
+
+
+@dataclass(frozen=True)
+class AgreementResult:
+    """A comparison of coders: the unit, the coders, the transcripts (by name), each code's agreement and the
+    ``overall`` agreement pooled over codes, the caveat (``note``), how many of the transcripts each coder
+    coded, and the methods-section sentence (``methods``) saying it all."""
+
+    unit: str
+    coders: tuple[str, ...]
+    transcripts: tuple[str, ...]
+    codes: tuple[CodeAgreement, ...]
+    overall: Stats
+    note: str
+    transcripts_per_coder: Mapping[str, int]
+    methods: str = ""
+
+
+@dataclass(frozen=True)
+class PassageCoding:
+    """A coder's coding of the code overlapping a passage where coders disagree: its id and GUID, its
+    ``[start, end)``, its quote and its memo."""
+
+    id: int
+    guid: str
+    start: int
+    end: int
+    quote: str
+    memo: str
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A passage where coders disagree whether ``code`` applies: the code (path and id), the transcript, the
+    passage's ``[start, end)`` and ``text``, the coders who coded some of it and those who coded none of it,
+    and each coder's codings of the code overlapping it (``codings``: coder -> codings, empty where none)."""
+
+    code: str
+    code_id: int
+    transcript: str
+    start: int
+    end: int
+    text: str
+    coded_by: tuple[str, ...]
+    not_coded_by: tuple[str, ...]
+    codings: Mapping[str, tuple[PassageCoding, ...]]
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """What reconciling a passage did: the other coders' codings removed, the copies of the ``accepted``
+    coder's codings added, and the coders they were copied ``into``."""
+
+    removed: int
+    added: int
+    accepted: str
+    into: tuple[str, ...]
+
+
+# -- the semantic assist (project.assist) ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class EmbeddingCoverage:
+    """How much of the project semantic search covers: ``embedded`` of ``segments``, ``pending`` (waiting for
+    their vector), ``percent`` (whole, rounded down: 100 only when all are embedded), ``complete``, and
+    ``text``: the sentence the workbench shows while it is partial (empty when complete)."""
+
+    embedded: int
+    segments: int
+    pending: int
+    percent: int
+    complete: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A segment as a search hit: who said it (``participant``, else the speaker's label), the transcript, its
+    ``[start, end)`` and text, the ``score``, the speaker, its turn's span and text (for context); the keyword
+    ``matches`` (``[start, end)`` offsets in the transcript; None but for a keyword or hybrid match), and where
+    it is as the researcher reads it: ``line`` (Read & code's margin) and ``timestamp`` (the turn's, ``~`` an
+    earlier one's; ``""`` before the first time), None until :meth:`AssistService.with_places` placed it."""
+
+    participant: str
+    transcript: str
+    start: int
+    end: int
+    text: str
+    score: float
+    speaker: str
+    turn_start: int
+    turn_end: int
+    turn_text: str
+    matches: tuple[tuple[int, int], ...] | None = None
+    line: int | None = None
+    timestamp: str | None = None
+
+
+# -- transcribing recordings (project.transcription) --------------------------------------------------------
+@dataclass(frozen=True)
+class TranscribedRecording:
+    """One recording transcribed and imported: the recording, its transcript and the copy in ``media/``, the
+    model (with its compute type) and beam, the language detected (and with what probability), the duration
+    in seconds, the segments (cues), words, unsure words and speakers, and its warnings."""
+
+    recording: str
+    transcript: str
+    media: str
+    model: str
+    beam: int
+    language: str
+    language_probability: float
+    duration: float
+    segments: int
+    words: int
+    unsure: int
+    speakers: int
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Transcription:
+    """What a transcription did: each recording transcribed, in order, every warning, and the imports' lists
+    joined (``imported``: ``added``, ``unmapped`` speakers, ``copied`` ... as the transcript import reports
+    them; the CLI's JSON calls it ``import``)."""
+
+    transcribed: tuple[TranscribedRecording, ...]
+    warnings: tuple[str, ...]
+    imported: Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class UnsureWord:
+    """A word the recogniser was unsure of, still to review: its ``[start, end)`` in the transcript's text
+    (as it reads now), its ``text``, its ``time`` (seconds into the recording) and the recogniser's
+    ``probability``."""
+
+    start: int
+    end: int
+    text: str
+    time: float
+    probability: float
+
+
+@dataclass(frozen=True)
+class WordCorrection:
+    """An unsure word corrected while listening (a span correction): the transcript, the line it is on, the
+    new words' ``[start, end)`` and ``text``, the turn's speaker, the transcript's corrections so far, and
+    the codings re-anchored or orphaned by it."""
+
+    transcript: str
+    line: int
+    start: int
+    end: int
+    text: str
+    speaker: str
+    corrections: int
+    reanchored: int
+    orphaned: int
+
+
+__all__ = ["AgreementResult", "CellSuggestion", "CodeAgreement", "CodebookSync", "CodingsImport", "Disagreement",
+           "EmbeddingCoverage", "MatrixCounts", "MatrixImport", "PassageCoding", "Reconciliation", "Researcher",
+           "SearchHit", "SectionWords", "Snapshot", "StoryFileImport", "TranscribedRecording", "Transcription",
+           "UnsureWord", "WordCorrection", "WordCounts"]

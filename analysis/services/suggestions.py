@@ -6,6 +6,7 @@ invariant 4): a suggestion becomes a coding only when the researcher accepts it 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
 __all__ = ["Decision", "SuggestionService"]
 
 Suggestion = dict[str, Any]
-"""A suggestion as :meth:`SuggestionService.suggest` returns it: a search hit plus ``rank``, ``label``,
+"""A suggestion as :meth:`SuggestionService.suggest` returns it: a search hit's fields
+(:class:`~analysis.services.results.SearchHit`, placed, without ``matches``) plus ``rank``, ``label``,
 ``code`` and ``closest_coding`` (id, text, score)."""
 
 
@@ -87,15 +89,16 @@ class SuggestionService:
         quotes = {int(cid): index.texts[int(tid)][int(start):int(end)] for cid, tid, start, end in zip(
             spans["coding_id"].to_numpy(dtype=np.int64), spans["transcript_id"].to_numpy(dtype=np.int64),
             spans["start"].to_numpy(dtype=np.int64), spans["end"].to_numpy(dtype=np.int64))}
+        ranked = top_k(scores, k)
+        hits = self.assist.with_places([self.assist.hit(index, int(i), float(scores[i])) for i in ranked])
         out: list[Suggestion] = []
-        for rank, i in enumerate(top_k(scores, k), start=1):
-            hit = self.assist.hit(index, int(i), float(scores[i]))
+        for rank, (i, hit) in enumerate(zip(ranked, hits), start=1):
             j = int(nearest[i])
-            hit |= {"rank": rank, "label": SUGGESTION_LABEL, "code": row.name, "closest_coding": {
-                "id": int(owners[j]), "text": quotes[int(owners[j])],
-                "score": round(float(best[i]), 4)}}
-            out.append(hit)
-        return row, self.assist.with_places(out)
+            # a search hit's fields (no keyword matches here) and the suggestion's own
+            fields = {f: v for f, v in asdict(hit).items() if f != "matches"}
+            out.append(fields | {"rank": rank, "label": SUGGESTION_LABEL, "code": row.name, "closest_coding": {
+                "id": int(owners[j]), "text": quotes[int(owners[j])], "score": round(float(best[i]), 4)}})
+        return row, out
 
     def suggest(self, code: str | int, *, k: int = 10, transcript: str | None = None,
                 interviewer: bool = False) -> list[Suggestion]:

@@ -24,7 +24,7 @@ import json
 import shutil
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace as dataclass_replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from analysis import limits
 from analysis.domain.progress import Progress, Step, no_progress
 from analysis.errors import Errors, ImportFormatError, NotFoundError, StoryloomError, UnsupportedFormatError, ValidationError
 from analysis.services.context import Context
+from analysis.services.results import TranscribedRecording, Transcription, UnsureWord, WordCorrection
 from analysis.services.transcripts import TranscriptService
 from analysis.media.formats import RECORDING_SUFFIXES
 from analysis.services.media import MediaService
@@ -94,24 +95,26 @@ class TranscriptionService:
         self, recordings: Sequence[str | Path], *, speakers: int = 2, language: str | None = None, beam: int = 5,
         compute_type: str = "int8", replace: bool = False, progress: Progress | None = None,
         passage: Passage | None = None, cancel: threading.Event | None = None,
-    ) -> dict[str, Any]:
-        """Transcribe each recording and import its transcript; what happened, per recording, and the import's
-        report (``transcribed``: one entry per recording with its transcript, language, duration, words,
-        unsure words, speakers; ``warnings``)."""
+    ) -> Transcription:
+        """Transcribe each recording and import its transcript; what happened, per recording (its transcript,
+        language, duration, words, unsure words, speakers), every warning, and the imports' lists."""
         paths = self.check(recordings, speakers=speakers, language=language, beam=beam, replace=replace)
         tell = progress or no_progress
-        report: dict[str, Any] = {"transcribed": [], "warnings": [], "import": {}}
+        done: list[TranscribedRecording] = []
+        warnings: list[str] = []
+        lists: dict[str, list[str]] = {}
         for path in paths:
             entry, imported = self._one(path, Options(speakers, language, beam, compute_type), tell, passage, cancel)
-            report["transcribed"].append(entry)
-            report["warnings"].extend(entry["warnings"])
+            done.append(entry)
+            warnings.extend(entry.warnings)
             for key, value in imported.items():
                 if isinstance(value, list):
-                    report["import"].setdefault(key, []).extend(value)
-        return report
+                    lists.setdefault(key, []).extend(value)
+        return Transcription(transcribed=tuple(done), warnings=tuple(warnings),
+                             imported={key: tuple(value) for key, value in lists.items()})
 
     def _one(self, path: Path, opts: Options, tell: Progress, passage: Passage | None,
-             cancel: threading.Event | None) -> tuple[dict[str, Any], dict[str, Any]]:
+             cancel: threading.Event | None) -> tuple[TranscribedRecording, dict[str, Any]]:
         from analysis.speech import models, speakers as voices, transcribe as engine, webvtt
 
         def preparing(what: str, done: int, total: int) -> None:
@@ -162,18 +165,17 @@ class TranscriptionService:
             except StoryloomError as err:  # the transcript stands; the researcher can attach it again
                 warnings.append(str(err))
         n_words = sum(len(s.words) or len(s.text.split()) for s in result.segments)
-        entry: dict[str, Any] = {
-            "recording": path.name, "transcript": name, "media": f"{MEDIA_DIR}/{path.stem}{path.suffix.lower()}",
-            "model": model, "beam": opts.beam, "language": result.language,
-            "language_probability": round(result.language_probability, 3), "duration": round(result.duration, 2),
-            "segments": len(result.segments), "words": n_words, "unsure": len(unsure),
-            "speakers": len({s.speaker for s in result.segments}), "warnings": warnings,
-        }
-        log_warning = self.ctx.log("transcript.transcribe", target=f"transcript:{name}", after=entry,
+        entry = TranscribedRecording(
+            recording=path.name, transcript=name, media=f"{MEDIA_DIR}/{path.stem}{path.suffix.lower()}",
+            model=model, beam=opts.beam, language=result.language,
+            language_probability=round(result.language_probability, 3), duration=round(result.duration, 2),
+            segments=len(result.segments), words=n_words, unsure=len(unsure),
+            speakers=len({s.speaker for s in result.segments}), warnings=tuple(warnings))
+        log_warning = self.ctx.log("transcript.transcribe", target=f"transcript:{name}", after=asdict(entry),
                                    summary=f"Transcribed {path.name} locally with {model}: {result.language}, "
                                            f"{result.duration:.0f} s, {n_words} words, {len(unsure)} unsure")
-        if log_warning:
-            warnings.append(log_warning)
+        if log_warning:  # the recording's warnings (not the event's, logged before it)
+            entry = dataclass_replace(entry, warnings=(*entry.warnings, log_warning))
         return entry, imported
 
     def _write(self, recording: Path, name: str, vtt: str, unsure: list[dict[str, Any]], model: str,
@@ -216,9 +218,9 @@ class TranscriptionService:
         return sidecar, data if isinstance(data, dict) and isinstance(data.get("words"), list) else \
             {"transcript": transcript, "words": []}
 
-    def unsure(self, transcript: str) -> list[dict[str, Any]]:
-        """The words of a transcribed transcript still to review (not accepted or corrected), in text order:
-        ``start``, ``end`` (offsets in its text), ``text``, ``time`` (seconds into the recording), ``probability``."""
+    def unsure(self, transcript: str) -> list[UnsureWord]:
+        """The words of a transcribed transcript still to review (not accepted or corrected), in text order,
+        each where it is in the text now."""
         _, data = self._sidecar(transcript)
         if not any(w.get("status", "unsure") == "unsure" for w in data["words"]):
             return []  # (Read & code asks on every run: no text read for a transcript with nothing to review)
@@ -226,19 +228,20 @@ class TranscriptionService:
             text = self.transcripts.get(transcript).text
         except NotFoundError:
             return []
-        out = []
+        out: list[UnsureWord] = []
         for w in data["words"]:
             if w.get("status", "unsure") != "unsure":
                 continue
-            start, end = int(w["start"]), int(w["end"])
-            if text[start:end] != w["text"]:  # a correction elsewhere moved it: the nearest occurrence, if close
-                near = [i for i in (text.rfind(w["text"], 0, start + 1), text.find(w["text"], start)) if i >= 0]
+            start, end, said = int(w["start"]), int(w["end"]), str(w["text"])
+            if text[start:end] != said:  # a correction elsewhere moved it: the nearest occurrence, if close
+                near = [i for i in (text.rfind(said, 0, start + 1), text.find(said, start)) if i >= 0]
                 best = min(near, key=lambda i: abs(i - start), default=-1)
                 if best < 0 or abs(best - start) > 400:
                     continue  # corrected away (by a line correction): nothing left to review there
-                w = {**w, "start": best, "end": best + len(w["text"])}
-            out.append(w)
-        return sorted(out, key=lambda w: w["start"])
+                start, end = best, best + len(said)
+            out.append(UnsureWord(start=start, end=end, text=said, time=float(w["time"]),
+                                  probability=float(w["probability"])))
+        return sorted(out, key=lambda w: w.start)
 
     def _word(self, data: dict[str, Any], transcript: str, start: int) -> dict[str, Any]:
         word: dict[str, Any] | None = next((w for w in data["words"] if w["start"] == start and w.get("status", "unsure") == "unsure"), None)
@@ -258,11 +261,11 @@ class TranscriptionService:
                      summary=f"Accepted '{word['text']}' in {transcript} as recognised",
                      after={"decision": "accepted", "text": word["text"], "start": start})
 
-    def correct_word(self, transcript: str, start: int, replacement: str) -> dict[str, Any]:
+    def correct_word(self, transcript: str, start: int, replacement: str) -> WordCorrection:
         """Replace the unsure word at ``start`` with ``replacement``: a correction while listening
         (``transcripts.correct_span``: one recorded, undoable action, codings re-anchored, counted in the methods
         report; the file in transcripts/ is not rewritten, as for every correction); the later unsure words'
-        offsets move with the text. Returns the correction's report."""
+        offsets move with the text. Returns what the correction did."""
         from analysis.speech.webvtt import write_atomic
 
         new = " ".join(replacement.split())
@@ -285,7 +288,10 @@ class TranscriptionService:
                     and other["occurrence"] > word["occurrence"] and new != word["text"]:
                 other["occurrence"] -= 1
         write_atomic(sidecar, json.dumps(data, ensure_ascii=False, indent=1).encode())
-        return report
+        return WordCorrection(transcript=str(report["transcript"]), line=int(report["line"]), start=int(report["start"]),
+                              end=int(report["end"]), text=str(report["text"]), speaker=str(report["speaker"]),
+                              corrections=int(report["corrections"]), reanchored=int(report["reanchored"]),
+                              orphaned=int(report["orphaned"]))
 
 
 def unsure_words(name: str, vtt: str, segments: Sequence[Any]) -> list[dict[str, Any]]:

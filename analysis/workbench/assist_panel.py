@@ -23,23 +23,21 @@ MODES = {"semantic": "Meaning (semantic)", "keyword": "Exact words (keyword)", "
 CONTEXT_CHARS = 280
 
 
-def in_context(hit: dict[str, Any]) -> str:
-    """The hit inside its turn (trimmed around it), the hit's words in bold; markdown-escaped."""
-    turn, start = hit["turn_text"], hit["start"] - hit["turn_start"]
-    end = start + len(hit["text"])
+def in_context(turn: str, start: int, text: str) -> str:
+    """A hit's ``text`` inside its ``turn`` (trimmed around it; ``start``: where the hit starts in the turn),
+    the hit's words in bold; markdown-escaped."""
+    end = start + len(text)
     before, after = turn[max(0, start - CONTEXT_CHARS):start], turn[end:end + CONTEXT_CHARS]
     lead = "… " if start > CONTEXT_CHARS else ""
     tail = " …" if end + CONTEXT_CHARS < len(turn) else ""
-    return f"{lead}{md_escape(before)}**{md_escape(hit['text'])}**{md_escape(after)}{tail}"
+    return f"{lead}{md_escape(before)}**{md_escape(text)}**{md_escape(after)}{tail}"
 
 
-def where(hit: dict[str, Any]) -> str:
+def where(participant: str, transcript: str, line: int | None, stamp: str | None) -> str:
     """``Academic A · academic_a.txt · line 12 · 00:01:43``: who, and where as the researcher reads it
     (the line number in Read & code's margin), never character offsets."""
-    line = hit.get("line")
-    stamp = hit.get("timestamp") or ""
     place = (f"line {line}" if line else "") + (f" · {stamp}" if stamp else "")
-    return " · ".join(md_escape(str(x)) for x in (hit["participant"], hit["transcript"]) if x) + (
+    return " · ".join(md_escape(str(x)) for x in (participant, transcript) if x) + (
         f" · {place}" if place else "")
 
 
@@ -109,12 +107,13 @@ def search_hits(project: Project, *, key: str) -> None:
                "ranked by the machine: read each in its context before coding it.")
     for n, hit in enumerate(state["items"]):
         with st.container(border=True):
-            st.caption(f"{MACHINE} (search hit) · score {hit['score']:.3f} · {where(hit)}")
-            st.markdown(in_context(hit))
-            media.listen(str(hit["transcript"]), int(hit["start"]), int(hit["end"]), key=f"{key}_hit_{n}")
+            st.caption(f"{MACHINE} (search hit) · score {hit.score:.3f} · "
+                       f"{where(hit.participant, hit.transcript, hit.line, hit.timestamp)}")
+            st.markdown(in_context(hit.turn_text, hit.start - hit.turn_start, hit.text))
+            media.listen(hit.transcript, hit.start, hit.end, key=f"{key}_hit_{n}")
             label = f"Code as '{paths.get(target, '')}'" if target is not None else "Code as… (choose a code above)"
             if codes() and target is not None and st.button(label, key=f"{key}_code_{n}"):
-                act(lambda: project.codings.add_coding(transcript=hit["transcript"], start=hit["start"], end=hit["end"],
+                act(lambda: project.codings.add_coding(transcript=hit.transcript, start=hit.start, end=hit.end,
                                                        code=target, coder=researcher(), origin=f"search:{state['mode']}"),
                     f"Coded the hit as '{code_paths().get(target, '')}'")
             elif codes() and target is None:
@@ -156,8 +155,9 @@ def suggestion_list(project: Project, *, key: str) -> None:
     st.caption(f"Machine suggestions for *{md_escape(name)}*: passages like your codings. You decide.")
     for n, s in enumerate(state["items"]):
         with st.container(border=True):
-            st.caption(f"{MACHINE} · similarity {s['score']:.3f} · {where(s)}")
-            st.markdown(in_context(s))
+            st.caption(f"{MACHINE} · similarity {s['score']:.3f} · "
+                       f"{where(s['participant'], s['transcript'], s.get('line'), s.get('timestamp'))}")
+            st.markdown(in_context(s["turn_text"], s["start"] - s["turn_start"], s["text"]))
             ex = s["closest_coding"]
             st.caption(f"Closest coded example (coding {ex['id']}, similarity {ex['score']:.3f}): "
                        f"“{md_escape(ex['text'][:240])}”")

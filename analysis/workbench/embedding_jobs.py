@@ -136,6 +136,6 @@ def worker_for(project: Project) -> EmbeddingWorker:
         if found is not None and found.project is project:
             return found
         found = _workers[key] = EmbeddingWorker(project)
-    if found.enabled and not project.assist.coverage()["complete"]:
+    if found.enabled and not project.assist.coverage().complete:
         found.start()
     return found

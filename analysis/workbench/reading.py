@@ -102,7 +102,7 @@ def anchors_of(name: str) -> list[Anchor]:
 def unsure_of(name: str) -> list[tuple[int, int]]:
     """The words of a transcribed transcript still to review (marked in the text until accepted or corrected;
     read each run: reviewing a word changes its sidecar file, not the project's version)."""
-    return [(int(w["start"]), int(w["end"])) for w in get_project().transcription.unsure(name)]
+    return [(w.start, w.end) for w in get_project().transcription.unsure(name)]
 
 
 def lines_of(name: str) -> list[int]:

@@ -108,7 +108,7 @@ class Job:
         except Exception as err:  # noqa: BLE001 - a worker thread: the page shows the message, never a traceback
             self._end("failed", error=translate(err))
         else:
-            self._end("done", report=report)
+            self._end("done", report=asdict(report))  # the state file is JSON
 
     def _end(self, status: str, *, error: str = "", report: dict[str, Any] | None = None) -> None:
         with self.lock:

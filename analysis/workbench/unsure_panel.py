@@ -22,15 +22,15 @@ from analysis.workbench.widgets import md_escape, on_click, pending_error
 INDEX = "rc_unsure_index"
 
 
-def _go(name: str, words: list[dict[str, Any]], index: int) -> None:
+def _go(name: str, words: list[Any], index: int) -> None:
     index %= len(words)
     st.session_state[INDEX] = {"transcript": name, "index": index}
     word = words[index]
-    st.session_state[reading.SELECTION] = {"transcript": name, "start": word["start"], "end": word["end"]}
-    st.session_state[reading.FOCUS] = f"unsure-{word['start']}-{time.monotonic_ns()}"
+    st.session_state[reading.SELECTION] = {"transcript": name, "start": word.start, "end": word.end}
+    st.session_state[reading.FOCUS] = f"unsure-{word.start}-{time.monotonic_ns()}"
     # with the recording attached, hear it: from a second before the word to just after it
     st.session_state[media.PLAY] = {"token": f"unsure-{time.monotonic_ns()}", "transcript": name, "where": "reader",
-                                    "start": max(0.0, float(word["time"]) - 1.0), "end": float(word["time"]) + 1.5}
+                                    "start": max(0.0, word.time - 1.0), "end": word.time + 1.5}
 
 
 def review_panel(project: Project, name: str) -> None:
@@ -42,23 +42,23 @@ def review_panel(project: Project, name: str) -> None:
     word = words[index]
     with st.expander(f"Unsure words to review · {len(words)}", icon=":material/hearing:", expanded=True):
         text = project.transcripts.get(name).text
-        lo, hi = max(0, word["start"] - 80), min(len(text), word["end"] + 80)
-        st.markdown(f"…{md_escape(text[lo:word['start']])}**{md_escape(text[word['start']:word['end']])}**"
-                    f"{md_escape(text[word['end']:hi])}…")
-        st.caption(f"Word {index + 1} of {len(words)} · at {clock_text(word['time'])} in the recording · "
-                   f"the recogniser was {word['probability']:.0%} sure")
+        lo, hi = max(0, word.start - 80), min(len(text), word.end + 80)
+        st.markdown(f"…{md_escape(text[lo:word.start])}**{md_escape(text[word.start:word.end])}**"
+                    f"{md_escape(text[word.end:hi])}…")
+        st.caption(f"Word {index + 1} of {len(words)} · at {clock_text(word.time)} in the recording · "
+                   f"the recogniser was {word.probability:.0%} sure")
         prev_col, next_col, accept_col = st.columns(3)
         prev_col.button("Previous", key="unsure_prev", shortcut="p", icon=":material/arrow_back:",
                         on_click=_go, args=(name, words, index - 1), help="Previous unsure word (key P)")
         next_col.button("Next", key="unsure_next", shortcut="n", icon=":material/arrow_forward:",
                         on_click=_go, args=(name, words, index + 1), help="Next unsure word (key N)")
         accept_col.button("Accept", key="unsure_accept", icon=":material/check:",
-                          on_click=on_click(lambda: project.transcription.accept_word(name, word["start"]),
-                                            f"Accepted '{word['text']}'", where="unsure"))
-        key = f"unsure_fix_{name}_{word['start']}"
-        fix = st.text_input("Correct it to", key=key, placeholder=word["text"])
+                          on_click=on_click(lambda: project.transcription.accept_word(name, word.start),
+                                            f"Accepted '{word.text}'", where="unsure"))
+        key = f"unsure_fix_{name}_{word.start}"
+        fix = st.text_input("Correct it to", key=key, placeholder=word.text)
         st.button("Correct", key="unsure_correct", disabled=not fix.strip(),  # (the callback reads the field)
-                  on_click=on_click(lambda: project.transcription.correct_word(name, word["start"], st.session_state[key]),
-                                    lambda: f"Corrected '{word['text']}' to '{st.session_state[key].strip()}'",
+                  on_click=on_click(lambda: project.transcription.correct_word(name, word.start, st.session_state[key]),
+                                    lambda: f"Corrected '{word.text}' to '{st.session_state[key].strip()}'",
                                     where="unsure"))
         pending_error("unsure")

@@ -229,21 +229,21 @@ def embedding_progress(project: Project, *, where: str) -> None:
     from analysis.workbench.embedding_jobs import worker_for
 
     worker = worker_for(project)
-    if project.assist.coverage()["complete"] and not worker.running():
+    if project.assist.coverage().complete and not worker.running():
         return
 
     @st.fragment(run_every=3)
     def live() -> None:
         coverage = project.assist.coverage()
         state = worker.snapshot()
-        if coverage["complete"] and not state.running:
+        if coverage.complete and not state.running:
             st.rerun(scope="app")  # the page redrawn without the bar, its search over every segment
         if where == "project":
-            text = state.text or f"Embedding sentences: {coverage['embedded']:,} of {coverage['segments']:,} segments"
-            st.progress(coverage["percent"] / 100, text=f"{text} (in the background: transcripts are readable "
+            text = state.text or f"Embedding sentences: {coverage.embedded:,} of {coverage.segments:,} segments"
+            st.progress(coverage.percent / 100, text=f"{text} (in the background: transcripts are readable "
                                                         "and codable now)")
         else:
-            st.info(coverage["text"], icon=":material/hourglass_top:")
+            st.info(coverage.text, icon=":material/hourglass_top:")
         if state.error:
             st.warning(f"Embedding stopped: {state.error}", icon=":material/warning:")
         elif not state.running and not worker.enabled:

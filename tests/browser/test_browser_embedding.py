@@ -32,7 +32,7 @@ def test_assist_page_shows_the_coverage_line_while_embedding_is_partial(
         (folder / "transcripts" / "b.txt").write_text(interview(69, "Leader B", "whanau"), encoding="utf-8")
         report = project.sync(wait=False)  # b.txt stored and segmented, its 69 sentences waiting
         assert report["embedding_pending"] == 69
-        assert project.assist.coverage()["percent"] == 31
+        assert project.assist.coverage().percent == 31
     monkeypatch.setenv("STORYLOOM_EMBED_IN_BACKGROUND", "0")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
@@ -54,5 +54,5 @@ def test_assist_page_shows_the_coverage_line_while_embedding_is_partial(
         page.get_by_text("the whanau of Leader B met mentor number", exact=False).first.wait_for(timeout=30_000)
         assert page.get_by_test_id("stException").count() == 0
     with open_project(folder, embedder=MiniLMEmbedder()) as project:  # nothing changed behind the page
-        assert project.assist.coverage()["percent"] == 31
+        assert project.assist.coverage().percent == 31
     assert not errors, errors

@@ -91,32 +91,32 @@ def test_a_paraphrase_finds_the_passage(sample_project: Project) -> None:
     for query, passage in cases.items():
         # the first passage is the interviewer's (leader_b.md): interviewer turns are left out unless asked
         hits = sample_project.assist.search(query, k=5, interviewer=True)
-        assert any(h["text"].startswith(passage) for h in hits), (query, [h["text"] for h in hits])
+        assert any(h.text.startswith(passage) for h in hits), (query, [h.text for h in hits])
         for h in hits:
-            text = sample_project.transcripts.get(h["transcript"]).text
-            assert text[h["start"]:h["end"]] == h["text"]
-            assert h["text"] in h["turn_text"] and text[h["turn_start"]:h["turn_end"]] == h["turn_text"]
+            text = sample_project.transcripts.get(h.transcript).text
+            assert text[h.start:h.end] == h.text
+            assert h.text in h.turn_text and text[h.turn_start:h.turn_end] == h.turn_text
 
 
 def test_keyword_search_ignores_accents_and_case_with_exact_offsets(sample_project: Project) -> None:
     hits = sample_project.assist.search("AKONGA", mode="keyword", k=50)
     frame = sample_project.assist.segment_index().frame
     expected = {(r.transcript, r.start) for r in frame.itertuples() if "ākonga" in r.text.casefold()}
-    assert len(expected) >= 5 and {(h["transcript"], h["start"]) for h in hits} == expected
+    assert len(expected) >= 5 and {(h.transcript, h.start) for h in hits} == expected
     for h in hits:
-        text = sample_project.transcripts.get(h["transcript"]).text
-        assert "ākonga" in text[h["start"]:h["end"]]
-        assert [text[s:e] for s, e in h["matches"]] == ["ākonga"] * len(h["matches"])
+        text = sample_project.transcripts.get(h.transcript).text
+        assert "ākonga" in text[h.start:h.end]
+        assert [text[s:e] for s, e in h.matches] == ["ākonga"] * len(h.matches)
     back = sample_project.assist.search("ākonga", mode="keyword", k=50)
-    assert [(h["transcript"], h["start"]) for h in back] == [(h["transcript"], h["start"]) for h in hits]
+    assert [(h.transcript, h.start) for h in back] == [(h.transcript, h.start) for h in hits]
 
 
 def test_hybrid_search_fuses_both_rankings(sample_project: Project) -> None:
     hits = sample_project.assist.search("akonga afraid of assessment", mode="hybrid", k=5)
-    assert hits and hits[0]["score"] > 0
-    keyword = {(h["transcript"], h["start"]) for h in sample_project.assist.search("akonga afraid of assessment",
+    assert hits and hits[0].score > 0
+    keyword = {(h.transcript, h.start) for h in sample_project.assist.search("akonga afraid of assessment",
                                                                             mode="keyword", k=5)}
-    assert keyword & {(h["transcript"], h["start"]) for h in hits}
+    assert keyword & {(h.transcript, h.start) for h in hits}
     with pytest.raises(ValidationError):
         sample_project.assist.search("x", mode="fuzzy")
 
@@ -126,12 +126,12 @@ def test_search_filters_participant_attribute_code_and_uncoded(make_project: Cal
     p.codebook.add_code("Fear of assessment")
     code_passage(p, "ben.txt", "Learners were afraid of assessment, afraid of failing again.", "Fear of assessment")
     q = "afraid of assessment"
-    assert {h["participant"] for h in p.assist.search(q, k=20, participant="Ben")} == {"Ben"}
-    assert {h["participant"] for h in p.assist.search(q, k=20, attributes={"group": "leader"})} == {"Aroha"}
+    assert {h.participant for h in p.assist.search(q, k=20, participant="Ben")} == {"Ben"}
+    assert {h.participant for h in p.assist.search(q, k=20, attributes={"group": "leader"})} == {"Aroha"}
     [coded] = p.assist.search(q, k=20, code="Fear of assessment")
-    assert coded["text"].startswith("Learners were afraid")
+    assert coded.text.startswith("Learners were afraid")
     for hits in (p.assist.search(q, k=20, uncoded=True), p.assist.search(q, k=20, exclude_code="Fear of assessment")):
-        assert hits and all(not h["text"].startswith("Learners were afraid") for h in hits)
+        assert hits and all(not h.text.startswith("Learners were afraid") for h in hits)
     assert p.assist.search("   ") == []
     logged = p.audit_trail(action="assist.search")
     assert len(logged) == 5 and logged[0].after["filters"] == {"participant": "Ben"}
@@ -356,7 +356,7 @@ def test_assist_page_search_code_as_and_accept_a_suggestion(assist_page: Callabl
     _button(at, "Code as 'Heat pumps'").click().run()
     assert not at.exception, at.exception
     df = p.explore.codings_frame(code="Heat pumps")
-    assert set(df["origin"]) == {"direct", "search:semantic"} and hits[0]["start"] in set(df["start"])
+    assert set(df["origin"]) == {"direct", "search:semantic"} and hits[0].start in set(df["start"])
 
     at.session_state["as_tab"] = "More like this code"  # only the open tab runs
     at.run()
@@ -397,4 +397,4 @@ def test_assist_panel_searches_this_transcript_by_default(sample_project: Projec
     at.text_input(key="ap_search_query").input("heat pumps for rental homes")
     at.button(key="FormSubmitter:ap_search_form-Search").click().run()
     hits = at.session_state["ap_search"]["items"]
-    assert hits and {h["transcript"] for h in hits} == {"leader_b.md"}
+    assert hits and {h.transcript for h in hits} == {"leader_b.md"}

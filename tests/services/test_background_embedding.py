@@ -72,8 +72,8 @@ def test_an_import_that_does_not_wait_is_codable_and_keyword_searchable_before_a
     assert report["added"] == ["a.txt"] and report["segments_embedded"] == 0 and report["embedding_pending"] == 41
     assert stored_hashes(project) == set()
     coverage = project.assist.coverage()
-    assert (coverage["embedded"], coverage["segments"], coverage["percent"], coverage["complete"]) == (0, 41, 0, False)
-    assert coverage["text"].startswith("Semantic search covers 0 % of segments so far (0 of 41)")
+    assert (coverage.embedded, coverage.segments, coverage.percent, coverage.complete) == (0, 41, 0, False)
+    assert coverage.text.startswith("Semantic search covers 0 % of segments so far (0 of 41)")
     text = project.transcripts.get("a.txt").text
     start = text.index("In week 3 ")
     project.codebook.add_code("Mentoring")
@@ -81,10 +81,10 @@ def test_an_import_that_does_not_wait_is_codable_and_keyword_searchable_before_a
                                         code="Mentoring")
     assert coding.id and project.explore.codings_frame()["code"].tolist() == ["Mentoring"]
     keyword = project.assist.search("mentor number 24", mode="keyword")
-    assert [h["text"] for h in keyword][:1] == ["In week 3 the cohort of Leader A met mentor number 24."]
+    assert [h.text for h in keyword][:1] == ["In week 3 the cohort of Leader A met mentor number 24."]
     assert project.assist.search("mentor number 24", mode="semantic") == []  # nothing embedded: nothing ranked
     assert project.transcripts.embed_pending() == 41
-    assert project.assist.coverage()["complete"] and project.assist.coverage()["text"] == ""
+    assert project.assist.coverage().complete and project.assist.coverage().text == ""
     assert project.assist.search("mentor number 24", mode="semantic")
 
 
@@ -93,12 +93,12 @@ def test_search_covers_only_the_embedded_segments_and_says_how_many(make_project
     (project.path / "transcripts" / "b.txt").write_text(interview(69, "Leader B", "whanau"), encoding="utf-8")
     project.sync(wait=False)  # 70 more, waiting (the question "Tell me about it." is embedded already)
     coverage = project.assist.coverage()
-    assert (coverage["embedded"], coverage["segments"]) == (31, 100)  # b's question shares a's vector
-    assert coverage["percent"] == 31 and "covers 31 % of segments so far (31 of 100)" in coverage["text"]
+    assert (coverage.embedded, coverage.segments) == (31, 100)  # b's question shares a's vector
+    assert coverage.percent == 31 and "covers 31 % of segments so far (31 of 100)" in coverage.text
     semantic = project.assist.search("whanau met mentor", mode="semantic", k=50)
-    assert semantic and {h["transcript"] for h in semantic} == {"a.txt"}
+    assert semantic and {h.transcript for h in semantic} == {"a.txt"}
     hybrid = project.assist.search("whanau", mode="hybrid", k=50)
-    assert "b.txt" in {h["transcript"] for h in hybrid}  # found by its words, ranked without a vector
+    assert "b.txt" in {h.transcript for h in hybrid}  # found by its words, ranked without a vector
     assert len(project.assist.search("whanau", mode="keyword", k=100)) == 69
     index = project.assist.segment_index()
     assert len(index.frame) == 100 and int(index.embedded.sum()) == 31
@@ -108,7 +108,7 @@ def test_search_covers_only_the_embedded_segments_and_says_how_many(make_project
     found = project.patterns.list(min_size=3)
     assert found and all(s["transcript"] == "a.txt" for p in found for s in p["segments"])  # clusters: embedded only
     project.transcripts.embed_pending()
-    assert project.assist.coverage()["percent"] == 100 and project.assist.semantic_index() is project.assist.segment_index()
+    assert project.assist.coverage().percent == 100 and project.assist.semantic_index() is project.assist.segment_index()
 
 
 # -- the queue: batches, resuming, late vectors ---------------------------------------------------------------
@@ -149,7 +149,7 @@ def test_a_killed_embedding_resumes_with_nothing_embedded_twice_and_nothing_lost
     project = make_project(transcripts=texts, sync=False)
     project.sync(wait=False)
     wanted = segment_hashes(project)
-    assert len(wanted) == 298 and project.assist.coverage()["embedded"] == 0  # 3 x 99 + the shared question
+    assert len(wanted) == 298 and project.assist.coverage().embedded == 0  # 3 x 99 + the shared question
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen([sys.executable, "-c", KILLABLE, str(project.path), "50"], stdout=subprocess.PIPE,
                              text=True, env=env)
@@ -169,10 +169,10 @@ def test_a_killed_embedding_resumes_with_nothing_embedded_twice_and_nothing_lost
     assert 100 <= len(before) < len(wanted), len(before)  # killed midway: some stored, the rest waiting
     counting = Counting()
     with reopen(project, counting) as again:
-        assert again.assist.coverage()["embedded"] == sum(1 for h in wanted if h in before) + (
+        assert again.assist.coverage().embedded == sum(1 for h in wanted if h in before) + (
             2 if text_sha256("Tell me about it.") in before else 0)  # the question's three segments, one vector
         assert again.transcripts.embed_pending(batch=50) == len(wanted) - len(before)
-        assert again.assist.coverage()["complete"]
+        assert again.assist.coverage().complete
     resumed = {text_sha256(t) for t in counting.texts}
     assert len(counting.texts) == len(resumed) == len(wanted) - len(before)  # each waiting text embedded once
     assert not resumed & before  # nothing the killed run stored was embedded again
@@ -207,12 +207,12 @@ def test_a_vector_for_text_changed_while_it_was_embedded_is_dropped(make_project
 
 def test_a_correction_and_its_undo_embed_their_own_new_sentences(make_project):
     project = make_project(transcripts={"a.txt": interview(10)})
-    assert project.assist.coverage()["complete"]
+    assert project.assist.coverage().complete
     project.transcripts.correct("a.txt", line=2, text="A wholly new line about the marae.")
-    assert project.assist.coverage()["complete"]  # the correction embedded its new sentence itself
-    assert project.assist.search("wholly new line marae", mode="semantic", k=1)[0]["text"].startswith("A wholly")
+    assert project.assist.coverage().complete  # the correction embedded its new sentence itself
+    assert project.assist.search("wholly new line marae", mode="semantic", k=1)[0].text.startswith("A wholly")
     project.undo()
-    assert project.assist.coverage()["complete"] and stored_hashes(project) >= segment_hashes(project)
+    assert project.assist.coverage().complete and stored_hashes(project) >= segment_hashes(project)
     assert "wholly" not in project.transcripts.get("a.txt").text
 
 

@@ -14,8 +14,8 @@ def test_agreement_is_reported_to_three_decimals_with_each_coders_transcripts(te
     _coded_by_two(p)
     p.codings.add_coding(transcript="b.txt", start=0, end=40, code="Delay", coder="A")  # only A coded b.txt
     r = p.agreement.compare(["A", "B"], codes=["Delay"])
-    assert r["transcripts_per_coder"] == {"A": 2, "B": 1}
-    for text in (r["methods"], p.exports.methods_report().paragraph):
+    assert r.transcripts_per_coder == {"A": 2, "B": 1}
+    for text in (r.methods, p.exports.methods_report().paragraph):
         assert "A (2 transcripts), B (1 transcript)" in text, text
         assert "characters of what was said (not speaker labels, times or line breaks) as the unit" in text
         assert "percent agreement 0." in text and "Cohen's kappa 0." in text
@@ -42,11 +42,12 @@ def test_each_statistic_says_how_many_units_it_used(team_project: Any) -> None:
     p.codings.add_coding(transcript="b.txt", start=10, end=60, code="Delay", coder="B")
     p.codings.add_coding(transcript="a.txt", start=120, end=220, code="Delay", coder="C")  # C coded a.txt only
     r = p.agreement.compare(["A", "B", "C"], codes=["Delay"])
-    o = r["overall"]
-    assert o["units_all_coders"] < o["units"], o
-    for text in (r["methods"], p.exports.methods_report().paragraph):
-        assert f"percent agreement {o['percent_agreement']:.3f} over {o['units_all_coders']:,} units" in text, text
-        assert f"Krippendorff's alpha (nominal) {o['krippendorff_alpha']:.3f} over {o['units']:,} units" in text, text
+    o = r.overall
+    assert o.units_all_coders < o.units, o
+    assert o.percent_agreement is not None and o.krippendorff_alpha is not None
+    for text in (r.methods, p.exports.methods_report().paragraph):
+        assert f"percent agreement {o.percent_agreement:.3f} over {o.units_all_coders:,} units" in text, text
+        assert f"Krippendorff's alpha (nominal) {o.krippendorff_alpha:.3f} over {o.units:,} units" in text, text
 
 
 def test_the_methods_report_reports_the_marked_comparison_and_says_which(team_project: Any) -> None:
@@ -92,11 +93,11 @@ def test_the_character_unit_counts_what_was_said(team_project: Any) -> None:
     p.codings.add_coding(transcript="t.txt", start=text.index("Slowly"), end=len(text), code="Delay", coder="B")
     p.codings.add_coding(transcript="t.txt", start=label, end=end, code="Delay", coder="B")
     r = p.agreement.compare(["A", "B"])
-    o = r["overall"]
-    assert o["units"] == o["units_all_coders"] == len(spoken), (o, spoken)
-    assert o["percent_agreement"] == 1.0, o  # the label, the time and the line breaks are nobody's units
-    assert f"over {len(spoken):,} units" in r["methods"]
+    o = r.overall
+    assert o.units == o.units_all_coders == len(spoken), (o, spoken)
+    assert o.percent_agreement == 1.0, o  # the label, the time and the line breaks are nobody's units
+    assert f"over {len(spoken):,} units" in r.methods
     assert p.agreement.disagreements(["A", "B"]) == []  # the comparison view agrees with the statistic
     p.codings.add_coding(transcript="t.txt", start=text.index("How"), end=text.index("How") + 3, code="Delay", coder="A")
     [passage] = p.agreement.disagreements(["A", "B"])
-    assert passage["text"] == "How" and passage["coded_by"] == ["A"]
+    assert passage.text == "How" and passage.coded_by == ("A",)

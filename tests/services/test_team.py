@@ -29,6 +29,7 @@ from analysis.cli import app
 from analysis.embedding.minilm import HashingEmbedder
 from analysis.errors import ConflictError, NothingToUndoError, ProjectError, StorageError, ValidationError
 from analysis.offline import OFFLINE_ENV
+from analysis.services.results import Reconciliation
 from tests.conftest import PostgresServer
 
 runner = CliRunner()
@@ -300,19 +301,19 @@ def test_the_service_on_the_worked_example(team_project: Any) -> None:
     p = team_project(transcripts={"a.txt": THOUSAND})
     _coded_by_two(p)
     r = p.agreement.compare(["A", "B"], codes=["Delay"])
-    assert r["unit"] == "character" and r["coders"] == ["A", "B"] and r["transcripts"] == ["a.txt"]
-    [delay] = r["codes"]
+    assert r.unit == "character" and r.coders == ("A", "B") and r.transcripts == ("a.txt",)
+    [delay] = r.codes
     # the units are what was said: the 1,000 characters less the label "Leader A: " (10) and the line break
     # (the worked example's 800 neither-coded characters become 789)
-    assert delay["code"] == "Delay" and delay["units"] == 989
+    assert delay.code == "Delay" and delay.units == 989
     po, pe = (50 + 789) / 989, (100 / 989) * (150 / 989) + (889 / 989) * (839 / 989)
-    assert delay["percent_agreement"] == pytest.approx(po, abs=1e-6)
-    assert delay["cohen_kappa"] == pytest.approx((po - pe) / (1 - pe), abs=1e-5)
-    assert "characters of what was said" in r["methods"] and "reflexive" in r["note"]
-    assert f"Cohen's kappa {(po - pe) / (1 - pe):.3f}" in r["methods"]
+    assert delay.percent_agreement == pytest.approx(po, abs=1e-6)
+    assert delay.cohen_kappa == pytest.approx((po - pe) / (1 - pe), abs=1e-5)
+    assert "characters of what was said" in r.methods and "reflexive" in r.note
+    assert f"Cohen's kappa {(po - pe) / (1 - pe):.3f}" in r.methods
     both = p.agreement.compare(["A", "B"], unit="sentence")
-    assert [c["code"] for c in both["codes"]] == ["Delay", "Fear"] and both["codes"][1]["percent_agreement"] == 1.0
-    assert both["overall"]["units"] == 2 * both["codes"][0]["units"]
+    assert [c.code for c in both.codes] == ["Delay", "Fear"] and both.codes[1].percent_agreement == 1.0
+    assert both.overall.units == 2 * both.codes[0].units
     assert p.audit_trail(action="agreement.compare")[-1].after["unit"] == "sentence"
 
 
@@ -322,7 +323,7 @@ def test_three_coders_missing_data_and_refusals(team_project: Any, interview_tex
     p.codings.add_coding(transcript="b.txt", start=0, end=20, code="Fear", coder="C")
     p.codings.add_coding(transcript="b.txt", start=0, end=21, code="Fear", coder="A")
     r = p.agreement.compare(["A", "B", "C"], unit="turn")
-    assert r["overall"]["cohen_kappa"] is None and r["overall"]["krippendorff_alpha"] is not None
+    assert r.overall.cohen_kappa is None and r.overall.krippendorff_alpha is not None
     with pytest.raises(ValidationError, match="SL2711"):
         p.agreement.compare(["A"])
     with pytest.raises(ValidationError, match="SL2712"):
@@ -352,24 +353,24 @@ def test_disagreements_and_reconcile(team_project: Any) -> None:
     _coded_by_two(p)
     found = p.agreement.disagreements(["A", "B"])
     # one passage, side by side: A coded [100, 200), B [150, 300) (Fear: they agree, not listed)
-    assert [(d["code"], d["start"], d["end"], d["coded_by"], d["not_coded_by"]) for d in found] == [
-        ("Delay", 100, 300, ["A", "B"], [])]
+    assert [(d.code, d.start, d.end, d.coded_by, d.not_coded_by) for d in found] == [
+        ("Delay", 100, 300, ("A", "B"), ())]
     first = found[0]
-    assert [c["start"] for c in first["codings"]["A"]] == [100] and [c["start"] for c in first["codings"]["B"]] == [150]
-    assert first["text"] == THOUSAND[100:300]
+    assert [c.start for c in first.codings["A"]] == [100] and [c.start for c in first.codings["B"]] == [150]
+    assert first.text == THOUSAND[100:300]
     extra = p.codings.add_coding(transcript="a.txt", start=600, end=640, code="Fear", coder="A")  # B did not code it
-    [fear] = [d for d in p.agreement.disagreements(["A", "B"]) if d["code"] == "Fear"]
-    assert (fear["start"], fear["end"], fear["coded_by"], fear["not_coded_by"], fear["codings"]["B"]) == (
-        600, 640, ["A"], ["B"], [])
+    [fear] = [d for d in p.agreement.disagreements(["A", "B"]) if d.code == "Fear"]
+    assert (fear.start, fear.end, fear.coded_by, fear.not_coded_by, fear.codings["B"]) == (
+        600, 640, ("A",), ("B",), ())
     p.codings.remove_coding(extra.id)
     # discuss: a memo on one of the codings
-    memo = p.memos.add("Does waiting include the wait for funding?", kind="coding", target=first["codings"]["A"][0]["id"])
+    memo = p.memos.add("Does waiting include the wait for funding?", kind="coding", target=first.codings["A"][0].id)
     assert memo.kind == "coding"
     # reconcile: accept A's coding of the passage for B
     r = p.agreement.reconcile(code="Delay", transcript="a.txt", start=100, end=300, accept="A", coders=["A", "B"])
-    assert r == {"removed": 1, "added": 1, "accepted": "A", "into": ["B"]}
+    assert r == Reconciliation(removed=1, added=1, accepted="A", into=("B",))
     assert p.agreement.disagreements(["A", "B"]) == []  # B's [150, 300) was replaced by A's [100, 200)
-    assert p.agreement.compare(["A", "B"], codes=["Delay"])["codes"][0]["percent_agreement"] == 1.0
+    assert p.agreement.compare(["A", "B"], codes=["Delay"]).codes[0].percent_agreement == 1.0
     assert p.undo().action == "coding.reconcile"
     assert len(p.agreement.disagreements(["A", "B"])) == 1
     with pytest.raises(ConflictError, match="SL4315"):
@@ -406,7 +407,7 @@ def test_two_researchers_on_one_server_then_the_lead_reports_agreement(make_pg_p
     assert (sum(c.coder == "A" for c in left), sum(c.coder == "B" for c in left)) == (199, 200)
     result = p.agreement.compare(["A", "B"], unit="sentence")
     paragraph = p.exports.methods_report().paragraph
-    kappa = f"Cohen's kappa {result['overall']['cohen_kappa']:.3f}" if result["overall"]["cohen_kappa"] is not None \
+    kappa = f"Cohen's kappa {result.overall.cohen_kappa:.3f}" if result.overall.cohen_kappa is not None \
         else "Cohen's kappa undefined"
     assert "sentences as the unit" in paragraph and kappa in paragraph
     assert "(A (1 transcript), B (1 transcript))" in paragraph

@@ -153,19 +153,20 @@ def test_a_corrected_word_changes_the_transcript_and_moves_the_later_marks(make_
     project = _transcribed(make_project)
     service = project.transcription
     words = service.unsure("x.vtt")
-    thanks = next(w for w in words if w["text"] == "Thanks,")
-    service.correct_word("x.vtt", thanks["start"], "Thank you,")
+    thanks = next(w for w in words if w.text == "Thanks,")
+    done = service.correct_word("x.vtt", thanks.start, "Thank you,")
+    assert (done.text, done.end - done.start, done.corrections) == ("Thank you,", len("Thank you,"), 1)
     text = project.transcripts.get("x.vtt").text
     assert "Thank you, glad to be here." in text
     # a correction while listening: the database holds it, the file is not rewritten (a later sync keeps it)
     assert "<v Speaker 1>Thanks, glad to be here." in (project.transcripts_dir / "x.vtt").read_text()
     left = service.unsure("x.vtt")
-    assert [w["text"] for w in left] == ["<all>.", "here.", "two"]
-    assert all(text[w["start"]:w["end"]] == w["text"] for w in left)  # later marks moved with the text
+    assert [w.text for w in left] == ["<all>.", "here.", "two"]
+    assert all(text[w.start:w.end] == w.text for w in left)  # later marks moved with the text
     assert len(project.audit_trail(action="transcript.correct")) == 1  # a correction for the methods report
     assert "Thank you," in project.transcripts.get("x.vtt").text and project.sync()["conflicts"] == []
     with pytest.raises(ValidationError, match="SL1712"):
-        service.correct_word("x.vtt", left[0]["start"], "  ")
+        service.correct_word("x.vtt", left[0].start, "  ")
 
 
 def test_an_accepted_word_is_no_longer_marked(make_project: Any) -> None:
@@ -174,11 +175,11 @@ def test_an_accepted_word_is_no_longer_marked(make_project: Any) -> None:
     project = _transcribed(make_project)
     service = project.transcription
     first = service.unsure("x.vtt")[0]
-    service.accept_word("x.vtt", first["start"])
-    assert first["start"] not in [w["start"] for w in service.unsure("x.vtt")]
+    service.accept_word("x.vtt", first.start)
+    assert first.start not in [w.start for w in service.unsure("x.vtt")]
     assert project.audit_trail(action="transcript.unsure_review")[0].after["decision"] == "accepted"
     with pytest.raises(NotFoundError, match="SL1711"):
-        service.accept_word("x.vtt", first["start"])
+        service.accept_word("x.vtt", first.start)
 
 
 def test_the_engine_is_only_ever_given_the_local_folder(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,7 @@ import json
 import subprocess
 import threading
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 
 from analysis import Project
 from analysis.errors import ImportFormatError, ProjectError
+from analysis.services.results import Transcription
 from analysis.speech import models
 from analysis.speech.transcribe import Cancelled
 from tests.speech.recordings import Recording, normalise, speaker_accuracy, wer
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def transcribed(interview: Recording, tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, dict[str, Any], list[Any]]:
+def transcribed(interview: Recording, tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, Transcription, list[Any]]:
     from analysis import open_project
     from analysis.embedding.minilm import HashingEmbedder
 
@@ -42,16 +44,16 @@ def _hypothesis(project: Project, name: str) -> list[tuple[str, str]]:
 
 def test_the_interview_is_transcribed_accurately(transcribed: Any, interview: Recording) -> None:
     project, report, _ = transcribed
-    entry = report["transcribed"][0]
-    hyp = _hypothesis(project, entry["transcript"])
+    entry = report.transcribed[0]
+    hyp = _hypothesis(project, entry.transcript)
     error = wer([w for _, w in interview.words], [w for _, w in hyp])
     assert error < 0.15, (error, " ".join(w for _, w in hyp))
-    assert entry["language"] == "en" and entry["model"] == "Whisper base (int8)"
+    assert entry.language == "en" and entry.model == "Whisper base (int8)"
 
 
 def test_words_are_on_the_right_speaker(transcribed: Any, interview: Recording) -> None:
     project, report, _ = transcribed
-    hyp = _hypothesis(project, report["transcribed"][0]["transcript"])
+    hyp = _hypothesis(project, report.transcribed[0].transcript)
     assert {label for label, _ in hyp} == {"Speaker 1", "Speaker 2"}
     assert speaker_accuracy(interview.words, hyp) >= 0.90
     assert hyp[0][0] == "Speaker 1"  # numbered by first appearance
@@ -62,7 +64,7 @@ def test_files_are_written_and_the_cues_imported(transcribed: Any, interview: Re
     folder = project.path
     vtt = (folder / "transcripts" / "garden_interview.vtt").read_text(encoding="utf-8")
     assert vtt.startswith("WEBVTT") and "<v Speaker 2>" in vtt
-    assert vtt.count(" --> ") == report["transcribed"][0]["segments"]
+    assert vtt.count(" --> ") == report.transcribed[0].segments
     assert (folder / "media" / "garden_interview.wav").read_bytes() == interview.path.read_bytes()
     listing = {t["name"]: t for t in project.transcripts.list()}
     assert {s["label"] for s in listing["garden_interview.vtt"]["speakers"]} == {"Speaker 1", "Speaker 2"}
@@ -80,7 +82,8 @@ def test_unsure_words_are_kept_beside_the_transcript(transcribed: Any) -> None:
     assert sidecar["model"] == "Whisper base (int8)"
     for word in sidecar["words"]:
         assert text[word["start"]:word["end"]] == word["text"] and word["probability"] < 0.5
-    assert project.transcription.unsure("garden_interview.vtt") == sidecar["words"]
+    assert [asdict(w) for w in project.transcription.unsure("garden_interview.vtt")] == [
+        {k: w[k] for k in ("start", "end", "text", "time", "probability")} for w in sidecar["words"]]
 
 
 def test_the_model_and_language_are_recorded_for_the_methods_report(transcribed: Any) -> None:

@@ -13,12 +13,24 @@ import pytest
 from analysis import Project
 from analysis.domain.progress import Step
 from analysis.errors import Errors
+from analysis.services.results import TranscribedRecording, Transcription
 from analysis.workbench import transcription_jobs as jobs
 from analysis.speech.transcribe import Cancelled
 
 
-def _fake(release: threading.Event, seen: list[list[Path]]) -> Callable[..., dict[str, Any]]:
-    def transcribe(paths: list[Path], *, progress: Any, passage: Any, cancel: threading.Event, **_: Any) -> dict[str, Any]:
+def transcribed(recording: str, *, language: str = "en", words: int = 9, speakers: int = 1,
+                unsure: int = 0) -> Transcription:
+    """What ``project.transcription.transcribe`` returns for one recording (a stand-in's report)."""
+    stem = Path(recording).stem
+    entry = TranscribedRecording(recording=recording, transcript=f"{stem}.vtt", media=f"media/{recording}",
+                                 model="Whisper base (int8)", beam=5, language=language, language_probability=1.0,
+                                 duration=60.0, segments=1, words=words, unsure=unsure, speakers=speakers,
+                                 warnings=())
+    return Transcription(transcribed=(entry,), warnings=(), imported={"added": (entry.transcript,)})
+
+
+def _fake(release: threading.Event, seen: list[list[Path]]) -> Callable[..., Transcription]:
+    def transcribe(paths: list[Path], *, progress: Any, passage: Any, cancel: threading.Event, **_: Any) -> Transcription:
         seen.append(list(paths))
         progress(Step("recognise", 0, 60, "audio s", paths[0].name))
         passage(paths[0].name, "", 0.0, "Hello there.")
@@ -27,7 +39,7 @@ def _fake(release: threading.Event, seen: list[list[Path]]) -> Callable[..., dic
         if cancel.is_set():
             raise Cancelled(Errors.E1707, recording=paths[0].name)
         progress(Step("recognise", 60, 60, "audio s", "9 words"))
-        return {"transcribed": [{"transcript": "a.vtt"}], "warnings": []}
+        return transcribed("a.wav")
     return transcribe
 
 

@@ -55,13 +55,13 @@ def test_a_project_opened_with_missing_vectors_is_embedded_in_the_background(mak
         (opened.path / "transcripts" / "b.txt").write_text(interview(10, "Leader B"), encoding="utf-8")
         opened.sync(wait=False)
         assert worker.start()  # an import while it runs: it looks at the queue again before it ends
-        assert opened.assist.coverage()["embedded"] == 0
+        assert opened.assist.coverage().embedded == 0
         gated.go.set()
         assert worker.wait(60)
-        assert opened.assist.coverage()["complete"] and not worker.running()
+        assert opened.assist.coverage().complete and not worker.running()
         assert worker.snapshot().text == "" and worker.snapshot().error == ""
         assert worker.start() and worker.wait(30)  # nothing left: a run that finds the queue empty
-        assert opened.assist.coverage()["complete"]
+        assert opened.assist.coverage().complete
 
 
 def test_the_worker_reports_progress_while_it_runs(make_project):
@@ -89,9 +89,9 @@ def test_an_error_is_kept_for_the_page_and_the_queue_stays(make_project):
         worker = worker_for(opened)
         assert worker.wait(30)
         assert "memory" in worker.snapshot().error.lower() and not worker.snapshot().running
-        assert opened.assist.coverage()["embedded"] == 0  # nothing half-written; the next start goes on
+        assert opened.assist.coverage().embedded == 0  # nothing half-written; the next start goes on
     with open_project(project.path, embedder=HashingEmbedder()) as healthy:
-        assert worker_for(healthy).wait(30) and healthy.assist.coverage()["complete"]
+        assert worker_for(healthy).wait(30) and healthy.assist.coverage().complete
 
 
 def test_background_embedding_can_be_switched_off(make_project, monkeypatch: pytest.MonkeyPatch):
@@ -100,4 +100,4 @@ def test_background_embedding_can_be_switched_off(make_project, monkeypatch: pyt
     project.sync(wait=False)
     worker = worker_for(project)
     assert not worker.start() and not worker.running()
-    assert project.assist.coverage()["percent"] == 0
+    assert project.assist.coverage().percent == 0

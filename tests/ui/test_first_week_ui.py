@@ -123,12 +123,12 @@ def test_no_sample_segment_starts_with_a_comma_a_full_stop_or_a_space(sample_pro
 def test_search_leaves_interviewer_turns_out_unless_asked(make_project: Any) -> None:
     project = make_project(transcripts={"a.txt": INTERVIEW})
     hits = project.assist.search("approval process", mode="keyword", k=10)
-    assert hits and all(h["speaker"] == "Leader A" for h in hits)
+    assert hits and all(h.speaker == "Leader A" for h in hits)
     every = project.assist.search("approval process", mode="keyword", k=10, interviewer=True)
-    assert any(h["speaker"] == "Interviewer" for h in every)
+    assert any(h.speaker == "Interviewer" for h in every)
     text = project.transcripts.get("a.txt").text
     for h in every:
-        assert h["line"] == line_at(line_starts(text), h["start"]) and "timestamp" in h
+        assert h.line == line_at(line_starts(text), h.start) and h.timestamp is not None
 
 
 def test_cli_search_leaves_the_interviewer_out_unless_asked(sample_project: Project) -> None:

@@ -16,6 +16,8 @@ from analysis import Project
 from analysis.domain.progress import Step
 from analysis.workbench import transcription_jobs as jobs
 from analysis.workbench.transcription_jobs import JOBS
+from analysis.services.results import Transcription
+from tests.speech.test_transcription_jobs import transcribed
 
 REPO = Path(__file__).absolute().parents[2]
 PAGE = "analysis/workbench/pages/project.py"
@@ -52,13 +54,12 @@ def test_a_running_job_shows_progress_and_the_growing_transcript(project: Projec
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     release = threading.Event()
 
-    def transcribe(paths: list[Path], *, progress: Any, passage: Any, cancel: threading.Event, **_: Any) -> dict[str, Any]:
+    def transcribe(paths: list[Path], *, progress: Any, passage: Any, cancel: threading.Event, **_: Any) -> Transcription:
         progress(Step("recognise", 0, 60, "audio s", paths[0].name))
         passage(paths[0].name, "", 3.0, "We started in the spring.")
         progress(Step("recognise", 20, 60, "audio s", "5 words"))
         release.wait(10)
-        return {"transcribed": [{"recording": "a.wav", "transcript": "a.vtt", "language": "en", "words": 5,
-                                 "speakers": 2, "unsure": 1}], "warnings": []}
+        return transcribed("a.wav", language="en", words=5, speakers=2, unsure=1)
 
     monkeypatch.setattr(project.transcription, "transcribe", transcribe)
     JOBS.start(project, [("a.wav", b"RIFF")], speakers=2, language="auto", beam=5, researcher="R")
@@ -98,7 +99,7 @@ def test_unsure_words_are_reviewed_on_read_and_code(project: Project) -> None:
     next(b for b in at.button if b.key == "unsure_next").click()
     at.run()
     assert any("Word 2 of 4" in c.value for c in at.caption)
-    assert at.session_state["rc_selection"]["start"] == project.transcription.unsure("x.vtt")[1]["start"]
+    assert at.session_state["rc_selection"]["start"] == project.transcription.unsure("x.vtt")[1].start
     next(b for b in at.button if b.key == "unsure_accept").click()
     at.run()
     assert not at.exception and len(project.transcription.unsure("x.vtt")) == 3

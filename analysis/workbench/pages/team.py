@@ -108,19 +108,19 @@ if st.button("Compute agreement", icon=":material/calculate:"):
         if "r" in done:
             st.session_state["team_agreement"] = done["r"]
 result = st.session_state.get("team_agreement")
-if result and result["coders"] == chosen and result["unit"] == unit:
+if result and list(result.coders) == chosen and result.unit == unit:
     def num(v: float | None) -> str:
         return "–" if v is None else f"{v:.3f}"
 
-    rows = [{"code": c["code"], "units": c["units"], "percent agreement": num(c["percent_agreement"]),
-             "Cohen's kappa": num(c["cohen_kappa"]), "Krippendorff's alpha": num(c["krippendorff_alpha"])}
-            for c in result["codes"]]
-    o = result["overall"]
-    rows.append({"code": "(overall)", "units": o["units"], "percent agreement": num(o["percent_agreement"]),
-                 "Cohen's kappa": num(o["cohen_kappa"]), "Krippendorff's alpha": num(o["krippendorff_alpha"])})
+    rows = [{"code": c.code, "units": c.units, "percent agreement": num(c.percent_agreement),
+             "Cohen's kappa": num(c.cohen_kappa), "Krippendorff's alpha": num(c.krippendorff_alpha)}
+            for c in result.codes]
+    o = result.overall
+    rows.append({"code": "(overall)", "units": o.units, "percent agreement": num(o.percent_agreement),
+                 "Cohen's kappa": num(o.cohen_kappa), "Krippendorff's alpha": num(o.krippendorff_alpha)})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.markdown("**For the methods section**")
-    st.code(result["methods"], language=None, wrap_lines=True)
+    st.code(result.methods, language=None, wrap_lines=True)
 
 passages = read(f"disagreements:{','.join(chosen)}:{','.join(chosen_transcripts)}",
                 lambda p: p.agreement.disagreements(chosen, transcripts=chosen_transcripts or None),
@@ -132,31 +132,31 @@ pages = max(1, -(-len(passages) // PAGE))
 page = st.number_input("Page", 1, pages, 1, key="team_page") if pages > 1 else 1
 for i, d in enumerate(passages[(page - 1) * PAGE:page * PAGE], start=(page - 1) * PAGE):
     with st.container(border=True):
-        st.markdown(f"**{md_escape(d['code'])}** · {md_escape(d['transcript'])} · characters {d['start']}–{d['end']}"
-                    + (f" · not coded by {md_escape(', '.join(d['not_coded_by']))}" if d["not_coded_by"] else ""))
-        cols = st.columns(len(d["codings"]))
-        for col, (coder, theirs) in zip(cols, d["codings"].items()):
+        st.markdown(f"**{md_escape(d.code)}** · {md_escape(d.transcript)} · characters {d.start}–{d.end}"
+                    + (f" · not coded by {md_escape(', '.join(d.not_coded_by))}" if d.not_coded_by else ""))
+        cols = st.columns(len(d.codings))
+        for col, (coder, theirs) in zip(cols, d.codings.items()):
             with col:
                 st.markdown(f"*{md_escape(coder)}*")
                 if not theirs:
                     st.caption("did not apply this code here")
                 for c in theirs:
-                    st.markdown(f"> {md_escape(c['quote'][:400])}")
-                    st.caption(f"characters {c['start']}–{c['end']}" + (f" · memo: {md_escape(c['memo'][:80])}"
-                                                                         if c["memo"] else ""))
+                    st.markdown(f"> {md_escape(c.quote[:400])}")
+                    st.caption(f"characters {c.start}–{c.end}" + (f" · memo: {md_escape(c.memo[:80])}"
+                                                                   if c.memo else ""))
                 if st.button(f"Accept {coder}'s", key=f"team_accept_{i}_{coder}", icon=":material/done_all:",
                              help=f"Reconcile: the other coders' codings of this code here become {coder}'s (undoable)."):
                     act(lambda: project.agreement.reconcile(
-                        code=d["code_id"], transcript=d["transcript"], start=d["start"], end=d["end"], accept=coder,
-                        coders=list(d["codings"])), f"Reconciled: accepted {coder}'s coding")
-        first = next((c for cs in d["codings"].values() for c in cs), None)
+                        code=d.code_id, transcript=d.transcript, start=d.start, end=d.end, accept=coder,
+                        coders=list(d.codings)), f"Reconciled: accepted {coder}'s coding")
+        first = next((c for cs in d.codings.values() for c in cs), None)
         with st.popover("Discuss", icon=":material/forum:"):
             note = st.text_area("Memo on this passage", key=f"team_note_{i}",
                                 placeholder="What does each of you see here? What does the codebook say?")
             if st.button("Save memo", key=f"team_discuss_{i}", type="primary", disabled=first is None):
                 act(lambda: project.memos.add(
-                    note, kind="coding", target=first["id"] if first else None, author=me,
-                    title=f"Discussion: {d['code']} in {d['transcript']} ({d['start']}–{d['end']})"),
+                    note, kind="coding", target=first.id if first else None, author=me,
+                    title=f"Discussion: {d.code} in {d.transcript} ({d.start}–{d.end})"),
                     "Memo saved: the discussion is on the coding, in Journal & memos")
 
 # -- merging a copy coded offline -----------------------------------------------------------------------
