@@ -113,6 +113,17 @@ class Snapshot:
     codes: list[dict[str, Any]]
 
 
+# -- patterns in the uncoded text (project.patterns) -----------------------------------------------------------
+@dataclass(frozen=True)
+class DismissedPattern:
+    """A machine-grouped pattern the researcher dismissed (and did not undo): its ``id`` (a fingerprint of its
+    passages), its distinctive ``words`` and its ``segments`` as (transcript, start, end)."""
+
+    id: str
+    words: tuple[str, ...]
+    segments: tuple[tuple[str, int, int], ...]
+
+
 # -- the team (project.researchers) --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Researcher:
@@ -125,5 +136,5 @@ class Researcher:
     added_at: str
 
 
-__all__ = ["CellSuggestion", "CodebookSync", "CodingsImport", "MatrixCounts", "MatrixImport", "Researcher", "SectionWords",
+__all__ = ["CellSuggestion", "CodebookSync", "CodingsImport", "DismissedPattern", "MatrixCounts", "MatrixImport", "Researcher", "SectionWords",
            "Snapshot", "StoryFileImport", "WordCounts"]
