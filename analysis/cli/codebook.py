@@ -187,7 +187,7 @@ def codebook_import(path: Path, note: NoteOpt = "", project: ProjectOpt = Path("
     """Import a YAML codebook (all or nothing; errors name the entry)."""
     with handled():
         emit(open_(project).codebook_files.import_codebook(path, note=note), as_json=as_json,
-             render=lambda r: typer.echo(f"Codes created: {r['created']}, updated: {r['updated']}"))
+             render=lambda r: typer.echo(f"Codes created: {r.created}, updated: {r.updated}"))
 
 
 @codebook_app.command("snapshot")

@@ -25,7 +25,7 @@ from analysis.store import audit as audit_store, codes as code_store, codings as
 from analysis.store import transcripts as transcript_store
 from analysis.services.codebook import CodebookService
 from analysis.services.codings import CodingBatch
-from analysis.services.results import CodebookSync, CodingsImport, Snapshot
+from analysis.services.results import CodebookImport, CodebookSync, CodingsImport, Snapshot
 from analysis.services.context import Context, new_guid
 
 __all__ = ["CodebookFileService"]
@@ -77,7 +77,7 @@ class CodebookFileService:
         self.last_warnings = [warning] if warning else []
         return path
 
-    def import_codebook(self, path: str | Path, *, note: str = "") -> dict[str, int]:
+    def import_codebook(self, path: str | Path, *, note: str = "") -> CodebookImport:
         """Import a YAML codebook: codes matched by path are updated, new ones created. All or nothing."""
         path = Path(path)
         name = str(path)
@@ -118,7 +118,7 @@ class CodebookFileService:
             act.target = "codebook"
             act.after = {"file": path.name, "created": created, "updated": updated}
             act.summary = f"Imported codebook {path.name}: {created} codes created, {updated} updated"
-        return {"created": created, "updated": updated}
+        return CodebookImport(created, updated)
 
     # -- codings file -----------------------------------------------------------------------------
     def export_codings(self, path: str | Path) -> Path:
@@ -214,7 +214,7 @@ class CodebookFileService:
         with self.ctx.store.read() as conn:
             n_codes, n_codings = code_store.count(conn), coding_store.count(conn)
         if n_codes == 0 and book.exists():
-            created = self.import_codebook(book, note="sample/codebook file found on sync")["created"]
+            created = self.import_codebook(book, note="sample/codebook file found on sync").created
             with self.ctx.store.read() as conn:
                 n_codes = code_store.count(conn)
         if n_codings == 0 and codings.exists() and n_codes:

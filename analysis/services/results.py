@@ -84,6 +84,14 @@ class MatrixImport:
 
 # -- the codebook's files (project.codebook_files) -----------------------------------------------------------
 @dataclass(frozen=True)
+class CodebookImport:
+    """What a codebook file brought in: codes created, and codes (matched by path) updated."""
+
+    created: int
+    updated: int
+
+
+@dataclass(frozen=True)
 class CodingsImport:
     """What a codings file brought in: codings placed (by offsets or re-anchored by their quote), kept as
     orphans to review, skipped (already present), and a warning per coding that was not placed as written."""
@@ -136,5 +144,5 @@ class Researcher:
     added_at: str
 
 
-__all__ = ["CellSuggestion", "CodebookSync", "CodingsImport", "DismissedPattern", "MatrixCounts", "MatrixImport", "Researcher", "SectionWords",
+__all__ = ["CellSuggestion", "CodebookImport", "CodebookSync", "CodingsImport", "DismissedPattern", "MatrixCounts", "MatrixImport", "Researcher", "SectionWords",
            "Snapshot", "StoryFileImport", "WordCounts"]

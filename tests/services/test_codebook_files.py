@@ -6,7 +6,7 @@ import pytest
 
 from analysis.errors import CodebookFileError, ConflictError, ValidationError
 from analysis.domain.model import PHASES
-from analysis.services.results import CodingsImport
+from analysis.services.results import CodebookImport, CodingsImport
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def test_yaml_round_trip_is_lossless(project, make_project, tmp_path):
     text = path.read_text(encoding="utf-8")
     assert "Ākonga fear" in text and "central_concept:" in text
     fresh = make_project("fresh")
-    assert fresh.codebook_files.import_codebook(path) == {"created": 3, "updated": 0}
+    assert fresh.codebook_files.import_codebook(path) == CodebookImport(created=3, updated=0)
     assert fresh.codebook_files.codebook_tree() == project.codebook_files.codebook_tree()
     fresh.codebook_files.export_codebook(tmp_path / "again.yaml")
     assert (tmp_path / "again.yaml").read_text(encoding="utf-8") == text
