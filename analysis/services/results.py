@@ -3,7 +3,7 @@ instead of ``dict[str, Any]`` (the CLI prints them as JSON through :func:`datacl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 
@@ -114,11 +114,54 @@ class CodebookSync:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A frozen codebook: its label, phase and the code tree with counts (as ``codebook_tree`` gives it)."""
+    """A frozen codebook: its label, phase, when it was taken (``created_at``) and the code tree with counts
+    (its top-level nodes as ``codebook_tree`` gives them: the codebook file's mappings)."""
 
     label: str
     phase: str
-    codes: list[dict[str, Any]]
+    created_at: str
+    codes: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class CodeChange:
+    """One change to a code between two snapshots. ``code``: the code (its path; a moved code's name; a split's
+    new code); ``was``: its name before a rename, its parent before a move ("(top)" for none), the code a
+    split took it from; ``to``: its name after a rename, its parent after a move, the code a merge put it
+    into; ``fields``: the definition fields a redefinition changed."""
+
+    code: str
+    was: str = ""
+    to: str = ""
+    fields: tuple[str, ...] = ()
+
+    def parts(self) -> tuple[tuple[str, str], ...]:
+        """Its fields that say something, as (name, text) in order, for a listing."""
+        named = (("code", self.code), ("was", self.was), ("to", self.to), ("fields", ", ".join(self.fields)))
+        return tuple((k, v) for k, v in named if v)
+
+
+@dataclass(frozen=True)
+class SnapshotDiff:
+    """What changed from one snapshot to a later one, by kind: codes added, removed, renamed, moved, merged
+    (into another code), split (off another code) and redefined."""
+
+    added: tuple[CodeChange, ...] = ()
+    removed: tuple[CodeChange, ...] = ()
+    renamed: tuple[CodeChange, ...] = ()
+    moved: tuple[CodeChange, ...] = ()
+    merged: tuple[CodeChange, ...] = ()
+    split: tuple[CodeChange, ...] = ()
+    redefined: tuple[CodeChange, ...] = ()
+
+    def by_kind(self) -> tuple[tuple[str, tuple[CodeChange, ...]], ...]:
+        """Every kind (``added`` ... ``redefined``) with its changes, in that order (empty kinds too)."""
+        return tuple((f.name, getattr(self, f.name)) for f in fields(self))
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing changed between the two snapshots."""
+        return not any(changes for _, changes in self.by_kind())
 
 
 # -- patterns in the uncoded text (project.patterns) -----------------------------------------------------------
@@ -144,5 +187,5 @@ class Researcher:
     added_at: str
 
 
-__all__ = ["CellSuggestion", "CodebookImport", "CodebookSync", "CodingsImport", "DismissedPattern", "MatrixCounts", "MatrixImport", "Researcher", "SectionWords",
-           "Snapshot", "StoryFileImport", "WordCounts"]
+__all__ = ["CellSuggestion", "CodebookImport", "CodeChange", "CodebookSync", "CodingsImport", "DismissedPattern", "MatrixCounts", "MatrixImport", "Researcher", "SectionWords",
+           "Snapshot", "SnapshotDiff", "StoryFileImport", "WordCounts"]
