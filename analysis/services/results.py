@@ -175,6 +175,32 @@ class DismissedPattern:
     segments: tuple[tuple[str, int, int], ...]
 
 
+# -- the disclosure check (project.disclosure, project.chapters) -----------------------------------------------
+@dataclass(frozen=True)
+class AcceptedTerm:
+    """A term a researcher accepted as not identifying (on the allow-list): the term as written, the flag's
+    label it was accepted under (PERSON, ORG ...; may be empty), who accepted it and when (``at``)."""
+
+    term: str
+    label: str
+    accepted_by: str
+    at: str
+
+
+@dataclass(frozen=True)
+class DisclosureFlag:
+    """A possible identifying detail in what would be published: the ``text`` as printed, its ``label``
+    (PERSON, ORG, GPE ... or the unique-attributes label), where it is (``quote``: the quote by its first
+    words, the title, a paragraph or heading), the item's index (``item``; None for a place that is no item)
+    and, for a combination of attributes only one participant has, the ``detail`` in words."""
+
+    text: str
+    label: str
+    quote: str
+    item: int | None
+    detail: str = ""
+
+
 # -- the team (project.researchers) --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Researcher:
@@ -187,5 +213,5 @@ class Researcher:
     added_at: str
 
 
-__all__ = ["CellSuggestion", "CodebookImport", "CodeChange", "CodebookSync", "CodingsImport", "DismissedPattern", "MatrixCounts", "MatrixImport", "Researcher", "SectionWords",
+__all__ = ["AcceptedTerm", "CellSuggestion", "CodebookImport", "CodeChange", "CodebookSync", "CodingsImport", "DisclosureFlag", "DismissedPattern", "MatrixCounts", "MatrixImport", "Researcher", "SectionWords",
            "Snapshot", "SnapshotDiff", "StoryFileImport", "WordCounts"]
