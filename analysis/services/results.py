@@ -175,6 +175,52 @@ class DismissedPattern:
     segments: tuple[tuple[str, int, int], ...]
 
 
+# -- the consistency checks (project.consistency) -------------------------------------------------------------
+@dataclass(frozen=True)
+class OutlyingCoding:
+    """A coding far from the rest of its code (a question, not an error): the code's path, the coding and its
+    text, its cosine to the centroid of the code's other codings (``similarity``), its leave-one-out ``z`` and
+    how many codings the code has."""
+
+    code: str
+    coding_id: int
+    text: str
+    similarity: float
+    z: float
+    codings: int
+
+
+@dataclass(frozen=True)
+class SimilarCodes:
+    """Two codes whose coded material is nearly the same (a merge candidate): their paths and the cosine
+    between their centroids."""
+
+    code_a: str
+    code_b: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class ThemeGap:
+    """A participant with no coding under a theme that most others have (to check, not to fill): the theme,
+    the participant, how many of the ``others`` (every other participant) have it."""
+
+    theme: str
+    participant: str
+    others_with: int
+    others: int
+
+
+@dataclass(frozen=True)
+class ConsistencyReport:
+    """The consistency checks (:mod:`analysis.domain.consistency`): outlying codings (lowest z first), similar
+    code pairs (most similar first) and participants without a theme most others have."""
+
+    outlying_codings: tuple[OutlyingCoding, ...]
+    similar_codes: tuple[SimilarCodes, ...]
+    participants_without_theme: tuple[ThemeGap, ...]
+
+
 # -- the disclosure check (project.disclosure, project.chapters) -----------------------------------------------
 @dataclass(frozen=True)
 class AcceptedTerm:
@@ -213,5 +259,7 @@ class Researcher:
     added_at: str
 
 
-__all__ = ["AcceptedTerm", "CellSuggestion", "CodebookImport", "CodeChange", "CodebookSync", "CodingsImport", "DisclosureFlag", "DismissedPattern", "MatrixCounts", "MatrixImport", "Researcher", "SectionWords",
-           "Snapshot", "SnapshotDiff", "StoryFileImport", "WordCounts"]
+__all__ = ["AcceptedTerm", "CellSuggestion", "CodeChange", "CodebookImport", "CodebookSync", "CodingsImport",
+           "ConsistencyReport", "DisclosureFlag", "DismissedPattern", "MatrixCounts", "MatrixImport", "OutlyingCoding",
+           "Researcher", "SectionWords", "SimilarCodes", "Snapshot", "SnapshotDiff", "StoryFileImport", "ThemeGap",
+           "WordCounts"]
