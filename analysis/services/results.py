@@ -221,6 +221,16 @@ class ConsistencyReport:
     participants_without_theme: tuple[ThemeGap, ...]
 
 
+# -- the codings (project.codings) -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Reanchoring:
+    """What placing a changed transcript's codings again did: codings that moved or were placed again
+    (``reanchored``), and codings kept as orphans to review (``orphaned``)."""
+
+    reanchored: int
+    orphaned: int
+
+
 # -- the disclosure check (project.disclosure, project.chapters) -----------------------------------------------
 @dataclass(frozen=True)
 class AcceptedTerm:
@@ -261,5 +271,5 @@ class Researcher:
 
 __all__ = ["AcceptedTerm", "CellSuggestion", "CodeChange", "CodebookImport", "CodebookSync", "CodingsImport",
            "ConsistencyReport", "DisclosureFlag", "DismissedPattern", "MatrixCounts", "MatrixImport", "OutlyingCoding",
-           "Researcher", "SectionWords", "SimilarCodes", "Snapshot", "SnapshotDiff", "StoryFileImport", "ThemeGap",
+           "Reanchoring", "Researcher", "SectionWords", "SimilarCodes", "Snapshot", "SnapshotDiff", "StoryFileImport", "ThemeGap",
            "WordCounts"]
