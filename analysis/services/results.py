@@ -164,6 +164,16 @@ class SnapshotDiff:
         return not any(changes for _, changes in self.by_kind())
 
 
+# -- recordings (project.media) --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MediaMatches:
+    """What a sync attached from ``media/``: each recording matched to a transcript by name
+    (``"<file> -> <transcript>"``), and a warning per recording that could not be read or attached as it was."""
+
+    media_attached: tuple[str, ...] = ()
+    media_warnings: tuple[str, ...] = ()
+
+
 # -- patterns in the uncoded text (project.patterns) -----------------------------------------------------------
 @dataclass(frozen=True)
 class DismissedPattern:
@@ -270,6 +280,6 @@ class Researcher:
 
 
 __all__ = ["AcceptedTerm", "CellSuggestion", "CodeChange", "CodebookImport", "CodebookSync", "CodingsImport",
-           "ConsistencyReport", "DisclosureFlag", "DismissedPattern", "MatrixCounts", "MatrixImport", "OutlyingCoding",
+           "ConsistencyReport", "DisclosureFlag", "DismissedPattern", "MatrixCounts", "MatrixImport", "MediaMatches", "OutlyingCoding",
            "Reanchoring", "Researcher", "SectionWords", "SimilarCodes", "Snapshot", "SnapshotDiff", "StoryFileImport", "ThemeGap",
            "WordCounts"]
