@@ -324,7 +324,8 @@ class Project:
         if report.get("missing"):  # a REFI-QDA import's sources live in the project, not in transcripts/
             kept = self.interchange.imported_transcripts()
             report["missing"] = [name for name in report["missing"] if name not in kept]
-        report.update(self.media.attach_matching())  # media/<stem>.m4a beside transcripts/<stem>.vtt
+        media = self.media.attach_matching()  # media/<stem>.m4a beside transcripts/<stem>.vtt
+        report |= {"media_attached": list(media.media_attached), "media_warnings": list(media.media_warnings)}
         with self.store.transaction():
             book = self.codebook_files.sync_folder()
             report |= {"codebook_imported": book.codebook_imported, "codings_imported": book.codings_imported}

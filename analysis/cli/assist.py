@@ -4,13 +4,17 @@ researcher accepts or rejects each one."""
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from analysis.errors import Errors, ImportFormatError, StoryloomError, ValidationError
 from analysis.cli._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table, wrote
+
+if TYPE_CHECKING:
+    from analysis.services.results import ConsistencyReport
 
 report_app = typer.Typer(help="Reports generated from the project's audit trail.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
@@ -159,13 +163,13 @@ def check(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     with handled():
         result = open_(project).consistency.check()
 
-        def render(r: dict[str, list[dict[str, Any]]]) -> None:
+        def render(r: ConsistencyReport) -> None:
             typer.echo("Codings far from the rest of their code (to re-read):")
-            table(r["outlying_codings"], ["z", "code", "coding_id", "text"])
+            table([asdict(o) for o in r.outlying_codings], ["z", "code", "coding_id", "text"])
             typer.echo("\nCodes whose material is nearly the same (merge candidates):")
-            table(r["similar_codes"], ["similarity", "code_a", "code_b"])
+            table([asdict(s) for s in r.similar_codes], ["similarity", "code_a", "code_b"])
             typer.echo("\nParticipants with no coding under a theme most others have (to check, not to fill):")
-            table(r["participants_without_theme"], ["theme", "participant", "others_with", "others"])
+            table([asdict(g) for g in r.participants_without_theme], ["theme", "participant", "others_with", "others"])
 
         emit(result, as_json=as_json, render=render)
 

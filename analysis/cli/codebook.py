@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from analysis.cli._common import JsonOpt, ProjectOpt, app, emit, handled, open_, stdin_text, table, wrote
+
+if TYPE_CHECKING:
+    from analysis.services.results import SnapshotDiff
 
 code_app = typer.Typer(help="Create and revise codes and themes.", no_args_is_help=True)
 coding_app = typer.Typer(help="Apply codes to spans of transcripts, or remove them.", no_args_is_help=True)
@@ -187,7 +190,7 @@ def codebook_import(path: Path, note: NoteOpt = "", project: ProjectOpt = Path("
     """Import a YAML codebook (all or nothing; errors name the entry)."""
     with handled():
         emit(open_(project).codebook_files.import_codebook(path, note=note), as_json=as_json,
-             render=lambda r: typer.echo(f"Codes created: {r['created']}, updated: {r['updated']}"))
+             render=lambda r: typer.echo(f"Codes created: {r.created}, updated: {r.updated}"))
 
 
 @codebook_app.command("snapshot")
@@ -206,11 +209,11 @@ def codebook_diff(a: str, b: str, project: ProjectOpt = Path("."), as_json: Json
     with handled():
         diff = open_(project).codebook_files.diff_snapshots(a, b)
 
-        def render(d: dict[str, list[dict[str, Any]]]) -> None:
-            for kind, items in d.items():
-                for item in items:
-                    typer.echo(f"{kind:>9}: " + ", ".join(f"{k}={v}" for k, v in item.items()))
-            if not any(d.values()):
+        def render(d: SnapshotDiff) -> None:
+            for kind, changes in d.by_kind():
+                for change in changes:
+                    typer.echo(f"{kind:>9}: " + ", ".join(f"{k}={v}" for k, v in change.parts()))
+            if d.empty:
                 typer.echo("No differences.")
 
         emit(diff, as_json=as_json, render=render)

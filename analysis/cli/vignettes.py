@@ -4,6 +4,7 @@ from 1 as ``vignette show`` lists them), ``export quotes|memos``, ``check-disclo
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -268,7 +269,7 @@ def check_disclosure(
         def render(r: dict[str, Any]) -> None:
             if not r["flags"]:
                 typer.echo("No possible identifying details found.")
-            table(r["flags"], ["text", "label", "quote"])
+            table([asdict(f) for f in r["flags"]], ["text", "label", "quote"])
 
         emit({"flags": flags}, as_json=as_json, render=render)
 
@@ -282,4 +283,4 @@ def disclosure_accept(
     """Accept a flagged term as not identifying: the disclosure check stops flagging it."""
     with handled():
         emit(open_(project).disclosure.accept_term(term, label=label, note=note), as_json=as_json,
-             render=lambda r: typer.echo(f"Accepted '{r['term']}'"))
+             render=lambda r: typer.echo(f"Accepted '{r.term}'"))

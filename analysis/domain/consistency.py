@@ -15,7 +15,8 @@ consistency checks. Suggestions and checks are prompts for the researcher, never
     ``suggestion:more-like-this``, in the same transaction and audit event as the ``suggestion_decisions``
     row that remembers it; a rejection is remembered the same way.
 
-``check()`` (:class:`analysis.services.consistency.ConsistencyService`) returns three lists:
+``check()`` (:class:`analysis.services.consistency.ConsistencyService`) returns three kinds of finding
+(a :class:`analysis.services.results.ConsistencyReport`):
 
 ``outlying_codings``  codings far from the rest of their code: the cosine between the coding's vector
     (the mean of its segments' vectors, centred on the corpus mean) and the centroid of the code's

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from analysis.errors import Errors, ExportError, NotFoundError
 
@@ -163,12 +163,24 @@ class PrintedQuote:
     transcript: str
 
 
+class Flag(Protocol):
+    """What the publishing check reads of a disclosure flag (as ``project.disclosure`` gives them): the text
+    as printed, its label and the place it is in (``quote``)."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def quote(self) -> str: ...
+
+
 #: How many flags a refusal lists before "and N more".
 LISTED_FLAGS = 8
 
 
 def check_publishable(
-    name: str, quotes: Iterable[PrintedQuote], disclosure: Callable[[], Sequence[Mapping[str, Any]]] | None = None,
+    name: str, quotes: Iterable[PrintedQuote], disclosure: Callable[[], Sequence[Flag]] | None = None,
 ) -> None:
     """The one check before anything is published (a vignette, a findings chapter, the case matrix):
     every quote is its transcript passage but for marked edits (:func:`analysis.domain.quotes.check_quote`),
@@ -184,6 +196,6 @@ def check_publishable(
         check_quote(quote.text, quote.source, where=quote.where)
     flags = disclosure() if disclosure is not None else ()
     if flags:
-        listed = "; ".join(f"'{f['text']}' ({label_words(f['label'])}, in {f['quote']})" for f in flags[:LISTED_FLAGS])
+        listed = "; ".join(f"'{f.text}' ({label_words(f.label)}, in {f.quote})" for f in flags[:LISTED_FLAGS])
         more = f" and {len(flags) - LISTED_FLAGS} more" if len(flags) > LISTED_FLAGS else ""
         raise ExportError(Errors.E3110, name=name, listed=listed, more=more)

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from analysis.domain.model import AuditEvent
 from analysis.export import formats_for, render_document
@@ -42,6 +42,20 @@ class Measure:
 
     measure: str
     value: int | str
+
+
+class TakenSnapshot(Protocol):
+    """What the report reads of a codebook snapshot (as :meth:`CodebookFileService.snapshots` gives them): its
+    label, phase, when it was taken (``created_at``) and its top-level ``codes``."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def phase(self) -> str: ...
+    @property
+    def created_at(self) -> str: ...
+    @property
+    def codes(self) -> Sequence[object]: ...
 
 
 @dataclass(frozen=True)
@@ -77,7 +91,7 @@ class MethodsReport:
 
 def build_report(
     trail: Iterable[AuditEvent], status: Mapping[str, int], code_kinds: Iterable[str], origins: Iterable[str],
-    snapshots: Sequence[Mapping[str, Any]], matrix: Mapping[str, Any] | None = None,
+    snapshots: Sequence[TakenSnapshot], matrix: Mapping[str, Any] | None = None,
 ) -> MethodsReport:
     """The methods report from the audit trail (``trail``, oldest first), the project's counts (``status``,
     as :func:`analysis.store.stats.counts`), the kind of every code, the origin of every coding and the
@@ -111,8 +125,8 @@ def build_report(
         "coders": len({e.who for e in coding_events}),
         **_recordings(events),
     }
-    phased = [{"label": s["label"], "phase": s["phase"] or "(no phase)", "date": s["created_at"][:10],
-               "top_level": len(s["codes"])} for s in snapshots]
+    phased: list[dict[str, Any]] = [{"label": s.label, "phase": s.phase or "(no phase)",
+                                     "date": s.created_at[:10], "top_level": len(s.codes)} for s in snapshots]
     period = (coding_events[0].at[:10], coding_events[-1].at[:10]) if coding_events else None
     compared = [e for e in events if e.action == "agreement.compare" and isinstance(e.after, dict)]
     agreement = reported_agreement(compared)

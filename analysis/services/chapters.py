@@ -27,7 +27,7 @@ from analysis.domain.narrative import (FIGURE_HELP, FIGURES, ChapterDocument, is
 from analysis.domain.quotes import quote_label
 from analysis.store import events as store
 from analysis.domain.vignettes import Item, NarrativeItem, QuoteItem, stored_item
-from analysis.services.results import SectionWords, WordCounts
+from analysis.services.results import DisclosureFlag, SectionWords, WordCounts
 from analysis.services.context import Action, Context, new_guid
 
 if TYPE_CHECKING:
@@ -287,7 +287,7 @@ class ChapterService:
                                   tuple((str(t), *(str(int(v)) for v in row)) for t, row in zip(m.index, m.to_numpy()))))
         return out
 
-    def disclosure_flags(self, ref: int | str, *, attributes: Sequence[str] = ()) -> builtins.list[dict[str, Any]]:
+    def disclosure_flags(self, ref: int | str, *, attributes: Sequence[str] = ()) -> builtins.list[DisclosureFlag]:
         """The disclosure check over the whole chapter: title, introduction, headings, paragraphs and quotes."""
         ch = self._chapter(ref)
         places: list[Place] = [(None, "title", ch.title)]

@@ -9,6 +9,7 @@ what was added, renamed, moved, merged, split and redefined between two of them.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from analysis.store import audit as audit_store, codes as code_store, codings as
 from analysis.store import transcripts as transcript_store
 from analysis.services.codebook import CodebookService
 from analysis.services.codings import CodingBatch
-from analysis.services.results import CodebookSync, CodingsImport, Snapshot
+from analysis.services.results import CodeChange, CodebookImport, CodebookSync, CodingsImport, Snapshot, SnapshotDiff
 from analysis.services.context import Context, new_guid
 
 __all__ = ["CodebookFileService"]
@@ -77,7 +78,7 @@ class CodebookFileService:
         self.last_warnings = [warning] if warning else []
         return path
 
-    def import_codebook(self, path: str | Path, *, note: str = "") -> dict[str, int]:
+    def import_codebook(self, path: str | Path, *, note: str = "") -> CodebookImport:
         """Import a YAML codebook: codes matched by path are updated, new ones created. All or nothing."""
         path = Path(path)
         name = str(path)
@@ -118,7 +119,7 @@ class CodebookFileService:
             act.target = "codebook"
             act.after = {"file": path.name, "created": created, "updated": updated}
             act.summary = f"Imported codebook {path.name}: {created} codes created, {updated} updated"
-        return {"created": created, "updated": updated}
+        return CodebookImport(created, updated)
 
     # -- codings file -----------------------------------------------------------------------------
     def export_codings(self, path: str | Path) -> Path:
@@ -214,7 +215,7 @@ class CodebookFileService:
         with self.ctx.store.read() as conn:
             n_codes, n_codings = code_store.count(conn), coding_store.count(conn)
         if n_codes == 0 and book.exists():
-            created = self.import_codebook(book, note="sample/codebook file found on sync")["created"]
+            created = self.import_codebook(book, note="sample/codebook file found on sync").created
             with self.ctx.store.read() as conn:
                 n_codes = code_store.count(conn)
         if n_codings == 0 and codings.exists() and n_codes:
@@ -233,27 +234,27 @@ class CodebookFileService:
             if snapshot_store.exists(act.conn, label):
                 raise ConflictError(Errors.E2207, label=label)
             guid = new_guid()
-            act.rec.insert("snapshots", guid=guid, label=label, phase=phase, created_at=self.ctx.now(),
+            created_at = self.ctx.now()
+            act.rec.insert("snapshots", guid=guid, label=label, phase=phase, created_at=created_at,
                            codebook=json.dumps(tree, ensure_ascii=False))
             act.target, act.summary = f"snapshot:{label}", f"Snapshot '{label}' of the codebook"
             act.after = {"label": label, "phase": phase}
-        return Snapshot(label, phase, tree)
+        return Snapshot(label, phase, created_at, tuple(tree))
 
-    def snapshots(self) -> list[dict[str, Any]]:
+    def snapshots(self) -> list[Snapshot]:
         """Every snapshot, oldest first: ``label``, ``phase``, ``created_at`` and its ``codes`` tree."""
         with self.ctx.store.read() as conn:
             rows = snapshot_store.rows(conn)
-        return [{"label": r.label, "phase": r.phase, "created_at": r.created_at, "codes": json.loads(r.codebook)}
-                for r in rows]
+        return [Snapshot(str(r.label), str(r.phase), str(r.created_at), tuple(json.loads(r.codebook))) for r in rows]
 
-    def diff_snapshots(self, a: str, b: str) -> dict[str, list[dict[str, Any]]]:
+    def diff_snapshots(self, a: str, b: str) -> SnapshotDiff:
         """What changed from snapshot ``a`` to ``b``: added, removed, renamed, moved, merged, split, redefined."""
-        snaps = {x["label"]: x for x in self.snapshots()}
+        snaps = {x.label: x for x in self.snapshots()}
         for label in (a, b):
             if label not in snaps:
                 raise NotFoundError(Errors.E2002, label=label, v2=', '.join(snaps) or 'none yet')
 
-        def flat(tree: list[dict[str, Any]], parent: str = "") -> dict[str, dict[str, Any]]:
+        def flat(tree: Sequence[dict[str, Any]], parent: str = "") -> dict[str, dict[str, Any]]:
             out: dict[str, dict[str, Any]] = {}
             for node in tree:
                 path = f"{parent}{PATH_SEP if parent else ''}{node['name']}"
@@ -261,46 +262,51 @@ class CodebookFileService:
                 out.update(flat(node.get("children", []), path))
             return out
 
-        old, new = flat(snaps[a]["codes"]), flat(snaps[b]["codes"])
+        old, new = flat(snaps[a].codes), flat(snaps[b].codes)
         merges: dict[str, str] = {}
         splits: dict[str, str] = {}
         with self.ctx.store.read() as conn:
             events = audit_store.events(conn, action="code.*")
         for ev in events:
-            if ev.state not in ("done", "final") or not (snaps[a]["created_at"] < ev.at <= snaps[b]["created_at"]):
+            if ev.state not in ("done", "final") or not (snaps[a].created_at < ev.at <= snaps[b].created_at):
                 continue
             guids = [g.removeprefix("code:") for g in ev.target.split()]
             if ev.action == "code.merge":
                 merges[guids[1]] = guids[0]
             elif ev.action == "code.split":
                 splits[guids[1]] = guids[0]
-        diff: dict[str, list[dict[str, Any]]] = {k: [] for k in
-                                                 ("added", "removed", "renamed", "moved", "merged", "split", "redefined")}
+        added: list[CodeChange] = []
+        removed: list[CodeChange] = []
+        renamed: list[CodeChange] = []
+        moved: list[CodeChange] = []
+        merged: list[CodeChange] = []
+        split: list[CodeChange] = []
+        redefined: list[CodeChange] = []
         for guid, node in new.items():
             if guid not in old:
                 if guid in splits and splits[guid] in old:
-                    diff["split"].append({"from": old[splits[guid]]["path"], "new": node["path"]})
+                    split.append(CodeChange(node["path"], was=old[splits[guid]]["path"]))
                 else:
-                    diff["added"].append({"code": node["path"]})
+                    added.append(CodeChange(node["path"]))
                 continue
             before = old[guid]
             if before["name"] != node["name"]:
-                diff["renamed"].append({"from": before["name"], "to": node["name"], "code": node["path"]})
+                renamed.append(CodeChange(node["path"], was=before["name"], to=node["name"]))
             if before["parent"] != node["parent"]:
-                diff["moved"].append({"code": node["name"], "from": before["parent"] or "(top)",
-                                      "to": node["parent"] or "(top)"})
-            changed = [k for k in DEFINITION_KEYS if before.get(k, "") != node.get(k, "")]
+                moved.append(CodeChange(node["name"], was=before["parent"] or "(top)", to=node["parent"] or "(top)"))
+            changed = tuple(k for k in DEFINITION_KEYS if before.get(k, "") != node.get(k, ""))
             if changed:
-                diff["redefined"].append({"code": node["path"], "fields": changed})
+                redefined.append(CodeChange(node["path"], fields=changed))
         for guid, node in old.items():
             if guid in new:
                 continue
             if guid in merges:
                 into = new.get(merges[guid], old.get(merges[guid], {})).get("path", "?")
-                diff["merged"].append({"code": node["path"], "into": into})
+                merged.append(CodeChange(node["path"], to=into))
             else:
-                diff["removed"].append({"code": node["path"]})
-        return diff
+                removed.append(CodeChange(node["path"]))
+        return SnapshotDiff(tuple(added), tuple(removed), tuple(renamed), tuple(moved), tuple(merged), tuple(split),
+                            tuple(redefined))
 
 
 def _count_nodes(tree: list[dict[str, Any]]) -> int:

@@ -19,6 +19,7 @@ from analysis.domain.model import Coding
 from analysis.store import codes as code_store, codings as coding_store, transcripts as transcript_store
 from analysis.services.codebook import CodebookService
 from analysis.services.context import Action, Context, new_guid
+from analysis.services.results import Reanchoring
 
 __all__ = ["CodingBatch", "CodingService"]
 
@@ -253,12 +254,12 @@ class CodingService:
         return [coding_from_row(r) for r in rows]
 
     # -- re-anchoring ---------------------------------------------------------------------------
-    def reanchor(self, conn: Connection, tid: int, old_text: str, new_text: str) -> dict[str, int]:
+    def reanchor(self, conn: Connection, tid: int, old_text: str, new_text: str) -> Reanchoring:
         """Place every coding of a changed transcript again (inside the import's transaction).
 
         Each coding is found by its quote and context (:func:`analysis.domain.coding.locate`); one that cannot
         be found, or that would land exactly on another coding of the same code, is kept as an orphan.
-        Returns ``{"reanchored": codings that moved or were placed again, "orphaned": n}``. ``old_text``
+        Returns the codings that moved or were placed again, and those orphaned. ``old_text``
         is the transcript's text before the change (the stored quotes and offsets refer to it)."""
         placed = orphaned = 0
         for r in coding_store.rows_in(conn, tid, text_order=False):
@@ -276,4 +277,4 @@ class CodingService:
             coding_store.place(conn, r.id, start=start, end=end, quote=new_text[start:end], context_before=before,
                                context_after=after)
             placed += 1 if (start, end) != (r.start, r.end) or r.orphaned else 0
-        return {"reanchored": placed, "orphaned": orphaned}
+        return Reanchoring(placed, orphaned)

@@ -6,13 +6,14 @@ the researcher, never verdicts.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from analysis.domain.consistency import (MIN_CODINGS, OUTLIER_Z, SIMILAR_THRESHOLD, THEME_SHARE, FloatArray, coding_vectors,
                            leave_one_out)
 from analysis.services.context import Context
+from analysis.services.results import ConsistencyReport, OutlyingCoding, SimilarCodes, ThemeGap
 
 if TYPE_CHECKING:
     from analysis.services.assist import AssistService
@@ -37,7 +38,7 @@ class ConsistencyService:
     def check(
         self, *, outlier_z: float = OUTLIER_Z, similar_threshold: float = SIMILAR_THRESHOLD,
         theme_share: float = THEME_SHARE, min_codings: int = MIN_CODINGS,
-    ) -> dict[str, list[dict[str, Any]]]:
+    ) -> ConsistencyReport:
         """Consistency checks (see :mod:`analysis.domain.consistency`); the run is recorded in the audit trail."""
         index = self.assist.semantic_index()
         spans = self.assist.coding_spans()
@@ -46,7 +47,7 @@ class ConsistencyService:
         texts = {int(cid): index.texts[int(tid)][int(start):int(end)] for cid, tid, start, end in zip(
             spans["coding_id"].to_numpy(dtype=np.int64), spans["transcript_id"].to_numpy(dtype=np.int64),
             spans["start"].to_numpy(dtype=np.int64), spans["end"].to_numpy(dtype=np.int64))}
-        outlying: list[dict[str, Any]] = []
+        outlying: list[OutlyingCoding] = []
         centroids: dict[int, FloatArray] = {}
         code_ids = spans["code_id"].to_numpy(dtype=np.int64)
         for code_id in np.unique(code_ids):
@@ -60,30 +61,28 @@ class ConsistencyService:
                 continue
             sims, z = leave_one_out(vecs)
             for n in np.flatnonzero(z <= -outlier_z):
-                outlying.append({"code": paths.get(int(code_id), str(code_id)), "coding_id": int(ids[n]),
-                                 "text": texts[int(ids[n])], "similarity": round(float(sims[n]), 4),
-                                 "z": round(float(z[n]), 2), "codings": int(len(ids))})
-        outlying.sort(key=lambda o: float(o["z"]))
-        similar: list[dict[str, Any]] = []
+                outlying.append(OutlyingCoding(paths.get(int(code_id), str(code_id)), int(ids[n]), texts[int(ids[n])],
+                                               round(float(sims[n]), 4), round(float(z[n]), 2), int(len(ids))))
+        outlying.sort(key=lambda o: o.z)
+        similar: list[SimilarCodes] = []
         keys = sorted(centroids)
         for i, a in enumerate(keys):
             for b in keys[i + 1:]:
                 cos = float(centroids[a] @ centroids[b])
                 if cos >= similar_threshold:
-                    similar.append({"code_a": paths.get(a, str(a)), "code_b": paths.get(b, str(b)),
-                                    "similarity": round(cos, 4)})
-        similar.sort(key=lambda s: -float(s["similarity"]))
+                    similar.append(SimilarCodes(paths.get(a, str(a)), paths.get(b, str(b)), round(cos, 4)))
+        similar.sort(key=lambda s: -s.similarity)
         gaps = self._theme_gaps(theme_share)
-        result = {"outlying_codings": outlying, "similar_codes": similar, "participants_without_theme": gaps}
         self.ctx.log("assist.check", summary=f"Ran consistency checks: {len(outlying)} outlying codings, "
                      f"{len(similar)} similar code pairs, {len(gaps)} participant gaps",
-                     after={k: len(v) for k, v in result.items()})
-        return result
+                     after={"outlying_codings": len(outlying), "similar_codes": len(similar),
+                            "participants_without_theme": len(gaps)})
+        return ConsistencyReport(tuple(outlying), tuple(similar), tuple(gaps))
 
-    def _theme_gaps(self, theme_share: float) -> list[dict[str, Any]]:
+    def _theme_gaps(self, theme_share: float) -> list[ThemeGap]:
         matrix = self.explore.theme_matrix(level="theme", presence=True)
         people = [str(p) for p in matrix.columns]
-        gaps: list[dict[str, Any]] = []
+        gaps: list[ThemeGap] = []
         if len(people) < 3:
             return gaps
         values = matrix.to_numpy(dtype=np.int64)
@@ -91,6 +90,5 @@ class ConsistencyService:
             have = int(row.sum())
             for j, person in enumerate(people):
                 if row[j] == 0 and have / (len(people) - 1) >= theme_share:
-                    gaps.append({"theme": theme, "participant": person, "others_with": have,
-                                 "others": len(people) - 1})
+                    gaps.append(ThemeGap(str(theme), person, have, len(people) - 1))
         return gaps

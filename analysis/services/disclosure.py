@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from analysis.domain.disclosure import BUILT_IN_ALLOWED, DEFAULT_LABELS, entities, is_allowed, normalise_term, unique_attribute_flags
 from analysis.errors import Errors, NotFoundError, ValidationError
@@ -20,6 +20,7 @@ from analysis.export.document import PLACEHOLDER
 from analysis.domain.quotes import quote_label
 from analysis.store import disclosure as store
 from analysis.services.context import Context
+from analysis.services.results import AcceptedTerm, DisclosureFlag
 
 if TYPE_CHECKING:
     from analysis.domain.vignettes import Item
@@ -42,28 +43,30 @@ class DisclosureService:
         self.codebook = codebook
         self.vignettes = vignettes
 
-    def allow_list(self) -> list[dict[str, str]]:
-        """Terms researchers accepted as not identifying: term, label, accepted_by, at."""
+    def allow_list(self) -> list[AcceptedTerm]:
+        """Terms researchers accepted as not identifying, by term: term, label, accepted_by, at."""
         with self.ctx.store.read() as conn:
-            return store.allow_list_entries(conn)
+            rows = store.allow_list_entries(conn)
+        return [AcceptedTerm(r["term"], r["label"], r["accepted_by"], r["at"]) for r in rows]
 
     def allowed_terms(self) -> set[str]:
         """The terms the disclosure check never flags, normalised: the allow-list, every participant's pseudonym
         and attribute values, the codebook's code names, and the built-in
         list of common non-identifying words (months, weekdays, COVID-19...)."""
-        terms = {r["term"] for r in self.allow_list()} | set(BUILT_IN_ALLOWED)
+        terms = {r.term for r in self.allow_list()} | set(BUILT_IN_ALLOWED)
         for p in self.participants.list():
             terms.add(p.pseudonym)
             terms.update(v for v in p.attributes.values() if v)
         terms.update(c.name for c in self.codebook.codes())
         return {normalise_term(t) for t in terms} - {""}
 
-    def accept_term(self, term: str, *, label: str = "", note: str = "") -> dict[str, str]:
-        """Remember that ``term`` is not identifying (case-insensitive), so the check stops flagging it."""
+    def accept_term(self, term: str, *, label: str = "", note: str = "") -> AcceptedTerm:
+        """Remember that ``term`` is not identifying (case-insensitive), so the check stops flagging it; the
+        term as accepted (an earlier acceptance of the same term, when there is one: nothing is recorded)."""
         term = re.sub(r"\s+", " ", term).strip()
         if not normalise_term(term):
             raise ValidationError(Errors.E2110)
-        same = [r for r in self.allow_list() if normalise_term(r["term"]) == normalise_term(term)]
+        same = [r for r in self.allow_list() if normalise_term(r.term) == normalise_term(term)]
         if same:
             return same[0]  # already accepted: nothing to record
         with self.ctx.action("disclosure.accept", note=note) as act:
@@ -71,14 +74,14 @@ class DisclosureService:
             act.rec.insert("allow_list", term=term, label=label, accepted_by=act.who, at=at)
             act.target, act.after = f"allow_list:{term}", {"term": term, "label": label}
             act.summary = f"Accepted '{term}'" + (f" ({label})" if label else "") + " as not identifying"
-        return {"term": term, "label": label, "accepted_by": self.ctx.user, "at": at}
+        return AcceptedTerm(term, label, self.ctx.user, at)
 
     def remove_term(self, term: str, *, note: str = "") -> None:
         """Take a term off the allow-list (the check flags it again)."""
         with self.ctx.action("disclosure.remove", note=note) as act:
             rows = [(i, t) for i, t in store.allow_list_ids(act.conn) if normalise_term(t) == normalise_term(term)]
             if not rows:
-                accepted = ", ".join(r["term"] for r in self.allow_list()) or "none"
+                accepted = ", ".join(r.term for r in self.allow_list()) or "none"
                 raise NotFoundError(Errors.E2005, term=term, accepted=accepted)
             row_id, found = rows[0]
             act.rec.delete("allow_list", row_id)
@@ -87,9 +90,9 @@ class DisclosureService:
 
     def check(
         self, vignette_id: int, *, attributes: Sequence[str] = (), labels: Iterable[str] = DEFAULT_LABELS,
-    ) -> list[dict[str, Any]]:
-        """Possible identifying details in what would be exported: ``{text, label, quote, item}`` each
-        (``quote`` names the quote by its first words, or the title / a narrative paragraph)."""
+    ) -> list[DisclosureFlag]:
+        """Possible identifying details in what would be exported (``quote`` names the quote by its first
+        words, or the title / a narrative paragraph)."""
         v = self.vignettes.get(vignette_id)
         places: list[Place] = [(None, "title", v.title)]
         for i, item in enumerate(v.items):
@@ -101,13 +104,13 @@ class DisclosureService:
     def flags(
         self, places: Sequence[Place], *, items: Sequence[Item] = (), attributes: Sequence[str] = (),
         labels: Iterable[str] = DEFAULT_LABELS,
-    ) -> list[dict[str, Any]]:
+    ) -> list[DisclosureFlag]:
         """The check over any text about to be published (a vignette's, a chapter's): ``places`` are
         ``(item index or None, where, text as printed)``; with ``attributes``, the quoted participants of
-        ``items`` whose combination of them no one else has are flagged too. ``{text, label, quote, item}``
-        each, ``quote`` naming the place."""
+        ``items`` whose combination of them no one else has are flagged too (with a ``detail``). Each flag's
+        ``quote`` names the place."""
         allowed = self.allowed_terms()
-        flags: list[dict[str, Any]] = []
+        flags: list[DisclosureFlag] = []
         seen: set[tuple[str, str, int | None, str]] = set()
         for (index, where, _), found in zip(places, entities([text for *_, text in places], labels=labels)):
             for text, label in found:
@@ -115,8 +118,9 @@ class DisclosureService:
                 if key in seen or is_allowed(text, allowed):
                     continue
                 seen.add(key)
-                flags.append({"text": text, "label": label, "quote": where, "item": index})
+                flags.append(DisclosureFlag(text, label, where, index))
         if attributes:
             people = {p.pseudonym: p.attributes for p in self.participants.list()}
-            flags += unique_attribute_flags(items, attributes, people, allowed)
+            flags += [DisclosureFlag(str(f["text"]), str(f["label"]), str(f["quote"]), f["item"], str(f["detail"]))
+                      for f in unique_attribute_flags(items, attributes, people, allowed)]
         return flags

@@ -22,6 +22,7 @@ from analysis.media.formats import MEDIA_SUFFIXES, media_format_for
 from analysis.media.info import Attached, MediaInfo
 from analysis.media.probe import Probe, duration_warning, probe
 from analysis.services.context import Context, new_guid
+from analysis.services.results import MediaMatches
 from analysis.store import media as media_store, transcripts as transcript_store
 
 __all__ = ["Attached", "MediaInfo", "MediaService"]
@@ -142,19 +143,20 @@ class MediaService:
             act.after = {"file": info.file}
         return info
 
-    def attach_matching(self) -> dict[str, builtins.list[str]]:
+    def attach_matching(self) -> MediaMatches:
         """On sync: attach ``media/<stem>.<audio or video suffix>`` to each transcript ``<stem>.*`` that has
         no recording yet. A file that cannot be read is reported, not attached; sync goes on."""
-        out: dict[str, builtins.list[str]] = {"media_attached": [], "media_warnings": []}
+        attached: builtins.list[str] = []
+        warnings: builtins.list[str] = []
         folder = self.ctx.media_dir
         if not folder.is_dir():
-            return out
+            return MediaMatches()
         files: dict[str, builtins.list[Path]] = {}
         for f in sorted(folder.iterdir()):
             if f.suffix.lower() in MEDIA_SUFFIXES and not f.name.startswith(".") and not f.is_dir():
                 files.setdefault(f.stem, []).append(f)
         if not files:
-            return out
+            return MediaMatches()
         with self.ctx.store.read() as conn:
             have = {str(r.transcript) for r in media_store.media_rows(conn)}
             names = [str(t.name) for t in transcript_store.transcript_rows(conn)]
@@ -165,8 +167,8 @@ class MediaService:
             try:
                 done = self.attach(name, files[stem][0], note="matched by name on sync")
             except (ImportFormatError, StorageError) as err:  # a bad recording is reported; sync goes on
-                out["media_warnings"].append(str(err))
+                warnings.append(str(err))
                 continue
-            out["media_attached"].append(f"{files[stem][0].name} -> {name}")
-            out["media_warnings"].extend(done.warnings)
-        return out
+            attached.append(f"{files[stem][0].name} -> {name}")
+            warnings.extend(done.warnings)
+        return MediaMatches(tuple(attached), tuple(warnings))

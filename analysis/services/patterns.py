@@ -17,6 +17,7 @@ from analysis.errors import Errors, ValidationError
 from analysis.domain.patterns import MIN_PATTERN_WORDS, PATTERN_ORIGIN, cluster_vectors, distinctive_words, fingerprint
 from analysis.store import audit as audit_store, codes as code_store
 from analysis.services.context import Context
+from analysis.services.results import DismissedPattern
 
 if TYPE_CHECKING:
     from analysis.domain.model import Code
@@ -58,7 +59,7 @@ class PatternService:
         speakers: builtins.list[str] = f["speaker"].tolist()
         starts, ends = f["start"].to_numpy(dtype=np.int64), f["end"].to_numpy(dtype=np.int64)
         words = distinctive_words([texts[r] for r in rows], labels, n_words=n_words)
-        dismissed = [{(str(t), int(s), int(e)) for t, s, e in d.get("segments", [])} for d in self.dismissed()]
+        dismissed = [set(d.segments) for d in self.dismissed()]
         clusters: builtins.list[Pattern] = []
         for c, members in ((c, rows[labels == c]) for c in sorted(set(labels.tolist())) if c >= 0):
             centroid = index.vectors[members].mean(axis=0)
@@ -79,11 +80,13 @@ class PatternService:
                      after={"clusters": len(clusters), "uncoded_segments": int(len(rows)), "min_size": min_size})
         return clusters
 
-    def dismissed(self) -> builtins.list[dict[str, Any]]:
+    def dismissed(self) -> builtins.list[DismissedPattern]:
         """Patterns the researcher dismissed (and did not undo), oldest first."""
         with self.ctx.store.read() as conn:
             events = audit_store.events(conn, action="pattern.dismiss")
-        return [e.after for e in events if e.state in ("done", "final") and e.after]
+        return [DismissedPattern(str(e.after.get("id", "")), tuple(str(w) for w in e.after.get("words", [])),
+                                 tuple((str(t), int(s), int(x)) for t, s, x in e.after.get("segments", [])))
+                for e in events if e.state in ("done", "final") and e.after]
 
     def dismiss(self, pattern: Pattern, *, note: str = "") -> None:
         """Dismiss a machine-grouped pattern: recorded, and not shown again (undo brings it back)."""

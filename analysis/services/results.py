@@ -4,7 +4,7 @@ instead of ``dict[str, Any]`` (the CLI prints them as JSON through :func:`datacl
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from analysis.domain.agreement import Stats
@@ -87,6 +87,14 @@ class MatrixImport:
 
 # -- the codebook's files (project.codebook_files) -----------------------------------------------------------
 @dataclass(frozen=True)
+class CodebookImport:
+    """What a codebook file brought in: codes created, and codes (matched by path) updated."""
+
+    created: int
+    updated: int
+
+
+@dataclass(frozen=True)
 class CodingsImport:
     """What a codings file brought in: codings placed (by offsets or re-anchored by their quote), kept as
     orphans to review, skipped (already present), and a warning per coding that was not placed as written."""
@@ -109,11 +117,157 @@ class CodebookSync:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A frozen codebook: its label, phase and the code tree with counts (as ``codebook_tree`` gives it)."""
+    """A frozen codebook: its label, phase, when it was taken (``created_at``) and the code tree with counts
+    (its top-level nodes as ``codebook_tree`` gives them: the codebook file's mappings)."""
 
     label: str
     phase: str
-    codes: list[dict[str, Any]]
+    created_at: str
+    codes: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class CodeChange:
+    """One change to a code between two snapshots. ``code``: the code (its path; a moved code's name; a split's
+    new code); ``was``: its name before a rename, its parent before a move ("(top)" for none), the code a
+    split took it from; ``to``: its name after a rename, its parent after a move, the code a merge put it
+    into; ``fields``: the definition fields a redefinition changed."""
+
+    code: str
+    was: str = ""
+    to: str = ""
+    fields: tuple[str, ...] = ()
+
+    def parts(self) -> tuple[tuple[str, str], ...]:
+        """Its fields that say something, as (name, text) in order, for a listing."""
+        named = (("code", self.code), ("was", self.was), ("to", self.to), ("fields", ", ".join(self.fields)))
+        return tuple((k, v) for k, v in named if v)
+
+
+@dataclass(frozen=True)
+class SnapshotDiff:
+    """What changed from one snapshot to a later one, by kind: codes added, removed, renamed, moved, merged
+    (into another code), split (off another code) and redefined."""
+
+    added: tuple[CodeChange, ...] = ()
+    removed: tuple[CodeChange, ...] = ()
+    renamed: tuple[CodeChange, ...] = ()
+    moved: tuple[CodeChange, ...] = ()
+    merged: tuple[CodeChange, ...] = ()
+    split: tuple[CodeChange, ...] = ()
+    redefined: tuple[CodeChange, ...] = ()
+
+    def by_kind(self) -> tuple[tuple[str, tuple[CodeChange, ...]], ...]:
+        """Every kind (``added`` ... ``redefined``) with its changes, in that order (empty kinds too)."""
+        return tuple((f.name, getattr(self, f.name)) for f in fields(self))
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing changed between the two snapshots."""
+        return not any(changes for _, changes in self.by_kind())
+
+
+# -- recordings (project.media) --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MediaMatches:
+    """What a sync attached from ``media/``: each recording matched to a transcript by name
+    (``"<file> -> <transcript>"``), and a warning per recording that could not be read or attached as it was."""
+
+    media_attached: tuple[str, ...] = ()
+    media_warnings: tuple[str, ...] = ()
+
+
+# -- patterns in the uncoded text (project.patterns) -----------------------------------------------------------
+@dataclass(frozen=True)
+class DismissedPattern:
+    """A machine-grouped pattern the researcher dismissed (and did not undo): its ``id`` (a fingerprint of its
+    passages), its distinctive ``words`` and its ``segments`` as (transcript, start, end)."""
+
+    id: str
+    words: tuple[str, ...]
+    segments: tuple[tuple[str, int, int], ...]
+
+
+# -- the consistency checks (project.consistency) -------------------------------------------------------------
+@dataclass(frozen=True)
+class OutlyingCoding:
+    """A coding far from the rest of its code (a question, not an error): the code's path, the coding and its
+    text, its cosine to the centroid of the code's other codings (``similarity``), its leave-one-out ``z`` and
+    how many codings the code has."""
+
+    code: str
+    coding_id: int
+    text: str
+    similarity: float
+    z: float
+    codings: int
+
+
+@dataclass(frozen=True)
+class SimilarCodes:
+    """Two codes whose coded material is nearly the same (a merge candidate): their paths and the cosine
+    between their centroids."""
+
+    code_a: str
+    code_b: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class ThemeGap:
+    """A participant with no coding under a theme that most others have (to check, not to fill): the theme,
+    the participant, how many of the ``others`` (every other participant) have it."""
+
+    theme: str
+    participant: str
+    others_with: int
+    others: int
+
+
+@dataclass(frozen=True)
+class ConsistencyReport:
+    """The consistency checks (:mod:`analysis.domain.consistency`): outlying codings (lowest z first), similar
+    code pairs (most similar first) and participants without a theme most others have."""
+
+    outlying_codings: tuple[OutlyingCoding, ...]
+    similar_codes: tuple[SimilarCodes, ...]
+    participants_without_theme: tuple[ThemeGap, ...]
+
+
+# -- the codings (project.codings) -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Reanchoring:
+    """What placing a changed transcript's codings again did: codings that moved or were placed again
+    (``reanchored``), and codings kept as orphans to review (``orphaned``)."""
+
+    reanchored: int
+    orphaned: int
+
+
+# -- the disclosure check (project.disclosure, project.chapters) -----------------------------------------------
+@dataclass(frozen=True)
+class AcceptedTerm:
+    """A term a researcher accepted as not identifying (on the allow-list): the term as written, the flag's
+    label it was accepted under (PERSON, ORG ...; may be empty), who accepted it and when (``at``)."""
+
+    term: str
+    label: str
+    accepted_by: str
+    at: str
+
+
+@dataclass(frozen=True)
+class DisclosureFlag:
+    """A possible identifying detail in what would be published: the ``text`` as printed, its ``label``
+    (PERSON, ORG, GPE ... or the unique-attributes label), where it is (``quote``: the quote by its first
+    words, the title, a paragraph or heading), the item's index (``item``; None for a place that is no item)
+    and, for a combination of attributes only one participant has, the ``detail`` in words."""
+
+    text: str
+    label: str
+    quote: str
+    item: int | None
+    detail: str = ""
 
 
 # -- the team (project.researchers) --------------------------------------------------------------------------
@@ -301,7 +455,9 @@ class WordCorrection:
     orphaned: int
 
 
-__all__ = ["AgreementResult", "CellSuggestion", "CodeAgreement", "CodebookSync", "CodingsImport", "Disagreement",
-           "EmbeddingCoverage", "MatrixCounts", "MatrixImport", "PassageCoding", "Reconciliation", "Researcher",
-           "SearchHit", "SectionWords", "Snapshot", "StoryFileImport", "TranscribedRecording", "Transcription",
-           "UnsureWord", "WordCorrection", "WordCounts"]
+__all__ = ["AcceptedTerm", "AgreementResult", "CellSuggestion", "CodeAgreement", "CodeChange", "CodebookImport",
+           "CodebookSync", "CodingsImport", "ConsistencyReport", "Disagreement", "DisclosureFlag",
+           "DismissedPattern", "EmbeddingCoverage", "MatrixCounts", "MatrixImport", "MediaMatches",
+           "OutlyingCoding", "PassageCoding", "Reanchoring", "Reconciliation", "Researcher", "SearchHit",
+           "SectionWords", "SimilarCodes", "Snapshot", "SnapshotDiff", "StoryFileImport", "ThemeGap",
+           "TranscribedRecording", "Transcription", "UnsureWord", "WordCorrection", "WordCounts"]

@@ -34,6 +34,7 @@ from analysis.domain.segment import Span, sentences
 from analysis.store import embeddings as embedding_store, participants as participant_store, transcripts as store
 from analysis.services.context import Action, Context, new_guid
 from analysis.services.participants import PARTICIPANTS_FILE, ParticipantService
+from analysis.services.results import Reanchoring
 
 if TYPE_CHECKING:
     from analysis.store import Connection
@@ -183,12 +184,12 @@ class TranscriptService:
             progress(Step("segment", i, len(todo), "transcripts", p.name))
         progress(Step("store", 0, len(todo), "transcripts"))
         for i, p in enumerate(todo, start=1):
-            outcome = self._store_transcript(p, rows, participant)
+            moved, unmapped = self._store_transcript(p, rows, participant)
             progress(Step("store", i, len(todo), "transcripts", p.name))
             report["updated" if p.name in existing else "added"].append(p.name)
-            report["reanchored"] += outcome["reanchored"]
-            report["orphaned"] += outcome["orphaned"]
-            report["unmapped"].extend(outcome["unmapped"])
+            report["reanchored"] += moved.reanchored
+            report["orphaned"] += moved.orphaned
+            report["unmapped"].extend(unmapped)
         return report
 
     def embed_or_queue(self, wait: bool, progress: Progress | None = None) -> dict[str, int]:
@@ -284,10 +285,11 @@ class TranscriptService:
     def _store_transcript(
         self, p: _Prepared, rows: Sequence[ParticipantRow], participant: str | None, *,
         correction: dict[str, Any] | None = None, note: str = "",
-    ) -> dict[str, Any]:
+    ) -> tuple[Reanchoring, builtins.list[str]]:
         """Store one parsed transcript (text, speakers, turns, segments, anchors) in one action,
         re-anchoring its codings when the text changed: the one path that adds or changes a transcript's
-        text (an import, a sync, a correction: ``correction`` is then its audit payload)."""
+        text (an import, a sync, a correction: ``correction`` is then its audit payload). Returns what the
+        re-anchoring did and the speaker labels no participant was mapped to."""
         unmapped: list[str] = []
         # A correction is undoable (Project.undo reverses it with undo_correction, not with row images: its
         # rows are the whole transcript's); the reversal itself and imports are not.
@@ -311,7 +313,7 @@ class TranscriptService:
                 tid = store.insert_transcript(conn, guid=new_guid(), name=p.name, imported_at=now, **values)
             speaker_ids = self._map_speakers(conn, tid, p, rows, participant, unmapped)
             self.store_text(conn, tid, p.parsed.text, p.parsed.turns, p.sentences, speaker_ids, anchors_of(p.parsed))
-            moved = {"reanchored": 0, "orphaned": 0}
+            moved = Reanchoring(0, 0)
             if old and old.text != p.parsed.text:
                 moved = self.codings.reanchor(conn, tid, old.text, p.parsed.text)
                 # A change of text is an undo barrier: earlier actions' spans refer to the old text.
@@ -319,18 +321,20 @@ class TranscriptService:
             if correction:
                 act.target = f"transcript:{p.name}"
                 act.summary = correction.pop("summary")
-                act.after = {**correction, **moved, "text_sha256": hashlib.sha256(p.parsed.text.encode()).hexdigest()}
+                act.after = {**correction, "reanchored": moved.reanchored, "orphaned": moved.orphaned,
+                             "text_sha256": hashlib.sha256(p.parsed.text.encode()).hexdigest()}
             else:
                 self._describe(act, p, old is not None, unmapped, moved)
-        return {**moved, "unmapped": unmapped}
+        return moved, unmapped
 
     @staticmethod
-    def _describe(act: Action, p: _Prepared, reimport: bool, unmapped: list[str], moved: dict[str, int]) -> None:
+    def _describe(act: Action, p: _Prepared, reimport: bool, unmapped: list[str], moved: Reanchoring) -> None:
         act.action = "transcript.update" if reimport else "transcript.import"
         act.target = f"transcript:{p.name}"
         act.summary = (f"{'Re-imported' if reimport else 'Imported'} {p.name}: {len(p.parsed.turns)} turns, "
                        f"{sum(len(s) for s in p.sentences)} segments")
-        act.after = {"warnings": builtins.list(p.parsed.warnings), "unmapped": unmapped, **moved}
+        act.after = {"warnings": builtins.list(p.parsed.warnings), "unmapped": unmapped,
+                     "reanchored": moved.reanchored, "orphaned": moved.orphaned}
 
     def _map_speakers(
         self, conn: Connection, tid: int, p: _Prepared, rows: Sequence[ParticipantRow], participant: str | None,
@@ -485,7 +489,7 @@ class TranscriptService:
                                   tuple(Anchor(moved(p.offset), p.t_start, p.t_end) for p in anchors))
         prepared = _Prepared(name, str(row.source_sha256), parsed)
         prepared.sentences = sentences(new_text, [(t.start, t.end) for t in parsed_turns])
-        outcome = self._store_transcript(prepared, [], None, note=note, correction={
+        outcome, _ = self._store_transcript(prepared, [], None, note=note, correction={
             "summary": summary, "line": line, "start": a, "before": full[a:b], "after": words,
             "speaker_before": holder.speaker, "speaker_after": label})
         with self.ctx.store.read() as conn:
@@ -493,8 +497,8 @@ class TranscriptService:
             count, tid = int(corrected.corrections), int(corrected.id)  # type: ignore[union-attr]
         self.embed_pending(transcript_id=tid)  # its new sentence or two (waits for a batch in flight, if any)
         return {"transcript": name, "line": line, "start": a, "end": a + len(words), "text": words,
-                "speaker": label, "corrections": count, "reanchored": outcome["reanchored"],
-                "orphaned": outcome["orphaned"]}
+                "speaker": label, "corrections": count, "reanchored": outcome.reanchored,
+                "orphaned": outcome.orphaned}
 
     def undo_correction(self, event: Any) -> dict[str, Any]:
         """Reverse the correction recorded in ``event`` (a ``transcript.correct`` audit event): its words and

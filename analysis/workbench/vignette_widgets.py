@@ -160,19 +160,19 @@ def disclosure_panel(project: Project, v: Any, options: dict[str, Any]) -> None:
         st.success("No possible identifying details found.")
     for n, flag in enumerate(flags or []):
         left, right = st.columns([5, 1])
-        left.markdown(f"**{md_escape(flag['text'])}** · {md_escape(label_words(flag['label']))} · in "
-                      f"{md_escape(flag['quote'])}" + (f"  \n:small[{md_escape(flag['detail'])}]" if flag.get("detail") else ""))
+        left.markdown(f"**{md_escape(flag.text)}** · {md_escape(label_words(flag.label))} · in "
+                      f"{md_escape(flag.quote)}" + (f"  \n:small[{md_escape(flag.detail)}]" if flag.detail else ""))
         if right.button("Accept", key=f"vg_accept_{v.id}_{n}", help="Not identifying: stop flagging it"):
-            act(lambda: project.disclosure.accept_term(flag["text"], label=flag["label"]), f"Accepted '{flag['text']}'")
+            act(lambda: project.disclosure.accept_term(flag.text, label=flag.label), f"Accepted '{flag.text}'")
     if flags:
         st.caption("Or edit the quote with a bracketed substitution, e.g. [a colleague], and save.")
     accepted = cached("allow_list", lambda p: p.disclosure.allow_list())
     with st.expander(f"Accepted as not identifying ({len(accepted)})"):
         for n, row in enumerate(accepted):
             left, right = st.columns([5, 1])
-            left.markdown(f"{md_escape(row['term'])} · {row['label'] or '-'} · {row['accepted_by']}, {row['at'][:10]}")
+            left.markdown(f"{md_escape(row.term)} · {row.label or '-'} · {row.accepted_by}, {row.at[:10]}")
             if right.button("Remove", key=f"vg_unaccept_{n}", help="Flag it again"):
-                act(lambda: project.disclosure.remove_term(row["term"]), f"'{row['term']}' will be flagged again")
+                act(lambda: project.disclosure.remove_term(row.term), f"'{row.term}' will be flagged again")
 
 
 def downloads(project: Project, v: Any, options: dict[str, Any]) -> None:

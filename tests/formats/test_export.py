@@ -245,7 +245,7 @@ def test_cli_list_export_disclosure_and_tables(project, vignette, tmp_path):
     assert cli("export", "quotes", "--output", str(tmp_path / "q.xlsx"), *where)["path"].endswith("q.xlsx")
     assert cli("export", "memos", "--format", "md", "--output", str(tmp_path / "m.md"), *where)
     assert cli("disclosure", "accept", "Kia ora", "--label", "ORG", *where)["term"] == "Kia ora"
-    assert [t["term"] for t in project.disclosure.allow_list()] == ["Kia ora"]
+    assert [t.term for t in project.disclosure.allow_list()] == ["Kia ora"]
     bad = runner.invoke(app, ["vignette", "export", "99", "--output", str(tmp_path / "x.md"), *where])
     assert bad.exit_code == 1 and "No vignette with id 99" in bad.output and "Traceback" not in bad.output
 
@@ -272,7 +272,7 @@ def _finish(project, vid: int) -> None:
               if i.kind == "narrative" else i) for i in v.items]
     project.vignettes.update(vid, items=items)
     for flag in project.disclosure.check(vid):
-        project.disclosure.accept_term(flag["text"], label=flag["label"], note="checked: not identifying")
+        project.disclosure.accept_term(flag.text, label=flag.label, note="checked: not identifying")
 
 
 @pytest.mark.slow

@@ -20,6 +20,7 @@ from analysis.domain.assist import fold, parse_terms, top_k
 from analysis.domain.consistency import SUGGESTION_ORIGIN
 from analysis.errors import ConflictError, NotFoundError, ValidationError
 from analysis.domain.patterns import PATTERN_ORIGIN, words_in
+from analysis.services.results import ThemeGap
 
 runner = CliRunner()
 
@@ -234,12 +235,12 @@ def test_check_finds_an_outlying_coding_near_duplicate_codes_and_gaps(sample_pro
         code_passage(p, where, passage, "Heating again")
     stray = code_passage(p, "academic_a.txt", "It arrived as a done deal, really.", "Heat pumps")
     result = p.consistency.check()
-    assert stray in {o["coding_id"] for o in result["outlying_codings"] if o["code"] == "Heat pumps"}
-    assert {("Heat pumps", "Heating again")} <= {(s["code_a"], s["code_b"]) for s in result["similar_codes"]}
-    gaps = {(g["theme"], g["participant"]) for g in result["participants_without_theme"]}
+    assert stray in {o.coding_id for o in result.outlying_codings if o.code == "Heat pumps"}
+    assert {("Heat pumps", "Heating again")} <= {(s.code_a, s.code_b) for s in result.similar_codes}
+    gaps = {(g.theme, g.participant) for g in result.participants_without_theme}
     # coded for 4 of 7 participants: each of the other 3 sees 4 of 6 others (>= 60%) with it
     assert {who for theme, who in gaps if theme == "Heat pumps"} == {"Leader A", "Academic B", "Professional A"}
-    assert p.audit_trail(action="assist.check")[-1].after["similar_codes"] == len(result["similar_codes"])
+    assert p.audit_trail(action="assist.check")[-1].after["similar_codes"] == len(result.similar_codes)
 
 
 def test_theme_gaps_name_the_participant_most_others_share_a_theme_with(make_project: Callable[..., Project]) -> None:
@@ -251,8 +252,8 @@ def test_theme_gaps_name_the_participant_most_others_share_a_theme_with(make_pro
     p.codebook.add_code("Paperwork", kind="theme")
     for i in range(3):
         code_passage(p, f"p{i}.txt", "The approval paperwork was endless", "Paperwork")
-    gaps = p.consistency.check()["participants_without_theme"]
-    assert gaps == [{"theme": "Paperwork", "participant": "P3", "others_with": 3, "others": 3}]
+    gaps = p.consistency.check().participants_without_theme
+    assert gaps == (ThemeGap(theme="Paperwork", participant="P3", others_with=3, others=3),)
 
 
 # -- the transparency report ------------------------------------------------------------------------------------

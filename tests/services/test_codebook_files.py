@@ -6,7 +6,7 @@ import pytest
 
 from analysis.errors import CodebookFileError, ConflictError, ValidationError
 from analysis.domain.model import PHASES
-from analysis.services.results import CodingsImport
+from analysis.services.results import CodeChange, CodebookImport, CodingsImport
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def test_yaml_round_trip_is_lossless(project, make_project, tmp_path):
     text = path.read_text(encoding="utf-8")
     assert "Ākonga fear" in text and "central_concept:" in text
     fresh = make_project("fresh")
-    assert fresh.codebook_files.import_codebook(path) == {"created": 3, "updated": 0}
+    assert fresh.codebook_files.import_codebook(path) == CodebookImport(created=3, updated=0)
     assert fresh.codebook_files.codebook_tree() == project.codebook_files.codebook_tree()
     fresh.codebook_files.export_codebook(tmp_path / "again.yaml")
     assert (tmp_path / "again.yaml").read_text(encoding="utf-8") == text
@@ -74,14 +74,14 @@ def test_snapshots_and_diff(project):
     project.codebook.move_code("Ākonga fear", parent="Credentials for the system")
     project.codebook_files.snapshot("end of phase 3", phase=PHASES[2])
     diff = project.codebook_files.diff_snapshots("end of phase 2", "end of phase 3")
-    assert diff["renamed"] == [{"from": "Approval burden", "to": "Approval delay",
-                                "code": "Credentials for the system > Approval delay"}]
-    assert [d["code"] for d in diff["added"]] == ["Stackability"]
-    assert diff["redefined"] == [{"code": "Credentials for the system > Ākonga fear", "fields": ["definition"]}]
-    assert diff["moved"] == [{"code": "Ākonga fear", "from": "(top)", "to": "Credentials for the system"}]
-    assert diff["removed"] == [] and diff["merged"] == []  # Pricing came and went between the snapshots
+    assert diff.renamed == (CodeChange("Credentials for the system > Approval delay", was="Approval burden",
+                                       to="Approval delay"),)
+    assert [d.code for d in diff.added] == ["Stackability"]
+    assert diff.redefined == (CodeChange("Credentials for the system > Ākonga fear", fields=("definition",)),)
+    assert diff.moved == (CodeChange("Ākonga fear", was="(top)", to="Credentials for the system"),)
+    assert diff.removed == () and diff.merged == ()  # Pricing came and went between the snapshots
     snap = project.codebook_files.snapshots()[0]
-    assert snap["codes"][0]["codings"] == 0 and "participants" in snap["codes"][0]
+    assert snap.codes[0]["codings"] == 0 and "participants" in snap.codes[0]
     with pytest.raises(ConflictError):
         project.codebook_files.snapshot("end of phase 2")
 
@@ -98,8 +98,8 @@ def test_diff_reports_merges_and_splits(project):
     project.codebook.split_code("Ākonga fear", new_name="Rejection", coding_ids=[ids[0]])
     project.codebook_files.snapshot("b")
     diff = project.codebook_files.diff_snapshots("a", "b")
-    assert diff["merged"] == [{"code": "Pricing", "into": "Credentials for the system > Approval burden"}]
-    assert diff["split"] == [{"from": "Ākonga fear", "new": "Rejection"}]
+    assert diff.merged == (CodeChange("Pricing", to="Credentials for the system > Approval burden"),)
+    assert diff.split == (CodeChange("Rejection", was="Ākonga fear"),)
 
 
 def test_memos_and_journal_with_phases(project):

@@ -35,7 +35,7 @@ def quote_vignette(p, phrase: str = QUOTE, transcript: str = "leader_a.txt", tit
 
 
 def texts(flags) -> set[tuple[str, str]]:
-    return {(f["text"], f["label"]) for f in flags}
+    return {(f.text, f.label) for f in flags}
 
 
 def test_planted_name_is_flagged_and_pseudonyms_and_code_names_are_not(project):
@@ -43,8 +43,7 @@ def test_planted_name_is_flagged_and_pseudonyms_and_code_names_are_not(project):
     flags = project.disclosure.check(vid)
     assert texts(flags) == {("Tania Whitcombe", "PERSON")}
     [flag] = flags
-    assert flag["quote"] == '"I talked it through with …"' and flag["item"] == 1
-    assert set(flag) >= {"text", "label", "quote"}
+    assert flag.quote == '"I talked it through with …"' and flag.item == 1 and flag.detail == ""
 
 
 def test_every_kind_of_entity_and_the_allow_list(project):
@@ -63,7 +62,7 @@ def test_every_kind_of_entity_and_the_allow_list(project):
     event = project.audit_trail(action="disclosure.accept")[0]
     assert event.summary == "Accepted 'palmerston north' (GPE) as not identifying"
     assert event.note == "the region is named in the paper"
-    assert [t["term"] for t in project.disclosure.allow_list()][-1] in {"palmerston north", "Kia ora"}
+    assert [t.term for t in project.disclosure.allow_list()][-1] in {"palmerston north", "Kia ora"}
     # Accepting again (any case) records nothing new; undo takes the acceptance back.
     n = len(project.audit_trail())
     project.disclosure.accept_term("Palmerston  NORTH")
@@ -98,8 +97,8 @@ def test_unique_attribute_combinations_are_flagged_when_printed(project):
     assert project.disclosure.check(vid) == []
     # Leader A shares 'leader, Executive' with Leader B; Manager A alone is 'manager, Trades'.
     flags = project.disclosure.check(vid, attributes=("stakeholder_group", "unit"))
-    assert [(f["text"], f["label"]) for f in flags] == [("manager, Trades", UNIQUE_ATTRIBUTES)]
-    assert "only Manager A has manager, Trades" in flags[0]["detail"]
+    assert [(f.text, f.label) for f in flags] == [("manager, Trades", UNIQUE_ATTRIBUTES)]
+    assert "only Manager A has manager, Trades" in flags[0].detail
     with pytest.raises(ExportError, match="attributes only one participant has"):
         project.exports.render_vignette(vid, format="md", attributes=("stakeholder_group", "unit"))
     project.disclosure.accept_term("manager, Trades", label=UNIQUE_ATTRIBUTES)

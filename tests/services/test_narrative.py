@@ -422,11 +422,11 @@ def test_disclosure_check_reads_the_whole_chapter(project) -> None:
     chapters = project.chapters
     chapters.edit(ch.id, introduction="Fieldwork took place at Wellington Polytechnic with Sarah Johnson.")
     flags = chapters.disclosure_flags(ch.id)
-    assert {"the introduction"} == {f["quote"] for f in flags} and any("Sarah Johnson" in f["text"] for f in flags)
+    assert {"the introduction"} == {f.quote for f in flags} and any("Sarah Johnson" in f.text for f in flags)
     with pytest.raises(ExportError, match="may identify someone"):
         chapters.render(ch.id)
     for f in flags:
-        project.disclosure.accept_term(f["text"])
+        project.disclosure.accept_term(f.text)
     assert chapters.render(ch.id).decode().count("## ") == 5
 
 

@@ -221,10 +221,10 @@ def test_disclosure_allows_pseudonyms_code_names_and_accepted_terms(project, vig
     found = [("COVID-19", "ORG"), ("March", "PERSON"), ("Leader A", "PERSON"), ("Ownership", "ORG"),
              ("Ngā mihi", "PERSON"), ("Waikato Hospital", "ORG"), ("Kia ora", "PERSON")]
     monkeypatch.setattr("analysis.services.disclosure.entities", lambda texts, labels=(): [found for _ in texts])
-    flagged = {f["text"] for f in project.disclosure.check(vignette)}
+    flagged = {f.text for f in project.disclosure.check(vignette)}
     assert flagged == {"Ngā mihi", "Waikato Hospital"}  # (kia ora is built in)
     project.disclosure.accept_term("ngā mihi")
-    assert {f["text"] for f in project.disclosure.check(vignette)} == {"Waikato Hospital"}
+    assert {f.text for f in project.disclosure.check(vignette)} == {"Waikato Hospital"}
 
 
 # -- messages in the researcher's words in the UI -----------------------------------------------------
@@ -271,7 +271,7 @@ def test_a_sample_study_vignette_reads_as_a_journal_editor_expects(sample_projec
         if item.kind == "narrative":
             project.vignettes.set_narrative(v.id, i, f"What {who} said here matters (paragraph {i + 1}).")
     built_in = {normalise_term(t) for t in BUILT_IN_ALLOWED}
-    assert not [f for f in project.disclosure.check(v.id) if normalise_term(f["text"]) in built_in]
+    assert not [f for f in project.disclosure.check(v.id) if normalise_term(f.text) in built_in]
     path = project.exports.export_vignette(v.id, tmp_path / "vignette.docx", disclosure=False, appendix=True,
                                            timestamps=True)
     document = docx.Document(str(path))

@@ -13,6 +13,7 @@ import yaml
 
 from analysis import Project, open_project
 from analysis.embedding.minilm import HashingEmbedder
+from analysis.services.results import CodebookImport
 
 REPO = Path(__file__).resolve().parents[2]
 CODER = "Dr Mere Tane"
@@ -148,7 +149,7 @@ def test_codebook_export_import_round_trip_is_lossless(study, tmp_path):
     fresh = open_project(tmp_path / "fresh", embedder=HashingEmbedder())
     try:
         result = fresh.codebook_files.import_codebook(path)
-        assert result == {"created": len(study.codebook.codes()), "updated": 0}
+        assert result == CodebookImport(created=len(study.codebook.codes()), updated=0)
         assert fresh.codebook_files.codebook_tree() == study.codebook_files.codebook_tree()
         assert _without_guids(fresh.codebook_files.codebook_tree()) == _without_guids(study.codebook_files.codebook_tree())
         # The committed file describes the same tree as the project built from it.

@@ -248,8 +248,8 @@ def test_snapshot_then_diff_shows_a_rename(page: Callable[[str], AppTest], study
     _w(at.text_input, "Label", "snapshot").input("after renaming")
     _w(at.selectbox, "Phase", "snapshot").set_value("developing and reviewing themes")
     _submit(at, "Take a snapshot of the codebook", "snapshot")
-    assert [s["label"] for s in study.codebook_files.snapshots()] == ["before renaming", "after renaming"]
-    assert study.codebook_files.snapshots()[1]["phase"] == "developing and reviewing themes"
+    assert [s.label for s in study.codebook_files.snapshots()] == ["before renaming", "after renaming"]
+    assert study.codebook_files.snapshots()[1].phase == "developing and reviewing themes"
     _w(at.selectbox, "Compare").set_value("before renaming")
     _w(at.selectbox, "with").set_value("after renaming")
     at.run()

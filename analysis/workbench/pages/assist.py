@@ -3,6 +3,7 @@ the methods report. The machine proposes passages; the researcher decides, and e
 recorded action. Nothing here names a theme. Only the open tab runs."""
 
 import functools
+from dataclasses import asdict
 from typing import Any
 
 import pandas as pd
@@ -82,9 +83,10 @@ def checks() -> None:
         ("Participants with no coding under a theme most others have (to check, not to fill)",
          "participants_without_theme", ["theme", "participant", "others_with", "others"]),
     ):
-        st.markdown(f"**{title}** · {len(result[rows])}")
-        if result[rows]:
-            st.dataframe(pd.DataFrame(result[rows])[columns], hide_index=True, width="stretch")
+        found = getattr(result, rows)
+        st.markdown(f"**{title}** · {len(found)}")
+        if found:
+            st.dataframe(pd.DataFrame([asdict(x) for x in found])[columns], hide_index=True, width="stretch")
         else:
             st.caption("None.")
 

@@ -170,21 +170,21 @@ def snapshots_tab(project: Project) -> None:
     if not snaps:
         st.info("No snapshots yet. Take one at the end of each phase to see later how the codebook changed.")
         return
-    st.dataframe(pd.DataFrame([{"label": s["label"], "phase": PHASE_LABELS.get(s["phase"], s["phase"]),
-                                "taken": s["created_at"][:16].replace("T", " "), "themes": len(s["codes"])}
+    st.dataframe(pd.DataFrame([{"label": s.label, "phase": PHASE_LABELS.get(s.phase, s.phase),
+                                "taken": s.created_at[:16].replace("T", " "), "themes": len(s.codes)}
                                for s in snaps]), hide_index=True, width="stretch")
-    labels = [s["label"] for s in snaps]
+    labels = [s.label for s in snaps]
     a_col, b_col = st.columns(2)
     a = a_col.selectbox("Compare", labels, index=max(len(labels) - 2, 0), key="snap_a")
     b = b_col.selectbox("with", labels, index=len(labels) - 1, key="snap_b")
     diff = read(f"diff:{a}|{b}", lambda p: p.codebook_files.diff_snapshots(a, b))
-    if not any(diff.values()):
+    if diff.empty:
         st.info(f"No difference between '{a}' and '{b}'.")
-    for kind, items in diff.items():
-        if items:
-            st.markdown(f"**{kind.capitalize()}** ({len(items)})")
-            st.markdown("\n".join("- " + md_escape(" · ".join(f"{k}: {v}" for k, v in item.items()))
-                                   for item in items))
+    for kind, changes in diff.by_kind():
+        if changes:
+            st.markdown(f"**{kind.capitalize()}** ({len(changes)})")
+            st.markdown("\n".join("- " + md_escape(" · ".join(f"{k}: {v}" for k, v in change.parts()))
+                                   for change in changes))
 
 
 project = sidebar()
