@@ -16,7 +16,7 @@ import typer
 from analysis.cli._common import JsonOpt, ProjectOpt, app, emit, handled, open_, table
 
 if TYPE_CHECKING:
-    from analysis.services.results import AgreementResult
+    from analysis.services.results import AgreementResult, MergeReport
 
 researcher_app = typer.Typer(help="The researchers of a team project and their roles (lead, coder, reader).",
                              no_args_is_help=True)
@@ -100,22 +100,22 @@ def researcher_list(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -
         emit(rows, as_json=as_json, render=render)
 
 
-def _render_merge(r: dict[str, Any]) -> None:
-    head = "Would merge" if r["dry_run"] else "Merged"
-    c, k, t, m = r["codes"], r["codings"], r["transcripts"], r["memos"]
-    typer.echo(f"{head} {r['other']}{' (dry run: nothing changed)' if r['dry_run'] else ''}.")
-    typer.echo(f"Transcripts: {t['matched']} matched" + (f"; text differs in {', '.join(t['changed'])}" if t["changed"] else "")
-               + (f"; not in this project: {', '.join(t['missing'])} (sync them first)" if t["missing"] else ""))
-    typer.echo(f"Codes: {len(c['matched_by_guid'])} matched by GUID, {len(c['matched_by_path'])} by path, "
-               f"{len(c['added'])} added" + (f" ({', '.join(c['added'])})" if c["added"] else ""))
-    typer.echo(f"Codings: {k['matched']} already here, {k['added']} added ({k['placed_by_quote']} placed by their "
-               f"quote, {k['orphaned']} kept as orphans to review), {k['unplaced']} on transcripts this project lacks")
-    typer.echo(f"Memos: {m['matched']} already here, {m['added']} added, {m['unplaced']} without a place")
-    for x in c["conflicts"]:
-        typer.echo(f"Conflict: {x['code']}: {x['field']} differs (kept ours: {x['ours'][:60]!r}; theirs "
-                   f"{x['theirs'][:60]!r}{' is in a memo on the code' if x['field'] != 'place' else ''})")
-    if r["not_merged"]:
-        typer.echo("Not merged: " + ", ".join(f"{n} {k}" for k, n in r["not_merged"].items()))
+def _render_merge(r: MergeReport) -> None:
+    head = "Would merge" if r.dry_run else "Merged"
+    c, k, t, m = r.codes, r.codings, r.transcripts, r.memos
+    typer.echo(f"{head} {r.other}{' (dry run: nothing changed)' if r.dry_run else ''}.")
+    typer.echo(f"Transcripts: {t.matched} matched" + (f"; text differs in {', '.join(t.changed)}" if t.changed else "")
+               + (f"; not in this project: {', '.join(t.missing)} (sync them first)" if t.missing else ""))
+    typer.echo(f"Codes: {len(c.matched_by_guid)} matched by GUID, {len(c.matched_by_path)} by path, "
+               f"{len(c.added)} added" + (f" ({', '.join(c.added)})" if c.added else ""))
+    typer.echo(f"Codings: {k.matched} already here, {k.added} added ({k.placed_by_quote} placed by their "
+               f"quote, {k.orphaned} kept as orphans to review), {k.unplaced} on transcripts this project lacks")
+    typer.echo(f"Memos: {m.matched} already here, {m.added} added, {m.unplaced} without a place")
+    for x in c.conflicts:
+        typer.echo(f"Conflict: {x.code}: {x.field} differs (kept ours: {x.ours[:60]!r}; theirs "
+                   f"{x.theirs[:60]!r}{' is in a memo on the code' if x.field != 'place' else ''})")
+    if r.not_merged:
+        typer.echo("Not merged: " + ", ".join(f"{n} {k}" for k, n in r.not_merged.items()))
 
 
 @app.command()

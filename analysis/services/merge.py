@@ -37,6 +37,8 @@ from analysis.store.recorder import name_key
 from analysis.services.codebook import CodebookService
 from analysis.services.codings import CodingBatch
 from analysis.services.context import Action, Context, new_guid
+from analysis.services.results import (MergeConflict, MergedCodes, MergedCodings, MergedMemos, MergedTranscripts,
+                                       MergeReport)
 
 _TEXT_FIELDS = ("definition", "inclusion", "exclusion", "example")
 _CODE_FIELDS = ("kind", *_TEXT_FIELDS, "colour", "central_concept", "status", "position", "created_at")
@@ -97,29 +99,26 @@ class MergeService:
         self.ctx = ctx
         self.codebook = codebook
 
-    def from_project(self, other: str | Path, *, dry_run: bool = False) -> dict[str, Any]:
-        """Merge the project in folder ``other`` into this one; returns the report (see the module).
-
-        ``{"other", "dry_run", "transcripts": {"matched", "changed", "missing"}, "codes": {"matched_by_guid",
-        "matched_by_path", "added", "conflicts"}, "codings": {"matched", "added", "placed_by_quote",
-        "orphaned", "unplaced"}, "memos": {"matched", "added"}, "not_merged": {table: rows}}``."""
+    def from_project(self, other: str | Path, *, dry_run: bool = False) -> MergeReport:
+        """Merge the project in folder ``other`` into this one; returns the report (see the module): the
+        transcripts, codes, codings and memos matched and added, the conflicts, the tables not merged."""
         folder = Path(other).expanduser().resolve()
         db = folder / "project.db"
         if not db.is_file():
             raise ProjectError(Errors.E4311, path=folder)
         if folder == self.ctx.path.resolve():
             raise ProjectError(Errors.E4312, path=folder)
-        report: dict[str, Any] = {}
+        report: MergeReport | None = None
         with self._other(db) as theirs:
             _check_copy(theirs, folder)
             try:
                 with self.ctx.action("project.merge") as act:
-                    report = self._merge(act, theirs, folder)
-                    report["dry_run"] = dry_run
+                    report = self._merge(act, theirs, folder, dry_run=dry_run)
                     if dry_run:
                         raise _DryRun
             except _DryRun:
                 pass
+        assert report is not None  # the action either returned it or raised
         return report
 
     @contextmanager
@@ -131,7 +130,7 @@ class MergeService:
                 "pseudonyms": store.pseudonyms(conn), "counts": store.table_counts(conn, _NOT_MERGED),
             }
 
-    def _merge(self, act: Action, theirs: dict[str, Any], folder: Path) -> dict[str, Any]:
+    def _merge(self, act: Action, theirs: dict[str, Any], folder: Path, *, dry_run: bool) -> MergeReport:
         conn = act.conn
         # transcripts: by name
         ours_t = {r.name: r for r in store.transcript_rows(conn)}
@@ -148,7 +147,7 @@ class MergeService:
                 changed.append(str(t.name))
             t_map[int(t.id)] = (int(mine.id), str(mine.text), same)
         # codes: by GUID, else by path; parents before children
-        c_map, codes_report = self._merge_codes(act, theirs["codes"], folder)
+        c_map, codes = self._merge_codes(act, theirs["codes"], folder)
         # codings
         counts = {"matched": 0, "added": 0, "placed_by_quote": 0, "orphaned": 0, "unplaced": 0}
         x_map: dict[int, int] = {}  # their coding id -> ours (a CodingBatch ticket until it is flushed)
@@ -191,21 +190,21 @@ class MergeService:
         batch.flush()
         x_map = {theirs_id: batch.id(t) for theirs_id, t in x_map.items()}
         memos = self._merge_memos(act, theirs, t_map, c_map, x_map)
-        report = {
-            "other": str(folder),
-            "transcripts": {"matched": len(t_map), "changed": changed, "missing": missing},
-            "codes": codes_report, "codings": counts, "memos": memos,
-            "not_merged": {k: v for k, v in theirs["counts"].items() if v},
-        }
+        codings = MergedCodings(**counts)
+        report = MergeReport(
+            other=str(folder), transcripts=MergedTranscripts(matched=len(t_map), changed=tuple(changed),
+                                                             missing=tuple(missing)),
+            codes=codes, codings=codings, memos=memos,
+            not_merged={k: v for k, v in theirs["counts"].items() if v}, dry_run=dry_run)
         act.target = f"project:{folder.name}"
-        act.after = {"other": str(folder), "matched": len(codes_report["matched_by_guid"]) + len(codes_report["matched_by_path"])
-                     + counts["matched"], "added": len(codes_report["added"]) + counts["added"] + memos["added"],
-                     "conflicts": len(codes_report["conflicts"]) + counts["orphaned"] + counts["unplaced"]}
-        act.summary = (f"Merged {folder.name}: {counts['added']} codings and {len(codes_report['added'])} codes added, "
-                       f"{counts['matched']} codings already here")
+        act.after = {"other": str(folder), "matched": len(codes.matched_by_guid) + len(codes.matched_by_path)
+                     + codings.matched, "added": len(codes.added) + codings.added + memos.added,
+                     "conflicts": len(codes.conflicts) + codings.orphaned + codings.unplaced}
+        act.summary = (f"Merged {folder.name}: {codings.added} codings and {len(codes.added)} codes added, "
+                       f"{codings.matched} codings already here")
         return report
 
-    def _merge_codes(self, act: Action, rows: list[Any], folder: Path) -> tuple[dict[int, int], dict[str, Any]]:
+    def _merge_codes(self, act: Action, rows: list[Any], folder: Path) -> tuple[dict[int, int], MergedCodes]:
         conn = act.conn
         by_id = {int(r.id): r for r in rows}
 
@@ -218,7 +217,8 @@ class MergeService:
 
         ordered = sorted(rows, key=lambda r: (path_of(r).count(code_store.PATH_SEP), int(r.id)))
         out: dict[int, int] = {}
-        report: dict[str, Any] = {"matched_by_guid": [], "matched_by_path": [], "added": [], "conflicts": []}
+        report: dict[str, list[str]] = {"matched_by_guid": [], "matched_by_path": [], "added": []}
+        conflicts: list[MergeConflict] = []
         ours = {str(r.guid).lower(): r for r in code_store.code_rows(conn)}
         for r in ordered:
             parent = out.get(int(r.parent_id)) if r.parent_id is not None else None
@@ -238,20 +238,22 @@ class MergeService:
             out[int(r.id)] = int(mine.id)
             report[how].append(path_of(r))
             if how == "matched_by_guid" and (name_key(str(mine.name)) != name_key(str(r.name)) or mine.parent_id != parent):
-                report["conflicts"].append({"code": path_of(r), "field": "place",
-                                            "ours": self._our_path(conn, int(mine.id)), "theirs": path_of(r)})
+                conflicts.append(MergeConflict(code=path_of(r), field="place", ours=self._our_path(conn, int(mine.id)),
+                                               theirs=path_of(r)))
             differs = [f for f in _TEXT_FIELDS if str(getattr(r, f) or "").strip() != str(getattr(mine, f) or "").strip()
                        and str(getattr(r, f) or "").strip()]
             for f in differs:
-                report["conflicts"].append({"code": path_of(r), "field": f, "ours": str(getattr(mine, f)),
-                                            "theirs": str(getattr(r, f))})
+                conflicts.append(MergeConflict(code=path_of(r), field=f, ours=str(getattr(mine, f)),
+                                               theirs=str(getattr(r, f))))
             if differs:
                 body = "\n\n".join(f"{f.capitalize()} in {folder.name}: {getattr(r, f)}" for f in differs)
                 now = self.ctx.now()
                 act.rec.insert("memos", guid=new_guid(), kind="code", target_id=int(mine.id), author=self.ctx.actor,
                                phase="coding", title=f"Merged from {folder.name}: their {', '.join(differs)}",
                                body=body, created_at=now, updated_at=now)
-        return out, report
+        return out, MergedCodes(matched_by_guid=tuple(report["matched_by_guid"]),
+                                matched_by_path=tuple(report["matched_by_path"]), added=tuple(report["added"]),
+                                conflicts=tuple(conflicts))
 
     @staticmethod
     def _our_path(conn: Any, code_id: int) -> str:
@@ -263,7 +265,7 @@ class MergeService:
         return code_store.PATH_SEP.join(reversed(parts))
 
     def _merge_memos(self, act: Action, theirs: dict[str, Any], t_map: dict[int, tuple[int, str, bool]],
-                     c_map: dict[int, int], x_map: dict[int, int]) -> dict[str, int]:
+                     c_map: dict[int, int], x_map: dict[int, int]) -> MergedMemos:
         conn = act.conn
         out = {"matched": 0, "added": 0, "unplaced": 0}
         for m in theirs["memos"]:
@@ -288,5 +290,5 @@ class MergeService:
                            phase=str(m.phase), title=str(m.title), body=str(m.body), created_at=str(m.created_at),
                            updated_at=str(m.updated_at))
             out["added"] += 1
-        return out
+        return MergedMemos(**out)
 

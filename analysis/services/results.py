@@ -354,6 +354,77 @@ class Reconciliation:
     into: tuple[str, ...]
 
 
+# -- merging another copy (project.merge) --------------------------------------------------------------------
+@dataclass(frozen=True)
+class MergedTranscripts:
+    """The transcripts of a merge, matched by name: how many ``matched``, those whose text differs between the
+    copies (``changed``: their codings were placed by their quote) and those this project lacks (``missing``)."""
+
+    matched: int
+    changed: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MergeConflict:
+    """A matched code the copies disagree on: its path, the ``field`` that differs (``place`` for a code
+    matched by GUID under another name or parent, else a definition field), this project's text (kept) and
+    the other copy's (``theirs``: written as a memo on the code)."""
+
+    code: str
+    field: str
+    ours: str
+    theirs: str
+
+
+@dataclass(frozen=True)
+class MergedCodes:
+    """The codes of a merge, by path: matched by GUID, matched by path, added (with their GUID), and the
+    conflicts between matched codes."""
+
+    matched_by_guid: tuple[str, ...]
+    matched_by_path: tuple[str, ...]
+    added: tuple[str, ...]
+    conflicts: tuple[MergeConflict, ...]
+
+
+@dataclass(frozen=True)
+class MergedCodings:
+    """The codings of a merge: already here (``matched``), added, of those placed by their quote on a changed
+    transcript and kept as orphans to review, and those on a transcript this project lacks (``unplaced``)."""
+
+    matched: int
+    added: int
+    placed_by_quote: int
+    orphaned: int
+    unplaced: int
+
+
+@dataclass(frozen=True)
+class MergedMemos:
+    """The memos of a merge: already here (same GUID), added, and those whose code, coding, transcript or
+    participant is not in this project (``unplaced``)."""
+
+    matched: int
+    added: int
+    unplaced: int
+
+
+@dataclass(frozen=True)
+class MergeReport:
+    """What merging another copy did (or, a ``dry_run``, would do): the other copy's folder, its transcripts,
+    codes, codings and memos as matched and added, and the rows of the tables not merged (``not_merged``:
+    table -> rows, only those with rows)."""
+
+    other: str
+    transcripts: MergedTranscripts
+    codes: MergedCodes
+    codings: MergedCodings
+    memos: MergedMemos
+    not_merged: Mapping[str, int]
+    dry_run: bool = False
+
+
 # -- the semantic assist (project.assist) ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class EmbeddingCoverage:
@@ -457,7 +528,8 @@ class WordCorrection:
 
 __all__ = ["AcceptedTerm", "AgreementResult", "CellSuggestion", "CodeAgreement", "CodeChange", "CodebookImport",
            "CodebookSync", "CodingsImport", "ConsistencyReport", "Disagreement", "DisclosureFlag",
-           "DismissedPattern", "EmbeddingCoverage", "MatrixCounts", "MatrixImport", "MediaMatches",
+           "DismissedPattern", "EmbeddingCoverage", "MatrixCounts", "MatrixImport", "MediaMatches", "MergeConflict", "MergeReport", "MergedCodes", "MergedCodings",
+           "MergedMemos", "MergedTranscripts",
            "OutlyingCoding", "PassageCoding", "Reanchoring", "Reconciliation", "Researcher", "SearchHit",
            "SectionWords", "SimilarCodes", "Snapshot", "SnapshotDiff", "StoryFileImport", "ThemeGap",
            "TranscribedRecording", "Transcription", "UnsureWord", "WordCorrection", "WordCounts"]

@@ -147,7 +147,7 @@ def test_merge_is_batched_and_keeps_memos_on_their_codings(make_project: Any, tm
     ours = make_project("ours", transcripts=texts)
     with statements(ours) as seen:
         report = ours.merge.from_project(folder)
-    assert report["codings"]["added"] == 1200 and report["codings"]["matched"] == 0, report["codings"]
+    assert report.codings.added == 1200 and report.codings.matched == 0, report.codings
     assert 1 <= len(_on_codings(seen, "INSERT")) <= 3
     assert len(_on_codings(seen, "SELECT")) <= 6, _on_codings(seen, "SELECT")[:6]
     mine = [c for c in ours.codings.codings_in("t1.txt")
@@ -155,4 +155,4 @@ def test_merge_is_batched_and_keeps_memos_on_their_codings(make_project: Any, tm
     [memo] = [m for m in ours.memos.list(kind="coding") if m.title == "Why this one"]
     assert len(mine) == 1 and memo.target_id == mine[0].id
     again = ours.merge.from_project(folder)
-    assert again["codings"]["added"] == 0 and again["codings"]["matched"] == 1200
+    assert again.codings.added == 0 and again.codings.matched == 1200

@@ -16,6 +16,7 @@ from analysis import open_project
 from analysis.cli import app
 from analysis.embedding.minilm import HashingEmbedder
 from analysis.errors import ProjectError
+from analysis.services.results import MergeConflict, MergedCodings, MergedMemos, MergedTranscripts
 from tests.services.test_team import team_project  # noqa: F401 - the fixture, on both dialects
 
 runner = CliRunner()
@@ -52,16 +53,16 @@ def test_merge_matches_adds_and_reports_conflicts(team_project: Any, interview_t
     folder = tmp_path / "ben-laptop"
     before_version = p.version()
     dry = p.merge.from_project(folder, dry_run=True)
-    assert dry["dry_run"] and p.version() == before_version and len(p.codings.codings_in("a.txt")) == 1
+    assert dry.dry_run and p.version() == before_version and len(p.codings.codings_in("a.txt")) == 1
     report = p.merge.from_project(folder)
-    assert {k: report[k] for k in ("codes", "codings", "memos")} == {k: dry[k] for k in ("codes", "codings", "memos")}
-    assert report["codes"]["matched_by_path"] == ["Barriers", "Barriers > Delay"]
-    assert report["codes"]["added"] == ["Barriers > Fear"]
-    assert report["codes"]["conflicts"] == [{"code": "Barriers > Delay", "field": "definition",
-                                             "ours": "Waiting for approvals.", "theirs": "Slow approvals."}]
-    assert report["codings"] == {"matched": 0, "added": 2, "placed_by_quote": 0, "orphaned": 0, "unplaced": 0}
-    assert report["memos"] == {"matched": 0, "added": 2, "unplaced": 0}
-    assert report["not_merged"] == {"vignettes": 1}
+    assert (report.codes, report.codings, report.memos) == (dry.codes, dry.codings, dry.memos)
+    assert report.codes.matched_by_path == ("Barriers", "Barriers > Delay")
+    assert report.codes.added == ("Barriers > Fear",)
+    assert report.codes.conflicts == (MergeConflict(code="Barriers > Delay", field="definition",
+                                                    ours="Waiting for approvals.", theirs="Slow approvals."),)
+    assert report.codings == MergedCodings(matched=0, added=2, placed_by_quote=0, orphaned=0, unplaced=0)
+    assert report.memos == MergedMemos(matched=0, added=2, unplaced=0)
+    assert report.not_merged == {"vignettes": 1}
     codings = p.codings.codings_in("a.txt")
     assert sorted((c.coder, c.start) for c in codings) == [("Ana", 0), ("Ben", 0), ("Ben", 20)]
     assert p.codebook.get_code("Barriers > Fear").guid == ben_guid  # added with its GUID
@@ -70,8 +71,8 @@ def test_merge_matches_adds_and_reports_conflicts(team_project: Any, interview_t
     assert any(m.body == "Why fear?" for m in p.memos.list(kind="coding"))
     # merging again finds everything already here
     again = p.merge.from_project(folder)
-    assert again["codes"]["added"] == [] and again["codings"]["added"] == 0 and again["codings"]["matched"] == 2
-    assert again["codes"]["matched_by_guid"] == ["Barriers > Fear"]
+    assert again.codes.added == () and again.codings.added == 0 and again.codings.matched == 2
+    assert again.codes.matched_by_guid == ("Barriers > Fear",)
     # one action: undo takes the second merge back, then the first, whole
     assert p.undo().action == "project.merge" and p.undo().action == "project.merge"
     assert len(p.codings.codings_in("a.txt")) == 1 and [c.name for c in p.codebook.codes()] == ["Barriers", "Delay"]
@@ -93,9 +94,9 @@ def test_merge_places_codings_on_a_changed_transcript_and_lists_missing_ones(tea
     finally:
         other.close()
     report = p.merge.from_project(tmp_path / "ben-laptop")
-    assert report["transcripts"] == {"matched": 1, "changed": ["a.txt"], "missing": ["b.txt"]}
-    assert report["codings"]["added"] == 2 and report["codings"]["placed_by_quote"] == 2
-    assert report["codings"]["unplaced"] == 1
+    assert report.transcripts == MergedTranscripts(matched=1, changed=("a.txt",), missing=("b.txt",))
+    assert report.codings.added == 2 and report.codings.placed_by_quote == 2
+    assert report.codings.unplaced == 1
     text = (p.path / "transcripts" / "a.txt").read_text(encoding="utf-8")
     assert sorted(text[c.start:c.end] for c in p.codings.codings_in("a.txt")) == [
         "The approval took fourteen months", "hard"]
@@ -128,5 +129,9 @@ def test_merge_cli_dry_run_and_json(tmp_path: Path, interview_text: str) -> None
 
     done = runner.invoke(app, ["merge", str(tmp_path / "ben-laptop"), "--project", str(ours), "--json"])
     assert done.exit_code == 0 and json.loads(done.output)["codings"]["added"] == 1
+    out = json.loads(done.output)  # the report's keys, as the dict it was before printed them
+    assert list(out) == ["other", "transcripts", "codes", "codings", "memos", "not_merged", "dry_run"]
+    assert list(out["codes"]) == ["matched_by_guid", "matched_by_path", "added", "conflicts"]
+    assert list(out["transcripts"]) == ["matched", "changed", "missing"] and out["dry_run"] is False
     bad = runner.invoke(app, ["merge", str(tmp_path / "nowhere"), "--project", str(ours)])
     assert bad.exit_code == 1 and "SL4311" in bad.output and "Traceback" not in bad.output

@@ -158,4 +158,4 @@ def test_a_locked_copy_waits_the_busy_timeout_then_names_the_holder(ours: Any, t
     finally:
         holder.kill()
         holder.wait()
-    assert ours.merge.from_project(theirs)["codings"]["added"] == 1  # once released, the merge goes through
+    assert ours.merge.from_project(theirs).codings.added == 1  # once released, the merge goes through

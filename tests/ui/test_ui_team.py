@@ -148,3 +148,15 @@ def test_a_concurrent_code_edit_in_the_ui_is_a_conflict_not_a_loss(two_coders: P
         at.run()
         assert not at.error, [e.value for e in at.error]
         assert ben.codebook.get_code("Delay").definition == "Waiting for approvals, and what it costs."
+
+
+def test_a_dry_run_merge_shows_its_report(two_coders: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(two_coders, copy)
+    at = _page()
+    next(t for t in at.text_input if t.label == "Folder of the other copy").set_value(str(copy)).run()
+    _click(at, "Dry run")
+    text = _text(at)
+    assert "Would merge" in text and "**0** added" in text and "**0** codings added" in text, text

@@ -176,10 +176,10 @@ with st.expander("Merge a copy of this project coded offline", icon=":material/m
         act(merge, "Merged the other copy (undo takes it back)")
     report = st.session_state.get("team_merge_report")
     if report:
-        c, k = report["codes"], report["codings"]
-        st.markdown(f"{'Would merge' if report['dry_run'] else 'Merged'}: **{len(c['matched_by_guid'])}** codes "
-                    f"matched by GUID, **{len(c['matched_by_path'])}** by path, **{len(c['added'])}** added; "
-                    f"**{k['added']}** codings added, **{k['matched']}** already here, {k['orphaned']} kept as "
-                    f"orphans, {k['unplaced']} on transcripts this project lacks.")
-        for x in c["conflicts"]:
-            st.caption(f"Conflict: {md_escape(x['code'])}: {x['field']} differs (ours kept; theirs in a memo).")
+        c, k = report.codes, report.codings
+        st.markdown(f"{'Would merge' if report.dry_run else 'Merged'}: **{len(c.matched_by_guid)}** codes "
+                    f"matched by GUID, **{len(c.matched_by_path)}** by path, **{len(c.added)}** added; "
+                    f"**{k.added}** codings added, **{k.matched}** already here, {k.orphaned} kept as "
+                    f"orphans, {k.unplaced} on transcripts this project lacks.")
+        for x in c.conflicts:
+            st.caption(f"Conflict: {md_escape(x.code)}: {x.field} differs (ours kept; theirs in a memo).")
