@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from analysis import limits
 from analysis.domain.names import check_name
@@ -16,6 +16,7 @@ from analysis.files.participants_csv import ParticipantRow, parse_participants
 from analysis.store import meta, participants as store
 from analysis.store.recorder import Recorder, name_key
 from analysis.services.context import Context, new_guid
+from analysis.services.results import AttributeConflict, ParticipantsApplied
 
 if TYPE_CHECKING:
     from analysis.store import Connection
@@ -114,7 +115,7 @@ class ParticipantService:
                                         name=name)
         return ParticipantsCsv(tuple(parse_participants(name, data)), hashlib.sha256(data).hexdigest())
 
-    def apply_csv(self, csv: ParticipantsCsv, *, known_transcripts: Iterable[str] | None = None) -> dict[str, Any]:
+    def apply_csv(self, csv: ParticipantsCsv, *, known_transcripts: Iterable[str] | None = None) -> ParticipantsApplied:
         """Apply ``participants.csv`` as one undoable ``participants.sync`` action, by this rule:
 
         * the file is applied only when it changed since the last sync (its sha256 is remembered);
@@ -127,18 +128,20 @@ class ParticipantService:
         * a cell missing from a short row is "not given" and changes nothing;
         * a row naming a transcript the folder does not hold is a warning.
 
-        Returns ``{"applied": bool, "written": n, "conflicts": [...], "warnings": [...]}``."""
-        report: dict[str, Any] = {"applied": False, "written": 0, "conflicts": [], "warnings": []}
+        Returns whether it was applied, the values written, the in-app edits kept and the warnings."""
+        warnings: list[str] = []
         if not csv.rows:
-            return report
+            return ParticipantsApplied(applied=False, written=0, conflicts=(), warnings=())
         if known_transcripts is not None:
             known = set(known_transcripts)
             for r in csv.rows:
-                report["warnings"] += [f"{PARTICIPANTS_FILE}, line {r.line}: transcript '{t}' is not in transcripts/"
-                                       for t in r.transcripts if t not in known]
+                warnings += [f"{PARTICIPANTS_FILE}, line {r.line}: transcript '{t}' is not in transcripts/"
+                             for t in r.transcripts if t not in known]
         with self.ctx.store.read() as conn:
-            if meta.get(conn, _CSV_SHA_KEY) == csv.sha256:
-                return report  # an unchanged file is not applied (nor logged) again
+            if meta.get(conn, _CSV_SHA_KEY) == csv.sha256:  # an unchanged file is not applied (nor logged) again
+                return ParticipantsApplied(applied=False, written=0, conflicts=(), warnings=tuple(warnings))
+        written = 0
+        conflicts: list[AttributeConflict] = []
         with self.ctx.action("participants.sync") as act:
             applied: dict[str, dict[str, str]] = json.loads(meta.get(act.conn, _CSV_VALUES_KEY, "{}") or "{}")
             for r in csv.rows:
@@ -156,19 +159,18 @@ class ParticipantService:
                     if now is None or now == before or now == new:
                         if now != new:
                             self.set_attribute(act.conn, pid, attr, new, rec=act.rec)
-                            report["written"] += 1
+                            written += 1
                     else:
-                        report["conflicts"].append({"participant": r.pseudonym, "attribute": attr, "line": r.line,
-                                                    "in_app": now, "in_file": new, "kept": now})
+                        conflicts.append(AttributeConflict(participant=r.pseudonym, attribute=attr, line=r.line,
+                                                           in_app=now, in_file=new, kept=now))
                     last[attr] = new
             meta.set(act.conn, _CSV_VALUES_KEY, json.dumps(applied, ensure_ascii=False, sort_keys=True))
             meta.set(act.conn, _CSV_SHA_KEY, csv.sha256)
             act.target = "participants"
-            act.summary = (f"Applied {PARTICIPANTS_FILE}: {len(csv.rows)} participants, {report['written']} values "
-                           f"written" + (f", {len(report['conflicts'])} in-app edits kept" if report["conflicts"] else ""))
-            act.after = {"applied": len(csv.rows), "written": report["written"], "conflicts": report["conflicts"]}
-        report["applied"] = True
-        return report
+            act.summary = (f"Applied {PARTICIPANTS_FILE}: {len(csv.rows)} participants, {written} values "
+                           f"written" + (f", {len(conflicts)} in-app edits kept" if conflicts else ""))
+            act.after = {"applied": len(csv.rows), "written": written, "conflicts": [asdict(c) for c in conflicts]}
+        return ParticipantsApplied(applied=True, written=written, conflicts=tuple(conflicts), warnings=tuple(warnings))
 
 
 @dataclass(frozen=True)

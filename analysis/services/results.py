@@ -270,6 +270,33 @@ class DisclosureFlag:
     detail: str = ""
 
 
+# -- participants (project.participants) --------------------------------------------------------------------
+@dataclass(frozen=True)
+class AttributeConflict:
+    """An attribute ``participants.csv`` changed that was also edited in the app: the participant, the
+    attribute, the file's line, the value in the app (``in_app``), the file's new value (``in_file``) and the
+    value ``kept`` (the in-app one: never overwritten)."""
+
+    participant: str
+    attribute: str
+    line: int
+    in_app: str
+    in_file: str
+    kept: str
+
+
+@dataclass(frozen=True)
+class ParticipantsApplied:
+    """What applying ``participants.csv`` did: whether it was ``applied`` (False when it is empty or unchanged
+    since the last sync), the attribute values ``written``, the in-app edits kept (``conflicts``) and a warning
+    per row naming a transcript the folder does not hold."""
+
+    applied: bool
+    written: int
+    conflicts: tuple[AttributeConflict, ...]
+    warnings: tuple[str, ...]
+
+
 # -- the team (project.researchers) --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Researcher:
@@ -526,7 +553,7 @@ class WordCorrection:
     orphaned: int
 
 
-__all__ = ["AcceptedTerm", "AgreementResult", "CellSuggestion", "CodeAgreement", "CodeChange", "CodebookImport",
+__all__ = ["AcceptedTerm", "AgreementResult", "AttributeConflict", "ParticipantsApplied", "CellSuggestion", "CodeAgreement", "CodeChange", "CodebookImport",
            "CodebookSync", "CodingsImport", "ConsistencyReport", "Disagreement", "DisclosureFlag",
            "DismissedPattern", "EmbeddingCoverage", "MatrixCounts", "MatrixImport", "MediaMatches", "MergeConflict", "MergeReport", "MergedCodes", "MergedCodings",
            "MergedMemos", "MergedTranscripts",

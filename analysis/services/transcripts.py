@@ -17,7 +17,7 @@ import json
 import os
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +34,7 @@ from analysis.domain.segment import Span, sentences
 from analysis.store import embeddings as embedding_store, participants as participant_store, transcripts as store
 from analysis.services.context import Action, Context, new_guid
 from analysis.services.participants import PARTICIPANTS_FILE, ParticipantService
-from analysis.services.results import Reanchoring
+from analysis.services.results import ParticipantsApplied, Reanchoring
 
 if TYPE_CHECKING:
     from analysis.store import Connection
@@ -46,6 +46,13 @@ __all__ = ["PARTICIPANTS_FILE", "Progress", "TranscriptService"]
 #: Texts per embedding batch (embed_pending): read, embedded and written together. A killed run loses at
 #: most one batch of work; a correction made meanwhile waits at most for one (about 4 s at 250/s).
 EMBED_BATCH = 1024
+
+
+def _as_report(applied: ParticipantsApplied) -> dict[str, Any]:
+    """``participants.csv`` applied, as the import and sync reports (plain dicts, printed as JSON) hold it:
+    ``{"applied", "written", "conflicts": [{"participant", "attribute", "line", ...}], "warnings": [...]}``."""
+    return {"applied": applied.applied, "written": applied.written,
+            "conflicts": [asdict(c) for c in applied.conflicts], "warnings": list(applied.warnings)}
 
 
 @dataclass
@@ -124,7 +131,7 @@ class TranscriptService:
         csv = self.participants.read_csv()
         report = self._import(prepared, csv.rows, participant=participant, progress=progress)
         report.update(self._keep_copies(prepared))
-        report["participants"] = self.participants.apply_csv(csv)
+        report["participants"] = _as_report(self.participants.apply_csv(csv))
         report.update(self.embed_or_queue(wait, progress))
         return report
 
@@ -379,7 +386,7 @@ class TranscriptService:
         report = self._import(prepared, csv.rows, participant=None, progress=progress, keep_corrected=True)
         names = {f.name for f in files}
         # after the transcripts, so that new participants are mapped; the step is an undoable action
-        report["participants"] = self.participants.apply_csv(csv, known_transcripts=names)
+        report["participants"] = _as_report(self.participants.apply_csv(csv, known_transcripts=names))
         with self.ctx.store.read() as conn:
             report["missing"] = sorted(t.name for t in store.transcript_rows(conn) if t.name not in names)
         report.update(self.embed_or_queue(wait, progress))

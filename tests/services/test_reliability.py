@@ -19,6 +19,7 @@ import pytest
 from analysis.errors import (
     CodebookFileError, ConflictError, FileRefusedError, ImportFormatError, StoryloomError, ValidationError,
 )
+from analysis.services.results import ParticipantsApplied
 
 INTERVIEW = ("Interviewer: How did it start?\n\nLeader A: It started with a grant. The ākonga came later.\n\n"
              "Interviewer: And then?\n\nLeader A: The approval took fourteen months.\n")
@@ -60,6 +61,11 @@ def test_csv_never_overwrites_an_in_app_edit_and_reports_the_clash(study: Any) -
     [clash] = report["participants"]["conflicts"]
     assert clash == {"participant": "Leader A", "attribute": "unit", "line": 2, "in_app": "Construction",
                      "in_file": "Engineering", "kept": "Construction"}
+    assert study.audit_trail(action="participants.sync")[-1].after["conflicts"] == [clash]  # plain JSON
+    # the service itself returns a ParticipantsApplied: an unchanged file is not applied again
+    again = study.participants.apply_csv(study.participants.read_csv(), known_transcripts=["a.txt"])
+    assert again == ParticipantsApplied(applied=False, written=0, conflicts=(),
+                                        warnings=("participants.csv, line 3: transcript 'b.txt' is not in transcripts/",))
     # an attribute the app did not touch follows the file
     _write_csv(study, CSV.replace("Dean", "Provost") + "Leader B,b.txt,Leader B,Health,Director\n")
     study.sync()
