@@ -61,7 +61,7 @@ import re
 import unicodedata
 import uuid
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any
@@ -94,6 +94,7 @@ from analysis.store import interchange as store, participants as participant_sto
 from analysis.services.codings import CodingBatch
 from analysis.services.context import Action, Context, new_guid
 from analysis.services.media import MediaService, _sha256 as file_sha256
+from analysis.services.results import RefiCodebookImport
 
 if TYPE_CHECKING:
     from analysis.store import Connection
@@ -209,7 +210,7 @@ class InterchangeService:
         (``outside_files``), the dry run's too."""
         path = Path(path)
         if path.suffix.lower() == ".qdc":
-            return self.import_codebook(path, dry_run=dry_run)
+            return asdict(self.import_codebook(path, dry_run=dry_run))  # the report as a dict, as a project's is
         file = path.name
         data = read_regular_file(path, cap=QDPX_FILE_BYTES, name=str(path))
         archive = open_archive(file, data)
@@ -264,22 +265,23 @@ class InterchangeService:
         with self.ctx.store.read() as conn:
             return store.imported_transcript_names(conn)
 
-    def import_codebook(self, path: str | Path, *, dry_run: bool = False) -> dict[str, Any]:
-        """Import a ``.qdc`` codebook: codes with hierarchy, colour and description (as the definition)."""
+    def import_codebook(self, path: str | Path, *, dry_run: bool = False) -> RefiCodebookImport:
+        """Import a ``.qdc`` codebook: codes with hierarchy, colour and description (as the definition).
+        Returns the codes and sets it holds, and the codes added, changed and unchanged (a dry run: none)."""
         path = Path(path)
         data = read_regular_file(path, cap=QDC_FILE_BYTES, name=str(path))
         book = parse_codebook(path.name, data)
         _check_names(path.name, book)
-        report: dict[str, Any] = {"file": path.name, "origin": book.origin, "codes": sum(1 for _ in book.walk()),
-                                  "sets": len(book.sets), "added": 0, "changed": 0, "unchanged": 0}
+        report = RefiCodebookImport(file=path.name, origin=book.origin, codes=sum(1 for _ in book.walk()),
+                                    sets=len(book.sets))
         if dry_run:
             return report
         with self.ctx.action("refi.import", undoable=False) as act:
             counts: Counter[str] = Counter()
             self._merge_codes(act, book, counts)
-            report.update(added=counts["added"], changed=counts["changed"], unchanged=counts["unchanged"])
+            report = replace(report, added=counts["added"], changed=counts["changed"], unchanged=counts["unchanged"])
             act.target = f"refi:{path.name}"
-            act.summary = (f"Imported REFI-QDA codebook {path.name}: {report['codes']} codes; {counts['added']} "
+            act.summary = (f"Imported REFI-QDA codebook {path.name}: {report.codes} codes; {counts['added']} "
                            f"added, {counts['changed']} changed, {counts['unchanged']} unchanged")
             act.after = {"file": path.name, "origin": book.origin, "added": counts["added"],
                          "changed": counts["changed"], "unchanged": counts["unchanged"]}

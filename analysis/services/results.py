@@ -452,6 +452,22 @@ class MergeReport:
     dry_run: bool = False
 
 
+# -- REFI-QDA interchange (project.interchange) --------------------------------------------------------------
+@dataclass(frozen=True)
+class RefiCodebookImport:
+    """What importing a REFI-QDA codebook (``.qdc``) did (or, a dry run, would do): the file, the program it
+    came from (``origin``; empty when unknown), the codes and code sets it holds, and the codes added,
+    changed and left unchanged (all 0 in a dry run)."""
+
+    file: str
+    origin: str
+    codes: int
+    sets: int
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+
+
 # -- the semantic assist (project.assist) ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class EmbeddingCoverage:
@@ -557,6 +573,6 @@ __all__ = ["AcceptedTerm", "AgreementResult", "AttributeConflict", "Participants
            "CodebookSync", "CodingsImport", "ConsistencyReport", "Disagreement", "DisclosureFlag",
            "DismissedPattern", "EmbeddingCoverage", "MatrixCounts", "MatrixImport", "MediaMatches", "MergeConflict", "MergeReport", "MergedCodes", "MergedCodings",
            "MergedMemos", "MergedTranscripts",
-           "OutlyingCoding", "PassageCoding", "Reanchoring", "Reconciliation", "Researcher", "SearchHit",
+           "OutlyingCoding", "PassageCoding", "Reanchoring", "Reconciliation", "RefiCodebookImport", "Researcher", "SearchHit",
            "SectionWords", "SimilarCodes", "Snapshot", "SnapshotDiff", "StoryFileImport", "ThemeGap",
            "TranscribedRecording", "Transcription", "UnsureWord", "WordCorrection", "WordCounts"]

@@ -7,6 +7,7 @@ import io
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -205,9 +206,9 @@ def test_reimport_of_the_same_export_changes_nothing(imported: dict[str, Any]) -
 def test_codebooks_valid_import_broken_ones_fail_cleanly(make_project: Callable[..., Project]) -> None:
     project = make_project()
     r = project.interchange.import_codebook(CODEBOOKS / "atlasti-win-23.4.0_requal_valid.qdc")
-    assert r["codes"] == 1 and project.codebook.get_code("code1").colour == "#46aa00"
+    assert r.codes == 1 and project.codebook.get_code("code1").colour == "#46aa00"
     r = project.interchange.import_codebook(CODEBOOKS / "openqda_example_codebook.qdc")
-    assert r["added"] == 44
+    assert r.added == 44 and r.file == "openqda_example_codebook.qdc"
     assert validate((CODEBOOKS / "openqda_example_codebook.qdc").read_bytes(), QDC_XSD) != []  # "c001" is no GUID
     before = project.status()
     for name, line in (("atlasti-win-23.4.0_requal_truncated.qdc", 19), ("openqda_example_codebook_defect.qdc", 132)):
@@ -275,8 +276,13 @@ def test_codebook_round_trip(make_project: Callable[..., Project], tmp_path: Pat
     source = _fixture(make_project)
     qdc = source.interchange.export_project(tmp_path / "book.qdc")
     fresh = make_project("dst")
-    fresh.interchange.import_codebook(qdc)
+    dry = fresh.interchange.import_codebook(qdc, dry_run=True)
+    assert (dry.file, dry.added, dry.changed, dry.unchanged) == ("book.qdc", 0, 0, 0) and dry.codes > 0
+    done = fresh.interchange.import_codebook(qdc)
+    assert done == replace(dry, added=dry.codes)
     assert _snapshot(fresh)["codes"] == _snapshot(source)["codes"]
+    # import_project takes a .qdc by its suffix: the same report, as a dict (the re-import changes nothing)
+    assert fresh.interchange.import_project(qdc) == asdict(replace(done, added=0, unchanged=done.codes))
 
 
 def test_export_refuses_other_suffixes(make_project: Callable[..., Project], tmp_path: Path) -> None:
