@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from analysis.domain.cases import format_cell
+from analysis.domain.cases import Comparison, format_cell
 from analysis.errors import Errors, ValidationError
 from analysis.cli._common import JsonOpt, NoteOpt, ProjectOpt, app, command_group, emit, handled, open_, table
 
@@ -293,19 +293,28 @@ def compare_cmd(
     with handled():
         result = open_(project).cases.compare(outcome)
 
-        def render(r: dict[str, Any]) -> None:
-            typer.echo(f"Outcome: {r['outcome']}  (with: {', '.join(r['with_outcome']) or 'none'}; "
-                       f"without: {', '.join(r['without_outcome']) or 'none'})")
-            table([{"condition": c["name"], "nec.cons": c["necessity_consistency"], "nec.cov": c["necessity_coverage"],
-                    "suf.cons": c["sufficiency_consistency"], "suf.cov": c["sufficiency_coverage"],
-                    "in all outcome": c["present_in_all_outcome_cases"],
-                    "absent in others": c["absent_in_all_other_cases"]} for c in r["conditions"]],
+        def render(r: Comparison) -> None:
+            typer.echo(f"Outcome: {r.outcome}  (with: {', '.join(r.with_outcome) or 'none'}; "
+                       f"without: {', '.join(r.without_outcome) or 'none'})")
+            table([{"condition": c.name, "nec.cons": c.necessity_consistency, "nec.cov": c.necessity_coverage,
+                    "suf.cons": c.sufficiency_consistency, "suf.cov": c.sufficiency_coverage,
+                    "in all outcome": c.present_in_all_outcome_cases,
+                    "absent in others": c.absent_in_all_other_cases} for c in r.conditions],
                   ["condition", "nec.cons", "nec.cov", "suf.cons", "suf.cov", "in all outcome", "absent in others"])
             from analysis.domain.cases import separating_sentence
 
             typer.echo(separating_sentence(r))
-            for c in r["contradictions"]:
-                typer.echo(f"Contradictory configuration: {c['with_outcome']} vs {c['without_outcome']}")
-            typer.echo(r["note"])
+            for c in r.contradictions:
+                typer.echo(f"Contradictory configuration: {list(c.with_outcome)} vs {list(c.without_outcome)}")
+            typer.echo(r.note)
 
-        emit(result, as_json=as_json, render=render)
+        emit(_comparison_json(result) if as_json else result, as_json=as_json, render=render)
+
+
+def _comparison_json(result: Comparison) -> dict[str, Any]:
+    """The comparison as ``compare --json`` has always printed it: its fields, but a left-out case's conditions
+    at 0.5 under "at_0.5" (a name no field can have)."""
+    data = asdict(result)
+    for case in data["incomplete_cases"]:
+        case["at_0.5"] = case.pop("at_half")
+    return data

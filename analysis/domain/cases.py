@@ -20,7 +20,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
@@ -33,8 +33,9 @@ if TYPE_CHECKING:  # the renderers load when a matrix is exported, not when the 
     from analysis.export.document import Block, Document
 
 __all__ = [
-    "CASE_KINDS", "Case", "Cell", "Condition", "Matrix", "ParsedMatrix", "compare", "format_cell",
-    "matrix_methods_paragraph", "matrix_table",
+    "CASE_KINDS", "Case", "Cell", "Comparison", "Condition", "ConditionMeasures", "Conjunction", "Contradiction",
+    "IncompleteCase", "Matrix", "ParsedMatrix", "Separating", "Thresholds", "TruthTableRow", "compare",
+    "format_cell", "matrix_methods_paragraph", "matrix_table",
     "parse_cell", "parse_matrix_csv", "parse_value",
 ]
 
@@ -185,17 +186,119 @@ def _measures(xs: Sequence[float], ys: Sequence[float]) -> dict[str, float | Non
 
 
 # -- the comparison ---------------------------------------------------------------------------------
-def compare(matrix: Matrix, outcome: str) -> dict[str, Any]:
-    """The set-theoretic comparison of every other condition with ``outcome`` (see the module docstring).
+# What compare() returns (``project.cases.compare``): frozen dataclasses here, beside the rules that compute and
+# print them (services/results.py holds the results of no one domain module). Field names are the JSON keys of
+# ``storyloom compare --json`` but one: IncompleteCase.at_half, which the JSON calls "at_0.5".
+@dataclass(frozen=True)
+class ConditionMeasures:
+    """One condition compared with the outcome: its name, the cases judged on it and on the outcome
+    (``cases_judged``), its four measures over them (None where undefined: a sum of 0), and whether it is
+    present in every outcome case and absent in every other case (True only when every case of the group is
+    judged on it)."""
 
-    ``conditions``: per condition its four measures (over the cases judged on it and on the outcome),
-    ``present_in_all_outcome_cases`` and ``absent_in_all_other_cases`` (True only when every case of the
-    group is judged on it); ``separating``: the conditions for which both hold (``direction`` "present"), or
-    whose absence separates the groups the same way (``direction`` "absent"); ``necessary`` / ``sufficient``:
-    conditions at or above the usual thresholds; ``conjunctions``: pairs of conditions (their minimum)
-    that are sufficient; ``truth_table``: each observed configuration of the conditions, its cases and its
-    outcome consistency; ``contradictions``: configurations whose cases differ in the outcome; ``note``:
-    what the number of cases allows."""
+    name: str
+    cases_judged: int
+    necessity_consistency: float | None
+    necessity_coverage: float | None
+    sufficiency_consistency: float | None
+    sufficiency_coverage: float | None
+    present_in_all_outcome_cases: bool
+    absent_in_all_other_cases: bool
+
+
+@dataclass(frozen=True)
+class Separating:
+    """A condition that separates the outcome cases from the others: by its presence (``direction``
+    "present": in every outcome case, absent in every other) or by its absence ("absent")."""
+
+    name: str
+    direction: str
+
+
+@dataclass(frozen=True)
+class Conjunction:
+    """Two conditions together (their minimum) that are sufficient for the outcome: the pair, the cases judged
+    on both and the outcome, and the conjunction's sufficiency consistency and coverage."""
+
+    conditions: tuple[str, str]
+    cases_judged: int
+    sufficiency_consistency: float | None
+    sufficiency_coverage: float | None
+
+
+@dataclass(frozen=True)
+class TruthTableRow:
+    """An observed configuration of the conditions (condition -> 1 where its cases are in the condition's set,
+    else 0), its cases, their number ``n``, its outcome consistency and its ``outcome`` (1, 0, or
+    "contradictory" when its cases differ)."""
+
+    configuration: Mapping[str, int]
+    cases: tuple[str, ...]
+    n: int
+    consistency: float | None
+    outcome: int | str
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    """A configuration whose cases differ in the outcome: the cases with it and those without."""
+
+    configuration: Mapping[str, int]
+    with_outcome: tuple[str, ...]
+    without_outcome: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IncompleteCase:
+    """A case left out of the truth table: the conditions it is not judged on, and the conditions (the outcome
+    among them) it is judged at exactly 0.5 on (``at_half``; the JSON's "at_0.5")."""
+
+    case: str
+    not_judged: tuple[str, ...]
+    at_half: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The consistency at or above which a condition is called necessary, or sufficient."""
+
+    necessity: float
+    sufficiency: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The set-theoretic comparison of every other condition with ``outcome`` (see the module docstring): the
+    cases judged on the outcome, with it and without it, those not judged on it; per condition its measures;
+    the ``separating`` conditions; the conditions at or above the thresholds (``necessary``, ``sufficient``);
+    the sufficient pairs (``conjunctions``, at most 20, most consistent first); the truth table, its
+    contradictions and the cases left out of it (``incomplete_cases``); whether the cases allow no more than
+    description (``descriptive_only``), the ``note`` saying what they allow, and the ``thresholds``."""
+
+    outcome: str
+    cases: tuple[str, ...]
+    with_outcome: tuple[str, ...]
+    without_outcome: tuple[str, ...]
+    not_judged_on_outcome: tuple[str, ...]
+    conditions: tuple[ConditionMeasures, ...]
+    separating: tuple[Separating, ...]
+    necessary: tuple[str, ...]
+    sufficient: tuple[str, ...]
+    conjunctions: tuple[Conjunction, ...]
+    truth_table: tuple[TruthTableRow, ...]
+    contradictions: tuple[Contradiction, ...]
+    incomplete_cases: tuple[IncompleteCase, ...]
+    descriptive_only: bool
+    note: str
+    thresholds: Thresholds
+
+
+def compare(matrix: Matrix, outcome: str) -> Comparison:
+    """The set-theoretic comparison of every other condition with ``outcome`` (see the module docstring and
+    :class:`Comparison`): per condition its four measures over the cases judged on it and on the outcome; the
+    separating conditions; the necessary and sufficient ones (at or above the usual thresholds) and the
+    sufficient pairs; the truth table of the observed configurations with its contradictions; and what the
+    number of cases allows."""
     names = [c.name for c in matrix.conditions]
     if outcome not in names:
         raise ValidationError(Errors.E6013, known=", ".join(names) or "none yet")
@@ -211,7 +314,8 @@ def compare(matrix: Matrix, outcome: str) -> dict[str, Any]:
     with_outcome = [c for c in judged if _in(y[c])]
     without = [c for c in judged if _out(y[c])]
 
-    rows: list[dict[str, Any]] = []
+    rows: list[ConditionMeasures] = []
+    negated: list[str] = []  # conditions whose absence separates the groups
     for name in others:
         col = columns[name]
         pairs = [(c, col[c]) for c in judged if c in col]
@@ -221,18 +325,21 @@ def compare(matrix: Matrix, outcome: str) -> dict[str, Any]:
         absent_all = bool(without) and all(c in got and _out(got[c]) for c in without)
         absent_in_outcome = bool(with_outcome) and all(c in got and _out(got[c]) for c in with_outcome)
         present_in_others = bool(without) and all(c in got and _in(got[c]) for c in without)
-        rows.append({"name": name, "cases_judged": len(pairs), **_measures(xs, ys),
-                     "present_in_all_outcome_cases": present_all, "absent_in_all_other_cases": absent_all,
-                     "_negated": absent_in_outcome and present_in_others})
-    separating = [{"name": r["name"], "direction": "present"} for r in rows
-                  if r["present_in_all_outcome_cases"] and r["absent_in_all_other_cases"]]
-    separating += [{"name": r["name"], "direction": "absent"} for r in rows if r["_negated"]]
-    for r in rows:
-        del r["_negated"]
-    necessary = [r["name"] for r in rows if (r["necessity_consistency"] or 0) >= NECESSITY_THRESHOLD]
-    sufficient = [r["name"] for r in rows if (r["sufficiency_consistency"] or 0) >= SUFFICIENCY_THRESHOLD]
+        m = _measures(xs, ys)
+        rows.append(ConditionMeasures(
+            name=name, cases_judged=len(pairs), necessity_consistency=m["necessity_consistency"],
+            necessity_coverage=m["necessity_coverage"], sufficiency_consistency=m["sufficiency_consistency"],
+            sufficiency_coverage=m["sufficiency_coverage"], present_in_all_outcome_cases=present_all,
+            absent_in_all_other_cases=absent_all))
+        if absent_in_outcome and present_in_others:
+            negated.append(name)
+    separating = [Separating(r.name, "present") for r in rows
+                  if r.present_in_all_outcome_cases and r.absent_in_all_other_cases]
+    separating += [Separating(name, "absent") for name in negated]
+    necessary = [r.name for r in rows if (r.necessity_consistency or 0) >= NECESSITY_THRESHOLD]
+    sufficient = [r.name for r in rows if (r.sufficiency_consistency or 0) >= SUFFICIENCY_THRESHOLD]
 
-    conjunctions: list[dict[str, Any]] = []
+    conjunctions: list[Conjunction] = []
     for a, b in combinations(others, 2):
         ca, cb = columns[a], columns[b]
         pairs2 = [(c, min(ca[c], cb[c])) for c in judged if c in ca and c in cb]
@@ -240,10 +347,10 @@ def compare(matrix: Matrix, outcome: str) -> dict[str, Any]:
             continue
         m = _measures([v for _c, v in pairs2], [y[c] for c, _v in pairs2])
         if (m["sufficiency_consistency"] or 0) >= SUFFICIENCY_THRESHOLD and (m["sufficiency_coverage"] or 0) > 0:
-            conjunctions.append({"conditions": [a, b], "cases_judged": len(pairs2),
-                                 "sufficiency_consistency": m["sufficiency_consistency"],
-                                 "sufficiency_coverage": m["sufficiency_coverage"]})
-    conjunctions.sort(key=lambda r: (-(r["sufficiency_consistency"] or 0), -(r["sufficiency_coverage"] or 0)))
+            conjunctions.append(Conjunction(conditions=(a, b), cases_judged=len(pairs2),
+                                            sufficiency_consistency=m["sufficiency_consistency"],
+                                            sufficiency_coverage=m["sufficiency_coverage"]))
+    conjunctions.sort(key=lambda r: (-(r.sufficiency_consistency or 0), -(r.sufficiency_coverage or 0)))
 
     table, contradictions, incomplete = truth_table(matrix, outcome, others, judged)
     n, k = len(judged), len(others)
@@ -254,18 +361,18 @@ def compare(matrix: Matrix, outcome: str) -> dict[str, Any]:
              "not as evidence that a condition is necessary or sufficient beyond them."
              if descriptive else "Enough cases for a cautious comparison; check the contradictions and the "
              "configurations not observed (limited diversity) before generalising.")
-    return {
-        "outcome": outcome, "cases": judged, "with_outcome": with_outcome, "without_outcome": without,
-        "not_judged_on_outcome": [c.name for c in matrix.cases if c.name not in y],
-        "conditions": rows, "separating": separating, "necessary": necessary, "sufficient": sufficient,
-        "conjunctions": conjunctions[:20], "truth_table": table, "contradictions": contradictions,
-        "incomplete_cases": incomplete, "descriptive_only": descriptive, "note": note,
-        "thresholds": {"necessity": NECESSITY_THRESHOLD, "sufficiency": SUFFICIENCY_THRESHOLD},
-    }
+    return Comparison(
+        outcome=outcome, cases=tuple(judged), with_outcome=tuple(with_outcome), without_outcome=tuple(without),
+        not_judged_on_outcome=tuple(c.name for c in matrix.cases if c.name not in y),
+        conditions=tuple(rows), separating=tuple(separating), necessary=tuple(necessary),
+        sufficient=tuple(sufficient), conjunctions=tuple(conjunctions[:20]), truth_table=tuple(table),
+        contradictions=tuple(contradictions), incomplete_cases=tuple(incomplete), descriptive_only=descriptive,
+        note=note, thresholds=Thresholds(necessity=NECESSITY_THRESHOLD, sufficiency=SUFFICIENCY_THRESHOLD),
+    )
 
 
 def truth_table(matrix: Matrix, outcome: str, conditions: Sequence[str], cases: Iterable[str],
-                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+                ) -> tuple[list[TruthTableRow], list[Contradiction], list[IncompleteCase]]:
     """``(rows, contradictions, incomplete)``: each observed configuration of ``conditions`` (1 where the
     case is in the condition's set), its cases, their number, its outcome consistency
     (Σmin(membership, y) / Σmembership over all complete cases, where a case's membership of a
@@ -273,20 +380,21 @@ def truth_table(matrix: Matrix, outcome: str, conditions: Sequence[str], cases: 
     "contradictory" when its cases differ). Cases not judged on every condition, or at exactly 0.5, are
     ``incomplete`` (with the reason) and left out."""
     complete: list[tuple[str, dict[str, float], float]] = []
-    incomplete: list[dict[str, Any]] = []
+    incomplete: list[IncompleteCase] = []
     for case in cases:
         y = matrix.value(case, outcome)
         values = {c: matrix.value(case, c) for c in conditions}
         missing = [c for c, v in values.items() if v is None]
         ambiguous = [c for c in [*conditions, outcome] if (matrix.value(case, c) == 0.5)]
         if missing or ambiguous or y is None:
-            incomplete.append({"case": case, "not_judged": missing, "at_0.5": ambiguous})
+            incomplete.append(IncompleteCase(case=case, not_judged=tuple(missing), at_half=tuple(ambiguous)))
             continue
         complete.append((case, {c: float(v) for c, v in values.items() if v is not None}, float(y)))
     groups: dict[tuple[int, ...], list[str]] = {}
     for case, xs, _y in complete:
         groups.setdefault(tuple(1 if _in(xs[c]) else 0 for c in conditions), []).append(case)
-    rows, contradictions = [], []
+    rows: list[TruthTableRow] = []
+    contradictions: list[Contradiction] = []
     for config, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         num = den = 0.0
         for _case, xs, y in complete:
@@ -297,10 +405,11 @@ def truth_table(matrix: Matrix, outcome: str, conditions: Sequence[str], cases: 
         lacks = [c for c in members if _out(ys[c])]
         result: int | str = "contradictory" if has and lacks else (1 if has else 0)
         configuration = dict(zip(conditions, config))
-        rows.append({"configuration": configuration, "cases": members, "n": len(members),
-                     "consistency": _ratio(num, den), "outcome": result})
+        rows.append(TruthTableRow(configuration=configuration, cases=tuple(members), n=len(members),
+                                  consistency=_ratio(num, den), outcome=result))
         if has and lacks:
-            contradictions.append({"configuration": configuration, "with_outcome": has, "without_outcome": lacks})
+            contradictions.append(Contradiction(configuration=configuration, with_outcome=tuple(has),
+                                                without_outcome=tuple(lacks)))
     return rows, contradictions, incomplete
 
 
@@ -343,27 +452,27 @@ COMPARISON_HEADERS = ["Condition", "Necessity consistency", "Necessity coverage"
                       "Sufficiency coverage", "In every outcome case", "Absent in every other case"]
 
 
-def comparison_table(result: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+def comparison_table(result: Comparison) -> tuple[list[str], list[list[str]]]:
     """The comparison as a printable table (measures to two decimals; n/a where undefined)."""
     def num(v: float | None) -> str:
         return "n/a" if v is None else f"{v:.2f}"
 
-    rows = [[r["name"], num(r["necessity_consistency"]), num(r["necessity_coverage"]),
-             num(r["sufficiency_consistency"]), num(r["sufficiency_coverage"]),
-             "yes" if r["present_in_all_outcome_cases"] else "no", "yes" if r["absent_in_all_other_cases"] else "no"]
-            for r in result["conditions"]]
+    rows = [[r.name, num(r.necessity_consistency), num(r.necessity_coverage),
+             num(r.sufficiency_consistency), num(r.sufficiency_coverage),
+             "yes" if r.present_in_all_outcome_cases else "no", "yes" if r.absent_in_all_other_cases else "no"]
+            for r in result.conditions]
     return COMPARISON_HEADERS, rows
 
 
-def separating_sentence(result: dict[str, Any]) -> str:
+def separating_sentence(result: Comparison) -> str:
     """One sentence naming the condition(s) that separate the outcome cases from the others."""
-    sep = result["separating"]
+    sep = result.separating
     if not sep:
-        return (f"No single condition separates the cases with '{result['outcome']}' from those without it.")
-    parts = [f"'{s['name']}'" + (" (by its absence)" if s["direction"] == "absent" else "") for s in sep]
+        return (f"No single condition separates the cases with '{result.outcome}' from those without it.")
+    parts = [f"'{s.name}'" + (" (by its absence)" if s.direction == "absent" else "") for s in sep]
     return (f"{' and '.join(parts)} {'separates' if len(parts) == 1 else 'each separate'} the cases with "
-            f"'{result['outcome']}' ({', '.join(result['with_outcome'])}) from those without it "
-            f"({', '.join(result['without_outcome']) or 'none'}).")
+            f"'{result.outcome}' ({', '.join(result.with_outcome)}) from those without it "
+            f"({', '.join(result.without_outcome) or 'none'}).")
 
 
 def matrix_methods_paragraph(c: dict[str, Any]) -> str:
@@ -411,7 +520,7 @@ class Publication:
     title: str
     header: list[str]
     rows: list[list[str]]
-    comparison: dict[str, Any] | None = None
+    comparison: Comparison | None = None
     evidence: tuple[EvidenceQuote, ...] = ()
 
 
@@ -432,11 +541,11 @@ def publication_document(pub: Publication) -> Document:
     from analysis.export.document import BlockQuote, Document, Heading, Paragraph, Table
 
     blocks: list[Block] = [Table(tuple(pub.header), tuple(map(tuple, pub.rows)), LEGEND)]
-    if pub.comparison:
+    if pub.comparison is not None:
         header, rows = comparison_table(pub.comparison)
-        blocks += [Heading(f"Comparison for the outcome '{pub.comparison['outcome']}'", numbered=False),
+        blocks += [Heading(f"Comparison for the outcome '{pub.comparison.outcome}'", numbered=False),
                    Paragraph((separating_sentence(pub.comparison),)),
-                   Table(tuple(header), tuple(map(tuple, rows)), pub.comparison["note"])]
+                   Table(tuple(header), tuple(map(tuple, rows)), pub.comparison.note)]
     if pub.evidence:
         blocks.append(Heading("Evidence", numbered=False))
         for (case, cond), quotes in _by_cell(pub.evidence):

@@ -20,7 +20,8 @@ from dataclasses import asdict
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from analysis.domain.cases import Case, Condition, Matrix, compare, format_cell, matrix_methods_paragraph, parse_value
+from analysis.domain.cases import (Case, Comparison, Condition, Matrix, compare, format_cell, matrix_methods_paragraph,
+                                   parse_value)
 from analysis.errors import ConflictError, Errors, NotFoundError, ValidationError
 from analysis.domain.names import check_name
 from analysis.store import cases as store, codes as code_store, participants as people_store
@@ -442,9 +443,9 @@ class CaseService:
                       origin="suggestion")
 
     # -- comparison -------------------------------------------------------------------------------
-    def compare(self, outcome: str | None = None) -> dict[str, Any]:
-        """The set-theoretic comparison for ``outcome`` (default: the condition marked as the outcome);
-        see :func:`analysis.domain.cases.compare`."""
+    def compare(self, outcome: str | None = None) -> Comparison:
+        """The set-theoretic comparison for ``outcome`` (default: the condition marked as the outcome): a
+        :class:`~analysis.domain.cases.Comparison` (see :func:`analysis.domain.cases.compare`)."""
         m = self.matrix()
         if outcome is None:
             outcome = m.outcome

@@ -38,6 +38,8 @@ class WordCounts:
 
 
 # -- the case matrix (project.cases, project.case_tables) ----------------------------------------------------
+# (The set-theoretic comparison, project.cases.compare, is analysis.domain.cases.Comparison: the domain computes it
+# and prints it in the matrix's publication, and the domain imports no service.)
 @dataclass(frozen=True)
 class CellSuggestion:
     """A machine suggestion for a cell (never written by itself): ``value`` 1 (present) with the ``evidence``

@@ -14,7 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from analysis import Project
-from analysis.domain.cases import Case, Cell, Condition, Matrix, compare, format_cell, matrix_table, parse_value
+from analysis.domain.cases import (Case, Cell, Condition, Contradiction, IncompleteCase, Matrix, Separating, compare,
+                                   format_cell, matrix_table, parse_value)
 from analysis.cli import app
 from analysis.errors import ConflictError, ExportError, ImportFormatError, NotFoundError, QuoteIntegrityError, ValidationError
 
@@ -49,56 +50,56 @@ def _programmes() -> Matrix:
 def test_crisp_measures_by_hand() -> None:
     # x = 1 1 0 1, y = 1 0 0 1: Σmin = 2, Σx = 3, Σy = 2
     m = _matrix({"X": [1, 1, 0, 1], "Y": [1, 0, 0, 1]}, ["a", "b", "c", "d"], "Y")
-    row = compare(m, "Y")["conditions"][0]
-    assert row["sufficiency_consistency"] == round(2 / 3, 4)
-    assert row["sufficiency_coverage"] == 1.0
-    assert row["necessity_consistency"] == 1.0
-    assert row["necessity_coverage"] == round(2 / 3, 4)
-    assert row["present_in_all_outcome_cases"] and not row["absent_in_all_other_cases"]
+    row = compare(m, "Y").conditions[0]
+    assert row.sufficiency_consistency == round(2 / 3, 4)
+    assert row.sufficiency_coverage == 1.0
+    assert row.necessity_consistency == 1.0
+    assert row.necessity_coverage == round(2 / 3, 4)
+    assert row.present_in_all_outcome_cases and not row.absent_in_all_other_cases
 
 
 def test_fuzzy_measures_by_hand() -> None:
     # x = .8 .6 .2 .9, y = .7 .9 .1 .4: min = .7 .6 .1 .4 -> 1.8; Σx = 2.5; Σy = 2.1
     m = _matrix({"X": [0.8, 0.6, 0.2, 0.9], "Y": [0.7, 0.9, 0.1, 0.4]}, ["a", "b", "c", "d"], "Y")
-    row = compare(m, "Y")["conditions"][0]
-    assert row["sufficiency_consistency"] == pytest.approx(1.8 / 2.5, abs=1e-4)
-    assert row["sufficiency_coverage"] == pytest.approx(1.8 / 2.1, abs=1e-4)
-    assert row["necessity_consistency"] == pytest.approx(1.8 / 2.1, abs=1e-4)
-    assert row["necessity_coverage"] == pytest.approx(1.8 / 2.5, abs=1e-4)
+    row = compare(m, "Y").conditions[0]
+    assert row.sufficiency_consistency == pytest.approx(1.8 / 2.5, abs=1e-4)
+    assert row.sufficiency_coverage == pytest.approx(1.8 / 2.1, abs=1e-4)
+    assert row.necessity_consistency == pytest.approx(1.8 / 2.1, abs=1e-4)
+    assert row.necessity_coverage == pytest.approx(1.8 / 2.5, abs=1e-4)
     # the truth table: a and b are in X with the outcome; d in X without it; c out of X
     result = compare(m, "Y")
-    rows = {tuple(r["configuration"].values()): r for r in result["truth_table"]}
-    assert rows[(1,)]["cases"] == ["a", "b", "d"] and rows[(1,)]["outcome"] == "contradictory"
+    rows = {tuple(r.configuration.values()): r for r in result.truth_table}
+    assert rows[(1,)].cases == ("a", "b", "d") and rows[(1,)].outcome == "contradictory"
     # consistency of configuration X=1: Σmin(x, y) / Σx over all cases = 1.8 / 2.5
-    assert rows[(1,)]["consistency"] == pytest.approx(1.8 / 2.5, abs=1e-4)
+    assert rows[(1,)].consistency == pytest.approx(1.8 / 2.5, abs=1e-4)
     # of X=0 (membership 1-x = .2 .4 .8 .1; min with y = .2 .4 .1 .1 -> .8; Σ = 1.5)
-    assert rows[(0,)]["consistency"] == pytest.approx(0.8 / 1.5, abs=1e-4)
-    assert result["contradictions"][0]["without_outcome"] == ["d"]
+    assert rows[(0,)].consistency == pytest.approx(0.8 / 1.5, abs=1e-4)
+    assert result.contradictions[0].without_outcome == ("d",)
 
 
 def test_five_programmes_exactly_one_condition_separates() -> None:
     result = compare(_programmes(), "Gained traction")
-    assert result["separating"] == [{"name": "Commissioned by a client", "direction": "present"}]
-    client = next(r for r in result["conditions"] if r["name"] == "Commissioned by a client")
-    assert client["necessity_consistency"] == client["sufficiency_consistency"] == 1.0
-    assert client["sufficiency_coverage"] == client["necessity_coverage"] == 1.0
-    useful = next(r for r in result["conditions"] if r["name"] == "Useful to learners")
-    assert useful["necessity_consistency"] == 1.0 and useful["sufficiency_consistency"] == 0.5
-    assert "Useful to learners" in result["necessary"] and "Commissioned by a client" in result["sufficient"]
-    assert result["descriptive_only"] and "too few cases" in result["note"]
-    assert result["with_outcome"] == ["Programme A", "Programme B"]
-    assert len(result["truth_table"]) == 5 and result["contradictions"] == []
-    assert any(c["conditions"] == ["Learning attached", "Commissioned by a client"] for c in result["conjunctions"])
+    assert result.separating == (Separating("Commissioned by a client", "present"),)
+    client = next(r for r in result.conditions if r.name == "Commissioned by a client")
+    assert client.necessity_consistency == client.sufficiency_consistency == 1.0
+    assert client.sufficiency_coverage == client.necessity_coverage == 1.0
+    useful = next(r for r in result.conditions if r.name == "Useful to learners")
+    assert useful.necessity_consistency == 1.0 and useful.sufficiency_consistency == 0.5
+    assert "Useful to learners" in result.necessary and "Commissioned by a client" in result.sufficient
+    assert result.descriptive_only and "too few cases" in result.note
+    assert result.with_outcome == ("Programme A", "Programme B")
+    assert len(result.truth_table) == 5 and result.contradictions == ()
+    assert any(c.conditions == ("Learning attached", "Commissioned by a client") for c in result.conjunctions)
 
 
 def test_unjudged_cells_do_not_count_and_contradictions_are_flagged() -> None:
     m = _matrix({"X": [1, 1, None, 0], "Y": [1, 0, 1, None]}, ["a", "b", "c", "d"], "Y")
     result = compare(m, "Y")
-    assert result["cases"] == ["a", "b", "c"] and result["not_judged_on_outcome"] == ["d"]
-    row = result["conditions"][0]
-    assert row["cases_judged"] == 2 and not row["present_in_all_outcome_cases"]  # c is not judged on X
-    assert result["incomplete_cases"][0]["case"] == "c"
-    assert result["contradictions"] == [{"configuration": {"X": 1}, "with_outcome": ["a"], "without_outcome": ["b"]}]
+    assert result.cases == ("a", "b", "c") and result.not_judged_on_outcome == ("d",)
+    row = result.conditions[0]
+    assert row.cases_judged == 2 and not row.present_in_all_outcome_cases  # c is not judged on X
+    assert result.incomplete_cases == (IncompleteCase("c", not_judged=("X",), at_half=()),)
+    assert result.contradictions == (Contradiction(configuration={"X": 1}, with_outcome=("a",), without_outcome=("b",)),)
 
 
 def test_values_and_symbols() -> None:
@@ -326,8 +327,8 @@ def _five(p: Project) -> None:
 def test_compare_through_the_service_and_cli(study: Project) -> None:
     _five(study)
     result = study.cases.compare()
-    assert result["outcome"] == "Gained traction"
-    assert [s["name"] for s in result["separating"]] == ["Commissioned by a client"]
+    assert result.outcome == "Gained traction"
+    assert [s.name for s in result.separating] == ["Commissioned by a client"]
     out = CliRunner().invoke(app, ["compare", "--outcome", "gained traction", "--project", str(study.path), "--json"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
@@ -335,6 +336,21 @@ def test_compare_through_the_service_and_cli(study: Project) -> None:
     assert set(data["conditions"][0]) >= {"name", "necessity_consistency", "necessity_coverage",
                                          "sufficiency_consistency", "sufficiency_coverage",
                                          "present_in_all_outcome_cases", "absent_in_all_other_cases"}
+    assert list(data) == ["outcome", "cases", "with_outcome", "without_outcome", "not_judged_on_outcome", "conditions",
+                          "separating", "necessary", "sufficient", "conjunctions", "truth_table", "contradictions",
+                          "incomplete_cases", "descriptive_only", "note", "thresholds"]  # the keys as they always were
+    assert data["separating"] == [{"name": "Commissioned by a client", "direction": "present"}]
+    assert data["thresholds"] == {"necessity": 0.9, "sufficiency": 0.8} and data["incomplete_cases"] == []
+    study.cases.set_cell("Programme E", "Stackable", 0.5)  # at 0.5: left out of the truth table
+    assert study.cases.compare().incomplete_cases[0].at_half == ("Stackable",)
+    out = CliRunner().invoke(app, ["compare", "--project", str(study.path), "--json"])
+    assert json.loads(out.stdout)["incomplete_cases"] == [{"case": "Programme E", "not_judged": [],
+                                                           "at_0.5": ["Stackable"]}]
+    study.undo()
+    text = CliRunner().invoke(app, ["compare", "--project", str(study.path)])
+    assert text.exit_code == 0 and text.stdout.startswith("Outcome: Gained traction  (with: Programme A, Programme B;")
+    assert "'Commissioned by a client' separates the cases with 'Gained traction'" in text.stdout, text.stdout
+    assert "too few cases" in text.stdout
     shown = CliRunner().invoke(app, ["matrix", "show", "--project", str(study.path), "--json"])
     cells = json.loads(shown.stdout)["cells"]
     assert len(cells) == 55 and set(cells[0]) >= {"case", "condition", "value", "evidence", "note"}

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from analysis import Project
+from analysis.domain.cases import Separating
 from analysis.errors import CodebookFileError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,20 +68,20 @@ def test_compare_names_a_separating_condition_consistent_with_the_judgements(sam
     p = sample_project
     m = p.cases.matrix()
     result = p.cases.compare()
-    assert result["separating"], result
+    assert result.separating, result
     names = [c.name for c in m.cases]
     with_outcome = [c for c in names if (m.value(c, OUTCOME) or 0) > 0.5]
     without = [c for c in names if (m.value(c, OUTCOME) or 0) < 0.5]
     assert with_outcome and without
-    for sep in result["separating"]:
-        present = sep["direction"] == "present"
+    for sep in result.separating:
+        present = sep.direction == "present"
         for c in with_outcome:
-            value = m.value(c, sep["name"])
+            value = m.value(c, sep.name)
             assert value is not None and (value > 0.5) == present, (c, sep)
         for c in without:
-            value = m.value(c, sep["name"])
+            value = m.value(c, sep.name)
             assert value is not None and (value < 0.5) == present, (c, sep)
-    assert {"name": "Demand beyond one client", "direction": "present"} in result["separating"]
+    assert Separating("Demand beyond one client", "present") in result.separating
 
 
 # -- the loader (fast: hashing embedder) --------------------------------------------------------------

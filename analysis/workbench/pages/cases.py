@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analysis.domain.cases import LEGEND, OUTCOME_MARK, comparison_table, format_cell, separating_sentence
+from analysis.domain.cases import LEGEND, OUTCOME_MARK, Comparison, comparison_table, format_cell, separating_sentence
 from analysis.export import BY_NAME, formats_for
 from analysis.workbench import media
 from analysis.workbench.case_grid import ROW_HEIGHT, grid, kept, label, matrix, ordered, widths
@@ -301,32 +301,32 @@ def compare_tab(m: Any) -> None:
     if not judged:
         st.info(f"No case is judged on '{outcome}' yet.")
         return
-    result = None
+    result: Comparison | None = None
     with action():
         result = kept(f"compare:{outcome}", lambda p: p.cases.compare(outcome))
     if result is None:
         return
     st.markdown(f"**{md_escape(separating_sentence(result))}**")
-    st.caption(result["note"])
+    st.caption(result.note)
     header, rows = comparison_table(result)
     st.dataframe(pd.DataFrame(rows, columns=header), hide_index=True, width="stretch")
     st.markdown("**The cases by outcome** · the cases with the outcome first, separating conditions first")
-    order = [*result["with_outcome"], *[c for c in result["cases"] if c not in result["with_outcome"]]]
-    first = [s["name"] for s in result["separating"]]
+    order = [*result.with_outcome, *[c for c in result.cases if c not in result.with_outcome]]
+    first = [s.name for s in result.separating]
     cols = [label(c) for c in ordered(m) if c.name in first] + [label(c) for c in ordered(m) if c.name not in first]
     by_outcome = grid(m).loc[order, cols]
     st.dataframe(by_outcome, width="stretch")
     st.markdown("**Truth table**")
-    st.dataframe(pd.DataFrame([{**{k: format_cell(float(v)) for k, v in r["configuration"].items()},
-                                "cases": ", ".join(r["cases"]), "outcome": r["outcome"],
-                                "consistency": r["consistency"]} for r in result["truth_table"]]),
+    st.dataframe(pd.DataFrame([{**{k: format_cell(float(v)) for k, v in r.configuration.items()},
+                                "cases": ", ".join(r.cases), "outcome": r.outcome,
+                                "consistency": r.consistency} for r in result.truth_table]),
                  hide_index=True, width="stretch")
-    for c in result["contradictions"]:
-        st.warning(f"Contradictory configuration: {', '.join(c['with_outcome'])} have the outcome, "
-                   f"{', '.join(c['without_outcome'])} do not.", icon=":material/warning:")
-    if result["incomplete_cases"]:
+    for c in result.contradictions:
+        st.warning(f"Contradictory configuration: {', '.join(c.with_outcome)} have the outcome, "
+                   f"{', '.join(c.without_outcome)} do not.", icon=":material/warning:")
+    if result.incomplete_cases:
         st.caption("Left out of the truth table (not judged on every condition, or at 0.5): "
-                   + ", ".join(c["case"] for c in result["incomplete_cases"]))
+                   + ", ".join(c.case for c in result.incomplete_cases))
 
 
 def downloads_tab(m: Any) -> None:
