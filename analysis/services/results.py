@@ -571,10 +571,11 @@ class WordCorrection:
     orphaned: int
 
 
-__all__ = ["AcceptedTerm", "AgreementResult", "AttributeConflict", "ParticipantsApplied", "CellSuggestion", "CodeAgreement", "CodeChange", "CodebookImport",
-           "CodebookSync", "CodingsImport", "ConsistencyReport", "Disagreement", "DisclosureFlag",
-           "DismissedPattern", "EmbeddingCoverage", "MatrixCounts", "MatrixImport", "MediaMatches", "MergeConflict", "MergeReport", "MergedCodes", "MergedCodings",
-           "MergedMemos", "MergedTranscripts",
-           "OutlyingCoding", "PassageCoding", "Reanchoring", "Reconciliation", "RefiCodebookImport", "Researcher", "SearchHit",
-           "SectionWords", "SimilarCodes", "Snapshot", "SnapshotDiff", "StoryFileImport", "ThemeGap",
-           "TranscribedRecording", "Transcription", "UnsureWord", "WordCorrection", "WordCounts"]
+__all__ = ["AcceptedTerm", "AgreementResult", "AttributeConflict", "CellSuggestion", "CodeAgreement", "CodeChange",
+           "CodebookImport", "CodebookSync", "CodingsImport", "ConsistencyReport", "Disagreement",
+           "DisclosureFlag", "DismissedPattern", "EmbeddingCoverage", "MatrixCounts", "MatrixImport",
+           "MediaMatches", "MergeConflict", "MergeReport", "MergedCodes", "MergedCodings", "MergedMemos",
+           "MergedTranscripts", "OutlyingCoding", "ParticipantsApplied", "PassageCoding", "Reanchoring",
+           "Reconciliation", "RefiCodebookImport", "Researcher", "SearchHit", "SectionWords", "SimilarCodes",
+           "Snapshot", "SnapshotDiff", "StoryFileImport", "ThemeGap", "TranscribedRecording", "Transcription",
+           "UnsureWord", "WordCorrection", "WordCounts"]
