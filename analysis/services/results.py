@@ -392,6 +392,25 @@ class SearchHit:
     timestamp: str | None = None
 
 
+# -- transcripts (project.transcripts) ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class TextCorrection:
+    """What a correction of a transcript's words (or its turn's speaker) did, or the undoing of one: the
+    transcript, the line it is on (as numbered in Read & code's margin), the new words' ``[start, end)`` and
+    ``text``, the turn's speaker (after it), the transcript's corrections so far, and the codings re-anchored
+    or orphaned by it."""
+
+    transcript: str
+    line: int
+    start: int
+    end: int
+    text: str
+    speaker: str
+    corrections: int
+    reanchored: int
+    orphaned: int
+
+
 # -- transcribing recordings (project.transcription) --------------------------------------------------------
 @dataclass(frozen=True)
 class TranscribedRecording:
@@ -459,5 +478,5 @@ __all__ = ["AcceptedTerm", "AgreementResult", "CellSuggestion", "CodeAgreement",
            "CodebookSync", "CodingsImport", "ConsistencyReport", "Disagreement", "DisclosureFlag",
            "DismissedPattern", "EmbeddingCoverage", "MatrixCounts", "MatrixImport", "MediaMatches",
            "OutlyingCoding", "PassageCoding", "Reanchoring", "Reconciliation", "Researcher", "SearchHit",
-           "SectionWords", "SimilarCodes", "Snapshot", "SnapshotDiff", "StoryFileImport", "ThemeGap",
-           "TranscribedRecording", "Transcription", "UnsureWord", "WordCorrection", "WordCounts"]
+           "SectionWords", "SimilarCodes", "Snapshot", "SnapshotDiff", "StoryFileImport", "TextCorrection",
+           "ThemeGap", "TranscribedRecording", "Transcription", "UnsureWord", "WordCorrection", "WordCounts"]

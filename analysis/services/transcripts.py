@@ -34,7 +34,7 @@ from analysis.domain.segment import Span, sentences
 from analysis.store import embeddings as embedding_store, participants as participant_store, transcripts as store
 from analysis.services.context import Action, Context, new_guid
 from analysis.services.participants import PARTICIPANTS_FILE, ParticipantService
-from analysis.services.results import Reanchoring
+from analysis.services.results import Reanchoring, TextCorrection
 
 if TYPE_CHECKING:
     from analysis.store import Connection
@@ -409,7 +409,7 @@ class TranscriptService:
 
     # -- corrections while listening -------------------------------------------------------------
     def correct(self, name: str, *, line: int, text: str | None = None, speaker: str | None = None,
-                note: str = "") -> dict[str, Any]:
+                note: str = "") -> TextCorrection:
         """Correct the words of line ``line`` (numbered as in Read & code's margin) and/or its turn's speaker.
 
         One recorded action through the same path as an import (:meth:`_store_transcript`): codings outside
@@ -448,7 +448,7 @@ class TranscriptService:
             tid = int(row.id)
             return row, store.turns_of(conn, tid), store.sync_points_of(conn, tid).get(tid, [])
 
-    def correct_span(self, name: str, start: int, end: int, words: str, *, note: str = "") -> dict[str, Any]:
+    def correct_span(self, name: str, start: int, end: int, words: str, *, note: str = "") -> TextCorrection:
         """Correct the words ``[start, end)`` of one turn (a word the recogniser was unsure of, say) to ``words``:
         the same recorded, undoable correction as :meth:`correct`, on a span instead of a whole line."""
         from analysis.domain.explore import line_at, line_starts
@@ -468,7 +468,7 @@ class TranscriptService:
     def _apply_correction(
         self, name: str, row: Any, turns: Sequence[Turn], anchors: Sequence[Anchor], span: tuple[int, int],
         words: str, label: str, *, line: int, note: str, summary: str,
-    ) -> dict[str, Any]:
+    ) -> TextCorrection:
         full = str(row.text)
         a, b = span
         delta = len(words) - (b - a)
@@ -496,11 +496,10 @@ class TranscriptService:
             corrected = store.by_name(conn, name)
             count, tid = int(corrected.corrections), int(corrected.id)  # type: ignore[union-attr]
         self.embed_pending(transcript_id=tid)  # its new sentence or two (waits for a batch in flight, if any)
-        return {"transcript": name, "line": line, "start": a, "end": a + len(words), "text": words,
-                "speaker": label, "corrections": count, "reanchored": outcome.reanchored,
-                "orphaned": outcome.orphaned}
+        return TextCorrection(transcript=name, line=line, start=a, end=a + len(words), text=words, speaker=label,
+                              corrections=count, reanchored=outcome.reanchored, orphaned=outcome.orphaned)
 
-    def undo_correction(self, event: Any) -> dict[str, Any]:
+    def undo_correction(self, event: Any) -> TextCorrection:
         """Reverse the correction recorded in ``event`` (a ``transcript.correct`` audit event): its words and
         speaker come back, through the same path, as long as the transcript has not changed since."""
         after = event.after or {}

@@ -123,7 +123,7 @@ def test_a_correction_keeps_codings_outside_it_and_survives_sync(make_project: C
     before = {c.code_id: c.text for c in p.codings.codings_in("talk.srt")}
     line = next(n for n in range(1, 30) if "word10." in _line_words(p, "talk.srt", n)[1])
     done = p.transcripts.correct("talk.srt", line=line, text="Cue number ten was misheard as word10 before.")
-    assert done["corrections"] == 1 and done["orphaned"] == 0
+    assert done.corrections == 1 and done.orphaned == 0
     after = {c.code_id: c.text for c in p.codings.codings_in("talk.srt")}
     assert after == before  # both codings keep their exact quotes, the later one moved with the text
     for c in p.codings.codings_in("talk.srt"):
