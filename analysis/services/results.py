@@ -411,6 +411,32 @@ class TextCorrection:
     orphaned: int
 
 
+@dataclass(frozen=True)
+class ListedSpeaker:
+    """A speaker label of a listed transcript: its ``label``, its turns, whether it is an interviewer, and the
+    participant (pseudonym) it is mapped to (None when unmapped)."""
+
+    label: str
+    turns: int
+    interviewer: bool
+    participant: str | None
+
+
+@dataclass(frozen=True)
+class TranscriptListing:
+    """One transcript as the project lists it: its name, format, the participants its speakers are mapped to
+    (sorted), its speakers (in order), segments, warnings (the import's, then one per unmapped speaker) and
+    how many corrections were made to it in the app."""
+
+    name: str
+    format: str
+    participants: tuple[str, ...]
+    speakers: tuple[ListedSpeaker, ...]
+    segments: int
+    warnings: tuple[str, ...]
+    corrections: int
+
+
 # -- transcribing recordings (project.transcription) --------------------------------------------------------
 @dataclass(frozen=True)
 class TranscribedRecording:
@@ -476,7 +502,7 @@ class WordCorrection:
 
 __all__ = ["AcceptedTerm", "AgreementResult", "CellSuggestion", "CodeAgreement", "CodeChange", "CodebookImport",
            "CodebookSync", "CodingsImport", "ConsistencyReport", "Disagreement", "DisclosureFlag",
-           "DismissedPattern", "EmbeddingCoverage", "MatrixCounts", "MatrixImport", "MediaMatches",
+           "DismissedPattern", "EmbeddingCoverage", "ListedSpeaker", "MatrixCounts", "MatrixImport", "MediaMatches",
            "OutlyingCoding", "PassageCoding", "Reanchoring", "Reconciliation", "Researcher", "SearchHit",
            "SectionWords", "SimilarCodes", "Snapshot", "SnapshotDiff", "StoryFileImport", "TextCorrection",
-           "ThemeGap", "TranscribedRecording", "Transcription", "UnsureWord", "WordCorrection", "WordCounts"]
+           "ThemeGap", "TranscribedRecording", "TranscriptListing", "Transcription", "UnsureWord", "WordCorrection", "WordCounts"]

@@ -34,7 +34,7 @@ from analysis.domain.segment import Span, sentences
 from analysis.store import embeddings as embedding_store, participants as participant_store, transcripts as store
 from analysis.services.context import Action, Context, new_guid
 from analysis.services.participants import PARTICIPANTS_FILE, ParticipantService
-from analysis.services.results import Reanchoring, TextCorrection
+from analysis.services.results import ListedSpeaker, Reanchoring, TextCorrection, TranscriptListing
 
 if TYPE_CHECKING:
     from analysis.store import Connection
@@ -386,8 +386,8 @@ class TranscriptService:
         return report
 
     # -- reads ----------------------------------------------------------------------------------
-    def list(self) -> builtins.list[dict[str, Any]]:
-        """One row per transcript: name, format, participants, speakers, segments, warnings."""
+    def list(self) -> builtins.list[TranscriptListing]:
+        """One row per transcript: name, format, participants, speakers, segments, warnings, corrections."""
         out = []
         with self.ctx.store.read() as conn:  # three queries, however many transcripts (no text read)
             listing, counts, summaries = store.transcript_listing(conn), store.segment_counts(conn), \
@@ -398,13 +398,14 @@ class TranscriptService:
                 warnings = builtins.list(json.loads(tr.warnings))
                 warnings += [f"unmapped speaker '{s.label}' ({s.turns} turns): map it to a participant"
                              for s in speakers if not s.interviewer and s.pseudonym is None]
-                out.append({
-                    "name": tr.name, "format": tr.format,
-                    "participants": sorted({s.pseudonym for s in speakers if s.pseudonym}),
-                    "speakers": [{"label": s.label, "turns": int(s.turns), "interviewer": bool(s.interviewer),
-                                  "participant": s.pseudonym} for s in speakers],
-                    "segments": segs, "warnings": warnings, "corrections": int(tr.corrections or 0),
-                })
+                out.append(TranscriptListing(
+                    name=str(tr.name), format=str(tr.format),
+                    participants=tuple(sorted({str(s.pseudonym) for s in speakers if s.pseudonym})),
+                    speakers=tuple(ListedSpeaker(label=str(s.label), turns=int(s.turns), interviewer=bool(s.interviewer),
+                                                 participant=None if s.pseudonym is None else str(s.pseudonym))
+                                   for s in speakers),
+                    segments=int(segs), warnings=tuple(warnings), corrections=int(tr.corrections or 0),
+                ))
         return out
 
     # -- corrections while listening -------------------------------------------------------------

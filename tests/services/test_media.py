@@ -136,7 +136,7 @@ def test_a_correction_keeps_codings_outside_it_and_survives_sync(make_project: C
     (p.path / "transcripts" / "talk.srt").write_text(SRT.replace("word3.", "word three."), encoding="utf-8")
     report = p.sync()  # both changed: a conflict, neither side overwritten
     assert report["conflicts"] == ["talk.srt"] and "misheard" in p.transcripts.get("talk.srt").text
-    assert [r["corrections"] for r in p.transcripts.list()] == [1]
+    assert [r.corrections for r in p.transcripts.list()] == [1]
 
 
 def test_undo_of_a_correction_brings_the_words_back(make_project: Callable[..., Project]) -> None:
