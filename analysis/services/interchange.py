@@ -61,7 +61,7 @@ import re
 import unicodedata
 import uuid
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any
@@ -255,7 +255,7 @@ class InterchangeService:
         for row in media:
             row["attached"] = attached.get(row["guid"])
         warnings.extend(failed)
-        report.update(self.transcripts.embed_or_queue(wait, tell))
+        report.update(asdict(self.transcripts.embed_or_queue(wait, tell)))
         return report
 
     def imported_transcripts(self) -> set[str]:

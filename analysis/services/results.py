@@ -412,6 +412,16 @@ class TextCorrection:
 
 
 @dataclass(frozen=True)
+class EmbeddingRun:
+    """The last step of an import or sync (``transcripts.embed_or_queue``): vectors stored now
+    (``segments_embedded``), and texts left waiting in the embedding queue (``embedding_pending``; 0 when the
+    step waited for them). Import and sync reports carry both under these names."""
+
+    segments_embedded: int
+    embedding_pending: int
+
+
+@dataclass(frozen=True)
 class ListedSpeaker:
     """A speaker label of a listed transcript: its ``label``, its turns, whether it is an interviewer, and the
     participant (pseudonym) it is mapped to (None when unmapped)."""
@@ -502,7 +512,7 @@ class WordCorrection:
 
 __all__ = ["AcceptedTerm", "AgreementResult", "CellSuggestion", "CodeAgreement", "CodeChange", "CodebookImport",
            "CodebookSync", "CodingsImport", "ConsistencyReport", "Disagreement", "DisclosureFlag",
-           "DismissedPattern", "EmbeddingCoverage", "ListedSpeaker", "MatrixCounts", "MatrixImport", "MediaMatches",
+           "DismissedPattern", "EmbeddingCoverage", "EmbeddingRun", "ListedSpeaker", "MatrixCounts", "MatrixImport", "MediaMatches",
            "OutlyingCoding", "PassageCoding", "Reanchoring", "Reconciliation", "Researcher", "SearchHit",
            "SectionWords", "SimilarCodes", "Snapshot", "SnapshotDiff", "StoryFileImport", "TextCorrection",
            "ThemeGap", "TranscribedRecording", "TranscriptListing", "Transcription", "UnsureWord", "WordCorrection", "WordCounts"]

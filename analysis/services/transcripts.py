@@ -17,7 +17,7 @@ import json
 import os
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +34,7 @@ from analysis.domain.segment import Span, sentences
 from analysis.store import embeddings as embedding_store, participants as participant_store, transcripts as store
 from analysis.services.context import Action, Context, new_guid
 from analysis.services.participants import PARTICIPANTS_FILE, ParticipantService
-from analysis.services.results import ListedSpeaker, Reanchoring, TextCorrection, TranscriptListing
+from analysis.services.results import EmbeddingRun, ListedSpeaker, Reanchoring, TextCorrection, TranscriptListing
 
 if TYPE_CHECKING:
     from analysis.store import Connection
@@ -125,7 +125,7 @@ class TranscriptService:
         report = self._import(prepared, csv.rows, participant=participant, progress=progress)
         report.update(self._keep_copies(prepared))
         report["participants"] = self.participants.apply_csv(csv)
-        report.update(self.embed_or_queue(wait, progress))
+        report.update(asdict(self.embed_or_queue(wait, progress)))
         return report
 
     def _keep_copies(self, prepared: Sequence[_Prepared]) -> dict[str, builtins.list[str]]:
@@ -192,15 +192,15 @@ class TranscriptService:
             report["unmapped"].extend(unmapped)
         return report
 
-    def embed_or_queue(self, wait: bool, progress: Progress | None = None) -> dict[str, int]:
+    def embed_or_queue(self, wait: bool, progress: Progress | None = None) -> EmbeddingRun:
         """The last step of an import or sync, once its text is stored: embed the queue now (``wait``) or
-        leave it to the workbench's worker or a later ``storyloom embed``. The report's
-        ``segments_embedded`` (vectors stored now) and ``embedding_pending`` (texts left waiting)."""
+        leave it to the workbench's worker or a later ``storyloom embed``. Returns ``segments_embedded``
+        (vectors stored now) and ``embedding_pending`` (texts left waiting), the report's two keys."""
         if wait:
-            return {"segments_embedded": self.embed_pending(progress), "embedding_pending": 0}
+            return EmbeddingRun(segments_embedded=self.embed_pending(progress), embedding_pending=0)
         with self.ctx.store.read() as conn:
             waiting = embedding_store.pending_count(conn, self.ctx.embedder.model_id)
-        return {"segments_embedded": 0, "embedding_pending": waiting}
+        return EmbeddingRun(segments_embedded=0, embedding_pending=waiting)
 
     # -- embedding: the queue (segments without a vector), worked in the background or at once ---------
 
@@ -382,7 +382,7 @@ class TranscriptService:
         report["participants"] = self.participants.apply_csv(csv, known_transcripts=names)
         with self.ctx.store.read() as conn:
             report["missing"] = sorted(t.name for t in store.transcript_rows(conn) if t.name not in names)
-        report.update(self.embed_or_queue(wait, progress))
+        report.update(asdict(self.embed_or_queue(wait, progress)))
         return report
 
     # -- reads ----------------------------------------------------------------------------------
