@@ -512,7 +512,8 @@ class WordCorrection:
 
 __all__ = ["AcceptedTerm", "AgreementResult", "CellSuggestion", "CodeAgreement", "CodeChange", "CodebookImport",
            "CodebookSync", "CodingsImport", "ConsistencyReport", "Disagreement", "DisclosureFlag",
-           "DismissedPattern", "EmbeddingCoverage", "EmbeddingRun", "ListedSpeaker", "MatrixCounts", "MatrixImport", "MediaMatches",
-           "OutlyingCoding", "PassageCoding", "Reanchoring", "Reconciliation", "Researcher", "SearchHit",
-           "SectionWords", "SimilarCodes", "Snapshot", "SnapshotDiff", "StoryFileImport", "TextCorrection",
-           "ThemeGap", "TranscribedRecording", "TranscriptListing", "Transcription", "UnsureWord", "WordCorrection", "WordCounts"]
+           "DismissedPattern", "EmbeddingCoverage", "EmbeddingRun", "ListedSpeaker", "MatrixCounts", "MatrixImport",
+           "MediaMatches", "OutlyingCoding", "PassageCoding", "Reanchoring", "Reconciliation", "Researcher",
+           "SearchHit", "SectionWords", "SimilarCodes", "Snapshot", "SnapshotDiff", "StoryFileImport",
+           "TextCorrection", "ThemeGap", "TranscribedRecording", "TranscriptListing", "Transcription", "UnsureWord",
+           "WordCorrection", "WordCounts"]

@@ -401,7 +401,8 @@ class TranscriptService:
                 out.append(TranscriptListing(
                     name=str(tr.name), format=str(tr.format),
                     participants=tuple(sorted({str(s.pseudonym) for s in speakers if s.pseudonym})),
-                    speakers=tuple(ListedSpeaker(label=str(s.label), turns=int(s.turns), interviewer=bool(s.interviewer),
+                    speakers=tuple(ListedSpeaker(label=str(s.label), turns=int(s.turns),
+                                                 interviewer=bool(s.interviewer),
                                                  participant=None if s.pseudonym is None else str(s.pseudonym))
                                    for s in speakers),
                     segments=int(segs), warnings=tuple(warnings), corrections=int(tr.corrections or 0),
