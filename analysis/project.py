@@ -333,7 +333,8 @@ class Project:
                 report["codings_warnings"] = list(book.codings_warnings)
             report["cases_imported"] = self.case_tables.sync_folder()
             report["events_imported"] = self.story.sync_folder()
-        report.update(self.transcripts.embed_or_queue(wait, progress))
+        embedded = self.transcripts.embed_or_queue(wait, progress)
+        report |= {"segments_embedded": embedded.segments_embedded, "embedding_pending": embedded.embedding_pending}
         return report
 
     # -- actions across two services -----------------------------------------------------------

@@ -144,9 +144,9 @@ def plan(project_dir: Path) -> dict[str, Any]:
         rows = project.transcripts.list()
         paths = project.codebook.code_paths()
         leaf = next(c for c in reversed(project.codebook.codes()) if c.kind == "code")
-        first = project.transcripts.get(rows[0]["name"]).text  # shown when the app opens
-        target = next(r for r in rows[len(rows) // 2:] if r.get("participants"))
-        name = target["name"]
+        first = project.transcripts.get(rows[0].name).text  # shown when the app opens
+        target = next(r for r in rows[len(rows) // 2:] if r.participants)
+        name = target.name
         text = project.transcripts.get(name).text
         coded = [(c.start, c.end) for c in project.codings.codings_in(name)]
         passages: list[str] = []
@@ -165,10 +165,10 @@ def plan(project_dir: Path) -> dict[str, Any]:
                 break
         frame = project.explore.codings_frame()
         counts = frame["participant"].value_counts()  # the run codes the target's participant: not that one
-        others = [str(p) for p in counts.index if p not in (target.get("participants") or [])]
+        others = [str(p) for p in counts.index if p not in target.participants]
         person = others[len(others) // 2]
         themes = themes_plan(project, frame)
-    label = f"{', '.join(target['participants'])}: {name}"
+    label = f"{', '.join(target.participants)}: {name}"
     snippet = passages[0]
     return {"transcript": name, "label": label, "passages": passages, "code": paths[leaf.id], "person": person,
             "person_quotes": int(counts[person]), "snippet": snippet, "themes": themes}

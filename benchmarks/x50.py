@@ -63,7 +63,7 @@ def codings_file(project: Any, count: int, seed: int = 0) -> tuple[str, dict[str
     items: list[dict[str, Any]] = []
     tally = {"overlapping": 0, "memos": 0, "second coder": 0, "two sentences": 0}
     for n, row in enumerate(rows):
-        name = row["name"]
+        name = row.name
         text = project.transcripts.get(name).text
         spans = sentences_of(project, name)
         want = per + (1 if n < extra else 0)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from analysis.errors import Errors, NotFoundError, ValidationError
 from analysis.cli._common import JsonOpt, ProjectOpt, WaitOpt, app, emit, handled, open_, progress_bar, table
+
+if TYPE_CHECKING:
+    from analysis.services.results import TranscriptListing
 
 
 @app.command()
@@ -176,13 +179,13 @@ def transcripts(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> No
     with handled():
         rows = open_(project).transcripts.list()
 
-        def render(rows: list[dict[str, Any]]) -> None:
+        def render(rows: list[TranscriptListing]) -> None:
             for r in rows:
-                typer.echo(f"{r['name']}  [{r['format']}]  {', '.join(r['participants']) or '(no participant)'}"
-                           f"  {r['segments']} segments")
-                for s in r["speakers"]:
-                    typer.echo(f"    {s['label']}: {s['turns']} turns{' (interviewer)' if s['interviewer'] else ''}")
-                for w in r["warnings"]:
+                typer.echo(f"{r.name}  [{r.format}]  {', '.join(r.participants) or '(no participant)'}"
+                           f"  {r.segments} segments")
+                for s in r.speakers:
+                    typer.echo(f"    {s.label}: {s.turns} turns{' (interviewer)' if s.interviewer else ''}")
+                for w in r.warnings:
                     typer.echo(f"    warning: {w}")
 
         emit({"transcripts": rows}, as_json=as_json, render=lambda r: render(r["transcripts"]))

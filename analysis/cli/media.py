@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from analysis.cli._common import JsonOpt, NoteOpt, ProjectOpt, command_group, emit, handled, open_, table
+
+if TYPE_CHECKING:
+    from analysis.services.results import TextCorrection
 
 media_app = command_group("media", "Recordings (audio, video) beside transcripts, in the project's media/ folder.")
 transcript_app = command_group("transcript", "A transcript's words: correct them while listening.")
@@ -84,9 +87,9 @@ def edit(
     with handled():
         done = open_(project).transcripts.correct(transcript, line=line, text=text, speaker=speaker, note=note)
 
-        def render(r: dict[str, Any]) -> None:
-            typer.echo(f"Corrected line {r['line']} of {r['transcript']} (correction {r['corrections']})")
-            if r["reanchored"] or r["orphaned"]:
-                typer.echo(f"Codings re-placed: {r['reanchored']}; orphaned (kept, to review): {r['orphaned']}")
+        def render(r: TextCorrection) -> None:
+            typer.echo(f"Corrected line {r.line} of {r.transcript} (correction {r.corrections})")
+            if r.reanchored or r.orphaned:
+                typer.echo(f"Codings re-placed: {r.reanchored}; orphaned (kept, to review): {r.orphaned}")
 
         emit(done, as_json=as_json, render=render)

@@ -256,7 +256,7 @@ class InterchangeService:
         for row in media:
             row["attached"] = attached.get(row["guid"])
         warnings.extend(failed)
-        report.update(self.transcripts.embed_or_queue(wait, tell))
+        report.update(asdict(self.transcripts.embed_or_queue(wait, tell)))
         return report
 
     def imported_transcripts(self) -> set[str]:

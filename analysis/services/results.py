@@ -508,6 +508,61 @@ class SearchHit:
     timestamp: str | None = None
 
 
+# -- transcripts (project.transcripts) ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class TextCorrection:
+    """What a correction of a transcript's words (or its turn's speaker) did, or the undoing of one: the
+    transcript, the line it is on (as numbered in Read & code's margin), the new words' ``[start, end)`` and
+    ``text``, the turn's speaker (after it), the transcript's corrections so far, and the codings re-anchored
+    or orphaned by it."""
+
+    transcript: str
+    line: int
+    start: int
+    end: int
+    text: str
+    speaker: str
+    corrections: int
+    reanchored: int
+    orphaned: int
+
+
+@dataclass(frozen=True)
+class EmbeddingRun:
+    """The last step of an import or sync (``transcripts.embed_or_queue``): vectors stored now
+    (``segments_embedded``), and texts left waiting in the embedding queue (``embedding_pending``; 0 when the
+    step waited for them). Import and sync reports carry both under these names."""
+
+    segments_embedded: int
+    embedding_pending: int
+
+
+@dataclass(frozen=True)
+class ListedSpeaker:
+    """A speaker label of a listed transcript: its ``label``, its turns, whether it is an interviewer, and the
+    participant (pseudonym) it is mapped to (None when unmapped)."""
+
+    label: str
+    turns: int
+    interviewer: bool
+    participant: str | None
+
+
+@dataclass(frozen=True)
+class TranscriptListing:
+    """One transcript as the project lists it: its name, format, the participants its speakers are mapped to
+    (sorted), its speakers (in order), segments, warnings (the import's, then one per unmapped speaker) and
+    how many corrections were made to it in the app."""
+
+    name: str
+    format: str
+    participants: tuple[str, ...]
+    speakers: tuple[ListedSpeaker, ...]
+    segments: int
+    warnings: tuple[str, ...]
+    corrections: int
+
+
 # -- transcribing recordings (project.transcription) --------------------------------------------------------
 @dataclass(frozen=True)
 class TranscribedRecording:
@@ -572,10 +627,10 @@ class WordCorrection:
 
 
 __all__ = ["AcceptedTerm", "AgreementResult", "AttributeConflict", "CellSuggestion", "CodeAgreement", "CodeChange",
-           "CodebookImport", "CodebookSync", "CodingsImport", "ConsistencyReport", "Disagreement",
-           "DisclosureFlag", "DismissedPattern", "EmbeddingCoverage", "MatrixCounts", "MatrixImport",
+           "CodebookImport", "CodebookSync", "CodingsImport", "ConsistencyReport", "Disagreement", "DisclosureFlag",
+           "DismissedPattern", "EmbeddingCoverage", "EmbeddingRun", "ListedSpeaker", "MatrixCounts", "MatrixImport",
            "MediaMatches", "MergeConflict", "MergeReport", "MergedCodes", "MergedCodings", "MergedMemos",
            "MergedTranscripts", "OutlyingCoding", "ParticipantsApplied", "PassageCoding", "Reanchoring",
            "Reconciliation", "RefiCodebookImport", "Researcher", "SearchHit", "SectionWords", "SimilarCodes",
-           "Snapshot", "SnapshotDiff", "StoryFileImport", "ThemeGap", "TranscribedRecording", "Transcription",
-           "UnsureWord", "WordCorrection", "WordCounts"]
+           "Snapshot", "SnapshotDiff", "StoryFileImport", "TextCorrection", "ThemeGap", "TranscribedRecording",
+           "TranscriptListing", "Transcription", "UnsureWord", "WordCorrection", "WordCounts"]

@@ -288,10 +288,9 @@ class TranscriptionService:
                     and other["occurrence"] > word["occurrence"] and new != word["text"]:
                 other["occurrence"] -= 1
         write_atomic(sidecar, json.dumps(data, ensure_ascii=False, indent=1).encode())
-        return WordCorrection(transcript=str(report["transcript"]), line=int(report["line"]), start=int(report["start"]),
-                              end=int(report["end"]), text=str(report["text"]), speaker=str(report["speaker"]),
-                              corrections=int(report["corrections"]), reanchored=int(report["reanchored"]),
-                              orphaned=int(report["orphaned"]))
+        return WordCorrection(transcript=report.transcript, line=report.line, start=report.start, end=report.end,
+                              text=report.text, speaker=report.speaker, corrections=report.corrections,
+                              reanchored=report.reanchored, orphaned=report.orphaned)
 
 
 def unsure_words(name: str, vtt: str, segments: Sequence[Any]) -> list[dict[str, Any]]:

@@ -34,7 +34,8 @@ from analysis.domain.segment import Span, sentences
 from analysis.store import embeddings as embedding_store, participants as participant_store, transcripts as store
 from analysis.services.context import Action, Context, new_guid
 from analysis.services.participants import PARTICIPANTS_FILE, ParticipantService
-from analysis.services.results import ParticipantsApplied, Reanchoring
+from analysis.services.results import (EmbeddingRun, ListedSpeaker, ParticipantsApplied, Reanchoring, TextCorrection,
+                                       TranscriptListing)
 
 if TYPE_CHECKING:
     from analysis.store import Connection
@@ -132,7 +133,7 @@ class TranscriptService:
         report = self._import(prepared, csv.rows, participant=participant, progress=progress)
         report.update(self._keep_copies(prepared))
         report["participants"] = _as_report(self.participants.apply_csv(csv))
-        report.update(self.embed_or_queue(wait, progress))
+        report.update(asdict(self.embed_or_queue(wait, progress)))
         return report
 
     def _keep_copies(self, prepared: Sequence[_Prepared]) -> dict[str, builtins.list[str]]:
@@ -199,15 +200,15 @@ class TranscriptService:
             report["unmapped"].extend(unmapped)
         return report
 
-    def embed_or_queue(self, wait: bool, progress: Progress | None = None) -> dict[str, int]:
+    def embed_or_queue(self, wait: bool, progress: Progress | None = None) -> EmbeddingRun:
         """The last step of an import or sync, once its text is stored: embed the queue now (``wait``) or
-        leave it to the workbench's worker or a later ``storyloom embed``. The report's
-        ``segments_embedded`` (vectors stored now) and ``embedding_pending`` (texts left waiting)."""
+        leave it to the workbench's worker or a later ``storyloom embed``. Returns ``segments_embedded``
+        (vectors stored now) and ``embedding_pending`` (texts left waiting), the report's two keys."""
         if wait:
-            return {"segments_embedded": self.embed_pending(progress), "embedding_pending": 0}
+            return EmbeddingRun(segments_embedded=self.embed_pending(progress), embedding_pending=0)
         with self.ctx.store.read() as conn:
             waiting = embedding_store.pending_count(conn, self.ctx.embedder.model_id)
-        return {"segments_embedded": 0, "embedding_pending": waiting}
+        return EmbeddingRun(segments_embedded=0, embedding_pending=waiting)
 
     # -- embedding: the queue (segments without a vector), worked in the background or at once ---------
 
@@ -389,12 +390,12 @@ class TranscriptService:
         report["participants"] = _as_report(self.participants.apply_csv(csv, known_transcripts=names))
         with self.ctx.store.read() as conn:
             report["missing"] = sorted(t.name for t in store.transcript_rows(conn) if t.name not in names)
-        report.update(self.embed_or_queue(wait, progress))
+        report.update(asdict(self.embed_or_queue(wait, progress)))
         return report
 
     # -- reads ----------------------------------------------------------------------------------
-    def list(self) -> builtins.list[dict[str, Any]]:
-        """One row per transcript: name, format, participants, speakers, segments, warnings."""
+    def list(self) -> builtins.list[TranscriptListing]:
+        """One row per transcript: name, format, participants, speakers, segments, warnings, corrections."""
         out = []
         with self.ctx.store.read() as conn:  # three queries, however many transcripts (no text read)
             listing, counts, summaries = store.transcript_listing(conn), store.segment_counts(conn), \
@@ -405,18 +406,20 @@ class TranscriptService:
                 warnings = builtins.list(json.loads(tr.warnings))
                 warnings += [f"unmapped speaker '{s.label}' ({s.turns} turns): map it to a participant"
                              for s in speakers if not s.interviewer and s.pseudonym is None]
-                out.append({
-                    "name": tr.name, "format": tr.format,
-                    "participants": sorted({s.pseudonym for s in speakers if s.pseudonym}),
-                    "speakers": [{"label": s.label, "turns": int(s.turns), "interviewer": bool(s.interviewer),
-                                  "participant": s.pseudonym} for s in speakers],
-                    "segments": segs, "warnings": warnings, "corrections": int(tr.corrections or 0),
-                })
+                out.append(TranscriptListing(
+                    name=str(tr.name), format=str(tr.format),
+                    participants=tuple(sorted({str(s.pseudonym) for s in speakers if s.pseudonym})),
+                    speakers=tuple(ListedSpeaker(label=str(s.label), turns=int(s.turns),
+                                                 interviewer=bool(s.interviewer),
+                                                 participant=None if s.pseudonym is None else str(s.pseudonym))
+                                   for s in speakers),
+                    segments=int(segs), warnings=tuple(warnings), corrections=int(tr.corrections or 0),
+                ))
         return out
 
     # -- corrections while listening -------------------------------------------------------------
     def correct(self, name: str, *, line: int, text: str | None = None, speaker: str | None = None,
-                note: str = "") -> dict[str, Any]:
+                note: str = "") -> TextCorrection:
         """Correct the words of line ``line`` (numbered as in Read & code's margin) and/or its turn's speaker.
 
         One recorded action through the same path as an import (:meth:`_store_transcript`): codings outside
@@ -455,7 +458,7 @@ class TranscriptService:
             tid = int(row.id)
             return row, store.turns_of(conn, tid), store.sync_points_of(conn, tid).get(tid, [])
 
-    def correct_span(self, name: str, start: int, end: int, words: str, *, note: str = "") -> dict[str, Any]:
+    def correct_span(self, name: str, start: int, end: int, words: str, *, note: str = "") -> TextCorrection:
         """Correct the words ``[start, end)`` of one turn (a word the recogniser was unsure of, say) to ``words``:
         the same recorded, undoable correction as :meth:`correct`, on a span instead of a whole line."""
         from analysis.domain.explore import line_at, line_starts
@@ -475,7 +478,7 @@ class TranscriptService:
     def _apply_correction(
         self, name: str, row: Any, turns: Sequence[Turn], anchors: Sequence[Anchor], span: tuple[int, int],
         words: str, label: str, *, line: int, note: str, summary: str,
-    ) -> dict[str, Any]:
+    ) -> TextCorrection:
         full = str(row.text)
         a, b = span
         delta = len(words) - (b - a)
@@ -503,11 +506,10 @@ class TranscriptService:
             corrected = store.by_name(conn, name)
             count, tid = int(corrected.corrections), int(corrected.id)  # type: ignore[union-attr]
         self.embed_pending(transcript_id=tid)  # its new sentence or two (waits for a batch in flight, if any)
-        return {"transcript": name, "line": line, "start": a, "end": a + len(words), "text": words,
-                "speaker": label, "corrections": count, "reanchored": outcome.reanchored,
-                "orphaned": outcome.orphaned}
+        return TextCorrection(transcript=name, line=line, start=a, end=a + len(words), text=words, speaker=label,
+                              corrections=count, reanchored=outcome.reanchored, orphaned=outcome.orphaned)
 
-    def undo_correction(self, event: Any) -> dict[str, Any]:
+    def undo_correction(self, event: Any) -> TextCorrection:
         """Reverse the correction recorded in ``event`` (a ``transcript.correct`` audit event): its words and
         speaker come back, through the same path, as long as the transcript has not changed since."""
         after = event.after or {}

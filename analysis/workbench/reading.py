@@ -34,10 +34,11 @@ LAST_CODE, FOCUS, STRIPES, KEYCODED = "rc_last_code", "rc_focus", "rc_stripes", 
 
 
 # -- labels and selections ---------------------------------------------------------------------------
-def transcript_label(row: dict[str, Any]) -> str:
-    """``"Leader A: leader_a.docx"`` (participants first, so the selectbox reads like a list of people)."""
-    people = ", ".join(row.get("participants") or [])
-    return f"{people}: {row['name']}" if people else row["name"]
+def transcript_label(row: Any) -> str:
+    """``"Leader A: leader_a.docx"`` (participants first, so the selectbox reads like a list of people) for a
+    listed transcript (``project.transcripts.list()``'s rows: name, participants)."""
+    people = ", ".join(row.participants)
+    return f"{people}: {row.name}" if people else str(row.name)
 
 
 def short(text: str, limit: int = 280) -> str:
@@ -66,7 +67,8 @@ def check_selection(text: str, start: int, end: int, seen: str | None) -> tuple[
 # -- cached reads ------------------------------------------------------------------------------------
 # The transcript's text, turns, lines and times through the run's memo (widgets.read): a page of 40 quotes
 # asks for them 160 times a run (Themes' quote list), each a cache lookup of about a millisecond.
-def transcript_rows() -> list[dict[str, Any]]:
+def transcript_rows() -> list[Any]:
+    """The transcripts as listed (``project.transcripts.list()``: name, format, participants, corrections ...)."""
     return read("transcripts", lambda p: p.transcripts.list())
 
 
@@ -76,7 +78,7 @@ def text_of(name: str) -> str:
 
 def is_markdown(name: str) -> bool:
     """A Markdown transcript: its markup is stored (offsets stay exact) and hidden on display."""
-    return any(r["name"] == name and r.get("format") == "md" for r in transcript_rows())
+    return any(r.name == name and r.format == "md" for r in transcript_rows())
 
 
 def markup_of(name: str) -> list[tuple[int, int]]:
@@ -430,8 +432,7 @@ def codings_panel(project: Project, name: str, ids: list[int]) -> None:
 def correction_panel(project: Project, name: str, span: tuple[int, int] | None) -> None:
     """Correct while listening: a line's words (and its turn's speaker), one recorded, undoable action; the
     codings outside the changed words keep their quotes (``project.transcripts.correct``)."""
-    rows = {r["name"]: r for r in transcript_rows()}
-    count = int(rows.get(name, {}).get("corrections", 0))
+    count = next((r.corrections for r in transcript_rows() if r.name == name), 0)
     label = "Correct a line" + (f" · {count} correction{'s' * (count != 1)} so far" if count else "")
     with st.expander(label, icon=":material/edit:", expanded=bool(st.session_state.get("rc_fix_open"))):
         starts = lines_of(name)

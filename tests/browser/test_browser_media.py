@@ -103,7 +103,7 @@ def test_listen_beside_the_text_correct_and_export_to_the_cue(tmp_path: Path) ->
                 corrected = project.transcripts.get(NAME).text
                 assert line_text(11).replace("budget", "budgets") in corrected
                 assert sorted(c.text for c in project.codings.codings_in(NAME)) == quotes_before
-                assert [r["corrections"] for r in project.transcripts.list()] == [1]
+                assert [r.corrections for r in project.transcripts.list()] == [1]
             # 3. Themes: "Listen" on line 40's quote plays exactly that quote, then stops.
             open_page(page, "Themes")
             choose(page, "Theme or code", "Places")

@@ -109,7 +109,7 @@ def test_first_start_guide_progress_messages_and_screenshots(browser: Any, sampl
         page.get_by_role("button", name="Show the Start here guide again").wait_for(timeout=60_000)
         assert page.get_by_test_id("stException").count() == 0
     with open_project(project_dir, embedder=HashingEmbedder()) as project:
-        assert not project.guide.shown() and NEW in [t["name"] for t in project.transcripts.list()]
+        assert not project.guide.shown() and NEW in [t.name for t in project.transcripts.list()]
     assert not errors, errors
     # Nothing leaves the machine: every request and websocket of every page and frame went to the app.
     own = urllib.parse.urlsplit(url).netloc

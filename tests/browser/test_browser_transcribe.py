@@ -84,8 +84,8 @@ def test_transcribe_a_recording_from_the_project_page(tmp_path: Path) -> None:
     assert shown["stamps"] >= 3, "each cue keeps its time in the margin"
     with open_project(project_dir, embedder=HashingEmbedder()) as project:
         (listed,) = project.transcripts.list()
-        assert listed["name"] == "garden_interview.vtt", listed
-        labels = {s["label"] for s in listed["speakers"]}
+        assert listed.name == "garden_interview.vtt", listed
+        labels = {s.label for s in listed.speakers}
         assert labels == {"Speaker 1", "Speaker 2"}, labels
     assert errors == [], errors
     app = urllib.parse.urlsplit(url).hostname

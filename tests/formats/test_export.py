@@ -261,8 +261,8 @@ def _coded(project) -> None:
         return
     project.codebook.add_code("Experiences", kind="theme")
     for t in project.transcripts.list():
-        for turn in [u for u in project.transcripts.turns(t["name"]) if not u.interviewer][:2]:
-            project.codings.add_coding(transcript=t["name"], start=turn.start, end=turn.end, code="Experiences")
+        for turn in [u for u in project.transcripts.turns(t.name) if not u.interviewer][:2]:
+            project.codings.add_coding(transcript=t.name, start=turn.start, end=turn.end, code="Experiences")
 
 
 def _finish(project, vid: int) -> None:

@@ -18,12 +18,12 @@ runner = CliRunner()
 
 def check_invariant(project) -> None:
     for tr in project.transcripts.list():
-        text = project.transcripts.get(tr["name"]).text
+        text = project.transcripts.get(tr.name).text
         assert "\r" not in text
-        for turn in project.transcripts.turns(tr["name"]):
+        for turn in project.transcripts.turns(tr.name):
             assert text[turn.start:turn.end].strip() == text[turn.start:turn.end] != ""
     index = project.assist.segment_index()
-    texts = {t["name"]: project.transcripts.get(t["name"]).text for t in project.transcripts.list()}
+    texts = {t.name: project.transcripts.get(t.name).text for t in project.transcripts.list()}
     for row in index.frame.itertuples():
         assert texts[row.transcript][row.start:row.end] == row.text
 
@@ -39,11 +39,11 @@ def test_sample_study_imports_with_real_models(sample_study_dir: Path, tmp_path:
     check_invariant(project)
     people = {p.pseudonym: p.attributes for p in project.participants.list()}
     assert people["Academic B"]["period"] == "during pandemic"
-    listing = {t["name"]: t for t in project.transcripts.list()}
-    assert {s["label"]: s["interviewer"] for s in listing["academic_b.srt"]["speakers"]} == {
+    listing = {t.name: t for t in project.transcripts.list()}
+    assert {s.label: s.interviewer for s in listing["academic_b.srt"].speakers} == {
         "SPEAKER_00": True, "SPEAKER_01": False}
-    assert listing["leader_a.docx"]["participants"] == ["Leader A"]
-    assert all(not t["warnings"] for t in listing.values())
+    assert listing["leader_a.docx"].participants == ("Leader A",)
+    assert all(not t.warnings for t in listing.values())
     # ākonga survives the round trip through every format that has it
     assert "ākonga" in project.transcripts.get("academic_a.txt").text
     project.close()
@@ -119,9 +119,9 @@ def test_bad_input_fails_cleanly_and_changes_nothing(make_project, interview_tex
 def test_file_without_labels_is_one_speaker_with_a_warning(make_project):
     p = make_project(transcripts={"memo.txt": "Just a monologue with no speaker labels at all.\n"})
     [row] = p.transcripts.list()
-    assert row["speakers"][0]["label"] == "Speaker"
-    assert any("no speaker labels" in w for w in row["warnings"])
-    assert any("unmapped speaker" in w for w in row["warnings"])
+    assert row.speakers[0].label == "Speaker"
+    assert any("no speaker labels" in w for w in row.warnings)
+    assert any("unmapped speaker" in w for w in row.warnings)
 
 
 def test_participants_csv_duplicate_pseudonym_names_file_and_line(make_project, interview_text):
@@ -141,8 +141,8 @@ def test_participants_csv_maps_speakers_and_interviewer_column(make_project):
                                  "Academic B,s.srt,SPEAKER_01,SPEAKER_00,during pandemic\n"}
     p = make_project(transcripts=files)
     [row] = p.transcripts.list()
-    assert row["participants"] == ["Academic B"]
-    assert {s["label"]: s["interviewer"] for s in row["speakers"]} == {"SPEAKER_00": True, "SPEAKER_01": False}
+    assert row.participants == ("Academic B",)
+    assert {s.label: s.interviewer for s in row.speakers} == {"SPEAKER_00": True, "SPEAKER_01": False}
     turns = p.transcripts.turns("s.srt")
     assert turns[1].participant == "Academic B" and turns[1].t_start == 3.0
     assert p.participants.list()[0].attributes == {"period": "during pandemic"}
@@ -151,12 +151,12 @@ def test_participants_csv_maps_speakers_and_interviewer_column(make_project):
 def test_unmapped_speakers_are_reported_and_can_be_mapped(make_project):
     p = make_project(transcripts={"x.txt": "Interviewer: Hello?\n\nHemi: Kia ora.\n"})
     [row] = p.transcripts.list()
-    assert row["participants"] == [] and any("Hemi" in w for w in row["warnings"])
+    assert row.participants == () and any("Hemi" in w for w in row.warnings)
     p.participants.add("Manager B", attributes={"unit": "Trades"})
     p.transcripts.map_speaker("x.txt", "Hemi", "Manager B")
-    assert p.transcripts.list()[0]["participants"] == ["Manager B"]
+    assert p.transcripts.list()[0].participants == ("Manager B",)
     p.undo()
-    assert p.transcripts.list()[0]["participants"] == []
+    assert p.transcripts.list()[0].participants == ()
 
 
 def test_a_speaker_mapped_to_a_new_participant_is_one_undo_step(make_project):
@@ -165,9 +165,9 @@ def test_a_speaker_mapped_to_a_new_participant_is_one_undo_step(make_project):
     p.map_speaker_to_new("x.txt", "Hemi", " Manager B ")
     [event] = p.audit_trail()[before:]
     assert event.action == "speaker.map" and "Manager B" in event.summary
-    assert p.transcripts.list()[0]["participants"] == ["Manager B"]
+    assert p.transcripts.list()[0].participants == ("Manager B",)
     p.undo()  # the participant and the mapping go back together
-    assert p.transcripts.list()[0]["participants"] == [] and p.participants.list() == []
+    assert p.transcripts.list()[0].participants == () and p.participants.list() == []
 
 
 def test_import_with_participant_option_and_folder(make_project, interview_text, tmp_path):
@@ -178,7 +178,7 @@ def test_import_with_participant_option_and_folder(make_project, interview_text,
     (folder / "ignored.csv").write_text("not a transcript", encoding="utf-8")
     report = p.transcripts.import_files([folder], participant="Leader Z")
     assert report["added"] == ["one.txt"]
-    assert p.transcripts.list()[0]["participants"] == ["Leader Z"]
+    assert p.transcripts.list()[0].participants == ("Leader Z",)
 
 
 def test_missing_files_are_reported_not_deleted(make_project, interview_text):

@@ -119,7 +119,7 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tup
 
 def _pairs(project: Project) -> set[tuple[str, str]]:
     paths = project.codebook.code_paths()
-    return {(paths[c.code_id], c.text) for t in project.transcripts.list() for c in project.codings.codings_in(t["name"])}
+    return {(paths[c.code_id], c.text) for t in project.transcripts.list() for c in project.codings.codings_in(t.name)}
 
 
 @needs_extdata
@@ -130,8 +130,8 @@ def test_nvivo_selections_are_placed_exactly(imported: dict[str, Any], key: str,
     assert [(s["rule"], s["selections"], s["placed"], s["orphaned"]) for s in coded] == [("utf16", n, n, 0)]
     assert report["codes"] == 152 and report["codings"] == n
     for t in project.transcripts.list():
-        text = project.transcripts.get(t["name"]).text
-        for c in project.codings.codings_in(t["name"]):
+        text = project.transcripts.get(t.name).text
+        for c in project.codings.codings_in(t.name):
             assert text[c.start:c.end] == c.text and not c.orphaned and c.coder in ("Gergo", "floriansipos")
 
 
@@ -248,8 +248,8 @@ def _snapshot(project: Project) -> dict[str, Any]:
     paths = project.codebook.code_paths()
     codes = sorted((paths[c.id], c.kind, c.definition, c.inclusion, c.exclusion, c.example, c.colour, c.guid)
                    for c in project.codebook.codes())
-    codings = sorted((paths[c.code_id], t["name"], c.start, c.end, c.text, c.coder, c.memo, c.guid)
-                     for t in project.transcripts.list() for c in project.codings.codings_in(t["name"]))
+    codings = sorted((paths[c.code_id], t.name, c.start, c.end, c.text, c.coder, c.memo, c.guid)
+                     for t in project.transcripts.list() for c in project.codings.codings_in(t.name))
     memos = sorted((m.kind, m.title, m.body, m.author, m.guid) for m in project.memos.list())
     people = sorted((p.pseudonym, tuple(sorted(p.attributes.items())), p.guid) for p in project.participants.list())
     return {"codes": codes, "codings": codings, "memos": memos, "participants": people}
@@ -269,7 +269,7 @@ def test_round_trip_into_a_fresh_project(make_project: Callable[..., Project], t
         [("utf16" if positions == "utf16" else "codepoints", 3)]
     assert _snapshot(fresh) == _snapshot(source)
     assert fresh.interchange.import_project(out)["added"] == 0  # the re-import merges
-    assert "Ana" in fresh.transcripts.list()[0]["participants"]
+    assert "Ana" in fresh.transcripts.list()[0].participants
 
 
 def test_codebook_round_trip(make_project: Callable[..., Project], tmp_path: Path) -> None:

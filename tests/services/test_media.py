@@ -123,7 +123,7 @@ def test_a_correction_keeps_codings_outside_it_and_survives_sync(make_project: C
     before = {c.code_id: c.text for c in p.codings.codings_in("talk.srt")}
     line = next(n for n in range(1, 30) if "word10." in _line_words(p, "talk.srt", n)[1])
     done = p.transcripts.correct("talk.srt", line=line, text="Cue number ten was misheard as word10 before.")
-    assert done["corrections"] == 1 and done["orphaned"] == 0
+    assert done.corrections == 1 and done.orphaned == 0
     after = {c.code_id: c.text for c in p.codings.codings_in("talk.srt")}
     assert after == before  # both codings keep their exact quotes, the later one moved with the text
     for c in p.codings.codings_in("talk.srt"):
@@ -136,7 +136,7 @@ def test_a_correction_keeps_codings_outside_it_and_survives_sync(make_project: C
     (p.path / "transcripts" / "talk.srt").write_text(SRT.replace("word3.", "word three."), encoding="utf-8")
     report = p.sync()  # both changed: a conflict, neither side overwritten
     assert report["conflicts"] == ["talk.srt"] and "misheard" in p.transcripts.get("talk.srt").text
-    assert [r["corrections"] for r in p.transcripts.list()] == [1]
+    assert [r.corrections for r in p.transcripts.list()] == [1]
 
 
 def test_undo_of_a_correction_brings_the_words_back(make_project: Callable[..., Project]) -> None:

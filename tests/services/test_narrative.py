@@ -480,7 +480,7 @@ def test_refi_export_carries_events_as_codes_of_an_events_group(project, make_pr
     fresh.interchange.import_project(out)
     paths = fresh.codebook.code_paths()
     assert {f"Events > {e.name}" for e in timeline} <= set(paths.values())
-    events_codings = [c for t in fresh.transcripts.list() for c in fresh.codings.codings_in(t["name"])
+    events_codings = [c for t in fresh.transcripts.list() for c in fresh.codings.codings_in(t.name)
                       if paths[c.code_id] == "Events > Launch"]
     assert len(events_codings) == 2
     assert fresh.interchange.import_project(out)["added"] == 0  # the re-import merges

@@ -66,8 +66,8 @@ def test_files_are_written_and_the_cues_imported(transcribed: Any, interview: Re
     assert vtt.startswith("WEBVTT") and "<v Speaker 2>" in vtt
     assert vtt.count(" --> ") == report.transcribed[0].segments
     assert (folder / "media" / "garden_interview.wav").read_bytes() == interview.path.read_bytes()
-    listing = {t["name"]: t for t in project.transcripts.list()}
-    assert {s["label"] for s in listing["garden_interview.vtt"]["speakers"]} == {"Speaker 1", "Speaker 2"}
+    listing = {t.name: t for t in project.transcripts.list()}
+    assert {s.label for s in listing["garden_interview.vtt"].speakers} == {"Speaker 1", "Speaker 2"}
     assert [t.speaker for t in project.transcripts.turns("garden_interview.vtt")][:2] == ["Speaker 1", "Speaker 2"]
     stages = [s.stage for s in steps]
     assert stages.index("recognise") < stages.index("speakers") < stages.index("store")

@@ -214,7 +214,7 @@ def test_participants_csv_without_a_known_heading_is_refused_clearly(header: str
 def test_a_synonym_participants_csv_maps_the_speakers(make_project: Any) -> None:
     p = make_project(transcripts={"otter.txt": OTTER, "participants.csv": "name,file,speaker\nBen,otter.txt,Ben Jones\n"})
     [row] = p.transcripts.list()
-    assert row["participants"] == ["Ben"]
+    assert row.participants == ("Ben",)
 
 
 # -- Markdown: hidden at display, offsets unchanged ------------------------------------------------------------------
@@ -287,8 +287,8 @@ def test_cli_import_then_speaker_map(make_project: Any, tmp_path: Path) -> None:
     assert json.loads(ok.output)["participant"] == "Aroha"
     assert p.audit_trail()[-1].action == "speaker.map" and p.audit_trail()[-2].action != "participant.add"  # one step
     assert cli("speaker", "map", "teams.txt", "Speaker 1", "--interviewer", *where).exit_code == 0
-    speakers = {s["label"]: s for s in p.transcripts.list()[0]["speakers"]}
-    assert speakers["Speaker 2"]["participant"] == "Aroha" and speakers["Speaker 1"]["interviewer"]
+    speakers = {s.label: s for s in p.transcripts.list()[0].speakers}
+    assert speakers["Speaker 2"].participant == "Aroha" and speakers["Speaker 1"].interviewer
     wrong = cli("speaker", "map", "teams.txt", "Speaker 9", "Aroha", *where)
     assert wrong.exit_code == 1 and "no speaker labelled 'Speaker 9'" in wrong.output
 

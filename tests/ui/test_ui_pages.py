@@ -304,8 +304,8 @@ def test_upload_then_map_the_new_speaker_to_a_new_participant(page: Callable[[st
     _w(at.text_input, "New participant's pseudonym", "map-focus_group.txt-Zed").input("Student A")
     _submit(at, "Map speaker", "map-focus_group.txt-Zed")
     assert not at.error, _errors(at)
-    speakers = next(t for t in study.transcripts.list() if t["name"] == "focus_group.txt")["speakers"]
-    assert {s["label"]: s["participant"] for s in speakers}["Zed"] == "Student A"
+    speakers = next(t for t in study.transcripts.list() if t.name == "focus_group.txt").speakers
+    assert {s.label: s.participant for s in speakers}["Zed"] == "Student A"
     assert not any("Speakers to map" in s.value for s in at.subheader)
     assert study.audit_trail()[-1].action == "speaker.map" and study.audit_trail()[-2].action != "participant.add"
 

@@ -18,6 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis import Project
+from analysis.services.results import TranscriptListing
 from analysis.workbench.components.coder import CodingSpan, TurnSpan, html_text, transcript_html
 from analysis.workbench.reading import check_selection, transcript_label
 
@@ -82,11 +83,11 @@ def test_html_text_is_exactly_the_transcript_text_with_emoji_and_macrons() -> No
 
 def test_html_of_every_sample_transcript_round_trips(sample_project: Project) -> None:
     for row in sample_project.transcripts.list():
-        text = sample_project.transcripts.get(row["name"]).text
+        text = sample_project.transcripts.get(row.name).text
         turns = [TurnSpan(t.start, t.end, t.speaker, t.participant, t.interviewer)
-                 for t in sample_project.transcripts.turns(row["name"])]
+                 for t in sample_project.transcripts.turns(row.name)]
         html = transcript_html(text, turns, [CodingSpan(1, 10, 400, "x", "#9fd38a")])
-        assert html_text(html) == text, row["name"]
+        assert html_text(html) == text, row.name
         assert html.count('class="blk interviewer"') == sum(t.interviewer for t in turns)
 
 
@@ -98,7 +99,9 @@ def test_selection_is_checked_against_what_the_browser_saw() -> None:
     assert check_selection(text, start + 1, start + 7, "ākonga") == (start, start + 6)
     assert check_selection(text, 3, 3, "") is None
     assert check_selection(text, 0, 4, "nowhere") is None
-    assert transcript_label({"name": "leader_a.docx", "participants": ["Leader A"]}) == "Leader A: leader_a.docx"
+    row = TranscriptListing(name="leader_a.docx", format="docx", participants=("Leader A",), speakers=(), segments=0,
+                            warnings=(), corrections=0)
+    assert transcript_label(row) == "Leader A: leader_a.docx"
 
 
 # -- the page --------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ def memo_rows(project: Project) -> list[dict[str, Any]]:
     """Every memo with what it is about (a readable label, the codes and participants it concerns)."""
     people = {p.id: p.pseudonym for p in participants()}
     paths = code_paths()
-    names = {project.transcripts.get(t["name"]).id: t for t in read("transcripts", lambda p: p.transcripts.list())}
+    names = {project.transcripts.get(t.name).id: t for t in read("transcripts", lambda p: p.transcripts.list())}
     frame = codings().set_index("coding_id")
     rows = []
     for m in project.memos.list():
@@ -31,7 +31,7 @@ def memo_rows(project: Project) -> list[dict[str, Any]]:
         elif m.kind == "participant" and m.target_id in people:
             about, who = people[m.target_id], {people[m.target_id]}
         elif m.kind == "familiarisation" and m.target_id in names:
-            about, who = names[m.target_id]["name"], set(names[m.target_id]["participants"])
+            about, who = names[m.target_id].name, set(names[m.target_id].participants)
         elif m.kind == "coding" and m.target_id in frame.index:
             c = frame.loc[m.target_id]
             about = f"a coding of {c['code_path']} ({c['participant']}, {c['transcript']})"

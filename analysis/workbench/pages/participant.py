@@ -55,7 +55,7 @@ kept("pp_who")  # the participant survives a jump to Read & code and back
 name = st.selectbox("Participant", [p.pseudonym for p in people], key="pp_who")
 keep("pp_who")
 person = next(p for p in people if p.pseudonym == name)
-transcripts = [t["name"] for t in read("transcripts", lambda p: p.transcripts.list()) if name in t["participants"]]
+transcripts = [t.name for t in read("transcripts", lambda p: p.transcripts.list()) if name in t.participants]
 st.markdown(" · ".join([f"**{md_escape(k.replace('_', ' '))}**: {md_escape(v)}"
                         for k, v in sorted(person.attributes.items())]
                        + [f"**transcripts**: {md_escape(', '.join(transcripts) or 'none')}"]))

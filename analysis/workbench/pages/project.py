@@ -131,10 +131,11 @@ def first_words(project: Project, transcript: str, label: str) -> str:
     return text[:160] + ("…" if len(text) > 160 else "")
 
 
-def map_speaker_form(project: Project, transcript: str, speaker: dict[str, Any], people: list[str]) -> None:
-    with st.form(fresh(f"map-{transcript}-{speaker['label']}"), border=True):
-        st.markdown(f"**{speaker['label']}** in `{transcript}` ({speaker['turns']} turns)")
-        st.caption(f"First words: “{first_words(project, transcript, speaker['label'])}”")
+def map_speaker_form(project: Project, transcript: str, speaker: Any, people: list[str]) -> None:
+    """A form to say who ``speaker`` (a listed transcript's speaker: label, turns) of ``transcript`` is."""
+    with st.form(fresh(f"map-{transcript}-{speaker.label}"), border=True):
+        st.markdown(f"**{speaker.label}** in `{transcript}` ({speaker.turns} turns)")
+        st.caption(f"First words: “{first_words(project, transcript, speaker.label)}”")
         left, right = st.columns(2)
         choice = left.selectbox("Is", [*people, INTERVIEWER, NEW], index=None, placeholder="Choose who this is")
         new_name = right.text_input("New participant's pseudonym", help=f"Used when you choose '{NEW}'.")
@@ -143,19 +144,19 @@ def map_speaker_form(project: Project, transcript: str, speaker: dict[str, Any],
                 if choice is None:
                     raise ConflictError(Errors.E8205)
                 if choice == NEW:  # one action: undo takes back the participant and the mapping together
-                    project.map_speaker_to_new(transcript, speaker["label"], new_name)
+                    project.map_speaker_to_new(transcript, speaker.label, new_name)
                 else:
-                    project.transcripts.map_speaker(transcript, speaker["label"], None if choice == INTERVIEWER else choice,
+                    project.transcripts.map_speaker(transcript, speaker.label, None if choice == INTERVIEWER else choice,
                                                     interviewer=choice == INTERVIEWER)
-            act(map_it, f"Mapped {speaker['label']} in {transcript}")
+            act(map_it, f"Mapped {speaker.label} in {transcript}")
 
 
 def participants_table(project: Project) -> None:
     people = participants()
     in_transcripts: dict[str, list[str]] = {}
     for t in read("transcripts", lambda p: p.transcripts.list()):
-        for name in t["participants"]:
-            in_transcripts.setdefault(name, []).append(t["name"])
+        for name in t.participants:
+            in_transcripts.setdefault(name, []).append(t.name)
     keys = sorted({k for p in people for k in p.attributes})
     table = pd.DataFrame([{"pseudonym": p.pseudonym, **{k: p.attributes.get(k, "") for k in keys},
                            "transcripts": ", ".join(in_transcripts.get(p.pseudonym, []))} for p in people],
@@ -210,8 +211,7 @@ with folder:
 transcribe_section(project)
 
 transcripts = read("transcripts", lambda p: p.transcripts.list())
-unmapped = [(t["name"], s) for t in transcripts for s in t["speakers"]
-            if s["participant"] is None and not s["interviewer"]]
+unmapped = [(t.name, s) for t in transcripts for s in t.speakers if s.participant is None and not s.interviewer]
 if unmapped:
     st.subheader(f"Speakers to map ({len(unmapped)})")
     st.caption("Say who each speaker is, so their words count for a participant in themes and vignettes.")
@@ -229,13 +229,13 @@ else:
 st.subheader("Transcripts")
 if transcripts:
     recordings = {m.transcript: m for m in read("media", lambda p: p.media.list())}
-    st.dataframe(pd.DataFrame([{"transcript": t["name"], "format": t["format"],
-                                "participants": ", ".join(t["participants"]),
-                                "recording": recordings[t["name"]].file if t["name"] in recordings else "",
-                                "corrections": t.get("corrections", 0),
-                                "segments": t["segments"], "warnings": "; ".join(t["warnings"])} for t in transcripts]),
+    st.dataframe(pd.DataFrame([{"transcript": t.name, "format": t.format,
+                                "participants": ", ".join(t.participants),
+                                "recording": recordings[t.name].file if t.name in recordings else "",
+                                "corrections": t.corrections,
+                                "segments": t.segments, "warnings": "; ".join(t.warnings)} for t in transcripts]),
                  hide_index=True, width="stretch")
-    recordings_section(project, [t["name"] for t in transcripts], recordings)
+    recordings_section(project, [t.name for t in transcripts], recordings)
 else:
     st.info("No transcripts yet. Upload some above, or put them in transcripts/ and press Sync.")
 

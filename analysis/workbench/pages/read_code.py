@@ -26,8 +26,8 @@ if not rows:
     st.page_link(page_file("project"), label="Open the Project page", icon=":material/folder_open:")
     st.stop()
 
-names = [r["name"] for r in rows]
-labels = {r["name"]: reading.transcript_label(r) for r in rows}
+names = [r.name for r in rows]
+labels = {r.name: reading.transcript_label(r) for r in rows}
 if st.session_state.get(reading.TRANSCRIPT) not in names:
     st.session_state[reading.TRANSCRIPT] = names[0]
 

@@ -84,7 +84,7 @@ if len(coders) < 2:
     st.info("Comparing needs codings by at least two coders (each coding carries its coder: the sidebar's "
             "Researcher, or `storyloom coding add ... --coder NAME`).", icon=":material/group:")
     st.stop()
-transcript_names = [t["name"] for t in read("transcripts", lambda p: p.transcripts.list())]
+transcript_names = [t.name for t in read("transcripts", lambda p: p.transcripts.list())]
 pick = st.columns([3, 3, 2])
 chosen = pick[0].multiselect("Coders", coders, default=coders[:2], key="team_coders")
 chosen_transcripts = pick[1].multiselect("Transcripts", transcript_names, placeholder="All they coded",
