@@ -110,7 +110,7 @@ class Activity:
     interpreter: at x50 an apply made seconds after opening took 672 ms beside it and 380 ms after it)."""
 
     QUIET_S = 1.5  # no page run for this long: the researcher is reading, not clicking
-    MAX_DEFER_S = 30.0  # a step waits no longer for a quiet moment than this
+    MAX_DEFER_S = 20.0  # the whole load waits no longer for quiet moments than this, from its start
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -145,6 +145,7 @@ class LanguageModel:
         self.ready = threading.Event()
         self.wanted = threading.Event()  # a search waits: no more waiting for quiet moments
         self.activity = activity
+        self._deadline = 0.0
         self.error: str | None = None  # why the load failed, in the researcher's words (widgets.model_notice)
         self._thread = threading.Thread(target=self._load, args=(project,), name="storyloom-language-model",
                                         daemon=True)
@@ -159,6 +160,7 @@ class LanguageModel:
         return self
 
     def _load(self, project: Project) -> None:
+        self._deadline = time.monotonic() + self.activity.MAX_DEFER_S
         try:  # at the pages' priority: a lower one starves on a busy machine, and a search may be waiting
             # First what a page's first visit would otherwise wait for (x10 project: 0.25 s and 0.16 s of
             # Codebook's 0.7 s): the codings frame of this version (Themes, Codebook, Story, Participants
@@ -184,10 +186,9 @@ class LanguageModel:
             pass
 
     def _quiet_moment(self) -> None:
-        """Wait until no page has run for :attr:`Activity.QUIET_S`, unless a search wants the model, at most
-        :attr:`Activity.MAX_DEFER_S`."""
-        deadline = time.monotonic() + self.activity.MAX_DEFER_S
-        while not self.wanted.is_set() and not self.activity.quiet() and time.monotonic() < deadline:
+        """Wait until no page has run for :attr:`Activity.QUIET_S`, unless a search wants the model or the
+        load has waited :attr:`Activity.MAX_DEFER_S` since it started (a researcher clicking all the time)."""
+        while not self.wanted.is_set() and not self.activity.quiet() and time.monotonic() < self._deadline:
             self.wanted.wait(0.1)
 
     def wait(self, timeout: float | None = None) -> bool:

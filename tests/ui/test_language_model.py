@@ -117,3 +117,21 @@ def test_search_is_ready_before_the_spacy_warm_up(tmp_path: Path, monkeypatch: p
     release.set()
     model._thread.join(10)
     assert model.error is None and not model._thread.is_alive()
+
+
+def test_a_researcher_clicking_all_the_time_delays_the_load_no_longer_than_its_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import analysis.domain.segment as segment
+
+    class Short(state.Activity):
+        QUIET_S = 5.0
+        MAX_DEFER_S = 0.5
+
+    monkeypatch.setenv(state.LOAD_AT_START, "1")
+    monkeypatch.setattr(segment, "load_nlp", lambda **_: None)
+    steps: list[tuple[str, float]] = []
+    busy = Short()
+    busy.started()  # never ends: no quiet moment comes
+    model = state.LanguageModel(recording_project(tmp_path, steps), busy).start()
+    assert model.ready.wait(5)  # not wait(): nobody asks; the limit alone ends the deferral
+    assert [name for name, _ in steps] == ["frame", "embed", "index"]
