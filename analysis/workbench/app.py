@@ -37,6 +37,16 @@ def routes() -> list[tuple[str, str]]:
 
 def main() -> None:
     """One run of the workbench: the project's pages, or the start screen when there is no project."""
+    from analysis.workbench.state import ACTIVITY
+
+    ACTIVITY.started()  # the background loader waits for quiet moments between runs
+    try:
+        _run()
+    finally:
+        ACTIVITY.ended()
+
+
+def _run() -> None:
     from analysis.workbench.guide import start_here
     from analysis.workbench.pages import page_file
     from analysis.workbench.start import start_screen

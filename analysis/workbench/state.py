@@ -8,6 +8,7 @@ import functools
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -103,13 +104,48 @@ def project_or_stop() -> Project:
 LOAD_AT_START = "STORYLOOM_LOAD_MODEL_AT_START"
 
 
+class Activity:
+    """Whether a page is running, and when the last one ended, across this server's sessions: the
+    background loader does its heavy steps between a researcher's clicks, not during them (it holds the
+    interpreter: at x50 an apply made seconds after opening took 672 ms beside it and 380 ms after it)."""
+
+    QUIET_S = 1.5  # no page run for this long: the researcher is reading, not clicking
+    MAX_DEFER_S = 20.0  # the whole load waits no longer for quiet moments than this, from its start
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._ended = 0.0
+
+    def started(self) -> None:
+        with self._lock:
+            self._running += 1
+
+    def ended(self) -> None:
+        with self._lock:
+            self._running = max(0, self._running - 1)
+            self._ended = time.monotonic()
+
+    def quiet(self) -> bool:
+        with self._lock:
+            return self._running == 0 and time.monotonic() - self._ended >= self.QUIET_S
+
+
+ACTIVITY = Activity()  # app.py marks each run's start and end
+
+
 class LanguageModel:
     """The project's sentence-embedding model (and its segment index), loaded once per server process
     by a background thread started with the app, so that no page waits for it: semantic search waits
-    (or says "preparing the language model") only while it is still loading."""
+    (or says "preparing the language model") only while it is still loading. Each heavy step waits for a
+    quiet moment (:class:`Activity`) unless a search is waiting for the model (:meth:`wait`); spaCy's
+    warm-up for the disclosure checks comes after the model is ready for search."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, activity: Activity = ACTIVITY) -> None:
         self.ready = threading.Event()
+        self.wanted = threading.Event()  # a search waits: no more waiting for quiet moments
+        self.activity = activity
+        self._deadline = 0.0
         self.error: str | None = None  # why the load failed, in the researcher's words (widgets.model_notice)
         self._thread = threading.Thread(target=self._load, args=(project,), name="storyloom-language-model",
                                         daemon=True)
@@ -124,26 +160,41 @@ class LanguageModel:
         return self
 
     def _load(self, project: Project) -> None:
+        self._deadline = time.monotonic() + self.activity.MAX_DEFER_S
         try:  # at the pages' priority: a lower one starves on a busy machine, and a search may be waiting
             # First what a page's first visit would otherwise wait for (x10 project: 0.25 s and 0.16 s of
             # Codebook's 0.7 s): the codings frame of this version (Themes, Codebook, Story, Participants
             # share it) and pandas' Styler with its templates (the code tree).
+            self._quiet_moment()
             project.explore.codings_frame()
             import pandas as pd
 
             pd.DataFrame({"warm": [1]}).style.to_html()
+            self._quiet_moment()
             project.embedder.embed(["Preparing the language model."])
             project.assist.segment_index()
-            from analysis.domain.segment import load_nlp
-
-            load_nlp(full=True)  # spaCy with its NER, for the disclosure checks (Story's chapter, exports)
         except Exception as err:  # noqa: BLE001 - shown when a search needs the model (its own message)
             self.error = explain(err, path=project.path)[0]
         finally:
             self.ready.set()
+        try:  # spaCy with its NER, for the disclosure checks (Story's chapter, exports): about 5 s of importing
+            self._quiet_moment()  # (torch among it, through thinc), not needed by search
+            from analysis.domain.segment import load_nlp
+
+            load_nlp(full=True)
+        except Exception:  # noqa: BLE001 - a warm-up only: the disclosure check loads spaCy itself and says why it failed
+            pass
+
+    def _quiet_moment(self) -> None:
+        """Wait until no page has run for :attr:`Activity.QUIET_S`, unless a search wants the model or the
+        load has waited :attr:`Activity.MAX_DEFER_S` since it started (a researcher clicking all the time)."""
+        while not self.wanted.is_set() and not self.activity.quiet() and time.monotonic() < self._deadline:
+            self.wanted.wait(0.1)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the model is loaded (or failed to); False if ``timeout`` passed first."""
+        """Block until the model is loaded (or failed to); False if ``timeout`` passed first. The loader
+        stops waiting for quiet moments: someone needs it now."""
+        self.wanted.set()
         return self.ready.wait(timeout)
 
 
