@@ -27,7 +27,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from benchmarks.machine import describe, write_section
+from benchmarks.machine import describe, p95, write_section
 from benchmarks.team import postgres
 
 REPO = Path(__file__).resolve().parents[1]
@@ -127,11 +127,6 @@ def _new_database(url: str, name: str) -> str:
     subprocess.run([psql, "-h", host, "-U", "postgres", "-d", "postgres", "-Atqc", f"CREATE DATABASE {name}"],
                    check=True, capture_output=True)
     return url.format(db=name)
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def main() -> None:

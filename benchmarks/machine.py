@@ -40,6 +40,12 @@ def describe(packages: tuple[str, ...] = ("torch", "sentence-transformers", "spa
             f"Python {platform.python_version()}; {', '.join(versions)}")
 
 
+def p95(values: list[float]) -> float:
+    """The 95th percentile by nearest rank (of a few runs: the largest but one of 20, the largest of fewer)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
 def write_section(heading: str, body: str) -> None:
     """Replace (or append) the ``## heading`` section of BENCHMARKS.md, leaving the others alone."""
     text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else "# Benchmarks\n\nMeasured, not asserted. Each section says how to rerun it.\n"

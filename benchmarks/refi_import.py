@@ -26,12 +26,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from analysis import open_project  # noqa: E402
-from benchmarks.machine import describe, write_section  # noqa: E402
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+from benchmarks.machine import describe, p95, write_section  # noqa: E402
 
 
 def main() -> None:

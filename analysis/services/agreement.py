@@ -147,7 +147,9 @@ class AgreementService:
             grouped: dict[int, dict[int, dict[str, list[tuple[int, int]]]]] = {}
             for coder, cid, tid, start, end in spans:
                 grouped.setdefault(tid, {}).setdefault(cid, {}).setdefault(coder, []).append((start, end))
-            for tid in sorted(grouped if tids is None else tids):
+            compared = sorted(grouped if tids is None else tids)
+            turn_bounds = team_store.unit_bounds(conn, "turn", set(compared))  # one query, not one a transcript
+            for tid in compared:
                 by_code = grouped.get(tid, {})
                 present = [n for n in names if any(n in by_coder for by_coder in by_code.values())]
                 if len(present) < 2:
@@ -159,7 +161,7 @@ class AgreementService:
                     rows_of.setdefault(int(r.code_id), []).append(
                         (int(r.id), str(r.guid), int(r.start), int(r.end), str(r.quote), str(r.memo), str(r.coder)))
                 # as the character unit counts: coders who differ only on a label, a time or a line break agree
-                keep = said(text, team_store.unit_bounds(conn, "turn", {tid})[tid], inline_time_spans(text))
+                keep = said(text, turn_bounds.get(tid, []), inline_time_spans(text))
                 for cid in sorted(c for c in by_code if cids is None or c in cids):
                     mine = [by_code[cid].get(n, []) for n in present]
                     code_spans = [se for spans_of in mine for se in spans_of]
